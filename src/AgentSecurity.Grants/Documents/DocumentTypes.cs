@@ -1,0 +1,31 @@
+namespace AgentSecurity.Grants.Documents;
+
+/// <summary>The document types of <c>contracts/signed-documents.md</c> and the members each may carry.</summary>
+public static class DocumentTypes
+{
+    public const string Grant = "agentsec.grant.v1";
+    public const string Tenant = "agentsec.tenant.v1";
+    public const string Admin = "agentsec.admin.v1";
+    public const string Revocation = "agentsec.revocation.v1";
+    public const string Quarantine = "agentsec.quarantine.v1";
+    public const string Rotation = "agentsec.rotation.v1";
+
+    /// <summary>Every document is at most 16 KiB of UTF-8.</summary>
+    public const int MaxDocumentBytes = 16 * 1024;
+
+    private static readonly string[] Envelope = ["type", "issuedAt", "signedBy", "signature"];
+
+    /// <summary>The members each type allows; any other member is <c>unknown_member</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Members = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
+    {
+        [Grant] = With("grantId", "tenantId", "agentId", "capabilities", "scopes", "resourceLimits", "environmentIsolation",
+            "notBefore", "expiresAt", "agentDid", "parentGrantId"),
+        [Tenant] = With("tenantId", "rootDids"),
+        [Admin] = With("tenantId", "adminDid", "ceiling", "expiresAt"),
+        [Revocation] = With("tenantId", "grantId", "reason"),
+        [Quarantine] = With("tenantId", "agentId", "action", "reason"),
+        [Rotation] = With("tenantId", "oldRootDid", "newRootDid"),
+    };
+
+    private static HashSet<string> With(params string[] members) => [.. Envelope, .. members];
+}

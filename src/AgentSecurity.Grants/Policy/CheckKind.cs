@@ -1,0 +1,55 @@
+namespace AgentSecurity.Grants.Policy;
+
+/// <summary>The actions a check can ask about (<c>fileSystem:write</c>, <c>llm</c>, ...).</summary>
+public enum CheckKind
+{
+    FileSystemRead,
+    FileSystemWrite,
+    FileSystemDelete,
+    MemoryRead,
+    MemoryWrite,
+    MemoryDelete,
+    NetworkOutbound,
+    NetworkInbound,
+    Subprocess,
+    VectorDb,
+    Llm,
+}
+
+public static class CheckKinds
+{
+    private static readonly Dictionary<string, CheckKind> ByName = new(StringComparer.Ordinal)
+    {
+        ["fileSystem:read"] = CheckKind.FileSystemRead,
+        ["fileSystem:write"] = CheckKind.FileSystemWrite,
+        ["fileSystem:delete"] = CheckKind.FileSystemDelete,
+        ["memory:read"] = CheckKind.MemoryRead,
+        ["memory:write"] = CheckKind.MemoryWrite,
+        ["memory:delete"] = CheckKind.MemoryDelete,
+        ["network:outbound"] = CheckKind.NetworkOutbound,
+        ["network:inbound"] = CheckKind.NetworkInbound,
+        ["subprocess"] = CheckKind.Subprocess,
+        ["vectorDb"] = CheckKind.VectorDb,
+        ["llm"] = CheckKind.Llm,
+    };
+
+    public static IEnumerable<string> Names => ByName.Keys;
+
+    /// <summary>Exact, case-sensitive: a capability spelled any other way is unknown.</summary>
+    public static bool TryParse(string? name, out CheckKind kind)
+    {
+        kind = default;
+        return name is not null && ByName.TryGetValue(name, out kind);
+    }
+
+    public static string Name(this CheckKind kind) => ByName.First(p => p.Value == kind).Key;
+
+    /// <summary>The kind of resource the check names, or null when the capability takes no resource.</summary>
+    public static ResourceKind? ResourceKindOf(this CheckKind kind) => kind switch
+    {
+        CheckKind.FileSystemRead or CheckKind.FileSystemWrite or CheckKind.FileSystemDelete => ResourceKind.Path,
+        CheckKind.MemoryRead or CheckKind.MemoryWrite or CheckKind.MemoryDelete => ResourceKind.Key,
+        CheckKind.NetworkOutbound or CheckKind.NetworkInbound => ResourceKind.Host,
+        _ => null,
+    };
+}

@@ -1,0 +1,79 @@
+namespace AgentSecurity.Grants.Policy;
+
+/// <summary>
+/// A network scope pattern: <c>name:port</c>, <c>*.name:port</c> (exactly one more label), port <c>*</c> for any
+/// port. Host names compare case-insensitively.
+/// </summary>
+public sealed class HostPattern
+{
+    private readonly string _name;
+    private readonly bool _oneMoreLabel;
+    private readonly int? _port;
+
+    private HostPattern(string text, string name, bool oneMoreLabel, int? port)
+    {
+        Text = text;
+        _name = name;
+        _oneMoreLabel = oneMoreLabel;
+        _port = port;
+    }
+
+    public string Text { get; }
+
+    public static bool TryParse(string text, out HostPattern pattern)
+    {
+        pattern = null!;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || text.Length > ResourceNames.MaxLength)
+        {
+            return false;
+        }
+
+        int? port = null;
+        var portText = text.AsSpan(colon + 1);
+        if (portText is not "*")
+        {
+            if (!ResourceNames.TryParsePort(portText, out var number))
+            {
+                return false;
+            }
+
+            port = number;
+        }
+
+        var name = text[..colon].ToLowerInvariant();
+        var oneMoreLabel = name.StartsWith("*.", StringComparison.Ordinal);
+        if (oneMoreLabel)
+        {
+            name = name[2..];
+        }
+
+        if (!ResourceNames.IsHostName(name) || (oneMoreLabel && name.StartsWith('[')))
+        {
+            return false;
+        }
+
+        pattern = new HostPattern(text, name, oneMoreLabel, port);
+        return true;
+    }
+
+    /// <summary>Whether a host (lower case, as <see cref="ResourceNames.TryParseHost"/> gives it) and port match.</summary>
+    public bool Matches(string host, int port)
+    {
+        if (_port is { } required && required != port)
+        {
+            return false;
+        }
+
+        if (!_oneMoreLabel)
+        {
+            return string.Equals(host, _name, StringComparison.Ordinal);
+        }
+
+        var labelLength = host.Length - _name.Length - 1;
+        return labelLength > 0
+            && host.EndsWith(_name, StringComparison.Ordinal)
+            && host[labelLength] == '.'
+            && host.AsSpan(0, labelLength).IndexOf('.') < 0;
+    }
+}

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace AgentSecurity.Grants.Policy;
+
+/// <summary>
+/// The normal form of resources. A resource that is not normal is refused, never repaired: repairing is where
+/// path tricks (<c>..</c>, <c>%2e%2e</c>, <c>//</c>, NUL) slip through.
+/// </summary>
+public static class ResourceNames
+{
+    public const int MaxLength = 1024;
+
+    private static readonly SearchValues<char> Ipv6Chars = SearchValues.Create("0123456789abcdef:.");
+    private static readonly SearchValues<char> LabelChars = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-_");
+
+    public static bool IsNormal(string resource, ResourceKind kind) => kind switch
+    {
+        ResourceKind.Path => resource.Length > 0 && resource[0] == '/' && (resource.Length == 1 || HasNormalSegments(resource.AsSpan(1))),
+        ResourceKind.Key => HasNormalSegments(resource),
+        ResourceKind.Host => TryParseHost(resource, out _, out _),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Splits <c>host:port</c>. The host is ASCII letters, digits, <c>-</c> and <c>_</c> in dot-separated labels
+    /// (or an IPv6 literal in brackets), compared in lower case; the port is 1–65535.
+    /// </summary>
+    public static bool TryParseHost(string resource, out string host, out int port)
+    {
+        host = string.Empty;
+        port = 0;
+        var colon = resource.LastIndexOf(':');
+        if (resource.Length > MaxLength || colon <= 0 || !TryParsePort(resource.AsSpan(colon + 1), out port))
+        {
+            return false;
+        }
+
+        host = resource[..colon].ToLowerInvariant();
+        return IsHostName(host);
+    }
+
+    internal static bool TryParsePort(ReadOnlySpan<char> text, out int port)
+    {
+        port = 0;
+        return text.Length is >= 1 and <= 5 && text[0] != '0' && AllDigits(text) &&
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535;
+    }
+
+    internal static bool IsHostName(string host)
+    {
+        if (host.Length >= 2 && host[0] == '[' && host[^1] == ']')
+        {
+            return host.Length > 2 && host.AsSpan(1, host.Length - 2).IndexOfAnyExcept(Ipv6Chars) < 0;
+        }
+
+        if (host.Length == 0 || host.Length > 253)
+        {
+            return false;
+        }
+
+        foreach (var label in host.Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label.AsSpan().IndexOfAnyExcept(LabelChars) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasNormalSegments(ReadOnlySpan<char> text)
+    {
+        if (text.Length is 0 or > MaxLength)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            // Controls (NUL among them), percent-escapes and backslashes have no business in a resource name.
+            if (char.IsControl(c) || c is '%' or '\\')
+            {
+                return false;
+            }
+        }
+
+        foreach (var range in text.Split('/'))
+        {
+            var segment = text[range];
+            if (segment.Length == 0 || segment is "." or "..")
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool AllDigits(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,37 @@
+using AgentSecurity.Grants.Documents;
+
+namespace AgentSecurity.Testing;
+
+/// <summary>Valid documents to start from; tests change one thing at a time.</summary>
+public static class TestDocuments
+{
+    public const string AllCapabilities =
+        """{"fileSystem":"full","network":"full","memory":"full","subprocess":true,"vectorDb":true,"llm":true}""";
+
+    public const string ReadOnlyFiles =
+        """{"fileSystem":"read","network":"none","memory":"none","subprocess":false,"vectorDb":false,"llm":false}""";
+
+    /// <summary>A fixed instant for tests that do not care what time it is.</summary>
+    public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// A grant of workspace files (read/write under <c>/workspace/**</c>), outbound HTTPS to
+    /// <c>*.example.com</c>, and memory under <c>notes/**</c>, valid for a day from <paramref name="issuedAt"/>.
+    /// </summary>
+    public static DocumentTemplate Grant(string tenant, string agent, DateTimeOffset issuedAt, string grantId = "g-1") =>
+        new DocumentTemplate(DocumentTypes.Grant)
+            .Set("grantId", grantId)
+            .Set("tenantId", tenant)
+            .Set("agentId", agent)
+            .SetJson("capabilities", """{"fileSystem":"write","network":"outbound","memory":"write","subprocess":false,"vectorDb":false,"llm":true}""")
+            .SetJson("scopes", """{"fileSystem":["/workspace/**"],"network":["*.example.com:443"],"memory":["notes/**"]}""")
+            .Set("environmentIsolation", "sandboxed")
+            .Set("issuedAt", issuedAt)
+            .Set("expiresAt", issuedAt.AddDays(1));
+
+    public static DocumentTemplate Tenant(string tenant, DateTimeOffset issuedAt, params string[] rootDids) =>
+        new DocumentTemplate(DocumentTypes.Tenant)
+            .Set("tenantId", tenant)
+            .Set("rootDids", DocumentSigner.StringArray(rootDids))
+            .Set("issuedAt", issuedAt);
+}
