@@ -52,7 +52,9 @@ public sealed class SignedDocument
     public bool HasValidSignature() => Ed25519.Verify(SignedBy, _signingInput, _signature);
 
     /// <summary>Parses the envelope of any known document type and checks that its members are the type's.</summary>
-    public static Result<SignedDocument> Parse(ReadOnlySpan<byte> utf8)
+    public static Result<SignedDocument> Parse(ReadOnlySpan<byte> utf8) => Parse(utf8, expectedType: null);
+
+    private static Result<SignedDocument> Parse(ReadOnlySpan<byte> utf8, string? expectedType)
     {
         if (utf8.Length > DocumentTypes.MaxDocumentBytes)
         {
@@ -67,7 +69,7 @@ public sealed class SignedDocument
 
         try
         {
-            return Result<SignedDocument>.Ok(FromJson(json.Value));
+            return Result<SignedDocument>.Ok(FromJson(json.Value, expectedType));
         }
         catch (DocumentFormatException e)
         {
@@ -80,21 +82,13 @@ public sealed class SignedDocument
     /// <summary>Parses and also requires the given type, as the typed document parsers do.</summary>
     internal static SignedDocument ParseOfType(ReadOnlySpan<byte> utf8, string expectedType)
     {
-        var envelope = Parse(utf8);
-        if (!envelope.Succeeded)
-        {
-            throw new DocumentFormatException(envelope.Failure!.Code, envelope.Failure.Message);
-        }
-
-        if (!string.Equals(envelope.Value.Type, expectedType, StringComparison.Ordinal))
-        {
-            throw new DocumentFormatException(ReasonCodes.UnsupportedType, $"expected a {expectedType} document, not {envelope.Value.Type}");
-        }
-
-        return envelope.Value;
+        var envelope = Parse(utf8, expectedType);
+        return envelope.Succeeded
+            ? envelope.Value
+            : throw new DocumentFormatException(envelope.Failure!.Code, envelope.Failure.Message);
     }
 
-    private static SignedDocument FromJson(JNode root)
+    private static SignedDocument FromJson(JNode root, string? expectedType)
     {
         if (root is not JObject body)
         {
@@ -110,6 +104,11 @@ public sealed class SignedDocument
         if (!DocumentTypes.Members.TryGetValue(type, out var allowed))
         {
             throw new DocumentFormatException(ReasonCodes.UnsupportedType, $"unsupported document type \"{type}\"");
+        }
+
+        if (expectedType is not null && !string.Equals(type, expectedType, StringComparison.Ordinal))
+        {
+            throw new DocumentFormatException(ReasonCodes.UnsupportedType, $"expected a {expectedType} document, not {type}");
         }
 
         var members = new MemberReader(body, string.Empty, allowed);

@@ -1,0 +1,52 @@
+using AgentSecurity.Grants.Identity;
+using AgentSecurity.Grants.Verification;
+using Microsoft.Extensions.Options;
+
+namespace AgentSecurity.Grains;
+
+/// <summary>Settings of the security kernel on every silo (configuration section <c>AgentSecurity</c>).</summary>
+public sealed class AgentSecurityOptions
+{
+    public const string SectionName = "AgentSecurity";
+
+    /// <summary>
+    /// The platform operator's DID: the only signer of <c>agentsec.tenant.v1</c> documents the cluster accepts.
+    /// Required; there is no default, because a default operator would be a key someone else holds.
+    /// </summary>
+    public string OperatorDid { get; set; } = string.Empty;
+
+    /// <summary>
+    /// How far in the future a document's <c>issuedAt</c> and <c>notBefore</c> may be, for signers whose clocks run
+    /// ahead. Default 60 s, at most 10 minutes. Never extends an expiry.
+    /// </summary>
+    public TimeSpan ClockSkew { get; set; } = DocumentChecks.DefaultClockSkew;
+
+    /// <summary>How many previous grant ids an agent keeps for operators (default 16, 0–256).</summary>
+    public int GrantHistoryLength { get; set; } = 16;
+}
+
+/// <summary>Refuses to start a silo with settings that would weaken or break the kernel.</summary>
+public sealed class AgentSecurityOptionsValidator : IValidateOptions<AgentSecurityOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AgentSecurityOptions options)
+    {
+        var failures = new List<string>();
+        var did = DidKey.Parse(options.OperatorDid);
+        if (!did.Succeeded)
+        {
+            failures.Add($"AgentSecurity:OperatorDid must be the operator's did:key ({did.Failure!.Message}); got \"{options.OperatorDid}\"");
+        }
+
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"AgentSecurity:ClockSkew must be between 0 and 10 minutes; got {options.ClockSkew}");
+        }
+
+        if (options.GrantHistoryLength is < 0 or > 256)
+        {
+            failures.Add($"AgentSecurity:GrantHistoryLength must be between 0 and 256; got {options.GrantHistoryLength}");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,14 @@
+using AgentSecurity.Grants.Documents;
+using AgentSecurity.Grants.Policy;
+
+namespace AgentSecurity.Grains.Agents;
+
+/// <summary>A verified grant in memory, compiled for checks.</summary>
+internal sealed class ActiveGrant(GrantDocument document, GrantPolicy policy)
+{
+    public GrantDocument Document { get; } = document;
+
+    public GrantPolicy Policy { get; } = policy;
+
+    public string GrantId => Document.GrantId;
+}

@@ -1,0 +1,25 @@
+namespace AgentSecurity.Hosting;
+
+/// <summary>
+/// The environment variables the README documents, mapped onto configuration keys, so scripts can say
+/// <c>AGENTSEC_GATEWAY_PORT=30001</c> instead of <c>Silo__GatewayPort=30001</c>.
+/// </summary>
+public static class EnvironmentAliases
+{
+    public static readonly IReadOnlyDictionary<string, string> Map = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["AGENTSEC_CLUSTER_ID"] = "Silo:ClusterId",
+        ["AGENTSEC_SILO_PORT"] = "Silo:SiloPort",
+        ["AGENTSEC_GATEWAY_PORT"] = "Silo:GatewayPort",
+        ["AGENTSEC_HTTP_PORT"] = "Silo:HttpPort",
+        ["AGENTSEC_STORAGE"] = "Silo:Storage",
+        ["AGENTSEC_OPERATOR_DID"] = "AgentSecurity:OperatorDid",
+        ["AGENTSEC_CLOCK_SKEW"] = "AgentSecurity:ClockSkew",
+    };
+
+    /// <summary>The configuration entries for the aliases that are set in this process's environment.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> FromEnvironment() =>
+        Map.Select(p => (p.Value, Value: Environment.GetEnvironmentVariable(p.Key)))
+            .Where(p => !string.IsNullOrEmpty(p.Value))
+            .Select(p => new KeyValuePair<string, string?>(p.Item1, p.Value));
+}

@@ -1,0 +1,43 @@
+using Azure.Data.Tables;
+using AgentSecurity.Grains;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AgentSecurity.Hosting;
+
+public static class SiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the security kernel's settings (section <c>AgentSecurity</c>, then <paramref name="configure"/>), validated
+    /// when the silo starts. The kernel's clock is the <see cref="KernelClock"/> service.
+    /// Grain storage is separate: <see cref="UseAgentSecurityAzureStorage"/>, or a memory provider in tests.
+    /// </summary>
+    public static ISiloBuilder AddAgentSecurity(this ISiloBuilder silo, Action<AgentSecurityOptions>? configure = null)
+    {
+        var options = silo.Services.AddOptions<AgentSecurityOptions>().Bind(silo.Configuration.GetSection(AgentSecurityOptions.SectionName));
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<AgentSecurityOptions>, AgentSecurityOptionsValidator>();
+        silo.UseSystemTextJsonGrainStorageSerializer();
+        return silo;
+    }
+
+    /// <summary>
+    /// Azure Storage for everything durable: membership (Azure Table clustering) and grain state (Azure Table).
+    /// </summary>
+    public static ISiloBuilder UseAgentSecurityAzureStorage(this ISiloBuilder silo, string connectionString)
+    {
+        silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connectionString));
+        silo.AddAzureTableGrainStorage(StorageNames.Grains, o =>
+        {
+            o.TableServiceClient = new TableServiceClient(connectionString);
+            o.TableName = "agentsecgrains";
+        });
+        return silo;
+    }
+}

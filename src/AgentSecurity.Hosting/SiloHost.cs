@@ -1,0 +1,57 @@
+using System.Net;
+using AgentSecurity.Grains.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+
+namespace AgentSecurity.Hosting;
+
+/// <summary>
+/// The whole silo on an ASP.NET Core host: Orleans with Azure Storage, the kernel, the Orleans dashboard,
+/// Prometheus metrics and a health endpoint, all on loopback.
+/// </summary>
+public static class SiloHost
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddInMemoryCollection(EnvironmentAliases.FromEnvironment());
+        builder.Configuration.AddCommandLine(args);
+
+        var host = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
+        builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{host.HttpPort}");
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = host.ClusterId;
+                o.ServiceId = host.ServiceId;
+            });
+            silo.ConfigureEndpoints(IPAddress.Loopback, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: false);
+            silo.UseAgentSecurityAzureStorage(host.Storage);
+            silo.AddAgentSecurity();
+            silo.AddDashboard();
+        });
+
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(AgentSecurityMetrics.MeterName, "Microsoft.Orleans")
+            .AddPrometheusExporter());
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+
+        var app = builder.Build();
+        app.MapGet("/", () => Results.Redirect("/dashboard/"));
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+}

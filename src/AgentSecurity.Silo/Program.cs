@@ -1,0 +1,3 @@
+using AgentSecurity.Hosting;
+
+await SiloHost.Build(args).RunAsync();

@@ -1,0 +1,71 @@
+using AgentSecurity.Client;
+using AgentSecurity.Grants.Crypto;
+using AgentSecurity.Hosting;
+using AgentSecurity.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace AgentSecurity.Grains.Tests.Infrastructure;
+
+/// <summary>
+/// Two in-process silos sharing <see cref="TestGrainStorage"/> and one fake kernel clock. Tests share the cluster,
+/// so each uses its own tenant (<see cref="NewTenantAsync"/>) and only ever moves the clock forward.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public static readonly FakeTimeProvider Time = new(TestDocuments.Epoch);
+
+    private static int _tenants;
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public AgentSecurityClient Client { get; private set; } = null!;
+
+    public TestGrainStorage Storage => TestGrainStorage.Shared;
+
+    public DateTimeOffset Now => Time.GetUtcNow();
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(2);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        Client = new AgentSecurityClient(Cluster.Client);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>Creates a fresh tenant whose roots are the given keys (default <see cref="TestKeys.Root"/>).</summary>
+    public async Task<string> NewTenantAsync(params SigningKey[] roots)
+    {
+        var tenant = $"t{Interlocked.Increment(ref _tenants)}-{Guid.NewGuid():N}"[..20];
+        roots = roots.Length == 0 ? [TestKeys.Root] : roots;
+        var document = TestDocuments.Tenant(tenant, Now, roots.Select(r => r.Did.Value).ToArray()).SignWith(TestKeys.Operator);
+        var result = await Client.CreateTenantAsync(document);
+        Assert.True(result.Created, $"{result.Error}: {result.Message}");
+        return tenant;
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, TestGrainStorage.Shared);
+            silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
