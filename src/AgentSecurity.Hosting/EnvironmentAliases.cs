@@ -13,6 +13,8 @@ public static class EnvironmentAliases
         ["AGENTSEC_GATEWAY_PORT"] = "Silo:GatewayPort",
         ["AGENTSEC_HTTP_PORT"] = "Silo:HttpPort",
         ["AGENTSEC_STORAGE"] = "Silo:Storage",
+        ["AGENTSEC_ADVERTISED_HOST"] = "Silo:AdvertisedHost",
+        ["AGENTSEC_LISTEN_ANY"] = "Silo:ListenOnAnyAddress",
         ["AGENTSEC_OPERATOR_DID"] = "AgentSecurity:OperatorDid",
         ["AGENTSEC_CLOCK_SKEW"] = "AgentSecurity:ClockSkew",
     };

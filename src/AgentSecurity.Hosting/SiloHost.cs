@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using AgentSecurity.Grains.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,7 +28,7 @@ public static class SiloHost
 
         var host = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
         builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{host.HttpPort}");
+        builder.WebHost.UseUrls(host.ListenOnAnyAddress ? $"http://0.0.0.0:{host.HttpPort}" : $"http://127.0.0.1:{host.HttpPort}");
 
         builder.UseOrleans(silo =>
         {
@@ -36,7 +37,15 @@ public static class SiloHost
                 o.ClusterId = host.ClusterId;
                 o.ServiceId = host.ServiceId;
             });
-            silo.ConfigureEndpoints(IPAddress.Loopback, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: false);
+            if (IPAddress.TryParse(host.AdvertisedHost, out var address))
+            {
+                silo.ConfigureEndpoints(address, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: host.ListenOnAnyAddress);
+            }
+            else
+            {
+                silo.ConfigureEndpoints(host.AdvertisedHost, host.SiloPort, host.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: host.ListenOnAnyAddress);
+            }
+
             silo.UseAgentSecurityAzureStorage(host.Storage);
             silo.AddAgentSecurity();
             silo.AddDashboard();

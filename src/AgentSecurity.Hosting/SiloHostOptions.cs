@@ -27,6 +27,18 @@ public sealed class SiloHostOptions
     public int HttpPort { get; set; } = 8080;
 
     /// <summary>
+    /// The address other silos and clients reach this silo at: an IP address or a host name (default 127.0.0.1).
+    /// </summary>
+    [Required]
+    public string AdvertisedHost { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Listen on every interface instead of loopback only, as a container must. Off by default: nothing listens
+    /// beyond loopback unless configured.
+    /// </summary>
+    public bool ListenOnAnyAddress { get; set; }
+
+    /// <summary>
     /// Azure Storage connection string. The default is the local emulator on its standard ports
     /// (Azurite: blob 10000, queue 10001, table 10002).
     /// </summary>

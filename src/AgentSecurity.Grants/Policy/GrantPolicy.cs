@@ -46,7 +46,7 @@ public sealed class GrantPolicy
         var resourceKind = kind.ResourceKindOf();
         if (resource is not null && resourceKind is { } rk && !ResourceNames.IsNormal(resource, rk))
         {
-            return PolicyDecision.Deny(ReasonCodes.InvalidResource, $"\"{resource}\" is not a {Describe(rk)} in normal form");
+            return PolicyDecision.Deny(ReasonCodes.InvalidResource, $"\"{resource}\" is not {Describe(rk)} in normal form");
         }
 
         if (now + ClockSkew < NotBefore)
@@ -151,8 +151,8 @@ public sealed class GrantPolicy
 
     private static string Describe(ResourceKind kind) => kind switch
     {
-        ResourceKind.Path => "absolute path",
-        ResourceKind.Key => "memory key",
-        _ => "host:port",
+        ResourceKind.Path => "an absolute path",
+        ResourceKind.Key => "a memory key",
+        _ => "a host:port",
     };
 }

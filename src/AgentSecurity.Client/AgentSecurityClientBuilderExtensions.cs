@@ -4,7 +4,7 @@ using Orleans.Configuration;
 
 namespace AgentSecurity.Client;
 
-public static class ClientBuilderExtensions
+public static class AgentSecurityClientBuilderExtensions
 {
     /// <summary>The default gateway of a local silo (<c>./run.sh</c>).</summary>
     public const string DefaultGateway = "127.0.0.1:30000";

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The short demo that ./run.sh plays against the running cluster: a tenant, a signed grant, checks that are
+# allowed and denied with their reasons, and grants the cluster refuses. Needs AGENTSEC_GATEWAY and
+# AGENTSEC_OPERATOR_KEY (./run.sh sets both).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+demo=.agentsec/demo
+mkdir -p "$demo"
+
+step() { printf '\n\033[1;36m--- %s\033[0m\n' "$*"; }
+show() { printf '\033[2m$ agentsec %s\033[0m\n' "$*"; ./agentsec "$@" || true; }
+did_of() { sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$1"; }
+
+[ -f "$demo/root.key" ] || ./agentsec key new --out "$demo/root.key" >/dev/null
+[ -f "$demo/stranger.key" ] || ./agentsec key new --out "$demo/stranger.key" >/dev/null
+root="$(did_of "$demo/root.key")"
+
+step "The operator creates tenant 'demo' whose root is $root"
+./agentsec tenant create demo --root "$root" --operator-key "$AGENTSEC_OPERATOR_KEY" 2>/dev/null \
+  || echo "(tenant demo exists from an earlier run; it keeps its root)"
+
+step "The tenant's root signs a grant for demo/researcher, offline"
+show grant sign --key "$demo/root.key" --tenant demo --agent researcher \
+  --fs write --scope fileSystem=/workspace/** --net outbound --scope 'network=*.example.com:443' \
+  --memory read --llm --expires-in 1h --out "$demo/researcher.grant.json"
+show grant verify "$demo/researcher.grant.json" --trusted "$root"
+
+step "The grant is applied: the agent grain asks the tenant's issuer grain to verify it, then keeps it"
+show grant apply "$demo/researcher.grant.json"
+
+step "Checks, decided from the agent grain's memory"
+show check demo/researcher fileSystem:write --resource /workspace/report.md
+show check demo/researcher network:outbound --resource api.example.com:443
+show check demo/researcher llm
+show check demo/researcher fileSystem:read --resource /etc/shadow
+show check demo/researcher fileSystem:read --resource /workspace/../etc/shadow
+show check demo/researcher network:outbound --resource evil.example.net:443
+show check demo/researcher subprocess
+show check demo/researcher fileSystem:delete --resource /workspace/report.md
+show check demo/intruder fileSystem:read --resource /workspace/report.md
+
+step "Grants the cluster refuses; the researcher's grant stays in force"
+sed 's/"fileSystem":"write"/"fileSystem":"full"/' "$demo/researcher.grant.json" >"$demo/tampered.grant.json"
+printf 'fileSystem widened to "full" after signing:\n'
+show grant apply "$demo/tampered.grant.json"
+./agentsec grant sign --key "$demo/stranger.key" --tenant demo --agent researcher --fs full --out "$demo/stranger.grant.json" >/dev/null
+printf 'signed by a key that is not a root of the tenant:\n'
+show grant apply "$demo/stranger.grant.json"
+./agentsec grant sign --key "$demo/root.key" --tenant demo --agent researcher --fs read \
+  --issued-at "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" --out "$demo/older.grant.json" >/dev/null
+printf 'older than the active grant:\n'
+show grant apply "$demo/older.grant.json"
+show check demo/researcher fileSystem:delete --resource /workspace/report.md
+show status demo/researcher

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# AgentSecurity, locally: Azurite + silo(s) + dashboard.
+#
+#   ./run.sh                        Azurite, one silo, the dashboard and a short demo; stays up until Ctrl-C
+#   ./run.sh --detach [--silos N]   the same without the demo, in the background; returns once every silo answers
+#   ./run.sh --stop                 stops what --detach started
+#
+# Addresses (environment variables override them): silo port AGENTSEC_SILO_PORT (11111), gateway
+# AGENTSEC_GATEWAY_PORT (30000), dashboard/metrics/health AGENTSEC_HTTP_PORT (8080), Azurite blob/queue/table
+# AGENTSEC_AZURITE_BLOB_PORT/_QUEUE_PORT/_TABLE_PORT (10000/10001/10002). Silo i (from 0) adds i to each silo port.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT="$PWD"
+
+STATE_DIR="$ROOT/.agentsec/run"
+PIDS="$STATE_DIR/pids"
+OPERATOR_KEY="${AGENTSEC_OPERATOR_KEY:-$ROOT/.agentsec/operator.key}"
+SILO_PORT="${AGENTSEC_SILO_PORT:-11111}"
+GATEWAY_PORT="${AGENTSEC_GATEWAY_PORT:-30000}"
+HTTP_PORT="${AGENTSEC_HTTP_PORT:-8080}"
+BLOB_PORT="${AGENTSEC_AZURITE_BLOB_PORT:-10000}"
+QUEUE_PORT="${AGENTSEC_AZURITE_QUEUE_PORT:-10001}"
+TABLE_PORT="${AGENTSEC_AZURITE_TABLE_PORT:-10002}"
+DEV_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$DEV_KEY;BlobEndpoint=http://127.0.0.1:$BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QUEUE_PORT/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TABLE_PORT/devstoreaccount1;"
+SILO_DLL="$ROOT/src/AgentSecurity.Silo/bin/Release/net10.0/AgentSecurity.Silo.dll"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what="$2"; shift 2
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || die "timed out waiting for $what"
+    sleep 0.5
+  done
+}
+
+require_tools() {
+  command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet not found)"
+  command -v node >/dev/null || die "Node.js is required for Azurite (node not found)"
+  command -v npm >/dev/null || die "npm is required for Azurite (npm not found)"
+}
+
+install_azurite() {
+  if [ ! -x azurite/node_modules/.bin/azurite ]; then
+    say "Installing Azurite 3.37.0 (npm ci in azurite/)"
+    (cd azurite && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+build() {
+  say "Building the silo and the command line (Release)"
+  dotnet build src/AgentSecurity.Silo/AgentSecurity.Silo.csproj -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary"
+  dotnet build src/AgentSecurity.Cli/AgentSecurity.Cli.csproj -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary"
+}
+
+start_azurite() {
+  if listening "$TABLE_PORT"; then
+    say "Azurite already listens on $TABLE_PORT; using it"
+    return
+  fi
+  say "Starting Azurite (blob $BLOB_PORT, queue $QUEUE_PORT, table $TABLE_PORT; data in azurite/data)"
+  mkdir -p azurite/data
+  # --disableTelemetry: otherwise Azurite calls out of the machine and ignores SIGTERM.
+  # --skipApiVersionCheck: the current Azure SDKs send an API version Azurite 3.37 does not know.
+  setsid azurite/node_modules/.bin/azurite --silent --disableTelemetry --skipApiVersionCheck \
+    --blobHost 127.0.0.1 --blobPort "$BLOB_PORT" --queueHost 127.0.0.1 --queuePort "$QUEUE_PORT" \
+    --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" --location azurite/data \
+    >"$STATE_DIR/azurite.log" 2>&1 </dev/null &
+  echo "azurite $!" >>"$PIDS"
+  wait_for 60 "Azurite" listening "$TABLE_PORT"
+}
+
+operator_key() {
+  if [ ! -f "$OPERATOR_KEY" ]; then
+    say "Creating the development operator key at ${OPERATOR_KEY#"$ROOT"/}"
+    ./agentsec key new --out "$OPERATOR_KEY" >/dev/null
+  fi
+  OPERATOR_DID="$(sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$OPERATOR_KEY")"
+  [ -n "$OPERATOR_DID" ] || die "cannot read the DID from $OPERATOR_KEY"
+}
+
+start_silo() { # start_silo INDEX
+  local i="$1"
+  say "Starting silo $i (silo port $((SILO_PORT + i)), gateway $((GATEWAY_PORT + i)), http://127.0.0.1:$((HTTP_PORT + i)))"
+  AGENTSEC_SILO_PORT=$((SILO_PORT + i)) AGENTSEC_GATEWAY_PORT=$((GATEWAY_PORT + i)) AGENTSEC_HTTP_PORT=$((HTTP_PORT + i)) \
+  AGENTSEC_STORAGE="$STORAGE" AGENTSEC_OPERATOR_DID="$OPERATOR_DID" \
+    setsid dotnet "$SILO_DLL" >"$STATE_DIR/silo-$i.log" 2>&1 </dev/null &
+  echo "silo-$i $!" >>"$PIDS"
+}
+
+healthy() { curl -sf "http://127.0.0.1:$1/healthz" >/dev/null 2>&1; }
+
+stop_all() {
+  [ -f "$PIDS" ] || { echo "nothing to stop"; return 0; }
+  # Silos first (newest first), Azurite last.
+  tac "$PIDS" | while read -r name pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "stopped $name ($pid)"
+    fi
+  done
+  rm -f "$PIDS"
+}
+
+any_running() {
+  [ -f "$PIDS" ] || return 1
+  while read -r _ pid; do kill -0 "$pid" 2>/dev/null && return 0; done <"$PIDS"
+  return 1
+}
+
+start_cluster() { # start_cluster SILOS
+  if any_running; then die "already running (see .agentsec/run/pids); ./run.sh --stop first"; fi
+  mkdir -p "$STATE_DIR"
+  rm -f "$PIDS"
+  # Whatever fails from here on, leave nothing running behind.
+  trap 'stop_all >/dev/null' EXIT
+  require_tools
+  install_azurite
+  build
+  start_azurite
+  operator_key
+  for i in $(seq 0 $(($1 - 1))); do start_silo "$i"; done
+  for i in $(seq 0 $(($1 - 1))); do
+    wait_for 120 "silo $i (log: .agentsec/run/silo-$i.log)" healthy $((HTTP_PORT + i))
+  done
+  export AGENTSEC_GATEWAY="127.0.0.1:$GATEWAY_PORT" AGENTSEC_OPERATOR_KEY="$OPERATOR_KEY"
+  say "Cluster up: gateway 127.0.0.1:$GATEWAY_PORT, dashboard http://127.0.0.1:$HTTP_PORT/dashboard/, metrics http://127.0.0.1:$HTTP_PORT/metrics"
+}
+
+case "${1:-}" in
+  --stop)
+    stop_all
+    ;;
+  --detach)
+    silos=1
+    if [ "${2:-}" = "--silos" ]; then silos="${3:?--silos needs a number}"; fi
+    [[ "$silos" =~ ^[1-9][0-9]?$ ]] || die "--silos takes 1 to 99"
+    start_cluster "$silos"
+    trap - EXIT
+    for i in $(seq 0 $((silos - 1))); do
+      echo "silo $i: gateway 127.0.0.1:$((GATEWAY_PORT + i))  dashboard http://127.0.0.1:$((HTTP_PORT + i))/dashboard/"
+    done
+    echo "operator key: ${OPERATOR_KEY#"$ROOT"/}   logs: .agentsec/run/   stop: ./run.sh --stop"
+    ;;
+  "")
+    start_cluster 1
+    trap 'echo; stop_all; trap - EXIT; exit 0' INT TERM
+    ./deploy/demo.sh || echo "the demo failed; the cluster stays up (logs in .agentsec/run/)"
+    say "Dashboard: http://127.0.0.1:$HTTP_PORT/dashboard/ - Ctrl-C stops everything"
+    while true; do sleep 3600 & wait $!; done
+    ;;
+  *)
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+using AgentSecurity.Client;
+using AgentSecurity.Grants;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentSecurity.Cli;
+
+/// <summary>
+/// A short-lived Orleans client for one command. Gateways come from <c>--gateway</c>, else <c>AGENTSEC_GATEWAY</c>,
+/// else the local default; the cluster id from <c>AGENTSEC_CLUSTER_ID</c>.
+/// </summary>
+internal sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterConnection(IHost host)
+    {
+        _host = host;
+        Client = host.Services.GetRequiredService<AgentSecurityClient>();
+    }
+
+    public AgentSecurityClient Client { get; }
+
+    public IClusterClient Cluster => _host.Services.GetRequiredService<IClusterClient>();
+
+    public static string DefaultGateways =>
+        Environment.GetEnvironmentVariable("AGENTSEC_GATEWAY") is { Length: > 0 } configured ? configured : AgentSecurityClientBuilderExtensions.DefaultGateway;
+
+    /// <summary>Connects, or explains why it could not; never throws.</summary>
+    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, CancellationToken cancellation)
+    {
+        var clusterId = Environment.GetEnvironmentVariable("AGENTSEC_CLUSTER_ID") is { Length: > 0 } id ? id : "agentsec-dev";
+        var addresses = gateways ?? DefaultGateways;
+        IPEndPoint[] endpoints;
+        try
+        {
+            endpoints = AgentSecurityClientBuilderExtensions.ParseGateways(addresses).ToArray();
+        }
+        catch (FormatException e)
+        {
+            return (null, new Failure(CliOutput.UsageError, e.Message));
+        }
+
+        if (!await AnyListensAsync(endpoints, cancellation))
+        {
+            return (null, new Failure(ReasonCodes.Unavailable, $"no gateway listens at {addresses} (is the cluster running? ./run.sh --detach starts one)"));
+        }
+
+        IHost? host = null;
+        try
+        {
+            host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).UseOrleansClient(client =>
+                client.UseAgentSecurity(addresses, clusterId)).Build();
+            await host.StartAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(20), cancellation);
+            return (new ClusterConnection(host), null);
+        }
+#pragma warning disable CA1031 // Any failure to connect is reported as "unavailable".
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            host?.Dispose();
+            return (null, new Failure(ReasonCodes.Unavailable, $"cannot reach the cluster at {addresses} ({e.GetType().Name}: {e.Message})"));
+        }
+    }
+
+    /// <summary>
+    /// A quick TCP probe: the Orleans client keeps retrying an absent gateway, and a person at a terminal should
+    /// learn within a second or two that nothing listens.
+    /// </summary>
+    private static async Task<bool> AnyListensAsync(IPEndPoint[] endpoints, CancellationToken cancellation)
+    {
+        foreach (var endpoint in endpoints)
+        {
+            using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(endpoint, cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(2), cancellation);
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or TimeoutException)
+            {
+            }
+        }
+
+        return false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _host.StopAsync(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test; ends with "N passed, N failed, N skipped" and exits non-zero on any
+# failure. Installs what is missing (the Azurite npm package that the integration tests start).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK is required" >&2; exit 1; }
+command -v node >/dev/null || { echo "test.sh: Node.js is required (Azurite, interop signer)" >&2; exit 1; }
+if [ ! -x azurite/node_modules/.bin/azurite ]; then
+  echo "==> Installing Azurite (npm ci in azurite/)"
+  (cd azurite && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+fi
+
+results=artifacts/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+echo "==> Building (Release)"
+started=$SECONDS
+dotnet build Orleans.sln -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary" || { echo "0 passed, 1 failed (build)"; exit 1; }
+echo "    built in $((SECONDS - started)) s"
+
+echo "==> Testing"
+started=$SECONDS
+dotnet test Orleans.sln -c Release --no-build -nologo -tl:off --logger trx --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true
+status=$?
+echo "    tests ran in $((SECONDS - started)) s"
+
+# Totals from the TRX files: one <Counters .../> per test project.
+sum() { grep -ho "<Counters [^>]*" "$results"/*.trx 2>/dev/null | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" | awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(sum passed); failed=$(sum failed); total=$(sum total); executed=$(sum executed)
+passed=${passed:-0}; failed=${failed:-0}; total=${total:-0}; executed=${executed:-0}
+skipped=$((total - executed))
+conformance=$(grep -ho '<UnitTestResult [^>]*testName="AgentSecurity.Grants.Tests.Vectors[^"]*"[^>]*outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
+conformance_skipped=$(grep -ho '<UnitTestResult [^>]*testName="AgentSecurity.Grants.Tests.Vectors[^"]*"[^>]*outcome="NotExecuted"' "$results"/*.trx 2>/dev/null | wc -l)
+echo "conformance: $conformance vector cases passed, $conformance_skipped skipped (vectors: ${AGENTSEC_VECTORS:-../shared/vectors})"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

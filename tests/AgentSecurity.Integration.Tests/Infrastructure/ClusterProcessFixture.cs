@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using AgentSecurity.Grants.Crypto;
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// Azurite and one real silo process for the whole collection, an operator key file, and a way to run the built
+/// <c>agentsec</c> against the silo. Tests use their own tenants, so they can share it.
+/// </summary>
+public sealed class ClusterProcessFixture : IAsyncLifetime
+{
+    private AzuriteProcess? _azurite;
+    private SiloProcess? _silo;
+
+    public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("agentsec-it-").FullName;
+
+    public string OperatorKeyFile => Path.Combine(WorkDirectory, "operator.key");
+
+    public SigningKey Operator { get; } = TestKeys.Operator;
+
+    public string ClusterId { get; } = $"it-{Guid.NewGuid():N}";
+
+    internal SiloProcess Silo => _silo!;
+
+    public string Gateway => $"127.0.0.1:{_silo!.GatewayPort}";
+
+    public string StorageConnectionString => _azurite!.ConnectionString;
+
+    public async Task InitializeAsync()
+    {
+        File.WriteAllText(OperatorKeyFile, Operator.ToKeyFileJson());
+        _azurite = await AzuriteProcess.StartAsync();
+        _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId);
+        await _silo.StartAsync();
+    }
+
+    public Task DisposeAsync()
+    {
+        _silo?.Dispose();
+        _azurite?.Dispose();
+        Directory.Delete(WorkDirectory, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Kills the silo process and starts a new one on the same ports and storage.</summary>
+    internal async Task RestartSiloAsync()
+    {
+        _silo!.Kill();
+        await _silo.StartAsync();
+    }
+
+    /// <summary>Runs the built <c>agentsec</c> with the gateway of this fixture's silo.</summary>
+    internal Task<CliResult> AgentsecAsync(params string[] args) => RunAsync("dotnet", [BuiltArtifacts.Cli, .. args]);
+
+    internal async Task<CliResult> RunAsync(string fileName, string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = WorkDirectory,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["AGENTSEC_GATEWAY"] = Gateway;
+        info.Environment["AGENTSEC_CLUSTER_ID"] = ClusterId;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, (await stdout).Trim(), (await stderr).Trim());
+    }
+
+    public string PathOf(string name) => Path.Combine(WorkDirectory, name);
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterProcessCollection : ICollectionFixture<ClusterProcessFixture>
+{
+    public const string Name = "cluster processes";
+}

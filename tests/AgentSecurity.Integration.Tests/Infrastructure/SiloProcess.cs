@@ -1,0 +1,73 @@
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Integration.Tests.Infrastructure;
+
+/// <summary>A real silo process (the built <c>AgentSecurity.Silo.dll</c>) on free ports, started and killed by tests.</summary>
+internal sealed class SiloProcess : IDisposable
+{
+    private readonly Dictionary<string, string> _environment;
+    private ChildProcess? _process;
+
+    public SiloProcess(string storage, string operatorDid, string clusterId)
+    {
+        SiloPort = FreePorts.Next();
+        GatewayPort = FreePorts.Next();
+        HttpPort = FreePorts.Next();
+        _environment = new Dictionary<string, string>
+        {
+            ["AGENTSEC_CLUSTER_ID"] = clusterId,
+            ["AGENTSEC_SILO_PORT"] = $"{SiloPort}",
+            ["AGENTSEC_GATEWAY_PORT"] = $"{GatewayPort}",
+            ["AGENTSEC_HTTP_PORT"] = $"{HttpPort}",
+            ["AGENTSEC_STORAGE"] = storage,
+            ["AGENTSEC_OPERATOR_DID"] = operatorDid,
+        };
+    }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public int HttpPort { get; }
+
+    public string Output => _process?.Output ?? string.Empty;
+
+    public async Task StartAsync()
+    {
+        _process?.Dispose();
+        _process = ChildProcess.Start("dotnet", [BuiltArtifacts.Silo], _environment);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the silo exited while starting:\n{_process.Output}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/healthz"))).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not up yet
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the silo did not become healthy:\n{_process.Output}");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flushing, as a crashed machine.</summary>
+    public void Kill() => _process?.Kill();
+
+    public void Dispose() => _process?.Dispose();
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using AgentSecurity.Grants;
+using AgentSecurity.Integration.Tests.Infrastructure;
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Integration.Tests;
+
+/// <summary>
+/// A grant signed outside this project (Node's Ed25519 and a JCS written from the contract, tests/interop) verifies
+/// and applies; every tampered variant is refused with its code.
+/// </summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class InteropSignerTests(ClusterProcessFixture cluster)
+{
+    private const string Seed = "7f3c2a9e1d4b8f6a0c5e2d7b9a1f3e8c4d6b0a2f9e7c5d3b1a8f6e4c2d0b9a7f";
+
+    [Fact]
+    public async Task NodeSignedGrant_VerifiesAppliesAndDecides()
+    {
+        var tenant = "interop-" + Guid.NewGuid().ToString("N")[..10];
+        var (did, grant) = await SignWithNodeAsync(tenant, "g-node-1");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", did, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        var file = Write($"{tenant}.json", grant);
+
+        var verified = await cluster.AgentsecAsync("grant", "verify", file, "--trusted", did, "--json");
+        var applied = await cluster.AgentsecAsync("grant", "apply", file, "--json");
+
+        Assert.True(verified.ExitCode == 0, verified.ToString());
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        Assert.Equal(0, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "network:outbound", "--resource", "api.example.org:443")).ExitCode);
+        Assert.Equal(1, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "network:outbound", "--resource", "api.example.com:443")).ExitCode);
+    }
+
+    public static TheoryData<string, string> Tamperings => new()
+    {
+        { "widen a level", ReasonCodes.BadSignature },
+        { "add a scope pattern", ReasonCodes.BadSignature },
+        { "extend the expiry", ReasonCodes.BadSignature },
+        { "rename the agent", ReasonCodes.BadSignature },
+        { "flip a signature bit", ReasonCodes.BadSignature },
+        { "truncate the signature", ReasonCodes.InvalidSignatureEncoding },
+        { "pad the signature", ReasonCodes.InvalidSignatureEncoding },
+        { "swap the signer", ReasonCodes.UntrustedSigner },
+        { "add a member", ReasonCodes.UnknownMember },
+        { "duplicate a member", ReasonCodes.DuplicateMember },
+        { "make a limit a float", ReasonCodes.InvalidField },
+        { "cut the document", ReasonCodes.MalformedJson },
+    };
+
+    [Theory]
+    [MemberData(nameof(Tamperings))]
+    public async Task NodeSignedGrant_Tampered_IsRefusedWithItsCode(string tampering, string code)
+    {
+        var tenant = "interop-" + Guid.NewGuid().ToString("N")[..10];
+        var (did, grant) = await SignWithNodeAsync(tenant, "g-node-t");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", did, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        var signature = JsonDocument.Parse(grant).RootElement.GetProperty("signature").GetString()!;
+        var bad = tampering switch
+        {
+            "widen a level" => grant.Replace("\"fileSystem\": \"read\"", "\"fileSystem\": \"full\"", StringComparison.Ordinal),
+            "add a scope pattern" => grant.Replace("\"/data/**\"", "\"/data/**\", \"/**\"", StringComparison.Ordinal),
+            "extend the expiry" => System.Text.RegularExpressions.Regex.Replace(grant, "\"expiresAt\": \"\\d{4}", "\"expiresAt\": \"2099"),
+            "rename the agent" => grant.Replace("\"agentId\": \"bot\"", "\"agentId\": \"bot2\"", StringComparison.Ordinal),
+            "flip a signature bit" => grant.Replace(signature, (signature[0] == 'A' ? "B" : "A") + signature[1..], StringComparison.Ordinal),
+            "truncate the signature" => grant.Replace(signature, signature[..^2], StringComparison.Ordinal),
+            "pad the signature" => grant.Replace(signature, signature + "==", StringComparison.Ordinal),
+            "swap the signer" => grant.Replace(did, TestKeys.Stranger.Did.Value, StringComparison.Ordinal),
+            "add a member" => grant.Replace("\"grantId\"", "\"admin\": true, \"grantId\"", StringComparison.Ordinal),
+            "duplicate a member" => grant.Replace("\"grantId\"", "\"agentId\": \"root\", \"grantId\"", StringComparison.Ordinal),
+            "make a limit a float" => grant.Replace("\"checksPerSecond\": 500", "\"checksPerSecond\": 500.5", StringComparison.Ordinal),
+            _ => grant[..(grant.Length / 2)],
+        };
+        Assert.NotEqual(grant, bad);
+        var file = Write($"{tenant}.bad.json", bad);
+
+        var applied = await cluster.AgentsecAsync("grant", "apply", file, "--json");
+
+        Assert.True(applied.ExitCode == 1, applied.ToString());
+        Assert.Equal(code, applied.Field("error"));
+        Assert.Equal(1, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "llm")).ExitCode);
+    }
+
+    private async Task<(string Did, string Grant)> SignWithNodeAsync(string tenant, string grantId)
+    {
+        var script = Path.Combine(RepositoryPaths.Root, "tests", "interop", "sign-grant.mjs");
+        var result = await cluster.RunAsync("node", [script, Seed, tenant, "bot", grantId]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return (result.Field("did"), result.Field("grant"));
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = cluster.PathOf(name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+}

@@ -1,0 +1,81 @@
+namespace AgentSecurity.Testing;
+
+/// <summary>
+/// Azurite from the repository's <c>azurite/</c> folder (installed by <c>./test.sh</c>), on free loopback ports with
+/// its data in a temporary folder, started for a test fixture and killed with it.
+/// </summary>
+public sealed class AzuriteProcess : IDisposable
+{
+    private const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly ChildProcess _process;
+    private readonly string _dataDirectory;
+
+    private AzuriteProcess(ChildProcess process, string dataDirectory, int blobPort, int queuePort, int tablePort)
+    {
+        _process = process;
+        _dataDirectory = dataDirectory;
+        BlobPort = blobPort;
+        QueuePort = queuePort;
+        TablePort = tablePort;
+    }
+
+    public int BlobPort { get; }
+
+    public int QueuePort { get; }
+
+    public int TablePort { get; }
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevelopmentKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;" +
+        $"QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+
+    public static async Task<AzuriteProcess> StartAsync()
+    {
+        var executable = Path.Combine(RepositoryPaths.Root, "azurite", "node_modules", ".bin", "azurite");
+        if (!File.Exists(executable))
+        {
+            throw new InvalidOperationException($"Azurite is not installed at {executable}: run ./test.sh (or npm ci in azurite/)");
+        }
+
+        var data = Directory.CreateTempSubdirectory("agentsec-azurite-").FullName;
+        var (blob, queue, table) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
+        var process = ChildProcess.Start(executable,
+        [
+            "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--location", data,
+            "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
+            "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
+            "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
+        ]);
+        var azurite = new AzuriteProcess(process, data, blob, queue, table);
+        try
+        {
+            foreach (var port in new[] { blob, queue, table })
+            {
+                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60), () => process.Output);
+            }
+        }
+        catch
+        {
+            azurite.Dispose();
+            throw;
+        }
+
+        return azurite;
+    }
+
+    public void Dispose()
+    {
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+    }
+}
