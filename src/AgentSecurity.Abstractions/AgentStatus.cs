@@ -31,4 +31,13 @@ public sealed record AgentStatus
 
     /// <summary>Why the agent cannot decide, when its stored grant could not be loaded (fail closed).</summary>
     [Id(8)] public string? Problem { get; init; }
+
+    /// <summary>True when the active grant (or one it was delegated from) has been revoked.</summary>
+    [Id(9)] public bool Revoked { get; init; }
+
+    /// <summary>Ids of the unexpired elevations (approved permission requests) in force.</summary>
+    [Id(10)] public IReadOnlyList<string> ElevationGrantIds { get; init; } = [];
+
+    /// <summary>Why the agent is quarantined, when it is.</summary>
+    [Id(11)] public string? QuarantineReason { get; init; }
 }

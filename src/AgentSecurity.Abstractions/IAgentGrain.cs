@@ -1,8 +1,11 @@
+using Orleans.Concurrency;
+
 namespace AgentSecurity.Abstractions;
 
 /// <summary>
 /// One agent (key <c>tenant/agent</c>, see <see cref="AgentKey"/>): the only owner of its grant and status, and the
 /// decision point for everything the agent attempts. No call throws for bad input; each answers with a reason code.
+/// Everything that widens what the agent may do arrives as a signed document and is verified by the tenant's issuer.
 /// </summary>
 public interface IAgentGrain : IGrainWithStringKey
 {
@@ -12,10 +15,43 @@ public interface IAgentGrain : IGrainWithStringKey
     /// </summary>
     Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant);
 
-    /// <summary>Decides one request from memory: status, time window, capability level, scope; default deny.</summary>
+    /// <summary>Decides one request from memory: status, revocation, time window, level, scope; default deny.</summary>
     Task<Decision> CheckAsync(CheckRequest request);
 
+    /// <summary>Decides like <see cref="CheckAsync"/> and says which part of the grant decided and what would change it.</summary>
+    Task<Explanation> ExplainAsync(CheckRequest request);
+
+    /// <summary>Evaluates a request against a proposed grant (signed or not) without applying or consuming anything.</summary>
+    Task<Explanation> WhatIfAsync(CheckRequest request, string proposedGrant);
+
+    /// <summary>Quarantines or releases the agent by a signed <c>agentsec.quarantine.v1</c> from a root or admin.</summary>
+    Task<QuarantineResult> QuarantineAsync(string signedQuarantine);
+
+    /// <summary>
+    /// Asks for a capability the agent lacks, with a justification the tenant's admins will read. Recorded by the
+    /// tenant's issuer until answered or expired.
+    /// </summary>
+    Task<PermissionRequestResult> RequestPermissionAsync(PermissionRequestInput request);
+
+    /// <summary>
+    /// Installs an admin's answer to a permission request: a time-boxed signed grant that adds to the active grant
+    /// until it expires (an elevation). Verified by the issuer against the request.
+    /// </summary>
+    Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant);
+
     Task<AgentStatus> GetStatusAsync();
+
+    /// <summary>
+    /// The issuer's notice that a grant was revoked. The agent confirms with the issuer before acting, so the call
+    /// can only make an agent stricter, and only for a revocation that really happened. Interleaves, so an issuer
+    /// can deliver it while the agent waits on that issuer.
+    /// </summary>
+    [AlwaysInterleave]
+    Task NotifyRevokedAsync(string grantId);
+
+    /// <summary>The active grant's signed text, if it is the given grant: what a delegation is checked against.</summary>
+    [AlwaysInterleave]
+    Task<string?> GetActiveGrantAsync(string grantId);
 
     /// <summary>Does nothing: the cost of a call on the same grain, the baseline that check benchmarks compare against.</summary>
     Task PingAsync();

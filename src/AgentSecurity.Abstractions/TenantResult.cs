@@ -23,4 +23,20 @@ public sealed record TenantInfo
     [Id(1)] public required IReadOnlyList<string> RootDids { get; init; }
 
     [Id(2)] public DateTimeOffset IssuedAt { get; init; }
+
+    /// <summary>Admins with their expiry.</summary>
+    [Id(3)] public IReadOnlyList<AdminInfo> Admins { get; init; } = [];
+
+    /// <summary>Roots that rotated away; grants they signed and the tenant accepted stay valid until they end.</summary>
+    [Id(4)] public IReadOnlyList<string> RetiredRootDids { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable, Alias("agentsec.AdminInfo.v1")]
+public sealed record AdminInfo
+{
+    [Id(0)] public required string AdminDid { get; init; }
+
+    [Id(1)] public DateTimeOffset ExpiresAt { get; init; }
+
+    [Id(2)] public required string SignedBy { get; init; }
 }

@@ -5,9 +5,10 @@ using AgentSecurity.Grants.Documents;
 namespace AgentSecurity.Client;
 
 /// <summary>
-/// What applications call: typed access to tenants, grants and checks over an <see cref="IClusterClient"/>.
-/// Nothing here throws for a refusal or an unreachable cluster; a check that cannot be decided is denied with
-/// <c>unavailable</c>, so a caller that forgets a catch still fails closed.
+/// What applications call: typed access to tenants, grants, checks and the grant lifecycle over an
+/// <see cref="IClusterClient"/>. Nothing here throws for a refusal or an unreachable cluster: refusals come back with
+/// their codes, and a check that cannot be decided is denied with <c>unavailable</c>, so a caller that forgets a
+/// catch still fails closed. Documents are parsed here only to route them; the grains parse and verify again.
 /// </summary>
 public sealed class AgentSecurityClient(IClusterClient cluster)
 {
@@ -16,26 +17,10 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
     public IGrantIssuerGrain Issuer(string tenantId) => cluster.GetGrain<IGrantIssuerGrain>(tenantId);
 
     /// <summary>Sends a signed tenant document to the issuer of the tenant it names.</summary>
-    public async Task<TenantResult> CreateTenantAsync(string signedTenant)
-    {
-        // Parsed here only to route the call; the issuer parses and verifies everything again.
-        var parsed = TenantDocument.Parse(signedTenant);
-        if (!parsed.Succeeded)
-        {
-            return new TenantResult { TenantId = string.Empty, Error = parsed.Failure!.Code, Message = parsed.Failure.Message };
-        }
-
-        try
-        {
-            return await Issuer(parsed.Value.TenantId).CreateTenantAsync(signedTenant);
-        }
-#pragma warning disable CA1031 // Any transport failure is "unavailable" to the caller.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            return new TenantResult { TenantId = parsed.Value.TenantId, Error = ReasonCodes.Unavailable, Message = Describe(e) };
-        }
-    }
+    public Task<TenantResult> CreateTenantAsync(string signedTenant) =>
+        Route(TenantDocument.Parse(signedTenant), d => d.TenantId,
+            (d, issuer) => issuer.CreateTenantAsync(signedTenant),
+            (tenant, f) => new TenantResult { TenantId = tenant, Error = f.Code, Message = f.Message });
 
     /// <summary>Sends a signed grant to the agent it names.</summary>
     public async Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant)
@@ -48,38 +33,91 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
 
         var grant = parsed.Value;
         var agent = AgentKey.Of(grant.TenantId, grant.AgentId);
-        try
-        {
-            return await cluster.GetGrain<IAgentGrain>(agent).ApplyGrantAsync(signedGrant);
-        }
-#pragma warning disable CA1031
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            return ApplyGrantResult.Refused(agent, ReasonCodes.Unavailable, Describe(e), grant.GrantId);
-        }
+        return await Guard(() => cluster.GetGrain<IAgentGrain>(agent).ApplyGrantAsync(signedGrant),
+            problem => ApplyGrantResult.Refused(agent, ReasonCodes.Unavailable, problem, grant.GrantId));
     }
 
-    public async Task<Decision> CheckAsync(string tenantId, string agentId, CheckRequest request)
+    /// <summary>Answers a permission request: installs the admin's time-boxed grant on the agent it names.</summary>
+    public async Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant)
     {
-        if (!Identifiers.IsTenantId(tenantId) || !Identifiers.IsAgentId(agentId))
+        var parsed = GrantDocument.Parse(signedGrant);
+        if (!parsed.Succeeded)
         {
-            return Decision.Deny(ReasonCodes.NoGrant, $"\"{tenantId}/{agentId}\" is not an agent");
+            return ApplyGrantResult.Refused(string.Empty, parsed.Failure!.Code, parsed.Failure.Message);
         }
 
-        try
-        {
-            return await Agent(tenantId, agentId).CheckAsync(request);
-        }
-#pragma warning disable CA1031
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            return Decision.Deny(ReasonCodes.Unavailable, Describe(e));
-        }
+        var agent = AgentKey.Of(parsed.Value.TenantId, parsed.Value.AgentId);
+        return await Guard(() => cluster.GetGrain<IAgentGrain>(agent).ApplyElevationAsync(requestId, signedGrant),
+            problem => ApplyGrantResult.Refused(agent, ReasonCodes.Unavailable, problem, parsed.Value.GrantId));
     }
+
+    public Task<DocumentResult> RegisterAdminAsync(string signedAdmin) =>
+        Route(AdminDocument.Parse(signedAdmin), d => d.TenantId, (d, issuer) => issuer.RegisterAdminAsync(signedAdmin), (_, f) => DocumentResult.Refuse(f.Code, f.Message));
+
+    public Task<DocumentResult> RotateRootAsync(string signedRotation) =>
+        Route(RotationDocument.Parse(signedRotation), d => d.TenantId, (d, issuer) => issuer.RotateRootAsync(signedRotation), (_, f) => DocumentResult.Refuse(f.Code, f.Message));
+
+    public Task<RevocationResult> RevokeAsync(string signedRevocation) =>
+        Route(RevocationDocument.Parse(signedRevocation), d => d.TenantId, (d, issuer) => issuer.RevokeAsync(signedRevocation), (_, f) => new RevocationResult { Error = f.Code, Message = f.Message });
+
+    public async Task<QuarantineResult> QuarantineAsync(string signedQuarantine)
+    {
+        var parsed = QuarantineDocument.Parse(signedQuarantine);
+        if (!parsed.Succeeded)
+        {
+            return new QuarantineResult { Agent = string.Empty, Error = parsed.Failure!.Code, Message = parsed.Failure.Message };
+        }
+
+        var agent = AgentKey.Of(parsed.Value.TenantId, parsed.Value.AgentId);
+        return await Guard(() => cluster.GetGrain<IAgentGrain>(agent).QuarantineAsync(signedQuarantine),
+            problem => new QuarantineResult { Agent = agent, Error = ReasonCodes.Unavailable, Message = problem });
+    }
+
+    public Task<Decision> CheckAsync(string tenantId, string agentId, CheckRequest request) =>
+        WithAgent(tenantId, agentId, a => a.CheckAsync(request), (reason, message) => Decision.Deny(reason, message));
+
+    public Task<Explanation> ExplainAsync(string tenantId, string agentId, CheckRequest request) =>
+        WithAgent(tenantId, agentId, a => a.ExplainAsync(request), (reason, message) => new Explanation { Decision = Decision.Deny(reason, message), DecidedBy = "client" });
+
+    public Task<Explanation> WhatIfAsync(string tenantId, string agentId, CheckRequest request, string proposedGrant) =>
+        WithAgent(tenantId, agentId, a => a.WhatIfAsync(request, proposedGrant), (reason, message) => new Explanation { Decision = Decision.Deny(reason, message), DecidedBy = "client" });
+
+    public Task<PermissionRequestResult> RequestPermissionAsync(string tenantId, string agentId, PermissionRequestInput request) =>
+        WithAgent(tenantId, agentId, a => a.RequestPermissionAsync(request), (reason, message) => new PermissionRequestResult { Error = reason, Message = message });
+
+    public Task<IReadOnlyList<PermissionRequestInfo>> ListRequestsAsync(string tenantId) => Issuer(tenantId).ListRequestsAsync();
 
     public Task<AgentStatus> GetStatusAsync(string tenantId, string agentId) => Agent(tenantId, agentId).GetStatusAsync();
 
-    private static string Describe(Exception e) => $"the cluster could not be reached or did not answer ({e.GetType().Name}: {e.Message})";
+    public Task<TenantInfo?> GetTenantAsync(string tenantId) => Issuer(tenantId).GetTenantAsync();
+
+    private Task<T> WithAgent<T>(string tenantId, string agentId, Func<IAgentGrain, Task<T>> call, Func<string, string, T> refuse) =>
+        !Identifiers.IsTenantId(tenantId) || !Identifiers.IsAgentId(agentId)
+            ? Task.FromResult(refuse(ReasonCodes.NoGrant, $"\"{tenantId}/{agentId}\" is not an agent"))
+            : Guard(() => call(Agent(tenantId, agentId)), problem => refuse(ReasonCodes.Unavailable, problem));
+
+    private async Task<T> Route<TDocument, T>(Result<TDocument> parsed, Func<TDocument, string> tenantOf, Func<TDocument, IGrantIssuerGrain, Task<T>> call, Func<string, Failure, T> refuse)
+    {
+        if (!parsed.Succeeded)
+        {
+            return refuse(string.Empty, parsed.Failure!);
+        }
+
+        var tenant = tenantOf(parsed.Value);
+        return await Guard(() => call(parsed.Value, Issuer(tenant)), problem => refuse(tenant, new Failure(ReasonCodes.Unavailable, problem)));
+    }
+
+    private static async Task<T> Guard<T>(Func<Task<T>> call, Func<string, T> unavailable)
+    {
+        try
+        {
+            return await call();
+        }
+#pragma warning disable CA1031 // Any transport failure is "unavailable" to the caller.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return unavailable($"the cluster could not be reached or did not answer ({e.GetType().Name}: {e.Message})");
+        }
+    }
 }

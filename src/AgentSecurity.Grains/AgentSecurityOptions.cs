@@ -23,6 +23,20 @@ public sealed class AgentSecurityOptions
 
     /// <summary>How many previous grant ids an agent keeps for operators (default 16, 0–256).</summary>
     public int GrantHistoryLength { get; set; } = 16;
+
+    /// <summary>How long an unanswered permission request stays open (default 24 h).</summary>
+    public TimeSpan PermissionRequestLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The longest an elevation (a grant answering a permission request) may last (default 24 h).</summary>
+    public TimeSpan MaxElevationLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Open permission requests per agent (default 8) and per tenant (default 512).</summary>
+    public int MaxPendingRequestsPerAgent { get; set; } = 8;
+
+    public int MaxPendingRequestsPerTenant { get; set; } = 512;
+
+    /// <summary>Registered admins per tenant (default 64).</summary>
+    public int MaxAdminsPerTenant { get; set; } = 64;
 }
 
 /// <summary>Refuses to start a silo with settings that would weaken or break the kernel.</summary>
@@ -45,6 +59,16 @@ public sealed class AgentSecurityOptionsValidator : IValidateOptions<AgentSecuri
         if (options.GrantHistoryLength is < 0 or > 256)
         {
             failures.Add($"AgentSecurity:GrantHistoryLength must be between 0 and 256; got {options.GrantHistoryLength}");
+        }
+
+        if (options.PermissionRequestLifetime <= TimeSpan.Zero || options.MaxElevationLifetime <= TimeSpan.Zero)
+        {
+            failures.Add("AgentSecurity:PermissionRequestLifetime and MaxElevationLifetime must be positive");
+        }
+
+        if (options.MaxPendingRequestsPerAgent < 1 || options.MaxPendingRequestsPerTenant < options.MaxPendingRequestsPerAgent || options.MaxAdminsPerTenant < 1)
+        {
+            failures.Add("AgentSecurity:MaxPendingRequestsPerAgent, MaxPendingRequestsPerTenant (at least the former) and MaxAdminsPerTenant must be at least 1");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -61,6 +61,12 @@ public static class ReasonCodes
     /// <summary>A check request that is malformed in itself (negative amount, missing capability).</summary>
     public const string InvalidRequest = "invalid_request";
 
+    /// <summary>A revocation (or delegation) names a grant id the tenant never accepted.</summary>
+    public const string UnknownGrant = "unknown_grant";
+
+    /// <summary>A permission request that is unknown, already answered, expired, or not for this agent.</summary>
+    public const string UnknownRequest = "unknown_request";
+
     /// <summary>A key file that cannot be read or does not match its own DID.</summary>
     public const string InvalidKey = "invalid_key";
 }

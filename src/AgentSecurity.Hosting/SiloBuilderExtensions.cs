@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using Azure.Data.Tables;
 using AgentSecurity.Grains;
 using Microsoft.Extensions.Configuration;
@@ -28,7 +29,8 @@ public static class SiloBuilderExtensions
     }
 
     /// <summary>
-    /// Azure Storage for everything durable: membership (Azure Table clustering) and grain state (Azure Table).
+    /// Azure Storage for everything durable: membership (Azure Table clustering), agent state (Azure Table, one small
+    /// entity per agent) and issuer state (Azure Blob: one per tenant, growing with its live grants).
     /// </summary>
     public static ISiloBuilder UseAgentSecurityAzureStorage(this ISiloBuilder silo, string connectionString)
     {
@@ -37,6 +39,11 @@ public static class SiloBuilderExtensions
         {
             o.TableServiceClient = new TableServiceClient(connectionString);
             o.TableName = "agentsecgrains";
+        });
+        silo.AddAzureBlobGrainStorage(StorageNames.Issuers, o =>
+        {
+            o.BlobServiceClient = new BlobServiceClient(connectionString);
+            o.ContainerName = "agentsec-issuers";
         });
         return silo;
     }

@@ -242,15 +242,6 @@ public sealed class AgentGrainTests(ClusterFixture fixture)
         Assert.Equal(applied ? null : ReasonCodes.NotYetValid, result.Error);
     }
 
-    [Fact]
-    public async Task ApplyGrantAsync_DelegatedGrant_IsNotAcceptedYet()
-    {
-        var tenant = await fixture.NewTenantAsync();
-        var grant = TestDocuments.Grant(tenant, "bot", Now).Set("parentGrantId", "g-0").SignWith(TestKeys.Root);
-
-        Assert.Equal(ReasonCodes.UntrustedSigner, (await fixture.Client.ApplyGrantAsync(grant)).Error);
-    }
-
     [Theory]
     [InlineData("{", ReasonCodes.MalformedJson)]
     [InlineData("", ReasonCodes.MalformedJson)]

@@ -22,7 +22,7 @@ public sealed class GrantIssuerGrainTests(ClusterFixture fixture)
         Assert.True(result.Created);
         Assert.False(result.Unchanged);
         Assert.NotNull(info);
-        Assert.Equal([TestKeys.Root.Did.Value, TestKeys.OtherRoot.Did.Value], info.RootDids);
+        Assert.Equal(new[] { TestKeys.Root.Did.Value, TestKeys.OtherRoot.Did.Value }.Order(StringComparer.Ordinal), info.RootDids);
     }
 
     [Fact]

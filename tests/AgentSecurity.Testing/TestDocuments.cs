@@ -34,4 +34,36 @@ public static class TestDocuments
             .Set("tenantId", tenant)
             .Set("rootDids", DocumentSigner.StringArray(rootDids))
             .Set("issuedAt", issuedAt);
+
+    public static DocumentTemplate Admin(string tenant, string adminDid, DateTimeOffset issuedAt, string ceilingCapabilities, DateTimeOffset expiresAt, string? ceilingLimits = null) =>
+        new DocumentTemplate(DocumentTypes.Admin)
+            .Set("tenantId", tenant)
+            .Set("adminDid", adminDid)
+            .SetJson("ceiling", ceilingLimits is null
+                ? $$"""{"capabilities":{{ceilingCapabilities}}}"""
+                : $$"""{"capabilities":{{ceilingCapabilities}},"resourceLimits":{{ceilingLimits}}}""")
+            .Set("expiresAt", expiresAt)
+            .Set("issuedAt", issuedAt);
+
+    public static DocumentTemplate Revocation(string tenant, string grantId, DateTimeOffset issuedAt, string reason = "test") =>
+        new DocumentTemplate(DocumentTypes.Revocation)
+            .Set("tenantId", tenant)
+            .Set("grantId", grantId)
+            .Set("reason", reason)
+            .Set("issuedAt", issuedAt);
+
+    public static DocumentTemplate Quarantine(string tenant, string agent, DateTimeOffset issuedAt, bool quarantine = true, string reason = "test") =>
+        new DocumentTemplate(DocumentTypes.Quarantine)
+            .Set("tenantId", tenant)
+            .Set("agentId", agent)
+            .Set("action", quarantine ? "quarantine" : "release")
+            .Set("reason", reason)
+            .Set("issuedAt", issuedAt);
+
+    public static DocumentTemplate Rotation(string tenant, string oldRootDid, string newRootDid, DateTimeOffset issuedAt) =>
+        new DocumentTemplate(DocumentTypes.Rotation)
+            .Set("tenantId", tenant)
+            .Set("oldRootDid", oldRootDid)
+            .Set("newRootDid", newRootDid)
+            .Set("issuedAt", issuedAt);
 }

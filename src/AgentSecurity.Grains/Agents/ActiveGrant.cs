@@ -11,4 +11,6 @@ internal sealed class ActiveGrant(GrantDocument document, GrantPolicy policy)
     public GrantPolicy Policy { get; } = policy;
 
     public string GrantId => Document.GrantId;
+
+    public static ActiveGrant Compile(GrantDocument document, TimeSpan clockSkew) => new(document, GrantPolicy.For(document, clockSkew));
 }

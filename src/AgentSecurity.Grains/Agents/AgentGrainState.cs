@@ -2,7 +2,7 @@ using AgentSecurity.Abstractions;
 
 namespace AgentSecurity.Grains.Agents;
 
-/// <summary>What an agent grain persists. The grant is kept as the signed document itself and re-verified on load.</summary>
+/// <summary>What an agent grain persists. Grants are kept as the signed documents themselves and re-verified on load.</summary>
 [GenerateSerializer, Alias("agentsec.AgentGrainState.v1")]
 public sealed class AgentGrainState
 {
@@ -15,4 +15,15 @@ public sealed class AgentGrainState
 
     /// <summary>Ids of previously active grants, newest first, at most <see cref="AgentSecurityOptions.GrantHistoryLength"/>.</summary>
     [Id(3)] public List<string> PreviousGrantIds { get; set; } = [];
+
+    /// <summary>Why the agent is quarantined (or was last released).</summary>
+    [Id(4)] public string? QuarantineReason { get; set; }
+
+    /// <summary>
+    /// When the last quarantine or release document was issued: an older one (a replayed release, say) is stale.
+    /// </summary>
+    [Id(5)] public DateTimeOffset? QuarantineIssuedAt { get; set; }
+
+    /// <summary>Canonical signed texts of the elevations (answers to permission requests) not yet expired, at most eight.</summary>
+    [Id(6)] public List<string> Elevations { get; set; } = [];
 }

@@ -3,6 +3,7 @@ using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Identity;
+using AgentSecurity.Grants.Policy;
 using AgentSecurity.Grants.Verification;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -11,11 +12,14 @@ using Microsoft.Extensions.Options;
 namespace AgentSecurity.Grains.Issuers;
 
 /// <summary>
-/// A tenant's trust anchor: the only writer of its root DIDs and accepted grant ids, and the verifier of every
-/// grant an agent of the tenant installs.
+/// A tenant's trust anchor: the only writer of its roots, admins, accepted grant ids, revocations and permission
+/// requests, and the verifier of every document that widens what an agent of the tenant may do.
 /// </summary>
 public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
 {
+    /// <summary>The contract's bound on delegation chains.</summary>
+    public const int MaxChainDepth = 8;
+
     private readonly IPersistentState<IssuerGrainState> _state;
     private readonly TimeProvider _time;
     private readonly AgentSecurityOptions _options;
@@ -23,10 +27,10 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     private readonly DidKey _operator;
 
     private string _tenantId = string.Empty;
-    private TenantDocument? _tenant;
+    private TenantTrust? _trust;
 
     public GrantIssuerGrain(
-        [PersistentState("issuer", StorageNames.Grains)] IPersistentState<IssuerGrainState> state,
+        [PersistentState("issuer", StorageNames.Issuers)] IPersistentState<IssuerGrainState> state,
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
         IOptions<AgentSecurityOptions> options,
         ILogger<GrantIssuerGrain> logger)
@@ -38,149 +42,513 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         _operator = DidKey.Parse(_options.OperatorDid).Value; // validated at silo start
     }
 
+    private IssuerGrainState State => _state.State;
+
+    private DateTimeOffset Now => _time.GetUtcNow();
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tenantId = this.GetPrimaryKeyString();
-        if (_state.State.TenantDocument is { } stored)
+        if (State.TenantDocument is { } tenant)
         {
-            // Written only after full verification; the signature is checked again against altered storage.
-            var parsed = TenantDocument.Parse(stored);
-            _tenant = parsed.Succeeded && parsed.Value.Envelope.HasValidSignature() && parsed.Value.Envelope.SignedBy.Equals(_operator)
-                ? parsed.Value
-                : null;
+            _trust = TenantTrust.Load(tenant, _operator, State.RotationDocuments, State.AdminDocuments.Values);
+            if (_trust is null)
+            {
+                Log.IssuerStateRejected(_logger, _tenantId);
+            }
         }
 
         return Task.CompletedTask;
     }
 
+    // ---- Tenant, admins, rotation ----------------------------------------------------------------------------
+
     public async Task<TenantResult> CreateTenantAsync(string signedTenant)
     {
         var parsed = TenantDocument.Parse(signedTenant ?? string.Empty);
-        var failure = !parsed.Succeeded ? parsed.Failure : CheckTenantDocument(parsed.Value);
+        var tenant = parsed.Succeeded ? parsed.Value : null;
+        var failure = parsed.Failure
+            ?? (tenant!.TenantId != _tenantId ? new Failure(ReasonCodes.TenantMismatch, $"the document is for tenant {tenant.TenantId}, not {_tenantId}") : null)
+            ?? (!tenant.Envelope.SignedBy.Equals(_operator) ? new Failure(ReasonCodes.UntrustedSigner, $"tenants are created by the operator {_operator.Value}, not {tenant.Envelope.SignedBy.Value}") : null)
+            ?? DocumentChecks.Signature(tenant.Envelope)
+            ?? DocumentChecks.TimeWindow(tenant.Envelope.IssuedAt, tenant.Envelope.IssuedAt, null, Now, _options.ClockSkew);
         if (failure is not null)
         {
             Log.TenantRefused(_logger, _tenantId, failure.Code, failure.Message);
             return new TenantResult { TenantId = _tenantId, Error = failure.Code, Message = failure.Message };
         }
 
-        var tenant = parsed.Value;
-        if (_tenant is not null)
+        if (State.TenantDocument is not null)
         {
-            return _tenant.Envelope.ContentHash == tenant.Envelope.ContentHash
+            return _trust?.Tenant.Envelope.ContentHash == tenant!.Envelope.ContentHash
                 ? new TenantResult { Created = true, Unchanged = true, TenantId = _tenantId }
                 : new TenantResult { TenantId = _tenantId, Error = ReasonCodes.TenantExists, Message = $"tenant {_tenantId} already exists" };
         }
 
-        _state.State.TenantDocument = tenant.Envelope.CanonicalText;
-        if (!await TryWriteAsync())
+        if (!await CommitAsync(s => s.TenantDocument = tenant!.Envelope.CanonicalText, s => s.TenantDocument = null))
         {
-            _state.State.TenantDocument = null;
             return new TenantResult { TenantId = _tenantId, Error = ReasonCodes.Unavailable, Message = "the tenant could not be stored" };
         }
 
-        _tenant = tenant;
-        Log.TenantCreated(_logger, _tenantId, tenant.RootDids.Count);
+        _trust = TenantTrust.From(tenant!);
+        Log.TenantCreated(_logger, _tenantId, tenant!.RootDids.Count);
         return new TenantResult { Created = true, TenantId = _tenantId };
     }
 
-    public Task<TenantInfo?> GetTenantAsync() => Task.FromResult(_tenant is null ? null : new TenantInfo
+    public Task<TenantInfo?> GetTenantAsync() => Task.FromResult(_trust is null ? null : new TenantInfo
     {
-        TenantId = _tenant.TenantId,
-        RootDids = _tenant.RootDids.Select(d => d.Value).ToArray(),
-        IssuedAt = _tenant.Envelope.IssuedAt,
+        TenantId = _tenantId,
+        RootDids = _trust.Roots.Select(d => d.Value).Order(StringComparer.Ordinal).ToArray(),
+        IssuedAt = _trust.Tenant.Envelope.IssuedAt,
+        Admins = _trust.Admins.Values.Select(a => new AdminInfo { AdminDid = a.AdminDid.Value, ExpiresAt = a.ExpiresAt, SignedBy = a.Envelope.SignedBy.Value }).ToArray(),
+        RetiredRootDids = _trust.RetiredRoots.Keys.Select(d => d.Value).ToArray(),
     });
+
+    public async Task<DocumentResult> RegisterAdminAsync(string signedAdmin)
+    {
+        var parsed = AdminDocument.Parse(signedAdmin ?? string.Empty);
+        var admin = parsed.Succeeded ? parsed.Value : null;
+        var now = Now;
+        var failure = parsed.Failure
+            ?? TenantFailure(admin!.TenantId)
+            ?? (!_trust!.IsRoot(admin.Envelope.SignedBy) ? _trust.Untrusted(admin.Envelope.SignedBy, now) with { Message = $"admins are registered by a root: {_trust.Untrusted(admin.Envelope.SignedBy, now).Message}" } : null)
+            ?? TenantTrust.CheckSignatureAndTime(admin.Envelope, now, _options.ClockSkew)
+            ?? (admin.ExpiresAt <= now ? new Failure(ReasonCodes.Expired, $"the admin registration expired at {DocumentTime.ToText(admin.ExpiresAt)}") : null);
+        if (failure is not null)
+        {
+            return DocumentResult.Refuse(failure.Code, failure.Message);
+        }
+
+        var key = admin!.AdminDid.Value;
+        if (_trust!.Admins.TryGetValue(admin.AdminDid, out var existing))
+        {
+            if (existing.Envelope.ContentHash == admin.Envelope.ContentHash)
+            {
+                return new DocumentResult { Accepted = true, Unchanged = true };
+            }
+
+            if (existing.Envelope.IssuedAt > admin.Envelope.IssuedAt)
+            {
+                return DocumentResult.Refuse(ReasonCodes.Stale, $"a newer registration of {key} (issued {DocumentTime.ToText(existing.Envelope.IssuedAt)}) is in force");
+            }
+        }
+        else if (_trust.Admins.Values.Count(a => a.ExpiresAt > now) >= _options.MaxAdminsPerTenant)
+        {
+            return DocumentResult.Refuse(ReasonCodes.QuotaExceeded, $"tenant {_tenantId} has {_options.MaxAdminsPerTenant} admins already");
+        }
+
+        var previous = State.AdminDocuments.GetValueOrDefault(key);
+        if (!await CommitAsync(s => s.AdminDocuments[key] = admin.Envelope.CanonicalText, s => Restore(s.AdminDocuments, key, previous)))
+        {
+            return DocumentResult.Refuse(ReasonCodes.Unavailable, "the admin could not be stored");
+        }
+
+        _trust.Register(admin);
+        Log.AdminRegistered(_logger, _tenantId, key, admin.ExpiresAt);
+        return new DocumentResult { Accepted = true };
+    }
+
+    public async Task<DocumentResult> RotateRootAsync(string signedRotation)
+    {
+        var parsed = RotationDocument.Parse(signedRotation ?? string.Empty);
+        var rotation = parsed.Succeeded ? parsed.Value : null;
+        if (rotation is not null && State.RotationDocuments.Contains(rotation.Envelope.CanonicalText, StringComparer.Ordinal))
+        {
+            return new DocumentResult { Accepted = true, Unchanged = true };
+        }
+
+        var failure = parsed.Failure
+            ?? TenantFailure(rotation!.TenantId)
+            ?? _trust!.CheckRotation(rotation)
+            ?? TenantTrust.CheckSignatureAndTime(rotation.Envelope, Now, _options.ClockSkew);
+        if (failure is not null)
+        {
+            return DocumentResult.Refuse(failure.Code, failure.Message);
+        }
+
+        var text = rotation!.Envelope.CanonicalText;
+        if (!await CommitAsync(s => s.RotationDocuments.Add(text), s => s.RotationDocuments.Remove(text)))
+        {
+            return DocumentResult.Refuse(ReasonCodes.Unavailable, "the rotation could not be stored");
+        }
+
+        _trust!.Apply(rotation);
+        Log.RootRotated(_logger, _tenantId, rotation.OldRootDid.Value, rotation.NewRootDid.Value);
+        return new DocumentResult { Accepted = true };
+    }
+
+    // ---- Grants ----------------------------------------------------------------------------------------------
 
     public async Task<GrantVerification> VerifyGrantAsync(string signedGrant)
     {
         var parsed = GrantDocument.Parse(signedGrant ?? string.Empty);
         if (!parsed.Succeeded)
         {
-            return GrantVerification.Refuse(parsed.Failure!.Code, parsed.Failure.Message);
+            return Refuse(parsed.Failure!);
         }
 
         var grant = parsed.Value;
-        var now = _time.GetUtcNow();
-        var failure = CheckGrant(grant, now);
+        var (failure, depth) = await CheckGrantAsync(grant, Now);
+        return failure is not null ? Refuse(failure) : await RecordAsync(grant, depth);
+    }
+
+    public async Task<GrantVerification> VerifyElevationAsync(string requestId, string signedGrant)
+    {
+        var parsed = GrantDocument.Parse(signedGrant ?? string.Empty);
+        if (!parsed.Succeeded)
+        {
+            return Refuse(parsed.Failure!);
+        }
+
+        var grant = parsed.Value;
+        var now = Now;
+        var request = State.Requests.Find(r => r.RequestId == requestId);
+        Failure? failure = request is null || request.Status != PermissionRequestStatus.Pending || request.ExpiresAt <= now
+            ? new Failure(ReasonCodes.UnknownRequest, $"no open permission request {requestId} in tenant {_tenantId}")
+            : request.AgentId != grant.AgentId
+                ? new Failure(ReasonCodes.AgentMismatch, $"request {requestId} is from agent {request.AgentId}, the grant is for {grant.AgentId}")
+                : grant.ParentGrantId is not null
+                    ? new Failure(ReasonCodes.InvalidField, "an answer to a permission request is signed by a root or admin, not delegated")
+                    : grant.ExpiresAt - grant.NotBefore > _options.MaxElevationLifetime
+                        ? new Failure(ReasonCodes.Escalation, $"an answer to a permission request lasts at most {_options.MaxElevationLifetime}")
+                        : null;
+        if (failure is null)
+        {
+            (failure, _) = await CheckGrantAsync(grant, now);
+        }
+
         if (failure is not null)
         {
-            return GrantVerification.Refuse(failure.Code, failure.Message);
+            return Refuse(failure);
         }
 
-        var accepted = _state.State.AcceptedGrants;
-        if (accepted.TryGetValue(grant.GrantId, out var seen))
+        var verification = await RecordAsync(grant, depth: 1, request);
+        if (verification.Accepted)
         {
-            return seen.ContentHash == grant.Envelope.ContentHash
-                ? GrantVerification.Accept
-                : GrantVerification.Refuse(ReasonCodes.Replayed, $"grant id {grant.GrantId} was already used for a different grant");
+            Log.RequestApproved(_logger, _tenantId, requestId, grant.AgentId, grant.GrantId);
         }
 
-        var expired = accepted.Where(p => p.Value.ExpiresAt <= now).Select(p => p.Key).ToList();
-        var removed = expired.ToDictionary(id => id, id => accepted[id]);
-        foreach (var id in expired)
+        return verification;
+    }
+
+    public async Task<RevocationResult> RevokeAsync(string signedRevocation)
+    {
+        var parsed = RevocationDocument.Parse(signedRevocation ?? string.Empty);
+        var revocation = parsed.Succeeded ? parsed.Value : null;
+        var now = Now;
+        var failure = parsed.Failure ?? TenantFailure(revocation!.TenantId);
+        AcceptedGrant? target = null;
+        if (failure is null && !State.AcceptedGrants.TryGetValue(revocation!.GrantId, out target) && !State.RevokedGrants.ContainsKey(revocation.GrantId))
         {
-            accepted.Remove(id);
+            failure = new Failure(ReasonCodes.UnknownGrant, $"tenant {_tenantId} has no live grant {revocation.GrantId}");
         }
 
-        accepted[grant.GrantId] = new AcceptedGrant { ContentHash = grant.Envelope.ContentHash, AgentId = grant.AgentId, ExpiresAt = grant.ExpiresAt };
-        if (!await TryWriteAsync())
+        var signer = revocation?.Envelope.SignedBy;
+        failure ??= _trust!.IsRootOrAdmin(signer!, now) || (target is not null && target.SignedBy == signer!.Value)
+            ? TenantTrust.CheckSignatureAndTime(revocation!.Envelope, now, _options.ClockSkew)
+            : new Failure(ReasonCodes.UntrustedSigner, $"a revocation is signed by the grant's signer, a root or an admin; {signer!.Value} is none of them");
+        if (failure is not null)
         {
-            accepted.Remove(grant.GrantId);
-            foreach (var (id, entry) in removed)
+            return new RevocationResult { Error = failure.Code, Message = failure.Message };
+        }
+
+        // The grant and everything delegated from it, transitively, as far as this tenant accepted them.
+        var revoked = Descendants(revocation!.GrantId);
+        var added = revoked.Where(id => !State.RevokedGrants.ContainsKey(id)).ToList();
+        if (added.Count > 0)
+        {
+            var record = (string id) => new RevokedGrant
             {
-                accepted[id] = entry;
+                RevokedAt = now,
+                ExpiresAt = State.AcceptedGrants.TryGetValue(id, out var g) ? g.ExpiresAt : now,
+                Reason = revocation.Reason,
+                RevokedBy = signer!.Value,
+            };
+            if (!await CommitAsync(s => added.ForEach(id => s.RevokedGrants[id] = record(id)), s => added.ForEach(id => s.RevokedGrants.Remove(id))))
+            {
+                return new RevocationResult { Error = ReasonCodes.Unavailable, Message = "the revocation could not be stored; nothing was revoked" };
             }
-
-            return GrantVerification.Refuse(ReasonCodes.Unavailable, "the issuer could not record the grant");
         }
 
-        return GrantVerification.Accept;
+        Log.GrantsRevoked(_logger, _tenantId, revocation.GrantId, revoked.Count, signer!.Value);
+        var (agents, propagated) = await NotifyAgentsAsync(revoked);
+        return new RevocationResult
+        {
+            Revoked = true,
+            GrantIds = revoked,
+            Agents = agents,
+            Propagated = propagated,
+            Error = propagated ? null : ReasonCodes.Unavailable,
+            Message = propagated ? null : "the revocation is recorded, but some agents could not be told yet; they learn it when they next activate; revoke again to retry",
+        };
     }
 
-    /// <summary>Trust and time rules of a grant, cheapest first (the signature costs the most).</summary>
-    private Failure? CheckGrant(GrantDocument grant, DateTimeOffset now)
+    public Task<IReadOnlyList<string>> FindRevokedAsync(IReadOnlyList<string> grantIds) =>
+        Task.FromResult<IReadOnlyList<string>>(grantIds.Where(State.RevokedGrants.ContainsKey).ToArray());
+
+    public Task<GrantVerification> VerifyQuarantineAsync(string signedQuarantine)
     {
-        if (_tenant is null)
-        {
-            return new Failure(ReasonCodes.UnknownTenant, $"tenant {_tenantId} does not exist");
-        }
-
-        if (grant.TenantId != _tenantId)
-        {
-            return new Failure(ReasonCodes.TenantMismatch, $"the grant is for tenant {grant.TenantId}, not {_tenantId}");
-        }
-
-        if (grant.ParentGrantId is not null)
-        {
-            return new Failure(ReasonCodes.UntrustedSigner, "delegated grants (parentGrantId) are not accepted by this cluster yet");
-        }
-
-        if (!_tenant.RootDids.Contains(grant.SignedBy))
-        {
-            return new Failure(ReasonCodes.UntrustedSigner, $"{grant.SignedBy.Value} is not a root of tenant {_tenantId}");
-        }
-
-        return DocumentChecks.Signature(grant.Envelope) ?? DocumentChecks.GrantTimeWindow(grant, now, _options.ClockSkew);
+        var parsed = QuarantineDocument.Parse(signedQuarantine ?? string.Empty);
+        var document = parsed.Succeeded ? parsed.Value : null;
+        var now = Now;
+        var failure = parsed.Failure
+            ?? TenantFailure(document!.TenantId)
+            ?? (!_trust!.IsRootOrAdmin(document.Envelope.SignedBy, now) ? _trust.Untrusted(document.Envelope.SignedBy, now) : null)
+            ?? TenantTrust.CheckSignatureAndTime(document.Envelope, now, _options.ClockSkew);
+        return Task.FromResult(failure is null ? GrantVerification.Accept : Refuse(failure));
     }
 
-    private Failure? CheckTenantDocument(TenantDocument tenant)
+    // ---- Permission requests ---------------------------------------------------------------------------------
+
+    public async Task<PermissionRequestResult> RecordRequestAsync(string agentId, PermissionRequestInput request)
     {
-        if (tenant.TenantId != _tenantId)
+        var now = Now;
+        if (_trust is null)
         {
-            return new Failure(ReasonCodes.TenantMismatch, $"the document is for tenant {tenant.TenantId}, not {_tenantId}");
+            return new PermissionRequestResult { Error = ReasonCodes.UnknownTenant, Message = $"tenant {_tenantId} does not exist" };
         }
 
-        if (!tenant.Envelope.SignedBy.Equals(_operator))
+        var pending = ExpireRequests(now).Where(r => r.Status == PermissionRequestStatus.Pending).ToList();
+        if (pending.Count(r => r.AgentId == agentId) >= _options.MaxPendingRequestsPerAgent || pending.Count >= _options.MaxPendingRequestsPerTenant)
         {
-            return new Failure(ReasonCodes.UntrustedSigner, $"tenants are created by the operator {_operator.Value}, not {tenant.Envelope.SignedBy.Value}");
+            return new PermissionRequestResult { Error = ReasonCodes.QuotaExceeded, Message = "too many open permission requests; wait for answers or expiry" };
         }
 
-        var now = _time.GetUtcNow();
-        return DocumentChecks.Signature(tenant.Envelope)
-            ?? DocumentChecks.TimeWindow(tenant.Envelope.IssuedAt, tenant.Envelope.IssuedAt, null, now, _options.ClockSkew);
+        var record = new PermissionRequestRecord
+        {
+            RequestId = $"req-{State.NextRequestNumber}",
+            AgentId = agentId,
+            Capability = request.Capability,
+            Resource = request.Resource,
+            Justification = request.Justification,
+            RequestedAt = now,
+            ExpiresAt = now + _options.PermissionRequestLifetime,
+            Status = PermissionRequestStatus.Pending,
+        };
+        if (!await CommitAsync(s => { s.Requests.Add(record); s.NextRequestNumber++; }, s => { s.Requests.Remove(record); s.NextRequestNumber--; }))
+        {
+            return new PermissionRequestResult { Error = ReasonCodes.Unavailable, Message = "the request could not be stored" };
+        }
+
+        Log.PermissionRequested(_logger, _tenantId, record.RequestId, agentId, request.Capability);
+        return new PermissionRequestResult { Recorded = true, RequestId = record.RequestId, ExpiresAt = record.ExpiresAt };
     }
 
-    private async Task<bool> TryWriteAsync()
+    public Task<IReadOnlyList<PermissionRequestInfo>> ListRequestsAsync() =>
+        Task.FromResult<IReadOnlyList<PermissionRequestInfo>>(ExpireRequests(Now).OrderByDescending(r => r.RequestedAt).Select(r => new PermissionRequestInfo
+        {
+            RequestId = r.RequestId,
+            AgentId = r.AgentId,
+            Capability = r.Capability,
+            Resource = r.Resource,
+            Justification = r.Justification,
+            RequestedAt = r.RequestedAt,
+            ExpiresAt = r.ExpiresAt,
+            Status = r.Status,
+            GrantId = r.GrantId,
+        }).ToArray());
+
+    // ---- Grant verification ----------------------------------------------------------------------------------
+
+    /// <summary>Every rule a grant must meet, cheapest first; the grant's delegation depth when it passes.</summary>
+    private async Task<(Failure? Failure, int Depth)> CheckGrantAsync(GrantDocument grant, DateTimeOffset now)
     {
+        var failure = TenantFailure(grant.TenantId)
+            ?? (State.RevokedGrants.ContainsKey(grant.GrantId) ? new Failure(ReasonCodes.Revoked, $"grant {grant.GrantId} was revoked") : null);
+        if (failure is not null)
+        {
+            return (failure, 0);
+        }
+
+        // A grant this tenant accepted before (re-applied, or signed by a root that has since rotated away) was
+        // judged then; its signature and time window are still checked.
+        var accepted = State.AcceptedGrants.GetValueOrDefault(grant.GrantId);
+        if (accepted is not null && accepted.ContentHash != grant.Envelope.ContentHash)
+        {
+            return (new Failure(ReasonCodes.Replayed, $"grant id {grant.GrantId} was already used for a different grant"), 0);
+        }
+
+        var depth = accepted?.Depth ?? 1;
+        if (accepted is null)
+        {
+            (failure, depth) = grant.ParentGrantId is { } parentId
+                ? await CheckDelegationAsync(grant, parentId, now)
+                : (CheckSigner(grant, now), 1);
+        }
+
+        return (failure ?? DocumentChecks.Signature(grant.Envelope) ?? DocumentChecks.GrantTimeWindow(grant, now, _options.ClockSkew), depth);
+    }
+
+    /// <summary>A grant that is not a delegation is signed by a root, or by an admin within its ceiling and lifetime.</summary>
+    private Failure? CheckSigner(GrantDocument grant, DateTimeOffset now)
+    {
+        if (_trust!.IsRoot(grant.SignedBy))
+        {
+            return null;
+        }
+
+        if (_trust.ActiveAdmin(grant.SignedBy, now) is not { } admin)
+        {
+            return _trust.Untrusted(grant.SignedBy, now);
+        }
+
+        return Attenuation.WithinCeiling(admin.Ceiling, admin.CeilingLimits, grant.Terms)
+            ?? (grant.ExpiresAt > admin.ExpiresAt
+                ? new Failure(ReasonCodes.Escalation, $"the grant outlives its admin's registration ({DocumentTime.ToText(admin.ExpiresAt)})")
+                : null);
+    }
+
+    /// <summary>
+    /// A delegation is signed by its parent's agentDid, within the parent, from a parent that is live (accepted,
+    /// not revoked, not expired, still its agent's active grant), at most <see cref="MaxChainDepth"/> grants deep.
+    /// </summary>
+    private async Task<(Failure? Failure, int Depth)> CheckDelegationAsync(GrantDocument grant, string parentId, DateTimeOffset now)
+    {
+        if (!State.AcceptedGrants.TryGetValue(parentId, out var parent))
+        {
+            return (new Failure(ReasonCodes.UnknownGrant, $"the parent grant {parentId} is not a live grant of tenant {_tenantId}"), 0);
+        }
+
+        var failure = State.RevokedGrants.ContainsKey(parentId) ? new Failure(ReasonCodes.Revoked, $"the parent grant {parentId} was revoked")
+            : parent.ExpiresAt <= now ? new Failure(ReasonCodes.Expired, $"the parent grant {parentId} expired at {DocumentTime.ToText(parent.ExpiresAt)}")
+            : parent.AgentDid is null ? new Failure(ReasonCodes.UntrustedSigner, $"the parent grant {parentId} names no agentDid, so it cannot be delegated")
+            : parent.AgentDid != grant.SignedBy.Value ? new Failure(ReasonCodes.UntrustedSigner, $"a delegation of {parentId} is signed by its agentDid {parent.AgentDid}, not {grant.SignedBy.Value}")
+            : parent.Depth + 1 > MaxChainDepth ? new Failure(ReasonCodes.ChainTooDeep, $"the chain would be {parent.Depth + 1} grants deep; at most {MaxChainDepth}")
+            : null;
+        if (failure is not null)
+        {
+            return (failure, 0);
+        }
+
+        // The parent's terms live with the parent's agent, the only holder of its active grant.
+        var parentText = await GrainFactory.GetGrain<IAgentGrain>(AgentKey.Of(_tenantId, parent.AgentId)).GetActiveGrantAsync(parentId);
+        if (parentText is null)
+        {
+            return (new Failure(ReasonCodes.Stale, $"the parent grant {parentId} is no longer the active grant of {parent.AgentId}"), 0);
+        }
+
+        var parentGrant = GrantDocument.Parse(parentText);
+        if (!parentGrant.Succeeded || parentGrant.Value.Envelope.ContentHash != parent.ContentHash)
+        {
+            return (new Failure(ReasonCodes.Unavailable, $"the parent grant {parentId} held by {parent.AgentId} does not match what this tenant accepted"), 0);
+        }
+
+        return (Attenuation.WithinParent(parentGrant.Value.Terms, grant.Terms), parent.Depth + 1);
+    }
+
+    /// <summary>Records an accepted grant's id (and answers a request), pruning what has expired; nothing changes if the write fails.</summary>
+    private async Task<GrantVerification> RecordAsync(GrantDocument grant, int depth, PermissionRequestRecord? request = null)
+    {
+        var now = Now;
+        var accepted = State.AcceptedGrants;
+        if (accepted.ContainsKey(grant.GrantId) && request is null)
+        {
+            return GrantVerification.Accept; // the identical grant again: nothing new to record
+        }
+
+        var expiredGrants = accepted.Where(p => p.Value.ExpiresAt <= now).ToList();
+        var expiredRevocations = State.RevokedGrants.Where(p => p.Value.ExpiresAt <= now).ToList();
+        var entry = new AcceptedGrant
+        {
+            ContentHash = grant.Envelope.ContentHash,
+            AgentId = grant.AgentId,
+            ExpiresAt = grant.ExpiresAt,
+            SignedBy = grant.SignedBy.Value,
+            ParentGrantId = grant.ParentGrantId,
+            AgentDid = grant.AgentDid?.Value,
+            Depth = depth,
+        };
+        var committed = await CommitAsync(
+            s =>
+            {
+                expiredGrants.ForEach(p => s.AcceptedGrants.Remove(p.Key));
+                expiredRevocations.ForEach(p => s.RevokedGrants.Remove(p.Key));
+                s.AcceptedGrants[grant.GrantId] = entry;
+                if (request is not null)
+                {
+                    request.Status = PermissionRequestStatus.Approved;
+                    request.GrantId = grant.GrantId;
+                }
+            },
+            s =>
+            {
+                s.AcceptedGrants.Remove(grant.GrantId);
+                expiredGrants.ForEach(p => s.AcceptedGrants[p.Key] = p.Value);
+                expiredRevocations.ForEach(p => s.RevokedGrants[p.Key] = p.Value);
+                if (request is not null)
+                {
+                    request.Status = PermissionRequestStatus.Pending;
+                    request.GrantId = null;
+                }
+            });
+        return committed ? GrantVerification.Accept : GrantVerification.Refuse(ReasonCodes.Unavailable, "the issuer could not record the grant");
+    }
+
+    private List<string> Descendants(string grantId)
+    {
+        var result = new List<string> { grantId };
+        var seen = new HashSet<string>(StringComparer.Ordinal) { grantId };
+        for (var i = 0; i < result.Count; i++)
+        {
+            foreach (var (id, grant) in State.AcceptedGrants)
+            {
+                if (grant.ParentGrantId == result[i] && seen.Add(id))
+                {
+                    result.Add(id);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Tells every agent holding one of the grants; the agents confirm with this issuer before acting.</summary>
+    private async Task<(IReadOnlyList<string> Agents, bool Propagated)> NotifyAgentsAsync(IReadOnlyList<string> grantIds)
+    {
+        var targets = grantIds
+            .Where(State.AcceptedGrants.ContainsKey)
+            .Select(id => (Agent: AgentKey.Of(_tenantId, State.AcceptedGrants[id].AgentId), GrantId: id))
+            .ToList();
+        var results = await Task.WhenAll(targets.Select(async t =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IAgentGrain>(t.Agent).NotifyRevokedAsync(t.GrantId);
+                return true;
+            }
+#pragma warning disable CA1031 // An agent that cannot be told learns the revocation when it next activates.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.RevocationNotDelivered(_logger, e, _tenantId, t.Agent, t.GrantId);
+                return false;
+            }
+        }));
+        return (targets.Select(t => t.Agent).Distinct().ToArray(), results.All(r => r));
+    }
+
+    private List<PermissionRequestRecord> ExpireRequests(DateTimeOffset now)
+    {
+        foreach (var request in State.Requests.Where(r => r.Status == PermissionRequestStatus.Pending && r.ExpiresAt <= now))
+        {
+            request.Status = PermissionRequestStatus.Expired; // persisted with the next write; reads agree meanwhile
+        }
+
+        // Answered and expired requests stay visible for a while, bounded like the open ones.
+        var closed = State.Requests.Where(r => r.Status != PermissionRequestStatus.Pending).OrderByDescending(r => r.RequestedAt).Skip(_options.MaxPendingRequestsPerTenant).ToList();
+        closed.ForEach(r => State.Requests.Remove(r));
+        return State.Requests;
+    }
+
+    private Failure? TenantFailure(string tenantId) =>
+        _trust is null ? new Failure(ReasonCodes.UnknownTenant, $"tenant {_tenantId} does not exist")
+        : tenantId != _tenantId ? new Failure(ReasonCodes.TenantMismatch, $"the document is for tenant {tenantId}, not {_tenantId}")
+        : null;
+
+    /// <summary>Applies a change, writes it, and undoes it if the write fails: nothing half-applied.</summary>
+    private async Task<bool> CommitAsync(Action<IssuerGrainState> change, Action<IssuerGrainState> undo)
+    {
+        change(State);
         try
         {
             await _state.WriteStateAsync();
@@ -190,9 +558,24 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            undo(State);
             Log.IssuerNotPersisted(_logger, e, _tenantId);
-            DeactivateOnIdle();
+            DeactivateOnIdle(); // the stored ETag may be stale now; a fresh activation reads the truth
             return false;
         }
     }
+
+    private static void Restore(Dictionary<string, string> map, string key, string? previous)
+    {
+        if (previous is null)
+        {
+            map.Remove(key);
+        }
+        else
+        {
+            map[key] = previous;
+        }
+    }
+
+    private static GrantVerification Refuse(Failure failure) => GrantVerification.Refuse(failure.Code, failure.Message);
 }

@@ -1,6 +1,11 @@
+using AgentSecurity.Abstractions;
+
 namespace AgentSecurity.Grains.Issuers;
 
-/// <summary>What a tenant's issuer persists: the tenant document and the grant ids it has accepted.</summary>
+/// <summary>
+/// What a tenant's issuer persists. Trust (tenant, rotations, admins) is kept as the signed documents themselves and
+/// re-verified on load; grant bookkeeping is plain records.
+/// </summary>
 [GenerateSerializer, Alias("agentsec.IssuerGrainState.v1")]
 public sealed class IssuerGrainState
 {
@@ -12,6 +17,19 @@ public sealed class IssuerGrainState
     /// expired, so the id no longer needs remembering and the map stays bounded by the grants alive.
     /// </summary>
     [Id(1)] public Dictionary<string, AcceptedGrant> AcceptedGrants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Signed rotation documents, in the order they were applied.</summary>
+    [Id(2)] public List<string> RotationDocuments { get; set; } = [];
+
+    /// <summary>Signed admin documents by admin DID (the newest registration of each admin).</summary>
+    [Id(3)] public Dictionary<string, string> AdminDocuments { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Revoked grant ids, kept until the grant would have expired.</summary>
+    [Id(4)] public Dictionary<string, RevokedGrant> RevokedGrants { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(5)] public List<PermissionRequestRecord> Requests { get; set; } = [];
+
+    [Id(6)] public long NextRequestNumber { get; set; } = 1;
 }
 
 [GenerateSerializer, Alias("agentsec.AcceptedGrant.v1")]
@@ -23,4 +41,48 @@ public sealed class AcceptedGrant
     [Id(1)] public string AgentId { get; set; } = string.Empty;
 
     [Id(2)] public DateTimeOffset ExpiresAt { get; set; }
+
+    [Id(3)] public string SignedBy { get; set; } = string.Empty;
+
+    [Id(4)] public string? ParentGrantId { get; set; }
+
+    /// <summary>The grant's agentDid: the only signer its delegations may have.</summary>
+    [Id(5)] public string? AgentDid { get; set; }
+
+    /// <summary>1 for a grant signed by a root or admin, the parent's depth plus one for a delegation.</summary>
+    [Id(6)] public int Depth { get; set; } = 1;
+}
+
+[GenerateSerializer, Alias("agentsec.RevokedGrant.v1")]
+public sealed class RevokedGrant
+{
+    [Id(0)] public DateTimeOffset RevokedAt { get; set; }
+
+    [Id(1)] public DateTimeOffset ExpiresAt { get; set; }
+
+    [Id(2)] public string Reason { get; set; } = string.Empty;
+
+    [Id(3)] public string RevokedBy { get; set; } = string.Empty;
+}
+
+[GenerateSerializer, Alias("agentsec.PermissionRequestRecord.v1")]
+public sealed class PermissionRequestRecord
+{
+    [Id(0)] public string RequestId { get; set; } = string.Empty;
+
+    [Id(1)] public string AgentId { get; set; } = string.Empty;
+
+    [Id(2)] public string Capability { get; set; } = string.Empty;
+
+    [Id(3)] public string? Resource { get; set; }
+
+    [Id(4)] public string Justification { get; set; } = string.Empty;
+
+    [Id(5)] public DateTimeOffset RequestedAt { get; set; }
+
+    [Id(6)] public DateTimeOffset ExpiresAt { get; set; }
+
+    [Id(7)] public PermissionRequestStatus Status { get; set; }
+
+    [Id(8)] public string? GrantId { get; set; }
 }

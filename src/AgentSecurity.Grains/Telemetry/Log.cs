@@ -25,4 +25,31 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Could not persist the issuer state of {Tenant}")]
     public static partial void IssuerNotPersisted(ILogger logger, Exception exception, string tenant);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Critical, Message = "Stored trust documents of tenant {Tenant} failed verification; the issuer refuses everything until repaired")]
+    public static partial void IssuerStateRejected(ILogger logger, string tenant);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Admin {AdminDid} registered for tenant {Tenant} until {ExpiresAt}")]
+    public static partial void AdminRegistered(ILogger logger, string tenant, string adminDid, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Root of tenant {Tenant} rotated from {OldRoot} to {NewRoot}")]
+    public static partial void RootRotated(ILogger logger, string tenant, string oldRoot, string newRoot);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Grant {GrantId} of tenant {Tenant} revoked with {Count} grant(s) in all, by {RevokedBy}")]
+    public static partial void GrantsRevoked(ILogger logger, string tenant, string grantId, int count, string revokedBy);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "Revocation of {GrantId} in tenant {Tenant} could not be delivered to {Agent}; it applies when the agent next activates")]
+    public static partial void RevocationNotDelivered(ILogger logger, Exception exception, string tenant, string agent, string grantId);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Permission request {RequestId} in tenant {Tenant}: {Agent} asks for {Capability}")]
+    public static partial void PermissionRequested(ILogger logger, string tenant, string requestId, string agent, string capability);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Permission request {RequestId} in tenant {Tenant} answered for {Agent} by grant {GrantId}")]
+    public static partial void RequestApproved(ILogger logger, string tenant, string requestId, string agent, string grantId);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "{Agent} is now {State}: {Reason}")]
+    public static partial void QuarantineChanged(ILogger logger, string agent, string state, string reason);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "{Agent}: grant {GrantId} revoked; checks under it are denied")]
+    public static partial void AgentGrantRevoked(ILogger logger, string agent, string grantId);
 }

@@ -6,6 +6,10 @@ namespace AgentSecurity.Grants.Documents;
 /// </summary>
 public static class Identifiers
 {
+    public const string TenantIdRule = "[a-z0-9][a-z0-9-]{0,62}";
+
+    public const string LocalIdRule = "[A-Za-z0-9][A-Za-z0-9._:-]{0,127}";
+
     public static bool IsTenantId(string? value) =>
         value is { Length: >= 1 and <= 63 } && IsLowerAlnum(value[0]) && value.All(c => IsLowerAlnum(c) || c == '-');
 

@@ -20,33 +20,24 @@ public sealed class TenantDocument
 
     public IReadOnlyList<DidKey> RootDids { get; }
 
-    public static Result<TenantDocument> Parse(ReadOnlySpan<byte> utf8)
+    public static Result<TenantDocument> Parse(ReadOnlySpan<byte> utf8) => DocumentParsing.Parse(utf8, DocumentTypes.Tenant, (envelope, members) =>
     {
-        try
+        var tenantId = members.RequireIdentifier("tenantId", Identifiers.IsTenantId, Identifiers.TenantIdRule);
+        var texts = members.OptionalStringList("rootDids", MaxRoots, 256) ?? throw members.Invalid("rootDids", "is required");
+        if (texts.Count == 0 || texts.Distinct(StringComparer.Ordinal).Count() != texts.Count)
         {
-            var envelope = SignedDocument.ParseOfType(utf8, DocumentTypes.Tenant);
-            var members = new MemberReader(envelope.Body, string.Empty, DocumentTypes.Members[DocumentTypes.Tenant]);
-            var tenantId = members.RequireIdentifier("tenantId", Identifiers.IsTenantId, "[a-z0-9][a-z0-9-]{0,62}");
-            var texts = members.OptionalStringList("rootDids", MaxRoots, 256) ?? throw members.Invalid("rootDids", "is required");
-            if (texts.Count == 0 || texts.Distinct(StringComparer.Ordinal).Count() != texts.Count)
-            {
-                throw members.Invalid("rootDids", $"must hold 1 to {MaxRoots} distinct DIDs");
-            }
-
-            var roots = new List<DidKey>(texts.Count);
-            foreach (var text in texts)
-            {
-                var did = DidKey.Parse(text);
-                roots.Add(did.Succeeded ? did.Value : throw new DocumentFormatException(ReasonCodes.InvalidDid, $"rootDids: {did.Failure!.Message}"));
-            }
-
-            return Result<TenantDocument>.Ok(new TenantDocument(envelope, tenantId, roots));
+            throw members.Invalid("rootDids", $"must hold 1 to {MaxRoots} distinct DIDs");
         }
-        catch (DocumentFormatException e)
+
+        var roots = new List<DidKey>(texts.Count);
+        foreach (var text in texts)
         {
-            return e.ToFailure();
+            var did = DidKey.Parse(text);
+            roots.Add(did.Succeeded ? did.Value : throw new DocumentFormatException(ReasonCodes.InvalidDid, $"rootDids: {did.Failure!.Message}"));
         }
-    }
+
+        return new TenantDocument(envelope, tenantId, roots);
+    });
 
     public static Result<TenantDocument> Parse(string text) => Parse(System.Text.Encoding.UTF8.GetBytes(text));
 }

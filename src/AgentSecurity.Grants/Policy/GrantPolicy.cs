@@ -13,62 +13,64 @@ public sealed class GrantPolicy
     private readonly HostPattern[]? _network;
     private readonly PathPattern[]? _memory;
 
-    public GrantPolicy(CapabilitySet capabilities, GrantScopes scopes, DateTimeOffset notBefore, DateTimeOffset expiresAt, TimeSpan clockSkew)
+    public GrantPolicy(GrantTerms terms, TimeSpan clockSkew)
     {
-        Capabilities = capabilities;
-        NotBefore = notBefore;
-        ExpiresAt = expiresAt;
+        Terms = terms;
         ClockSkew = clockSkew;
-        _fileSystem = scopes.FileSystem?.Select(p => CompilePath(p, ResourceKind.Path)).ToArray();
-        _network = scopes.Network?.Select(CompileHost).ToArray();
-        _memory = scopes.Memory?.Select(p => CompilePath(p, ResourceKind.Key)).ToArray();
+        _fileSystem = terms.Scopes.FileSystem?.Select(p => CompilePath(p, ResourceKind.Path)).ToArray();
+        _network = terms.Scopes.Network?.Select(CompileHost).ToArray();
+        _memory = terms.Scopes.Memory?.Select(p => CompilePath(p, ResourceKind.Key)).ToArray();
     }
 
-    public CapabilitySet Capabilities { get; }
+    public GrantTerms Terms { get; }
 
-    public DateTimeOffset NotBefore { get; }
+    public CapabilitySet Capabilities => Terms.Capabilities;
 
-    public DateTimeOffset ExpiresAt { get; }
+    public DateTimeOffset NotBefore => Terms.NotBefore;
+
+    public DateTimeOffset ExpiresAt => Terms.ExpiresAt;
 
     /// <summary>Tolerance for a grantor whose clock runs ahead; it never extends <see cref="ExpiresAt"/>.</summary>
     public TimeSpan ClockSkew { get; }
 
-    public static GrantPolicy For(GrantDocument grant, TimeSpan clockSkew) =>
-        new(grant.Capabilities, grant.Scopes, grant.NotBefore, grant.ExpiresAt, clockSkew);
+    public static GrantPolicy For(GrantDocument grant, TimeSpan clockSkew) => new(grant.Terms, clockSkew);
 
     public PolicyDecision Decide(string capability, string? resource, DateTimeOffset now)
     {
         if (!CheckKinds.TryParse(capability, out var kind))
         {
-            return PolicyDecision.Deny(ReasonCodes.UnknownCapability, $"\"{capability}\" is not a capability; known: {string.Join(", ", CheckKinds.Names)}");
+            return PolicyDecision.Deny(ReasonCodes.UnknownCapability, $"\"{capability}\" is not a capability; known: {string.Join(", ", CheckKinds.Names)}", DecisionRule.Capability);
         }
 
         var resourceKind = kind.ResourceKindOf();
         if (resource is not null && resourceKind is { } rk && !ResourceNames.IsNormal(resource, rk))
         {
-            return PolicyDecision.Deny(ReasonCodes.InvalidResource, $"\"{resource}\" is not {Describe(rk)} in normal form");
+            return PolicyDecision.Deny(ReasonCodes.InvalidResource, $"\"{resource}\" is not {Describe(rk)} in normal form", DecisionRule.Resource);
         }
 
         if (now + ClockSkew < NotBefore)
         {
-            return PolicyDecision.Deny(ReasonCodes.NotYetValid, $"the grant is valid from {DocumentTime.ToText(NotBefore)}");
+            return PolicyDecision.Deny(ReasonCodes.NotYetValid, $"the grant is valid from {DocumentTime.ToText(NotBefore)}", DecisionRule.NotBefore);
         }
 
         if (now >= ExpiresAt)
         {
-            return PolicyDecision.Deny(ReasonCodes.Expired, $"the grant expired at {DocumentTime.ToText(ExpiresAt)}");
+            return PolicyDecision.Deny(ReasonCodes.Expired, $"the grant expired at {DocumentTime.ToText(ExpiresAt)}", DecisionRule.ExpiresAt);
         }
 
         if (!IsGranted(kind))
         {
-            return PolicyDecision.Deny(ReasonCodes.CapabilityNotGranted, $"the grant does not give {capability}");
+            return PolicyDecision.Deny(ReasonCodes.CapabilityNotGranted, $"the grant does not give {capability}", DecisionRule.Level);
         }
 
-        return InScope(kind, resource)
-            ? PolicyDecision.Allow
-            : PolicyDecision.Deny(ReasonCodes.OutOfScope, resource is null
+        return MatchScope(kind, resource) switch
+        {
+            { Scoped: false } => PolicyDecision.Allow(DecisionRule.Level, null),
+            { Pattern: { } pattern } => PolicyDecision.Allow(DecisionRule.Scope, pattern),
+            _ => PolicyDecision.Deny(ReasonCodes.OutOfScope, resource is null
                 ? $"{capability} is scoped: name a resource"
-                : $"\"{resource}\" matches no {capability.Split(':')[0]} scope of the grant");
+                : $"\"{resource}\" matches no {capability.Split(':')[0]} scope of the grant", DecisionRule.Scope),
+        };
     }
 
     private bool IsGranted(CheckKind kind) => kind switch
@@ -87,60 +89,59 @@ public sealed class GrantPolicy
         _ => false,
     };
 
-    private bool InScope(CheckKind kind, string? resource)
+    /// <summary>Whether the capability is scoped and, if so, the first pattern the resource matches.</summary>
+    private (bool Scoped, string? Pattern) MatchScope(CheckKind kind, string? resource)
     {
         switch (kind.ResourceKindOf())
         {
             case ResourceKind.Path:
-                return MatchesAny(_fileSystem, resource);
+                return MatchPath(_fileSystem, resource);
             case ResourceKind.Key:
-                return MatchesAny(_memory, resource);
+                return MatchPath(_memory, resource);
             case ResourceKind.Host:
                 if (_network is null)
                 {
-                    return true;
+                    return (false, null);
                 }
 
                 if (resource is null || !ResourceNames.TryParseHost(resource, out var host, out var port))
                 {
-                    return false;
+                    return (true, null);
                 }
 
                 foreach (var pattern in _network)
                 {
                     if (pattern.Matches(host, port))
                     {
-                        return true;
+                        return (true, pattern.Text);
                     }
                 }
 
-                return false;
+                return (true, null);
             default:
-                return true;
+                return (false, null);
         }
     }
 
-    private static bool MatchesAny(PathPattern[]? patterns, string? resource)
+    private static (bool Scoped, string? Pattern) MatchPath(PathPattern[]? patterns, string? resource)
     {
         if (patterns is null)
         {
-            return true;
+            return (false, null);
         }
 
-        if (resource is null)
+        if (resource is not null)
         {
-            return false;
-        }
-
-        foreach (var pattern in patterns)
-        {
-            if (pattern.Matches(resource))
+            foreach (var pattern in patterns)
             {
-                return true;
+                if (pattern.Matches(resource))
+                {
+                    return (true, pattern.Text);
+                }
             }
         }
 
-        return false;
+        return (true, null);
     }
 
     private static PathPattern CompilePath(string text, ResourceKind kind) =>

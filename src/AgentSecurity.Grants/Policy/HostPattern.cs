@@ -57,14 +57,29 @@ public sealed class HostPattern
         return true;
     }
 
-    /// <summary>Whether a host (lower case, as <see cref="ResourceNames.TryParseHost"/> gives it) and port match.</summary>
-    public bool Matches(string host, int port)
+    /// <summary>Whether every host and port <paramref name="narrower"/> matches is also matched by this pattern.</summary>
+    public bool Covers(HostPattern narrower)
     {
-        if (_port is { } required && required != port)
+        if (_port is { } port && narrower._port != port)
         {
             return false;
         }
 
+        if (!_oneMoreLabel)
+        {
+            return !narrower._oneMoreLabel && string.Equals(_name, narrower._name, StringComparison.Ordinal);
+        }
+
+        return narrower._oneMoreLabel
+            ? string.Equals(_name, narrower._name, StringComparison.Ordinal)
+            : NameMatches(narrower._name);
+    }
+
+    /// <summary>Whether a host (lower case, as <see cref="ResourceNames.TryParseHost"/> gives it) and port match.</summary>
+    public bool Matches(string host, int port) => (_port is not { } required || required == port) && NameMatches(host);
+
+    private bool NameMatches(string host)
+    {
         if (!_oneMoreLabel)
         {
             return string.Equals(host, _name, StringComparison.Ordinal);

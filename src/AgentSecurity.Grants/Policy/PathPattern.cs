@@ -109,6 +109,48 @@ public sealed class PathPattern
         return state[m];
     }
 
+    /// <summary>
+    /// Whether every resource <paramref name="narrower"/> matches is also matched by this pattern. Decided on the
+    /// patterns themselves: a wildcard of the narrower pattern is covered only by a wildcard at least as wide
+    /// (<c>*</c> by <c>*</c> or <c>**</c>, <c>**</c> by <c>**</c>). Sound, and deliberately not complete: when in doubt,
+    /// the answer is no.
+    /// </summary>
+    public bool Covers(PathPattern narrower)
+    {
+        var (p, c) = (_tokens, narrower._tokens);
+        var reach = new bool[p.Length + 1, c.Length + 1];
+        reach[0, 0] = true;
+        for (var i = 0; i <= p.Length; i++)
+        {
+            for (var j = 0; j <= c.Length; j++)
+            {
+                if (!reach[i, j] || i == p.Length)
+                {
+                    continue;
+                }
+
+                var wide = p[i];
+                if (wide.Kind == Literal)
+                {
+                    if (j < c.Length && c[j].Kind == Literal && c[j].Char == wide.Char)
+                    {
+                        reach[i + 1, j + 1] = true;
+                    }
+
+                    continue;
+                }
+
+                reach[i + 1, j] = true; // the wildcard stands for nothing
+                if (j < c.Length && (wide.Kind == 'D' || c[j].Kind == 'S' || (c[j].Kind == Literal && c[j].Char != '/')))
+                {
+                    reach[i, j + 1] = true; // the wildcard absorbs the narrower pattern's next token
+                }
+            }
+        }
+
+        return reach[p.Length, c.Length];
+    }
+
     // A wildcard may match nothing: whoever stands before it also stands after it.
     private void Close(Span<bool> state)
     {

@@ -1,9 +1,33 @@
 namespace AgentSecurity.Grants.Policy;
 
-/// <summary>What a grant says about one request: allowed or not, a reason code and a message for people.</summary>
-public readonly record struct PolicyDecision(bool Allowed, string Reason, string Message)
+/// <summary>Which rule of a grant decided a request.</summary>
+public enum DecisionRule
 {
-    public static readonly PolicyDecision Allow = new(true, ReasonCodes.Allowed, "allowed by the grant");
+    /// <summary>The request names no known capability.</summary>
+    Capability,
 
-    public static PolicyDecision Deny(string reason, string message) => new(false, reason, message);
+    /// <summary>The request's resource is not in normal form.</summary>
+    Resource,
+
+    NotBefore,
+
+    ExpiresAt,
+
+    /// <summary>The capability's level or boolean.</summary>
+    Level,
+
+    /// <summary>The capability's scope list.</summary>
+    Scope,
+}
+
+/// <summary>
+/// What a grant says about one request: allowed or not, a reason code, a message for people, and which rule
+/// decided (for explanations, at no cost to the check).
+/// </summary>
+public readonly record struct PolicyDecision(bool Allowed, string Reason, string Message, DecisionRule Rule, string? MatchedPattern = null)
+{
+    public static PolicyDecision Allow(DecisionRule rule, string? matchedPattern) =>
+        new(true, ReasonCodes.Allowed, "allowed by the grant", rule, matchedPattern);
+
+    public static PolicyDecision Deny(string reason, string message, DecisionRule rule) => new(false, reason, message, rule);
 }

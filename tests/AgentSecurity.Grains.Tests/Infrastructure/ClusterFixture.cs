@@ -53,12 +53,23 @@ public sealed class ClusterFixture : IAsyncLifetime
         return tenant;
     }
 
+    /// <summary>Applies a grant and fails the test if it is refused.</summary>
+    public async Task ApplyAsync(string grant)
+    {
+        var result = await Client.ApplyGrantAsync(grant);
+        Assert.True(result.Applied, $"{result.Error}: {result.Message}");
+    }
+
+    public Task<Abstractions.Decision> CheckAsync(string tenant, string agent, string capability, string? resource = null) =>
+        Client.CheckAsync(tenant, agent, new Abstractions.CheckRequest(capability, resource));
+
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder silo)
         {
             silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, TestGrainStorage.Shared);
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, TestGrainStorage.Shared);
             silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);
         }
     }

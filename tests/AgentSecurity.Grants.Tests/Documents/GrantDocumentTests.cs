@@ -297,7 +297,7 @@ public sealed class GrantDocumentTests
     [Fact]
     public void Parse_TooManyScopePatterns_IsInvalidField()
     {
-        var patterns = string.Join(",", Enumerable.Range(0, GrantDocument.MaxPatternsPerScope + 1).Select(i => $"\"/w/{i}\""));
+        var patterns = string.Join(",", Enumerable.Range(0, GrantTerms.MaxPatternsPerScope + 1).Select(i => $"\"/w/{i}\""));
 
         AssertRefused(Valid().SetJson("scopes", $$"""{"fileSystem":[{{patterns}}]}""").SignWith(TestKeys.Root), ReasonCodes.InvalidField);
     }

@@ -10,7 +10,7 @@ public sealed class GrantPolicyTests
     private static readonly DateTimeOffset During = Start.AddMinutes(30);
 
     private static GrantPolicy Policy(CapabilitySet capabilities, GrantScopes? scopes = null) =>
-        new(capabilities, scopes ?? GrantScopes.None, Start, End, TimeSpan.FromSeconds(60));
+        new(new Grants.Documents.GrantTerms(capabilities, scopes ?? GrantScopes.None, ResourceLimits.None, IsolationLevel.Sandboxed, Start, End), TimeSpan.FromSeconds(60));
 
     private static readonly CapabilitySet Everything =
         new(AccessLevel.Full, NetworkAccess.Full, AccessLevel.Full, true, true, true);

@@ -1,0 +1,122 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Policy;
+
+namespace AgentSecurity.Grains.Agents;
+
+/// <summary>
+/// An agent's permissions in memory: its state, active grant, elevations and which of them are revoked. Decides a
+/// request without I/O and explains the decision from the same evaluation.
+/// </summary>
+internal sealed class AgentPermissions
+{
+    private readonly HashSet<string> _revoked = new(StringComparer.Ordinal);
+    private readonly List<ActiveGrant> _elevations = [];
+
+    public ActiveGrant? Active { get; set; }
+
+    public IReadOnlyList<ActiveGrant> Elevations => _elevations;
+
+    public AgentState State { get; set; }
+
+    /// <summary>Set when stored grants failed to load: every request is then denied as unavailable.</summary>
+    public string? Problem { get; set; }
+
+    public bool IsActiveRevoked => Active is not null && _revoked.Contains(Active.GrantId);
+
+    public IEnumerable<string> GrantIds => Active is null ? _elevations.Select(e => e.GrantId) : [Active.GrantId, .. _elevations.Select(e => e.GrantId)];
+
+    public bool Holds(string grantId) => GrantIds.Contains(grantId, StringComparer.Ordinal);
+
+    public void MarkRevoked(string grantId) => _revoked.Add(grantId);
+
+    public bool IsRevoked(string grantId) => _revoked.Contains(grantId);
+
+    public void SetElevations(IEnumerable<ActiveGrant> elevations)
+    {
+        _elevations.Clear();
+        _elevations.AddRange(elevations);
+    }
+
+    public Decision Decide(CheckRequest? request, DateTimeOffset now, string agent) => Evaluate(request, now, agent).Decision;
+
+    public Explanation Explain(CheckRequest? request, DateTimeOffset now, string agent)
+    {
+        var evaluation = Evaluate(request, now, agent);
+        if (evaluation.Grant is not { } grant)
+        {
+            return new Explanation { Decision = evaluation.Decision, DecidedBy = evaluation.DecidedBy!, Suggestion = evaluation.Suggestion };
+        }
+
+        var explained = GrantExplanation.For(grant.Policy, evaluation.Verdict, request!.Capability, request.Resource, now);
+        var elevation = grant != Active;
+        return new Explanation
+        {
+            Decision = evaluation.Decision,
+            DecidedBy = elevation ? $"elevation {grant.GrantId}: {explained.DecidedBy}" : explained.DecidedBy,
+            Suggestion = explained.Suggestion,
+        };
+    }
+
+    private Evaluation Evaluate(CheckRequest? request, DateTimeOffset now, string agent)
+    {
+        if (request is null || string.IsNullOrEmpty(request.Capability) || request.Amount < 0)
+        {
+            return Evaluation.Agent(Decision.Deny(ReasonCodes.InvalidRequest, "a check needs a capability and, if any, an amount of at least 0"),
+                "request", "name a capability and an amount of at least 0");
+        }
+
+        if (Problem is not null)
+        {
+            return Evaluation.Agent(Decision.Deny(ReasonCodes.Unavailable, Problem), "agent.storage", "apply a grant again");
+        }
+
+        if (Active is null)
+        {
+            return Evaluation.Agent(Decision.Deny(ReasonCodes.NoGrant, $"{agent} has no grant"), "agent", "apply a grant signed by a root or admin of the tenant");
+        }
+
+        switch (State)
+        {
+            case AgentState.Quarantined:
+                return Evaluation.Agent(Decision.Deny(ReasonCodes.Quarantined, $"{agent} is quarantined", Active.GrantId), "agent.state", "a signed release (agentsec quarantine --release)");
+            case AgentState.Suspended:
+                return Evaluation.Agent(Decision.Deny(ReasonCodes.Suspended, $"{agent} is suspended", Active.GrantId), "agent.state", "a signed release");
+        }
+
+        if (IsActiveRevoked)
+        {
+            return Evaluation.Agent(Decision.Deny(ReasonCodes.Revoked, $"grant {Active.GrantId} was revoked", Active.GrantId), "revocation", "apply a new grant");
+        }
+
+        var verdict = Active.Policy.Decide(request.Capability, request.Resource, now);
+        if (!verdict.Allowed && verdict.Rule is DecisionRule.Level or DecisionRule.Scope)
+        {
+            // An elevation (an approved permission request) adds to a live grant; it never revives a dead one.
+            foreach (var elevation in _elevations)
+            {
+                if (_revoked.Contains(elevation.GrantId))
+                {
+                    continue;
+                }
+
+                var elevated = elevation.Policy.Decide(request.Capability, request.Resource, now);
+                if (elevated.Allowed)
+                {
+                    return Evaluation.ByGrant(elevation, elevated);
+                }
+            }
+        }
+
+        return Evaluation.ByGrant(Active, verdict);
+    }
+
+    private readonly record struct Evaluation(Decision Decision, ActiveGrant? Grant, PolicyDecision Verdict, string? DecidedBy, string? Suggestion)
+    {
+        public static Evaluation Agent(Decision decision, string decidedBy, string suggestion) => new(decision, null, default, decidedBy, suggestion);
+
+        public static Evaluation ByGrant(ActiveGrant grant, PolicyDecision verdict) => new(
+            new Decision { Allowed = verdict.Allowed, Reason = verdict.Reason, Message = verdict.Message, GrantId = grant.GrantId },
+            grant, verdict, null, null);
+    }
+}

@@ -1,0 +1,100 @@
+using AgentSecurity.Grants.Capabilities;
+using AgentSecurity.Grants.Documents;
+
+namespace AgentSecurity.Grants.Policy;
+
+/// <summary>
+/// "Can only narrow": whether one grant's terms stay within another's (a delegated grant within its parent), and
+/// whether terms stay within an admin's ceiling. Each answers null when within, else an <c>escalation</c> naming
+/// the first dimension that is wider. Scope coverage is decided soundly: when in doubt, wider.
+/// </summary>
+public static class Attenuation
+{
+    public static Failure? WithinParent(GrantTerms parent, GrantTerms child)
+    {
+        var wider = WiderCapability(parent.Capabilities, child.Capabilities)
+            // A kind the child has no level for allows nothing, whatever its scopes say.
+            ?? (child.Capabilities.FileSystem == AccessLevel.None ? null : WiderScopes("fileSystem", parent.Scopes.FileSystem, child.Scopes.FileSystem, ResourceKind.Path))
+            ?? (child.Capabilities.Network == NetworkAccess.None ? null : WiderScopes("network", parent.Scopes.Network, child.Scopes.Network, ResourceKind.Host))
+            ?? (child.Capabilities.Memory == AccessLevel.None ? null : WiderScopes("memory", parent.Scopes.Memory, child.Scopes.Memory, ResourceKind.Key))
+            ?? WiderLimit(parent.Limits, child.Limits)
+            ?? (child.ExpiresAt > parent.ExpiresAt ? $"expiresAt {DocumentTime.ToText(child.ExpiresAt)} is after the parent's {DocumentTime.ToText(parent.ExpiresAt)}" : null)
+            ?? (child.NotBefore < parent.NotBefore ? $"notBefore {DocumentTime.ToText(child.NotBefore)} is before the parent's {DocumentTime.ToText(parent.NotBefore)}" : null)
+            ?? (child.Isolation > parent.Isolation ? $"environmentIsolation \"{CapabilityNames.Name(child.Isolation)}\" is looser than the parent's \"{CapabilityNames.Name(parent.Isolation)}\"" : null);
+        return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the delegated grant is wider than its parent: {wider}");
+    }
+
+    /// <summary>An admin's ceiling bounds levels, booleans and, where it sets them, limits.</summary>
+    public static Failure? WithinCeiling(CapabilitySet ceiling, ResourceLimits ceilingLimits, GrantTerms grant)
+    {
+        var wider = WiderCapability(ceiling, grant.Capabilities) ?? WiderLimit(ceilingLimits, grant.Limits);
+        return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the grant exceeds the admin's ceiling: {wider}");
+    }
+
+    /// <summary>The first capability where <paramref name="narrower"/> gives more than <paramref name="wider"/>.</summary>
+    public static string? WiderCapability(CapabilitySet wider, CapabilitySet narrower)
+    {
+        if (narrower.FileSystem > wider.FileSystem)
+        {
+            return Level("fileSystem", CapabilityNames.Name(narrower.FileSystem), CapabilityNames.Name(wider.FileSystem));
+        }
+
+        if ((narrower.Network & ~wider.Network) != 0)
+        {
+            return Level("network", CapabilityNames.Name(narrower.Network), CapabilityNames.Name(wider.Network));
+        }
+
+        if (narrower.Memory > wider.Memory)
+        {
+            return Level("memory", CapabilityNames.Name(narrower.Memory), CapabilityNames.Name(wider.Memory));
+        }
+
+        return narrower.Subprocess && !wider.Subprocess ? "subprocess is true"
+            : narrower.VectorDb && !wider.VectorDb ? "vectorDb is true"
+            : narrower.Llm && !wider.Llm ? "llm is true"
+            : null;
+
+        static string Level(string member, string got, string bound) => $"{member} \"{got}\" is above \"{bound}\"";
+    }
+
+    /// <summary>Every limit the wider side sets must be set, no higher, on the narrower side (absent is unlimited).</summary>
+    private static string? WiderLimit(ResourceLimits wider, ResourceLimits narrower)
+    {
+        foreach (var name in ResourceLimits.Names)
+        {
+            if (wider.Get(name) is { } bound && (narrower.Get(name) is not { } value || value > bound))
+            {
+                return narrower.Get(name) is { } v ? $"resourceLimits.{name} {v} is above {bound}" : $"resourceLimits.{name} is unlimited, above {bound}";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? WiderScopes(string member, IReadOnlyList<string>? wider, IReadOnlyList<string>? narrower, ResourceKind kind)
+    {
+        if (wider is null)
+        {
+            return null; // the wider side is not scoped: any narrower scope is within it
+        }
+
+        if (narrower is null)
+        {
+            return $"scopes.{member} is absent (any resource), the parent allows only its patterns";
+        }
+
+        foreach (var pattern in narrower)
+        {
+            if (!wider.Any(w => Covers(w, pattern, kind)))
+            {
+                return $"scopes.{member} \"{pattern}\" is not covered by any of the parent's patterns";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Covers(string wider, string narrower, ResourceKind kind) => kind == ResourceKind.Host
+        ? HostPattern.TryParse(wider, out var w) && HostPattern.TryParse(narrower, out var n) && w.Covers(n)
+        : PathPattern.TryParse(wider, kind, out var wp) && PathPattern.TryParse(narrower, kind, out var np) && wp.Covers(np);
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using AgentSecurity.Grants.Capabilities;
+using AgentSecurity.Grants.Documents;
+
+namespace AgentSecurity.Grants.Policy;
+
+/// <summary>
+/// Why a grant decided as it did: the member of the grant that decided, and for a denial the smallest change to the
+/// grant (or the request) that would allow it.
+/// </summary>
+public sealed record GrantExplanation(PolicyDecision Decision, string DecidedBy, string? Suggestion)
+{
+    /// <summary>Decides with <see cref="GrantPolicy.Decide"/> and explains the decision.</summary>
+    public static GrantExplanation For(GrantPolicy policy, string capability, string? resource, DateTimeOffset now) =>
+        For(policy, policy.Decide(capability, resource, now), capability, resource, now);
+
+    /// <summary>Explains a decision the policy made, from the rule it reports; nothing is decided twice.</summary>
+    public static GrantExplanation For(GrantPolicy policy, PolicyDecision decision, string capability, string? resource, DateTimeOffset now)
+    {
+        _ = CheckKinds.TryParse(capability, out var kind); // unknown capabilities are explained by their rule, not their kind
+        var member = capability.Split(':')[0];
+        return decision.Rule switch
+        {
+            DecisionRule.Capability => new(decision, "request.capability", $"ask for one of: {string.Join(", ", CheckKinds.Names)}"),
+            DecisionRule.Resource => new(decision, "request.resource", "write the resource in normal form: no '..' or '.' segments, no '//', controls, '%' escapes or '\\'"),
+            DecisionRule.NotBefore => new(decision, "notBefore", $"wait until {DocumentTime.ToText(policy.NotBefore - policy.ClockSkew)}, or sign a grant with notBefore at or before {DocumentTime.ToText(DocumentTime.WholeSeconds(now))}"),
+            DecisionRule.ExpiresAt => new(decision, "expiresAt", $"sign a new grant with expiresAt after {DocumentTime.ToText(DocumentTime.WholeSeconds(now))}"),
+            DecisionRule.Level when decision.Allowed => new(decision, $"capabilities.{member}", null),
+            DecisionRule.Level => new(decision, $"capabilities.{member}", $"set capabilities.{member} to {Needed(policy.Capabilities, kind)}"),
+            DecisionRule.Scope when decision.Allowed => new(decision, $"scopes.{member} \"{decision.MatchedPattern}\"", null),
+            _ => new(decision, $"scopes.{member}", resource is null
+                ? $"name a resource: {member} is scoped"
+                : $"add \"{AsPattern(kind, resource)}\" to scopes.{member}"),
+        };
+    }
+
+    /// <summary>The smallest value of the capability's member that grants the check.</summary>
+    private static string Needed(CapabilitySet current, CheckKind kind) => kind switch
+    {
+        CheckKind.FileSystemRead or CheckKind.MemoryRead => "\"read\"",
+        CheckKind.FileSystemWrite or CheckKind.MemoryWrite => "\"write\"",
+        CheckKind.FileSystemDelete or CheckKind.MemoryDelete => "\"full\"",
+        CheckKind.NetworkOutbound => current.Network == NetworkAccess.Inbound ? "\"full\"" : "\"outbound\"",
+        CheckKind.NetworkInbound => current.Network == NetworkAccess.Outbound ? "\"full\"" : "\"inbound\"",
+        _ => "true",
+    };
+
+    /// <summary>The resource itself as a pattern: the narrowest scope that covers it.</summary>
+    private static string AsPattern(CheckKind kind, string resource) =>
+        kind.ResourceKindOf() == ResourceKind.Host && ResourceNames.TryParseHost(resource, out var host, out var port)
+            ? $"{host}:{port.ToString(CultureInfo.InvariantCulture)}"
+            : resource;
+}
