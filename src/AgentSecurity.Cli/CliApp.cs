@@ -41,6 +41,13 @@ internal sealed class CliApp
             GrantCommands.Create(this),
             TenantCommands.Create(this),
             CheckCommand.Create(this),
+            WhatIfCommand.Create(this),
+            RevokeCommand.Create(this),
+            AdminCommands.Create(this),
+            RotateCommand.Create(this),
+            QuarantineCommand.Create(this),
+            RequestCommands.CreateRequest(this),
+            RequestCommands.CreateRequests(this),
             StatusCommand.Create(this),
             BenchCommand.Create(this),
         };

@@ -43,15 +43,9 @@ internal static class BenchCommand
                 return output.Error(key.Failure!.Code, key.Failure.Message, ExitCodes.Usage);
             }
 
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), cancellation);
-            if (connection is null)
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                return output.Error(problem!.Code, problem.Message);
-            }
-
-            await using (connection)
-            {
-                var grains = await PrepareAsync(connection, key.Value, n, output);
+                var grains = await PrepareAsync(client, key.Value, n, output);
                 if (grains is null)
                 {
                     return output.Error(ReasonCodes.Unavailable, "could not create the benchmark tenant and grants");
@@ -103,19 +97,127 @@ internal static class BenchCommand
                     $"checks: {report.checksPerSecond:F0}/s (p50 {report.p50Ms} ms, p99 {report.p99Ms} ms)\n" +
                     $"trivial grain call: {report.baselineCallsPerSecond:F0}/s (p50 {report.baselineP50Ms} ms, p99 {report.baselineP99Ms} ms)\n" +
                     $"ratio {report.ratio} (median of {Rounds} alternating rounds; {n} agents, {c} in flight, {report.denied} unexpected denials)");
-            }
+            }, cancellation);
         });
 
-        return new Command("bench", "Measure the running cluster") { checks };
+        return new Command("bench", "Measure the running cluster") { checks, Revocations(app, operatorKey) };
+    }
+
+    /// <summary>
+    /// <c>bench revocations</c>: how long a revocation takes from call to return, with its delegations, and whether
+    /// any check after the return is still allowed; a trivial issuer call in the same run is the baseline.
+    /// </summary>
+    private static Command Revocations(CliApp app, Option<string?> operatorKey)
+    {
+        var count = new Option<int>("--count") { Description = "Grants to revoke, one after another (default 200)", DefaultValueFactory = _ => 200 };
+        var children = new Option<int>("--children") { Description = "Delegated grants under each revoked grant (default 2)", DefaultValueFactory = _ => 2 };
+        var command = new Command("revocations", "Revocation latency (call to return) and checks allowed after it returns") { count, children, operatorKey };
+        command.SetAction(async (result, cancellation) =>
+        {
+            var output = app.OutputFor(result);
+            var (n, k) = (result.GetValue(count), result.GetValue(children));
+            if (n is < 1 or > 10_000 || k is < 0 or > 16)
+            {
+                return output.Usage("--count 1..10000, --children 0..16");
+            }
+
+            if (CommandSupport.ReadKey(output, result.GetValue(operatorKey)!, out var bad) is not { } operatorSigner)
+            {
+                return bad;
+            }
+
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
+            {
+                using var root = SigningKey.Generate();
+                var tenant = $"bench-{Guid.NewGuid():N}"[..18];
+                var now = CliTime.Now;
+                var created = await client.CreateTenantAsync(new DocumentSigner(DocumentTypes.Tenant).Add("tenantId", tenant)
+                    .Add("rootDids", DocumentSigner.StringArray([root.Did.Value])).Add("issuedAt", now).Sign(operatorSigner));
+                if (!created.Created)
+                {
+                    return output.Error(created.Error!, created.Message!);
+                }
+
+                output.Progress($"applying {n} grants with {k} delegations each in tenant {tenant}...");
+                var capabilities = new JObject(
+                [
+                    new("fileSystem", new JString("read")), new("network", new JString("none")), new("memory", new JString("none")),
+                    new("subprocess", JBool.False), new("vectorDb", JBool.False), new("llm", JBool.True),
+                ]);
+                string Grant(string id, string agent, SigningKey signer, string? agentDid, string? parent) => new DocumentSigner(DocumentTypes.Grant)
+                    .Add("grantId", id).Add("tenantId", tenant).Add("agentId", agent).Add("capabilities", capabilities)
+                    .Add("environmentIsolation", "external").Add("issuedAt", now).Add("expiresAt", now.AddHours(1))
+                    .AddIfPresent("agentDid", agentDid).AddIfPresent("parentGrantId", parent).Sign(signer);
+                for (var i = 0; i < n; i++)
+                {
+                    using var lead = SigningKey.Generate();
+                    var applied = await client.ApplyGrantAsync(Grant($"p{i}", $"p{i}", root, lead.Did.Value, null));
+                    for (var c = 0; c < k && applied.Applied; c++)
+                    {
+                        applied = await client.ApplyGrantAsync(Grant($"p{i}-c{c}", $"p{i}-c{c}", lead, null, $"p{i}"));
+                    }
+
+                    if (!applied.Applied)
+                    {
+                        return output.Error(applied.Error!, applied.Message!);
+                    }
+                }
+
+                var request = new CheckRequest("llm");
+                var latencies = new List<double>(n);
+                var baseline = new List<double>(n);
+                long checksAfter = 0, allowedAfter = 0, notPropagated = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await client.GetTenantAsync(tenant);
+                    baseline.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+                    var revocation = new DocumentSigner(DocumentTypes.Revocation).Add("tenantId", tenant).Add("grantId", $"p{i}")
+                        .Add("reason", "benchmark").Add("issuedAt", now).Sign(root);
+                    started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var revoked = await client.RevokeAsync(revocation);
+                    latencies.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    if (!revoked.Revoked)
+                    {
+                        return output.Error(revoked.Error!, revoked.Message!);
+                    }
+
+                    notPropagated += revoked.Propagated ? 0 : 1;
+                    var decisions = await Task.WhenAll(Enumerable.Range(-1, k + 1).Select(c => client.CheckAsync(tenant, c < 0 ? $"p{i}" : $"p{i}-c{c}", request)));
+                    checksAfter += decisions.Length;
+                    allowedAfter += decisions.Count(d => d.Allowed);
+                }
+
+                double Percentile(List<double> values, double p) => values.Order().ElementAt((int)Math.Clamp(Math.Ceiling(p / 100 * values.Count) - 1, 0, values.Count - 1));
+                var report = new
+                {
+                    revocations = n,
+                    grantsPerRevocation = k + 1,
+                    p50Ms = Math.Round(Percentile(latencies, 50), 3),
+                    p99Ms = Math.Round(Percentile(latencies, 99), 3),
+                    baselineP50Ms = Math.Round(Percentile(baseline, 50), 3),
+                    baselineP99Ms = Math.Round(Percentile(baseline, 99), 3),
+                    checksAfterRevocation = checksAfter,
+                    allowedAfterRevocation = allowedAfter,
+                    notPropagated,
+                };
+                return output.Answer(allowedAfter == 0 && notPropagated == 0 ? ExitCodes.Ok : ExitCodes.No, report,
+                    $"revocation (call to return, {k + 1} grants each): p50 {report.p50Ms} ms, p99 {report.p99Ms} ms over {n}\n" +
+                    $"trivial issuer call: p50 {report.baselineP50Ms} ms, p99 {report.baselineP99Ms} ms\n" +
+                    $"checks after the revocation returned: {checksAfter}, allowed: {allowedAfter}");
+            }, cancellation);
+        });
+        return command;
     }
 
     /// <summary>A throw-away tenant with a fresh root and one grant per agent.</summary>
-    private static async Task<IAgentGrain[]?> PrepareAsync(ClusterConnection connection, SigningKey operatorKey, int agents, CliOutput output)
+    private static async Task<IAgentGrain[]?> PrepareAsync(Client.AgentSecurityClient client, SigningKey operatorKey, int agents, CliOutput output)
     {
         using var root = SigningKey.Generate();
         var tenant = $"bench-{Guid.NewGuid():N}"[..18];
         var now = DocumentTime.WholeSeconds(TimeProvider.System.GetUtcNow());
-        var created = await connection.Client.CreateTenantAsync(new DocumentSigner(DocumentTypes.Tenant)
+        var created = await client.CreateTenantAsync(new DocumentSigner(DocumentTypes.Tenant)
             .Add("tenantId", tenant)
             .Add("rootDids", DocumentSigner.StringArray([root.Did.Value]))
             .Add("issuedAt", now)
@@ -133,7 +235,7 @@ internal static class BenchCommand
             new("subprocess", JBool.False), new("vectorDb", JBool.False), new("llm", JBool.True),
         ]);
         var scopes = new JObject([new("fileSystem", DocumentSigner.StringArray(["/workspace/**"]))]);
-        var results = await Task.WhenAll(Enumerable.Range(0, agents).Select(i => connection.Client.ApplyGrantAsync(
+        var results = await Task.WhenAll(Enumerable.Range(0, agents).Select(i => client.ApplyGrantAsync(
             new DocumentSigner(DocumentTypes.Grant)
                 .Add("grantId", $"bench-{i}")
                 .Add("tenantId", tenant)
@@ -150,6 +252,6 @@ internal static class BenchCommand
             return null;
         }
 
-        return Enumerable.Range(0, agents).Select(i => connection.Client.Agent(tenant, $"a{i}")).ToArray();
+        return Enumerable.Range(0, agents).Select(i => client.Agent(tenant, $"a{i}")).ToArray();
     }
 }

@@ -12,7 +12,8 @@ internal static class CheckCommand
         var capability = new Argument<string>("CAPABILITY") { Description = "fileSystem:read|write|delete, memory:read|write|delete, network:outbound|inbound, subprocess, vectorDb, llm" };
         var resource = new Option<string?>("--resource") { Description = "The path, host:port or memory key acted on" };
         var amount = new Option<long?>("--amount") { Description = "Bytes or tokens, for metered capabilities" };
-        var command = new Command("check", "Ask whether an agent may do something (exit 0 allowed, 1 denied)") { agent, capability, resource, amount };
+        var explain = new Option<bool>("--explain") { Description = "Also say which part of the grant decided and, for a denial, the smallest change that would allow it" };
+        var command = new Command("check", "Ask whether an agent may do something (exit 0 allowed, 1 denied)") { agent, capability, resource, amount, explain };
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
@@ -21,21 +22,41 @@ internal static class CheckCommand
                 return output.Usage($"\"{result.GetValue(agent)}\" is not TENANT/AGENT");
             }
 
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), cancellation);
-            if (connection is null)
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                return output.Error(problem!.Code, problem.Message);
+            var request = new CheckRequest(result.GetValue(capability)!, result.GetValue(resource), result.GetValue(amount));
+            if (result.GetValue(explain))
+            {
+                return WriteExplanation(output, await client.ExplainAsync(tenantId, agentId, request));
             }
 
-            await using (connection)
-            {
-                var decision = await connection.Client.CheckAsync(tenantId, agentId, new CheckRequest(result.GetValue(capability)!, result.GetValue(resource), result.GetValue(amount)));
-                var exit = decision.Allowed ? ExitCodes.Ok : decision.Reason == ReasonCodes.Unavailable ? ExitCodes.Unreachable : ExitCodes.No;
-                return output.Answer(exit,
-                    new { allowed = decision.Allowed, reason = decision.Reason, message = decision.Message, grantId = decision.GrantId, remaining = decision.Remaining },
-                    $"{(decision.Allowed ? "ALLOWED" : "DENIED")} {decision.Reason}: {decision.Message}" + (decision.GrantId is { } g ? $" (grant {g})" : string.Empty));
-            }
+            var decision = await client.CheckAsync(tenantId, agentId, request);
+            var exit = decision.Allowed ? ExitCodes.Ok : decision.Reason == ReasonCodes.Unavailable ? ExitCodes.Unreachable : ExitCodes.No;
+            return output.Answer(exit,
+                new { allowed = decision.Allowed, reason = decision.Reason, message = decision.Message, grantId = decision.GrantId, remaining = decision.Remaining },
+                $"{(decision.Allowed ? "ALLOWED" : "DENIED")} {decision.Reason}: {decision.Message}" + (decision.GrantId is { } g ? $" (grant {g})" : string.Empty));
+            }, cancellation);
         });
         return command;
+    }
+
+    /// <summary>A decision with what decided it: the answer of <c>check --explain</c> and <c>whatif</c>.</summary>
+    public static int WriteExplanation(CliOutput output, Explanation explanation)
+    {
+        var decision = explanation.Decision;
+        var exit = decision.Allowed ? ExitCodes.Ok : decision.Reason == ReasonCodes.Unavailable ? ExitCodes.Unreachable : ExitCodes.No;
+        return output.Answer(exit,
+            new
+            {
+                allowed = decision.Allowed,
+                reason = decision.Reason,
+                message = decision.Message,
+                grantId = decision.GrantId,
+                remaining = decision.Remaining,
+                decidedBy = explanation.DecidedBy,
+                suggestion = explanation.Suggestion,
+            },
+            $"{(decision.Allowed ? "ALLOWED" : "DENIED")} {decision.Reason}: {decision.Message}\n  decided by: {explanation.DecidedBy}" +
+            (explanation.Suggestion is { } s ? $"\n  to allow it: {s}" : string.Empty));
     }
 }

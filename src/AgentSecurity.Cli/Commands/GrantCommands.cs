@@ -54,12 +54,12 @@ internal static class GrantCommands
                 return output.Error(signingKey.Failure!.Code, signingKey.Failure.Message, ExitCodes.Usage);
             }
 
-            if (!TryTime(result.GetValue(issuedAt), out var issued) || !TryTime(result.GetValue(notBefore), out var validFrom))
+            if (!CliTime.TryParseOptional(result.GetValue(issuedAt), out var issued) || !CliTime.TryParseOptional(result.GetValue(notBefore), out var validFrom))
             {
                 return output.Usage("--issued-at and --not-before take YYYY-MM-DDTHH:MM:SSZ");
             }
 
-            issued ??= DocumentTime.WholeSeconds(TimeProvider.System.GetUtcNow());
+            issued ??= CliTime.Now;
             if (!Durations.TryParse(result.GetValue(expiresIn), out var lifetime))
             {
                 return output.Usage("--expires-in takes a duration such as 90s, 15m, 24h or 7d");
@@ -129,7 +129,7 @@ internal static class GrantCommands
         command.SetAction(result =>
         {
             var output = app.OutputFor(result);
-            if (!TryTime(result.GetValue(at), out var when))
+            if (!CliTime.TryParseOptional(result.GetValue(at), out var when))
             {
                 return output.Usage("--at takes YYYY-MM-DDTHH:MM:SSZ");
             }
@@ -192,26 +192,20 @@ internal static class GrantCommands
                 return output.Error(document.Failure!.Code, document.Failure.Message);
             }
 
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), cancellation);
-            if (connection is null)
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                return output.Error(problem!.Code, problem.Message);
+            var applied = await client.ApplyGrantAsync(document.Value);
+            if (!applied.Applied)
+            {
+                return output.Error(applied.Error!, applied.Message!);
             }
 
-            await using (connection)
-            {
-                var applied = await connection.Client.ApplyGrantAsync(document.Value);
-                if (!applied.Applied)
-                {
-                    return output.Error(applied.Error!, applied.Message!);
-                }
-
-                return output.Answer(ExitCodes.Ok,
-                    new { applied = true, agent = applied.Agent, grantId = applied.GrantId, version = applied.Version, unchanged = applied.Unchanged },
-                    applied.Unchanged
-                        ? $"grant {applied.GrantId} was already active on {applied.Agent} (version {applied.Version})"
-                        : $"applied grant {applied.GrantId} to {applied.Agent} (version {applied.Version})");
-            }
+            return output.Answer(ExitCodes.Ok,
+                new { applied = true, agent = applied.Agent, grantId = applied.GrantId, version = applied.Version, unchanged = applied.Unchanged },
+                applied.Unchanged
+                    ? $"grant {applied.GrantId} was already active on {applied.Agent} (version {applied.Version})"
+                    : $"applied grant {applied.GrantId} to {applied.Agent} (version {applied.Version})");
+            }, cancellation);
         });
         return command;
     }
@@ -224,23 +218,6 @@ internal static class GrantCommands
         var option = new Option<string>(name) { Description = $"{description}: {string.Join(", ", values)} (default none)", DefaultValueFactory = _ => "none" };
         option.AcceptOnlyFromAmong([.. values]);
         return option;
-    }
-
-    private static bool TryTime(string? text, out DateTimeOffset? time)
-    {
-        time = null;
-        if (text is null)
-        {
-            return true;
-        }
-
-        if (!DocumentTime.TryParse(text, out var parsed))
-        {
-            return false;
-        }
-
-        time = parsed;
-        return true;
     }
 
     private static JNode? ParseLimit(string value) =>

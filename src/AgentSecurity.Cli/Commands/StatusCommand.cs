@@ -18,31 +18,25 @@ internal static class StatusCommand
                 return output.Usage($"\"{result.GetValue(agent)}\" is not TENANT/AGENT");
             }
 
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), cancellation);
-            if (connection is null)
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                return output.Error(problem!.Code, problem.Message);
-            }
-
-            await using (connection)
+            var status = await client.GetStatusAsync(tenantId, agentId);
+            var state = status.State.ToString().ToLowerInvariant();
+            return output.Answer(ExitCodes.Ok, new
             {
-                var status = await connection.Client.GetStatusAsync(tenantId, agentId);
-                var state = status.State.ToString().ToLowerInvariant();
-                return output.Answer(ExitCodes.Ok, new
-                {
-                    agent = status.Agent,
-                    state,
-                    grantId = status.GrantId,
-                    version = status.Version,
-                    signedBy = status.SignedBy,
-                    notBefore = status.NotBefore is { } nb ? DocumentTime.ToText(nb) : null,
-                    expiresAt = status.ExpiresAt is { } ea ? DocumentTime.ToText(ea) : null,
-                    previousGrantIds = status.PreviousGrantIds,
-                    problem = status.Problem,
-                }, status.GrantId is null
-                    ? $"{status.Agent}: {state}, no grant" + (status.Problem is { } p ? $" ({p})" : string.Empty)
-                    : $"{status.Agent}: {state}, grant {status.GrantId} (version {status.Version}) signed by {status.SignedBy}, expires {DocumentTime.ToText(status.ExpiresAt!.Value)}");
-            }
+                agent = status.Agent,
+                state,
+                grantId = status.GrantId,
+                version = status.Version,
+                signedBy = status.SignedBy,
+                notBefore = status.NotBefore is { } nb ? DocumentTime.ToText(nb) : null,
+                expiresAt = status.ExpiresAt is { } ea ? DocumentTime.ToText(ea) : null,
+                previousGrantIds = status.PreviousGrantIds,
+                problem = status.Problem,
+            }, status.GrantId is null
+                ? $"{status.Agent}: {state}, no grant" + (status.Problem is { } p ? $" ({p})" : string.Empty)
+                : $"{status.Agent}: {state}, grant {status.GrantId} (version {status.Version}) signed by {status.SignedBy}, expires {DocumentTime.ToText(status.ExpiresAt!.Value)}");
+            }, cancellation);
         });
         return command;
     }

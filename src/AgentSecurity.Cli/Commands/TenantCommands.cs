@@ -55,25 +55,41 @@ internal static class TenantCommands
                 await File.WriteAllTextAsync(path, text + "\n", cancellation);
             }
 
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), cancellation);
-            if (connection is null)
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                return output.Error(problem!.Code, problem.Message);
+            var created = await client.CreateTenantAsync(text);
+            if (!created.Created)
+            {
+                return output.Error(created.Error!, created.Message!);
             }
 
-            await using (connection)
-            {
-                var created = await connection.Client.CreateTenantAsync(text);
-                if (!created.Created)
-                {
-                    return output.Error(created.Error!, created.Message!);
-                }
-
-                return output.Answer(ExitCodes.Ok, new { tenantId = created.TenantId, unchanged = created.Unchanged },
-                    created.Unchanged ? $"tenant {created.TenantId} already exists with these roots" : $"created tenant {created.TenantId}");
-            }
+            return output.Answer(ExitCodes.Ok, new { tenantId = created.TenantId, unchanged = created.Unchanged },
+                created.Unchanged ? $"tenant {created.TenantId} already exists with these roots" : $"created tenant {created.TenantId}");
+            }, cancellation);
         });
 
-        return new Command("tenant", "Tenants and their root DIDs") { create };
+        var showTenant = new Argument<string>("TENANT") { Description = "Tenant id" };
+        var show = new Command("show", "A tenant's roots, admins and retired roots") { showTenant };
+        show.SetAction(async (result, cancellation) =>
+        {
+            var output = app.OutputFor(result);
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
+            {
+                var info = await client.GetTenantAsync(result.GetValue(showTenant)!);
+                if (info is null)
+                {
+                    return output.Error(ReasonCodes.UnknownTenant, $"tenant {result.GetValue(showTenant)} does not exist");
+                }
+
+                var admins = info.Admins.Select(a => new { adminDid = a.AdminDid, expiresAt = DocumentTime.ToText(a.ExpiresAt), registeredBy = a.SignedBy }).ToArray();
+                return output.Answer(ExitCodes.Ok,
+                    new { tenantId = info.TenantId, rootDids = info.RootDids, retiredRootDids = info.RetiredRootDids, admins },
+                    $"tenant {info.TenantId}\n  roots: {string.Join(", ", info.RootDids)}" +
+                    (info.RetiredRootDids.Count > 0 ? $"\n  retired roots: {string.Join(", ", info.RetiredRootDids)}" : string.Empty) +
+                    string.Concat(admins.Select(a => $"\n  admin {a.adminDid} until {a.expiresAt}")));
+            }, cancellation);
+        });
+
+        return new Command("tenant", "Tenants, their roots and admins") { create, show };
     }
 }

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Documents;
+using AgentSecurity.Grants.Json;
+using AgentSecurity.Grants.Policy;
+
+namespace AgentSecurity.Cli.Commands;
+
+/// <summary>Runtime permission requests: an agent asks (<c>request</c>), admins list and answer them (<c>requests</c>).</summary>
+internal static class RequestCommands
+{
+    public static Command CreateRequest(CliApp app)
+    {
+        var agent = AgentArgument.Create();
+        var capability = new Argument<string>("CAPABILITY") { Description = "The capability the agent lacks" };
+        var resource = new Option<string?>("--resource") { Description = "The path, host:port or memory key it needs" };
+        var justification = new Option<string>("--justification") { Description = "Why, for the admins who answer (1–512 characters)", Required = true };
+        var command = new Command("request", "Ask for a capability an agent lacks; admins see it with 'requests list'") { agent, capability, resource, justification };
+        command.SetAction(async (result, cancellation) =>
+        {
+            var output = app.OutputFor(result);
+            if (!AgentArgument.TryParse(result.GetValue(agent), out var tenantId, out var agentId))
+            {
+                return output.Usage($"\"{result.GetValue(agent)}\" is not TENANT/AGENT");
+            }
+
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
+            {
+                var input = new PermissionRequestInput { Capability = result.GetValue(capability)!, Resource = result.GetValue(resource), Justification = result.GetValue(justification)! };
+                var recorded = await client.RequestPermissionAsync(tenantId, agentId, input);
+                if (recorded.AlreadyAllowed)
+                {
+                    return output.Answer(ExitCodes.Ok, new { requestId = (string?)null, alreadyAllowed = true }, recorded.Message!);
+                }
+
+                return recorded.Recorded
+                    ? output.Answer(ExitCodes.Ok, new { requestId = recorded.RequestId, alreadyAllowed = false, expiresAt = DocumentTime.ToText(recorded.ExpiresAt!.Value) },
+                        $"request {recorded.RequestId} recorded; open until {DocumentTime.ToText(recorded.ExpiresAt!.Value)}")
+                    : output.Error(recorded.Error!, recorded.Message!);
+            }, cancellation);
+        });
+        return command;
+    }
+
+    public static Command CreateRequests(CliApp app) => new("requests", "Permission requests of a tenant") { List(app), Approve(app) };
+
+    private static Command List(CliApp app)
+    {
+        var tenant = new Argument<string>("TENANT") { Description = "Tenant id" };
+        var command = new Command("list", "Open and recently closed permission requests, newest first") { tenant };
+        command.SetAction(async (result, cancellation) =>
+        {
+            var output = app.OutputFor(result);
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
+            {
+                var requests = await client.ListRequestsAsync(result.GetValue(tenant)!);
+                var rows = requests.Select(r => new
+                {
+                    requestId = r.RequestId,
+                    agent = $"{result.GetValue(tenant)}/{r.AgentId}",
+                    capability = r.Capability,
+                    resource = r.Resource,
+                    justification = r.Justification,
+                    status = r.Status.ToString().ToLowerInvariant(),
+                    requestedAt = DocumentTime.ToText(r.RequestedAt),
+                    expiresAt = DocumentTime.ToText(r.ExpiresAt),
+                    grantId = r.GrantId,
+                }).ToArray();
+                var text = rows.Length == 0
+                    ? "no permission requests"
+                    : string.Join('\n', rows.Select(r => $"{r.requestId}  {r.status,-8}  {r.agent}  {r.capability}{(r.resource is null ? string.Empty : $" {r.resource}")}  \"{r.justification}\"  until {r.expiresAt}"));
+                return output.Answer(ExitCodes.Ok, new { requests = rows }, text);
+            }, cancellation);
+        });
+        return command;
+    }
+
+    private static Command Approve(CliApp app)
+    {
+        var tenant = new Argument<string>("TENANT") { Description = "Tenant id" };
+        var requestId = new Argument<string>("REQUEST") { Description = "The request id (req-N)" };
+        var key = CommandSupport.KeyOption("Key file of a root or admin of the tenant");
+        var expiresIn = new Option<string>("--expires-in") { Description = "How long the answer lasts (default 1h; at most the cluster's limit, 24h by default)", DefaultValueFactory = _ => "1h" };
+        var command = new Command("approve", "Answer a request with a time-boxed grant of exactly what was asked") { tenant, requestId, key, expiresIn };
+        command.SetAction(async (result, cancellation) =>
+        {
+            var output = app.OutputFor(result);
+            if (CommandSupport.ReadKey(output, result.GetValue(key)!, out var bad) is not { } signer)
+            {
+                return bad;
+            }
+
+            if (!Durations.TryParse(result.GetValue(expiresIn), out var lifetime))
+            {
+                return output.Usage("--expires-in takes a duration such as 30m or 1h");
+            }
+
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
+            {
+                var tenantId = result.GetValue(tenant)!;
+                var request = (await client.ListRequestsAsync(tenantId)).FirstOrDefault(r => r.RequestId == result.GetValue(requestId));
+                if (request is null || request.Status != PermissionRequestStatus.Pending || !CheckKinds.TryParse(request.Capability, out var kind))
+                {
+                    return output.Error(ReasonCodes.UnknownRequest, $"no open request {result.GetValue(requestId)} in tenant {tenantId}");
+                }
+
+                var now = CliTime.Now;
+                var scopes = request.Resource is { } resource && kind.ResourceKindOf() is { } resourceKind
+                    ? new JObject([new(resourceKind switch { ResourceKind.Path => "fileSystem", ResourceKind.Host => "network", _ => "memory" },
+                        DocumentSigner.StringArray([resourceKind == ResourceKind.Host ? resource.ToLowerInvariant() : resource]))])
+                    : null;
+                var text = new DocumentSigner(DocumentTypes.Grant)
+                    .Add("grantId", $"{request.RequestId}-{Guid.NewGuid():N}"[..(request.RequestId.Length + 9)])
+                    .Add("tenantId", tenantId)
+                    .Add("agentId", request.AgentId)
+                    .Add("capabilities", CapabilitySpec.For(kind))
+                    .AddIfPresent("scopes", scopes)
+                    .Add("environmentIsolation", "sandboxed")
+                    .Add("issuedAt", now)
+                    .Add("expiresAt", now + lifetime)
+                    .Sign(signer);
+                var applied = await client.ApplyElevationAsync(request.RequestId, text);
+                return applied.Applied
+                    ? output.Answer(ExitCodes.Ok, new { requestId = request.RequestId, agent = applied.Agent, grantId = applied.GrantId, expiresAt = DocumentTime.ToText(now + lifetime) },
+                        $"approved {request.RequestId}: {applied.Agent} may {request.Capability}{(request.Resource is null ? string.Empty : $" {request.Resource}")} until {DocumentTime.ToText(now + lifetime)} (grant {applied.GrantId})")
+                    : output.Error(applied.Error!, applied.Message!);
+            }, cancellation);
+        });
+        return command;
+    }
+}

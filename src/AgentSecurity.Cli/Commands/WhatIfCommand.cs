@@ -1,0 +1,34 @@
+using System.CommandLine;
+using AgentSecurity.Abstractions;
+
+namespace AgentSecurity.Cli.Commands;
+
+internal static class WhatIfCommand
+{
+    public static Command Create(CliApp app)
+    {
+        var agent = AgentArgument.Create();
+        var capability = new Argument<string>("CAPABILITY") { Description = "The capability to ask about" };
+        var resource = new Option<string?>("--resource") { Description = "The path, host:port or memory key acted on" };
+        var grant = new Option<string>("--grant") { Description = "A proposed grant (signed or not; - for standard input)", Required = true };
+        var command = new Command("whatif", "Decide a request against a proposed grant, applying and consuming nothing") { agent, capability, resource, grant };
+        command.SetAction(async (result, cancellation) =>
+        {
+            var output = app.OutputFor(result);
+            if (!AgentArgument.TryParse(result.GetValue(agent), out var tenantId, out var agentId))
+            {
+                return output.Usage($"\"{result.GetValue(agent)}\" is not TENANT/AGENT");
+            }
+
+            var proposal = DocumentFiles.Read(result.GetValue(grant)!);
+            if (!proposal.Succeeded)
+            {
+                return output.Error(proposal.Failure!.Code, proposal.Failure.Message);
+            }
+
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
+                CheckCommand.WriteExplanation(output, await client.WhatIfAsync(tenantId, agentId, new CheckRequest(result.GetValue(capability)!, result.GetValue(resource)), proposal.Value)), cancellation);
+        });
+        return command;
+    }
+}
