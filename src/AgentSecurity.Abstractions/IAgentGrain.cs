@@ -41,6 +41,18 @@ public interface IAgentGrain : IGrainWithStringKey
 
     Task<AgentStatus> GetStatusAsync();
 
+    /// <summary>Reads one of the agent's own memory keys (<c>memory:read</c>).</summary>
+    Task<MemoryResult> GetMemoryAsync(string key);
+
+    /// <summary>Writes one of the agent's own memory keys (<c>memory:write</c>), counted against <c>memoryBytesStored</c>.</summary>
+    Task<MemoryResult> PutMemoryAsync(string key, byte[] value);
+
+    /// <summary>Deletes one of the agent's own memory keys (<c>memory:delete</c>, which needs the full level).</summary>
+    Task<MemoryResult> DeleteMemoryAsync(string key);
+
+    /// <summary>Lists the agent's own keys under a prefix that its grant lets it read (<c>memory:read</c>).</summary>
+    Task<MemoryResult> ListMemoryAsync(string? prefix);
+
     /// <summary>
     /// The issuer's notice that a grant was revoked. The agent confirms with the issuer before acting, so the call
     /// can only make an agent stricter, and only for a revocation that really happened. Interleaves, so an issuer

@@ -36,6 +36,12 @@ public interface IGrantIssuerGrain : IGrainWithStringKey
     /// </summary>
     Task<RevocationResult> RevokeAsync(string signedRevocation);
 
+    /// <summary>Sets the tenant-wide limits from an <c>agentsec.limits.v1</c> signed by the operator or a root.</summary>
+    Task<DocumentResult> SetTenantLimitsAsync(string signedLimits);
+
+    [AlwaysInterleave, ReadOnly]
+    Task<TenantLimits> GetTenantLimitsAsync();
+
     /// <summary>Which of these grant ids are revoked. Agents ask when they activate and when told of a revocation.</summary>
     [AlwaysInterleave, ReadOnly]
     Task<IReadOnlyList<string>> FindRevokedAsync(IReadOnlyList<string> grantIds);

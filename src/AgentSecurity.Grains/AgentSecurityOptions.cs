@@ -37,6 +37,21 @@ public sealed class AgentSecurityOptions
 
     /// <summary>Registered admins per tenant (default 64).</summary>
     public int MaxAdminsPerTenant { get; set; } = 64;
+
+    /// <summary>Live (unexpired) grants a tenant may have accepted at once (default 50,000).</summary>
+    public int MaxLiveGrantsPerTenant { get; set; } = 50_000;
+
+    /// <summary>How often an active agent re-reads its tenant's shared limits (default 30 s).</summary>
+    public TimeSpan TenantLimitsRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bytes an agent's memory may hold when its grant sets no <c>memoryBytesStored</c>, and at most (default 1 MiB).</summary>
+    public long MaxMemoryBytesPerAgent { get; set; } = 1 << 20;
+
+    /// <summary>Keys an agent's memory may hold (default 256).</summary>
+    public int MaxMemoryKeys { get; set; } = 256;
+
+    /// <summary>The largest single value (default 64 KiB).</summary>
+    public int MaxMemoryValueBytes { get; set; } = 64 << 10;
 }
 
 /// <summary>Refuses to start a silo with settings that would weaken or break the kernel.</summary>
@@ -64,6 +79,12 @@ public sealed class AgentSecurityOptionsValidator : IValidateOptions<AgentSecuri
         if (options.PermissionRequestLifetime <= TimeSpan.Zero || options.MaxElevationLifetime <= TimeSpan.Zero)
         {
             failures.Add("AgentSecurity:PermissionRequestLifetime and MaxElevationLifetime must be positive");
+        }
+
+        if (options.MaxLiveGrantsPerTenant < 1 || options.TenantLimitsRefreshInterval <= TimeSpan.Zero ||
+            options.MaxMemoryBytesPerAgent < 0 || options.MaxMemoryKeys < 0 || options.MaxMemoryValueBytes < 0)
+        {
+            failures.Add("AgentSecurity:MaxLiveGrantsPerTenant and TenantLimitsRefreshInterval must be positive, the memory caps not negative");
         }
 
         if (options.MaxPendingRequestsPerAgent < 1 || options.MaxPendingRequestsPerTenant < options.MaxPendingRequestsPerAgent || options.MaxAdminsPerTenant < 1)

@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
 using Azure.Data.Tables;
 using AgentSecurity.Grains;
+using AgentSecurity.Grains.Memory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,8 @@ public static class SiloBuilderExtensions
 
     /// <summary>
     /// Azure Storage for everything durable: membership (Azure Table clustering), agent state (Azure Table, one small
-    /// entity per agent) and issuer state (Azure Blob: one per tenant, growing with its live grants).
+    /// entity per agent), issuer state (Azure Blob: one per tenant, growing with its live grants) and agent memory
+    /// (Azure Blob, one blob per key).
     /// </summary>
     public static ISiloBuilder UseAgentSecurityAzureStorage(this ISiloBuilder silo, string connectionString)
     {
@@ -45,6 +47,7 @@ public static class SiloBuilderExtensions
             o.BlobServiceClient = new BlobServiceClient(connectionString);
             o.ContainerName = "agentsec-issuers";
         });
+        silo.Services.AddSingleton<IAgentMemoryStore>(new AzureBlobAgentMemoryStore(new BlobServiceClient(connectionString)));
         return silo;
     }
 }

@@ -66,4 +66,13 @@ public static class TestDocuments
             .Set("oldRootDid", oldRootDid)
             .Set("newRootDid", newRootDid)
             .Set("issuedAt", issuedAt);
+
+    public static DocumentTemplate Limits(string tenant, DateTimeOffset issuedAt, string resourceLimits, long? maxAgents = null)
+    {
+        var template = new DocumentTemplate(DocumentTypes.Limits)
+            .Set("tenantId", tenant)
+            .SetJson("resourceLimits", resourceLimits)
+            .Set("issuedAt", issuedAt);
+        return maxAgents is { } max ? template.Set("maxAgents", DocumentSigner.Number(max)) : template;
+    }
 }

@@ -1,8 +1,11 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Memory;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
+using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Policy;
+using AgentSecurity.Grants.Quotas;
 using AgentSecurity.Grants.Verification;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -25,6 +28,11 @@ public sealed class AgentGrain : Grain, IAgentGrain
     private readonly AgentSecurityOptions _options;
     private readonly ILogger<AgentGrain> _logger;
     private readonly AgentPermissions _permissions = new();
+    private readonly AgentQuotas _quotas = new();
+    private readonly IAgentMemoryStore _memory;
+
+    // The agent's memory keys with their sizes, read from the store on the first memory operation.
+    private Dictionary<string, long>? _memoryIndex;
 
     private string _key = string.Empty;
     private string _tenantId = string.Empty;
@@ -35,11 +43,13 @@ public sealed class AgentGrain : Grain, IAgentGrain
         [PersistentState("agent", StorageNames.Grains)] IPersistentState<AgentGrainState> state,
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
         IOptions<AgentSecurityOptions> options,
+        IAgentMemoryStore memory,
         ILogger<AgentGrain> logger)
     {
         _state = state;
         _time = time;
         _options = options.Value;
+        _memory = memory;
         _logger = logger;
     }
 
@@ -55,6 +65,7 @@ public sealed class AgentGrain : Grain, IAgentGrain
         if (State.GrantDocument is { } stored)
         {
             _permissions.Active = LoadStored(stored, "grant");
+            _quotas.Configure(_permissions.Active?.Document.Limits ?? ResourceLimits.None, State.Quotas);
         }
 
         _permissions.SetElevations(State.Elevations.Select(e => LoadStored(e, "elevation")).OfType<ActiveGrant>());
@@ -70,14 +81,150 @@ public sealed class AgentGrain : Grain, IAgentGrain
         }
     }
 
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A clean stop records what was really used, so the next activation does not count unspent reservations.
+        var snapshot = _quotas.Snapshot(_time.GetUtcNow()).ToList();
+        if (snapshot.Count == 0 || _permissions.Problem is not null)
+        {
+            return;
+        }
+
+        snapshot.ForEach(s => State.Quotas[s.Limit] = s.Record);
+        try
+        {
+            await _state.WriteStateAsync(cancellationToken);
+        }
+#pragma warning disable CA1031 // Best effort: the last reservation written already bounds what was spent.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.QuotaNotPersisted(_logger, e, _key);
+        }
+    }
+
     // ---- Decisions -------------------------------------------------------------------------------------------
 
     public Task<Decision> CheckAsync(CheckRequest request)
     {
-        var decision = _permissions.Decide(request, _time.GetUtcNow(), _key);
-        AgentSecurityMetrics.RecordCheck(decision.Reason);
-        return Task.FromResult(decision);
+        var result = DecideAndMeter(request, _time.GetUtcNow());
+        return result.IsCompletedSuccessfully ? Task.FromResult(Recorded(result.Result)) : RecordedAsync(result);
     }
+
+    /// <summary>
+    /// The grant decides, then the quotas meter: a denial consumes nothing; an allowed check consumes in the same turn.
+    /// Completes synchronously unless a quota needs storage or the tenant first (once per reservation or lease).
+    /// </summary>
+    private ValueTask<Decision> DecideAndMeter(CheckRequest request, DateTimeOffset now)
+    {
+        var decision = _permissions.Decide(request, now, _key);
+        if (!decision.Allowed || !CheckKinds.TryParse(request.Capability, out var kind))
+        {
+            return ValueTask.FromResult(decision);
+        }
+
+        if (_quotas.TenantLimitsRefreshAt <= now || (kind == CheckKind.MemoryWrite && request.Amount is not null))
+        {
+            return new ValueTask<Decision>(MeterSlowAsync(decision, kind, request.Amount, now));
+        }
+
+        if (_quotas.IsEmpty)
+        {
+            return ValueTask.FromResult(decision);
+        }
+
+        var plan = _quotas.Plan(kind, request.Amount, now);
+        if (plan.DenialReason is not null)
+        {
+            return ValueTask.FromResult(Decision.Deny(plan.DenialReason, plan.DenialMessage!, decision.GrantId));
+        }
+
+        if (plan.NeedsAwait)
+        {
+            return new ValueTask<Decision>(MeterSlowAsync(decision, kind, request.Amount, now));
+        }
+
+        _quotas.Commit(plan, now);
+        return ValueTask.FromResult(plan.Remaining is null ? decision : decision with { Remaining = plan.Remaining });
+    }
+
+    private async Task<Decision> MeterSlowAsync(Decision decision, CheckKind kind, long? amount, DateTimeOffset now)
+    {
+        if (_quotas.TenantLimitsRefreshAt <= now)
+        {
+            _quotas.SetTenantLimits(await TenantQuota.GetLimitsAsync(), now + _options.TenantLimitsRefreshInterval);
+        }
+
+        if (kind == CheckKind.MemoryWrite && amount is { } bytes && await MemoryLimitFailureAsync(bytes, keysAdded: 0) is { } tooMuch)
+        {
+            return Decision.Deny(tooMuch.Code, tooMuch.Message, decision.GrantId);
+        }
+
+        var plan = _quotas.Plan(kind, amount, now);
+        if (plan.DenialReason is not null)
+        {
+            return Decision.Deny(plan.DenialReason, plan.DenialMessage!, decision.GrantId);
+        }
+
+        foreach (var (limit, cost, toLease) in plan.Tenant.Where(t => t.ToLease > 0))
+        {
+            var lease = await TenantQuota.LeaseAsync(limit.Name(), toLease);
+            if (lease.Error is not null)
+            {
+                return Decision.Deny(ReasonCodes.Unavailable, $"the tenant's {limit.Name()} could not be metered: {lease.Error}", decision.GrantId);
+            }
+
+            _quotas.AddLease(limit, lease, now);
+            if (lease.Limited && !_quotas.HasLeased(limit, cost, now))
+            {
+                return Decision.Deny(limit.DenialReason(), $"the tenant's shared {limit.Name()} is spent for now", decision.GrantId);
+            }
+        }
+
+        if (plan.Reservations.Count > 0)
+        {
+            var before = plan.Reservations.ToDictionary(r => r.Limit.Name(), r => State.Quotas.GetValueOrDefault(r.Limit.Name()));
+            var written = await CommitAsync(
+                s => plan.Reservations.ForEach(r => s.Quotas[r.Limit.Name()] = r.Record),
+                s =>
+                {
+                    foreach (var (name, record) in before)
+                    {
+                        if (record is null)
+                        {
+                            s.Quotas.Remove(name);
+                        }
+                        else
+                        {
+                            s.Quotas[name] = record;
+                        }
+                    }
+                });
+            if (!written)
+            {
+                return Decision.Deny(ReasonCodes.Unavailable, "the quota reservation could not be stored", decision.GrantId);
+            }
+        }
+
+        // A tenant lease that lapsed while waiting leaves the plan uncovered: re-plan rather than overspend.
+        if (plan.Tenant.Exists(t => !_quotas.HasLeased(t.Limit, t.Cost, now)))
+        {
+            return Decision.Deny(ReasonCodes.RateLimited, "the tenant's shared budget moved; try again", decision.GrantId);
+        }
+
+        _quotas.Commit(plan, now);
+        return plan.Remaining is null ? decision : decision with { Remaining = plan.Remaining };
+    }
+
+    private static Decision Recorded(Decision decision)
+    {
+        AgentSecurityMetrics.RecordCheck(decision.Reason);
+        return decision;
+    }
+
+    private static async Task<Decision> RecordedAsync(ValueTask<Decision> pending) => Recorded(await pending);
+
+    private ITenantQuotaGrain TenantQuota => GrainFactory.GetGrain<ITenantQuotaGrain>(_tenantId);
 
     public Task<Explanation> ExplainAsync(CheckRequest request) => Task.FromResult(_permissions.Explain(request, _time.GetUtcNow(), _key));
 
@@ -166,6 +313,8 @@ public sealed class AgentGrain : Grain, IAgentGrain
 
         _permissions.Active = ActiveGrant.Compile(grant, _options.ClockSkew);
         _permissions.Problem = null;
+        // Consumption carries over to the new grant's limits: a new grant is not a fresh budget.
+        _quotas.Configure(grant.Limits, _quotas.Snapshot(_time.GetUtcNow()).ToDictionary(s => s.Limit, s => s.Record));
         Log.GrantApplied(_logger, grant.GrantId, _key, State.Version, grant.SignedBy.Value);
         AgentSecurityMetrics.GrantsApplied.Add(1);
         return Applied(grant.GrantId, unchanged: false);
@@ -282,6 +431,217 @@ public sealed class AgentGrain : Grain, IAgentGrain
 
         return await Issuer.RecordRequestAsync(_agentId, request);
     }
+
+    // ---- Memory ---------------------------------------------------------------------------------------------
+
+    public async Task<MemoryResult> GetMemoryAsync(string key)
+    {
+        var decision = Recorded(await DecideAndMeter(new CheckRequest("memory:read", key ?? string.Empty), _time.GetUtcNow()));
+        if (!decision.Allowed)
+        {
+            return Memory(decision);
+        }
+
+        var value = await MemoryStoreAsync(() => _memory.GetAsync(_key, key!));
+        return value.Failed ? Memory(value.Failure!) : Memory(decision, value: value.Result, found: value.Result is not null);
+    }
+
+    public async Task<MemoryResult> PutMemoryAsync(string key, byte[] value)
+    {
+        if (value is null)
+        {
+            return Memory(Decision.Deny(ReasonCodes.InvalidRequest, "a memory value is required"));
+        }
+
+        var decision = Recorded(await DecideAndMeter(new CheckRequest("memory:write", key ?? string.Empty), _time.GetUtcNow()));
+        if (!decision.Allowed)
+        {
+            return Memory(decision);
+        }
+
+        if (value.Length > _options.MaxMemoryValueBytes)
+        {
+            return Memory(Decision.Deny(ReasonCodes.QuotaExceeded, $"a memory value is at most {_options.MaxMemoryValueBytes} bytes", decision.GrantId));
+        }
+
+        var index = await MemoryIndexAsync();
+        if (index is null)
+        {
+            return Memory(Decision.Deny(ReasonCodes.Unavailable, "the memory store could not be read", decision.GrantId));
+        }
+
+        var size = EntrySize(key!, value.Length);
+        var existing = index.TryGetValue(key!, out var old) ? old : 0;
+        if (await MemoryLimitFailureAsync(size - existing, existing == 0 ? 1 : 0) is { } tooMuch)
+        {
+            return Memory(Decision.Deny(tooMuch.Code, tooMuch.Message, decision.GrantId));
+        }
+
+        var stored = await MemoryStoreAsync(async () =>
+        {
+            await _memory.PutAsync(_key, key!, value);
+            return true;
+        });
+        if (stored.Failed)
+        {
+            return Memory(stored.Failure!);
+        }
+
+        index[key!] = size;
+        return Memory(decision, found: existing != 0);
+    }
+
+    public async Task<MemoryResult> DeleteMemoryAsync(string key)
+    {
+        var decision = Recorded(await DecideAndMeter(new CheckRequest("memory:delete", key ?? string.Empty), _time.GetUtcNow()));
+        if (!decision.Allowed)
+        {
+            return Memory(decision);
+        }
+
+        var index = await MemoryIndexAsync();
+        if (index is null)
+        {
+            return Memory(Decision.Deny(ReasonCodes.Unavailable, "the memory store could not be read", decision.GrantId));
+        }
+
+        if (!index.ContainsKey(key!))
+        {
+            return Memory(decision, found: false);
+        }
+
+        var deleted = await MemoryStoreAsync(async () =>
+        {
+            await _memory.DeleteAsync(_key, key!);
+            return true;
+        });
+        if (deleted.Failed)
+        {
+            return Memory(deleted.Failure!);
+        }
+
+        index.Remove(key!);
+        return Memory(decision, found: true);
+    }
+
+    public async Task<MemoryResult> ListMemoryAsync(string? prefix)
+    {
+        var now = _time.GetUtcNow();
+        if (prefix is not null && !ResourceNames.IsNormal(prefix, ResourceKind.Key))
+        {
+            return Memory(Decision.Deny(ReasonCodes.InvalidResource, $"\"{prefix}\" is not a memory key in normal form"));
+        }
+
+        // Listing needs the read level; which keys show is decided per key by the read scope.
+        var gate = _permissions.Decide(new CheckRequest("memory:read", prefix), now, _key);
+        if (!gate.Allowed && gate.Reason != ReasonCodes.OutOfScope)
+        {
+            return Memory(Recorded(gate));
+        }
+
+        var metered = Recorded(await DecideAndMeterListing(now, gate));
+        if (!metered.Allowed)
+        {
+            return Memory(metered);
+        }
+
+        var index = await MemoryIndexAsync();
+        if (index is null)
+        {
+            return Memory(Decision.Deny(ReasonCodes.Unavailable, "the memory store could not be read", metered.GrantId));
+        }
+
+        var keys = index.Keys
+            .Where(k => prefix is null || k == prefix || k.StartsWith(prefix + "/", StringComparison.Ordinal))
+            .Where(k => _permissions.Decide(new CheckRequest("memory:read", k), now, _key).Allowed)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        return Memory(metered, keys: keys);
+    }
+
+    /// <summary>Meters a listing like one read check, whatever the scopes (the keys shown are filtered by them).</summary>
+    private async Task<Decision> DecideAndMeterListing(DateTimeOffset now, Decision gate)
+    {
+        if (gate.Allowed)
+        {
+            return await DecideAndMeter(new CheckRequest("memory:read", null), now) is { Allowed: true } metered ? metered : gate;
+        }
+
+        var plan = _quotas.Plan(CheckKind.MemoryRead, null, now);
+        if (plan.DenialReason is not null)
+        {
+            return Decision.Deny(plan.DenialReason, plan.DenialMessage!, gate.GrantId);
+        }
+
+        var allowed = new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "listing the readable keys", GrantId = gate.GrantId };
+        return plan.NeedsAwait ? await MeterSlowAsync(allowed, CheckKind.MemoryRead, null, now) : Commit(plan, allowed, now);
+    }
+
+    private Decision Commit(MeterPlan plan, Decision allowed, DateTimeOffset now)
+    {
+        _quotas.Commit(plan, now);
+        return allowed;
+    }
+
+    /// <summary>Whether adding bytes (and keys) keeps the agent's memory within its limits.</summary>
+    private async Task<Failure?> MemoryLimitFailureAsync(long addedBytes, int keysAdded)
+    {
+        var index = await MemoryIndexAsync();
+        if (index is null)
+        {
+            return new Failure(ReasonCodes.Unavailable, "the memory store could not be read");
+        }
+
+        var limit = Math.Min(_permissions.Active?.Document.Limits.MemoryBytesStored ?? long.MaxValue, _options.MaxMemoryBytesPerAgent);
+        var used = index.Values.Sum();
+        if (used + addedBytes > limit)
+        {
+            return new Failure(ReasonCodes.QuotaExceeded, $"memoryBytesStored ({limit}) leaves {Math.Max(0, limit - used)} bytes; this needs {addedBytes}");
+        }
+
+        return index.Count + keysAdded > _options.MaxMemoryKeys
+            ? new Failure(ReasonCodes.QuotaExceeded, $"an agent's memory holds at most {_options.MaxMemoryKeys} keys")
+            : null;
+    }
+
+    private async Task<Dictionary<string, long>?> MemoryIndexAsync()
+    {
+        if (_memoryIndex is null)
+        {
+            var listed = await MemoryStoreAsync(() => _memory.ListAsync(_key));
+            _memoryIndex = listed.Failed ? null : listed.Result!.ToDictionary(p => p.Key, p => EntrySize(p.Key, p.Value), StringComparer.Ordinal);
+        }
+
+        return _memoryIndex;
+    }
+
+    /// <summary>A key's bytes count as well as its value's.</summary>
+    private static long EntrySize(string key, long valueBytes) => System.Text.Encoding.UTF8.GetByteCount(key) + valueBytes;
+
+    private async Task<(bool Failed, T? Result, Decision? Failure)> MemoryStoreAsync<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return (false, await operation(), null);
+        }
+#pragma warning disable CA1031 // A store failure is an unavailable answer, never an exception to the agent.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.MemoryStoreFailed(_logger, e, _key);
+            _memoryIndex = null; // read again next time: the store's truth may differ now
+            return (true, default, Decision.Deny(ReasonCodes.Unavailable, "the memory store failed", _permissions.Active?.GrantId));
+        }
+    }
+
+    private MemoryResult Memory(Decision decision, byte[]? value = null, IReadOnlyList<string>? keys = null, bool found = false) => new()
+    {
+        Decision = decision,
+        Value = value,
+        Keys = keys,
+        Found = found,
+        StoredBytes = _memoryIndex?.Values.Sum() ?? 0,
+    };
 
     public Task<AgentStatus> GetStatusAsync() => Task.FromResult(new AgentStatus
     {

@@ -26,4 +26,7 @@ public sealed class AgentGrainState
 
     /// <summary>Canonical signed texts of the elevations (answers to permission requests) not yet expired, at most eight.</summary>
     [Id(6)] public List<string> Elevations { get; set; } = [];
+
+    /// <summary>Reservations of the grant's rate limits, by wire name (see <see cref="Quotas.ReservedBucket"/>).</summary>
+    [Id(7)] public Dictionary<string, Quotas.BucketRecord> Quotas { get; set; } = new(StringComparer.Ordinal);
 }

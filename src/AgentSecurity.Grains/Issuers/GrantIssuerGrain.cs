@@ -1,6 +1,7 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
+using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Identity;
 using AgentSecurity.Grants.Policy;
@@ -20,6 +21,9 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     /// <summary>The contract's bound on delegation chains.</summary>
     public const int MaxChainDepth = 8;
 
+    /// <summary>Rotations kept per tenant: the trust history is replayed on every activation, so it stays short.</summary>
+    public const int MaxRotations = 64;
+
     private readonly IPersistentState<IssuerGrainState> _state;
     private readonly TimeProvider _time;
     private readonly AgentSecurityOptions _options;
@@ -28,6 +32,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
 
     private string _tenantId = string.Empty;
     private TenantTrust? _trust;
+    private LimitsDocument? _limits;
 
     public GrantIssuerGrain(
         [PersistentState("issuer", StorageNames.Issuers)] IPersistentState<IssuerGrainState> state,
@@ -56,6 +61,12 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             {
                 Log.IssuerStateRejected(_logger, _tenantId);
             }
+        }
+
+        if (State.LimitsDocument is { } limits && _trust is not null)
+        {
+            var parsed = LimitsDocument.Parse(limits);
+            _limits = parsed.Succeeded && parsed.Value.Envelope.HasValidSignature() ? parsed.Value : null;
         }
 
         return Task.CompletedTask;
@@ -159,6 +170,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
 
         var failure = parsed.Failure
             ?? TenantFailure(rotation!.TenantId)
+            ?? (State.RotationDocuments.Count >= MaxRotations ? new Failure(ReasonCodes.QuotaExceeded, $"tenant {_tenantId} has rotated {MaxRotations} times; recreate the tenant") : null)
             ?? _trust!.CheckRotation(rotation)
             ?? TenantTrust.CheckSignatureAndTime(rotation.Envelope, Now, _options.ClockSkew);
         if (failure is not null)
@@ -176,6 +188,54 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         Log.RootRotated(_logger, _tenantId, rotation.OldRootDid.Value, rotation.NewRootDid.Value);
         return new DocumentResult { Accepted = true };
     }
+
+    public async Task<DocumentResult> SetTenantLimitsAsync(string signedLimits)
+    {
+        var parsed = LimitsDocument.Parse(signedLimits ?? string.Empty);
+        var limits = parsed.Succeeded ? parsed.Value : null;
+        var signer = limits?.Envelope.SignedBy;
+        var failure = parsed.Failure
+            ?? TenantFailure(limits!.TenantId)
+            ?? (!signer!.Equals(_operator) && !_trust!.IsRoot(signer) ? new Failure(ReasonCodes.UntrustedSigner, $"tenant limits are set by the operator or a root, not {signer.Value}") : null)
+            ?? TenantTrust.CheckSignatureAndTime(limits.Envelope, Now, _options.ClockSkew);
+        if (failure is not null)
+        {
+            return DocumentResult.Refuse(failure.Code, failure.Message);
+        }
+
+        if (_limits is { } current)
+        {
+            if (current.Envelope.ContentHash == limits!.Envelope.ContentHash)
+            {
+                return new DocumentResult { Accepted = true, Unchanged = true };
+            }
+
+            if (current.Envelope.IssuedAt >= limits.Envelope.IssuedAt)
+            {
+                return DocumentResult.Refuse(ReasonCodes.Stale, $"limits issued {DocumentTime.ToText(current.Envelope.IssuedAt)} are in force; a replacement must be issued later");
+            }
+        }
+
+        var previous = State.LimitsDocument;
+        if (!await CommitAsync(s => s.LimitsDocument = limits!.Envelope.CanonicalText, s => s.LimitsDocument = previous))
+        {
+            return DocumentResult.Refuse(ReasonCodes.Unavailable, "the limits could not be stored");
+        }
+
+        _limits = limits;
+        Log.TenantLimitsSet(_logger, _tenantId, limits!.Envelope.CanonicalText);
+        await GrainFactory.GetGrain<ITenantQuotaGrain>(_tenantId).RefreshAsync();
+        return new DocumentResult { Accepted = true };
+    }
+
+    public Task<TenantLimits> GetTenantLimitsAsync() => Task.FromResult(_limits is null ? TenantLimits.None : ToTenantLimits(_limits));
+
+    private static TenantLimits ToTenantLimits(LimitsDocument limits) => new()
+    {
+        Limits = ResourceLimits.Names.Where(n => limits.Limits.Get(n) is not null).ToDictionary(n => n, n => limits.Limits.Get(n)!.Value),
+        MaxAgents = limits.MaxAgents,
+        IssuedAt = limits.Envelope.IssuedAt,
+    };
 
     // ---- Grants ----------------------------------------------------------------------------------------------
 
@@ -369,6 +429,11 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
 
         var depth = accepted?.Depth ?? 1;
+        if (accepted is null && CapacityFailure(grant.AgentId, now) is { } full)
+        {
+            return (full, 0);
+        }
+
         if (accepted is null)
         {
             (failure, depth) = grant.ParentGrantId is { } parentId
@@ -377,6 +442,25 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
 
         return (failure ?? DocumentChecks.Signature(grant.Envelope) ?? DocumentChecks.GrantTimeWindow(grant, now, _options.ClockSkew), depth);
+    }
+
+    /// <summary>
+    /// Bounds on what one tenant can make the cluster keep: agents holding live grants (the tenant's
+    /// <c>maxAgents</c>, else <see cref="LimitsDocument.DefaultMaxAgents"/>) and live grants in all.
+    /// </summary>
+    private Failure? CapacityFailure(string agentId, DateTimeOffset now)
+    {
+        var live = State.AcceptedGrants.Values.Where(g => g.ExpiresAt > now).ToList();
+        if (live.Count >= _options.MaxLiveGrantsPerTenant)
+        {
+            return new Failure(ReasonCodes.QuotaExceeded, $"tenant {_tenantId} has {live.Count} live grants, the most allowed");
+        }
+
+        var maxAgents = _limits?.MaxAgents ?? LimitsDocument.DefaultMaxAgents;
+        var agents = live.Select(g => g.AgentId).ToHashSet(StringComparer.Ordinal);
+        return !agents.Contains(agentId) && agents.Count >= maxAgents
+            ? new Failure(ReasonCodes.QuotaExceeded, $"tenant {_tenantId} has {agents.Count} agents with grants, the most its limits allow")
+            : null;
     }
 
     /// <summary>A grant that is not a delegation is signed by a root, or by an admin within its ceiling and lifetime.</summary>

@@ -30,6 +30,9 @@ public sealed class IssuerGrainState
     [Id(5)] public List<PermissionRequestRecord> Requests { get; set; } = [];
 
     [Id(6)] public long NextRequestNumber { get; set; } = 1;
+
+    /// <summary>The latest signed <c>agentsec.limits.v1</c> of the tenant, if any.</summary>
+    [Id(7)] public string? LimitsDocument { get; set; }
 }
 
 [GenerateSerializer, Alias("agentsec.AcceptedGrant.v1")]

@@ -52,4 +52,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "{Agent}: grant {GrantId} revoked; checks under it are denied")]
     public static partial void AgentGrantRevoked(ILogger logger, string agent, string grantId);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Quota reservation of {Owner} could not be stored; the check is denied")]
+    public static partial void QuotaNotPersisted(ILogger logger, Exception exception, string owner);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Tenant {Tenant} limits set: {Limits}")]
+    public static partial void TenantLimitsSet(ILogger logger, string tenant, string limits);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Memory store of {Agent} failed")]
+    public static partial void MemoryStoreFailed(ILogger logger, Exception exception, string agent);
 }

@@ -10,6 +10,11 @@ public static class DocumentTypes
     public const string Quarantine = "agentsec.quarantine.v1";
     public const string Rotation = "agentsec.rotation.v1";
 
+    /// <summary>
+    /// This project's addition to the contract: tenant-wide limits, signed by the operator or a root of the tenant.
+    /// </summary>
+    public const string Limits = "agentsec.limits.v1";
+
     /// <summary>Every document is at most 16 KiB of UTF-8.</summary>
     public const int MaxDocumentBytes = 16 * 1024;
 
@@ -25,6 +30,7 @@ public static class DocumentTypes
         [Revocation] = With("tenantId", "grantId", "reason"),
         [Quarantine] = With("tenantId", "agentId", "action", "reason"),
         [Rotation] = With("tenantId", "oldRootDid", "newRootDid"),
+        [Limits] = With("tenantId", "resourceLimits", "maxAgents"),
     };
 
     private static HashSet<string> With(params string[] members) => [.. Envelope, .. members];

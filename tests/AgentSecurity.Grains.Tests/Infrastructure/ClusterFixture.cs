@@ -1,4 +1,5 @@
 using AgentSecurity.Client;
+using AgentSecurity.Grains.Memory;
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Hosting;
 using AgentSecurity.Testing;
@@ -24,6 +25,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public AgentSecurityClient Client { get; private set; } = null!;
 
     public TestGrainStorage Storage => TestGrainStorage.Shared;
+
+    public TestAgentMemoryStore Memory => TestAgentMemoryStore.Shared;
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
@@ -71,6 +74,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, TestGrainStorage.Shared);
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, TestGrainStorage.Shared);
             silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);
+            silo.Services.AddSingleton<IAgentMemoryStore>(TestAgentMemoryStore.Shared);
         }
     }
 }

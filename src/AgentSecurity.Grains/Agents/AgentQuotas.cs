@@ -1,0 +1,163 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Quotas;
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Capabilities;
+using AgentSecurity.Grants.Policy;
+using AgentSecurity.Grants.Quotas;
+
+namespace AgentSecurity.Grains.Agents;
+
+/// <summary>
+/// An agent's metering: its grant's rate limits as <see cref="ReservedBucket"/>s, and leases on its tenant's
+/// shared limits. <see cref="Plan"/> decides whether a check fits without changing anything; <see cref="Commit"/>
+/// spends. A denial therefore consumes nothing, and an allowed check consumes in the same turn it is decided.
+/// </summary>
+internal sealed class AgentQuotas
+{
+    /// <summary>A lease is a fiftieth of a tenant limit and lapses after a tenth of its period.</summary>
+    public const int LeasesPerPeriod = 50;
+
+    private readonly Dictionary<MeteredLimit, ReservedBucket> _own = [];
+    private readonly Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil)> _leases = [];
+    private TenantLimits _tenant = TenantLimits.None;
+
+    /// <summary>When the tenant's limits should be read again (they can change while the agent is active).</summary>
+    public DateTimeOffset TenantLimitsRefreshAt { get; private set; } = DateTimeOffset.MinValue;
+
+    /// <summary>True when nothing meters this agent's checks: the common fast path.</summary>
+    public bool IsEmpty => _own.Count == 0 && _tenant.Limits.Count == 0;
+
+    /// <summary>Builds the buckets of a grant's limits; consumption so far carries over from <paramref name="stored"/>.</summary>
+    public void Configure(ResourceLimits limits, IReadOnlyDictionary<string, BucketRecord> stored)
+    {
+        _own.Clear();
+        foreach (var limit in MeteredLimits.All)
+        {
+            if (limit.ValueIn(limits) is { } value)
+            {
+                _own[limit] = new ReservedBucket(value, limit.Period(), stored.GetValueOrDefault(limit.Name()));
+            }
+        }
+    }
+
+    public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt)
+    {
+        _tenant = limits;
+        TenantLimitsRefreshAt = refreshAt;
+        foreach (var limit in _leases.Keys.Where(l => !limits.Limits.ContainsKey(l.Name())).ToList())
+        {
+            _leases.Remove(limit);
+        }
+    }
+
+    /// <summary>The exact state of every bucket, for a clean deactivation.</summary>
+    public IEnumerable<(string Limit, BucketRecord Record)> Snapshot(DateTimeOffset now) =>
+        _own.Select(p => (p.Key.Name(), p.Value.Snapshot(now)));
+
+    /// <summary>Whether the check fits every limit that meters it; changes nothing.</summary>
+    public MeterPlan Plan(CheckKind kind, long? amount, DateTimeOffset now)
+    {
+        var plan = new MeterPlan();
+        foreach (var (limit, bucket) in _own)
+        {
+            var cost = limit.CostOf(kind, amount);
+            if (cost is null)
+            {
+                continue;
+            }
+
+            if (cost == MeteredLimits.AmountRequired)
+            {
+                return plan.Deny(ReasonCodes.InvalidRequest, $"{kind.Name()} is metered by {limit.Name()}: the check needs an amount");
+            }
+
+            if (!bucket.Bucket.Fits(cost.Value, now, out var remaining))
+            {
+                return plan.Deny(limit.DenialReason(), $"{limit.Name()} ({bucket.Bucket.Limit}) leaves {remaining} now; this needs {cost}");
+            }
+
+            plan.Own.Add((limit, bucket, cost.Value));
+            plan.Remaining = Math.Min(plan.Remaining ?? long.MaxValue, remaining);
+            if (bucket.NeedsReservation(cost.Value))
+            {
+                plan.Reservations.Add((limit, bucket.ReservationFor(cost.Value, now)));
+            }
+        }
+
+        foreach (var (name, value) in _tenant.Limits)
+        {
+            if (!MeteredLimits.TryParse(name, out var limit) || limit.CostOf(kind, amount) is not { } cost)
+            {
+                continue;
+            }
+
+            if (cost == MeteredLimits.AmountRequired)
+            {
+                return plan.Deny(ReasonCodes.InvalidRequest, $"{kind.Name()} is metered by the tenant's {name}: the check needs an amount");
+            }
+
+            var lease = _leases.GetValueOrDefault(limit);
+            var leased = lease.ValidUntil > now ? lease.Units : 0;
+            plan.Tenant.Add((limit, cost, leased >= cost ? 0 : Math.Max(cost - leased, Math.Max(1, value / LeasesPerPeriod))));
+        }
+
+        return plan;
+    }
+
+    /// <summary>Records a lease the tenant granted (adding to what is left of an unexpired one).</summary>
+    public void AddLease(MeteredLimit limit, QuotaLease lease, DateTimeOffset now)
+    {
+        var current = _leases.GetValueOrDefault(limit);
+        var units = (current.ValidUntil > now ? current.Units : 0) + lease.Granted;
+        _leases[limit] = (units, lease.ValidUntil);
+    }
+
+    public bool HasLeased(MeteredLimit limit, long cost, DateTimeOffset now) =>
+        _leases.TryGetValue(limit, out var lease) && lease.ValidUntil > now && lease.Units >= cost;
+
+    /// <summary>Spends what the plan says; its reservations must have been written.</summary>
+    public void Commit(MeterPlan plan, DateTimeOffset now)
+    {
+        foreach (var (limit, record) in plan.Reservations)
+        {
+            _own[limit].Reserved(record);
+        }
+
+        foreach (var (_, bucket, cost) in plan.Own)
+        {
+            bucket.Consume(cost, now);
+        }
+
+        foreach (var (limit, cost, _) in plan.Tenant)
+        {
+            var lease = _leases[limit];
+            _leases[limit] = (lease.Units - cost, lease.ValidUntil);
+        }
+    }
+}
+
+/// <summary>What a check would spend: agent buckets, reservations to write first, tenant leases to take first.</summary>
+internal sealed class MeterPlan
+{
+    public List<(MeteredLimit Limit, ReservedBucket Bucket, long Cost)> Own { get; } = [];
+
+    public List<(MeteredLimit Limit, BucketRecord Record)> Reservations { get; } = [];
+
+    /// <summary>Tenant limits metering the check: cost, and how much to lease first (0 when the lease covers it).</summary>
+    public List<(MeteredLimit Limit, long Cost, long ToLease)> Tenant { get; } = [];
+
+    public long? Remaining { get; set; }
+
+    public string? DenialReason { get; private set; }
+
+    public string? DenialMessage { get; private set; }
+
+    public bool NeedsAwait => Reservations.Count > 0 || Tenant.Exists(t => t.ToLease > 0);
+
+    public MeterPlan Deny(string reason, string message)
+    {
+        DenialReason = reason;
+        DenialMessage = message;
+        return this;
+    }
+}

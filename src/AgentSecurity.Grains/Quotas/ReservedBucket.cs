@@ -1,0 +1,51 @@
+using AgentSecurity.Grants.Quotas;
+
+namespace AgentSecurity.Grains.Quotas;
+
+/// <summary>
+/// A <see cref="RateBucket"/> whose spending is reserved in storage ahead, a chunk at a time: an activation may spend
+/// only units it has reserved by a successful (ETag-checked) write, and a new activation counts every reserved unit
+/// as spent. So counters survive crashes and restarts, a duplicate activation cannot spend what another reserved, and
+/// storage is written once per chunk, never per check. The price: after a crash, up to one chunk may be counted as
+/// spent that never was (the loss window errs towards denying).
+/// </summary>
+internal sealed class ReservedBucket
+{
+    /// <summary>A chunk is a tenth of the limit: at most ten reservation writes per period at full use.</summary>
+    public const int ChunksPerPeriod = 10;
+
+    private long _reserved;
+
+    public ReservedBucket(long limit, TimeSpan period, BucketRecord? stored)
+    {
+        Bucket = new RateBucket(limit, period);
+        if (stored is not null)
+        {
+            // Everything used or reserved at the last write is taken as spent at that moment.
+            Bucket.AtLeast(Bucket.Reserve(stored.Used + stored.Reserved, stored.At));
+        }
+    }
+
+    public RateBucket Bucket { get; }
+
+    public long Chunk => Math.Max(1, Bucket.Limit / ChunksPerPeriod);
+
+    /// <summary>Whether spending <paramref name="cost"/> needs a reservation written first.</summary>
+    public bool NeedsReservation(long cost) => cost > _reserved;
+
+    /// <summary>The record to write before spending <paramref name="cost"/>: what is in use now plus a fresh chunk.</summary>
+    public BucketRecord ReservationFor(long cost, DateTimeOffset now) =>
+        new() { At = now, Used = Bucket.Used(now), Reserved = Math.Max(cost, Chunk) };
+
+    /// <summary>Takes a written reservation as this activation's allowance.</summary>
+    public void Reserved(BucketRecord record) => _reserved = record.Reserved;
+
+    public void Consume(long cost, DateTimeOffset now)
+    {
+        Bucket.TryConsume(cost, now, out _);
+        _reserved -= cost;
+    }
+
+    /// <summary>The exact state, for a clean deactivation: nothing reserved beyond what is in use.</summary>
+    public BucketRecord Snapshot(DateTimeOffset now) => new() { At = now, Used = Bucket.Used(now), Reserved = 0 };
+}

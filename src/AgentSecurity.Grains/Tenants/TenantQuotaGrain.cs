@@ -1,0 +1,130 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Quotas;
+using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grants.Quotas;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AgentSecurity.Grains.Tenants;
+
+/// <summary>
+/// A tenant's shared budget. Agents lease chunks of a tenant-wide limit and spend them locally; a lease lapses after a
+/// tenth of the limit's period. Leased units are taken from the tenant's bucket when leased, so the tenant can be
+/// over its limit only by what agents hold in leases that have not lapsed: at most a tenth of a period's budget.
+/// </summary>
+public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
+{
+    /// <summary>A lease lapses after this fraction of the limit's period.</summary>
+    public const int LeaseLifetimeDivisor = 10;
+
+    private readonly IPersistentState<TenantQuotaGrainState> _state;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TenantQuotaGrain> _logger;
+    private readonly Dictionary<MeteredLimit, ReservedBucket> _buckets = [];
+    private TenantLimits _limits = TenantLimits.None;
+
+    public TenantQuotaGrain(
+        [PersistentState("tenant-quota", StorageNames.Grains)] IPersistentState<TenantQuotaGrainState> state,
+        [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
+        ILogger<TenantQuotaGrain> logger)
+    {
+        _state = state;
+        _time = time;
+        _logger = logger;
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken) => await RefreshAsync();
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_buckets.Count == 0)
+        {
+            return;
+        }
+
+        // A clean stop records what was really used, so a restart does not count unspent reservations.
+        var now = _time.GetUtcNow();
+        foreach (var (limit, bucket) in _buckets)
+        {
+            _state.State.Buckets[limit.Name()] = bucket.Snapshot(now);
+        }
+
+        try
+        {
+            await _state.WriteStateAsync(cancellationToken);
+        }
+#pragma warning disable CA1031 // Best effort: the last reservation written already bounds what was spent.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.QuotaNotPersisted(_logger, e, this.GetPrimaryKeyString());
+        }
+    }
+
+    public async Task RefreshAsync()
+    {
+        _limits = await GrainFactory.GetGrain<IGrantIssuerGrain>(this.GetPrimaryKeyString()).GetTenantLimitsAsync();
+        var now = _time.GetUtcNow();
+        var current = _buckets.ToDictionary(p => p.Key.Name(), p => p.Value.Snapshot(now));
+        _buckets.Clear();
+        foreach (var (name, value) in _limits.Limits)
+        {
+            if (MeteredLimits.TryParse(name, out var limit))
+            {
+                _buckets[limit] = new ReservedBucket(value, limit.Period(), current.GetValueOrDefault(name) ?? _state.State.Buckets.GetValueOrDefault(name));
+            }
+        }
+    }
+
+    public Task<TenantLimits> GetLimitsAsync() => Task.FromResult(_limits);
+
+    public async Task<QuotaLease> LeaseAsync(string limit, long wanted)
+    {
+        if (!MeteredLimits.TryParse(limit, out var metered) || !_buckets.TryGetValue(metered, out var bucket))
+        {
+            return new QuotaLease { Limited = false };
+        }
+
+        var now = _time.GetUtcNow();
+        var validUntil = now + (metered.Period() / LeaseLifetimeDivisor);
+        bucket.Bucket.Fits(0, now, out var available);
+        var granted = Math.Min(Math.Max(wanted, 0), available);
+        if (granted == 0)
+        {
+            return new QuotaLease { Limited = true, Granted = 0, ValidUntil = validUntil };
+        }
+
+        if (bucket.NeedsReservation(granted))
+        {
+            var record = bucket.ReservationFor(granted, now);
+            var previous = _state.State.Buckets.GetValueOrDefault(limit);
+            _state.State.Buckets[limit] = record;
+            try
+            {
+                await _state.WriteStateAsync();
+            }
+#pragma warning disable CA1031 // Storage trouble means no lease; the agent's check is denied as unavailable.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                if (previous is null)
+                {
+                    _state.State.Buckets.Remove(limit);
+                }
+                else
+                {
+                    _state.State.Buckets[limit] = previous;
+                }
+
+                Log.QuotaNotPersisted(_logger, e, this.GetPrimaryKeyString());
+                DeactivateOnIdle();
+                return new QuotaLease { Limited = true, Error = "the tenant quota could not be stored" };
+            }
+
+            bucket.Reserved(record);
+        }
+
+        bucket.Consume(granted, now);
+        return new QuotaLease { Limited = true, Granted = granted, ValidUntil = validUntil };
+    }
+}

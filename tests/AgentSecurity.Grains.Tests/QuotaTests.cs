@@ -1,0 +1,233 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Tests.Infrastructure;
+using AgentSecurity.Grants;
+using AgentSecurity.Testing;
+using CsCheck;
+
+namespace AgentSecurity.Grains.Tests;
+
+/// <summary>Each limit allows exactly its budget, refills on time, and a denial consumes nothing.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class QuotaTests(ClusterFixture fixture)
+{
+    private DateTimeOffset Now => fixture.Now;
+
+    private async Task<string> AgentWithLimitsAsync(string limits, string agent = "bot")
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, agent, Now).SetJson("resourceLimits", limits).SignWith(TestKeys.Root));
+        return tenant;
+    }
+
+    private Task<Decision> Check(string tenant, string capability, string? resource = null, long? amount = null, string agent = "bot") =>
+        fixture.Client.CheckAsync(tenant, agent, new CheckRequest(capability, resource, amount));
+
+    [Fact]
+    public async Task ChecksPerSecond_AllowsExactlyTheBudgetThenRateLimitedThenRefills()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":3}""");
+
+        var first = new List<Decision>();
+        for (var i = 0; i < 5; i++)
+        {
+            first.Add(await Check(tenant, "llm"));
+        }
+
+        Assert.Equal([true, true, true, false, false], first.Select(d => d.Allowed));
+        Assert.Equal([2L, 1L, 0L], first.Take(3).Select(d => d.Remaining!.Value));
+        Assert.Equal(ReasonCodes.RateLimited, first[3].Reason);
+
+        ClusterFixture.Time.Advance(TimeSpan.FromMilliseconds(334));
+        Assert.True((await Check(tenant, "llm")).Allowed);
+        Assert.False((await Check(tenant, "llm")).Allowed);
+    }
+
+    [Fact]
+    public async Task ChecksPerSecond_DeniedByTheGrant_ConsumesNothing()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":2}""");
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(ReasonCodes.OutOfScope, (await Check(tenant, "fileSystem:read", "/etc/shadow")).Reason);
+        }
+
+        Assert.True((await Check(tenant, "llm")).Allowed);
+        Assert.True((await Check(tenant, "llm")).Allowed);
+        Assert.Equal(ReasonCodes.RateLimited, (await Check(tenant, "llm")).Reason);
+    }
+
+    [Fact]
+    public async Task NetworkRequestsPerMinute_MetersOnlyNetworkChecks()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"networkRequestsPerMinute":2}""");
+
+        Assert.True((await Check(tenant, "network:outbound", "api.example.com:443")).Allowed);
+        Assert.True((await Check(tenant, "llm")).Allowed);
+        Assert.True((await Check(tenant, "network:outbound", "api.example.com:443")).Allowed);
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await Check(tenant, "network:outbound", "api.example.com:443")).Reason);
+        Assert.True((await Check(tenant, "llm")).Allowed);
+
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(30));
+        Assert.True((await Check(tenant, "network:outbound", "api.example.com:443")).Allowed);
+    }
+
+    [Fact]
+    public async Task LlmTokensPerHour_MetersTheAmount()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"llmTokensPerHour":1000}""");
+
+        var big = await Check(tenant, "llm", amount: 600);
+        var tooBig = await Check(tenant, "llm", amount: 401);
+        var rest = await Check(tenant, "llm", amount: 400);
+        var none = await Check(tenant, "llm");
+
+        Assert.Equal((true, 400L), (big.Allowed, big.Remaining!.Value));
+        Assert.Equal(ReasonCodes.QuotaExceeded, tooBig.Reason);
+        Assert.Equal((true, 0L), (rest.Allowed, rest.Remaining!.Value));
+        Assert.Equal(ReasonCodes.InvalidRequest, none.Reason);
+
+        ClusterFixture.Time.Advance(TimeSpan.FromMinutes(36));
+        Assert.True((await Check(tenant, "llm", amount: 600)).Allowed);
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await Check(tenant, "llm", amount: 1)).Reason);
+    }
+
+    [Fact]
+    public async Task FileBytesWrittenPerHour_MetersWritesNotReads()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"fileBytesWrittenPerHour":100}""");
+
+        Assert.True((await Check(tenant, "fileSystem:write", "/workspace/a", 100)).Allowed);
+        Assert.True((await Check(tenant, "fileSystem:read", "/workspace/a")).Allowed);
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await Check(tenant, "fileSystem:write", "/workspace/a", 1)).Reason);
+    }
+
+    [Fact]
+    public async Task Counters_SurviveDeactivation()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"llmTokensPerHour":1000}""");
+        Assert.True((await Check(tenant, "llm", amount: 900)).Allowed);
+
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await Check(tenant, "llm", amount: 101)).Reason);
+        Assert.True((await Check(tenant, "llm", amount: 100)).Allowed);
+    }
+
+    [Fact]
+    public async Task Counters_AreWrittenPerChunkNotPerCheck()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":1000}""");
+        var before = fixture.Storage.WriteCount($"{tenant}/bot");
+
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.True((await Check(tenant, "llm")).Allowed);
+        }
+
+        // A chunk is a tenth of the limit: 300 checks reserve at most three or four chunks.
+        Assert.InRange(fixture.Storage.WriteCount($"{tenant}/bot") - before, 1, 4);
+    }
+
+    [Fact]
+    public async Task Reservation_StorageFails_DeniesAsUnavailableAndConsumesNothing()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":3}""", agent: "flaky");
+        fixture.Storage.FailWritesOf($"{tenant}/flaky");
+
+        Assert.Equal(ReasonCodes.Unavailable, (await Check(tenant, "llm", agent: "flaky")).Reason);
+    }
+
+    [Fact]
+    public async Task Reservation_WrittenBehindTheAgentsBack_IsAnETagConflictNotADoubleSpend()
+    {
+        // Another activation (or anyone) writing the agent's record makes this activation's next reservation fail.
+        var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":10}""");
+        Assert.True((await Check(tenant, "llm")).Allowed); // reserves a chunk of one
+        var stored = fixture.Storage.Read("agent", $"{tenant}/bot")!;
+        fixture.Storage.Tamper("agent", $"{tenant}/bot", stored);
+
+        var next = await Check(tenant, "llm");
+
+        Assert.Equal(ReasonCodes.Unavailable, next.Reason);
+        // The stale activation is gone; the next one starts from storage, counting the reservation as spent.
+        Assert.True((await Check(tenant, "llm")).Allowed);
+    }
+
+    [Fact]
+    public async Task ParallelStorm_NeverAllowsMoreThanTheBudget()
+    {
+        // Model-based: at one frozen instant, concurrent checks of random amounts against one agent must be some
+        // serial order of the bucket: what is allowed fits the budget, and every denied amount exceeds what is left.
+        var round = 0;
+        await Gen.Int[1, 2_000].Select(Gen.Int[1, 300].Array[20, 80]).SampleAsync(async (budget, amounts) =>
+        {
+            var agent = $"storm{Interlocked.Increment(ref round)}";
+            var tenant = await AgentWithLimitsAsync($$"""{"llmTokensPerHour":{{budget}}}""", agent);
+            var decisions = await Task.WhenAll(amounts.Select(a => Check(tenant, "llm", amount: a, agent: agent)));
+
+            var allowed = amounts.Where((_, i) => decisions[i].Allowed).Sum(a => (long)a);
+            var left = budget - allowed;
+            Assert.True(allowed <= budget, $"allowed {allowed} of {budget}");
+            Assert.All(amounts.Where((_, i) => !decisions[i].Allowed), denied => Assert.True(denied > left, $"{denied} denied with {left} left"));
+            Assert.All(decisions.Where(d => !d.Allowed), d => Assert.Equal(ReasonCodes.QuotaExceeded, d.Reason));
+        }, iter: 40, threads: 1);
+    }
+
+    [Fact]
+    public async Task NewGrant_DoesNotResetTheCounters()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"llmTokensPerHour":1000}""");
+        Assert.True((await Check(tenant, "llm", amount: 1000)).Allowed);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-2").SetJson("resourceLimits", """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await Check(tenant, "llm", amount: 10)).Reason);
+    }
+
+    [Fact]
+    public async Task TenantLimits_AreSharedByAllAgentsOfTheTenant()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "a", Now, "ga").SignWith(TestKeys.Root));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "b", Now, "gb").SignWith(TestKeys.Root));
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(31)); // agents re-read their tenant's limits
+
+        long allowed = 0;
+        for (var i = 0; i < 30; i++)
+        {
+            allowed += (await Check(tenant, "llm", amount: 50, agent: i % 2 == 0 ? "a" : "b")).Allowed ? 50 : 0;
+        }
+
+        Assert.Equal(1000, allowed);
+    }
+
+    [Fact]
+    public async Task TenantLimits_SignedByStranger_IsUntrustedSigner()
+    {
+        var tenant = await fixture.NewTenantAsync();
+
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"checksPerSecond":1}""").SignWith(TestKeys.Stranger));
+
+        Assert.Equal(ReasonCodes.UntrustedSigner, set.Error);
+    }
+
+    [Fact]
+    public async Task TenantLimits_MaxAgents_RefusesGrantsForMoreAgents()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, "{}", maxAgents: 2).SignWith(TestKeys.Operator));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "a", Now, "g1").SignWith(TestKeys.Root));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "b", Now, "g2").SignWith(TestKeys.Root));
+
+        var third = await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "c", Now, "g3").SignWith(TestKeys.Root));
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var againForA = await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "a", Now, "g4").SignWith(TestKeys.Root));
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, third.Error);
+        Assert.True(againForA.Applied, $"{againForA.Error}: {againForA.Message}");
+    }
+}
