@@ -42,7 +42,14 @@ public interface IGrantIssuerGrain : IGrainWithStringKey
     [AlwaysInterleave, ReadOnly]
     Task<TenantLimits> GetTenantLimitsAsync();
 
-    /// <summary>Which of these grant ids are revoked. Agents ask when they activate and when told of a revocation.</summary>
+    /// <summary>
+    /// Whether grants an agent loads from storage are ones this tenant accepted (same content) and not revoked: an
+    /// agent trusts nothing it reads back that the issuer does not confirm.
+    /// </summary>
+    [AlwaysInterleave, ReadOnly]
+    Task<IReadOnlyList<StoredGrantStatus>> ConfirmStoredGrantsAsync(IReadOnlyList<StoredGrantRef> grants);
+
+    /// <summary>Which of these grant ids are revoked. Agents ask when told of a revocation.</summary>
     [AlwaysInterleave, ReadOnly]
     Task<IReadOnlyList<string>> FindRevokedAsync(IReadOnlyList<string> grantIds);
 

@@ -46,4 +46,10 @@ public sealed record TenantLimits
     [Id(1)] public long? MaxAgents { get; init; }
 
     [Id(2)] public DateTimeOffset? IssuedAt { get; init; }
+
+    /// <summary>
+    /// True when the tenant's stored limits failed verification: shared limits cannot be metered, so checks of its
+    /// agents are denied as unavailable rather than run unmetered.
+    /// </summary>
+    [Id(3)] public bool Unavailable { get; init; }
 }

@@ -44,20 +44,4 @@ internal static class CapabilitySpec
         ]);
         return true;
     }
-
-    /// <summary>The smallest capabilities that allow one check: what an answer to a permission request grants.</summary>
-    public static JObject For(CheckKind kind)
-    {
-        string Level(CheckKind read, CheckKind write, CheckKind delete) =>
-            kind == read ? "read" : kind == write ? "write" : kind == delete ? "full" : "none";
-        return new JObject(
-        [
-            new("fileSystem", new JString(Level(CheckKind.FileSystemRead, CheckKind.FileSystemWrite, CheckKind.FileSystemDelete))),
-            new("network", new JString(kind == CheckKind.NetworkOutbound ? "outbound" : kind == CheckKind.NetworkInbound ? "inbound" : "none")),
-            new("memory", new JString(Level(CheckKind.MemoryRead, CheckKind.MemoryWrite, CheckKind.MemoryDelete))),
-            new("subprocess", JBool.Of(kind == CheckKind.Subprocess)),
-            new("vectorDb", JBool.Of(kind == CheckKind.VectorDb)),
-            new("llm", JBool.Of(kind == CheckKind.Llm)),
-        ]);
-    }
 }

@@ -28,7 +28,16 @@ internal static class CommandSupport
 
         await using (connection)
         {
-            return await body(connection.Client);
+            try
+            {
+                return await body(connection.Client);
+            }
+#pragma warning disable CA1031 // A cluster that fails mid-command is unreachable (exit 3), never a crash.
+            catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                return output.Error(Grants.ReasonCodes.Unavailable, $"the cluster failed to answer ({e.GetType().Name}: {e.Message})");
+            }
         }
     }
 }

@@ -220,6 +220,31 @@ public sealed class AgentGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ApplyGrantAsync_ReplacedGrantOfTheSameSecond_IsStale()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var wide = TestDocuments.Grant(tenant, "bot", Now, "g-a").SignWith(TestKeys.Root);
+        await ApplyAsync(wide);
+        await ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-b").SetJson("capabilities", TestDocuments.ReadOnlyFiles).SignWith(TestKeys.Root));
+
+        Assert.Equal(ReasonCodes.Stale, (await fixture.Client.ApplyGrantAsync(wide)).Error);
+    }
+
+    [Fact]
+    public async Task CheckAsync_SelfSignedGrantWrittenIntoStorage_IsNotTrusted()
+    {
+        // Someone with write access to storage plants a grant that verifies under its own (stranger's) key.
+        var tenant = await fixture.NewTenantAsync();
+        var forged = TestDocuments.Grant(tenant, "bot", Now, "forged").SetJson("capabilities", TestDocuments.AllCapabilities).Remove("scopes").SignWith(TestKeys.Stranger);
+        fixture.Storage.Tamper("agent", $"{tenant}/bot", System.Text.Json.JsonSerializer.Serialize(new Agents.AgentGrainState { GrantDocument = forged, Version = 1 }));
+
+        var decision = await CheckAsync(tenant, "bot", "subprocess");
+
+        Assert.False(decision.Allowed);
+        Assert.Equal(ReasonCodes.Unavailable, decision.Reason);
+    }
+
+    [Fact]
     public async Task ApplyGrantAsync_Expired_IsExpired()
     {
         var tenant = await fixture.NewTenantAsync();

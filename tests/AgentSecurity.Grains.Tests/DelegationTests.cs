@@ -143,6 +143,19 @@ public sealed class DelegationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Delegation_FromQuarantinedParent_IsRefused()
+    {
+        var tenant = await TenantWithLeadAsync();
+        await fixture.Client.QuarantineAsync(TestDocuments.Quarantine(tenant, "lead", Now).SignWith(TestKeys.Root));
+
+        var result = await fixture.Client.ApplyGrantAsync(Child(tenant).SignWith(Lead));
+
+        Assert.False(result.Applied);
+        Assert.Equal(ReasonCodes.Stale, result.Error);
+        Assert.Equal(ReasonCodes.NoGrant, (await fixture.CheckAsync(tenant, "helper", "fileSystem:read", "/workspace/reports/a")).Reason);
+    }
+
+    [Fact]
     public async Task Delegation_ChainOfEight_IsAcceptedAndNinthIsChainTooDeep()
     {
         var tenant = await fixture.NewTenantAsync();

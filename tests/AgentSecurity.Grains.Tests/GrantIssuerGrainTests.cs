@@ -96,4 +96,18 @@ public sealed class GrantIssuerGrainTests(ClusterFixture fixture)
 
         Assert.Equal(ReasonCodes.UnsupportedType, (await fixture.Client.CreateTenantAsync(grant)).Error);
     }
+
+    [Fact]
+    public async Task Issuer_AdminSelfRegisteredInStorage_IsNotTrusted()
+    {
+        var tenant = NewTenantId();
+        var state = new Issuers.IssuerGrainState { TenantDocument = TestDocuments.Tenant(tenant, fixture.Now, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator) };
+        state.AdminDocuments[TestKeys.Stranger.Did.Value] = TestDocuments.Admin(tenant, TestKeys.Stranger.Did.Value, fixture.Now, TestDocuments.AllCapabilities, fixture.Now.AddDays(30)).SignWith(TestKeys.Stranger);
+        fixture.Storage.Tamper("issuer", tenant, System.Text.Json.JsonSerializer.Serialize(state));
+
+        var applied = await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", fixture.Now).SignWith(TestKeys.Stranger));
+
+        Assert.False(applied.Applied);
+        Assert.Equal(ReasonCodes.UnknownTenant, applied.Error);
+    }
 }

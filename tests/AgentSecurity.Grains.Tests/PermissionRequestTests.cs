@@ -103,8 +103,38 @@ public sealed class PermissionRequestTests(ClusterFixture fixture)
         Assert.Empty(await fixture.Client.ListRequestsAsync(tenant));
     }
 
+    [Fact]
+    public async Task Request_AnsweredWithAReplacedGrant_IsStale()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var wide = TestDocuments.Grant(tenant, "bot", Now, "g-wide").SignWith(TestKeys.Root);
+        await fixture.ApplyAsync(wide);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(5));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-narrow").SetJson("capabilities", TestDocuments.ReadOnlyFiles).SignWith(TestKeys.Root));
+        var request = await fixture.Client.RequestPermissionAsync(tenant, "bot", new PermissionRequestInput { Capability = "llm", Justification = "x" });
+
+        var elevated = await fixture.Client.ApplyElevationAsync(request.RequestId!, wide);
+
+        Assert.Equal(ReasonCodes.Stale, elevated.Error);
+        Assert.Equal(ReasonCodes.CapabilityNotGranted, (await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/a")).Reason);
+    }
+
+    [Fact]
+    public async Task Request_AnswerWiderThanTheRequest_IsEscalation()
+    {
+        var tenant = await TenantWithBotAsync();
+        var request = await fixture.Client.RequestPermissionAsync(tenant, "bot", AskForOrg);
+
+        var wider = await fixture.Client.ApplyElevationAsync(request.RequestId!, Answer(tenant, "elev-w", TimeSpan.FromHours(1)).SetJson("scopes", """{"network":["*.example.org:443"]}""").SignWith(TestKeys.Root));
+        var more = await fixture.Client.ApplyElevationAsync(request.RequestId!, Answer(tenant, "elev-m", TimeSpan.FromHours(1)).SetJson("capabilities", TestDocuments.AllCapabilities).SignWith(TestKeys.Root));
+
+        Assert.Equal(ReasonCodes.Escalation, wider.Error);
+        Assert.Equal(ReasonCodes.Escalation, more.Error);
+    }
+
     [Theory]
     [InlineData("root", null, "x", ReasonCodes.UnknownCapability)]
+    [InlineData("fileSystem:read", "/**", "x", ReasonCodes.InvalidResource)]
     [InlineData("fileSystem:read", "/a/../b", "x", ReasonCodes.InvalidResource)]
     [InlineData("llm", null, "", ReasonCodes.InvalidRequest)]
     [InlineData("llm", null, "line\nbreak", ReasonCodes.InvalidRequest)]

@@ -122,11 +122,42 @@ public sealed class RevocationTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task RevokeAsync_UnknownGrant_IsUnknownGrant()
+    public async Task RevokeAsync_LeakedGrantNotYetApplied_CanNeverBeApplied()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var leaked = TestDocuments.Grant(tenant, "bot", Now, "g-leaked").SignWith(TestKeys.Root);
+
+        var revoked = await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "g-leaked", Now, "leaked").SignWith(TestKeys.Root));
+
+        Assert.True(revoked.Revoked, $"{revoked.Error}: {revoked.Message}");
+        Assert.Empty(revoked.Agents);
+        Assert.Equal(ReasonCodes.Revoked, (await fixture.Client.ApplyGrantAsync(leaked)).Error);
+    }
+
+    [Fact]
+    public async Task RevokeAsync_UnappliedGrantByItsSignerWhoIsNotRootOrAdmin_IsUntrustedSigner()
     {
         var tenant = await fixture.NewTenantAsync();
 
-        Assert.Equal(ReasonCodes.UnknownGrant, (await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "nope", Now).SignWith(TestKeys.Root))).Error);
+        Assert.Equal(ReasonCodes.UntrustedSigner, (await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "nope", Now).SignWith(TestKeys.Stranger))).Error);
+    }
+
+    [Fact]
+    public async Task RevokeAsync_WhileTheAgentIsStoringThatGrant_StillDeniesAfterReturn()
+    {
+        // The issuer accepts the grant, the agent is writing it; the revocation arrives in between.
+        var tenant = await fixture.NewTenantAsync();
+        var release = new TaskCompletionSource();
+        var storing = fixture.Storage.HoldNextWriteOf($"{tenant}/bot", release.Task);
+        var apply = fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", Now, "g-race").SignWith(TestKeys.Root));
+        await storing.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var revoked = await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "g-race", Now).SignWith(TestKeys.Root));
+        release.SetResult();
+        await apply;
+
+        Assert.True(revoked.Revoked && revoked.Propagated);
+        Assert.Equal(ReasonCodes.Revoked, (await fixture.CheckAsync(tenant, "bot", "llm")).Reason);
     }
 
     [Fact]

@@ -114,7 +114,7 @@ internal static class RequestCommands
                     .Add("grantId", $"{request.RequestId}-{Guid.NewGuid():N}"[..(request.RequestId.Length + 9)])
                     .Add("tenantId", tenantId)
                     .Add("agentId", request.AgentId)
-                    .Add("capabilities", CapabilitySpec.For(kind))
+                    .Add("capabilities", DocumentSigner.Capabilities(kind.MinimalCapabilities()))
                     .AddIfPresent("scopes", scopes)
                     .Add("environmentIsolation", "sandboxed")
                     .Add("issuedAt", now)

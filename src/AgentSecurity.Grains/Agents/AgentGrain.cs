@@ -70,13 +70,24 @@ public sealed class AgentGrain : Grain, IAgentGrain
 
         _permissions.SetElevations(State.Elevations.Select(e => LoadStored(e, "elevation")).OfType<ActiveGrant>());
 
-        // Revocations are kept by the issuer; learn the ones made while this agent was not active.
-        var held = _permissions.GrantIds.ToArray();
-        if (held.Length > 0)
+        // Storage is not trusted on its own: the issuer confirms each live grant read back (same content, accepted by
+        // the tenant) and says which were revoked while this agent was not active.
+        var now = _time.GetUtcNow();
+        var live = new[] { _permissions.Active }.Concat(_permissions.Elevations).OfType<ActiveGrant>().Where(g => g.Document.ExpiresAt > now).ToList();
+        if (live.Count > 0)
         {
-            foreach (var revoked in await Issuer.FindRevokedAsync(held))
+            var statuses = await Issuer.ConfirmStoredGrantsAsync(live.Select(g => new StoredGrantRef(g.GrantId, g.Document.Envelope.ContentHash)).ToArray());
+            foreach (var status in statuses)
             {
-                _permissions.MarkRevoked(revoked);
+                if (status.State == StoredGrantState.Revoked)
+                {
+                    _permissions.MarkRevoked(status.GrantId);
+                }
+                else if (status.State == StoredGrantState.Unknown)
+                {
+                    _permissions.Problem = $"the stored grant {status.GrantId} is not one the tenant accepted; apply a grant again";
+                    Log.StoredGrantRejected(_logger, _key, _permissions.Problem);
+                }
             }
         }
     }
@@ -263,9 +274,17 @@ public sealed class AgentGrain : Grain, IAgentGrain
     {
         var (grant, refusal) = Admit(signedGrant);
         var active = _permissions.Active;
-        if (grant is not null && active is not null && active.Document.Envelope.ContentHash != grant.Envelope.ContentHash && grant.IssuedAt < active.Document.IssuedAt)
+        if (grant is not null && active is not null && active.Document.Envelope.ContentHash != grant.Envelope.ContentHash)
         {
-            refusal = Refused(ReasonCodes.Stale, $"issued {DocumentTime.ToText(grant.IssuedAt)}, before the active grant {active.GrantId} ({DocumentTime.ToText(active.Document.IssuedAt)})", grant.GrantId);
+            if (grant.IssuedAt < active.Document.IssuedAt)
+            {
+                refusal = Refused(ReasonCodes.Stale, $"issued {DocumentTime.ToText(grant.IssuedAt)}, before the active grant {active.GrantId} ({DocumentTime.ToText(active.Document.IssuedAt)})", grant.GrantId);
+            }
+            else if (State.PreviousGrantIds.Contains(grant.GrantId, StringComparer.Ordinal))
+            {
+                // Issued in the same second as the grant that replaced it: still a step back.
+                refusal = Refused(ReasonCodes.Stale, $"grant {grant.GrantId} was replaced on this agent already", grant.GrantId);
+            }
         }
 
         if (refusal is null)
@@ -352,8 +371,9 @@ public sealed class AgentGrain : Grain, IAgentGrain
 
     public async Task NotifyRevokedAsync(string grantId)
     {
-        // Confirmed with the issuer, so a stray call cannot deny an agent anything that was not really revoked.
-        if (!_permissions.Holds(grantId) || _permissions.IsRevoked(grantId))
+        // Confirmed with the issuer, so a stray call cannot deny an agent anything that was not really revoked. The
+        // id is kept even if the agent does not hold that grant yet: an apply of it may be storing right now.
+        if (_permissions.IsRevoked(grantId))
         {
             return;
         }
@@ -365,8 +385,10 @@ public sealed class AgentGrain : Grain, IAgentGrain
         }
     }
 
+    /// <summary>Only an agent in good standing has a grant that can be delegated: not quarantined, not revoked.</summary>
     public Task<string?> GetActiveGrantAsync(string grantId) => Task.FromResult(
-        _permissions.Active is { } active && active.GrantId == grantId && !_permissions.IsRevoked(grantId)
+        _permissions.Active is { } active && active.GrantId == grantId && !_permissions.IsRevoked(grantId) &&
+        _permissions.State == AgentState.Active && _permissions.Problem is null
             ? active.Document.Envelope.CanonicalText
             : null);
 

@@ -25,7 +25,7 @@ internal sealed class AgentQuotas
     public DateTimeOffset TenantLimitsRefreshAt { get; private set; } = DateTimeOffset.MinValue;
 
     /// <summary>True when nothing meters this agent's checks: the common fast path.</summary>
-    public bool IsEmpty => _own.Count == 0 && _tenant.Limits.Count == 0;
+    public bool IsEmpty => _own.Count == 0 && _tenant.Limits.Count == 0 && !_tenant.Unavailable;
 
     /// <summary>Builds the buckets of a grant's limits; consumption so far carries over from <paramref name="stored"/>.</summary>
     public void Configure(ResourceLimits limits, IReadOnlyDictionary<string, BucketRecord> stored)
@@ -58,6 +58,11 @@ internal sealed class AgentQuotas
     public MeterPlan Plan(CheckKind kind, long? amount, DateTimeOffset now)
     {
         var plan = new MeterPlan();
+        if (_tenant.Unavailable)
+        {
+            return plan.Deny(ReasonCodes.Unavailable, "the tenant's shared limits could not be verified; nothing is metered against them");
+        }
+
         foreach (var (limit, bucket) in _own)
         {
             var cost = limit.CostOf(kind, amount);

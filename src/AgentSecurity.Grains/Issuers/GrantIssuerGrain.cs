@@ -24,6 +24,9 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     /// <summary>Rotations kept per tenant: the trust history is replayed on every activation, so it stays short.</summary>
     public const int MaxRotations = 64;
 
+    /// <summary>Revocations of grants never applied (kept until the grant shows up) per tenant.</summary>
+    public const int MaxAdvanceRevocations = 10_000;
+
     private readonly IPersistentState<IssuerGrainState> _state;
     private readonly TimeProvider _time;
     private readonly AgentSecurityOptions _options;
@@ -33,6 +36,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     private string _tenantId = string.Empty;
     private TenantTrust? _trust;
     private LimitsDocument? _limits;
+    private bool _limitsRejected;
 
     public GrantIssuerGrain(
         [PersistentState("issuer", StorageNames.Issuers)] IPersistentState<IssuerGrainState> state,
@@ -65,8 +69,17 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
 
         if (State.LimitsDocument is { } limits && _trust is not null)
         {
+            // Stored limits count only if signed, for this tenant, by the operator or one of its roots.
             var parsed = LimitsDocument.Parse(limits);
-            _limits = parsed.Succeeded && parsed.Value.Envelope.HasValidSignature() ? parsed.Value : null;
+            _limits = parsed.Succeeded && parsed.Value.TenantId == _tenantId && parsed.Value.Envelope.HasValidSignature() &&
+                (parsed.Value.Envelope.SignedBy.Equals(_operator) || _trust.WasRoot(parsed.Value.Envelope.SignedBy))
+                ? parsed.Value
+                : null;
+            _limitsRejected = _limits is null;
+            if (_limitsRejected)
+            {
+                Log.IssuerStateRejected(_logger, _tenantId);
+            }
         }
 
         return Task.CompletedTask;
@@ -223,12 +236,16 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
 
         _limits = limits;
+        _limitsRejected = false;
         Log.TenantLimitsSet(_logger, _tenantId, limits!.Envelope.CanonicalText);
         await GrainFactory.GetGrain<ITenantQuotaGrain>(_tenantId).RefreshAsync();
         return new DocumentResult { Accepted = true };
     }
 
-    public Task<TenantLimits> GetTenantLimitsAsync() => Task.FromResult(_limits is null ? TenantLimits.None : ToTenantLimits(_limits));
+    public Task<TenantLimits> GetTenantLimitsAsync() => Task.FromResult(
+        _limitsRejected ? new TenantLimits { Unavailable = true }
+        : _limits is null ? TenantLimits.None
+        : ToTenantLimits(_limits));
 
     private static TenantLimits ToTenantLimits(LimitsDocument limits) => new()
     {
@@ -269,9 +286,13 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
                 ? new Failure(ReasonCodes.AgentMismatch, $"request {requestId} is from agent {request.AgentId}, the grant is for {grant.AgentId}")
                 : grant.ParentGrantId is not null
                     ? new Failure(ReasonCodes.InvalidField, "an answer to a permission request is signed by a root or admin, not delegated")
-                    : grant.ExpiresAt - grant.NotBefore > _options.MaxElevationLifetime
-                        ? new Failure(ReasonCodes.Escalation, $"an answer to a permission request lasts at most {_options.MaxElevationLifetime}")
-                        : null;
+                    : State.AcceptedGrants.ContainsKey(grant.GrantId) || grant.IssuedAt < DocumentTime.WholeSeconds(request.RequestedAt)
+                        ? new Failure(ReasonCodes.Stale, "an answer to a permission request is a new grant, issued after the request")
+                        : grant.ExpiresAt - grant.NotBefore > _options.MaxElevationLifetime
+                            ? new Failure(ReasonCodes.Escalation, $"an answer to a permission request lasts at most {_options.MaxElevationLifetime}")
+                            : CheckKinds.TryParse(request.Capability, out var kind)
+                                ? Attenuation.WithinRequest(kind, request.Resource, grant.Terms)
+                                : new Failure(ReasonCodes.UnknownCapability, $"request {requestId} names no known capability");
         if (failure is null)
         {
             (failure, _) = await CheckGrantAsync(grant, now);
@@ -298,15 +319,19 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         var now = Now;
         var failure = parsed.Failure ?? TenantFailure(revocation!.TenantId);
         AcceptedGrant? target = null;
-        if (failure is null && !State.AcceptedGrants.TryGetValue(revocation!.GrantId, out target) && !State.RevokedGrants.ContainsKey(revocation.GrantId))
-        {
-            failure = new Failure(ReasonCodes.UnknownGrant, $"tenant {_tenantId} has no live grant {revocation.GrantId}");
-        }
-
         var signer = revocation?.Envelope.SignedBy;
+        var known = failure is null && State.AcceptedGrants.TryGetValue(revocation!.GrantId, out target);
         failure ??= _trust!.IsRootOrAdmin(signer!, now) || (target is not null && target.SignedBy == signer!.Value)
             ? TenantTrust.CheckSignatureAndTime(revocation!.Envelope, now, _options.ClockSkew)
             : new Failure(ReasonCodes.UntrustedSigner, $"a revocation is signed by the grant's signer, a root or an admin; {signer!.Value} is none of them");
+
+        // A grant not applied yet (leaked before use, say) can be revoked ahead by a root or admin. Such an entry has
+        // no expiry to go by until the grant shows up, so their number is bounded.
+        if (failure is null && !known && !State.RevokedGrants.ContainsKey(revocation!.GrantId) &&
+            State.RevokedGrants.Values.Count(r => r.ExpiresAt == DateTimeOffset.MaxValue) >= MaxAdvanceRevocations)
+        {
+            failure = new Failure(ReasonCodes.QuotaExceeded, $"tenant {_tenantId} holds {MaxAdvanceRevocations} revocations of grants never applied");
+        }
         if (failure is not null)
         {
             return new RevocationResult { Error = failure.Code, Message = failure.Message };
@@ -320,7 +345,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             var record = (string id) => new RevokedGrant
             {
                 RevokedAt = now,
-                ExpiresAt = State.AcceptedGrants.TryGetValue(id, out var g) ? g.ExpiresAt : now,
+                ExpiresAt = State.AcceptedGrants.TryGetValue(id, out var g) ? g.ExpiresAt : DateTimeOffset.MaxValue,
                 Reason = revocation.Reason,
                 RevokedBy = signer!.Value,
             };
@@ -342,6 +367,12 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             Message = propagated ? null : "the revocation is recorded, but some agents could not be told yet; they learn it when they next activate; revoke again to retry",
         };
     }
+
+    public Task<IReadOnlyList<StoredGrantStatus>> ConfirmStoredGrantsAsync(IReadOnlyList<StoredGrantRef> grants) =>
+        Task.FromResult<IReadOnlyList<StoredGrantStatus>>(grants.Select(g => new StoredGrantStatus(g.GrantId,
+            State.RevokedGrants.ContainsKey(g.GrantId) ? StoredGrantState.Revoked
+            : State.AcceptedGrants.TryGetValue(g.GrantId, out var accepted) && accepted.ContentHash == g.ContentHash ? StoredGrantState.Accepted
+            : StoredGrantState.Unknown)).ToArray());
 
     public Task<IReadOnlyList<string>> FindRevokedAsync(IReadOnlyList<string> grantIds) =>
         Task.FromResult<IReadOnlyList<string>>(grantIds.Where(State.RevokedGrants.ContainsKey).ToArray());
@@ -413,8 +444,18 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     /// <summary>Every rule a grant must meet, cheapest first; the grant's delegation depth when it passes.</summary>
     private async Task<(Failure? Failure, int Depth)> CheckGrantAsync(GrantDocument grant, DateTimeOffset now)
     {
-        var failure = TenantFailure(grant.TenantId)
-            ?? (State.RevokedGrants.ContainsKey(grant.GrantId) ? new Failure(ReasonCodes.Revoked, $"grant {grant.GrantId} was revoked") : null);
+        var failure = TenantFailure(grant.TenantId);
+        if (failure is null && State.RevokedGrants.TryGetValue(grant.GrantId, out var revoked))
+        {
+            // A revocation made ahead of use lasts until the grant it names would have expired, now known.
+            if (revoked.ExpiresAt == DateTimeOffset.MaxValue && DocumentChecks.Signature(grant.Envelope) is null)
+            {
+                revoked.ExpiresAt = grant.ExpiresAt; // persisted with the next write; erring late is harmless
+            }
+
+            failure = new Failure(ReasonCodes.Revoked, $"grant {grant.GrantId} was revoked");
+        }
+
         if (failure is not null)
         {
             return (failure, 0);

@@ -40,10 +40,11 @@ internal sealed class TenantTrust
         }
 
         var trust = new TenantTrust(tenant.Value);
+        var tenantId = tenant.Value.TenantId;
         foreach (var text in rotations)
         {
             var rotation = RotationDocument.Parse(text);
-            if (!rotation.Succeeded || trust.CheckRotation(rotation.Value) is not null || !rotation.Value.Envelope.HasValidSignature())
+            if (!rotation.Succeeded || rotation.Value.TenantId != tenantId || trust.CheckRotation(rotation.Value) is not null || !rotation.Value.Envelope.HasValidSignature())
             {
                 return null;
             }
@@ -54,9 +55,9 @@ internal sealed class TenantTrust
         foreach (var text in admins)
         {
             var admin = AdminDocument.Parse(text);
-            // An admin whose registering root has since rotated away stays registered: rotation does not undo
-            // what the old root did while it was a root. The signature must still hold.
-            if (!admin.Succeeded || !admin.Value.Envelope.HasValidSignature())
+            // An admin whose registering root has since rotated away stays registered: rotation does not undo what
+            // the old root did while it was a root. But it must have been registered by one of the tenant's roots.
+            if (!admin.Succeeded || admin.Value.TenantId != tenantId || !trust.WasRoot(admin.Value.Envelope.SignedBy) || !admin.Value.Envelope.HasValidSignature())
             {
                 return null;
             }
@@ -70,6 +71,9 @@ internal sealed class TenantTrust
     public static TenantTrust From(TenantDocument tenant) => new(tenant);
 
     public bool IsRoot(DidKey did) => _roots.Contains(did);
+
+    /// <summary>A root now or before a rotation.</summary>
+    public bool WasRoot(DidKey did) => _roots.Contains(did) || _retiredRoots.ContainsKey(did);
 
     /// <summary>The admin registration of a DID if it is in force now.</summary>
     public AdminDocument? ActiveAdmin(DidKey did, DateTimeOffset now) =>

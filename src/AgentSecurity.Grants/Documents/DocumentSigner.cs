@@ -42,6 +42,17 @@ public sealed class DocumentSigner
         return JsonCanonicalizer.CanonicalizeToString(signed);
     }
 
+    /// <summary>A <c>capabilities</c> object with all six members.</summary>
+    public static JObject Capabilities(Grants.Capabilities.CapabilitySet capabilities) => new(
+    [
+        new("fileSystem", new JString(Grants.Capabilities.CapabilityNames.Name(capabilities.FileSystem))),
+        new("network", new JString(Grants.Capabilities.CapabilityNames.Name(capabilities.Network))),
+        new("memory", new JString(Grants.Capabilities.CapabilityNames.Name(capabilities.Memory))),
+        new("subprocess", JBool.Of(capabilities.Subprocess)),
+        new("vectorDb", JBool.Of(capabilities.VectorDb)),
+        new("llm", JBool.Of(capabilities.Llm)),
+    ]);
+
     public static JArray StringArray(IEnumerable<string> values) => new(values.Select(v => (JNode)new JString(v)).ToList());
 
     public static JNumber Number(long value) =>

@@ -24,6 +24,26 @@ public static class Attenuation
         return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the delegated grant is wider than its parent: {wider}");
     }
 
+    /// <summary>
+    /// An answer to a permission request grants what was asked and nothing more: the smallest capabilities for the
+    /// requested check and, when a resource was named, scopes that cover only that resource.
+    /// </summary>
+    public static Failure? WithinRequest(CheckKind kind, string? resource, GrantTerms grant)
+    {
+        var wider = WiderCapability(kind.MinimalCapabilities(), grant.Capabilities);
+        if (wider is null && resource is not null && kind.ResourceKindOf() is { } resourceKind)
+        {
+            var member = resourceKind switch { ResourceKind.Path => "fileSystem", ResourceKind.Host => "network", _ => "memory" };
+            var patterns = resourceKind switch { ResourceKind.Path => grant.Scopes.FileSystem, ResourceKind.Host => grant.Scopes.Network, _ => grant.Scopes.Memory };
+            var exact = resourceKind == ResourceKind.Host && ResourceNames.TryParseHost(resource, out var host, out var port)
+                ? $"{host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                : resource;
+            wider = WiderScopes(member, [exact], patterns, resourceKind)?.Replace("the parent", "the request", StringComparison.Ordinal);
+        }
+
+        return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the answer grants more than was requested: {wider}");
+    }
+
     /// <summary>An admin's ceiling bounds levels, booleans and, where it sets them, limits.</summary>
     public static Failure? WithinCeiling(CapabilitySet ceiling, ResourceLimits ceilingLimits, GrantTerms grant)
     {

@@ -44,6 +44,24 @@ public static class CheckKinds
 
     public static string Name(this CheckKind kind) => ByName.First(p => p.Value == kind).Key;
 
+    /// <summary>The smallest capabilities that allow this check: what answering a request for it may grant.</summary>
+    public static Capabilities.CapabilitySet MinimalCapabilities(this CheckKind kind)
+    {
+        Capabilities.AccessLevel Level(CheckKind read, CheckKind write, CheckKind delete) =>
+            kind == read ? Capabilities.AccessLevel.Read
+            : kind == write ? Capabilities.AccessLevel.Write
+            : kind == delete ? Capabilities.AccessLevel.Full
+            : Capabilities.AccessLevel.None;
+
+        return new Capabilities.CapabilitySet(
+            Level(CheckKind.FileSystemRead, CheckKind.FileSystemWrite, CheckKind.FileSystemDelete),
+            kind == CheckKind.NetworkOutbound ? Capabilities.NetworkAccess.Outbound : kind == CheckKind.NetworkInbound ? Capabilities.NetworkAccess.Inbound : Capabilities.NetworkAccess.None,
+            Level(CheckKind.MemoryRead, CheckKind.MemoryWrite, CheckKind.MemoryDelete),
+            kind == CheckKind.Subprocess,
+            kind == CheckKind.VectorDb,
+            kind == CheckKind.Llm);
+    }
+
     /// <summary>The kind of resource the check names, or null when the capability takes no resource.</summary>
     public static ResourceKind? ResourceKindOf(this CheckKind kind) => kind switch
     {

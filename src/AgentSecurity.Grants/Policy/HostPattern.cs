@@ -41,7 +41,13 @@ public sealed class HostPattern
             port = number;
         }
 
-        var name = text[..colon].ToLowerInvariant();
+        var name = text[..colon];
+        if (!System.Text.Ascii.IsValid(name))
+        {
+            return false; // see ResourceNames.TryParseHost: ASCII before lowercasing
+        }
+
+        name = name.ToLowerInvariant();
         var oneMoreLabel = name.StartsWith("*.", StringComparison.Ordinal);
         if (oneMoreLabel)
         {

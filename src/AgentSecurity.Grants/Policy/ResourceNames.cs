@@ -36,7 +36,15 @@ public static class ResourceNames
             return false;
         }
 
-        host = resource[..colon].ToLowerInvariant();
+        // ASCII only, checked before lowercasing: some non-ASCII letters lowercase into ASCII (U+212A KELVIN SIGN
+        // becomes 'k'), which would give one host two spellings.
+        host = resource[..colon];
+        if (!System.Text.Ascii.IsValid(host))
+        {
+            return false;
+        }
+
+        host = host.ToLowerInvariant();
         return IsHostName(host);
     }
 
@@ -79,8 +87,9 @@ public static class ResourceNames
 
         foreach (var c in text)
         {
-            // Controls (NUL among them), percent-escapes and backslashes have no business in a resource name.
-            if (char.IsControl(c) || c is '%' or '\\')
+            // Controls (NUL among them), percent-escapes and backslashes have no business in a resource name, and a
+            // '*' would read as a wildcard wherever a resource is turned into a scope (an approved request, say).
+            if (char.IsControl(c) || c is '%' or '\\' or '*')
             {
                 return false;
             }

@@ -18,7 +18,20 @@ public sealed class TestGrainStorage : IGrainStorage
     private readonly ConcurrentDictionary<string, int> _writes = new(StringComparer.Ordinal);
     private long _etag;
 
+    private readonly ConcurrentDictionary<string, (TaskCompletionSource Entered, Task Release)> _held = new(StringComparer.Ordinal);
+
     public int WriteCount(string grainKey) => _writes.GetValueOrDefault(grainKey);
+
+    /// <summary>
+    /// Holds the next write of a grain until <paramref name="release"/> completes; the returned task completes when
+    /// that write has started. Lets a test act while a grain is in the middle of storing.
+    /// </summary>
+    public Task HoldNextWriteOf(string grainKey, Task release)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _held[grainKey] = (entered, release);
+        return entered.Task;
+    }
 
     /// <summary>Makes every write of the grain with this key fail, as an unreachable storage account would.</summary>
     public void FailWritesOf(string grainKey) => _failingWrites[grainKey] = true;
@@ -43,9 +56,15 @@ public sealed class TestGrainStorage : IGrainStorage
         return Task.CompletedTask;
     }
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var grainKey = grainId.Key.ToString()!;
+        if (_held.TryRemove(grainKey, out var hold))
+        {
+            hold.Entered.SetResult();
+            await hold.Release;
+        }
+
         if (_failingWrites.ContainsKey(grainKey))
         {
             throw new IOException($"injected storage failure for {grainKey}");
@@ -63,7 +82,6 @@ public sealed class TestGrainStorage : IGrainStorage
         _writes.AddOrUpdate(grainKey, 1, (_, n) => n + 1);
         grainState.ETag = etag;
         grainState.RecordExists = true;
-        return Task.CompletedTask;
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)

@@ -135,6 +135,8 @@ public sealed class GrantPolicyTests
     [InlineData("/workspace/out.txt\0.png")]
     [InlineData("/workspace/out.txt/")]
     [InlineData("/workspace\\..\\etc")]
+    [InlineData("/workspace/**")]
+    [InlineData("/workspace/*.txt")]
     [InlineData("workspace/out.txt")]
     [InlineData("")]
     public void Decide_PathNotInNormalForm_IsInvalidResourceEvenWithoutScopes(string path)
@@ -195,6 +197,8 @@ public sealed class GrantPolicyTests
     [InlineData("api.exa%6dple.com:443")]
     [InlineData("user@api.example.com:443")]
     [InlineData("ápi.example.com:443")]
+    [InlineData("\u212Aey.example.com:443")] // KELVIN SIGN, which lowercases to 'k'
+    [InlineData("\u0130nternal.example.com:443")]
     public void Decide_HostNotInNormalForm_IsInvalidResource(string resource)
     {
         var policy = Policy(Everything, new GrantScopes(null, ["*.example.com:*"], null));
