@@ -48,6 +48,8 @@ internal sealed class CliApp
             QuarantineCommand.Create(this),
             RequestCommands.CreateRequest(this),
             RequestCommands.CreateRequests(this),
+            MemoryCommands.Create(this),
+            LimitsCommand.Create(this),
             StatusCommand.Create(this),
             BenchCommand.Create(this),
         };

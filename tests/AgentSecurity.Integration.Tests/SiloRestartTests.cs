@@ -35,4 +35,28 @@ public sealed class SiloRestartTests(ClusterProcessFixture cluster)
         var replay = await cluster.AgentsecAsync("grant", "apply", reused, "--json");
         Assert.Equal(ReasonCodes.Replayed, replay.Field("error"));
     }
+
+    [Fact]
+    public async Task QuotaCounterAndMemory_SiloProcessKilled_SurviveWithinTheStatedWindow()
+    {
+        var tenant = "quota-" + Guid.NewGuid().ToString("N")[..10];
+        var rootKey = cluster.PathOf($"{tenant}-root.key");
+        var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        var grantFile = cluster.PathOf($"{tenant}.grant.json");
+        await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot", "--llm", "--memory", "write",
+            "--scope", "memory=notes/**", "--limit", "llmTokensPerHour=1000", "--out", grantFile);
+        Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grantFile)).ExitCode);
+        Assert.Equal(0, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "llm", "--amount", "900")).ExitCode);
+        Assert.Equal(0, (await cluster.AgentsecAsync("memory", "put", $"{tenant}/bot", "notes/today", "remember this")).ExitCode);
+
+        await cluster.RestartSiloAsync();
+
+        // 900 of 1000 were spent before the crash; a minute of refill gives back at most 17.
+        var over = await cluster.AgentsecAsync("check", $"{tenant}/bot", "llm", "--amount", "200", "--json");
+        Assert.Equal(ReasonCodes.QuotaExceeded, over.Field("reason"));
+        Assert.Equal(0, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "llm", "--amount", "50")).ExitCode);
+        var remembered = await cluster.AgentsecAsync("memory", "get", $"{tenant}/bot", "notes/today", "--json");
+        Assert.Equal("remember this", remembered.Field("value"));
+    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Cli.Bench;
 using AgentSecurity.Grants;
+using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Json;
@@ -45,14 +46,17 @@ internal static class BenchCommand
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var grains = await PrepareAsync(client, key.Value, n, output);
-                if (grains is null)
+                var grains = await PrepareAsync(client, key.Value, n, limits: false, output);
+                var limitedGrains = grains is null ? null : await PrepareAsync(client, key.Value, n, limits: true, output);
+                if (grains is null || limitedGrains is null)
                 {
                     return output.Error(ReasonCodes.Unavailable, "could not create the benchmark tenant and grants");
                 }
 
-                var request = new CheckRequest("fileSystem:write", "/workspace/out.txt");
+                // A metered check: checksPerSecond and fileBytesWrittenPerHour both count it on the limited agents.
+                var request = new CheckRequest("fileSystem:write", "/workspace/out.txt", 1);
                 async ValueTask<bool> Check(int i) => (await grains[i % grains.Length].CheckAsync(request)).Allowed;
+                async ValueTask<bool> LimitedCheck(int i) => (await limitedGrains[i % limitedGrains.Length].CheckAsync(request)).Allowed;
                 async ValueTask<bool> Ping(int i)
                 {
                     await grains[i % grains.Length].PingAsync();
@@ -62,18 +66,22 @@ internal static class BenchCommand
                 output.Progress($"warming up ({c} in flight over {n} agents)...");
                 await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(1), Ping, cancellation);
                 await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(1), Check, cancellation);
+                await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(1), LimitedCheck, cancellation);
 
-                var phase = TimeSpan.FromSeconds(s / (2.0 * Rounds));
+                var phase = TimeSpan.FromSeconds(s / (3.0 * Rounds));
                 var baseline = new List<LoadPhase.Outcome>();
                 var measured = new List<LoadPhase.Outcome>();
+                var limited = new List<LoadPhase.Outcome>();
                 for (var round = 1; round <= Rounds; round++)
                 {
                     baseline.Add(await LoadPhase.RunAsync(c, phase, Ping, cancellation));
                     measured.Add(await LoadPhase.RunAsync(c, phase, Check, cancellation));
-                    output.Progress($"round {round}: checks {measured[^1].CallsPerSecond:F0}/s, trivial calls {baseline[^1].CallsPerSecond:F0}/s");
+                    limited.Add(await LoadPhase.RunAsync(c, phase, LimitedCheck, cancellation));
+                    output.Progress($"round {round}: checks {measured[^1].CallsPerSecond:F0}/s, with every limit {limited[^1].CallsPerSecond:F0}/s, trivial calls {baseline[^1].CallsPerSecond:F0}/s");
                 }
 
                 var checkRate = LoadPhase.Median(measured.Select(o => o.CallsPerSecond));
+                var limitedRate = LoadPhase.Median(limited.Select(o => o.CallsPerSecond));
                 var baseRate = LoadPhase.Median(baseline.Select(o => o.CallsPerSecond));
                 var checkTicks = measured.SelectMany(o => o.LatencyTicks).ToArray();
                 var baseTicks = baseline.SelectMany(o => o.LatencyTicks).ToArray();
@@ -86,8 +94,10 @@ internal static class BenchCommand
                     p99Ms = Math.Round(LoadPhase.PercentileMillis(checkTicks, 99), 3),
                     baselineP50Ms = Math.Round(LoadPhase.PercentileMillis(baseTicks, 50), 3),
                     baselineP99Ms = Math.Round(LoadPhase.PercentileMillis(baseTicks, 99), 3),
-                    checks = measured.Sum(o => o.Calls),
-                    denied = measured.Sum(o => o.Failures),
+                    limitedChecksPerSecond = Math.Round(limitedRate),
+                    limitsRatio = Math.Round(limitedRate / checkRate, 3),
+                    checks = measured.Sum(o => o.Calls) + limited.Sum(o => o.Calls),
+                    denied = measured.Sum(o => o.Failures) + limited.Sum(o => o.Failures),
                     agents = n,
                     concurrency = c,
                     seconds = s,
@@ -95,6 +105,7 @@ internal static class BenchCommand
                 };
                 return output.Answer(report.denied == 0 ? ExitCodes.Ok : ExitCodes.No, report,
                     $"checks: {report.checksPerSecond:F0}/s (p50 {report.p50Ms} ms, p99 {report.p99Ms} ms)\n" +
+                    $"checks with every limit metered: {report.limitedChecksPerSecond:F0}/s (ratio {report.limitsRatio})\n" +
                     $"trivial grain call: {report.baselineCallsPerSecond:F0}/s (p50 {report.baselineP50Ms} ms, p99 {report.baselineP99Ms} ms)\n" +
                     $"ratio {report.ratio} (median of {Rounds} alternating rounds; {n} agents, {c} in flight, {report.denied} unexpected denials)");
             }, cancellation);
@@ -211,8 +222,11 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>A throw-away tenant with a fresh root and one grant per agent.</summary>
-    private static async Task<IAgentGrain[]?> PrepareAsync(Client.AgentSecurityClient client, SigningKey operatorKey, int agents, CliOutput output)
+    /// <summary>
+    /// A throw-away tenant with a fresh root and one grant per agent; with <paramref name="limits"/>, every meterable
+    /// limit is set, high enough never to deny, so that the run measures the cost of metering.
+    /// </summary>
+    private static async Task<IAgentGrain[]?> PrepareAsync(Client.AgentSecurityClient client, SigningKey operatorKey, int agents, bool limits, CliOutput output)
     {
         using var root = SigningKey.Generate();
         var tenant = $"bench-{Guid.NewGuid():N}"[..18];
@@ -235,6 +249,8 @@ internal static class BenchCommand
             new("subprocess", JBool.False), new("vectorDb", JBool.False), new("llm", JBool.True),
         ]);
         var scopes = new JObject([new("fileSystem", DocumentSigner.StringArray(["/workspace/**"]))]);
+        var high = new JObject(ResourceLimits.Names.Where(l => l is "checksPerSecond" or "networkRequestsPerMinute" or "llmTokensPerHour" or "fileBytesWrittenPerHour" or "memoryBytesStored")
+            .Select(l => new KeyValuePair<string, JNode>(l, DocumentSigner.Number(1_000_000_000_000))).ToList());
         var results = await Task.WhenAll(Enumerable.Range(0, agents).Select(i => client.ApplyGrantAsync(
             new DocumentSigner(DocumentTypes.Grant)
                 .Add("grantId", $"bench-{i}")
@@ -242,6 +258,7 @@ internal static class BenchCommand
                 .Add("agentId", $"a{i}")
                 .Add("capabilities", capabilities)
                 .Add("scopes", scopes)
+                .AddIfPresent("resourceLimits", limits ? high : null)
                 .Add("environmentIsolation", "external")
                 .Add("issuedAt", now)
                 .Add("expiresAt", now.AddHours(1))

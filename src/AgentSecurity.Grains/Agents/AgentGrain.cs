@@ -65,7 +65,7 @@ public sealed class AgentGrain : Grain, IAgentGrain
         if (State.GrantDocument is { } stored)
         {
             _permissions.Active = LoadStored(stored, "grant");
-            _quotas.Configure(_permissions.Active?.Document.Limits ?? ResourceLimits.None, State.Quotas);
+            _quotas.Configure(_permissions.Active?.Limits ?? ResourceLimits.None, State.Quotas);
         }
 
         _permissions.SetElevations(State.Elevations.Select(e => LoadStored(e, "elevation")).OfType<ActiveGrant>());
@@ -73,10 +73,10 @@ public sealed class AgentGrain : Grain, IAgentGrain
         // Storage is not trusted on its own: the issuer confirms each live grant read back (same content, accepted by
         // the tenant) and says which were revoked while this agent was not active.
         var now = _time.GetUtcNow();
-        var live = new[] { _permissions.Active }.Concat(_permissions.Elevations).OfType<ActiveGrant>().Where(g => g.Document.ExpiresAt > now).ToList();
+        var live = new[] { _permissions.Active }.Concat(_permissions.Elevations).OfType<ActiveGrant>().Where(g => g.ExpiresAt > now).ToList();
         if (live.Count > 0)
         {
-            var statuses = await Issuer.ConfirmStoredGrantsAsync(live.Select(g => new StoredGrantRef(g.GrantId, g.Document.Envelope.ContentHash)).ToArray());
+            var statuses = await Issuer.ConfirmStoredGrantsAsync(live.Select(g => new StoredGrantRef(g.GrantId, g.ContentHash)).ToArray());
             foreach (var status in statuses)
             {
                 if (status.State == StoredGrantState.Revoked)
@@ -274,11 +274,11 @@ public sealed class AgentGrain : Grain, IAgentGrain
     {
         var (grant, refusal) = Admit(signedGrant);
         var active = _permissions.Active;
-        if (grant is not null && active is not null && active.Document.Envelope.ContentHash != grant.Envelope.ContentHash)
+        if (grant is not null && active is not null && active.ContentHash != grant.Envelope.ContentHash)
         {
-            if (grant.IssuedAt < active.Document.IssuedAt)
+            if (grant.IssuedAt < active.IssuedAt)
             {
-                refusal = Refused(ReasonCodes.Stale, $"issued {DocumentTime.ToText(grant.IssuedAt)}, before the active grant {active.GrantId} ({DocumentTime.ToText(active.Document.IssuedAt)})", grant.GrantId);
+                refusal = Refused(ReasonCodes.Stale, $"issued {DocumentTime.ToText(grant.IssuedAt)}, before the active grant {active.GrantId} ({DocumentTime.ToText(active.IssuedAt)})", grant.GrantId);
             }
             else if (State.PreviousGrantIds.Contains(grant.GrantId, StringComparer.Ordinal))
             {
@@ -298,7 +298,7 @@ public sealed class AgentGrain : Grain, IAgentGrain
             return Refuse(refusal);
         }
 
-        if (_permissions.Active?.Document.Envelope.ContentHash == grant!.Envelope.ContentHash)
+        if (_permissions.Active?.ContentHash == grant!.Envelope.ContentHash)
         {
             return Applied(grant.GrantId, unchanged: true);
         }
@@ -318,7 +318,7 @@ public sealed class AgentGrain : Grain, IAgentGrain
             },
             s =>
             {
-                s.GrantDocument = previous?.Document.Envelope.CanonicalText;
+                s.GrantDocument = previous?.CanonicalText;
                 s.Version--;
                 if (previous is not null)
                 {
@@ -354,10 +354,10 @@ public sealed class AgentGrain : Grain, IAgentGrain
         }
 
         var now = _time.GetUtcNow();
-        var kept = _permissions.Elevations.Where(e => e.Document.ExpiresAt > now).TakeLast(MaxElevations - 1).ToList();
+        var kept = _permissions.Elevations.Where(e => e.ExpiresAt > now).TakeLast(MaxElevations - 1).ToList();
         var before = State.Elevations.ToList();
         var written = await CommitAsync(
-            s => s.Elevations = [.. kept.Select(e => e.Document.Envelope.CanonicalText), grant!.Envelope.CanonicalText],
+            s => s.Elevations = [.. kept.Select(e => e.CanonicalText), grant!.Envelope.CanonicalText],
             s => s.Elevations = before);
         if (!written)
         {
@@ -389,7 +389,7 @@ public sealed class AgentGrain : Grain, IAgentGrain
     public Task<string?> GetActiveGrantAsync(string grantId) => Task.FromResult(
         _permissions.Active is { } active && active.GrantId == grantId && !_permissions.IsRevoked(grantId) &&
         _permissions.State == AgentState.Active && _permissions.Problem is null
-            ? active.Document.Envelope.CanonicalText
+            ? active.CanonicalText
             : null);
 
     // ---- Quarantine and requests -----------------------------------------------------------------------------
@@ -614,7 +614,7 @@ public sealed class AgentGrain : Grain, IAgentGrain
             return new Failure(ReasonCodes.Unavailable, "the memory store could not be read");
         }
 
-        var limit = Math.Min(_permissions.Active?.Document.Limits.MemoryBytesStored ?? long.MaxValue, _options.MaxMemoryBytesPerAgent);
+        var limit = Math.Min(_permissions.Active?.Limits.MemoryBytesStored ?? long.MaxValue, _options.MaxMemoryBytesPerAgent);
         var used = index.Values.Sum();
         if (used + addedBytes > limit)
         {
@@ -671,13 +671,13 @@ public sealed class AgentGrain : Grain, IAgentGrain
         State = _permissions.State,
         GrantId = _permissions.Active?.GrantId,
         Version = State.Version,
-        SignedBy = _permissions.Active?.Document.SignedBy.Value,
-        NotBefore = _permissions.Active?.Document.NotBefore,
-        ExpiresAt = _permissions.Active?.Document.ExpiresAt,
+        SignedBy = _permissions.Active?.SignedBy,
+        NotBefore = _permissions.Active?.NotBefore,
+        ExpiresAt = _permissions.Active?.ExpiresAt,
         PreviousGrantIds = State.PreviousGrantIds.ToArray(),
         Problem = _permissions.Problem,
         Revoked = _permissions.IsActiveRevoked,
-        ElevationGrantIds = _permissions.Elevations.Where(e => e.Document.ExpiresAt > _time.GetUtcNow() && !_permissions.IsRevoked(e.GrantId)).Select(e => e.GrantId).ToArray(),
+        ElevationGrantIds = _permissions.Elevations.Where(e => e.ExpiresAt > _time.GetUtcNow() && !_permissions.IsRevoked(e.GrantId)).Select(e => e.GrantId).ToArray(),
         QuarantineReason = _permissions.State == AgentState.Quarantined ? State.QuarantineReason : null,
     });
 

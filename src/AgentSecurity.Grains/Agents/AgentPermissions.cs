@@ -116,7 +116,7 @@ internal sealed class AgentPermissions
         public static Evaluation Agent(Decision decision, string decidedBy, string suggestion) => new(decision, null, default, decidedBy, suggestion);
 
         public static Evaluation ByGrant(ActiveGrant grant, PolicyDecision verdict) => new(
-            new Decision { Allowed = verdict.Allowed, Reason = verdict.Reason, Message = verdict.Message, GrantId = grant.GrantId },
+            verdict.Allowed ? grant.Allowed : new Decision { Allowed = false, Reason = verdict.Reason, Message = verdict.Message, GrantId = grant.GrantId },
             grant, verdict, null, null);
     }
 }

@@ -18,8 +18,12 @@ internal sealed class AgentQuotas
     public const int LeasesPerPeriod = 50;
 
     private readonly Dictionary<MeteredLimit, ReservedBucket> _own = [];
+    private (MeteredLimit Limit, ReservedBucket Bucket)[] _ownList = [];
     private readonly Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil)> _leases = [];
     private TenantLimits _tenant = TenantLimits.None;
+
+    // One plan, reused: an agent grain meters one check at a time, and the hot path should not allocate.
+    private readonly MeterPlan _plan = new();
 
     /// <summary>When the tenant's limits should be read again (they can change while the agent is active).</summary>
     public DateTimeOffset TenantLimitsRefreshAt { get; private set; } = DateTimeOffset.MinValue;
@@ -38,6 +42,8 @@ internal sealed class AgentQuotas
                 _own[limit] = new ReservedBucket(value, limit.Period(), stored.GetValueOrDefault(limit.Name()));
             }
         }
+
+        _ownList = _own.Select(p => (p.Key, p.Value)).ToArray();
     }
 
     public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt)
@@ -54,16 +60,19 @@ internal sealed class AgentQuotas
     public IEnumerable<(string Limit, BucketRecord Record)> Snapshot(DateTimeOffset now) =>
         _own.Select(p => (p.Key.Name(), p.Value.Snapshot(now)));
 
-    /// <summary>Whether the check fits every limit that meters it; changes nothing.</summary>
+    /// <summary>
+    /// Whether the check fits every limit that meters it; changes nothing. The plan returned is reused by the next
+    /// call: commit or drop it before planning again.
+    /// </summary>
     public MeterPlan Plan(CheckKind kind, long? amount, DateTimeOffset now)
     {
-        var plan = new MeterPlan();
+        var plan = _plan.Reset();
         if (_tenant.Unavailable)
         {
             return plan.Deny(ReasonCodes.Unavailable, "the tenant's shared limits could not be verified; nothing is metered against them");
         }
 
-        foreach (var (limit, bucket) in _own)
+        foreach (var (limit, bucket) in _ownList)
         {
             var cost = limit.CostOf(kind, amount);
             if (cost is null)
@@ -81,12 +90,17 @@ internal sealed class AgentQuotas
                 return plan.Deny(limit.DenialReason(), $"{limit.Name()} ({bucket.Bucket.Limit}) leaves {remaining} now; this needs {cost}");
             }
 
-            plan.Own.Add((limit, bucket, cost.Value));
+            plan.Own.Add((limit, bucket, cost.Value, bucket.Bucket.TatAfter(cost.Value, now)));
             plan.Remaining = Math.Min(plan.Remaining ?? long.MaxValue, remaining);
             if (bucket.NeedsReservation(cost.Value))
             {
                 plan.Reservations.Add((limit, bucket.ReservationFor(cost.Value, now)));
             }
+        }
+
+        if (_tenant.Limits.Count == 0)
+        {
+            return plan;
         }
 
         foreach (var (name, value) in _tenant.Limits)
@@ -128,9 +142,9 @@ internal sealed class AgentQuotas
             _own[limit].Reserved(record);
         }
 
-        foreach (var (_, bucket, cost) in plan.Own)
+        foreach (var (_, bucket, cost, tatAfter) in plan.Own)
         {
-            bucket.Consume(cost, now);
+            bucket.Consume(cost, tatAfter);
         }
 
         foreach (var (limit, cost, _) in plan.Tenant)
@@ -144,7 +158,7 @@ internal sealed class AgentQuotas
 /// <summary>What a check would spend: agent buckets, reservations to write first, tenant leases to take first.</summary>
 internal sealed class MeterPlan
 {
-    public List<(MeteredLimit Limit, ReservedBucket Bucket, long Cost)> Own { get; } = [];
+    public List<(MeteredLimit Limit, ReservedBucket Bucket, long Cost, Int128 TatAfter)> Own { get; } = [];
 
     public List<(MeteredLimit Limit, BucketRecord Record)> Reservations { get; } = [];
 
@@ -158,6 +172,17 @@ internal sealed class MeterPlan
     public string? DenialMessage { get; private set; }
 
     public bool NeedsAwait => Reservations.Count > 0 || Tenant.Exists(t => t.ToLease > 0);
+
+    public MeterPlan Reset()
+    {
+        Own.Clear();
+        Reservations.Clear();
+        Tenant.Clear();
+        Remaining = null;
+        DenialReason = null;
+        DenialMessage = null;
+        return this;
+    }
 
     public MeterPlan Deny(string reason, string message)
     {

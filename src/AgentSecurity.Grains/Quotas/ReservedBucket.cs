@@ -40,9 +40,10 @@ internal sealed class ReservedBucket
     /// <summary>Takes a written reservation as this activation's allowance.</summary>
     public void Reserved(BucketRecord record) => _reserved = record.Reserved;
 
-    public void Consume(long cost, DateTimeOffset now)
+    /// <summary>Spends a cost already known to fit, up to the TAT computed for it.</summary>
+    public void Consume(long cost, Int128 tatAfter)
     {
-        Bucket.TryConsume(cost, now, out _);
+        Bucket.Commit(tatAfter);
         _reserved -= cost;
     }
 

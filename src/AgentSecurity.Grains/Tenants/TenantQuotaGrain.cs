@@ -124,7 +124,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
             bucket.Reserved(record);
         }
 
-        bucket.Consume(granted, now);
+        bucket.Consume(granted, bucket.Bucket.TatAfter(granted, now));
         return new QuotaLease { Limited = true, Granted = granted, ValidUntil = validUntil };
     }
 }

@@ -10,12 +10,28 @@ public sealed class PathPattern
     private const char Literal = '\0';
     private readonly Token[] _tokens;
     private readonly string _literalPrefix;
+    private readonly Shape _shape;
 
     private PathPattern(string text, Token[] tokens)
     {
         Text = text;
         _tokens = tokens;
         _literalPrefix = new string(tokens.TakeWhile(t => t.Kind == Literal).Select(t => t.Char).ToArray());
+        // Most scopes are a literal, or a literal followed by one wildcard ("/workspace/**"): those match without
+        // the general automaton.
+        var rest = tokens.Length - _literalPrefix.Length;
+        _shape = rest == 0 ? Shape.Exact
+            : rest == 1 && tokens[^1].Kind == 'D' ? Shape.PrefixAny
+            : rest == 1 && tokens[^1].Kind == 'S' ? Shape.PrefixSegment
+            : Shape.General;
+    }
+
+    private enum Shape
+    {
+        Exact,
+        PrefixAny,
+        PrefixSegment,
+        General,
     }
 
     public string Text { get; }
@@ -65,6 +81,16 @@ public sealed class PathPattern
         if (!resource.StartsWith(_literalPrefix, StringComparison.Ordinal))
         {
             return false;
+        }
+
+        switch (_shape)
+        {
+            case Shape.Exact:
+                return resource.Length == _literalPrefix.Length;
+            case Shape.PrefixAny:
+                return true;
+            case Shape.PrefixSegment:
+                return resource.AsSpan(_literalPrefix.Length).IndexOf('/') < 0;
         }
 
         var m = _tokens.Length;

@@ -40,9 +40,13 @@ public sealed class RateBucket
         var capacity = Limit * _periodTicks;
         var after = TatAfter(cost, now) - scaledNow;
         var fits = cost <= Limit && after <= capacity;
-        remaining = (long)((capacity - (fits ? after : Int128.Max(Tat - scaledNow, 0))) / _periodTicks);
+        var left = capacity - (fits ? after : Int128.Max(Tat - scaledNow, 0));
+        remaining = left <= long.MaxValue ? (long)left / (long)_periodTicks : (long)(left / _periodTicks);
         return fits;
     }
+
+    /// <summary>Spends up to a TAT computed by <see cref="TatAfter"/> for a cost that <see cref="Fits"/>.</summary>
+    public void Commit(Int128 tat) => Tat = Int128.Max(Tat, tat);
 
     /// <summary>Consumes <paramref name="cost"/> if it fits; a refusal consumes nothing.</summary>
     public bool TryConsume(long cost, DateTimeOffset now, out long remaining)

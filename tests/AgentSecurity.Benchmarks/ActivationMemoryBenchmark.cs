@@ -1,0 +1,101 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Client;
+using AgentSecurity.Grains;
+using AgentSecurity.Grains.Memory;
+using AgentSecurity.Hosting;
+using AgentSecurity.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace AgentSecurity.Benchmarks;
+
+/// <summary>
+/// Heap per active agent grain with a typical grant (scopes and limits) that has decided a check: an in-process silo,
+/// N agents activated, the managed heap measured after full collections before and after. Includes Orleans' own
+/// activation overhead; the baseline is the same silo with the tenant created and no agents.
+/// </summary>
+internal static class ActivationMemoryBenchmark
+{
+    public static async Task RunAsync(int agents)
+    {
+        var builder = new TestClusterBuilder(1);
+        builder.AddSiloBuilderConfigurator<Silo>();
+        await using var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var client = new AgentSecurityClient(cluster.Client);
+        var now = Grants.Documents.DocumentTime.WholeSeconds(DateTimeOffset.UtcNow);
+        await client.CreateTenantAsync(TestDocuments.Tenant("bench", now, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator));
+        var grants = Enumerable.Range(0, agents).Select(i => TestDocuments.Grant("bench", $"a{i}", now, $"g{i}")
+            .SetJson("resourceLimits", """{"checksPerSecond":100,"llmTokensPerHour":100000,"fileBytesWrittenPerHour":10000000}""")
+            .SignWith(TestKeys.Root)).ToArray();
+        await client.CheckAsync("bench", "warm", new CheckRequest("llm"));
+
+        var before = Heap();
+        foreach (var chunk in grants.Chunk(200))
+        {
+            await Task.WhenAll(chunk.Select(g => client.ApplyGrantAsync(g)));
+        }
+
+        var checks = await Task.WhenAll(Enumerable.Range(0, agents).Select(i => client.CheckAsync("bench", $"a{i}", new CheckRequest("llm", null, 10))));
+        var after = Heap();
+        if (checks.Any(c => !c.Allowed))
+        {
+            throw new InvalidOperationException("a benchmark check was denied");
+        }
+
+        Console.WriteLine($"heap per active agent grain with a typical grant: {(after - before) / (double)agents:F0} bytes ({agents:N0} agents)");
+        GC.KeepAlive(checks);
+    }
+
+    private static long Heap()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private sealed class Silo : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
+            // Storage that keeps nothing: Orleans' memory storage would hold a second copy of every state in the
+            // heap being measured, which no real deployment has.
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, new DiscardingStorage());
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, new DiscardingStorage());
+            silo.Services.AddSingleton<IAgentMemoryStore, NoMemoryStore>();
+        }
+    }
+
+    private sealed class DiscardingStorage : IGrainStorage
+    {
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            grainState.ETag = "1";
+            grainState.RecordExists = true;
+            return Task.CompletedTask;
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
+    }
+
+    /// <summary>The benchmark stores no agent memory.</summary>
+    private sealed class NoMemoryStore : IAgentMemoryStore
+    {
+        public Task<IReadOnlyDictionary<string, long>> ListAsync(string agent, CancellationToken cancellation = default) =>
+            Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>());
+
+        public Task<byte[]?> GetAsync(string agent, string key, CancellationToken cancellation = default) => Task.FromResult<byte[]?>(null);
+
+        public Task PutAsync(string agent, string key, byte[] value, CancellationToken cancellation = default) => Task.CompletedTask;
+
+        public Task DeleteAsync(string agent, string key, CancellationToken cancellation = default) => Task.CompletedTask;
+    }
+}
