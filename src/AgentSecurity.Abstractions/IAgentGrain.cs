@@ -28,6 +28,12 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<QuarantineResult> QuarantineAsync(string signedQuarantine);
 
     /// <summary>
+    /// Quarantines the agent because a detection rule fired. Unsigned, so it can only make the agent stricter; a
+    /// signed release issued after it lifts it.
+    /// </summary>
+    Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason);
+
+    /// <summary>
     /// Asks for a capability the agent lacks, with a justification the tenant's admins will read. Recorded by the
     /// tenant's issuer until answered or expired.
     /// </summary>

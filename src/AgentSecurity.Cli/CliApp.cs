@@ -50,6 +50,7 @@ internal sealed class CliApp
             RequestCommands.CreateRequests(this),
             MemoryCommands.Create(this),
             LimitsCommand.Create(this),
+            AuditCommands.Create(this),
             StatusCommand.Create(this),
             BenchCommand.Create(this),
         };

@@ -29,7 +29,11 @@ internal sealed class ClusterConnection : IAsyncDisposable
         Environment.GetEnvironmentVariable("AGENTSEC_GATEWAY") is { Length: > 0 } configured ? configured : AgentSecurityClientBuilderExtensions.DefaultGateway;
 
     /// <summary>Connects, or explains why it could not; never throws.</summary>
-    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, CancellationToken cancellation)
+    public static Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, CancellationToken cancellation) =>
+        ConnectAsync(gateways, auditStreamStorage: null, cancellation);
+
+    /// <summary>As <see cref="ConnectAsync(string?, CancellationToken)"/>; with <paramref name="auditStreamStorage"/> the client can also subscribe to audit streams.</summary>
+    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, string? auditStreamStorage, CancellationToken cancellation)
     {
         var clusterId = Environment.GetEnvironmentVariable("AGENTSEC_CLUSTER_ID") is { Length: > 0 } id ? id : "agentsec-dev";
         var addresses = gateways ?? DefaultGateways;
@@ -52,7 +56,13 @@ internal sealed class ClusterConnection : IAsyncDisposable
         try
         {
             host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).UseOrleansClient(client =>
-                client.UseAgentSecurity(addresses, clusterId)).Build();
+            {
+                client.UseAgentSecurity(addresses, clusterId);
+                if (auditStreamStorage is not null)
+                {
+                    client.UseAgentSecurityAuditStream(auditStreamStorage);
+                }
+            }).Build();
             await host.StartAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(20), cancellation);
             return (new ClusterConnection(host), null);
         }

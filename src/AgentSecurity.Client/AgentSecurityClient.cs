@@ -1,6 +1,8 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Documents;
+using Orleans.Streams;
 
 namespace AgentSecurity.Client;
 
@@ -90,6 +92,25 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
     public Task<AgentStatus> GetStatusAsync(string tenantId, string agentId) => Agent(tenantId, agentId).GetStatusAsync();
 
     public Task<TenantInfo?> GetTenantAsync(string tenantId) => Issuer(tenantId).GetTenantAsync();
+
+    public IAuditStreamGrain Audit(string tenantId) => cluster.GetGrain<IAuditStreamGrain>(tenantId);
+
+    /// <summary>
+    /// Receives every security event of a tenant as it is published, from any silo. Needs the audit stream provider on
+    /// this client (<see cref="AgentSecurityClientBuilderExtensions.UseAgentSecurityAuditStream"/>); dispose the
+    /// returned subscription to stop. Delivery is at least once: the same event id can arrive twice.
+    /// </summary>
+    public async Task<IAsyncDisposable> SubscribeAsync(string tenantId, Func<SecurityEvent, Task> onEvent)
+    {
+        var stream = cluster.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId));
+        var handle = await stream.SubscribeAsync((e, _) => onEvent(e));
+        return new Subscription(handle);
+    }
+
+    private sealed class Subscription(StreamSubscriptionHandle<SecurityEvent> handle) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await handle.UnsubscribeAsync();
+    }
 
     private Task<T> WithAgent<T>(string tenantId, string agentId, Func<IAgentGrain, Task<T>> call, Func<string, string, T> refuse) =>
         !Identifiers.IsTenantId(tenantId) || !Identifiers.IsAgentId(agentId)

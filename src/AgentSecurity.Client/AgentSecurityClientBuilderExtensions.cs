@@ -1,4 +1,6 @@
 using System.Net;
+using AgentSecurity.Abstractions.Audit;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 
@@ -23,6 +25,17 @@ public static class AgentSecurityClientBuilderExtensions
             o.ServiceId = serviceId;
         });
         client.Services.AddSingleton<AgentSecurityClient>();
+        return client;
+    }
+
+    /// <summary>
+    /// Lets this client subscribe to tenants' security-event streams (Azure Queue streams on the cluster's storage)
+    /// with <see cref="AgentSecurityClient.SubscribeAsync"/>.
+    /// </summary>
+    public static IClientBuilder UseAgentSecurityAuditStream(this IClientBuilder client, string storageConnectionString)
+    {
+        client.AddAzureQueueStreams(AuditStreams.ProviderName, stream =>
+            stream.ConfigureAzureQueue(o => o.Configure(q => q.QueueServiceClient = new QueueServiceClient(storageConnectionString))));
         return client;
     }
 

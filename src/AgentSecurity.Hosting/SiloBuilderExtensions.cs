@@ -1,7 +1,10 @@
-using Azure.Storage.Blobs;
-using Azure.Data.Tables;
+using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains;
+using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Memory;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -25,6 +28,10 @@ public static class SiloBuilderExtensions
 
         options.ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<AgentSecurityOptions>, AgentSecurityOptionsValidator>();
+        silo.Services.AddOptions<AuditOptions>().Bind(silo.Configuration.GetSection(AuditOptions.SectionName)).ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
+        silo.Services.AddSingleton<AuditKey>();
+        silo.Services.AddSingleton<AuditEvents>();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }
@@ -48,6 +55,24 @@ public static class SiloBuilderExtensions
             o.ContainerName = "agentsec-issuers";
         });
         silo.Services.AddSingleton<IAgentMemoryStore>(new AzureBlobAgentMemoryStore(new BlobServiceClient(connectionString)));
+
+        // Security events: Azure Queue streams, durable once a publish returns; batches of up to 256 messages reach
+        // the audit grain in one delivery, which it appends in as few table transactions.
+        silo.Services.AddSingleton<IAuditLogStore>(new AzureTableAuditLogStore(new TableServiceClient(connectionString)));
+        silo.AddAzureTableGrainStorage("PubSubStore", o =>
+        {
+            o.TableServiceClient = new TableServiceClient(connectionString);
+            o.TableName = "agentsecpubsub";
+        });
+        silo.AddAzureQueueStreams(AuditStreams.ProviderName, stream =>
+        {
+            stream.ConfigureAzureQueue(o => o.Configure(q => q.QueueServiceClient = new QueueServiceClient(connectionString)));
+            stream.ConfigurePullingAgent(o => o.Configure(p =>
+            {
+                p.BatchContainerBatchSize = 256;
+                p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50);
+            }));
+        });
         return silo;
     }
 }

@@ -29,4 +29,10 @@ public sealed class AgentGrainState
 
     /// <summary>Reservations of the grant's rate limits, by wire name (see <see cref="Quotas.ReservedBucket"/>).</summary>
     [Id(7)] public Dictionary<string, Quotas.BucketRecord> Quotas { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Security events of state changes, written with the change and published after it (an outbox): an event whose
+    /// publication failed, or whose silo died before it, is published again when the agent next activates.
+    /// </summary>
+    [Id(8)] public List<string> PendingEvents { get; set; } = [];
 }

@@ -1,4 +1,6 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Capabilities;
@@ -31,6 +33,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     private readonly TimeProvider _time;
     private readonly AgentSecurityOptions _options;
     private readonly ILogger<GrantIssuerGrain> _logger;
+    private readonly AuditEvents _audit;
     private readonly DidKey _operator;
 
     private string _tenantId = string.Empty;
@@ -42,8 +45,10 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         [PersistentState("issuer", StorageNames.Issuers)] IPersistentState<IssuerGrainState> state,
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
         IOptions<AgentSecurityOptions> options,
+        AuditEvents audit,
         ILogger<GrantIssuerGrain> logger)
     {
+        _audit = audit;
         _state = state;
         _time = time;
         _options = options.Value;
@@ -55,7 +60,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tenantId = this.GetPrimaryKeyString();
         if (State.TenantDocument is { } tenant)
@@ -82,7 +87,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             }
         }
 
-        return Task.CompletedTask;
+        await FlushOutboxAsync();
     }
 
     // ---- Tenant, admins, rotation ----------------------------------------------------------------------------
@@ -109,7 +114,8 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
                 : new TenantResult { TenantId = _tenantId, Error = ReasonCodes.TenantExists, Message = $"tenant {_tenantId} already exists" };
         }
 
-        if (!await CommitAsync(s => s.TenantDocument = tenant!.Envelope.CanonicalText, s => s.TenantDocument = null))
+        if (!await CommitAsync(s => s.TenantDocument = tenant!.Envelope.CanonicalText, s => s.TenantDocument = null,
+            Event(SecurityEventTypes.TenantCreated, signer: tenant!.Envelope.SignedBy.Value, message: $"roots: {string.Join(", ", tenant.RootDids.Select(d => d.Value))}")))
         {
             return new TenantResult { TenantId = _tenantId, Error = ReasonCodes.Unavailable, Message = "the tenant could not be stored" };
         }
@@ -140,7 +146,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             ?? (admin.ExpiresAt <= now ? new Failure(ReasonCodes.Expired, $"the admin registration expired at {DocumentTime.ToText(admin.ExpiresAt)}") : null);
         if (failure is not null)
         {
-            return DocumentResult.Refuse(failure.Code, failure.Message);
+            return await RefuseAsync(DocumentResult.Refuse(failure.Code, failure.Message), "admin registration", admin?.Envelope.SignedBy.Value);
         }
 
         var key = admin!.AdminDid.Value;
@@ -162,7 +168,8 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
 
         var previous = State.AdminDocuments.GetValueOrDefault(key);
-        if (!await CommitAsync(s => s.AdminDocuments[key] = admin.Envelope.CanonicalText, s => Restore(s.AdminDocuments, key, previous)))
+        if (!await CommitAsync(s => s.AdminDocuments[key] = admin.Envelope.CanonicalText, s => Restore(s.AdminDocuments, key, previous),
+            Event(SecurityEventTypes.AdminRegistered, signer: admin.Envelope.SignedBy.Value, message: $"admin {key} until {DocumentTime.ToText(admin.ExpiresAt)}")))
         {
             return DocumentResult.Refuse(ReasonCodes.Unavailable, "the admin could not be stored");
         }
@@ -188,11 +195,12 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             ?? TenantTrust.CheckSignatureAndTime(rotation.Envelope, Now, _options.ClockSkew);
         if (failure is not null)
         {
-            return DocumentResult.Refuse(failure.Code, failure.Message);
+            return await RefuseAsync(DocumentResult.Refuse(failure.Code, failure.Message), "root rotation", rotation?.Envelope.SignedBy.Value);
         }
 
         var text = rotation!.Envelope.CanonicalText;
-        if (!await CommitAsync(s => s.RotationDocuments.Add(text), s => s.RotationDocuments.Remove(text)))
+        if (!await CommitAsync(s => s.RotationDocuments.Add(text), s => s.RotationDocuments.Remove(text),
+            Event(SecurityEventTypes.RootRotated, signer: rotation.Envelope.SignedBy.Value, message: $"{rotation.OldRootDid.Value} replaced by {rotation.NewRootDid.Value}")))
         {
             return DocumentResult.Refuse(ReasonCodes.Unavailable, "the rotation could not be stored");
         }
@@ -213,7 +221,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             ?? TenantTrust.CheckSignatureAndTime(limits.Envelope, Now, _options.ClockSkew);
         if (failure is not null)
         {
-            return DocumentResult.Refuse(failure.Code, failure.Message);
+            return await RefuseAsync(DocumentResult.Refuse(failure.Code, failure.Message), "tenant limits", signer?.Value);
         }
 
         if (_limits is { } current)
@@ -230,7 +238,8 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
 
         var previous = State.LimitsDocument;
-        if (!await CommitAsync(s => s.LimitsDocument = limits!.Envelope.CanonicalText, s => s.LimitsDocument = previous))
+        if (!await CommitAsync(s => s.LimitsDocument = limits!.Envelope.CanonicalText, s => s.LimitsDocument = previous,
+            Event(SecurityEventTypes.LimitsSet, signer: signer!.Value, message: limits!.Envelope.CanonicalText)))
         {
             return DocumentResult.Refuse(ReasonCodes.Unavailable, "the limits could not be stored");
         }
@@ -334,6 +343,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
         if (failure is not null)
         {
+            await RefuseAsync(DocumentResult.Refuse(failure.Code, failure.Message), $"revocation of {revocation?.GrantId}", signer?.Value);
             return new RevocationResult { Error = failure.Code, Message = failure.Message };
         }
 
@@ -349,7 +359,8 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
                 Reason = revocation.Reason,
                 RevokedBy = signer!.Value,
             };
-            if (!await CommitAsync(s => added.ForEach(id => s.RevokedGrants[id] = record(id)), s => added.ForEach(id => s.RevokedGrants.Remove(id))))
+            var events = added.Select(id => Event(SecurityEventTypes.GrantRevoked, State.AcceptedGrants.GetValueOrDefault(id)?.AgentId, id, signer!.Value, ReasonCodes.Revoked, revocation.Reason)).ToArray();
+            if (!await CommitAsync(s => added.ForEach(id => s.RevokedGrants[id] = record(id)), s => added.ForEach(id => s.RevokedGrants.Remove(id)), events))
             {
                 return new RevocationResult { Error = ReasonCodes.Unavailable, Message = "the revocation could not be stored; nothing was revoked" };
             }
@@ -416,7 +427,8 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             ExpiresAt = now + _options.PermissionRequestLifetime,
             Status = PermissionRequestStatus.Pending,
         };
-        if (!await CommitAsync(s => { s.Requests.Add(record); s.NextRequestNumber++; }, s => { s.Requests.Remove(record); s.NextRequestNumber--; }))
+        if (!await CommitAsync(s => { s.Requests.Add(record); s.NextRequestNumber++; }, s => { s.Requests.Remove(record); s.NextRequestNumber--; },
+            Event(SecurityEventTypes.RequestCreated, agentId, message: $"{record.RequestId}: {request.Justification}") with { Capability = request.Capability, Resource = request.Resource }))
         {
             return new PermissionRequestResult { Error = ReasonCodes.Unavailable, Message = "the request could not be stored" };
         }
@@ -583,6 +595,10 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             AgentDid = grant.AgentDid?.Value,
             Depth = depth,
         };
+        var approved = request is null ? [] : new SecurityEvent[]
+        {
+            Event(SecurityEventTypes.RequestApproved, grant.AgentId, grant.GrantId, grant.SignedBy.Value, ReasonCodes.Allowed, $"{request.RequestId} answered by {grant.GrantId}") with { Capability = request.Capability, Resource = request.Resource },
+        };
         var committed = await CommitAsync(
             s =>
             {
@@ -605,7 +621,8 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
                     request.Status = PermissionRequestStatus.Pending;
                     request.GrantId = null;
                 }
-            });
+            },
+            approved);
         return committed ? GrantVerification.Accept : GrantVerification.Refuse(ReasonCodes.Unavailable, "the issuer could not record the grant");
     }
 
@@ -670,13 +687,19 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         : tenantId != _tenantId ? new Failure(ReasonCodes.TenantMismatch, $"the document is for tenant {tenantId}, not {_tenantId}")
         : null;
 
-    /// <summary>Applies a change, writes it, and undoes it if the write fails: nothing half-applied.</summary>
-    private async Task<bool> CommitAsync(Action<IssuerGrainState> change, Action<IssuerGrainState> undo)
+    /// <summary>
+    /// Applies a change, writes it with its security events (the outbox), and undoes both if the write fails: nothing
+    /// half-applied. Once written, the events are published before the caller hears of the change.
+    /// </summary>
+    private async Task<bool> CommitAsync(Action<IssuerGrainState> change, Action<IssuerGrainState> undo, params SecurityEvent[] events)
     {
         change(State);
+        var pending = events.Select(SecurityEventJson.Write).ToList();
+        State.PendingEvents.AddRange(pending);
         try
         {
             await _state.WriteStateAsync();
+            await FlushOutboxAsync();
             return true;
         }
 #pragma warning disable CA1031 // Any storage failure refuses the change; the caller gets unavailable.
@@ -684,11 +707,65 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
 #pragma warning restore CA1031
         {
             undo(State);
+            pending.ForEach(p => State.PendingEvents.Remove(p));
             Log.IssuerNotPersisted(_logger, e, _tenantId);
             DeactivateOnIdle(); // the stored ETag may be stale now; a fresh activation reads the truth
             return false;
         }
     }
+
+    private async Task FlushOutboxAsync()
+    {
+        if (State.PendingEvents.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _audit.PublishAsync(_tenantId, State.PendingEvents.Select(SecurityEventJson.Read).ToList());
+            State.PendingEvents.Clear();
+        }
+#pragma warning disable CA1031 // The events stay in the outbox and go with the next activation or write.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.AuditPublishFailed(_logger, e, _tenantId);
+        }
+    }
+
+    /// <summary>A refused document is an event in the tenant's log, if the tenant exists (else there is no log for it).</summary>
+    private async Task<DocumentResult> RefuseAsync(DocumentResult refusal, string what, string? signer)
+    {
+        if (_trust is not null)
+        {
+            try
+            {
+                await _audit.PublishAsync(_tenantId, [Event(SecurityEventTypes.GrantRefused, signer: signer, reason: refusal.Error, message: $"{what} refused: {refusal.Message}")]);
+            }
+#pragma warning disable CA1031 // The refusal stands; its event is logged as lost.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.AuditPublishFailed(_logger, e, _tenantId);
+            }
+        }
+
+        return refusal;
+    }
+
+    private AdministrativeEvent Event(string type, string? agentId = null, string? grantId = null, string? signer = null, string? reason = null, string? message = null) =>
+        _audit.Stamp(new AdministrativeEvent
+        {
+            Id = string.Empty,
+            Type = type,
+            TenantId = _tenantId,
+            AgentId = agentId,
+            GrantId = grantId,
+            SignerDid = signer,
+            Reason = reason,
+            Message = message,
+        });
 
     private static void Restore(Dictionary<string, string> map, string key, string? previous)
     {

@@ -33,6 +33,9 @@ public sealed class IssuerGrainState
 
     /// <summary>The latest signed <c>agentsec.limits.v1</c> of the tenant, if any.</summary>
     [Id(7)] public string? LimitsDocument { get; set; }
+
+    /// <summary>Security events of changes not yet known to be published (an outbox, as in the agent grain).</summary>
+    [Id(8)] public List<string> PendingEvents { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("agentsec.AcceptedGrant.v1")]

@@ -18,6 +18,12 @@ public static class AgentSecurityMetrics
     /// <summary>Grants refused, by <c>reason</c>.</summary>
     public static readonly Counter<long> GrantsRefused = Meter.CreateCounter<long>("agentsec.grants.refused", unit: "{grant}", description: "Grants refused, by reason");
 
+    /// <summary>Security events appended to tenants' audit logs.</summary>
+    public static readonly Counter<long> AuditEventsAppended = Meter.CreateCounter<long>("agentsec.audit.appended", unit: "{event}", description: "Security events appended to audit logs");
+
+    /// <summary>Detection rules that fired, by <c>rule</c>.</summary>
+    public static readonly Counter<long> DetectionsFired = Meter.CreateCounter<long>("agentsec.audit.detections", unit: "{alert}", description: "Detection rules fired, by rule");
+
     public static void RecordCheck(string reason) => Checks.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public static void RecordRefusedGrant(string reason) => GrantsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));

@@ -61,4 +61,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Memory store of {Agent} failed")]
     public static partial void MemoryStoreFailed(ILogger logger, Exception exception, string agent);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Audit stream of tenant {Tenant} reported an error")]
+    public static partial void AuditStreamError(ILogger logger, Exception exception, string tenant);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Error, Message = "Audit log of tenant {Tenant} could not be written; the stream delivers again")]
+    public static partial void AuditAppendFailed(ILogger logger, Exception exception, string tenant);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Detection rule {Rule} fired in tenant {Tenant} for agent {Agent} ({Count} events)")]
+    public static partial void DetectionFired(ILogger logger, string tenant, string rule, string agent, long count);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Error, Message = "Security events of {Owner} could not be published yet; they stay in its outbox")]
+    public static partial void AuditPublishFailed(ILogger logger, Exception exception, string owner);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "The audit key is ephemeral (no AgentSecurity:Audit:KeyFile); checkpoints signed by {Did} verify only while this silo runs")]
+    public static partial void EphemeralAuditKey(ILogger logger, string did);
 }

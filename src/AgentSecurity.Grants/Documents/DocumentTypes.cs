@@ -15,6 +15,9 @@ public static class DocumentTypes
     /// </summary>
     public const string Limits = "agentsec.limits.v1";
 
+    /// <summary>This project's addition: a signed checkpoint of a tenant's audit log, by the cluster's audit key.</summary>
+    public const string Checkpoint = "agentsec.checkpoint.v1";
+
     /// <summary>Every document is at most 16 KiB of UTF-8.</summary>
     public const int MaxDocumentBytes = 16 * 1024;
 
@@ -31,6 +34,7 @@ public static class DocumentTypes
         [Quarantine] = With("tenantId", "agentId", "action", "reason"),
         [Rotation] = With("tenantId", "oldRootDid", "newRootDid"),
         [Limits] = With("tenantId", "resourceLimits", "maxAgents"),
+        [Checkpoint] = With("tenantId", "size", "rootHash", "chainHash"),
     };
 
     private static HashSet<string> With(params string[] members) => [.. Envelope, .. members];

@@ -1,4 +1,6 @@
 using AgentSecurity.Client;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Memory;
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Hosting;
@@ -28,12 +30,27 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public TestAgentMemoryStore Memory => TestAgentMemoryStore.Shared;
 
+    public TestAuditLogStore AuditLog => TestAuditLogStore.Shared;
+
+    /// <summary>The audit key every test silo signs checkpoints with (one key, as silos of one cluster share).</summary>
+    public static SigningKey AuditKey { get; } = TestKeys.FromByte(0xAD);
+
+    private static readonly string AuditKeyFile = WriteAuditKey();
+
+    private static string WriteAuditKey()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"agentsec-test-audit-{Environment.ProcessId}.key");
+        File.WriteAllText(path, AuditKey.ToKeyFileJson());
+        return path;
+    }
+
     public DateTimeOffset Now => Time.GetUtcNow();
 
     public async Task InitializeAsync()
     {
         var builder = new TestClusterBuilder(2);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         Client = new AgentSecurityClient(Cluster.Client);
@@ -66,6 +83,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     public Task<Abstractions.Decision> CheckAsync(string tenant, string agent, string capability, string? resource = null) =>
         Client.CheckAsync(tenant, agent, new Abstractions.CheckRequest(capability, resource));
 
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
+            client.AddMemoryStreams(AuditStreams.ProviderName);
+    }
+
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder silo)
@@ -75,6 +98,17 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, TestGrainStorage.Shared);
             silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);
             silo.Services.AddSingleton<IAgentMemoryStore>(TestAgentMemoryStore.Shared);
+            silo.Services.AddSingleton<IAuditLogStore>(TestAuditLogStore.Shared);
+
+            // In-process streams for grain logic: fast, and they deliver between the test silos and to the client.
+            // The durable Azure Queue streams (at-least-once across silo crashes) are the integration tests' job.
+            silo.AddMemoryGrainStorage("PubSubStore");
+            silo.AddMemoryStreams(AuditStreams.ProviderName);
+            silo.Services.Configure<AuditOptions>(o =>
+            {
+                o.KeyFile = AuditKeyFile;
+                o.Rules.DenyBurst.Threshold = 20;
+            });
         }
     }
 }

@@ -1,0 +1,112 @@
+using Orleans.Concurrency;
+
+namespace AgentSecurity.Abstractions.Audit;
+
+/// <summary>
+/// A tenant's audit log (key: the tenant id): consumes the tenant's security-event stream, appends every event once
+/// to a SHA-256 hash chain in storage, signs checkpoints, proves inclusion and consistency, and runs the tenant's
+/// detection rules.
+/// </summary>
+public interface IAuditStreamGrain : IGrainWithStringKey
+{
+    /// <summary>Appends events (duplicates by id are dropped): how the stream delivers, and how benchmarks feed it.</summary>
+    Task<AuditAppendResult> AppendAsync(IReadOnlyList<SecurityEvent> events);
+
+    /// <summary>Records in sequence order from <paramref name="fromSequence"/>, at most <paramref name="count"/>, read from storage.</summary>
+    Task<IReadOnlyList<AuditRecordInfo>> ReadAsync(long fromSequence, int count);
+
+    /// <summary>Re-reads the whole log and its checkpoints from storage and checks the chain, the checkpoints and their signatures.</summary>
+    Task<AuditVerification> VerifyAsync();
+
+    /// <summary>Writes a signed checkpoint of the log as it is now (also done every N records or T seconds).</summary>
+    Task<AuditCheckpointInfo?> CheckpointAsync();
+
+    /// <summary>An RFC 6962 inclusion proof of a record in the tree of the first <paramref name="treeSize"/> records.</summary>
+    Task<AuditProof> ProveInclusionAsync(long sequence, long treeSize);
+
+    /// <summary>An RFC 6962 consistency proof between two tree sizes.</summary>
+    Task<AuditProof> ProveConsistencyAsync(long oldSize, long newSize);
+
+    [AlwaysInterleave, ReadOnly]
+    Task<AuditHeadInfo> GetHeadAsync();
+}
+
+[GenerateSerializer, Immutable, Alias("agentsec.AuditAppendResult.v1")]
+public sealed record AuditAppendResult
+{
+    [Id(0)] public int Appended { get; init; }
+
+    [Id(1)] public int Duplicates { get; init; }
+
+    [Id(2)] public long LastSequence { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("agentsec.AuditRecordInfo.v1")]
+public sealed record AuditRecordInfo
+{
+    [Id(0)] public long Sequence { get; init; }
+
+    /// <summary>The event in its stable JSON form, exactly as hashed.</summary>
+    [Id(1)] public required string EventJson { get; init; }
+
+    [Id(2)] public required string Hash { get; init; }
+
+    [Id(3)] public required string PreviousHash { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("agentsec.AuditVerification.v1")]
+public sealed record AuditVerification
+{
+    [Id(0)] public bool Valid { get; init; }
+
+    [Id(1)] public long Records { get; init; }
+
+    /// <summary>The first sequence number that is missing, altered, out of order or not covered by an intact checkpoint.</summary>
+    [Id(2)] public long? FirstBadSequence { get; init; }
+
+    [Id(3)] public int Checkpoints { get; init; }
+
+    [Id(4)] public string? Problem { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("agentsec.AuditCheckpointInfo.v1")]
+public sealed record AuditCheckpointInfo
+{
+    [Id(0)] public long Size { get; init; }
+
+    [Id(1)] public required string RootHash { get; init; }
+
+    /// <summary>The signed checkpoint document (<c>agentsec.checkpoint.v1</c>).</summary>
+    [Id(2)] public required string Document { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("agentsec.AuditProof.v1")]
+public sealed record AuditProof
+{
+    [Id(0)] public bool Available { get; init; }
+
+    /// <summary>Proof nodes, hex.</summary>
+    [Id(1)] public IReadOnlyList<string> Nodes { get; init; } = [];
+
+    /// <summary>The leaf hash (inclusion) and the roots involved, hex.</summary>
+    [Id(2)] public string? LeafHash { get; init; }
+
+    [Id(3)] public string? Root { get; init; }
+
+    [Id(4)] public string? OldRoot { get; init; }
+
+    [Id(5)] public string? Problem { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("agentsec.AuditHeadInfo.v1")]
+public sealed record AuditHeadInfo
+{
+    [Id(0)] public long LastSequence { get; init; }
+
+    [Id(1)] public string? LastHash { get; init; }
+
+    [Id(2)] public long LastCheckpointSize { get; init; }
+
+    /// <summary>The DID of the key that signs this cluster's checkpoints.</summary>
+    [Id(3)] public string? AuditDid { get; init; }
+}

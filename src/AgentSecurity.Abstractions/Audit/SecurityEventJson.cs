@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace AgentSecurity.Abstractions.Audit;
+
+/// <summary>
+/// The stable JSON form of a security event: one flat object, members in a fixed order, absent values left out,
+/// times as RFC 3339 UTC with milliseconds. What subscribers, <c>audit tail</c> and the audit log all carry.
+/// </summary>
+public static class SecurityEventJson
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Write(SecurityEvent e)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", e.Id);
+            writer.WriteString("type", e.Type);
+            writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            writer.WriteString("tenant", e.TenantId);
+            Optional(writer, "agent", e.AgentId);
+            switch (e)
+            {
+                case DecisionEvent d:
+                    writer.WriteString("capability", d.Capability);
+                    Optional(writer, "resource", d.Resource);
+                    Optional(writer, "grantId", d.GrantId);
+                    writer.WriteNumber("count", d.Count);
+                    break;
+                case AdministrativeEvent a:
+                    Optional(writer, "capability", a.Capability);
+                    Optional(writer, "resource", a.Resource);
+                    Optional(writer, "grantId", a.GrantId);
+                    Optional(writer, "signerDid", a.SignerDid);
+                    break;
+                case SandboxEvent s:
+                    Optional(writer, "capability", s.Capability);
+                    Optional(writer, "resource", s.Resource);
+                    Optional(writer, "runtime", s.Runtime);
+                    break;
+                case AlertEvent alert:
+                    writer.WriteNumber("count", alert.Count);
+                    writer.WriteString("action", alert.Action);
+                    break;
+            }
+
+            Optional(writer, "reason", e.Reason);
+            Optional(writer, "message", e.Message);
+            Optional(writer, "silo", e.Silo);
+            Optional(writer, "traceId", e.TraceId);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote (the audit log stores events in this form).</summary>
+    public static SecurityEvent Read(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        long Number(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
+
+        var type = Text("type") ?? throw new FormatException("an event has a type");
+        var common = (Id: Text("id")!, Tenant: Text("tenant")!, Time: DateTimeOffset.Parse(Text("time")!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));
+        SecurityEvent e = type switch
+        {
+            SecurityEventTypes.CheckDenied or SecurityEventTypes.ChecksAllowed or SecurityEventTypes.QuotaExceeded => new DecisionEvent
+            {
+                Id = common.Id, Type = type, TenantId = common.Tenant, Capability = Text("capability") ?? string.Empty,
+                Resource = Text("resource"), GrantId = Text("grantId"), Count = Number("count"),
+            },
+            SecurityEventTypes.SandboxViolation => new SandboxEvent
+            {
+                Id = common.Id, Type = type, TenantId = common.Tenant, Capability = Text("capability"), Resource = Text("resource"), Runtime = Text("runtime"),
+            },
+            SecurityEventTypes.AlertRaised => new AlertEvent
+            {
+                Id = common.Id, Type = type, TenantId = common.Tenant, Count = Number("count"), Action = Text("action") ?? "none",
+            },
+            _ => new AdministrativeEvent
+            {
+                Id = common.Id, Type = type, TenantId = common.Tenant, GrantId = Text("grantId"), SignerDid = Text("signerDid"),
+                Capability = Text("capability"), Resource = Text("resource"),
+            },
+        };
+        return e with
+        {
+            AgentId = Text("agent"),
+            Time = common.Time,
+            Reason = Text("reason"),
+            Message = Text("message"),
+            Silo = Text("silo"),
+            TraceId = Text("traceId"),
+        };
+    }
+
+    private static void Optional(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
+    }
+}

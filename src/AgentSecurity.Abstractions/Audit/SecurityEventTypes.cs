@@ -1,0 +1,27 @@
+namespace AgentSecurity.Abstractions.Audit;
+
+/// <summary>The stable <c>type</c> strings of security events. Add types; never rename them.</summary>
+public static class SecurityEventTypes
+{
+    public const string CheckDenied = "check.denied";
+
+    /// <summary>Allowed checks of one agent and capability within one second, summarised (<c>count</c>).</summary>
+    public const string ChecksAllowed = "check.allowed";
+
+    /// <summary>A check denied by a quota (<c>quota_exceeded</c> or <c>rate_limited</c>).</summary>
+    public const string QuotaExceeded = "quota.exceeded";
+
+    public const string GrantApplied = "grant.applied";
+    public const string GrantRefused = "grant.refused";
+    public const string GrantRevoked = "grant.revoked";
+    public const string TenantCreated = "tenant.created";
+    public const string AdminRegistered = "admin.registered";
+    public const string RootRotated = "root.rotated";
+    public const string LimitsSet = "limits.set";
+    public const string AgentQuarantined = "agent.quarantined";
+    public const string AgentReleased = "agent.released";
+    public const string RequestCreated = "request.created";
+    public const string RequestApproved = "request.approved";
+    public const string SandboxViolation = "sandbox.violation";
+    public const string AlertRaised = "alert.raised";
+}

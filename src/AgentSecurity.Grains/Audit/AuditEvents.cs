@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using AgentSecurity.Abstractions.Audit;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Streams;
+
+namespace AgentSecurity.Grains.Audit;
+
+/// <summary>
+/// Makes and publishes security events for the grains of one silo: each event gets a unique id, the kernel's time,
+/// this silo's address and the current trace id, and goes to its tenant's stream.
+/// </summary>
+public sealed class AuditEvents(
+    [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
+    ILocalSiloDetails silo,
+    IClusterClient client)
+{
+    private readonly string _silo = silo.SiloAddress.ToString();
+
+    /// <summary>Fills in what every event carries; callers set the rest with <c>with</c>.</summary>
+    public T Stamp<T>(T e)
+        where T : SecurityEvent
+    {
+        var now = time.GetUtcNow();
+        return e with
+        {
+            Id = e.Id.Length > 0 ? e.Id : Guid.CreateVersion7(now).ToString("N"),
+            Time = now,
+            Silo = _silo,
+            TraceId = Activity.Current?.TraceId.ToHexString(),
+        };
+    }
+
+    /// <summary>
+    /// Publishes to the tenant's stream and returns once the stream holds the events (with Azure Queue streams:
+    /// once the queue message is written, so a crash after this loses nothing).
+    /// </summary>
+    public Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var stream = client.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId));
+        return events.Count == 1 ? stream.OnNextAsync(events[0]) : stream.OnNextBatchAsync(events);
+    }
+}

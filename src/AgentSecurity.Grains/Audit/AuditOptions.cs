@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+
+namespace AgentSecurity.Grains.Audit;
+
+/// <summary>The audit log and its detection rules (configuration section <c>AgentSecurity:Audit</c>).</summary>
+public sealed class AuditOptions
+{
+    public const string SectionName = "AgentSecurity:Audit";
+
+    /// <summary>
+    /// Key file of the cluster's audit key, which signs checkpoints (the one private key the cluster holds). Without
+    /// one, the silo makes a key for its own lifetime and logs its DID: fine for a demo, useless for verifying later.
+    /// </summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>DIDs of earlier audit keys whose checkpoints still verify (the current key's DID is always trusted).</summary>
+    public List<string> TrustedDids { get; set; } = [];
+
+    /// <summary>A checkpoint after this many new records (default 1,000)...</summary>
+    public int CheckpointEveryRecords { get; set; } = 1_000;
+
+    /// <summary>...or after this long with new records (default 10 s).</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long allowed checks are summarised per agent and capability before they are published (default 1 s).</summary>
+    public TimeSpan AllowedSummaryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The detection rules of every tenant, unless <see cref="Tenants"/> says otherwise.</summary>
+    public DetectionRuleSet Rules { get; set; } = new();
+
+    /// <summary>Per-tenant detection rules, by tenant id.</summary>
+    public Dictionary<string, DetectionRuleSet> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    public DetectionRuleSet RulesFor(string tenant) => Tenants.GetValueOrDefault(tenant) ?? Rules;
+}
+
+/// <summary>The three rules: bursts of denials, repeated sandbox violations, quota storms, each for one agent.</summary>
+public sealed class DetectionRuleSet
+{
+    public DetectionRule DenyBurst { get; set; } = new() { Threshold = 50, Window = TimeSpan.FromSeconds(10) };
+
+    public DetectionRule SandboxViolations { get; set; } = new() { Threshold = 3, Window = TimeSpan.FromMinutes(1) };
+
+    public DetectionRule QuotaStorm { get; set; } = new() { Threshold = 200, Window = TimeSpan.FromSeconds(10) };
+}
+
+/// <summary>Fires when an agent has <see cref="Threshold"/> matching events within <see cref="Window"/>.</summary>
+public sealed class DetectionRule
+{
+    public bool Enabled { get; set; } = true;
+
+    public int Threshold { get; set; }
+
+    public TimeSpan Window { get; set; }
+
+    /// <summary>Quarantine the agent when the rule fires (a signed release lifts it); else only alert.</summary>
+    public bool Quarantine { get; set; } = true;
+}
+
+public sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuditOptions options)
+    {
+        var failures = new List<string>();
+        if (options.CheckpointEveryRecords < 1 || options.CheckpointInterval <= TimeSpan.Zero || options.AllowedSummaryInterval <= TimeSpan.Zero)
+        {
+            failures.Add("AgentSecurity:Audit: CheckpointEveryRecords, CheckpointInterval and AllowedSummaryInterval must be positive");
+        }
+
+        foreach (var (tenant, rules) in options.Tenants.Append(new("(default)", options.Rules)))
+        {
+            foreach (var (ruleName, rule) in new[] { ("DenyBurst", rules.DenyBurst), ("SandboxViolations", rules.SandboxViolations), ("QuotaStorm", rules.QuotaStorm) })
+            {
+                if (rule.Threshold is < 1 or > 1_000_000 || rule.Window <= TimeSpan.Zero || rule.Window > TimeSpan.FromDays(1))
+                {
+                    failures.Add($"AgentSecurity:Audit rule {ruleName} of {tenant}: Threshold 1..1000000 and Window up to a day");
+                }
+            }
+        }
+
+        foreach (var did in options.TrustedDids)
+        {
+            if (!Grants.Identity.DidKey.Parse(did).Succeeded)
+            {
+                failures.Add($"AgentSecurity:Audit:TrustedDids: \"{did}\" is not a did:key");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

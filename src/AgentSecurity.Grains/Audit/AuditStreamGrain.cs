@@ -1,0 +1,341 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Audit.Chain;
+using AgentSecurity.Audit.Detection;
+using AgentSecurity.Audit.Merkle;
+using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grants.Documents;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+
+namespace AgentSecurity.Grains.Audit;
+
+/// <summary>
+/// A tenant's audit log: the only writer of its chain in storage. Subscribed implicitly to the tenant's event stream,
+/// it appends every delivered batch as one storage transaction before acknowledging it (so the stream redelivers
+/// what was not stored, and the log drops redelivered ids), signs checkpoints, and runs the detection rules.
+/// </summary>
+[ImplicitStreamSubscription(AuditStreams.Namespace)]
+public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<SecurityEvent>
+{
+    /// <summary>Event ids remembered to drop redeliveries; at-least-once redelivery only ever concerns recent events.</summary>
+    public const int RecentIds = 10_000;
+
+    private readonly IAuditLogStore _store;
+    private readonly AuditKey _key;
+    private readonly AuditOptions _options;
+    private readonly TimeProvider _time;
+    private readonly AuditEvents _events;
+    private readonly ILogger<AuditStreamGrain> _logger;
+    private readonly DetectionEngine _detection = new();
+    private readonly HashSet<string> _recent = new(StringComparer.Ordinal);
+    private readonly Queue<string> _recentOrder = new();
+
+    private string _tenant = string.Empty;
+    private long _last;
+    private string _lastHash = AuditChain.Genesis;
+    private MerkleAccumulator _tree = new();
+    private long _lastCheckpoint;
+    private IReadOnlyList<DetectionRuleSettings> _rules = [];
+
+    public AuditStreamGrain(
+        IAuditLogStore store,
+        AuditKey key,
+        IOptions<AuditOptions> options,
+        [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
+        AuditEvents events,
+        ILogger<AuditStreamGrain> logger)
+    {
+        _store = store;
+        _key = key;
+        _options = options.Value;
+        _time = time;
+        _events = events;
+        _logger = logger;
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _tenant = this.GetPrimaryKeyString();
+        var rules = _options.RulesFor(_tenant);
+        _rules = new[]
+        {
+            (Rule: rules.DenyBurst, Name: "deny-burst", Type: SecurityEventTypes.CheckDenied),
+            (Rule: rules.SandboxViolations, Name: "sandbox-violations", Type: SecurityEventTypes.SandboxViolation),
+            (Rule: rules.QuotaStorm, Name: "quota-storm", Type: SecurityEventTypes.QuotaExceeded),
+        }.Where(r => r.Rule.Enabled).Select(r => new DetectionRuleSettings(r.Name, r.Type, r.Rule.Threshold, r.Rule.Window, r.Rule.Quarantine)).ToArray();
+
+        if (await _store.ReadHeadAsync(_tenant, cancellationToken) is { } head)
+        {
+            _last = head.Sequence;
+            _lastHash = head.Hash;
+            _tree = MerkleAccumulator.Restore(head.Sequence, head.Frontier.Select(Convert.FromHexString).ToArray()) ?? await RebuildTreeAsync(head.Sequence, cancellationToken);
+            await foreach (var record in _store.ReadAsync(_tenant, Math.Max(1, _last - RecentIds + 1), _last, cancellationToken))
+            {
+                Remember(record.EventId);
+            }
+        }
+
+        var checkpoints = await _store.ReadCheckpointsAsync(_tenant, cancellationToken);
+        _lastCheckpoint = checkpoints.Select(CheckpointDocument.Parse).Where(c => c.Succeeded).Select(c => c.Value.Size).DefaultIfEmpty(0).Max();
+        this.RegisterGrainTimer(CheckpointIfDueAsync, new GrainTimerCreationOptions(_options.CheckpointInterval, _options.CheckpointInterval) { Interleave = false });
+    }
+
+    // ---- The stream --------------------------------------------------------------------------------------------
+
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+        await handleFactory.Create<SecurityEvent>().ResumeAsync(this);
+
+    public Task OnNextAsync(IList<SequentialItem<SecurityEvent>> items) => AppendCoreAsync(items.Select(i => i.Item).ToList());
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex)
+    {
+        Log.AuditStreamError(_logger, ex, _tenant);
+        return Task.CompletedTask;
+    }
+
+    // ---- The log -----------------------------------------------------------------------------------------------
+
+    public Task<AuditAppendResult> AppendAsync(IReadOnlyList<SecurityEvent> events) => AppendCoreAsync(events);
+
+    private async Task<AuditAppendResult> AppendCoreAsync(IReadOnlyList<SecurityEvent> events)
+    {
+        var fresh = new List<SecurityEvent>(events.Count);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (e.TenantId == _tenant && !_recent.Contains(e.Id) && ids.Add(e.Id))
+            {
+                fresh.Add(e);
+            }
+        }
+
+        if (fresh.Count == 0)
+        {
+            return new AuditAppendResult { Duplicates = events.Count, LastSequence = _last };
+        }
+
+        // One storage transaction per chunk; each chunk's head is the head after it, so a failure part way leaves a
+        // consistent log, and what was not stored is delivered again.
+        foreach (var chunk in fresh.Chunk(_store.MaxRecordsPerAppend))
+        {
+            var records = new List<AuditRecord>(chunk.Length);
+            var tree = _tree.Clone();
+            var (sequence, previous) = (_last, _lastHash);
+            foreach (var e in chunk)
+            {
+                var json = SecurityEventJson.Write(e);
+                sequence++;
+                var hash = AuditChain.Hash(sequence, previous, json);
+                records.Add(new AuditRecord(sequence, e.Id, json, previous, hash));
+                tree.Append(MerkleHash.Leaf(AuditChain.LeafData(sequence, json)));
+                previous = hash;
+            }
+
+            try
+            {
+                await _store.AppendAsync(_tenant, records, new AuditHead(sequence, previous, tree.Frontier.Select(Convert.ToHexStringLower).ToArray()));
+            }
+            catch (Exception e)
+            {
+                // Another activation may have written meanwhile: this one steps aside, the next reads the head afresh.
+                Log.AuditAppendFailed(_logger, e, _tenant);
+                DeactivateOnIdle();
+                throw;
+            }
+
+            (_last, _lastHash, _tree) = (sequence, previous, tree);
+            foreach (var e in chunk)
+            {
+                Remember(e.Id);
+            }
+
+            AgentSecurityMetrics.AuditEventsAppended.Add(chunk.Length);
+        }
+
+        await DetectAsync(fresh);
+        if (_last - _lastCheckpoint >= _options.CheckpointEveryRecords)
+        {
+            await CheckpointAsync();
+        }
+
+        return new AuditAppendResult { Appended = fresh.Count, Duplicates = events.Count - fresh.Count, LastSequence = _last };
+    }
+
+    public async Task<IReadOnlyList<AuditRecordInfo>> ReadAsync(long fromSequence, int count)
+    {
+        var first = Math.Max(1, fromSequence);
+        var records = new List<AuditRecordInfo>();
+        await foreach (var record in _store.ReadAsync(_tenant, first, first + Math.Clamp(count, 1, 1000) - 1))
+        {
+            records.Add(new AuditRecordInfo { Sequence = record.Sequence, EventJson = record.EventJson, Hash = record.Hash, PreviousHash = record.PreviousHash });
+        }
+
+        return records;
+    }
+
+    public async Task<AuditVerification> VerifyAsync()
+    {
+        // Everything from storage, nothing from this activation's memory: verification must see what is stored.
+        var head = await _store.ReadHeadAsync(_tenant);
+        var checkpoints = await _store.ReadCheckpointsAsync(_tenant);
+        var records = new List<AuditRecord>();
+        await foreach (var record in _store.ReadAsync(_tenant, 1, long.MaxValue))
+        {
+            records.Add(record);
+        }
+
+        return AuditVerifier.Verify(_tenant, records, head is null ? null : (head.Sequence, head.Hash), checkpoints, _key.Trusted);
+    }
+
+    public async Task<AuditCheckpointInfo?> CheckpointAsync()
+    {
+        if (_last == 0)
+        {
+            return null;
+        }
+
+        var root = Convert.ToHexStringLower(_tree.Root());
+        var document = new DocumentSigner(DocumentTypes.Checkpoint)
+            .Add("tenantId", _tenant)
+            .Add("size", DocumentSigner.Number(_last))
+            .Add("rootHash", root)
+            .Add("chainHash", _lastHash)
+            .Add("issuedAt", DocumentTime.WholeSeconds(_time.GetUtcNow()))
+            .Sign(_key.Key);
+        await _store.AppendCheckpointAsync(_tenant, _last, document);
+        _lastCheckpoint = _last;
+        return new AuditCheckpointInfo { Size = _last, RootHash = root, Document = document };
+    }
+
+    public async Task<AuditProof> ProveInclusionAsync(long sequence, long treeSize)
+    {
+        if (sequence < 1 || sequence > treeSize || treeSize > _last)
+        {
+            return new AuditProof { Problem = $"need 1 <= sequence <= treeSize <= {_last}" };
+        }
+
+        var leaves = await LeavesAsync(treeSize);
+        return new AuditProof
+        {
+            Available = true,
+            LeafHash = Convert.ToHexStringLower(leaves[(int)sequence - 1]),
+            Root = Convert.ToHexStringLower(MerkleProofs.Root(leaves, treeSize)),
+            Nodes = MerkleProofs.Inclusion(leaves, sequence - 1, treeSize).Select(Convert.ToHexStringLower).ToArray(),
+        };
+    }
+
+    public async Task<AuditProof> ProveConsistencyAsync(long oldSize, long newSize)
+    {
+        if (oldSize < 1 || oldSize > newSize || newSize > _last)
+        {
+            return new AuditProof { Problem = $"need 1 <= oldSize <= newSize <= {_last}" };
+        }
+
+        var leaves = await LeavesAsync(newSize);
+        return new AuditProof
+        {
+            Available = true,
+            OldRoot = Convert.ToHexStringLower(MerkleProofs.Root(leaves, oldSize)),
+            Root = Convert.ToHexStringLower(MerkleProofs.Root(leaves, newSize)),
+            Nodes = MerkleProofs.Consistency(leaves, oldSize, newSize).Select(Convert.ToHexStringLower).ToArray(),
+        };
+    }
+
+    public Task<AuditHeadInfo> GetHeadAsync() => Task.FromResult(new AuditHeadInfo
+    {
+        LastSequence = _last,
+        LastHash = _last == 0 ? null : _lastHash,
+        LastCheckpointSize = _lastCheckpoint,
+        AuditDid = _key.Key.Did.Value,
+    });
+
+    // ---- Detection ---------------------------------------------------------------------------------------------
+
+    private async Task DetectAsync(IReadOnlyList<SecurityEvent> events)
+    {
+        foreach (var e in events)
+        {
+            foreach (var detection in _detection.Observe(e, _rules))
+            {
+                var action = detection.Quarantine ? "quarantine" : "none";
+                Log.DetectionFired(_logger, _tenant, detection.Rule, detection.AgentId, detection.Count);
+                AgentSecurityMetrics.DetectionsFired.Add(1, new KeyValuePair<string, object?>("rule", detection.Rule));
+                if (detection.Quarantine)
+                {
+                    await GrainFactory.GetGrain<IAgentGrain>(AgentKey.Of(_tenant, detection.AgentId))
+                        .QuarantineByRuleAsync(detection.Rule, $"{detection.Count} {e.Type} events within the rule's window");
+                }
+
+                await _events.PublishAsync(_tenant, [_events.Stamp(new AlertEvent
+                {
+                    Id = string.Empty,
+                    Type = SecurityEventTypes.AlertRaised,
+                    TenantId = _tenant,
+                    AgentId = detection.AgentId,
+                    Reason = detection.Rule,
+                    Count = detection.Count,
+                    Action = action,
+                    Message = $"{detection.Rule}: {detection.Count} {e.Type} events by {detection.AgentId}",
+                })]);
+            }
+        }
+    }
+
+    private async Task CheckpointIfDueAsync(CancellationToken cancellation)
+    {
+        if (_last > _lastCheckpoint)
+        {
+            try
+            {
+                await CheckpointAsync();
+            }
+#pragma warning disable CA1031 // The next interval tries again.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.AuditAppendFailed(_logger, e, _tenant);
+            }
+        }
+    }
+
+    /// <summary>The tree read back from the records, when the head's frontier is missing or does not fit its size.</summary>
+    private async Task<MerkleAccumulator> RebuildTreeAsync(long size, CancellationToken cancellation)
+    {
+        var tree = new MerkleAccumulator();
+        await foreach (var record in _store.ReadAsync(_tenant, 1, size, cancellation))
+        {
+            tree.Append(MerkleHash.Leaf(AuditChain.LeafData(record.Sequence, record.EventJson)));
+        }
+
+        return tree;
+    }
+
+    private async Task<List<byte[]>> LeavesAsync(long size)
+    {
+        var leaves = new List<byte[]>();
+        await foreach (var record in _store.ReadAsync(_tenant, 1, size))
+        {
+            leaves.Add(MerkleHash.Leaf(AuditChain.LeafData(record.Sequence, record.EventJson)));
+        }
+
+        return leaves;
+    }
+
+    private void Remember(string id)
+    {
+        if (_recent.Add(id))
+        {
+            _recentOrder.Enqueue(id);
+            if (_recentOrder.Count > RecentIds)
+            {
+                _recent.Remove(_recentOrder.Dequeue());
+            }
+        }
+    }
+}
