@@ -81,13 +81,16 @@ operator_key() {
   fi
   OPERATOR_DID="$(sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$OPERATOR_KEY")"
   [ -n "$OPERATOR_DID" ] || die "cannot read the DID from $OPERATOR_KEY"
+  # The cluster's own key, which signs audit checkpoints; shared by every silo.
+  AUDIT_KEY="${AGENTSEC_AUDIT_KEY:-$ROOT/.agentsec/audit.key}"
+  [ -f "$AUDIT_KEY" ] || ./agentsec key new --out "$AUDIT_KEY" >/dev/null
 }
 
 start_silo() { # start_silo INDEX
   local i="$1"
   say "Starting silo $i (silo port $((SILO_PORT + i)), gateway $((GATEWAY_PORT + i)), http://127.0.0.1:$((HTTP_PORT + i)))"
   AGENTSEC_SILO_PORT=$((SILO_PORT + i)) AGENTSEC_GATEWAY_PORT=$((GATEWAY_PORT + i)) AGENTSEC_HTTP_PORT=$((HTTP_PORT + i)) \
-  AGENTSEC_STORAGE="$STORAGE" AGENTSEC_OPERATOR_DID="$OPERATOR_DID" \
+  AGENTSEC_STORAGE="$STORAGE" AGENTSEC_OPERATOR_DID="$OPERATOR_DID" AGENTSEC_AUDIT_KEY="$AUDIT_KEY" \
     setsid dotnet "$SILO_DLL" >"$STATE_DIR/silo-$i.log" 2>&1 </dev/null &
   echo "silo-$i $!" >>"$PIDS"
 }
@@ -129,7 +132,7 @@ start_cluster() { # start_cluster SILOS
   for i in $(seq 0 $(($1 - 1))); do
     wait_for 120 "silo $i (log: .agentsec/run/silo-$i.log)" healthy $((HTTP_PORT + i))
   done
-  export AGENTSEC_GATEWAY="127.0.0.1:$GATEWAY_PORT" AGENTSEC_OPERATOR_KEY="$OPERATOR_KEY"
+  export AGENTSEC_GATEWAY="127.0.0.1:$GATEWAY_PORT" AGENTSEC_OPERATOR_KEY="$OPERATOR_KEY" AGENTSEC_STORAGE="$STORAGE"
   say "Cluster up: gateway 127.0.0.1:$GATEWAY_PORT, dashboard http://127.0.0.1:$HTTP_PORT/dashboard/, metrics http://127.0.0.1:$HTTP_PORT/metrics"
 }
 

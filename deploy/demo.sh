@@ -52,3 +52,8 @@ printf 'older than the active grant:\n'
 show grant apply "$demo/older.grant.json"
 show check demo/researcher fileSystem:delete --resource /workspace/report.md
 show status demo/researcher
+
+step "The tenant's audit log: every decision and change, hash-chained in Azure Table storage"
+sleep 2 # allowed checks are summarised per second; the stream delivers within a fraction of one
+show audit tail demo --last 12
+show audit verify demo

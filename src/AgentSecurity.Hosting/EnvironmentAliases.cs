@@ -17,6 +17,7 @@ public static class EnvironmentAliases
         ["AGENTSEC_LISTEN_ANY"] = "Silo:ListenOnAnyAddress",
         ["AGENTSEC_OPERATOR_DID"] = "AgentSecurity:OperatorDid",
         ["AGENTSEC_CLOCK_SKEW"] = "AgentSecurity:ClockSkew",
+        ["AGENTSEC_AUDIT_KEY"] = "AgentSecurity:Audit:KeyFile",
     };
 
     /// <summary>The configuration entries for the aliases that are set in this process's environment.</summary>

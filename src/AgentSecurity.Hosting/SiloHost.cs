@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -57,7 +59,14 @@ public static class SiloHost
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
 
         var app = builder.Build();
+        var auditKey = app.Services.GetRequiredService<AuditKey>();
+        if (auditKey.Ephemeral)
+        {
+            HostingLog.EphemeralAuditKey(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentSecurity.Audit"), auditKey.Key.Did.Value);
+        }
+
         app.MapGet("/", () => Results.Redirect("/dashboard/"));
+        app.MapGet("/audit/did", () => Results.Text(auditKey.Key.Did.Value));
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/healthz");

@@ -40,7 +40,7 @@ public sealed class InteropSignerTests(ClusterProcessFixture cluster)
         { "flip a signature bit", ReasonCodes.BadSignature },
         { "truncate the signature", ReasonCodes.InvalidSignatureEncoding },
         { "pad the signature", ReasonCodes.InvalidSignatureEncoding },
-        { "swap the signer", ReasonCodes.UntrustedSigner },
+        { "swap the signer", ReasonCodes.BadSignature }, // the signature is checked before whom it names
         { "add a member", ReasonCodes.UnknownMember },
         { "duplicate a member", ReasonCodes.DuplicateMember },
         { "make a limit a float", ReasonCodes.InvalidField },

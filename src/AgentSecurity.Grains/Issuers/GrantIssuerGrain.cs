@@ -473,8 +473,14 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             return (failure, 0);
         }
 
+        // The signature first: a grant altered after signing is bad_signature, whatever else is wrong with it.
+        if (DocumentChecks.Signature(grant.Envelope) is { } badSignature)
+        {
+            return (badSignature, 0);
+        }
+
         // A grant this tenant accepted before (re-applied, or signed by a root that has since rotated away) was
-        // judged then; its signature and time window are still checked.
+        // judged then; its time window is still checked.
         var accepted = State.AcceptedGrants.GetValueOrDefault(grant.GrantId);
         if (accepted is not null && accepted.ContentHash != grant.Envelope.ContentHash)
         {
@@ -494,7 +500,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
                 : (CheckSigner(grant, now), 1);
         }
 
-        return (failure ?? DocumentChecks.Signature(grant.Envelope) ?? DocumentChecks.GrantTimeWindow(grant, now, _options.ClockSkew), depth);
+        return (failure ?? DocumentChecks.GrantTimeWindow(grant, now, _options.ClockSkew), depth);
     }
 
     /// <summary>

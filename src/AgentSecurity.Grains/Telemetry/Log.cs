@@ -73,7 +73,4 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Error, Message = "Security events of {Owner} could not be published yet; they stay in its outbox")]
     public static partial void AuditPublishFailed(ILogger logger, Exception exception, string owner);
-
-    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "The audit key is ephemeral (no AgentSecurity:Audit:KeyFile); checkpoints signed by {Did} verify only while this silo runs")]
-    public static partial void EphemeralAuditKey(ILogger logger, string did);
 }

@@ -21,6 +21,10 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     public string ClusterId { get; } = $"it-{Guid.NewGuid():N}";
 
+    public Grants.Crypto.SigningKey AuditKey { get; } = TestKeys.FromByte(0xAE);
+
+    public string AuditKeyFile => Path.Combine(WorkDirectory, "audit.key");
+
     internal SiloProcess Silo => _silo!;
 
     public string Gateway => $"127.0.0.1:{_silo!.GatewayPort}";
@@ -30,8 +34,9 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         File.WriteAllText(OperatorKeyFile, Operator.ToKeyFileJson());
+        File.WriteAllText(AuditKeyFile, AuditKey.ToKeyFileJson());
         _azurite = await AzuriteProcess.StartAsync();
-        _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId);
+        _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId, AuditKeyFile);
         await _silo.StartAsync();
     }
 
@@ -69,6 +74,7 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
         info.Environment["AGENTSEC_GATEWAY"] = Gateway;
         info.Environment["AGENTSEC_CLUSTER_ID"] = ClusterId;
+        info.Environment["AGENTSEC_STORAGE"] = StorageConnectionString;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;
@@ -83,6 +89,9 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
     }
 
     public string PathOf(string name) => Path.Combine(WorkDirectory, name);
+
+    /// <summary>An Orleans client of this cluster, in the test process, that can also subscribe to audit streams.</summary>
+    internal Task<OrleansClientHost> ConnectClientAsync() => OrleansClientHost.StartAsync(Gateway, ClusterId, StorageConnectionString);
 }
 
 [CollectionDefinition(Name)]

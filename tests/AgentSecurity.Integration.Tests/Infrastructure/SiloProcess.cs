@@ -8,7 +8,7 @@ internal sealed class SiloProcess : IDisposable
     private readonly Dictionary<string, string> _environment;
     private ChildProcess? _process;
 
-    public SiloProcess(string storage, string operatorDid, string clusterId)
+    public SiloProcess(string storage, string operatorDid, string clusterId, string? auditKeyFile = null)
     {
         SiloPort = FreePorts.Next();
         GatewayPort = FreePorts.Next();
@@ -22,6 +22,10 @@ internal sealed class SiloProcess : IDisposable
             ["AGENTSEC_STORAGE"] = storage,
             ["AGENTSEC_OPERATOR_DID"] = operatorDid,
         };
+        if (auditKeyFile is not null)
+        {
+            _environment["AGENTSEC_AUDIT_KEY"] = auditKeyFile;
+        }
     }
 
     public int SiloPort { get; }

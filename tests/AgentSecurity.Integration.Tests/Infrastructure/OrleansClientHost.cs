@@ -1,0 +1,34 @@
+using AgentSecurity.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentSecurity.Integration.Tests.Infrastructure;
+
+/// <summary>An Orleans client in the test process: the "external client" that subscribes to audit streams.</summary>
+internal sealed class OrleansClientHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private OrleansClientHost(IHost host)
+    {
+        _host = host;
+        Client = host.Services.GetRequiredService<AgentSecurityClient>();
+    }
+
+    public AgentSecurityClient Client { get; }
+
+    public static async Task<OrleansClientHost> StartAsync(string gateways, string clusterId, string storage)
+    {
+        var host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
+            .UseOrleansClient(client => client.UseAgentSecurity(gateways, clusterId).UseAgentSecurityAuditStream(storage))
+            .Build();
+        await host.StartAsync();
+        return new OrleansClientHost(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync(TimeSpan.FromSeconds(5));
+        _host.Dispose();
+    }
+}
