@@ -9,6 +9,7 @@ public static class EnvironmentAliases
     public static readonly IReadOnlyDictionary<string, string> Map = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["AGENTSEC_CLUSTER_ID"] = "Silo:ClusterId",
+        ["AGENTSEC_SERVICE_ID"] = "Silo:ServiceId",
         ["AGENTSEC_SILO_PORT"] = "Silo:SiloPort",
         ["AGENTSEC_GATEWAY_PORT"] = "Silo:GatewayPort",
         ["AGENTSEC_HTTP_PORT"] = "Silo:HttpPort",

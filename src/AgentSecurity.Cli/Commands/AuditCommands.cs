@@ -59,6 +59,7 @@ internal static class AuditCommands
                 // Events arrive on the client's stream threads; one writer keeps lines whole.
                 var channel = Channel.CreateUnbounded<SecurityEvent>();
                 await using var subscription = await connection.Client.SubscribeAsync(tenantId, e => channel.Writer.WriteAsync(e).AsTask());
+                output.Progress($"following {tenantId}: events print as they are published (Ctrl-C stops)");
                 try
                 {
                     await foreach (var e in channel.Reader.ReadAllAsync(cancellation))

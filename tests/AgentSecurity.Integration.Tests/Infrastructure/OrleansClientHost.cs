@@ -17,10 +17,10 @@ internal sealed class OrleansClientHost : IAsyncDisposable
 
     public AgentSecurityClient Client { get; }
 
-    public static async Task<OrleansClientHost> StartAsync(string gateways, string clusterId, string storage)
+    public static async Task<OrleansClientHost> StartAsync(string gateways, string clusterId, string storage, string serviceId = "agentsec")
     {
         var host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
-            .UseOrleansClient(client => client.UseAgentSecurity(gateways, clusterId).UseAgentSecurityAuditStream(storage))
+            .UseOrleansClient(client => client.UseAgentSecurity(gateways, clusterId, serviceId).UseAgentSecurityAuditStream(storage))
             .Build();
         await host.StartAsync();
         return new OrleansClientHost(host);

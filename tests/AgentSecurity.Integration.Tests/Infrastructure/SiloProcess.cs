@@ -8,7 +8,7 @@ internal sealed class SiloProcess : IDisposable
     private readonly Dictionary<string, string> _environment;
     private ChildProcess? _process;
 
-    public SiloProcess(string storage, string operatorDid, string clusterId, string? auditKeyFile = null)
+    public SiloProcess(string storage, string operatorDid, string clusterId, string? auditKeyFile = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         SiloPort = FreePorts.Next();
         GatewayPort = FreePorts.Next();
@@ -25,6 +25,11 @@ internal sealed class SiloProcess : IDisposable
         if (auditKeyFile is not null)
         {
             _environment["AGENTSEC_AUDIT_KEY"] = auditKeyFile;
+        }
+
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            _environment[name] = value;
         }
     }
 

@@ -1,0 +1,174 @@
+using System.Text.Json;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Audit.Export;
+using AgentSecurity.Client;
+using AgentSecurity.Grants;
+using AgentSecurity.Integration.Tests.Infrastructure;
+using AgentSecurity.Testing;
+using Azure.Data.Tables;
+
+namespace AgentSecurity.Integration.Tests;
+
+/// <summary>
+/// The audit log as it lies in Azure Table storage (Azurite): rows changed behind the cluster's back are found by
+/// <c>agentsec audit verify</c>, and the exports and the live tail work against the real stream.
+/// </summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
+{
+    private const int Denials = 10;
+
+    /// <summary>The table the silo keeps audit records in (<c>AzureTableAuditLogStore</c>'s default).</summary>
+    private TableClient LogTable => new TableServiceClient(cluster.StorageConnectionString).GetTableClient("agentsecaudit");
+
+    private static string RowKey(long sequence) => "r" + sequence.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A tenant whose log holds: tenant created (1), grant applied (2), then <see cref="Denials"/> denials, all under a checkpoint.</summary>
+    private async Task<(string Tenant, AgentSecurityClient Client, OrleansClientHost Host)> TenantWithLogAsync(string prefix)
+    {
+        var host = await cluster.ConnectClientAsync();
+        var client = host.Client;
+        var tenant = prefix + "-" + Guid.NewGuid().ToString("N")[..10];
+        var issuedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
+        Assert.Null((await client.CreateTenantAsync(TestDocuments.Tenant(tenant, issuedAt, TestKeys.Root.Did.Value).SignWith(cluster.Operator))).Error);
+        Assert.Null((await client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", issuedAt).SignWith(TestKeys.Root))).Error);
+        for (var i = 0; i < Denials; i++)
+        {
+            Assert.Equal(ReasonCodes.OutOfScope, (await client.CheckAsync(tenant, "bot", new CheckRequest("fileSystem:read", $"/etc/secret-{i}"))).Reason);
+        }
+
+        var audit = client.Audit(tenant);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await audit.GetHeadAsync()).LastSequence < Denials + 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(Denials + 2, (await audit.GetHeadAsync()).LastSequence);
+        Assert.NotNull(await audit.CheckpointAsync());
+        return (tenant, client, host);
+    }
+
+    public static TheoryData<string, long> Tamperings => new()
+    {
+        { "modify", 5 },
+        { "delete", 5 },
+        { "swap", 5 },
+        { "truncate behind the checkpoint", 9 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Tamperings))]
+    public async Task AuditVerify_TableRowsChangedInStorage_ReportsTheFirstBadSequence(string tampering, long firstBad)
+    {
+        var (tenant, _, host) = await TenantWithLogAsync("tamper");
+        await using var _ = host;
+        var intact = await cluster.AgentsecAsync("audit", "verify", tenant, "--json");
+        Assert.True(intact.ExitCode == 0, intact.ToString());
+        Assert.Equal((true, Denials + 2L, 1), (intact.Json.GetProperty("valid").GetBoolean(), intact.Json.GetProperty("records").GetInt64(), intact.Json.GetProperty("checkpoints").GetInt32()));
+
+        var table = LogTable;
+        TableEntity Row(long sequence) => table.GetEntity<TableEntity>(tenant, RowKey(sequence)).Value;
+        switch (tampering)
+        {
+            case "modify":
+                var row = Row(5);
+                row["Event"] = ((string)row["Event"]).Replace("/etc/secret-2", "/etc/harmless", StringComparison.Ordinal);
+                await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
+                break;
+            case "delete":
+                await table.DeleteEntityAsync(tenant, RowKey(5));
+                break;
+            case "swap":
+                var (five, six) = (Row(5), Row(6));
+                (five.RowKey, six.RowKey) = (RowKey(6), RowKey(5));
+                await table.UpsertEntityAsync(five, TableUpdateMode.Replace);
+                await table.UpsertEntityAsync(six, TableUpdateMode.Replace);
+                break;
+            default:
+                for (var sequence = 9L; sequence <= Denials + 2; sequence++)
+                {
+                    await table.DeleteEntityAsync(tenant, RowKey(sequence));
+                }
+
+                break;
+        }
+
+        var verified = await cluster.AgentsecAsync("audit", "verify", tenant, "--json");
+
+        Assert.True(verified.ExitCode == 1, verified.ToString());
+        Assert.False(verified.Json.GetProperty("valid").GetBoolean());
+        Assert.Equal(firstBad, verified.Json.GetProperty("firstBadSequence").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("ocsf")]
+    [InlineData("cloudevents")]
+    public async Task AuditExport_RealLog_EveryLineHasTheRequiredFieldsOfItsFormat(string format)
+    {
+        var (tenant, _, host) = await TenantWithLogAsync("export");
+        await using var _ = host;
+
+        var exported = await cluster.AgentsecAsync("audit", "export", tenant, "--format", format);
+
+        Assert.True(exported.ExitCode == 0, exported.ToString());
+        var lines = exported.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Denials + 2, lines.Length);
+        foreach (var line in lines)
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            Assert.Empty(format == "ocsf" ? OcsfExport.MissingRequired(root) : CloudEventsExport.MissingRequired(root));
+            var tenantOf = format == "ocsf"
+                ? root.GetProperty("metadata").GetProperty("tenant_uid").GetString()
+                : root.GetProperty("source").GetString();
+            Assert.Equal(format == "ocsf" ? tenant : CloudEventsExport.TenantSource(tenant), tenantOf);
+        }
+
+        // The first denial is record 3, in the class or type its format gives a refused authorization.
+        using var denial = JsonDocument.Parse(lines[2]);
+        if (format == "ocsf")
+        {
+            Assert.Equal(3003, denial.RootElement.GetProperty("class_uid").GetInt32());
+        }
+        else
+        {
+            Assert.Equal(CloudEventsExport.TypePrefix + SecurityEventTypes.CheckDenied, denial.RootElement.GetProperty("type").GetString());
+        }
+
+        Assert.Contains("/etc/secret-0", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditTailFollow_DenialAfterSubscribing_IsPrintedLive()
+    {
+        var (tenant, client, host) = await TenantWithLogAsync("follow");
+        await using var _ = host;
+        var environment = new Dictionary<string, string>
+        {
+            ["AGENTSEC_GATEWAY"] = cluster.Gateway,
+            ["AGENTSEC_CLUSTER_ID"] = cluster.ClusterId,
+            ["AGENTSEC_STORAGE"] = cluster.StorageConnectionString,
+        };
+        using var tail = ChildProcess.Start("dotnet", [BuiltArtifacts.Cli, "audit", "tail", tenant, "--follow", "--last", "1"], environment);
+        await WaitForAsync(() => tail.Output.Contains("following " + tenant, StringComparison.Ordinal), tail);
+        Assert.Contains("/etc/secret-9", tail.Output, StringComparison.Ordinal); // the last recorded event came first
+
+        Assert.Equal(ReasonCodes.OutOfScope, (await client.CheckAsync(tenant, "bot", new CheckRequest("fileSystem:read", "/etc/live-one"))).Reason);
+
+        await WaitForAsync(() => tail.Output.Contains("/etc/live-one", StringComparison.Ordinal), tail);
+        Assert.Contains(SecurityEventTypes.CheckDenied, tail.Output.Split('\n').Single(l => l.Contains("/etc/live-one", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, ChildProcess process)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.False(process.HasExited, $"agentsec exited:\n{process.Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"timed out; agentsec printed:\n{process.Output}");
+            await Task.Delay(100);
+        }
+    }
+}
