@@ -36,6 +36,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
     public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, string? auditStreamStorage, CancellationToken cancellation)
     {
         var clusterId = Environment.GetEnvironmentVariable("AGENTSEC_CLUSTER_ID") is { Length: > 0 } id ? id : "agentsec-dev";
+        var serviceId = Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") is { Length: > 0 } service ? service : "agentsec";
         var addresses = gateways ?? DefaultGateways;
         IPEndPoint[] endpoints;
         try
@@ -57,7 +58,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).UseOrleansClient(client =>
             {
-                client.UseAgentSecurity(addresses, clusterId);
+                client.UseAgentSecurity(addresses, clusterId, serviceId);
                 if (auditStreamStorage is not null)
                 {
                     client.UseAgentSecurityAuditStream(auditStreamStorage);

@@ -8,6 +8,9 @@ using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace AgentSecurity.Hosting;
 
@@ -59,18 +62,25 @@ public static class SiloBuilderExtensions
         // Security events: Azure Queue streams, durable once a publish returns; batches of up to 256 messages reach
         // the audit grain in one delivery, which it appends in as few table transactions.
         silo.Services.AddSingleton<IAuditLogStore>(new AzureTableAuditLogStore(new TableServiceClient(connectionString)));
-        silo.AddAzureTableGrainStorage("PubSubStore", o =>
+        silo.AddAzureTableGrainStorage("PubSubStore", (OptionsBuilder<AzureTableStorageOptions> options) => options.Configure<IServiceProvider>((o, services) =>
         {
             o.TableServiceClient = new TableServiceClient(connectionString);
-            o.TableName = "agentsecpubsub";
-        });
+            o.TableName = "agentsecstreams";
+
+            // Orleans' pub-sub state binds members through constructors System.Text.Json cannot read back: without
+            // this, a stream's subscriptions are unreadable once its rendezvous grain moves (after a silo dies).
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>());
+        }));
         silo.AddAzureQueueStreams(AuditStreams.ProviderName, stream =>
         {
             stream.ConfigureAzureQueue(o => o.Configure(q => q.QueueServiceClient = new QueueServiceClient(connectionString)));
             stream.ConfigurePullingAgent(o => o.Configure(p =>
             {
                 p.BatchContainerBatchSize = 256;
-                p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50);
+                // An idle queue is polled this often; a queue with messages is read without pause. Every poll of the
+                // eight queues is a storage request (80 a second for the cluster, on a quiet cluster too), and half the
+                // period is the typical wait of an event on a quiet stream.
+                p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(100);
             }));
         });
         return silo;

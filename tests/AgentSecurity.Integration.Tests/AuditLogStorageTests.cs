@@ -4,6 +4,7 @@ using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Audit.Export;
 using AgentSecurity.Client;
 using AgentSecurity.Grants;
+using AgentSecurity.Hosting;
 using AgentSecurity.Integration.Tests.Infrastructure;
 using AgentSecurity.Testing;
 using Azure.Data.Tables;
@@ -20,9 +21,7 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
     private const int Denials = 10;
 
     /// <summary>The table the silo keeps audit records in (<c>AzureTableAuditLogStore</c>'s default).</summary>
-    private TableClient LogTable => new TableServiceClient(cluster.StorageConnectionString).GetTableClient("agentsecaudit");
-
-    private static string RowKey(long sequence) => "r" + sequence.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+    private TableClient LogTable => new TableServiceClient(cluster.StorageConnectionString).GetTableClient("agentsecauditlog");
 
     /// <summary>A tenant whose log holds: tenant created (1), grant applied (2), then <see cref="Denials"/> denials, all under a checkpoint.</summary>
     private async Task<(string Tenant, AgentSecurityClient Client, OrleansClientHost Host)> TenantWithLogAsync(string prefix)
@@ -68,31 +67,41 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
         Assert.True(intact.ExitCode == 0, intact.ToString());
         Assert.Equal((true, Denials + 2L, 1), (intact.Json.GetProperty("valid").GetBoolean(), intact.Json.GetProperty("records").GetInt64(), intact.Json.GetProperty("checkpoints").GetInt32()));
 
+        // Tamper with the stored pages as someone with the storage key could: the records as stored, edited, put back.
         var table = LogTable;
-        TableEntity Row(long sequence) => table.GetEntity<TableEntity>(tenant, RowKey(sequence)).Value;
+        var pages = new List<TableEntity>();
+        await foreach (var page in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {tenant} and RowKey ge {"p"} and RowKey lt {"q"}")))
+        {
+            pages.Add(page);
+        }
+
+        var records = pages.SelectMany(AzureTableAuditLogStore.FromEntity).ToList();
+        Assert.Equal(Enumerable.Range(1, Denials + 2).Select(i => (long)i), records.Select(r => r.Sequence));
         switch (tampering)
         {
             case "modify":
-                var row = Row(5);
-                row["Event"] = ((string)row["Event"]).Replace("/etc/secret-2", "/etc/harmless", StringComparison.Ordinal);
-                await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
+                records[4] = records[4] with { EventJson = records[4].EventJson.Replace("/etc/secret-2", "/etc/harmless", StringComparison.Ordinal) };
                 break;
             case "delete":
-                await table.DeleteEntityAsync(tenant, RowKey(5));
+                records.RemoveAt(4);
                 break;
             case "swap":
-                var (five, six) = (Row(5), Row(6));
-                (five.RowKey, six.RowKey) = (RowKey(6), RowKey(5));
-                await table.UpsertEntityAsync(five, TableUpdateMode.Replace);
-                await table.UpsertEntityAsync(six, TableUpdateMode.Replace);
+                (records[4], records[5]) = (records[5], records[4]);
                 break;
             default:
-                for (var sequence = 9L; sequence <= Denials + 2; sequence++)
-                {
-                    await table.DeleteEntityAsync(tenant, RowKey(sequence));
-                }
-
+                records.RemoveRange(8, records.Count - 8);
                 break;
+        }
+
+        foreach (var page in pages)
+        {
+            await table.DeleteEntityAsync(page);
+        }
+
+        // One record a page, numbered by position: what was removed or moved shows in the sequence numbers.
+        for (var i = 0; i < records.Count; i++)
+        {
+            await table.AddEntityAsync(AzureTableAuditLogStore.ToEntity(tenant, [records[i] with { Sequence = i + 1 }]));
         }
 
         var verified = await cluster.AgentsecAsync("audit", "verify", tenant, "--json");

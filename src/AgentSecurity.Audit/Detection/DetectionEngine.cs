@@ -10,7 +10,13 @@ namespace AgentSecurity.Audit.Detection;
 /// </summary>
 public sealed class DetectionEngine
 {
-    private readonly Dictionary<(string Rule, string Agent), Queue<DateTimeOffset>> _recent = [];
+    private const int MinimumSweep = 4096;
+
+    private readonly Dictionary<(string Rule, string Agent), Occurrences> _recent = [];
+    private int _sweepAt = MinimumSweep;
+
+    /// <summary>How many (rule, agent) windows are kept: the agents active within the longest window, and at most twice that.</summary>
+    public int TrackedWindows => _recent.Count;
 
     public IReadOnlyList<Detection> Observe(SecurityEvent e, IReadOnlyList<DetectionRuleSettings> rules)
     {
@@ -28,14 +34,17 @@ public sealed class DetectionEngine
             }
 
             var key = (rule.Name, e.AgentId);
-            if (!_recent.TryGetValue(key, out var times))
+            if (!_recent.TryGetValue(key, out var occurrences))
             {
-                _recent[key] = times = new Queue<DateTimeOffset>(Math.Min(rule.Threshold, 1024));
+                _recent[key] = occurrences = new Occurrences(Math.Min(rule.Threshold, 1024));
             }
 
+            var times = occurrences.Times;
+            occurrences.Newest = e.Time > occurrences.Newest ? e.Time : occurrences.Newest;
+
             // A summary or storm event may stand for several occurrences.
-            var occurrences = e is DecisionEvent { Count: > 1 } d ? Math.Min(d.Count, rule.Threshold) : 1;
-            for (var i = 0; i < occurrences; i++)
+            var count = e is DecisionEvent { Count: > 1 } d ? Math.Min(d.Count, rule.Threshold) : 1;
+            for (var i = 0; i < count; i++)
             {
                 times.Enqueue(e.Time);
             }
@@ -56,18 +65,28 @@ public sealed class DetectionEngine
         return fired ?? (IReadOnlyList<Detection>)[];
     }
 
-    // Drop agents whose newest event left every window, so memory follows the active agents only.
+    // Drop agents whose newest event left every window, so memory follows the active agents only. The sweep runs when
+    // the table has doubled since the last one, which keeps it amortized constant per event however many agents are active.
     private void Forget(DateTimeOffset now, IReadOnlyList<DetectionRuleSettings> rules)
     {
-        if (_recent.Count < 4096)
+        if (_recent.Count < _sweepAt)
         {
             return;
         }
 
         var longest = rules.Count == 0 ? TimeSpan.Zero : rules.Max(r => r.Window);
-        foreach (var key in _recent.Where(p => p.Value.Count == 0 || now - p.Value.Last() > longest).Select(p => p.Key).ToList())
+        foreach (var key in _recent.Where(p => p.Value.Times.Count == 0 || now - p.Value.Newest > longest).Select(p => p.Key).ToList())
         {
             _recent.Remove(key);
         }
+
+        _sweepAt = Math.Max(MinimumSweep, 2 * _recent.Count);
+    }
+
+    private sealed class Occurrences(int capacity)
+    {
+        public Queue<DateTimeOffset> Times { get; } = new(capacity);
+
+        public DateTimeOffset Newest { get; set; }
     }
 }

@@ -111,7 +111,7 @@ internal static class BenchCommand
             }, cancellation);
         });
 
-        return new Command("bench", "Measure the running cluster") { checks, Revocations(app, operatorKey) };
+        return new Command("bench", "Measure the running cluster") { checks, Revocations(app, operatorKey), BenchAuditCommand.Create(app, operatorKey) };
     }
 
     /// <summary>

@@ -16,18 +16,18 @@ public sealed class AuditEvents(
 {
     private readonly string _silo = silo.SiloAddress.ToString();
 
-    /// <summary>Fills in what every event carries; callers set the rest with <c>with</c>.</summary>
+    /// <summary>Fills in what every event carries, within the bounds of <see cref="SecurityEventBounds"/>; callers set the rest.</summary>
     public T Stamp<T>(T e)
         where T : SecurityEvent
     {
         var now = time.GetUtcNow();
-        return e with
+        return (T)SecurityEventBounds.Clamp(e with
         {
             Id = e.Id.Length > 0 ? e.Id : Guid.CreateVersion7(now).ToString("N"),
             Time = now,
             Silo = _silo,
             TraceId = Activity.Current?.TraceId.ToHexString(),
-        };
+        });
     }
 
     /// <summary>

@@ -111,7 +111,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
         {
             if (e.TenantId == _tenant && !_recent.Contains(e.Id) && ids.Add(e.Id))
             {
-                fresh.Add(e);
+                fresh.Add(SecurityEventBounds.Clamp(e)); // published by this kernel, bounded already; appended by anyone
             }
         }
 
@@ -137,9 +137,11 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
                 previous = hash;
             }
 
+            // A checkpoint that falls due goes in the same transaction: no request of its own under load.
+            var checkpoint = sequence - _lastCheckpoint >= _options.CheckpointEveryRecords ? SignCheckpoint(sequence, tree.Root(), previous) : null;
             try
             {
-                await _store.AppendAsync(_tenant, records, new AuditHead(sequence, previous, tree.Frontier.Select(Convert.ToHexStringLower).ToArray()));
+                await _store.AppendAsync(_tenant, records, new AuditHead(sequence, previous, tree.Frontier.Select(Convert.ToHexStringLower).ToArray()), checkpoint);
             }
             catch (Exception e)
             {
@@ -150,6 +152,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
             }
 
             (_last, _lastHash, _tree) = (sequence, previous, tree);
+            _lastCheckpoint = checkpoint is null ? _lastCheckpoint : sequence;
             foreach (var e in chunk)
             {
                 Remember(e.Id);
@@ -159,10 +162,6 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
         }
 
         await DetectAsync(fresh);
-        if (_last - _lastCheckpoint >= _options.CheckpointEveryRecords)
-        {
-            await CheckpointAsync();
-        }
 
         return new AuditAppendResult { Appended = fresh.Count, Duplicates = events.Count - fresh.Count, LastSequence = _last };
     }
@@ -200,18 +199,21 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
             return null;
         }
 
-        var root = Convert.ToHexStringLower(_tree.Root());
-        var document = new DocumentSigner(DocumentTypes.Checkpoint)
-            .Add("tenantId", _tenant)
-            .Add("size", DocumentSigner.Number(_last))
-            .Add("rootHash", root)
-            .Add("chainHash", _lastHash)
-            .Add("issuedAt", DocumentTime.WholeSeconds(_time.GetUtcNow()))
-            .Sign(_key.Key);
+        var root = _tree.Root();
+        var document = SignCheckpoint(_last, root, _lastHash);
         await _store.AppendCheckpointAsync(_tenant, _last, document);
         _lastCheckpoint = _last;
-        return new AuditCheckpointInfo { Size = _last, RootHash = root, Document = document };
+        return new AuditCheckpointInfo { Size = _last, RootHash = Convert.ToHexStringLower(root), Document = document };
     }
+
+    private string SignCheckpoint(long size, byte[] root, string chainHash) =>
+        new DocumentSigner(DocumentTypes.Checkpoint)
+            .Add("tenantId", _tenant)
+            .Add("size", DocumentSigner.Number(size))
+            .Add("rootHash", Convert.ToHexStringLower(root))
+            .Add("chainHash", chainHash)
+            .Add("issuedAt", DocumentTime.WholeSeconds(_time.GetUtcNow()))
+            .Sign(_key.Key);
 
     public async Task<AuditProof> ProveInclusionAsync(long sequence, long treeSize)
     {

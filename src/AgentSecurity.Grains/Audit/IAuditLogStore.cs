@@ -16,10 +16,11 @@ public interface IAuditLogStore
     int MaxRecordsPerAppend { get; }
 
     /// <summary>
-    /// Appends consecutive records after the head, and the new head, in one storage transaction. A record that exists
-    /// already fails the whole append (another writer): nothing of a failed append is stored.
+    /// Appends consecutive records after the head, the new head and, when one is due, the signed checkpoint of the log
+    /// as of that head, in one storage transaction. A record that exists already fails the whole append (another
+    /// writer): nothing of a failed append is stored.
     /// </summary>
-    Task AppendAsync(string tenant, IReadOnlyList<AuditRecord> records, AuditHead head, CancellationToken cancellation = default);
+    Task AppendAsync(string tenant, IReadOnlyList<AuditRecord> records, AuditHead head, string? checkpoint = null, CancellationToken cancellation = default);
 
     /// <summary>Records with sequence numbers in [<paramref name="first"/>, <paramref name="last"/>], in storage order.</summary>
     IAsyncEnumerable<AuditRecord> ReadAsync(string tenant, long first, long last, CancellationToken cancellation = default);

@@ -27,7 +27,7 @@ public sealed class TestAuditLogStore : IAuditLogStore
         }
     }
 
-    public Task AppendAsync(string tenant, IReadOnlyList<AuditRecord> records, AuditHead head, CancellationToken cancellation = default)
+    public Task AppendAsync(string tenant, IReadOnlyList<AuditRecord> records, AuditHead head, string? checkpoint = null, CancellationToken cancellation = default)
     {
         var log = For(tenant);
         lock (log)
@@ -43,6 +43,10 @@ public sealed class TestAuditLogStore : IAuditLogStore
             }
 
             log.Head = head;
+            if (checkpoint is not null)
+            {
+                log.Checkpoints[head.Sequence] = checkpoint;
+            }
         }
 
         return Task.CompletedTask;
