@@ -86,6 +86,50 @@ public sealed class AuditTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Denial_EventCannotBePublished_IsAnsweredUnavailableNotAllowed()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now).SignWith(TestKeys.Root));
+        FaultyAuditEvents.FailPublishing(tenant, true);
+        try
+        {
+            var denied = await fixture.CheckAsync(tenant, "bot", "subprocess");
+            var allowed = await fixture.CheckAsync(tenant, "bot", "llm");
+
+            Assert.Equal((false, ReasonCodes.Unavailable), (denied.Allowed, denied.Reason));
+            Assert.True(allowed.Allowed); // allowed checks are summarised later; a missing queue does not stop them
+        }
+        finally
+        {
+            FaultyAuditEvents.FailPublishing(tenant, false);
+        }
+    }
+
+    [Fact]
+    public async Task GrantApplied_EventCannotBePublishedAtFirst_StaysInTheOutboxAndReachesTheLogLater()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        FaultyAuditEvents.FailPublishing(tenant, true);
+        try
+        {
+            var applied = await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", Now, "g-outbox").SignWith(TestKeys.Root));
+            Assert.True(applied.Applied, applied.Message);
+            await Task.Delay(500);
+            Assert.DoesNotContain(fixture.AuditLog.Records(tenant), r => r.EventJson.Contains("g-outbox", StringComparison.Ordinal));
+        }
+        finally
+        {
+            FaultyAuditEvents.FailPublishing(tenant, false);
+        }
+
+        // The agent retries its stored outbox on a timer, without being called again.
+        var events = await LoggedAsync(tenant, e => e.Any(x => x.Type == SecurityEventTypes.GrantApplied));
+
+        var logged = Assert.IsType<AdministrativeEvent>(Assert.Single(events, e => e.Type == SecurityEventTypes.GrantApplied));
+        Assert.Equal("g-outbox", logged.GrantId);
+    }
+
+    [Fact]
     public async Task AppendAsync_SameEventTwice_IsLoggedOnce()
     {
         var log = fixture.Client.Audit("dedupe-" + Guid.NewGuid().ToString("N")[..8]);

@@ -15,6 +15,10 @@ public sealed partial class AgentGrain
 {
     private readonly Dictionary<string, (long Count, string? GrantId)> _allowed = new(StringComparer.Ordinal);
     private IGrainTimer? _summaryTimer;
+    private IGrainTimer? _outboxRetry;
+
+    /// <summary>How often an outbox that could not be published is tried again while the grain is active.</summary>
+    private static readonly TimeSpan OutboxRetryInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>Whether this agent's events belong in its tenant's log: it has, or had, a grant.</summary>
     private bool Audited => _validKey && (_permissions.Active is not null || State.Version > 0);
@@ -153,12 +157,16 @@ public sealed partial class AgentGrain
         {
             await _audit.PublishAsync(_tenantId, State.PendingEvents.Select(SecurityEventJson.Read).ToList());
             State.PendingEvents.Clear();
+            _outboxRetry?.Dispose();
+            _outboxRetry = null;
         }
-#pragma warning disable CA1031 // The events stay in the outbox and go with the next activation or write.
+#pragma warning disable CA1031 // The events stay in the (stored) outbox: retried while active, and by the next activation.
         catch (Exception e)
 #pragma warning restore CA1031
         {
             Log.AuditPublishFailed(_logger, e, _key);
+            _outboxRetry ??= this.RegisterGrainTimer(_ => FlushOutboxAsync(),
+                new GrainTimerCreationOptions(OutboxRetryInterval, OutboxRetryInterval) { Interleave = false, KeepAlive = true });
         }
     }
 }

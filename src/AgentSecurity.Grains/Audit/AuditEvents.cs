@@ -9,7 +9,7 @@ namespace AgentSecurity.Grains.Audit;
 /// Makes and publishes security events for the grains of one silo: each event gets a unique id, the kernel's time,
 /// this silo's address and the current trace id, and goes to its tenant's stream.
 /// </summary>
-public sealed class AuditEvents(
+public class AuditEvents(
     [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
     ILocalSiloDetails silo,
     IClusterClient client)
@@ -34,7 +34,7 @@ public sealed class AuditEvents(
     /// Publishes to the tenant's stream and returns once the stream holds the events (with Azure Queue streams:
     /// once the queue message is written, so a crash after this loses nothing).
     /// </summary>
-    public Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
+    public virtual Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
     {
         if (events.Count == 0)
         {

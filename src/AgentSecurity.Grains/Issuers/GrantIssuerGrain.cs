@@ -720,6 +720,11 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
     }
 
+    /// <summary>How often an outbox that could not be published is tried again while the grain is active.</summary>
+    private static readonly TimeSpan OutboxRetryInterval = TimeSpan.FromSeconds(5);
+
+    private IGrainTimer? _outboxRetry;
+
     private async Task FlushOutboxAsync()
     {
         if (State.PendingEvents.Count == 0)
@@ -731,12 +736,16 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         {
             await _audit.PublishAsync(_tenantId, State.PendingEvents.Select(SecurityEventJson.Read).ToList());
             State.PendingEvents.Clear();
+            _outboxRetry?.Dispose();
+            _outboxRetry = null;
         }
-#pragma warning disable CA1031 // The events stay in the outbox and go with the next activation or write.
+#pragma warning disable CA1031 // The events stay in the (stored) outbox: retried while active, and by the next activation.
         catch (Exception e)
 #pragma warning restore CA1031
         {
             Log.AuditPublishFailed(_logger, e, _tenantId);
+            _outboxRetry ??= this.RegisterGrainTimer(_ => FlushOutboxAsync(),
+                new GrainTimerCreationOptions(OutboxRetryInterval, OutboxRetryInterval) { Interleave = false, KeepAlive = true });
         }
     }
 

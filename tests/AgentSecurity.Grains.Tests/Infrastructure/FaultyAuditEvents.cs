@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Grains;
+using AgentSecurity.Grains.Audit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentSecurity.Grains.Tests.Infrastructure;
+
+/// <summary>The silos' event publisher, which tests can make fail for one tenant, as an unreachable queue service would.</summary>
+public sealed class FaultyAuditEvents(
+    [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
+    ILocalSiloDetails silo,
+    IClusterClient client) : AuditEvents(time, silo, client)
+{
+    private static readonly ConcurrentDictionary<string, bool> Failing = new(StringComparer.Ordinal);
+
+    public static void FailPublishing(string tenant, bool fail)
+    {
+        if (fail)
+        {
+            Failing[tenant] = true;
+        }
+        else
+        {
+            Failing.TryRemove(tenant, out _);
+        }
+    }
+
+    public override Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events) =>
+        Failing.ContainsKey(tenantId)
+            ? Task.FromException(new InvalidOperationException($"test: publishing to {tenantId} fails"))
+            : base.PublishAsync(tenantId, events);
+}
