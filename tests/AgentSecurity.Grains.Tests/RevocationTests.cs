@@ -193,7 +193,9 @@ public sealed class RevocationTests(ClusterFixture fixture)
         var after = await CheckFromEverySiloAsync(factories, tenant, agents, 1_020);
         Assert.Equal(1_020, after.Count);
         Assert.Equal(0, after.Count(d => d.Allowed));
-        Assert.All(after, d => Assert.Equal(ReasonCodes.Revoked, d.Reason));
+        // So many denials in a burst make the deny-burst rule quarantine an agent part way: denied either way.
+        Assert.All(after, d => Assert.Contains(d.Reason, new[] { ReasonCodes.Revoked, ReasonCodes.Quarantined }));
+        Assert.Contains(after, d => d.Reason == ReasonCodes.Revoked);
     }
 
     private static async Task<List<Decision>> CheckFromEverySiloAsync(IGrainFactory[] silos, string tenant, string[] agents, int count)
