@@ -73,4 +73,15 @@ public interface IAgentGrain : IGrainWithStringKey
 
     /// <summary>Does nothing: the cost of a call on the same grain, the baseline that check benchmarks compare against.</summary>
     Task PingAsync();
+
+    /// <summary>
+    /// Runs agent code in a sandbox the grant's <c>environmentIsolation</c> allows (<c>sandboxed</c>: wasm and js;
+    /// <c>native</c>: also process, with <c>subprocess</c>; <c>external</c>: nothing), within the grant's execution
+    /// limits. Every host call the code makes is a check on this grain before it happens. Interleaves with everything
+    /// else on this grain, so a running execution never holds up checks (or its own host calls); a quarantine or a
+    /// revocation of the active grant stops it. Its response timeout covers the longest wall time the silo allows (2 min).
+    /// </summary>
+    [AlwaysInterleave]
+    [ResponseTimeout("00:02:30")]
+    Task<ExecutionResult> ExecuteAsync(ExecutionRequest request);
 }

@@ -41,6 +41,7 @@ internal sealed class CliApp
             GrantCommands.Create(this),
             TenantCommands.Create(this),
             CheckCommand.Create(this),
+            RunCommand.Create(this),
             WhatIfCommand.Create(this),
             RevokeCommand.Create(this),
             AdminCommands.Create(this),

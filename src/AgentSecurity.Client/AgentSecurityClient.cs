@@ -84,6 +84,10 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
     public Task<Explanation> WhatIfAsync(string tenantId, string agentId, CheckRequest request, string proposedGrant) =>
         WithAgent(tenantId, agentId, a => a.WhatIfAsync(request, proposedGrant), (reason, message) => new Explanation { Decision = Decision.Deny(reason, message), DecidedBy = "client" });
 
+    /// <summary>Runs agent code in the cluster's sandbox for the grant's isolation level; refusals and failures come back as codes.</summary>
+    public Task<ExecutionResult> ExecuteAsync(string tenantId, string agentId, ExecutionRequest request) =>
+        WithAgent(tenantId, agentId, a => a.ExecuteAsync(request), (reason, message) => ExecutionResult.Refused(reason, message));
+
     public Task<PermissionRequestResult> RequestPermissionAsync(string tenantId, string agentId, PermissionRequestInput request) =>
         WithAgent(tenantId, agentId, a => a.RequestPermissionAsync(request), (reason, message) => new PermissionRequestResult { Error = reason, Message = message });
 

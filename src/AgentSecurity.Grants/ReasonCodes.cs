@@ -52,6 +52,9 @@ public static class ReasonCodes
 
     // Added by this project.
 
+    /// <summary>Agent code ended with an error of its own: a wasm trap, an uncaught exception, a non-zero exit.</summary>
+    public const string ExecutionFailed = "execution_failed";
+
     /// <summary>A grant applied to an agent other than the one it names.</summary>
     public const string AgentMismatch = "agent_mismatch";
 

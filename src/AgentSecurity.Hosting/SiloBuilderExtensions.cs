@@ -1,7 +1,12 @@
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Memory;
+using AgentSecurity.Sandbox;
+using AgentSecurity.Sandbox.JavaScript;
+using AgentSecurity.Sandbox.Processes;
+using AgentSecurity.Sandbox.Wasm;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -35,6 +40,16 @@ public static class SiloBuilderExtensions
         silo.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
         silo.Services.AddSingleton<AuditKey>();
         silo.Services.AddSingleton<AuditEvents>();
+        silo.Services.AddOptions<SandboxOptions>().Bind(silo.Configuration.GetSection(SandboxOptions.SectionName)).ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>();
+        silo.Services.AddSingleton<ExecutionServices>();
+        silo.Services.AddSingleton<ISandboxRuntime>(_ => new WasmRuntime());
+        silo.Services.AddSingleton<ISandboxRuntime>(_ => new JavaScriptRuntime());
+        silo.Services.AddSingleton<ISandboxRuntime>(services => new ProcessRuntime(new ProcessRuntimeOptions
+        {
+            ScratchRoot = Path.Combine(services.GetRequiredService<IOptions<SandboxOptions>>().Value.WorkspaceRoot, ".exec"),
+        }));
+        silo.Services.AddHttpClient<ILlmProvider, OpenAiCompatibleLlmProvider>();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }

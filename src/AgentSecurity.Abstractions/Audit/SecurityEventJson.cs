@@ -75,7 +75,7 @@ public static class SecurityEventJson
                 Id = common.Id, Type = type, TenantId = common.Tenant, Capability = Text("capability") ?? string.Empty,
                 Resource = Text("resource"), GrantId = Text("grantId"), Count = Number("count"),
             },
-            SecurityEventTypes.SandboxViolation => new SandboxEvent
+            SecurityEventTypes.SandboxViolation or SecurityEventTypes.ExecutionCompleted or SecurityEventTypes.ExecutionFailed => new SandboxEvent
             {
                 Id = common.Id, Type = type, TenantId = common.Tenant, Capability = Text("capability"), Resource = Text("resource"), Runtime = Text("runtime"),
             },

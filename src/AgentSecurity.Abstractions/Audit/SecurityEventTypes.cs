@@ -22,6 +22,15 @@ public static class SecurityEventTypes
     public const string AgentReleased = "agent.released";
     public const string RequestCreated = "request.created";
     public const string RequestApproved = "request.approved";
+
+    /// <summary>An execution that hit a limit or tried what it may not (its reason is the execution's error code).</summary>
     public const string SandboxViolation = "sandbox.violation";
+
+    /// <summary>An execution that succeeded; the resource is the SHA-256 of its code.</summary>
+    public const string ExecutionCompleted = "execution.completed";
+
+    /// <summary>An execution refused before it ran, failed by itself (<c>execution_failed</c>), or stopped by the kill switch.</summary>
+    public const string ExecutionFailed = "execution.failed";
+
     public const string AlertRaised = "alert.raised";
 }

@@ -130,6 +130,11 @@ public sealed partial class AgentGrain
         if ((await Issuer.FindRevokedAsync([grantId])).Count > 0)
         {
             _permissions.MarkRevoked(grantId);
+            if (_permissions.IsActiveRevoked)
+            {
+                StopExecutions(ReasonCodes.Revoked, $"grant {grantId} was revoked");
+            }
+
             Log.AgentGrantRevoked(_logger, _key, grantId);
         }
     }

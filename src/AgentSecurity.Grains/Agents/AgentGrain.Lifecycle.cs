@@ -51,6 +51,11 @@ public sealed partial class AgentGrain
         }
 
         _permissions.State = newState;
+        if (newState == AgentState.Quarantined)
+        {
+            StopExecutions(ReasonCodes.Quarantined, $"{_key} was quarantined: {document.Reason}");
+        }
+
         Log.QuarantineChanged(_logger, _key, newState.ToString(), document.Reason);
         return new QuarantineResult { Accepted = true, Agent = _key, State = newState };
     }
@@ -75,6 +80,7 @@ public sealed partial class AgentGrain
         }
 
         _permissions.State = AgentState.Quarantined;
+        StopExecutions(ReasonCodes.Quarantined, $"{_key} was quarantined by detection rule {rule}");
         Log.QuarantineChanged(_logger, _key, nameof(AgentState.Quarantined), rule);
         return new QuarantineResult { Accepted = true, Agent = _key, State = AgentState.Quarantined };
     }

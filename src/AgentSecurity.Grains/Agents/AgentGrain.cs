@@ -1,6 +1,7 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Memory;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
@@ -34,6 +35,7 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
     private readonly IAgentMemoryStore _memory;
     private readonly AuditEvents _audit;
     private readonly AuditOptions _auditOptions;
+    private readonly ExecutionServices _executions;
 
     // The agent's memory keys with their sizes, read from the store on the first memory operation.
     private Dictionary<string, long>? _memoryIndex;
@@ -50,8 +52,10 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
         IAgentMemoryStore memory,
         AuditEvents audit,
         IOptions<AuditOptions> auditOptions,
+        ExecutionServices executions,
         ILogger<AgentGrain> logger)
     {
+        _executions = executions;
         _audit = audit;
         _auditOptions = auditOptions.Value;
         _state = state;

@@ -40,6 +40,16 @@ internal sealed class AgentPermissions
 
     public Decision Decide(CheckRequest? request, DateTimeOffset now, string agent) => Evaluate(request, now, agent).Decision;
 
+    /// <summary>
+    /// Whether the agent may act at all, whatever the capability: a live, unrevoked grant of its own (not only an
+    /// elevation), in its time window, and an agent in good standing. The denial if not.
+    /// </summary>
+    public Decision? Standing(DateTimeOffset now, string agent)
+    {
+        var evaluation = Evaluate(new CheckRequest("subprocess"), now, agent);
+        return evaluation.Grant is null || evaluation.Decision.Reason is ReasonCodes.Expired or ReasonCodes.NotYetValid ? evaluation.Decision : null;
+    }
+
     public Explanation Explain(CheckRequest? request, DateTimeOffset now, string agent)
     {
         var evaluation = Evaluate(request, now, agent);

@@ -24,6 +24,12 @@ public static class AgentSecurityMetrics
     /// <summary>Detection rules that fired, by <c>rule</c>.</summary>
     public static readonly Counter<long> DetectionsFired = Meter.CreateCounter<long>("agentsec.audit.detections", unit: "{alert}", description: "Detection rules fired, by rule");
 
+    /// <summary>Executions ended, by <c>runtime</c> and <c>result</c> (<c>allowed</c> for success, else the error code).</summary>
+    public static readonly Counter<long> Executions = Meter.CreateCounter<long>("agentsec.executions", unit: "{execution}", description: "Executions ended, by runtime and result");
+
+    public static void RecordExecution(string runtime, string result) =>
+        Executions.Add(1, new KeyValuePair<string, object?>("runtime", runtime), new KeyValuePair<string, object?>("result", result));
+
     public static void RecordCheck(string reason) => Checks.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public static void RecordRefusedGrant(string reason) => GrantsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));

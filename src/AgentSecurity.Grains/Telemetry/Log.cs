@@ -62,6 +62,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Memory store of {Agent} failed")]
     public static partial void MemoryStoreFailed(ILogger logger, Exception exception, string agent);
 
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Error, Message = "Workspace of {Agent} is not available on this silo")]
+    public static partial void WorkspaceUnavailable(ILogger logger, Exception exception, string agent);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Audit stream of tenant {Tenant} reported an error")]
     public static partial void AuditStreamError(ILogger logger, Exception exception, string tenant);
 

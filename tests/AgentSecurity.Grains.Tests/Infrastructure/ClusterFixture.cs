@@ -1,6 +1,7 @@
 using AgentSecurity.Client;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Memory;
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Hosting;
@@ -45,6 +46,16 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     public DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>An OpenAI-compatible endpoint on loopback that completes every prompt with "echo: {prompt}".</summary>
+    public static LoopbackHttpServer Llm { get; } = new(request =>
+    {
+        var prompt = System.Text.Json.JsonDocument.Parse(request.Body).RootElement.GetProperty("messages")[0].GetProperty("content").GetString();
+        return (200, System.Text.Json.JsonSerializer.Serialize(new { choices = new[] { new { message = new { role = "assistant", content = $"echo: {prompt}" } } } }));
+    });
+
+    /// <summary>Agents' workspaces of this test run.</summary>
+    public static string WorkspaceRoot { get; } = Directory.CreateTempSubdirectory("agentsec-grain-tests-").FullName;
 
     public async Task InitializeAsync()
     {
@@ -105,6 +116,13 @@ public sealed class ClusterFixture : IAsyncLifetime
             // The durable Azure Queue streams (at-least-once across silo crashes) are the integration tests' job.
             silo.AddMemoryGrainStorage("PubSubStore");
             silo.AddMemoryStreams(AuditStreams.ProviderName);
+            silo.Services.Configure<SandboxOptions>(o =>
+            {
+                o.WorkspaceRoot = WorkspaceRoot;
+                o.LlmBaseUrl = new Uri(Llm.Address, "v1/");
+                o.FirstUserId = 400_000 + ((uint)Environment.ProcessId % 1000 * 1000);
+                o.UserIdCount = 1000;
+            });
             silo.Services.Configure<AuditOptions>(o =>
             {
                 o.KeyFile = AuditKeyFile;

@@ -1,0 +1,211 @@
+using System.Text;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grants;
+using AgentSecurity.Sandbox.Host;
+using AgentSecurity.Sandbox.Workspaces;
+
+namespace AgentSecurity.Grains.Execution;
+
+/// <summary>
+/// The host API of one execution. Every call is first a check on the agent's own grain (a grain call, so it is decided
+/// and audited in the grain's turn, exactly like a check from outside, and sees a revocation or quarantine at once);
+/// only an allowed call does anything. Called from the sandbox's threads, never from the grain's scheduler: the execution
+/// interleaves on the grain, so the grain is free to answer.
+/// </summary>
+/// <param name="agent">The agent's own grain: every call is a check on it.</param>
+/// <param name="workspace">Where <c>fs.*</c> calls read and write.</param>
+/// <param name="services">The silo's providers and limits of host calls.</param>
+/// <param name="networkScoped">Whether the grant names the hosts it allows: only then may a request go to a literal
+/// loopback or private address (a grant for "any host" means the internet, not the silo's own network).</param>
+/// <param name="cancellation">The execution's kill switch.</param>
+internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, ExecutionServices services, bool networkScoped, CancellationToken cancellation) : IHostApi
+{
+    /// <summary>The call was allowed, but the service it went to failed (HTTP error, timeout, provider error).</summary>
+    public const string UpstreamError = "upstream_error";
+
+    public async ValueTask<HostReply> CallAsync(HostCall call)
+    {
+        try
+        {
+            return await DispatchAsync(call);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return HostReply.Fail(Sandbox.SandboxResult.Cancelled, "the execution was stopped");
+        }
+        catch (HttpRequestException e) when (e.InnerException is InternalAddressException refused)
+        {
+            return HostReply.Fail(ReasonCodes.SandboxViolation, refused.Message);
+        }
+#pragma warning disable CA1031 // Whatever fails on the host's side is an answer to the agent code, never a crash of the silo.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return HostReply.Fail(e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException ? UpstreamError : ReasonCodes.Unavailable, e.Message);
+        }
+    }
+
+    private Task<HostReply> DispatchAsync(HostCall call) => call.Operation switch
+    {
+        HostCall.FsRead => FsReadAsync(call.Argument),
+        HostCall.FsWrite => FsWriteAsync(call.Argument, call.Second ?? string.Empty),
+        HostCall.HttpFetch => FetchAsync(call.Argument, call.Second),
+        HostCall.MemoryGet => MemoryAsync(call.Argument, k => agent.GetMemoryAsync(k)),
+        HostCall.MemoryPut => MemoryAsync(call.Argument, k => agent.PutMemoryAsync(k, Encoding.UTF8.GetBytes(call.Second ?? string.Empty))),
+        HostCall.MemoryDelete => MemoryAsync(call.Argument, k => agent.DeleteMemoryAsync(k)),
+        HostCall.LlmComplete => CompleteAsync(call.Argument),
+        HostCall.VectorDbQuery => QueryAsync(call.Argument, call.Second),
+        _ => Task.FromResult(HostReply.Fail(ReasonCodes.InvalidRequest, $"\"{call.Operation}\" is not a host operation")),
+    };
+
+    private async Task<HostReply?> DenialAsync(string capability, string? resource, long? amount = null)
+    {
+        var decision = await agent.CheckAsync(new CheckRequest(capability, resource, amount));
+        return decision.Allowed ? null : Denied(decision);
+    }
+
+    private static HostReply Denied(Decision decision) => HostReply.Fail(decision.Reason, decision.Message ?? decision.Reason) with { Denied = decision.Reason != ReasonCodes.Unavailable };
+
+    private static HostReply Missing(string what) => HostReply.Fail(ReasonCodes.InvalidRequest, $"{what} is required");
+
+    private async Task<HostReply> FsReadAsync(string? path)
+    {
+        if (path is null)
+        {
+            return Missing("a path");
+        }
+
+        if (await DenialAsync("fileSystem:read", path) is { } denied)
+        {
+            return denied;
+        }
+
+        var (text, code, problem) = workspace.Read(path, services.Options.MaxFileReadBytes);
+        return code is null ? HostReply.Success(text) : HostReply.Fail(code, problem!);
+    }
+
+    private async Task<HostReply> FsWriteAsync(string? path, string text)
+    {
+        if (path is null)
+        {
+            return Missing("a path");
+        }
+
+        var content = Encoding.UTF8.GetBytes(text);
+        if (content.Length > services.Options.MaxFileWriteBytes)
+        {
+            return HostReply.Fail(ReasonCodes.QuotaExceeded, $"a host write is at most {services.Options.MaxFileWriteBytes} bytes");
+        }
+
+        if (await DenialAsync("fileSystem:write", path, content.Length) is { } denied)
+        {
+            return denied;
+        }
+
+        var (code, problem) = workspace.Write(path, content);
+        return code is null ? HostReply.Success() : HostReply.Fail(code, problem!);
+    }
+
+    private async Task<HostReply> FetchAsync(string? url, string? body)
+    {
+        if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0)
+        {
+            return HostReply.Fail(ReasonCodes.InvalidRequest, "an absolute http(s) URL without credentials is required");
+        }
+
+        // The grant's network scopes name host:port; the check is on exactly where the request will go.
+        if (await DenialAsync("network:outbound", $"{uri.IdnHost.ToLowerInvariant()}:{uri.Port}") is { } denied)
+        {
+            return denied;
+        }
+
+        if (!networkScoped && ExecutionServices.IsInternal(uri))
+        {
+            return HostReply.Fail(ReasonCodes.OutOfScope, $"{uri.Host} is a loopback or private address: only a grant whose network scopes name it reaches it") with { Denied = true };
+        }
+
+        using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, uri);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+        }
+
+        using var response = await services.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+        var text = await ReadCappedAsync(response.Content, services.Options.MaxHttpResponseBytes);
+        if (text is null)
+        {
+            return HostReply.Fail(ReasonCodes.QuotaExceeded, $"the response is larger than {services.Options.MaxHttpResponseBytes} bytes");
+        }
+
+        return response.IsSuccessStatusCode ? HostReply.Success(text) : HostReply.Fail(UpstreamError, $"HTTP {(int)response.StatusCode}: {text[..Math.Min(text.Length, 200)]}");
+    }
+
+    private async Task<string?> ReadCappedAsync(HttpContent content, int maxBytes)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellation);
+        var buffer = new byte[maxBytes + 1];
+        var read = 0;
+        int n;
+        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellation)) > 0)
+        {
+            read += n;
+        }
+
+        return read > maxBytes ? null : Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    private static async Task<HostReply> MemoryAsync(string? key, Func<string, Task<MemoryResult>> operation)
+    {
+        if (key is null)
+        {
+            return Missing("a key");
+        }
+
+        var result = await operation(key);
+        if (!result.Decision.Allowed)
+        {
+            return Denied(result.Decision);
+        }
+
+        return HostReply.Success(result.Value is null ? (result.Found ? "true" : null) : Encoding.UTF8.GetString(result.Value));
+    }
+
+    private async Task<HostReply> CompleteAsync(string? prompt)
+    {
+        if (prompt is null)
+        {
+            return Missing("a prompt");
+        }
+
+        // Metered before the call, on an estimate (a token is about four characters) plus the completion asked for.
+        var tokens = (prompt.Length / 4) + 1 + services.Options.LlmMaxTokens;
+        if (await DenialAsync("llm", null, tokens) is { } denied)
+        {
+            return denied;
+        }
+
+        if (services.Llm is not { } llm)
+        {
+            return HostReply.Fail(ReasonCodes.Unavailable, "this platform has no LLM provider configured");
+        }
+
+        return HostReply.Success(await llm.CompleteAsync(prompt, services.Options.LlmMaxTokens, cancellation));
+    }
+
+    private async Task<HostReply> QueryAsync(string? collection, string? query)
+    {
+        if (collection is null || query is null)
+        {
+            return Missing("a collection and a query");
+        }
+
+        if (await DenialAsync("vectorDb", null) is { } denied)
+        {
+            return denied;
+        }
+
+        return services.VectorDb is { } vectorDb
+            ? HostReply.Success(await vectorDb.QueryAsync(collection, query, cancellation))
+            : HostReply.Fail(ReasonCodes.Unavailable, "this platform has no vector database provider configured");
+    }
+}

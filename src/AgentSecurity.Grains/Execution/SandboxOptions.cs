@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Options;
+
+namespace AgentSecurity.Grains.Execution;
+
+/// <summary>
+/// Executions (configuration section <c>AgentSecurity:Sandbox</c>): where agents' workspaces live, the limits an
+/// execution gets when its grant sets none, and the most any grant can get, whatever it says.
+/// </summary>
+public sealed class SandboxOptions
+{
+    public const string SectionName = "AgentSecurity:Sandbox";
+
+    /// <summary>Agents' workspaces on this silo: <c>{root}/{tenant}/{agent}</c>, scratch space local to the silo.</summary>
+    public string WorkspaceRoot { get; set; } = Path.Combine(Path.GetTempPath(), "agentsec-workspaces");
+
+    /// <summary>
+    /// The user ids given to agents' workspaces and native processes when the silo runs as root: one per agent, from
+    /// <see cref="FirstUserId"/> (default 200,000) on, <see cref="UserIdCount"/> of them (1,000,000). No one else on the
+    /// machine may use them.
+    /// </summary>
+    public uint FirstUserId { get; set; } = 200_000;
+
+    public uint UserIdCount { get; set; } = 1_000_000;
+
+    /// <summary>Executions running at once on one silo, all agents together (default 64); past it, <c>unavailable</c>.</summary>
+    public int MaxExecutionsPerSilo { get; set; } = 64;
+
+    /// <summary>Memory of one execution without <c>maxMemoryBytes</c> (default 64 MiB) and the most with it (512 MiB).</summary>
+    public long DefaultMemoryBytes { get; set; } = 64L * 1024 * 1024;
+
+    public long MaxMemoryBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>CPU time without <c>maxCpuMillis</c> (default 2 s) and the most (60 s).</summary>
+    public long DefaultCpuMillis { get; set; } = 2_000;
+
+    public long MaxCpuMillis { get; set; } = 60_000;
+
+    /// <summary>Wall-clock time without <c>maxWallMillis</c> (default 5 s) and the most (120 s).</summary>
+    public long DefaultWallMillis { get; set; } = 5_000;
+
+    public long MaxWallMillis { get; set; } = 120_000;
+
+    /// <summary>Output without <c>maxOutputBytes</c> (default 64 KiB) and the most (1 MiB).</summary>
+    public long DefaultOutputBytes { get; set; } = 64 * 1024;
+
+    public long MaxOutputBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Executions of one agent at once without <c>maxConcurrentExecutions</c> (default 2) and the most (16).</summary>
+    public long DefaultConcurrentExecutions { get; set; } = 2;
+
+    public long MaxConcurrentExecutions { get; set; } = 16;
+
+    /// <summary>Largest code (default 4 MiB) and input (256 KiB) an execution accepts.</summary>
+    public int MaxCodeBytes { get; set; } = 4 * 1024 * 1024;
+
+    public int MaxInputBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Host calls one execution may make (default 10,000).</summary>
+    public int HostCallsPerExecution { get; set; } = 10_000;
+
+    /// <summary>Processes of one native execution (default 32).</summary>
+    public int ProcessesPerExecution { get; set; } = 32;
+
+    /// <summary>Largest file agent code may read (default 1 MiB) or write (16 MiB) through the host, or a process may write.</summary>
+    public int MaxFileReadBytes { get; set; } = 1024 * 1024;
+
+    public long MaxFileWriteBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Outbound HTTP of <c>http.fetch</c>: timeout (default 10 s) and largest response body kept (1 MiB).</summary>
+    public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public int MaxHttpResponseBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The OpenAI-compatible endpoint <c>llm.complete</c> goes to, e.g. <c>http://127.0.0.1:8000/v1</c> (its
+    /// <c>/chat/completions</c>); without one, <c>llm.complete</c> answers <c>unavailable</c>.
+    /// </summary>
+    public Uri? LlmBaseUrl { get; set; }
+
+    public string LlmModel { get; set; } = "gpt-4o-mini";
+
+    /// <summary>Sent as a bearer token when set; never shown to agent code.</summary>
+    public string? LlmApiKey { get; set; }
+
+    /// <summary>Completion tokens asked for; a call is metered (<c>llmTokensPerHour</c>) as prompt estimate plus these.</summary>
+    public int LlmMaxTokens { get; set; } = 256;
+}
+
+public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SandboxOptions o)
+    {
+        var failures = new List<string>();
+        if (!Path.IsPathFullyQualified(o.WorkspaceRoot))
+        {
+            failures.Add("AgentSecurity:Sandbox:WorkspaceRoot must be an absolute path");
+        }
+
+        foreach (var (what, value, max) in new[]
+        {
+            ("Memory", o.DefaultMemoryBytes, o.MaxMemoryBytes), ("Cpu", o.DefaultCpuMillis, o.MaxCpuMillis),
+            ("Wall", o.DefaultWallMillis, o.MaxWallMillis), ("Output", o.DefaultOutputBytes, o.MaxOutputBytes),
+            ("ConcurrentExecutions", o.DefaultConcurrentExecutions, o.MaxConcurrentExecutions),
+        })
+        {
+            if (value < 1 || max < value)
+            {
+                failures.Add($"AgentSecurity:Sandbox: Default{what} must be positive and at most Max{what}");
+            }
+        }
+
+        if (o.MaxWallMillis > 120_000)
+        {
+            failures.Add("AgentSecurity:Sandbox:MaxWallMillis is at most 120000: an execution must end within the 2.5 min a client waits for it");
+        }
+
+        if (o.FirstUserId < 1000 || o.UserIdCount < 1 || (ulong)o.FirstUserId + o.UserIdCount > uint.MaxValue - 1)
+        {
+            failures.Add("AgentSecurity:Sandbox: FirstUserId must be at least 1000 and the range must fit below 2^32 - 1");
+        }
+
+        if (o.MaxOutputBytes > int.MaxValue || o.MaxExecutionsPerSilo < 1 || o.MaxCodeBytes < 1 || o.MaxInputBytes < 0 || o.HostCallsPerExecution < 0 ||
+            o.ProcessesPerExecution < 1 || o.MaxFileReadBytes < 1 || o.MaxFileWriteBytes < 1 || o.HttpTimeout <= TimeSpan.Zero ||
+            o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1)
+        {
+            failures.Add("AgentSecurity:Sandbox: sizes, counts and timeouts must be positive");
+        }
+
+        if (o.LlmBaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
+        {
+            failures.Add("AgentSecurity:Sandbox:LlmBaseUrl must be an absolute http(s) URL");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using AgentSecurity.Grants;
+using AgentSecurity.Sandbox.Host;
+
+namespace AgentSecurity.Sandbox;
+
+/// <summary>
+/// What an in-process runtime (WebAssembly, JavaScript) shares with the code it runs: the input, the capped output,
+/// the metered host API, and the two ways an execution is stopped from outside: the wall-clock deadline and the
+/// kernel's kill switch. Lives on the execution's own thread.
+/// </summary>
+internal sealed class InProcessExecution(SandboxJob job, IHostApi host, CancellationToken cancellation)
+{
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly TimeSpan _cpuAtStart = ThreadCpuClock.Now();
+
+    public string Input { get; } = job.Input;
+
+    public OutputBuffer Output { get; } = new(job.Limits.OutputBytes);
+
+    public HostCallMeter Host { get; } = new(host, job.Limits.HostCalls);
+
+    public SandboxLimits Limits { get; } = job.Limits;
+
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
+
+    /// <summary>Ends the execution (by throwing <see cref="SandboxException"/>) once it was cancelled or its wall time is up.</summary>
+    public void ThrowIfStopped()
+    {
+        if (Cancellation.IsCancellationRequested)
+        {
+            throw new SandboxException(SandboxResult.Cancelled, "the execution was stopped");
+        }
+
+        if (Elapsed >= Limits.WallTime)
+        {
+            throw new SandboxException(ReasonCodes.Timeout, $"the execution ran out of wall-clock time ({Limits.WallTime.TotalMilliseconds:0} ms)");
+        }
+    }
+
+    /// <summary>Appends output, ending the execution with <c>output_limit</c> when it would exceed the limit.</summary>
+    public void Write(string text)
+    {
+        if (!Output.Append(text))
+        {
+            throw new SandboxException(ReasonCodes.OutputLimit, $"the output exceeded {Limits.OutputBytes} bytes");
+        }
+    }
+
+    /// <summary>A host call from the execution's thread, which waits for the kernel's answer.</summary>
+    public HostReply Call(HostCall call)
+    {
+        ThrowIfStopped();
+        var reply = Host.CallAsync(call).AsTask().GetAwaiter().GetResult();
+        if (reply.Error == SandboxResult.Cancelled)
+        {
+            ThrowIfStopped();
+        }
+
+        return reply;
+    }
+
+    public SandboxResult Finish(string? error, string? message, long memoryBytes) => new()
+    {
+        Error = error,
+        Message = message,
+        Output = Output.ToString(),
+        Usage = new SandboxUsage
+        {
+            CpuMillis = (long)(ThreadCpuClock.Now() - _cpuAtStart).TotalMilliseconds,
+            WallMillis = (long)Elapsed.TotalMilliseconds,
+            MemoryBytes = memoryBytes,
+            HostCalls = Host.Calls,
+            Denied = Host.Denied,
+        },
+    };
+}

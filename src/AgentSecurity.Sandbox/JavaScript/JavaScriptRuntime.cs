@@ -1,0 +1,129 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using AgentSecurity.Grants;
+using AgentSecurity.Sandbox.Host;
+using Jint;
+using Jint.Native;
+using Jint.Runtime;
+using Jint.Runtime.Interop;
+
+namespace AgentSecurity.Sandbox.JavaScript;
+
+/// <summary>
+/// JavaScript on Jint, an interpreter written in C#, one fresh engine per execution. The code sees the language's
+/// own built-ins and the frozen <c>agentsec</c> object (and <c>console</c>), nothing of the CLR: no CLR interop, no
+/// <c>eval</c> or <c>Function(string)</c>, no modules. Jint's constraints bound statements (the CPU budget), wall time,
+/// allocation, recursion, array size and regular-expression time; the kill switch cancels it. Jint runs in the silo's
+/// process, so it is a language-level boundary, not an operating-system one: see docs/sandboxes.md for what that
+/// means for the <c>sandboxed</c> isolation level.
+/// </summary>
+public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
+{
+    /// <summary>Statements per millisecond of CPU budget: Jint runs a few thousand simple statements per millisecond here.</summary>
+    public const int StatementsPerCpuMillisecond = 5_000;
+
+    public const int MaxRecursionDepth = 512;
+    public const uint MaxArrayLength = 1_000_000;
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
+
+    // The interpreter recurses on the thread's stack for nested code; far more stack than MaxRecursionDepth needs.
+    private const int ThreadStackBytes = 256 * 1024 * 1024;
+
+    private static readonly Prepared<Acornima.Ast.Script> Prelude = Engine.PrepareScript(ReadPrelude(), "agentsec-prelude.js", strict: true);
+
+    private readonly SandboxThreads _threads = new("agentsec-js", ThreadStackBytes);
+
+    public string Name => SandboxRuntimes.JavaScript;
+
+    public Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, CancellationToken cancellation) =>
+        _threads.Run(() => Run(job, host, cancellation));
+
+    public void Dispose() => _threads.Dispose();
+
+    private static SandboxResult Run(SandboxJob job, IHostApi host, CancellationToken cancellation)
+    {
+        var execution = new InProcessExecution(job, host, cancellation);
+        var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        long Allocated() => GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart;
+
+        string source;
+        try
+        {
+            source = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(job.Code.Span);
+        }
+        catch (DecoderFallbackException)
+        {
+            return execution.Finish(ReasonCodes.BadModule, "the script is not valid UTF-8", 0);
+        }
+
+        var limits = job.Limits;
+        using var engine = new Engine(options =>
+        {
+            options.Strict = false;
+            options.Host.StringCompilationAllowed = false;
+            options.Interop.Enabled = false;
+            options.Interop.AllowGetType = false;
+            options.Interop.AllowSystemReflection = false;
+            options.MaxStatements((int)Math.Min(int.MaxValue, (long)limits.CpuTime.TotalMilliseconds * StatementsPerCpuMillisecond));
+            options.TimeoutInterval(limits.WallTime);
+            options.LimitMemory(limits.MemoryBytes);
+            options.LimitRecursion(MaxRecursionDepth);
+            options.CancellationToken(cancellation);
+            options.Constraints.MaxArraySize = MaxArrayLength;
+            options.Constraints.RegexTimeout = RegexTimeout;
+        });
+
+        try
+        {
+            engine.Invoke(engine.Evaluate(Prelude),
+                new ClrFunction(engine, "call", (_, arguments) => Call(engine, execution, arguments)),
+                new ClrFunction(engine, "output", (_, arguments) =>
+                {
+                    execution.Write(arguments.At(0).AsString());
+                    return JsValue.Undefined;
+                }),
+                new ClrFunction(engine, "input", (_, _) => execution.Input));
+            engine.Execute(source, "agent.js");
+            return execution.Finish(null, null, Allocated());
+        }
+        catch (Exception e) when (Classify(e) is { } failure)
+        {
+            return execution.Finish(failure.Code, failure.Message, Allocated());
+        }
+    }
+
+    private static JsArray Call(Engine engine, InProcessExecution execution, JsValue[] arguments)
+    {
+        static string? Text(JsValue value) => value.IsNull() || value.IsUndefined() ? null : value.AsString();
+        var reply = execution.Call(new HostCall(arguments.At(0).AsString(), Text(arguments.At(1)), Text(arguments.At(2))));
+        JsValue status = reply.Ok ? 0 : reply.Denied ? 1 : 2;
+        JsValue value = reply.Ok ? (reply.Value is null ? JsValue.Null : reply.Value) : $"{reply.Error}: {reply.Message}";
+        return new JsArray(engine, [status, value]);
+    }
+
+    /// <summary>How an execution that threw ended, as an error code; null for what is not the agent code's doing.</summary>
+    private static (string Code, string Message)? Classify(Exception e) => e switch
+    {
+        SandboxException s => (s.Code, s.Message),
+        ExecutionCanceledException => (SandboxResult.Cancelled, "the execution was stopped"),
+        StatementsCountOverflowException => (ReasonCodes.FuelExhausted, "the script used up its CPU budget (statements)"),
+        RegexMatchTimeoutException => (ReasonCodes.Timeout, $"a regular expression ran longer than {RegexTimeout.TotalMilliseconds:0} ms"),
+        TimeoutException => (ReasonCodes.Timeout, "the script ran out of wall-clock time"),
+        MemoryLimitExceededException => (ReasonCodes.MemoryLimit, $"the script allocated more than its memory limit: {e.Message}"),
+        RecursionDepthOverflowException => (ReasonCodes.MemoryLimit, $"stack overflow: the recursion went deeper than {MaxRecursionDepth} calls"),
+        InsufficientExecutionStackException => (ReasonCodes.MemoryLimit, "stack overflow: the code is nested too deeply"),
+        JavaScriptException js when js.Error.IsObject() && js.Error.AsObject().Get("name").ToString() == "SyntaxError" => (ReasonCodes.BadModule, $"the script does not parse: {js.Message}"),
+        JavaScriptException js => (ReasonCodes.ExecutionFailed, $"uncaught {js.Message}"),
+        ScriptPreparationException prepare => (ReasonCodes.BadModule, $"the script cannot be prepared: {prepare.Message}"),
+        Acornima.ParseErrorException parse => (ReasonCodes.BadModule, $"the script does not parse: {parse.Message}"),
+        _ => null,
+    };
+
+    private static string ReadPrelude()
+    {
+        using var stream = typeof(JavaScriptRuntime).Assembly.GetManifestResourceStream("AgentSecurity.Sandbox.JavaScript.HostPrelude.js")
+            ?? throw new InvalidOperationException("the JavaScript host prelude is missing from the assembly");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

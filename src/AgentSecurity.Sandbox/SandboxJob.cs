@@ -1,0 +1,11 @@
+using AgentSecurity.Sandbox.Workspaces;
+
+namespace AgentSecurity.Sandbox;
+
+/// <summary>One execution to run: the code, its input, its limits, and the agent's workspace on this machine.</summary>
+/// <param name="Runtime">One of <see cref="SandboxRuntimes"/>.</param>
+/// <param name="Code">A WebAssembly module (binary or text), JavaScript source, or an executable's bytes.</param>
+/// <param name="Input">What the code reads as its input (a process's standard input).</param>
+/// <param name="Limits">What the execution may use.</param>
+/// <param name="Workspace">The agent's own directory; the only one agent code can write, seen inside as <c>/workspace</c>.</param>
+public sealed record SandboxJob(string Runtime, ReadOnlyMemory<byte> Code, string Input, SandboxLimits Limits, AgentWorkspace Workspace);

@@ -1,0 +1,258 @@
+using System.Security.Cryptography;
+using System.Text;
+using AgentSecurity.Grants;
+using Microsoft.Win32.SafeHandles;
+
+namespace AgentSecurity.Sandbox.Workspaces;
+
+/// <summary>
+/// An agent's workspace on this silo (<c>{root}/{tenant}/{agent}</c>), seen by agent code as <c>/workspace</c>, and the
+/// host side of <c>fs.read</c>/<c>fs.write</c>. Native agent code can plant symbolic links and FIFOs in its workspace,
+/// so files are opened component by component from the workspace's own directory with <c>O_NOFOLLOW</c> and
+/// <c>O_NONBLOCK</c>: no link, however placed or swapped in meanwhile, leads a host call outside, and nothing blocks it.
+/// <para>
+/// When the silo runs as root, every workspace has an owner of its own: a user id claimed for the agent on this
+/// machine, under which its native processes run (so the per-user process limit is the agent's alone) and to which
+/// files written through the host API belong.
+/// </para>
+/// </summary>
+public sealed class AgentWorkspace
+{
+    public const string Mount = "/workspace";
+
+    private const string ClaimsDirectory = ".uids";
+
+    private AgentWorkspace(string directory, uint? owner)
+    {
+        Directory = directory;
+        Owner = owner;
+    }
+
+    /// <summary>The workspace directory on this machine.</summary>
+    public string Directory { get; }
+
+    /// <summary>The user id that owns the workspace and runs the agent's processes; null when the silo is not root.</summary>
+    public uint? Owner { get; }
+
+    /// <summary>The agent's workspace, created (and, as root, given an owner) if needed. Ids are safe path components.</summary>
+    public static AgentWorkspace For(WorkspaceOptions options, string tenantId, string agentId)
+    {
+        var tenant = Path.Combine(options.Root, tenantId);
+        var directory = Path.Combine(tenant, agentId);
+        foreach (var parent in new[] { options.Root, tenant })
+        {
+            CreateTraversable(parent);
+        }
+
+        System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!Posix.IsRoot)
+        {
+            return new AgentWorkspace(directory, null);
+        }
+
+        var handle = OpenDirectory(directory) ?? throw new IOException($"the workspace {directory} cannot be opened: {Posix.Describe(Posix.LastError)}");
+        try
+        {
+            var owner = Posix.OwnerOf(handle);
+            if (owner is null or 0)
+            {
+                owner = ClaimUserId(options, $"{tenantId}/{agentId}");
+                if (Posix.ChangeOwner(handle, owner.Value, owner.Value) != 0)
+                {
+                    throw new IOException($"the workspace {directory} cannot be given to user {owner}: {Posix.Describe(Posix.LastError)}");
+                }
+            }
+
+            return new AgentWorkspace(directory, owner);
+        }
+        finally
+        {
+            Posix.Close(handle);
+        }
+    }
+
+    /// <summary>
+    /// Creates a directory only its owner can list or change but anyone can pass through: an agent's process (as the
+    /// agent's user) must reach its own workspace to have it bound into its sandbox, and nothing else.
+    /// </summary>
+    internal static void CreateTraversable(string path)
+    {
+        const UnixFileMode Traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        var directory = System.IO.Directory.CreateDirectory(path, Traversable);
+        if ((directory.UnixFileMode & UnixFileMode.OtherExecute) == 0)
+        {
+            directory.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        }
+    }
+
+    /// <summary>
+    /// A user id of the configured range that no other workspace here has: the agent's hash picks where to start, and
+    /// creating <c>{root}/.uids/{uid}</c> (atomic) claims it.
+    /// </summary>
+    private static uint ClaimUserId(WorkspaceOptions options, string agent)
+    {
+        var claims = Path.Combine(options.Root, ClaimsDirectory);
+        System.IO.Directory.CreateDirectory(claims, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var start = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(agent))) % options.UserIdCount;
+        for (var i = 0u; i < options.UserIdCount; i++)
+        {
+            var uid = options.FirstUserId + (uint)((start + i) % options.UserIdCount);
+            if (Posix.MakeDirectory(Path.Combine(claims, uid.ToString(System.Globalization.CultureInfo.InvariantCulture)), Convert.ToInt32("700", 8)) == 0)
+            {
+                return uid;
+            }
+
+            if (Posix.LastError != Posix.Exists)
+            {
+                throw new IOException($"cannot claim a user id for {agent}: {Posix.Describe(Posix.LastError)}");
+            }
+        }
+
+        throw new IOException($"all {options.UserIdCount} user ids from {options.FirstUserId} are claimed");
+    }
+
+    /// <summary>The components of an agent path under <c>/workspace/</c>, or why there are none.</summary>
+    public static (string[]? Parts, string? Problem) Split(string agentPath)
+    {
+        if (!agentPath.StartsWith(Mount + "/", StringComparison.Ordinal) || agentPath.Length == Mount.Length + 1)
+        {
+            return (null, $"only files under {Mount}/ exist for agent code, not {agentPath}");
+        }
+
+        // The check already refused paths that are not in normal form (.., //, NUL, controls), so the split is exact.
+        var parts = agentPath[(Mount.Length + 1)..].Split('/');
+        return parts.Any(p => p.Length == 0 || p is "." or "..") ? (null, $"{agentPath} is not a file path") : (parts, null);
+    }
+
+    public (string? Text, string? Code, string? Problem) Read(string agentPath, int maxBytes)
+    {
+        var (parts, problem) = Split(agentPath);
+        if (parts is null)
+        {
+            return (null, ReasonCodes.SandboxViolation, problem);
+        }
+
+        using var handle = Open(parts, write: false, out var error);
+        if (handle is null)
+        {
+            return (null, error!.Value.Code, error.Value.Message);
+        }
+
+        using var stream = new FileStream(handle, FileAccess.Read);
+        if (!stream.CanSeek)
+        {
+            return (null, ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
+        }
+
+        var buffer = new byte[maxBytes + 1];
+        var read = 0;
+        int n;
+        while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0)
+        {
+            read += n;
+        }
+
+        return read > maxBytes
+            ? (null, ReasonCodes.QuotaExceeded, $"{agentPath} is larger than {maxBytes} bytes, the most a host read returns")
+            : (Encoding.UTF8.GetString(buffer, 0, read), null, null);
+    }
+
+    public (string? Code, string? Problem) Write(string agentPath, byte[] content)
+    {
+        var (parts, problem) = Split(agentPath);
+        if (parts is null)
+        {
+            return (ReasonCodes.SandboxViolation, problem);
+        }
+
+        using var handle = Open(parts, write: true, out var error);
+        if (handle is null)
+        {
+            return (error!.Value.Code, error.Value.Message);
+        }
+
+        using var stream = new FileStream(handle, FileAccess.Write);
+        if (!stream.CanSeek)
+        {
+            return (ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
+        }
+
+        stream.Write(content);
+        return (null, null);
+    }
+
+    private static int? OpenDirectory(string path)
+    {
+        var fd = Posix.Open(path, Posix.ReadOnly | Posix.DirectoryOnly | Posix.NoFollow | Posix.CloseOnExec, 0);
+        return fd < 0 ? null : fd;
+    }
+
+    private SafeFileHandle? Open(string[] parts, bool write, out (string Code, string Message)? error)
+    {
+        error = null;
+        if (OpenDirectory(Directory) is not { } directory)
+        {
+            error = (ReasonCodes.Unavailable, $"the workspace cannot be opened ({Posix.Describe(Posix.LastError)})");
+            return null;
+        }
+
+        try
+        {
+            foreach (var part in parts[..^1])
+            {
+                var created = write && Posix.MakeDirectoryAt(directory, part, Convert.ToInt32("755", 8)) == 0;
+                var next = Posix.OpenAt(directory, part, Posix.ReadOnly | Posix.DirectoryOnly | Posix.NoFollow | Posix.CloseOnExec, 0);
+                if (next < 0)
+                {
+                    error = Failure(Posix.LastError, part);
+                    return null;
+                }
+
+                Posix.Close(directory);
+                directory = next;
+                if (created)
+                {
+                    GiveToOwner(directory);
+                }
+            }
+
+            // Non-blocking, so a FIFO planted by native agent code cannot hang the host (it is then refused as not a file).
+            var flags = (write ? Posix.WriteOnly | Posix.Create | Posix.Truncate : Posix.ReadOnly) | Posix.NoFollow | Posix.NonBlocking | Posix.CloseOnExec;
+            var file = Posix.OpenAt(directory, parts[^1], flags, Convert.ToInt32("644", 8));
+            if (file < 0)
+            {
+                error = Failure(Posix.LastError, parts[^1]);
+                return null;
+            }
+
+            if (write)
+            {
+                GiveToOwner(file);
+            }
+
+            return new SafeFileHandle(file, ownsHandle: true);
+        }
+        finally
+        {
+            Posix.Close(directory);
+        }
+    }
+
+    /// <summary>What the host creates in a workspace belongs to the workspace's owner, so the agent's processes can change it.</summary>
+    private void GiveToOwner(int fd)
+    {
+        if (Owner is { } owner && Posix.OwnerOf(fd) != owner)
+        {
+            _ = Posix.ChangeOwner(fd, owner, owner);
+        }
+    }
+
+    private static (string, string) Failure(int errno, string part) => errno switch
+    {
+        Posix.NoEntry => (WorkspaceErrors.NotFound, $"no such file or directory: {part}"),
+        Posix.NoDeviceOrAddress => (ReasonCodes.SandboxViolation, $"{part} is not a regular file"),
+        Posix.Loop or Posix.NotDirectory => (ReasonCodes.SandboxViolation, $"{part} is a link or not a directory: host calls follow no links"),
+        Posix.IsDirectory => (WorkspaceErrors.NotFound, $"{part} is a directory"),
+        _ => (ReasonCodes.Unavailable, $"{part}: {Posix.Describe(errno)}"),
+    };
+}

@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Text;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Grains.Tests.Infrastructure;
+using AgentSecurity.Grants;
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Grains.Tests;
+
+/// <summary>
+/// Executions through the agent grain: the grant decides what may run and every host call is a check on the grain.
+/// The runtimes' own hostile corpus is in AgentSecurity.Sandbox.Tests; these tests are about the decision point.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ExecutionTests(ClusterFixture fixture)
+{
+    private DateTimeOffset Now => fixture.Now;
+
+    private async Task<string> TenantWithAsync(string agent, Func<DocumentTemplate, DocumentTemplate>? change = null)
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var grant = TestDocuments.Grant(tenant, agent, Now);
+        await fixture.ApplyAsync((change?.Invoke(grant) ?? grant).SignWith(TestKeys.Root));
+        return tenant;
+    }
+
+    private Task<ExecutionResult> RunAsync(string tenant, string agent, string runtime, string code, string input = "") =>
+        fixture.Client.ExecuteAsync(tenant, agent, new ExecutionRequest { Runtime = runtime, Code = Encoding.UTF8.GetBytes(code), Input = input });
+
+    private async Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var events = fixture.AuditLog.Records(tenant).Select(r => SecurityEventJson.Read(r.EventJson)).ToList();
+            if (until(events) || DateTime.UtcNow > deadline)
+            {
+                return events;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private const string WasmEcho = """
+        (module
+          (import "agentsec" "input" (func $input (param i32 i32) (result i32)))
+          (import "agentsec" "output" (func $output (param i32 i32)))
+          (memory (export "memory") 1)
+          (func (export "run") (call $output (i32.const 0) (call $input (i32.const 0) (i32.const 1024)))))
+        """;
+
+    [Fact]
+    public async Task ExecuteAsync_SandboxedGrant_RunsWasmAndJavaScript()
+    {
+        var tenant = await TenantWithAsync("bot");
+
+        var wasm = await RunAsync(tenant, "bot", "wasm", WasmEcho, "from wasm");
+        var js = await RunAsync(tenant, "bot", "js", "agentsec.output(agentsec.input() + '!')", "from js");
+
+        Assert.True(wasm.Ok, wasm.Message);
+        Assert.Equal("from wasm", wasm.Output);
+        Assert.Equal("g-1", wasm.GrantId);
+        Assert.True(js.Ok, js.Message);
+        Assert.Equal("from js!", js.Output);
+    }
+
+    [Theory]
+    [InlineData("external", false, "wasm")]
+    [InlineData("external", false, "js")]
+    [InlineData("external", true, "process")]
+    [InlineData("sandboxed", true, "process")]
+    [InlineData("native", false, "process")]
+    public async Task ExecuteAsync_IsolationThatForbidsTheRuntime_IsIsolationForbids(string isolation, bool subprocess, string runtime)
+    {
+        var tenant = await TenantWithAsync("bot", g => g
+            .Set("environmentIsolation", isolation)
+            .SetJson("capabilities", $$"""{"fileSystem":"write","network":"none","memory":"none","subprocess":{{(subprocess ? "true" : "false")}},"vectorDb":false,"llm":false}"""));
+
+        var result = await RunAsync(tenant, "bot", runtime, "#!/bin/sh\necho ran\n");
+
+        Assert.False(result.Ok);
+        Assert.Equal(ReasonCodes.IsolationForbids, result.Error);
+        Assert.Empty(result.Output);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_NativeGrantWithSubprocess_RunsAProcessInItsWorkspace()
+    {
+        var tenant = await TenantWithAsync("bot", g => g
+            .Set("environmentIsolation", "native")
+            .SetJson("capabilities", """{"fileSystem":"write","network":"none","memory":"none","subprocess":true,"vectorDb":false,"llm":false}"""));
+
+        var wrote = await RunAsync(tenant, "bot", "process", "#!/bin/sh\necho kept > /workspace/state.txt\necho ok\n");
+        var read = await RunAsync(tenant, "bot", "js", "agentsec.output(agentsec.fs.read('/workspace/state.txt'))");
+
+        Assert.True(wrote.Ok, wrote.Message);
+        Assert.Equal("ok\n", wrote.Output);
+        Assert.True(read.Ok, read.Message);
+        Assert.Equal("kept\n", read.Output);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_WithoutAGrant_IsNoGrant()
+    {
+        var tenant = await fixture.NewTenantAsync();
+
+        var result = await RunAsync(tenant, "nobody", "js", "agentsec.output('ran')");
+
+        Assert.Equal(ReasonCodes.NoGrant, result.Error);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ExpiredGrant_IsExpired()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.Set("expiresAt", Now.AddMinutes(1)));
+        ClusterFixture.Time.Advance(TimeSpan.FromMinutes(2));
+
+        var result = await RunAsync(tenant, "bot", "js", "agentsec.output('ran')");
+
+        Assert.Equal(ReasonCodes.Expired, result.Error);
+    }
+
+    [Theory]
+    [InlineData("lua", "print(1)")]
+    [InlineData("js", "")]
+    public async Task ExecuteAsync_BadRequest_IsInvalidRequest(string runtime, string code)
+    {
+        var tenant = await TenantWithAsync("bot");
+
+        var result = await RunAsync(tenant, "bot", runtime, code);
+
+        Assert.Equal(ReasonCodes.InvalidRequest, result.Error);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_HostCalls_AreCheckedAgainstTheGrantAndDenialsAudited()
+    {
+        var tenant = await TenantWithAsync("bot");
+
+        var result = await RunAsync(tenant, "bot", "js", """
+            agentsec.fs.write('/workspace/notes.txt', 'mine');
+            agentsec.memory.put('notes/today', 'remember');
+            const answers = [agentsec.fs.read('/workspace/notes.txt'), agentsec.memory.get('notes/today'), agentsec.llm.complete('hello')];
+            for (const attempt of [() => agentsec.fs.read('/etc/shadow'), () => agentsec.memory.get('secrets/key'), () => agentsec.http.fetch('https://evil.test/')]) {
+              try { attempt(); answers.push('allowed?!'); } catch (e) { answers.push(e.code); }
+            }
+            agentsec.output(answers.join('|'));
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("mine|remember|echo: hello|out_of_scope|out_of_scope|out_of_scope", result.Output);
+        Assert.Equal(3, result.Usage.Denied);
+        Assert.Equal(8, result.Usage.HostCalls);
+
+        var events = await LoggedAsync(tenant, e => e.Count(x => x.Type == SecurityEventTypes.CheckDenied) >= 3 && e.Any(x => x.Type == SecurityEventTypes.ExecutionCompleted));
+        var denials = events.OfType<DecisionEvent>().Where(d => d.Type == SecurityEventTypes.CheckDenied).ToList();
+        Assert.Equal(["fileSystem:read /etc/shadow", "memory:read secrets/key", "network:outbound evil.test:443"], denials.Select(d => $"{d.Capability} {d.Resource}"));
+        var completed = Assert.IsType<SandboxEvent>(events.Single(e => e.Type == SecurityEventTypes.ExecutionCompleted));
+        Assert.Equal("js", completed.Runtime);
+        Assert.StartsWith("sha256:", completed.Resource, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FetchToLoopbackWithAnUnscopedGrant_IsOutOfScope()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", """{"fileSystem":["/workspace/**"]}"""));
+
+        var result = await RunAsync(tenant, "bot", "js", $"try {{ agentsec.http.fetch('{ClusterFixture.Llm.Address}'); agentsec.output('reached'); }} catch (e) {{ agentsec.output(e.code); }}");
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(ReasonCodes.OutOfScope, result.Output);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FetchToAScopedLoopbackAddress_Reaches()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", $$"""{"network":["127.0.0.1:{{ClusterFixture.Llm.Port}}"]}"""));
+
+        var result = await RunAsync(tenant, "bot", "js",
+            $"agentsec.output(agentsec.http.fetch('{ClusterFixture.Llm.Address}v1/chat/completions', JSON.stringify({{messages: [{{content: 'via fetch'}}]}})))");
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Contains("echo: via fetch", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_LimitHit_IsAuditedAsSandboxViolation()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":50}"""));
+
+        var result = await RunAsync(tenant, "bot", "js", "for (;;) {}");
+
+        Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
+        var events = await LoggedAsync(tenant, e => e.Any(x => x.Type == SecurityEventTypes.SandboxViolation));
+        var violation = Assert.IsType<SandboxEvent>(events.Single(e => e.Type == SecurityEventTypes.SandboxViolation));
+        Assert.Equal((ReasonCodes.FuelExhausted, "js", "bot"), (violation.Reason, violation.Runtime, violation.AgentId));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_RunningExecution_NeverBlocksChecksOfTheSameAgent()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":3000}"""));
+        var running = RunAsync(tenant, "bot", "js", "for (;;) {}");
+        await Task.Delay(300);
+
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True((await fixture.CheckAsync(tenant, "bot", "llm")).Allowed);
+        }
+
+        var checks = watch.Elapsed;
+        Assert.False(running.IsCompleted);
+        Assert.True(checks < TimeSpan.FromSeconds(1), $"20 checks took {checks} while an execution ran");
+        Assert.Equal(ReasonCodes.Timeout, (await running).Error);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_MoreThanMaxConcurrentExecutions_IsQuotaExceeded()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxConcurrentExecutions":1,"maxCpuMillis":60000,"maxWallMillis":2000}"""));
+        var first = RunAsync(tenant, "bot", "js", "for (;;) {}");
+        await Task.Delay(300);
+
+        var second = await RunAsync(tenant, "bot", "js", "agentsec.output('second')");
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, second.Error);
+        Assert.Equal(ReasonCodes.Timeout, (await first).Error);
+        Assert.True((await RunAsync(tenant, "bot", "js", "agentsec.output('third')")).Ok);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_QuarantineWhileRunning_StopsAnInfiniteLoopPromptly()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
+        var wasm = RunAsync(tenant, "bot", "wasm", """(module (func (export "run") (loop $l (br $l))))""");
+        var js = RunAsync(tenant, "bot", "js", "for (;;) {}");
+        await Task.Delay(500);
+        Assert.False(wasm.IsCompleted || js.IsCompleted);
+
+        var watch = Stopwatch.StartNew();
+        var quarantine = await fixture.Client.QuarantineAsync(TestDocuments.Quarantine(tenant, "bot", Now, reason: "runaway").SignWith(TestKeys.Root));
+        var results = await Task.WhenAll(wasm, js).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(quarantine.Accepted);
+        Assert.All(results, r => Assert.Equal(ReasonCodes.Quarantined, r.Error));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {watch.Elapsed}");
+        Assert.Equal(ReasonCodes.Quarantined, (await RunAsync(tenant, "bot", "js", "agentsec.output(1)")).Error);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_RevocationWhileRunning_StopsTheExecution()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
+        var running = RunAsync(tenant, "bot", "js", "for (;;) {}");
+        await Task.Delay(500);
+
+        var revoked = await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "g-1", Now).SignWith(TestKeys.Root));
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(revoked.Revoked, revoked.Message);
+        Assert.Equal(ReasonCodes.Revoked, result.Error);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_HostCallsAfterQuarantine_AreDeniedEvenBeforeTheStopLands()
+    {
+        var tenant = await TenantWithAsync("bot");
+        await fixture.Client.QuarantineAsync(TestDocuments.Quarantine(tenant, "bot", Now).SignWith(TestKeys.Root));
+
+        var result = await RunAsync(tenant, "bot", "js", "agentsec.output('ran')");
+
+        Assert.Equal(ReasonCodes.Quarantined, result.Error);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_OtherAgentsMemoryAndFiles_AreOutOfReach()
+    {
+        var tenant = await TenantWithAsync("victim");
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "intruder", Now, "g-2").SignWith(TestKeys.Root));
+        Assert.True((await RunAsync(tenant, "victim", "js", "agentsec.memory.put('notes/secret', 's3cret'); agentsec.fs.write('/workspace/secret.txt', 's3cret')")).Ok);
+
+        var result = await RunAsync(tenant, "intruder", "js", """
+            const got = [];
+            for (const attempt of [() => agentsec.memory.get('notes/secret'), () => agentsec.fs.read('/workspace/secret.txt'),
+                                   () => agentsec.fs.read('/workspace/../victim/secret.txt'), () => agentsec.memory.get('../victim/notes/secret')]) {
+              try { got.push(String(attempt())); } catch (e) { got.push(e.code); }
+            }
+            agentsec.output(got.join('|'));
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.DoesNotContain("s3cret", result.Output, StringComparison.Ordinal);
+        Assert.Equal("null|not_found|invalid_resource|invalid_resource", result.Output);
+    }
+}

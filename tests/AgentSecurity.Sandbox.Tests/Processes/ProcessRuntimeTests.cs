@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using AgentSecurity.Grants;
+using AgentSecurity.Sandbox.Host;
+using AgentSecurity.Sandbox.Processes;
+using AgentSecurity.Sandbox.Tests.Infrastructure;
+using AgentSecurity.Sandbox.Workspaces;
+
+namespace AgentSecurity.Sandbox.Tests.Processes;
+
+/// <summary>
+/// Native processes under bubblewrap, for real: the scripts and the CI install bubblewrap and run as root, which the
+/// runtime needs; where either is missing these tests fail with the runtime's reason rather than pass unseen.
+/// </summary>
+public sealed class ProcessRuntimeTests
+{
+    private static readonly ProcessRuntime Runtime = new(new ProcessRuntimeOptions { ScratchRoot = Path.Combine(Jobs.Workspaces.Root, ".exec") });
+
+    private static async Task<SandboxResult> RunAsync(string script, string input = "", SandboxLimits? limits = null, IHostApi? host = null, AgentWorkspace? workspace = null, CancellationToken cancellation = default)
+    {
+        Assert.True(Runtime.Unavailable is null, $"the native runtime cannot run here: {Runtime.Unavailable}");
+        return await Runtime.RunAsync(Jobs.For(SandboxRuntimes.Process, script, input, limits, workspace), host ?? FakeHostApi.AllowingEverything(), cancellation);
+    }
+
+    private static async Task AssertHealthyAsync(AgentWorkspace? workspace = null)
+    {
+        var next = await RunAsync("#!/bin/sh\ntr a-z A-Z\n", "still here", workspace: workspace);
+        Assert.True(next.Ok, next.Message);
+        Assert.Equal("STILL HERE", next.Output);
+    }
+
+    /// <summary>A perl client of the host socket: makes one call and prints the raw JSON reply.</summary>
+    private static string HostCallScript(string operation, string argument) => $$"""
+        #!/usr/bin/perl
+        use IO::Socket::UNIX;
+        my $host = IO::Socket::UNIX->new(Peer => $ENV{AGENTSEC_HOST_SOCKET}) or die "no host socket: $!";
+        print $host '{"op":"{{operation}}","arg":"{{argument}}"}' . "\n";
+        print scalar <$host>;
+        """;
+
+    [Fact]
+    public async Task RunAsync_Script_ReadsInputAndWritesOutput()
+    {
+        var result = await RunAsync("#!/bin/sh\necho \"got: $(cat)\"; id -u; pwd; echo err >&2\n", "hello");
+
+        Assert.True(result.Ok, result.Message);
+        var lines = result.Output.Split('\n');
+        Assert.Equal("got: hello", lines[0]);
+        Assert.NotEqual("0", lines[1]); // never root, not even inside its namespace
+        Assert.Contains("/workspace", lines, StringComparer.Ordinal);
+        Assert.Contains("err", lines, StringComparer.Ordinal);
+        Assert.True(result.Usage.WallMillis > 0);
+    }
+
+    [Fact]
+    public async Task RunAsync_HostCallOverTheSocket_IsCheckedByTheHost()
+    {
+        var host = new FakeHostApi();
+        host.Allowed.Add(HostCall.MemoryGet);
+        host.Memory["notes"] = "from memory";
+
+        var allowed = await RunAsync(HostCallScript(HostCall.MemoryGet, "notes"), host: host);
+        var denied = await RunAsync(HostCallScript(HostCall.FsRead, "/workspace/x"), host: host);
+
+        Assert.True(allowed.Ok, allowed.Message);
+        Assert.Equal("{\"ok\":true,\"value\":\"from memory\"}\n", allowed.Output);
+        Assert.Equal(1, allowed.Usage.HostCalls);
+        Assert.True(denied.Ok, denied.Message);
+        Assert.StartsWith("{\"ok\":false,\"error\":\"capability_not_granted\"", denied.Output, StringComparison.Ordinal);
+        Assert.EndsWith("\"denied\":true}\n", denied.Output, StringComparison.Ordinal);
+        Assert.Equal(1, denied.Usage.Denied);
+    }
+
+    [Fact]
+    public async Task RunAsync_MalformedHostRequest_IsAnsweredWithInvalidRequest()
+    {
+        var result = await RunAsync("""
+            #!/usr/bin/perl
+            use IO::Socket::UNIX;
+            my $host = IO::Socket::UNIX->new(Peer => $ENV{AGENTSEC_HOST_SOCKET}) or die;
+            print $host "not json\n"; print scalar <$host>;
+            print $host "{\"op\": 7}\n"; print scalar <$host>;
+            print $host "{\"op\": \"memory.get\", \"arg\": [1]}\n"; print scalar <$host>;
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(3, result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains("\"error\":\"invalid_request\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task RunAsync_BusyLoop_EndsWithFuelExhausted()
+    {
+        var result = await RunAsync("#!/bin/sh\nwhile :; do :; done\n", limits: Jobs.Limits with { CpuTime = TimeSpan.FromSeconds(1), WallTime = TimeSpan.FromSeconds(20) });
+
+        Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
+        Assert.InRange(result.Usage.CpuMillis, 900, 3_000);
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
+    public async Task RunAsync_Sleeper_IsKilledAtTheWallClockLimit()
+    {
+        var watch = Stopwatch.StartNew();
+
+        var result = await RunAsync("#!/bin/sh\nsleep 100\n", limits: Jobs.Limits with { WallTime = TimeSpan.FromMilliseconds(500) });
+
+        Assert.Equal(ReasonCodes.Timeout, result.Error);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task RunAsync_Cancelled_KillsTheProcessTreePromptly()
+    {
+        var workspace = Jobs.NewWorkspace();
+        using var stop = new CancellationTokenSource();
+        var run = RunAsync("#!/bin/sh\nsleep 1000 & sleep 1000 & while :; do :; done\n", limits: Jobs.Limits with { CpuTime = TimeSpan.FromMinutes(5), WallTime = TimeSpan.FromMinutes(5) }, workspace: workspace, cancellation: stop.Token);
+        await Task.Delay(500);
+        Assert.False(run.IsCompleted);
+
+        var watch = Stopwatch.StartNew();
+        await stop.CancelAsync();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(SandboxResult.Cancelled, result.Error);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {watch.Elapsed}");
+        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value));
+    }
+
+    [Fact]
+    public async Task RunAsync_BackgroundProcessesLeftBehind_DieWithTheExecution()
+    {
+        var workspace = Jobs.NewWorkspace();
+
+        var result = await RunAsync("#!/bin/sh\n(sleep 1000 &) ; nohup sleep 1000 >/dev/null 2>&1 &\necho started\n", workspace: workspace);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value));
+    }
+
+    [Theory]
+    [InlineData("#!/usr/bin/perl\nfork while 1;\n")]
+    [InlineData("#!/bin/sh\nwhile :; do sleep 1000 & done\n")]
+    public async Task RunAsync_ForkBomb_EndsWithProcessLimitAndLeavesNothingRunning(string bomb)
+    {
+        var workspace = Jobs.NewWorkspace();
+
+        var result = await RunAsync(bomb, workspace: workspace, limits: Jobs.Limits with { Processes = 16 });
+
+        Assert.Equal(ReasonCodes.ProcessLimit, result.Error);
+        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value));
+        await AssertHealthyAsync(workspace);
+    }
+
+    [Fact]
+    public async Task RunAsync_MemoryBomb_EndsWithMemoryLimit()
+    {
+        var result = await RunAsync("#!/usr/bin/perl\nmy $x = 'x' x (1 << 30); print length $x;\n", limits: Jobs.Limits with { MemoryBytes = 64L * 1024 * 1024 });
+
+        Assert.Equal(ReasonCodes.MemoryLimit, result.Error);
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
+    public async Task RunAsync_OutputFlood_EndsWithOutputLimit()
+    {
+        var result = await RunAsync("#!/bin/sh\nyes flood\n", limits: Jobs.Limits with { OutputBytes = 10_000 });
+
+        Assert.Equal(ReasonCodes.OutputLimit, result.Error);
+        Assert.Equal(10_000, result.Output.Length);
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
+    public async Task RunAsync_HugeFile_EndsWithQuotaExceeded()
+    {
+        var result = await RunAsync("#!/bin/sh\nhead -c 10000000 /dev/zero > /workspace/big\n", limits: Jobs.Limits with { FileBytes = 1024 * 1024 });
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, result.Error);
+    }
+
+    [Fact]
+    public async Task RunAsync_ReadingSecretsOfTheHost_FindsNothing()
+    {
+        var result = await RunAsync("""
+            #!/bin/sh
+            cat /etc/shadow /etc/passwd /root/.bashrc /proc/1/environ 2>&1
+            ls / /etc /run 2>&1
+            echo "env: $(env | sort | tr '\n' ' ')"
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.DoesNotContain("root:", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("AGENTSEC_STORAGE", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("work", result.Output.Split('\n').Where(l => !l.StartsWith("env:", StringComparison.Ordinal)), StringComparer.Ordinal);
+        Assert.Contains("No such file", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_AnotherAgentsWorkspace_IsNeitherVisibleNorReachable()
+    {
+        var victim = Jobs.NewWorkspace();
+        await File.WriteAllTextAsync(Path.Combine(victim.Directory, "secret.txt"), "victim's secret");
+
+        var result = await RunAsync($"""
+            #!/bin/sh
+            cat {victim.Directory}/secret.txt 2>&1
+            cat /workspace/../{Path.GetFileName(victim.Directory)}/secret.txt 2>&1
+            echo "listed: $(ls /workspace/.. 2>&1 | tr '\n' ' ')"
+            echo "found: $(find / -name secret.txt 2>/dev/null)"
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.DoesNotContain("victim's secret", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Path.GetFileName(victim.Directory), result.Output.Split('\n').Single(l => l.StartsWith("listed:", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.EndsWith("found: \n", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_WritingOutsideTheWorkspace_ChangesNothingOnTheHost()
+    {
+        var workspace = Jobs.NewWorkspace();
+        var marker = $"agentsec-escape-{Guid.NewGuid():N}";
+
+        var result = await RunAsync($"""
+            #!/bin/sh
+            for target in /usr/{marker} /etc/{marker} /{marker} /run/agentsec/{marker} /tmp/{marker}; do
+              (echo x > $target) 2>/dev/null && echo "wrote $target"
+            done
+            echo inside > /workspace/{marker}
+            """, workspace: workspace);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal($"wrote /tmp/{marker}\n", result.Output); // its /tmp is its own, and gone afterwards; the rest is read-only
+        Assert.False(File.Exists($"/usr/{marker}") || File.Exists($"/etc/{marker}") || File.Exists($"/{marker}") || File.Exists($"/tmp/{marker}"));
+        Assert.Equal("inside\n", await File.ReadAllTextAsync(Path.Combine(workspace.Directory, marker)));
+    }
+
+    [Fact]
+    public async Task RunAsync_NetworkWithoutTheGrant_ReachesNothingNotEvenLoopback()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var result = await RunAsync($$"""
+            #!/usr/bin/perl
+            use IO::Socket::INET;
+            for my $to ("127.0.0.1:{{port}}", "1.1.1.1:53") {
+              my $s = IO::Socket::INET->new(PeerAddr => $to, Timeout => 2);
+              print $s ? "connected $to\n" : "refused $to\n";
+            }
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.DoesNotContain("connected", result.Output, StringComparison.Ordinal);
+        Assert.False(listener.Pending());
+    }
+
+    [Fact]
+    public async Task RunAsync_SignalsToTheHost_ReachNoOne()
+    {
+        var result = await RunAsync($"#!/bin/sh\nkill -9 {Environment.ProcessId} 2>&1; kill -9 1 2>&1; echo alive\n");
+
+        Assert.True(result.Ok, result.Message);
+        Assert.EndsWith("alive\n", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_FailingProgram_EndsWithExecutionFailed()
+    {
+        var result = await RunAsync("#!/bin/sh\necho 'something broke' >&2\nexit 3\n");
+
+        Assert.Equal(ReasonCodes.ExecutionFailed, result.Error);
+        Assert.Contains("exited with code 3: something broke", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_NotAnExecutable_IsBadModule()
+    {
+        var result = await Runtime.RunAsync(Jobs.For(SandboxRuntimes.Process, new byte[] { 0x00, 0x01, 0x02, 0x03 }), new FakeHostApi(), default);
+
+        Assert.Equal(ReasonCodes.BadModule, result.Error);
+    }
+
+    /// <summary>Processes of a workspace owner still alive after a short grace (the tree is killed asynchronously).</summary>
+    private static async Task<int> ProcessesOfAsync(uint owner)
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            var count = Directory.EnumerateDirectories("/proc").Count(p => char.IsAsciiDigit(Path.GetFileName(p)[0]) && OwnerOf(p) == owner);
+            if (count == 0)
+            {
+                return 0;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return Directory.EnumerateDirectories("/proc").Count(p => char.IsAsciiDigit(Path.GetFileName(p)[0]) && OwnerOf(p) == owner);
+    }
+
+    private static uint? OwnerOf(string path)
+    {
+        try
+        {
+            var status = File.ReadAllLines(Path.Combine(path, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            return status is null ? null : uint.Parse(status.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
