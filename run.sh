@@ -51,6 +51,18 @@ install_azurite() {
   fi
 }
 
+# Native executions (runtime "process") run under bubblewrap and need root to give each agent a user of its own.
+# Installed when missing and possible; without it the cluster runs and native executions answer "unavailable".
+install_bubblewrap() {
+  command -v bwrap >/dev/null && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "Installing bubblewrap (apt-get) for native executions"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null || say "could not install bubblewrap: native executions will be unavailable"
+  else
+    say "bubblewrap is not installed (apt-get install bubblewrap, as root): native executions will be unavailable"
+  fi
+}
+
 build() {
   say "Building the silo and the command line (Release)"
   dotnet build src/AgentSecurity.Silo/AgentSecurity.Silo.csproj -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary"
@@ -125,6 +137,7 @@ start_cluster() { # start_cluster SILOS
   trap 'stop_all >/dev/null' EXIT
   require_tools
   install_azurite
+  install_bubblewrap
   build
   start_azurite
   operator_key

@@ -11,6 +11,17 @@ if [ ! -x azurite/node_modules/.bin/azurite ]; then
   (cd azurite && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 fi
 
+# The native sandbox's tests run bubblewrap for real (as root, which it needs).
+if ! command -v bwrap >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> Installing bubblewrap (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null || exit 1
+  else
+    echo "test.sh: bubblewrap is required for the native sandbox's tests (apt-get install bubblewrap, as root)" >&2
+    exit 1
+  fi
+fi
+
 results=artifacts/test-results
 rm -rf "$results"
 mkdir -p "$results"

@@ -99,7 +99,7 @@ public static class OcsfExport
                     WriteAuthorizeSession(writer, e, d.Capability, ("resource", d.Resource), ("grantId", d.GrantId), ("silo", e.Silo));
                     break;
                 case SandboxEvent s:
-                    WriteStatus(writer, Status.Failure, s.Reason);
+                    WriteStatus(writer, s.Type == SecurityEventTypes.ExecutionCompleted ? Status.Success : Status.Failure, s.Reason);
                     WriteAuthorizeSession(writer, e, s.Capability, ("resource", s.Resource), ("runtime", s.Runtime), ("silo", e.Silo));
                     break;
                 case AlertEvent alert:
@@ -204,7 +204,7 @@ public static class OcsfExport
             SecurityEventTypes.CheckDenied or SecurityEventTypes.QuotaExceeded => 2,
             _ => DecisionAllowed(d) ? 1 : 2,
         }),
-        SandboxEvent => new(AuthorizeSession, 1, "Assign Privileges", 3),
+        SandboxEvent s => new(AuthorizeSession, 1, "Assign Privileges", s.Type == SecurityEventTypes.ExecutionCompleted ? 1 : 3),
         AlertEvent alert => new(DetectionFinding, 1, "Create", alert.Action == "quarantine" ? 4 : 3),
         _ => ApiActivityOf(e.Type),
     };

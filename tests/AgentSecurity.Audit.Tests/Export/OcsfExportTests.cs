@@ -15,6 +15,8 @@ public sealed class OcsfExportTests
         [SecurityEventTypes.ChecksAllowed] = (3003, 3, 1),
         [SecurityEventTypes.QuotaExceeded] = (3003, 3, 1),
         [SecurityEventTypes.SandboxViolation] = (3003, 3, 1),
+        [SecurityEventTypes.ExecutionCompleted] = (3003, 3, 1),
+        [SecurityEventTypes.ExecutionFailed] = (3003, 3, 1),
         [SecurityEventTypes.GrantApplied] = (6003, 6, 1),
         [SecurityEventTypes.GrantRefused] = (6003, 6, 1),
         [SecurityEventTypes.GrantRevoked] = (6003, 6, 4),
@@ -95,7 +97,7 @@ public sealed class OcsfExportTests
     [Fact]
     public void Expected_CoversEveryEventType()
     {
-        Assert.Equal(16, SampleEvents.AllTypes.Count);
+        Assert.Equal(18, SampleEvents.AllTypes.Count);
         Assert.Equal(SampleEvents.AllTypes.Order(StringComparer.Ordinal), Expected.Keys.Order(StringComparer.Ordinal));
     }
 
@@ -221,6 +223,16 @@ public sealed class OcsfExportTests
         Assert.Equal("wasm", ocsf.GetProperty("unmapped").GetProperty("runtime").GetString());
         Assert.Equal("example.com:443", ocsf.GetProperty("unmapped").GetProperty("resource").GetString());
         Assert.Equal(3, ocsf.GetProperty("severity_id").GetInt32());
+    }
+
+    [Fact]
+    public void ToJson_CompletedExecution_IsASuccessfulInformationalAuthorization()
+    {
+        var ocsf = SampleEvents.Parse(OcsfExport.ToJson(SampleEvents.Full(SecurityEventTypes.ExecutionCompleted), Sequence));
+
+        Assert.Equal(1, ocsf.GetProperty("status_id").GetInt32());
+        Assert.Equal(1, ocsf.GetProperty("severity_id").GetInt32());
+        Assert.Equal(3003, ocsf.GetProperty("class_uid").GetInt32());
     }
 
     [Fact]

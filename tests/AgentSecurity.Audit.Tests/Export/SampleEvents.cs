@@ -74,15 +74,20 @@ internal static class SampleEvents
                     _ => "no_grant",
                 },
             },
-            SecurityEventTypes.SandboxViolation => new SandboxEvent
+            SecurityEventTypes.SandboxViolation or SecurityEventTypes.ExecutionCompleted or SecurityEventTypes.ExecutionFailed => new SandboxEvent
             {
                 Id = "ev-" + type,
                 Type = type,
                 TenantId = Tenant,
-                Capability = "network:outbound",
-                Resource = "example.com:443",
+                Capability = type == SecurityEventTypes.SandboxViolation ? "network:outbound" : null,
+                Resource = type == SecurityEventTypes.SandboxViolation ? "example.com:443" : "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                 Runtime = "wasm",
-                Reason = "sandbox_violation",
+                Reason = type switch
+                {
+                    SecurityEventTypes.ExecutionCompleted => "allowed",
+                    SecurityEventTypes.ExecutionFailed => "execution_failed",
+                    _ => "sandbox_violation",
+                },
             },
             SecurityEventTypes.AlertRaised => new AlertEvent
             {
@@ -114,7 +119,8 @@ internal static class SampleEvents
         {
             SecurityEventTypes.CheckDenied or SecurityEventTypes.ChecksAllowed or SecurityEventTypes.QuotaExceeded =>
                 new DecisionEvent { Id = "min-" + type, Type = type, TenantId = Tenant, Capability = "llm" },
-            SecurityEventTypes.SandboxViolation => new SandboxEvent { Id = "min-" + type, Type = type, TenantId = Tenant },
+            SecurityEventTypes.SandboxViolation or SecurityEventTypes.ExecutionCompleted or SecurityEventTypes.ExecutionFailed =>
+                new SandboxEvent { Id = "min-" + type, Type = type, TenantId = Tenant },
             SecurityEventTypes.AlertRaised => new AlertEvent { Id = "min-" + type, Type = type, TenantId = Tenant, Action = "none" },
             _ => new AdministrativeEvent { Id = "min-" + type, Type = type, TenantId = Tenant },
         };
