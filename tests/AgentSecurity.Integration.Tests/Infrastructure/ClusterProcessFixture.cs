@@ -36,7 +36,16 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
         File.WriteAllText(OperatorKeyFile, Operator.ToKeyFileJson());
         File.WriteAllText(AuditKeyFile, AuditKey.ToKeyFileJson());
         _azurite = await AzuriteProcess.StartAsync();
-        _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId, AuditKeyFile);
+        // Agents' native processes run as users of their own, which must be able to pass through to their workspaces.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+
+        _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId, AuditKeyFile, new Dictionary<string, string>
+        {
+            ["AgentSecurity__Sandbox__WorkspaceRoot"] = Path.Combine(WorkDirectory, "workspaces"),
+        });
         await _silo.StartAsync();
     }
 
