@@ -20,7 +20,7 @@ internal static class ActivationMemoryBenchmark
     public static async Task RunAsync(int agents)
     {
         var builder = new TestClusterBuilder(1);
-        builder.AddSiloBuilderConfigurator<Silo>();
+        builder.AddSiloBuilderConfigurator<BenchmarkSilo>();
         await using var cluster = builder.Build();
         await cluster.DeployAsync();
         var client = new AgentSecurityClient(cluster.Client);
@@ -57,45 +57,5 @@ internal static class ActivationMemoryBenchmark
         }
 
         return GC.GetTotalMemory(forceFullCollection: true);
-    }
-
-    private sealed class Silo : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder silo)
-        {
-            silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
-            // Storage that keeps nothing: Orleans' memory storage would hold a second copy of every state in the
-            // heap being measured, which no real deployment has.
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, new DiscardingStorage());
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, new DiscardingStorage());
-            silo.Services.AddSingleton<IAgentMemoryStore, NoMemoryStore>();
-        }
-    }
-
-    private sealed class DiscardingStorage : IGrainStorage
-    {
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
-
-        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-        {
-            grainState.ETag = "1";
-            grainState.RecordExists = true;
-            return Task.CompletedTask;
-        }
-
-        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
-    }
-
-    /// <summary>The benchmark stores no agent memory.</summary>
-    private sealed class NoMemoryStore : IAgentMemoryStore
-    {
-        public Task<IReadOnlyDictionary<string, long>> ListAsync(string agent, CancellationToken cancellation = default) =>
-            Task.FromResult<IReadOnlyDictionary<string, long>>(new Dictionary<string, long>());
-
-        public Task<byte[]?> GetAsync(string agent, string key, CancellationToken cancellation = default) => Task.FromResult<byte[]?>(null);
-
-        public Task PutAsync(string agent, string key, byte[] value, CancellationToken cancellation = default) => Task.CompletedTask;
-
-        public Task DeleteAsync(string agent, string key, CancellationToken cancellation = default) => Task.CompletedTask;
     }
 }

@@ -12,3 +12,8 @@ if (which is "memory" or "all")
 {
     await ActivationMemoryBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5_000);
 }
+
+if (which is "executions" or "all")
+{
+    await ExecutionBenchmark.RunAsync();
+}

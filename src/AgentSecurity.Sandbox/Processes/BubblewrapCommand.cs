@@ -40,6 +40,10 @@ internal static class BubblewrapCommand
             options.Bubblewrap,
             "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--unshare-net",
             "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "sandbox",
+
+            // The program is the pid namespace's init, so bwrap reaps it itself: bwrap's own init would be left to
+            // the machine's init to reap, and a zombie of the agent's user counts against its process limit.
+            "--as-pid-1",
             "--ro-bind", "/usr", "/usr",
         };
 

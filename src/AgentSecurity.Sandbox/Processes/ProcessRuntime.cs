@@ -151,7 +151,8 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
             return (ReasonCodes.FuelExhausted, $"the process used up its CPU time ({limits.CpuTime.TotalSeconds:0.#} s)");
         }
 
-        if (exitCode == SignalBase + FileSizeSignal)
+        // As its namespace's init the program ignores SIGXFSZ, and the write fails instead.
+        if (exitCode == SignalBase + FileSizeSignal || errors.Contains("File too large", StringComparison.Ordinal))
         {
             return (ReasonCodes.QuotaExceeded, $"the process wrote a file larger than {limits.FileBytes} bytes");
         }

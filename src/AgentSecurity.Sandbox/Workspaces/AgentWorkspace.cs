@@ -144,17 +144,18 @@ public sealed class AgentWorkspace
             return (null, ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
         }
 
-        var buffer = new byte[maxBytes + 1];
-        var read = 0;
+        // Sized by the file, and read to its end even if it grows meanwhile, up to one byte over the limit.
+        using var content = new MemoryStream((int)Math.Min(stream.Length, maxBytes) + 1);
+        var chunk = new byte[Math.Min(64 * 1024, maxBytes + 1)];
         int n;
-        while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0)
+        while (content.Length <= maxBytes && (n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxBytes + 1 - content.Length))) > 0)
         {
-            read += n;
+            content.Write(chunk, 0, n);
         }
 
-        return read > maxBytes
+        return content.Length > maxBytes
             ? (null, ReasonCodes.QuotaExceeded, $"{agentPath} is larger than {maxBytes} bytes, the most a host read returns")
-            : (Encoding.UTF8.GetString(buffer, 0, read), null, null);
+            : (Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length), null, null);
     }
 
     public (string? Code, string? Problem) Write(string agentPath, byte[] content)

@@ -267,6 +267,20 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_ManyExecutionsOfOneAgent_LeaveNothingBehindToCountAgainstItsLimit()
+    {
+        var workspace = Jobs.NewWorkspace();
+
+        for (var i = 0; i < 12; i++)
+        {
+            var result = await RunAsync("#!/bin/sh\nsleep 1000 &\necho $$\n", workspace: workspace, limits: Jobs.Limits with { Processes = 4 });
+            Assert.True(result.Ok, $"execution {i}: {result.Error} {result.Message}");
+        }
+
+        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value)); // zombies included
+    }
+
+    [Fact]
     public async Task RunAsync_FailingProgram_EndsWithExecutionFailed()
     {
         var result = await RunAsync("#!/bin/sh\necho 'something broke' >&2\nexit 3\n");
