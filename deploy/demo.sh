@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The short demo that ./run.sh plays against the running cluster: a tenant, a signed grant, checks that are
-# allowed and denied with their reasons, and grants the cluster refuses. Needs AGENTSEC_GATEWAY and
+# allowed and denied with their reasons, grants the cluster refuses, and agent code in each sandbox. Needs AGENTSEC_GATEWAY and
 # AGENTSEC_OPERATOR_KEY (./run.sh sets both).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -53,7 +53,24 @@ show grant apply "$demo/older.grant.json"
 show check demo/researcher fileSystem:delete --resource /workspace/report.md
 show status demo/researcher
 
+step "Agent code in sandboxes: every host call it makes is a check on its agent's grain"
+./agentsec grant sign --key "$demo/root.key" --tenant demo --agent builder \
+  --fs write --scope fileSystem=/workspace/** --memory write --scope memory=notes/** \
+  --isolation native --subprocess --expires-in 1h --out "$demo/builder.grant.json" >/dev/null
+show grant apply "$demo/builder.grant.json"
+printf 'JavaScript (Jint): counts words, keeps a total in its memory, writes a report, is denied /etc/passwd:\n'
+show run demo/builder --runtime js docs/examples/word-count.js --input "the quick brown fox"
+printf 'WebAssembly (Wasmtime), written in WAT: stores its input through the host API:\n'
+show run demo/builder --runtime wasm docs/examples/store-input.wat --input "kept by a WebAssembly module"
+printf 'a native process under bubblewrap, as a user of its own, talking to the host over a socket:\n'
+show run demo/builder --runtime process docs/examples/count-lines.sh --input "$(printf 'one\ntwo\nthree\n')"
+echo 'for (;;) {}' >"$demo/loop.js"
+printf 'an infinite loop, ended by its CPU budget:\n'
+show run demo/builder --runtime js "$demo/loop.js"
+printf 'the researcher'"'"'s grant is sandboxed: no native processes for it:\n'
+show run demo/researcher --runtime process docs/examples/count-lines.sh
+
 step "The tenant's audit log: every decision and change, hash-chained in Azure Table storage"
 sleep 2 # allowed checks are summarised per second; the stream delivers within a fraction of one
-show audit tail demo --last 12
+show audit tail demo --last 16
 show audit verify demo
