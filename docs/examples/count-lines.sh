@@ -1,7 +1,7 @@
 #!/bin/sh
 # Counts the lines of its input into a file of its workspace, then asks the host for the agent's memory and for
 # /etc/passwd through the host socket (JSON lines), printing the raw replies.
-lines=$(wc -l)
+lines=$(grep -c '')  # counts a last line without a newline too
 echo "$lines lines" > /workspace/lines.txt
 echo "wrote /workspace/lines.txt: $(cat /workspace/lines.txt)"
 
