@@ -198,6 +198,42 @@ public sealed class ExecutionTests(ClusterFixture fixture)
         Assert.Equal((ReasonCodes.FuelExhausted, "js", "bot"), (violation.Reason, violation.Runtime, violation.AgentId));
     }
 
+    /// <summary>The hostile corpus through the decision point: each ends with its code, is audited, and the agent goes on.</summary>
+    [Theory]
+    [InlineData("wasm", "(module (func (export \"run\") (loop $l (br $l))))", "fuel_exhausted")]
+    [InlineData("wasm", "(module (import \"wasi_snapshot_preview1\" \"proc_exit\" (func (param i32))) (func (export \"run\")))", "bad_module")]
+    [InlineData("wasm", "(module (func $f (call $f)) (func (export \"run\") (call $f)))", "memory_limit")]
+    [InlineData("js", "const a = []; for (;;) a.push('x'.repeat(1 << 16));", "memory_limit")]
+    [InlineData("js", "for (;;) console.log('flood'.repeat(1000));", "output_limit")]
+    [InlineData("js", "/(a+)+$/.test('a'.repeat(40) + '!')", "timeout")]
+    [InlineData("js", "this.constructor.constructor('return process')().exit()", "execution_failed")]
+    [InlineData("process", "#!/usr/bin/perl\nfork while 1;\n", "process_limit")]
+    [InlineData("process", "#!/bin/sh\nyes\n", "output_limit")]
+    public async Task ExecuteAsync_HostileCode_EndsWithItsCodeIsAuditedAndTheAgentGoesOn(string runtime, string code, string expected)
+    {
+        var tenant = await TenantWithAsync("bot", g => g
+            .Set("environmentIsolation", "native")
+            .SetJson("capabilities", """{"fileSystem":"write","network":"none","memory":"none","subprocess":true,"vectorDb":false,"llm":false}""")
+            .SetJson("resourceLimits", """{"maxCpuMillis":500,"maxMemoryBytes":33554432,"maxOutputBytes":20000}"""));
+
+        var result = await RunAsync(tenant, "bot", runtime, code);
+
+        Assert.Equal(expected, result.Error);
+        var type = expected == ReasonCodes.ExecutionFailed ? SecurityEventTypes.ExecutionFailed : SecurityEventTypes.SandboxViolation;
+        var events = await LoggedAsync(tenant, e => e.Any(x => x.Type == type));
+        var audited = Assert.IsType<SandboxEvent>(events.Single(e => e.Type == type));
+        Assert.Equal((expected, runtime), (audited.Reason, audited.Runtime));
+        var next = await RunAsync(tenant, "bot", runtime, runtime switch
+        {
+            "wasm" => WasmEcho,
+            "js" => "agentsec.output(agentsec.input())",
+            _ => "#!/bin/sh\ncat\n",
+        }, "next");
+        Assert.True(next.Ok, $"{next.Error}: {next.Message}");
+        Assert.Equal("next", next.Output);
+        Assert.True((await fixture.CheckAsync(tenant, "bot", "fileSystem:read", "/workspace/a")).Allowed);
+    }
+
     [Fact]
     public async Task ExecuteAsync_RunningExecution_NeverBlocksChecksOfTheSameAgent()
     {
