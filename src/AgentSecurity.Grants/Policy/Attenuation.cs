@@ -20,9 +20,19 @@ public static class Attenuation
             ?? WiderLimit(parent.Limits, child.Limits)
             ?? (child.ExpiresAt > parent.ExpiresAt ? $"expiresAt {DocumentTime.ToText(child.ExpiresAt)} is after the parent's {DocumentTime.ToText(parent.ExpiresAt)}" : null)
             ?? (child.NotBefore < parent.NotBefore ? $"notBefore {DocumentTime.ToText(child.NotBefore)} is before the parent's {DocumentTime.ToText(parent.NotBefore)}" : null)
-            ?? (child.Isolation > parent.Isolation ? $"environmentIsolation \"{CapabilityNames.Name(child.Isolation)}\" is looser than the parent's \"{CapabilityNames.Name(parent.Isolation)}\"" : null);
+            ?? WiderIsolation(parent.Isolation, child.Isolation);
         return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the delegated grant is wider than its parent: {wider}");
     }
+
+    /// <summary>
+    /// Isolation at least as strict as the parent's (contract order: sandboxed, native, external), and more: an
+    /// <c>external</c> parent runs nothing in the cluster, so a delegation from it may not either. The contract's order
+    /// alone would let it hand a child the right to run code on the silo that it never had itself.
+    /// </summary>
+    private static string? WiderIsolation(IsolationLevel parent, IsolationLevel child) =>
+        child > parent ? $"environmentIsolation \"{CapabilityNames.Name(child)}\" is looser than the parent's \"{CapabilityNames.Name(parent)}\""
+        : parent == IsolationLevel.External && child != IsolationLevel.External ? $"environmentIsolation \"{CapabilityNames.Name(child)}\" runs code in the cluster, which the parent's \"external\" does not"
+        : null;
 
     /// <summary>
     /// An answer to a permission request grants what was asked and nothing more: the smallest capabilities for the

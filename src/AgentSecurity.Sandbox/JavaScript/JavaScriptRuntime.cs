@@ -26,8 +26,9 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
     public const uint MaxArrayLength = 1_000_000;
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
 
-    // The interpreter recurses on the thread's stack for nested code; far more stack than MaxRecursionDepth needs.
-    private const int ThreadStackBytes = 256 * 1024 * 1024;
+    // Ample for MaxRecursionDepth, and small enough that the stack guard stops built-ins recursing over a deep structure
+    // within a second or two: inside a built-in no statement is counted and no deadline is looked at.
+    private const int ThreadStackBytes = 16 * 1024 * 1024;
 
     private static readonly Prepared<Acornima.Ast.Script> Prelude = Engine.PrepareScript(ReadPrelude(), "agentsec-prelude.js", strict: true);
 
@@ -46,14 +47,18 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
         var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
         long Allocated() => GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart;
 
-        string source;
+        Prepared<Acornima.Ast.Script> script;
         try
         {
-            source = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(job.Code.Span);
+            script = Engine.PrepareScript(new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(job.Code.Span), "agent.js");
         }
         catch (DecoderFallbackException)
         {
             return execution.Finish(ReasonCodes.BadModule, "the script is not valid UTF-8", 0);
+        }
+        catch (Exception e) when (e is Acornima.ParseErrorException or ScriptPreparationException or JavaScriptException)
+        {
+            return execution.Finish(ReasonCodes.BadModule, $"the script does not parse: {e.Message}", 0);
         }
 
         var limits = job.Limits;
@@ -71,6 +76,10 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
             options.CancellationToken(cancellation);
             options.Constraints.MaxArraySize = MaxArrayLength;
             options.Constraints.RegexTimeout = RegexTimeout;
+
+            // Built-ins that recurse in C# (String of nested arrays, JSON, flat, bound functions) check the thread's
+            // stack and throw a RangeError rather than overflow it, which would end the silo's process.
+            options.Constraints.StackOverflowGuard = true;
         });
 
         try
@@ -79,30 +88,39 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
                 new ClrFunction(engine, "call", (_, arguments) => Call(engine, execution, arguments)),
                 new ClrFunction(engine, "output", (_, arguments) =>
                 {
-                    execution.Write(arguments.At(0).AsString());
+                    execution.Write(arguments.At(0) is JsString text ? text.ToString() : string.Empty);
                     return JsValue.Undefined;
                 }),
                 new ClrFunction(engine, "input", (_, _) => execution.Input));
-            engine.Execute(source, "agent.js");
+            engine.Execute(script);
             return execution.Finish(null, null, Allocated());
         }
-        catch (Exception e) when (Classify(e) is { } failure)
+#pragma warning disable CA1031 // Whatever the script makes the engine throw ends its execution with a code; nothing escapes to the kernel.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
-            return execution.Finish(failure.Code, failure.Message, Allocated());
+            var (code, message) = Classify(e);
+            return execution.Finish(code, message, Allocated());
         }
     }
 
     private static JsArray Call(Engine engine, InProcessExecution execution, JsValue[] arguments)
     {
-        static string? Text(JsValue value) => value.IsNull() || value.IsUndefined() ? null : value.AsString();
-        var reply = execution.Call(new HostCall(arguments.At(0).AsString(), Text(arguments.At(1)), Text(arguments.At(2))));
+        // The prelude passes strings or null; anything else did not come through it.
+        static string? Text(JsValue value) => value is JsString text ? text.ToString() : null;
+        if (arguments.At(0) is not JsString operation)
+        {
+            return new JsArray(engine, [2, "invalid_request: the operation is a string", ReasonCodes.InvalidRequest]);
+        }
+
+        var reply = execution.Call(new HostCall(operation.ToString(), Text(arguments.At(1)), Text(arguments.At(2))));
         JsValue status = reply.Ok ? 0 : reply.Denied ? 1 : 2;
         JsValue value = reply.Ok ? (reply.Value is null ? JsValue.Null : reply.Value) : $"{reply.Error}: {reply.Message}";
-        return new JsArray(engine, [status, value]);
+        return new JsArray(engine, [status, value, reply.Error is null ? JsValue.Null : reply.Error]);
     }
 
-    /// <summary>How an execution that threw ended, as an error code; null for what is not the agent code's doing.</summary>
-    private static (string Code, string Message)? Classify(Exception e) => e switch
+    /// <summary>How an execution that threw ended, as an error code. Reads nothing of the script's objects (a getter would run its code).</summary>
+    private static (string Code, string Message) Classify(Exception e) => e switch
     {
         SandboxException s => (s.Code, s.Message),
         ExecutionCanceledException => (SandboxResult.Cancelled, "the execution was stopped"),
@@ -112,12 +130,12 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
         MemoryLimitExceededException => (ReasonCodes.MemoryLimit, $"the script allocated more than its memory limit: {e.Message}"),
         RecursionDepthOverflowException => (ReasonCodes.MemoryLimit, $"stack overflow: the recursion went deeper than {MaxRecursionDepth} calls"),
         InsufficientExecutionStackException => (ReasonCodes.MemoryLimit, "stack overflow: the code is nested too deeply"),
-        JavaScriptException js when js.Error.IsObject() && js.Error.AsObject().Get("name").ToString() == "SyntaxError" => (ReasonCodes.BadModule, $"the script does not parse: {js.Message}"),
-        JavaScriptException js => (ReasonCodes.ExecutionFailed, $"uncaught {js.Message}"),
-        ScriptPreparationException prepare => (ReasonCodes.BadModule, $"the script cannot be prepared: {prepare.Message}"),
-        Acornima.ParseErrorException parse => (ReasonCodes.BadModule, $"the script does not parse: {parse.Message}"),
-        _ => null,
+        JavaScriptException js when js.Message.Contains("Maximum call stack size exceeded", StringComparison.Ordinal) => (ReasonCodes.MemoryLimit, "stack overflow: a structure is nested too deeply"),
+        JavaScriptException js => (ReasonCodes.ExecutionFailed, $"uncaught {Clip(js.Message)}"),
+        _ => (ReasonCodes.ExecutionFailed, $"the script failed in the engine ({e.GetType().Name})"),
     };
+
+    private static string Clip(string text) => text.Length <= 512 ? text : text[..512] + "…";
 
     private static string ReadPrelude()
     {

@@ -118,6 +118,24 @@ public sealed class AttenuationTests
     public void WithinParent_LooserIsolation_IsEscalation() =>
         AssertEscalation(Parent with { Isolation = IsolationLevel.External }, "environmentIsolation");
 
+    [Theory]
+    [InlineData(IsolationLevel.Native)]
+    [InlineData(IsolationLevel.Sandboxed)]
+    public void WithinParent_ExternalParentDelegatingCodeInTheCluster_IsEscalation(IsolationLevel child)
+    {
+        var parent = Parent with { Isolation = IsolationLevel.External };
+
+        var failure = Attenuation.WithinParent(parent, parent with { Isolation = child });
+
+        Assert.Equal(ReasonCodes.Escalation, failure?.Code);
+        Assert.Contains("runs code in the cluster", failure!.Message, StringComparison.Ordinal);
+        Assert.Null(Attenuation.WithinParent(parent, parent));
+    }
+
+    [Fact]
+    public void WithinParent_StricterIsolationInTheCluster_IsWithin() =>
+        Assert.Null(Attenuation.WithinParent(Parent, Parent with { Isolation = IsolationLevel.Sandboxed }));
+
     [Fact]
     public void WithinCeiling_AboveCeiling_IsEscalationWithinIsNot()
     {

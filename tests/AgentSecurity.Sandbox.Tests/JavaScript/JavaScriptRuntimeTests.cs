@@ -151,6 +151,51 @@ public sealed class JavaScriptRuntimeTests : IDisposable
         await AssertHealthyAsync();
     }
 
+    /// <summary>Built-ins that recurse in C# must end as a stack error of the script, never overflow the silo's stack.</summary>
+    [Theory]
+    [InlineData("let a = []; for (let i = 0; i < 300000; i++) a = [a]; String(a)")]
+    [InlineData("let a = {}; for (let i = 0; i < 300000; i++) a = {a}; JSON.stringify(a)")]
+    [InlineData("let a = []; for (let i = 0; i < 300000; i++) a = [a]; a.flat(Infinity)")]
+    [InlineData("let f = function () { return 1; }; for (let i = 0; i < 300000; i++) f = f.bind(null); f()")]
+    public async Task RunAsync_DeeplyNestedStructureThroughBuiltIns_EndsWithMemoryLimitAndTheSiloSurvives(string script)
+    {
+        var result = await RunAsync(script, limits: Jobs.Limits with { MemoryBytes = 1L << 30, CpuTime = TimeSpan.FromSeconds(30), WallTime = TimeSpan.FromSeconds(30) });
+
+        Assert.Equal(ReasonCodes.MemoryLimit, result.Error);
+        await AssertHealthyAsync();
+    }
+
+    [Theory]
+    [InlineData("Proxy")]
+    [InlineData("Atomics")]
+    [InlineData("SharedArrayBuffer")]
+    [InlineData("ShadowRealm")]
+    [InlineData("WeakRef")]
+    [InlineData("FinalizationRegistry")]
+    public async Task RunAsync_BuiltInsThatReachPastTheLimits_AreNotThere(string name)
+    {
+        var result = await RunAsync($"agentsec.output(typeof {name})");
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("undefined", result.Output);
+    }
+
+    /// <summary>Whatever a script throws or replaces, the execution ends with a code and the host API keeps working.</summary>
+    [Theory]
+    [InlineData("import('x')", "execution_failed")]
+    [InlineData("throw { get name() { throw 1; }, get message() { throw 2; } }", "execution_failed")]
+    [InlineData("throw null", "execution_failed")]
+    [InlineData("globalThis.String = () => ({}); JSON.stringify = () => ({}); agentsec.output(agentsec.memory.get('k'))", null)]
+    [InlineData("Object.values = () => { throw 1; }; Array.prototype[Symbol.iterator] = null; console.log('still', 1)", null)]
+    [InlineData("agentsec.call({ toString() { throw new Error('no'); } })", "execution_failed")]
+    public async Task RunAsync_HostileValuesAndReplacedBuiltIns_EndWithACode(string script, string? expected)
+    {
+        var result = await RunAsync(script);
+
+        Assert.Equal(expected, result.Error);
+        await AssertHealthyAsync();
+    }
+
     [Fact]
     public async Task RunAsync_OutputFlood_EndsWithOutputLimit()
     {
