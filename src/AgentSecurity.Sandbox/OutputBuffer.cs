@@ -15,6 +15,18 @@ public sealed class OutputBuffer(int limitBytes)
 
     public bool Overflowed { get; private set; }
 
+    /// <summary>Bytes that may still be appended.</summary>
+    public int Remaining
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return limitBytes - _bytes;
+            }
+        }
+    }
+
     /// <summary>Appends as much of <paramref name="text"/> as fits; false once the budget is exceeded.</summary>
     public bool Append(string text)
     {

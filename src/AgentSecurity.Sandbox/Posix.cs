@@ -46,6 +46,33 @@ internal static partial class Posix
             : null;
     }
 
+    /// <summary>Owner and mode (type and permission bits) of a path, not following a final link; null when it cannot be read.</summary>
+    public static (uint Owner, uint Mode)? StatOf(string path)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        const uint TypeAndMode = 0x2 | 0x4;
+        return StatX(AtFdCwd, path, AtSymlinkNoFollow, StatxUid | TypeAndMode, ref MemoryMarshal.GetReference(buffer)) == 0
+            ? (BitConverter.ToUInt32(buffer[20..24]), BitConverter.ToUInt16(buffer[28..30]))
+            : null;
+    }
+
+    /// <summary>Owner and mode of an open file or directory.</summary>
+    public static (uint Owner, uint Mode)? StatOf(SafeHandle handle)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        const uint TypeAndMode = 0x2 | 0x4;
+        var fd = (int)handle.DangerousGetHandle();
+        return StatX(fd, string.Empty, 0x1000 /* AT_EMPTY_PATH */, StatxUid | TypeAndMode, ref MemoryMarshal.GetReference(buffer)) == 0
+            ? (BitConverter.ToUInt32(buffer[20..24]), BitConverter.ToUInt16(buffer[28..30]))
+            : null;
+    }
+
+    public const uint TypeMask = 0xF000;
+    public const uint TypeRegular = 0x8000;
+    public const uint TypeDirectory = 0x4000;
+    public const uint Sticky = 0x200;
+    public const uint GroupOrOtherWrite = 0x12; // 020 | 002
+
     /// <summary>The owner of an open file or directory.</summary>
     public static uint? OwnerOf(int fd)
     {

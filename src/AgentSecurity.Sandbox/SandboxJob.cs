@@ -8,4 +8,16 @@ namespace AgentSecurity.Sandbox;
 /// <param name="Input">What the code reads as its input (a process's standard input).</param>
 /// <param name="Limits">What the execution may use.</param>
 /// <param name="Workspace">The agent's own directory; the only one agent code can write, seen inside as <c>/workspace</c>.</param>
-public sealed record SandboxJob(string Runtime, ReadOnlyMemory<byte> Code, string Input, SandboxLimits Limits, AgentWorkspace Workspace);
+/// <param name="WorkspaceAccess">How a native process sees the workspace directly (host calls are checked one by one).</param>
+public sealed record SandboxJob(string Runtime, ReadOnlyMemory<byte> Code, string Input, SandboxLimits Limits, AgentWorkspace Workspace, WorkspaceAccess WorkspaceAccess = WorkspaceAccess.ReadWrite);
+
+/// <summary>What a native process may do with its workspace's files directly, as the grant's <c>fileSystem</c> level allows.</summary>
+public enum WorkspaceAccess
+{
+    /// <summary>An empty, read-only <c>/workspace</c>.</summary>
+    None,
+
+    ReadOnly,
+
+    ReadWrite,
+}

@@ -163,14 +163,14 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task ExecuteAsync_FetchToLoopbackWithAnUnscopedGrant_IsOutOfScope()
+    public async Task ExecuteAsync_FetchToLoopbackWithAnUnscopedGrant_IsASandboxViolation()
     {
         var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", """{"fileSystem":["/workspace/**"]}"""));
 
         var result = await RunAsync(tenant, "bot", "js", $"try {{ agentsec.http.fetch('{ClusterFixture.Llm.Address}'); agentsec.output('reached'); }} catch (e) {{ agentsec.output(e.code); }}");
 
         Assert.True(result.Ok, result.Message);
-        Assert.Equal(ReasonCodes.OutOfScope, result.Output);
+        Assert.Equal(ReasonCodes.SandboxViolation, result.Output);
     }
 
     [Fact]

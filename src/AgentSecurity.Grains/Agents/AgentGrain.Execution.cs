@@ -5,6 +5,7 @@ using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Capabilities;
+using AgentSecurity.Grants.Policy;
 using AgentSecurity.Sandbox;
 using AgentSecurity.Sandbox.Workspaces;
 
@@ -13,10 +14,18 @@ namespace AgentSecurity.Grains.Agents;
 /// <summary>
 /// Executions: the agent grain decides (isolation level, standing, concurrency, limits) and the sandbox enforces, with
 /// every host call a check back on this grain. <see cref="ExecuteAsync"/> interleaves: it touches the grain's state only
-/// in its first and last turns, and while the code runs the grain answers checks, host calls included.
+/// in its first and last turns, and while the code runs the grain answers checks, host calls included. An execution
+/// ends by itself, at its limits, when its grant expires or no longer admits it, or by the kill switch (quarantine,
+/// revocation); if a runtime does not stop shortly after its deadline the caller is answered anyway.
 /// </summary>
 public sealed partial class AgentGrain
 {
+    /// <summary>Past the wall-clock limit, how long the runtime has to stop by itself before the deadline stops it.</summary>
+    private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>Past the deadline, how long the caller waits for a runtime that does not stop before it is answered.</summary>
+    private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(10);
+
     private readonly Dictionary<long, RunningExecution> _running = [];
     private long _executionCounter;
 
@@ -31,22 +40,22 @@ public sealed partial class AgentGrain
         }
 
         var grant = _permissions.Active!;
-        var running = new RunningExecution();
         var id = ++_executionCounter;
+        var running = new RunningExecution(runtime!.Name);
+        running.StopAfter(limits!.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);
+        running.StopAfter(grant.ExpiresAt - _time.GetUtcNow(), ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", _time);
         _running[id] = running;
         ExecutionResult outcome;
         try
         {
-            outcome = await RunAsync(request, runtime!, limits!, grant, running);
+            outcome = await RunAsync(request!, runtime, limits, grant, running);
         }
         finally
         {
             _running.Remove(id);
-            running.Stop.Dispose();
-            _executions.Exit();
         }
 
-        AgentSecurityMetrics.RecordExecution(runtime!.Name, outcome.Error ?? ReasonCodes.Allowed);
+        AgentSecurityMetrics.RecordExecution(runtime.Name, outcome.Error ?? ReasonCodes.Allowed);
         await AuditExecutionAsync(request, outcome);
         return outcome;
     }
@@ -60,19 +69,57 @@ public sealed partial class AgentGrain
         }
         catch (IOException e)
         {
+            Release(running);
             Log.WorkspaceUnavailable(_logger, e, _key);
-            return ExecutionResult.Refused(ReasonCodes.Unavailable, $"the agent's workspace is not available on this silo: {e.Message}", grant.GrantId);
+            return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace is not available on this silo", grant.GrantId);
         }
 
-        var host = new AgentHostApi(this.AsReference<IAgentGrain>(), workspace, _executions, grant.Policy.Terms.Scopes.Network is not null, running.Stop.Token);
-        var result = await runtime.RunAsync(new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace), host, running.Stop.Token);
+        var host = new AgentHostApi(this.AsReference<IAgentGrain>(), workspace, _executions, grant.Policy.Terms.Scopes.Network is not null, running.Token);
+        var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant));
+
+        // Never on the grain's scheduler: a runtime may do work before its first await (the native one watches /proc).
+        var run = Task.Run(() => runtime.RunAsync(job, host, running.Token));
+        _ = run.ContinueWith(_ => Release(running), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var answered = await Task.WhenAny(run, Task.Delay(limits.WallTime + DeadlineGrace + AbandonAfter, CancellationToken.None));
+        if (answered != run)
+        {
+            Log.ExecutionAbandoned(_logger, _key, runtime.Name, AbandonAfter);
+            running.Stop(ReasonCodes.Timeout, "the execution ran past its deadline");
+            return Outcome(SandboxResult.Failed(SandboxResult.Cancelled, string.Empty, string.Empty, new SandboxUsage { WallMillis = (long)(limits.WallTime + DeadlineGrace + AbandonAfter).TotalMilliseconds }), running, grant);
+        }
+
+        try
+        {
+            return Outcome(await run, running, grant);
+        }
+#pragma warning disable CA1031 // A runtime that throws ends the execution with a code, which is audited; the kernel goes on.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.RuntimeFailed(_logger, e, runtime.Name, _key);
+            return ExecutionResult.Refused(ReasonCodes.ExecutionFailed, $"the {runtime.Name} runtime failed running the code", grant.GrantId);
+        }
+    }
+
+    /// <summary>The execution's slots go back once its runtime has really stopped (which may be after the caller was answered).</summary>
+    private void Release(RunningExecution running)
+    {
+        if (running.Release())
+        {
+            _executions.Exit(_tenantId);
+        }
+    }
+
+    private static ExecutionResult Outcome(SandboxResult result, RunningExecution running, ActiveGrant grant)
+    {
         var stopped = result.Error == SandboxResult.Cancelled;
+        var (reason, message) = running.StoppedFor ?? (ReasonCodes.Unavailable, "the execution was stopped");
         return new ExecutionResult
         {
             Ok = result.Ok,
             Output = result.Output,
-            Error = stopped ? running.StoppedFor ?? ReasonCodes.Unavailable : result.Error,
-            Message = stopped ? running.StopMessage ?? "the execution was stopped" : result.Message,
+            Error = stopped ? reason : result.Error,
+            Message = stopped ? message : result.Message,
             GrantId = grant.GrantId,
             Usage = new ExecutionUsage
             {
@@ -85,7 +132,7 @@ public sealed partial class AgentGrain
         };
     }
 
-    /// <summary>What the grant says about running this code here: the runtime and its limits (with a silo slot taken), or the refusal.</summary>
+    /// <summary>What the grant says about running this code here: the runtime and its limits (with silo slots taken), or the refusal.</summary>
     private (ExecutionResult? Refusal, ISandboxRuntime? Runtime, SandboxLimits? Limits) AdmitExecution(ExecutionRequest? request)
     {
         var o = _executions.Options;
@@ -110,14 +157,7 @@ public sealed partial class AgentGrain
         }
 
         var grant = _permissions.Active!;
-        var forbidden = grant.Policy.Terms.Isolation switch
-        {
-            IsolationLevel.External => "the grant's environmentIsolation is external: its agent runs outside the cluster",
-            IsolationLevel.Sandboxed when runtime.Name == SandboxRuntimes.Process => "a native process needs environmentIsolation native; this grant is sandboxed",
-            IsolationLevel.Native when runtime.Name == SandboxRuntimes.Process && !grant.Policy.Capabilities.Subprocess => "a native process needs the subprocess capability",
-            _ => null,
-        };
-        if (forbidden is not null)
+        if (IsolationForbids(grant, runtime.Name) is { } forbidden)
         {
             return (ExecutionResult.Refused(ReasonCodes.IsolationForbids, forbidden, grant.GrantId), null, null);
         }
@@ -128,22 +168,59 @@ public sealed partial class AgentGrain
             return (ExecutionResult.Refused(ReasonCodes.QuotaExceeded, $"{_running.Count} executions are running, the most maxConcurrentExecutions allows ({concurrency})", grant.GrantId), null, null);
         }
 
-        if (!_executions.TryEnter())
+        if (_executions.TryEnter(_tenantId) is { } full)
         {
-            return (ExecutionResult.Refused(ReasonCodes.Unavailable, $"this silo is running its most executions at once ({o.MaxExecutionsPerSilo}); try again", grant.GrantId), null, null);
+            return (ExecutionResult.Refused(ReasonCodes.Unavailable, full, grant.GrantId), null, null);
         }
 
         return (null, runtime, ExecutionLimits.For(grant.Limits, o));
     }
+
+    /// <summary>
+    /// How a native process may touch its workspace directly, where no check sees each file: as the grant's fileSystem
+    /// level says, and only if its scopes cover the whole workspace (a path scope cannot bind a process to some files).
+    /// </summary>
+    private static WorkspaceAccess WorkspaceAccessOf(ActiveGrant grant)
+    {
+        var level = grant.Policy.Capabilities.FileSystem;
+        if (level == AccessLevel.None || !Attenuation.ScopesCover(grant.Policy.Terms.Scopes.FileSystem, AgentWorkspace.Mount + "/**", ResourceKind.Path))
+        {
+            return WorkspaceAccess.None;
+        }
+
+        return level == AccessLevel.Read ? WorkspaceAccess.ReadOnly : WorkspaceAccess.ReadWrite;
+    }
+
+    private static string? IsolationForbids(ActiveGrant grant, string runtime) => grant.Policy.Terms.Isolation switch
+    {
+        IsolationLevel.External => "the grant's environmentIsolation is external: its agent runs outside the cluster",
+        IsolationLevel.Sandboxed when runtime == SandboxRuntimes.Process => "a native process needs environmentIsolation native; this grant is sandboxed",
+        IsolationLevel.Native when runtime == SandboxRuntimes.Process && !grant.Policy.Capabilities.Subprocess => "a native process needs the subprocess capability",
+        _ => null,
+    };
 
     /// <summary>The kill switch: every running execution of this agent stops, reporting why.</summary>
     private void StopExecutions(string reason, string message)
     {
         foreach (var running in _running.Values)
         {
-            running.StoppedFor ??= reason;
-            running.StopMessage ??= message;
-            running.Stop.Cancel();
+            running.Stop(reason, message);
+        }
+    }
+
+    /// <summary>A new grant holds for running code too: what it would not admit stops, and nothing outlives its expiry.</summary>
+    private void ReviewExecutions(ActiveGrant grant)
+    {
+        foreach (var running in _running.Values)
+        {
+            if (IsolationForbids(grant, running.Runtime) is { } forbidden)
+            {
+                running.Stop(ReasonCodes.IsolationForbids, $"the agent's new grant {grant.GrantId} does not admit this execution: {forbidden}");
+            }
+            else
+            {
+                running.StopAfter(grant.ExpiresAt - _time.GetUtcNow(), ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", _time);
+            }
         }
     }
 
@@ -177,12 +254,77 @@ public sealed partial class AgentGrain
         });
     }
 
-    private sealed class RunningExecution
+    /// <summary>
+    /// One running execution's stop: the first reason wins (the kill switch, a deadline, a new grant); the token it
+    /// cancels reaches the runtime and every host call. Stopped from the grain's turns and from timers.
+    /// </summary>
+    private sealed class RunningExecution(string runtime) : IDisposable
     {
-        public CancellationTokenSource Stop { get; } = new();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<ITimer> _deadlines = [];
+        private (string Reason, string Message)? _stoppedFor;
+        private int _released;
 
-        public string? StoppedFor { get; set; }
+        public string Runtime { get; } = runtime;
 
-        public string? StopMessage { get; set; }
+        public CancellationToken Token => _stop.Token;
+
+        public (string Reason, string Message)? StoppedFor
+        {
+            get
+            {
+                lock (_stop)
+                {
+                    return _stoppedFor;
+                }
+            }
+        }
+
+        public void Stop(string reason, string message)
+        {
+            lock (_stop)
+            {
+                if (_stoppedFor is not null || _released == 1)
+                {
+                    return;
+                }
+
+                _stoppedFor = (reason, message);
+                _stop.Cancel(); // under the lock, so never after Release disposed it
+            }
+        }
+
+        public void StopAfter(TimeSpan delay, string reason, string message, TimeProvider clock)
+        {
+            lock (_stop)
+            {
+                if (_released == 1)
+                {
+                    return;
+                }
+
+                _deadlines.Add(clock.CreateTimer(_ => Stop(reason, message), null, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan));
+            }
+        }
+
+        /// <summary>Once the runtime has stopped: timers go, the token is disposed. True the first time.</summary>
+        public bool Release()
+        {
+            lock (_stop)
+            {
+                if (_released == 1)
+                {
+                    return false;
+                }
+
+                _released = 1;
+                _deadlines.ForEach(d => d.Dispose());
+            }
+
+            _stop.Dispose();
+            return true;
+        }
+
+        public void Dispose() => Release();
     }
 }

@@ -80,6 +80,7 @@ public sealed partial class AgentGrain
 
         _permissions.Active = ActiveGrant.Compile(grant, _options.ClockSkew);
         _permissions.Problem = null;
+        ReviewExecutions(_permissions.Active);
         // Consumption carries over to the new grant's limits: a new grant is not a fresh budget.
         _quotas.Configure(grant.Limits, _quotas.Snapshot(_time.GetUtcNow()).ToDictionary(s => s.Limit, s => s.Record));
         Log.GrantApplied(_logger, grant.GrantId, _key, State.Version, grant.SignedBy.Value);

@@ -108,6 +108,8 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // Code must not run on for an agent whose kill switch the next activation could not reach.
+        StopExecutions(ReasonCodes.Unavailable, "the agent's activation ended");
         await PublishSummariesAsync(cancellationToken);
 
         // A clean stop records what was really used, so the next activation does not count unspent reservations.

@@ -37,12 +37,35 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
         {
             return HostReply.Fail(ReasonCodes.SandboxViolation, refused.Message);
         }
-#pragma warning disable CA1031 // Whatever fails on the host's side is an answer to the agent code, never a crash of the silo.
-        catch (Exception e)
+
+        // What failed on the host's side is an answer to the agent code, never a crash of the silo, and says nothing of
+        // the host: exception messages name internal addresses, silos and providers.
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        {
+            return HostReply.Fail(UpstreamError, $"the {Service(call.Operation)} did not answer in time or failed");
+        }
+#pragma warning disable CA1031
+        catch (Exception)
 #pragma warning restore CA1031
         {
-            return HostReply.Fail(e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException ? UpstreamError : ReasonCodes.Unavailable, e.Message);
+            return HostReply.Fail(ReasonCodes.Unavailable, $"the host could not do {call.Operation} now");
         }
+    }
+
+    private static string Service(string operation) => operation switch
+    {
+        HostCall.HttpFetch => "server",
+        HostCall.LlmComplete => "language model provider",
+        HostCall.VectorDbQuery => "vector database provider",
+        _ => "host",
+    };
+
+    /// <summary>One outbound request: the execution's stop, and the platform's timeout over headers and body together.</summary>
+    private CancellationTokenSource RequestDeadline()
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(services.Options.HttpTimeout);
+        return deadline;
     }
 
     private Task<HostReply> DispatchAsync(HostCall call) => call.Operation switch
@@ -108,20 +131,21 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
 
     private async Task<HostReply> FetchAsync(string? url, string? body)
     {
-        if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0)
+        if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0
+            || Destination(uri) is not { } destination)
         {
-            return HostReply.Fail(ReasonCodes.InvalidRequest, "an absolute http(s) URL without credentials is required");
+            return HostReply.Fail(ReasonCodes.InvalidRequest, "an absolute http(s) URL without credentials or an IPv6 zone is required");
         }
 
         // The grant's network scopes name host:port; the check is on exactly where the request will go.
-        if (await DenialAsync("network:outbound", $"{uri.IdnHost.ToLowerInvariant()}:{uri.Port}") is { } denied)
+        if (await DenialAsync("network:outbound", destination) is { } denied)
         {
             return denied;
         }
 
         if (!networkScoped && ExecutionServices.IsInternal(uri))
         {
-            return HostReply.Fail(ReasonCodes.OutOfScope, $"{uri.Host} is a loopback or private address: only a grant whose network scopes name it reaches it") with { Denied = true };
+            return HostReply.Fail(ReasonCodes.SandboxViolation, $"{uri.Host} is a loopback or private address: only a grant whose network scopes name it reaches it");
         }
 
         using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, uri);
@@ -130,8 +154,9 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
             request.Content = new StringContent(body, Encoding.UTF8);
         }
 
-        using var response = await services.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
-        var text = await ReadCappedAsync(response.Content, services.Options.MaxHttpResponseBytes);
+        using var deadline = RequestDeadline();
+        using var response = await services.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        var text = await ReadCappedAsync(response.Content, services.Options.MaxHttpResponseBytes, deadline.Token);
         if (text is null)
         {
             return HostReply.Fail(ReasonCodes.QuotaExceeded, $"the response is larger than {services.Options.MaxHttpResponseBytes} bytes");
@@ -140,7 +165,23 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
         return response.IsSuccessStatusCode ? HostReply.Success(text) : HostReply.Fail(UpstreamError, $"HTTP {(int)response.StatusCode}: {text[..Math.Min(text.Length, 200)]}");
     }
 
-    private async Task<string?> ReadCappedAsync(HttpContent content, int maxBytes)
+    /// <summary>
+    /// The <c>host:port</c> a request goes to, as grants name it: names and IPv4 in the canonical form the connection
+    /// will use, IPv6 in brackets; null for an IPv6 zone, which no grant can name.
+    /// </summary>
+    private static string? Destination(Uri uri)
+    {
+        if (uri.HostNameType != UriHostNameType.IPv6)
+        {
+            return $"{uri.IdnHost.ToLowerInvariant()}:{uri.Port}";
+        }
+
+        return System.Net.IPAddress.TryParse(uri.DnsSafeHost, out var address) && address.ScopeId == 0
+            ? $"[{address}]:{uri.Port}"
+            : null;
+    }
+
+    private static async Task<string?> ReadCappedAsync(HttpContent content, int maxBytes, CancellationToken cancellation)
     {
         await using var stream = await content.ReadAsStreamAsync(cancellation);
         var buffer = new byte[maxBytes + 1];
@@ -177,8 +218,9 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
             return Missing("a prompt");
         }
 
-        // Metered before the call, on an estimate (a token is about four characters) plus the completion asked for.
-        var tokens = (prompt.Length / 4) + 1 + services.Options.LlmMaxTokens;
+        // Metered before the call, on a bound rather than a guess: a byte-level tokenizer makes at most one token of
+        // each UTF-8 byte, so the prompt's bytes plus the completion asked for is the most the call can use.
+        var tokens = Encoding.UTF8.GetByteCount(prompt) + services.Options.LlmMaxTokens;
         if (await DenialAsync("llm", null, tokens) is { } denied)
         {
             return denied;
@@ -189,7 +231,14 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
             return HostReply.Fail(ReasonCodes.Unavailable, "this platform has no LLM provider configured");
         }
 
-        return HostReply.Success(await llm.CompleteAsync(prompt, services.Options.LlmMaxTokens, cancellation));
+        using var deadline = RequestDeadline();
+        return HostReply.Success(await llm.CompleteAsync(prompt, services.Options.LlmMaxTokens, deadline.Token));
+    }
+
+    private async Task<string> QueryWithDeadlineAsync(IVectorDbProvider vectorDb, string collection, string query)
+    {
+        using var deadline = RequestDeadline();
+        return await vectorDb.QueryAsync(collection, query, deadline.Token);
     }
 
     private async Task<HostReply> QueryAsync(string? collection, string? query)
@@ -205,7 +254,7 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
         }
 
         return services.VectorDb is { } vectorDb
-            ? HostReply.Success(await vectorDb.QueryAsync(collection, query, cancellation))
+            ? HostReply.Success(await QueryWithDeadlineAsync(vectorDb, collection, query))
             : HostReply.Fail(ReasonCodes.Unavailable, "this platform has no vector database provider configured");
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using AgentSecurity.Sandbox;
 using AgentSecurity.Sandbox.Workspaces;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,7 @@ namespace AgentSecurity.Grains.Execution;
 /// <summary>What executions need on a silo: its runtimes, its options, its execution slots, and the ways out that host calls take.</summary>
 public sealed class ExecutionServices : IDisposable
 {
+    private readonly Dictionary<string, int> _perTenant = new(StringComparer.Ordinal);
     private int _running;
 
     public ExecutionServices(IEnumerable<ISandboxRuntime> runtimes, IOptions<SandboxOptions> options, IServiceProvider services)
@@ -24,6 +26,9 @@ public sealed class ExecutionServices : IDisposable
             // A redirect would go wherever the server says, past the check on the host the agent asked for.
             AllowAutoRedirect = false,
             UseCookies = false,
+
+            // A proxy from the silo's environment would be where the connection goes, and it reaches what this does not.
+            UseProxy = false,
             ConnectCallback = ConnectCheckedAsync,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         })
@@ -39,19 +44,42 @@ public sealed class ExecutionServices : IDisposable
     /// <summary>Executions running on this silo now.</summary>
     public int Running => Volatile.Read(ref _running);
 
-    /// <summary>Takes one of the silo's execution slots (<see cref="SandboxOptions.MaxExecutionsPerSilo"/>), or says there is none.</summary>
-    public bool TryEnter()
+    /// <summary>
+    /// Takes one of the silo's execution slots and one of the tenant's (<see cref="SandboxOptions.MaxExecutionsPerSilo"/>,
+    /// <see cref="SandboxOptions.MaxExecutionsPerTenant"/>): null, or why there is none.
+    /// </summary>
+    public string? TryEnter(string tenant)
     {
-        if (Interlocked.Increment(ref _running) <= Options.MaxExecutionsPerSilo)
+        lock (_perTenant)
         {
-            return true;
-        }
+            var tenantRunning = _perTenant.GetValueOrDefault(tenant);
+            if (_running >= Options.MaxExecutionsPerSilo)
+            {
+                return $"this silo is running its most executions at once ({Options.MaxExecutionsPerSilo}); try again";
+            }
 
-        Interlocked.Decrement(ref _running);
-        return false;
+            if (tenantRunning >= Options.MaxExecutionsPerTenant)
+            {
+                return $"the tenant is running its most executions at once on this silo ({Options.MaxExecutionsPerTenant}); try again";
+            }
+
+            _perTenant[tenant] = tenantRunning + 1;
+            _running++;
+            return null;
+        }
     }
 
-    public void Exit() => Interlocked.Decrement(ref _running);
+    public void Exit(string tenant)
+    {
+        lock (_perTenant)
+        {
+            _running--;
+            if (--CollectionsMarshal.GetValueRefOrNullRef(_perTenant, tenant) == 0)
+            {
+                _perTenant.Remove(tenant);
+            }
+        }
+    }
 
     public IReadOnlyDictionary<string, ISandboxRuntime> Runtimes { get; }
 
@@ -95,21 +123,54 @@ public sealed class ExecutionServices : IDisposable
     /// <summary>Whether a URL names a loopback, link-local or private address literally.</summary>
     public static bool IsInternal(Uri uri) => IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IsInternal(address);
 
-    private static bool IsInternal(IPAddress address)
+    /// <summary>
+    /// Addresses that are not the public internet: loopback, unspecified, private, shared (CGNAT), link-local (cloud
+    /// metadata), benchmarking, reserved, multicast and broadcast IPv4 and Azure's platform address; IPv6 loopback,
+    /// link- and site-local, unique-local and multicast; and every IPv6 form that embeds an IPv4 address (mapped,
+    /// compatible, NAT64, 6to4), judged by that address.
+    /// </summary>
+    internal static bool IsInternal(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
-            address = address.MapToIPv4();
-        }
+            var v6 = address.GetAddressBytes();
+            if (EmbeddedIPv4(v6) is { } embedded)
+            {
+                return IsInternal(embedded);
+            }
 
-        if (IPAddress.IsLoopback(address) || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
-        {
-            return true;
+            return IPAddress.IsLoopback(address) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal
+                || address.IsIPv6UniqueLocal || address.IsIPv6Multicast;
         }
 
         var b = address.GetAddressBytes();
-        return address.AddressFamily == AddressFamily.InterNetwork &&
-            (b[0] is 10 or 0 || (b[0] == 172 && b[1] is >= 16 and <= 31) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] is >= 64 and <= 127));
+        return b[0] is 0 or 10 or 127 or >= 224
+            || (b[0] == 100 && b[1] is >= 64 and <= 127)
+            || (b[0] == 169 && b[1] == 254)
+            || (b[0] == 172 && b[1] is >= 16 and <= 31)
+            || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
+            || (b[0] == 192 && b[1] == 168)
+            || (b[0] == 198 && b[1] is 18 or 19)
+            || (b[0] == 198 && b[1] == 51 && b[2] == 100)
+            || (b[0] == 203 && b[1] == 0 && b[2] == 113)
+            || (b[0] == 168 && b[1] == 63 && b[2] == 129 && b[3] == 16);
+    }
+
+    /// <summary>The IPv4 address an IPv6 address carries: ::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::a.b.c.d, 2002:aabb:ccdd::.</summary>
+    private static IPAddress? EmbeddedIPv4(byte[] v6)
+    {
+        var zeros10 = v6.AsSpan(0, 10).IndexOfAnyExcept((byte)0) < 0;
+        if (zeros10 && ((v6[10] == 0xff && v6[11] == 0xff) || (v6[10] == 0 && v6[11] == 0 && v6.AsSpan(12).IndexOfAnyExcept((byte)0) >= 0 && !(v6[12] == 0 && v6[13] == 0 && v6[14] == 0 && v6[15] == 1))))
+        {
+            return new IPAddress(v6.AsSpan(12, 4));
+        }
+
+        if (v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b)
+        {
+            return new IPAddress(v6.AsSpan(12, 4));
+        }
+
+        return v6[0] == 0x20 && v6[1] == 0x02 ? new IPAddress(v6.AsSpan(2, 4)) : null;
     }
 }
 

@@ -10,20 +10,26 @@ public sealed class SandboxOptions
 {
     public const string SectionName = "AgentSecurity:Sandbox";
 
-    /// <summary>Agents' workspaces on this silo: <c>{root}/{tenant}/{agent}</c>, scratch space local to the silo.</summary>
-    public string WorkspaceRoot { get; set; } = Path.Combine(Path.GetTempPath(), "agentsec-workspaces");
+    /// <summary>
+    /// Agents' workspaces on this silo: <c>{root}/{tenant}/{agent}</c>, scratch space local to the silo. As root,
+    /// <c>/var/lib/agentsec/workspaces</c>: every directory above it must be root's alone (checked on use).
+    /// </summary>
+    public string WorkspaceRoot { get; set; } = Environment.UserName == "root" ? "/var/lib/agentsec/workspaces" : Path.Combine(Path.GetTempPath(), "agentsec-workspaces");
 
     /// <summary>
     /// The user ids given to agents' workspaces and native processes when the silo runs as root: one per agent, from
-    /// <see cref="FirstUserId"/> (default 200,000) on, <see cref="UserIdCount"/> of them (1,000,000). No one else on the
-    /// machine may use them.
+    /// <see cref="FirstUserId"/> (default 1,500,000,000, far above the ranges of /etc/subuid) on, <see cref="UserIdCount"/>
+    /// of them (1,000,000). No one else on the machine may use them.
     /// </summary>
-    public uint FirstUserId { get; set; } = 200_000;
+    public uint FirstUserId { get; set; } = 1_500_000_000;
 
     public uint UserIdCount { get; set; } = 1_000_000;
 
     /// <summary>Executions running at once on one silo, all agents together (default 64); past it, <c>unavailable</c>.</summary>
     public int MaxExecutionsPerSilo { get; set; } = 64;
+
+    /// <summary>Executions of one tenant's agents running at once on one silo (default 16): no tenant takes every slot.</summary>
+    public int MaxExecutionsPerTenant { get; set; } = 16;
 
     /// <summary>Memory of one execution without <c>maxMemoryBytes</c> (default 64 MiB) and the most with it (512 MiB).</summary>
     public long DefaultMemoryBytes { get; set; } = 64L * 1024 * 1024;
@@ -114,12 +120,12 @@ public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
             failures.Add("AgentSecurity:Sandbox:MaxWallMillis is at most 120000: an execution must end within the 2.5 min a client waits for it");
         }
 
-        if (o.FirstUserId < 1000 || o.UserIdCount < 1 || (ulong)o.FirstUserId + o.UserIdCount > uint.MaxValue - 1)
+        if (o.FirstUserId < 1000 || o.UserIdCount < 1 || (ulong)o.FirstUserId + o.UserIdCount > int.MaxValue)
         {
-            failures.Add("AgentSecurity:Sandbox: FirstUserId must be at least 1000 and the range must fit below 2^32 - 1");
+            failures.Add("AgentSecurity:Sandbox: FirstUserId must be at least 1000 and the range must end below 2^31");
         }
 
-        if (o.MaxOutputBytes > int.MaxValue || o.MaxExecutionsPerSilo < 1 || o.MaxCodeBytes < 1 || o.MaxInputBytes < 0 || o.HostCallsPerExecution < 0 ||
+        if (o.MaxOutputBytes > int.MaxValue || o.MaxExecutionsPerSilo < 1 || o.MaxExecutionsPerTenant < 1 || o.MaxCodeBytes < 1 || o.MaxInputBytes < 0 || o.HostCallsPerExecution < 0 ||
             o.ProcessesPerExecution < 1 || o.MaxFileReadBytes < 1 || o.MaxFileWriteBytes < 1 || o.HttpTimeout <= TimeSpan.Zero ||
             o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1)
         {

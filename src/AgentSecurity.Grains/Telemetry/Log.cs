@@ -65,6 +65,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 6001, Level = LogLevel.Error, Message = "Workspace of {Agent} is not available on this silo")]
     public static partial void WorkspaceUnavailable(ILogger logger, Exception exception, string agent);
 
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Error, Message = "The {Runtime} runtime failed running code of {Agent}")]
+    public static partial void RuntimeFailed(ILogger logger, Exception exception, string runtime, string agent);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "An execution of {Agent} in {Runtime} did not stop {Grace} after its deadline; its slot stays taken until it does")]
+    public static partial void ExecutionAbandoned(ILogger logger, string agent, string runtime, TimeSpan grace);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Audit stream of tenant {Tenant} reported an error")]
     public static partial void AuditStreamError(ILogger logger, Exception exception, string tenant);
 

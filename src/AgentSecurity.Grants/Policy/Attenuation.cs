@@ -101,6 +101,10 @@ public static class Attenuation
         return null;
     }
 
+    /// <summary>Whether a scope list (null: no list, everything) covers every resource a pattern matches, decided soundly.</summary>
+    public static bool ScopesCover(IReadOnlyList<string>? scopes, string pattern, ResourceKind kind) =>
+        WiderScopes("scopes", scopes, [pattern], kind) is null;
+
     private static string? WiderScopes(string member, IReadOnlyList<string>? wider, IReadOnlyList<string>? narrower, ResourceKind kind)
     {
         if (wider is null)

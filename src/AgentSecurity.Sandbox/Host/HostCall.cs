@@ -25,6 +25,15 @@ public sealed record HostCall(string Operation, string? Argument = null, string?
     public const string LlmComplete = "llm.complete";
     public const string VectorDbQuery = "vectordb.query";
 
+    /// <summary>Longest operation name a runtime passes on (longer is <c>invalid_request</c>, decoded no further).</summary>
+    public const int MaxOperationBytes = 64;
+
+    /// <summary>
+    /// Largest argument of a host call in UTF-8 (1 MiB): what a runtime decodes from agent memory before the kernel sees
+    /// the call, and so what one call can make the host copy.
+    /// </summary>
+    public const int MaxArgumentBytes = 1024 * 1024;
+
     public static readonly IReadOnlyList<string> Operations = [FsRead, FsWrite, HttpFetch, MemoryGet, MemoryPut, MemoryDelete, LlmComplete, VectorDbQuery];
 }
 

@@ -24,6 +24,11 @@ public sealed class HostCallMeter(IHostApi inner, int budget) : IHostApi
             return HostReply.Fail(ReasonCodes.QuotaExceeded, $"an execution makes at most {budget} host calls");
         }
 
+        if (TooLarge(call.Operation, HostCall.MaxOperationBytes) || TooLarge(call.Argument, HostCall.MaxArgumentBytes) || TooLarge(call.Second, HostCall.MaxArgumentBytes))
+        {
+            return HostReply.Fail(ReasonCodes.InvalidRequest, $"a host call's operation is at most {HostCall.MaxOperationBytes} bytes and each argument at most {HostCall.MaxArgumentBytes}");
+        }
+
         var reply = await inner.CallAsync(call);
         if (reply.Denied)
         {
@@ -32,4 +37,8 @@ public sealed class HostCallMeter(IHostApi inner, int budget) : IHostApi
 
         return reply;
     }
+
+    // A UTF-8 byte is at least a third of a UTF-16 unit, so most strings are judged by their length alone.
+    private static bool TooLarge(string? text, int maxBytes) =>
+        text is not null && (text.Length > maxBytes || (text.Length > maxBytes / 3 && System.Text.Encoding.UTF8.GetByteCount(text) > maxBytes));
 }

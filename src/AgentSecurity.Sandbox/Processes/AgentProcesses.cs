@@ -3,10 +3,10 @@ using System.Globalization;
 namespace AgentSecurity.Sandbox.Processes;
 
 /// <summary>
-/// What the processes of one agent's user use right now, read from <c>/proc</c>: how many there are (the process
-/// limit), their CPU time including the children they reaped, and their resident memory. The agent's user runs nothing
-/// but its sandboxes, so this is exact at each sample; between samples a process that ends loses at most one interval
-/// of CPU time (a pid namespace's init is reaped by no one who reports it).
+/// What one execution's processes use right now, read from <c>/proc</c>: how many processes the agent's user has (the
+/// kernel's process limit counts them all), and the CPU time (including children it reaped) and resident memory of
+/// the execution's own process tree. The agent's user runs nothing but its sandboxes, so this is exact at each sample;
+/// between samples a process that ends loses at most one interval of CPU time.
 /// </summary>
 internal readonly record struct AgentProcesses(int Count, TimeSpan Cpu, long ResidentBytes)
 {
@@ -14,42 +14,50 @@ internal readonly record struct AgentProcesses(int Count, TimeSpan Cpu, long Res
     private const long TicksPerSecond = 100;
     private static readonly long PageBytes = Environment.SystemPageSize;
 
-    public static AgentProcesses Of(uint owner)
+    public static AgentProcesses Of(uint owner, int root)
     {
-        var count = 0;
-        long ticks = 0, pages = 0;
+        var processes = new Dictionary<int, (int Parent, long Ticks, long Pages)>();
         foreach (var entry in Directory.EnumerateDirectories("/proc"))
         {
-            var name = entry.AsSpan(6);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]) || Posix.OwnerOf(entry) != owner)
+            if (int.TryParse(entry.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Posix.OwnerOf(entry) == owner && ReadStat(entry) is { } stat)
             {
-                continue;
+                processes[pid] = stat;
             }
+        }
 
-            count++;
-            if (ReadStat(entry) is { } stat)
+        // The execution's tree: the sandbox's first process and whatever descends from it (orphans go to its init).
+        var tree = new HashSet<int> { root };
+        for (var grew = true; grew;)
+        {
+            grew = false;
+            foreach (var (pid, stat) in processes)
+            {
+                grew |= tree.Contains(stat.Parent) && tree.Add(pid);
+            }
+        }
+
+        long ticks = 0, pages = 0;
+        foreach (var pid in tree)
+        {
+            if (processes.TryGetValue(pid, out var stat))
             {
                 ticks += stat.Ticks;
                 pages += stat.Pages;
             }
         }
 
-        return new AgentProcesses(count, TimeSpan.FromSeconds((double)ticks / TicksPerSecond), pages * PageBytes);
+        return new AgentProcesses(processes.Count, TimeSpan.FromSeconds((double)ticks / TicksPerSecond), pages * PageBytes);
     }
 
-    /// <summary>utime + stime + cutime + cstime and rss of one process, or null if it is gone.</summary>
-    private static (long Ticks, long Pages)? ReadStat(string directory)
+    /// <summary>Parent, utime + stime + cutime + cstime and rss of one process, or null if it is gone.</summary>
+    private static (int Parent, long Ticks, long Pages)? ReadStat(string directory)
     {
         string stat;
         try
         {
             stat = File.ReadAllText(Path.Combine(directory, "stat"));
         }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
@@ -62,6 +70,6 @@ internal readonly record struct AgentProcesses(int Count, TimeSpan Cpu, long Res
         }
 
         long Field(int number) => long.Parse(fields[number - 3], CultureInfo.InvariantCulture); // field 3 is the first after ')'
-        return (Field(14) + Field(15) + Field(16) + Field(17), Field(24));
+        return ((int)Field(4), Field(14) + Field(15) + Field(16) + Field(17), Field(24));
     }
 }

@@ -7,7 +7,7 @@ namespace AgentSecurity.Sandbox.Processes;
 /// The command line that starts one native execution: <c>setpriv</c> becomes the workspace's owner (no groups, no
 /// capabilities, no new privileges), <c>prlimit</c> sets the rlimits, and <c>bwrap</c> builds the sandbox: new user, pid,
 /// ipc, uts, cgroup and net namespaces; the system's <c>/usr</c> read-only; a private <c>/proc</c>, <c>/dev</c> and
-/// <c>/tmp</c>; the workspace the only writable directory; the program and the host socket under <c>/run/agentsec</c>;
+/// <c>/tmp</c>; the workspace (as the grant allows) the only writable directory; the program and the host socket under <c>/run/agentsec</c>;
 /// an empty environment; a new session; killed when the silo dies.
 /// </summary>
 internal static class BubblewrapCommand
@@ -22,7 +22,7 @@ internal static class BubblewrapCommand
     /// <summary>The few files of /etc that programs need to start (the loader's cache, alternatives); never passwd or shadow.</summary>
     private static readonly string[] SystemFiles = ["/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"];
 
-    public static IReadOnlyList<string> Arguments(ProcessRuntimeOptions options, SandboxLimits limits, string workspace, uint owner, string scratch)
+    public static IReadOnlyList<string> Arguments(ProcessRuntimeOptions options, SandboxLimits limits, string workspace, WorkspaceAccess access, uint owner, string scratch)
     {
         var id = owner.ToString(CultureInfo.InvariantCulture);
         var cpuSeconds = Math.Max(1, (long)Math.Ceiling(limits.CpuTime.TotalSeconds));
@@ -71,7 +71,15 @@ internal static class BubblewrapCommand
             "--proc", "/proc",
             "--dev", "/dev",
             "--size", options.TmpBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp",
-            "--bind", workspace, AgentWorkspace.Mount,
+        ]);
+        arguments.AddRange(access switch
+        {
+            WorkspaceAccess.ReadWrite => ["--bind", workspace, AgentWorkspace.Mount],
+            WorkspaceAccess.ReadOnly => ["--ro-bind", workspace, AgentWorkspace.Mount],
+            _ => ["--dir", AgentWorkspace.Mount],
+        });
+        arguments.AddRange(
+        [
             "--ro-bind", scratch, ScratchMount,
             "--remount-ro", "/", // the sandbox's own root (where bwrap made the mount points) holds nothing to write
             "--chdir", AgentWorkspace.Mount,

@@ -74,7 +74,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         };
         start.Environment.Clear();
         start.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
-        foreach (var argument in BubblewrapCommand.Arguments(options, job.Limits, job.Workspace.Directory, owner, scratch))
+        foreach (var argument in BubblewrapCommand.Arguments(options, job.Limits, job.Workspace.Directory, job.WorkspaceAccess, owner, scratch))
         {
             start.ArgumentList.Add(argument);
         }
@@ -105,11 +105,16 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
             }
             else
             {
-                var now = AgentProcesses.Of(owner);
+                var now = AgentProcesses.Of(owner, process.Id);
                 peak = new AgentProcesses(Math.Max(peak.Count, now.Count), now.Cpu > peak.Cpu ? now.Cpu : peak.Cpu, Math.Max(peak.ResidentBytes, now.ResidentBytes));
                 if (now.Count >= job.Limits.Processes)
                 {
                     stop.Kill(ReasonCodes.ProcessLimit, $"the agent reached its limit of {job.Limits.Processes} processes");
+                }
+                else if (now.Cpu >= job.Limits.CpuTime)
+                {
+                    // RLIMIT_CPU is each process's own: the budget is the execution's, all its processes together.
+                    stop.Kill(ReasonCodes.FuelExhausted, $"the processes used up their CPU time together ({job.Limits.CpuTime.TotalSeconds:0.#} s)");
                 }
             }
         }

@@ -72,9 +72,12 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
             return execution.Finish(ReasonCodes.BadModule, problem, 0);
         }
 
-        if (Interlocked.Increment(ref _running) == 1)
+        lock (_ticker)
         {
-            _ticker.Change(EpochTick, EpochTick);
+            if (++_running == 1)
+            {
+                _ticker.Change(EpochTick, EpochTick);
+            }
         }
 
         using var store = new Store(_engine, execution);
@@ -106,9 +109,12 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
         }
         finally
         {
-            if (Interlocked.Decrement(ref _running) == 0)
+            lock (_ticker)
             {
-                _ticker.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                if (--_running == 0)
+                {
+                    _ticker.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                }
             }
         }
     }
@@ -119,13 +125,27 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
         {
             return _linker.Instantiate(store, module);
         }
-        catch (WasmtimeException e) when (e is not TrapException)
+        catch (WasmtimeException e) when (e is not TrapException && !StoppedFromInside(e))
         {
             // Instantiation fails when the module's declared memory or tables exceed the store's limits.
             throw new SandboxException(
                 e.Message.Contains("memory", StringComparison.OrdinalIgnoreCase) ? ReasonCodes.MemoryLimit : ReasonCodes.BadModule,
                 $"the module cannot be instantiated within {memoryLimit} bytes of memory: {e.Message.Split('\n', 2)[0]}");
         }
+    }
+
+    /// <summary>Whether a failure came from a limit or stop raised inside (a start function runs at instantiation).</summary>
+    private static bool StoppedFromInside(Exception e)
+    {
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SandboxException or TrapException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>How a trap or an error from inside maps to an execution error code.</summary>
@@ -166,11 +186,27 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
         });
 
         linker.DefineFunction(WasmHostAbi.ImportModule, "output", (Caller caller, int pointer, int length) =>
-            Execution(caller).Write(ReadString(caller, pointer, length)!));
+        {
+            // Decoded no further than the output may still grow: a module cannot make the host copy its whole memory.
+            var execution = Execution(caller);
+            var room = execution.Output.Remaining + 4; // a character is at most four bytes
+            execution.Write(ReadString(caller, pointer, Math.Min(length, room))!);
+            if (length > room)
+            {
+                throw new SandboxException(ReasonCodes.OutputLimit, $"the output exceeded {execution.Limits.OutputBytes} bytes");
+            }
+        });
 
         linker.DefineFunction(WasmHostAbi.ImportModule, "call", (Caller caller, int op, int opLength, int arg, int argLength, int arg2, int arg2Length) =>
         {
             var execution = Execution(caller);
+            if (opLength > HostCall.MaxOperationBytes || argLength > HostCall.MaxArgumentBytes || arg2Length > HostCall.MaxArgumentBytes)
+            {
+                var tooLarge = HostReply.Fail(ReasonCodes.InvalidRequest, $"a host call's operation is at most {HostCall.MaxOperationBytes} bytes and each argument at most {HostCall.MaxArgumentBytes}");
+                caller.SetData(new WasmReply(execution, tooLarge));
+                return WasmHostAbi.StatusFailed;
+            }
+
             var reply = execution.Call(new HostCall(ReadString(caller, op, opLength) ?? string.Empty, ReadString(caller, arg, argLength), ReadString(caller, arg2, arg2Length)));
             caller.SetData(new WasmReply(execution, reply));
             return reply.Ok ? WasmHostAbi.StatusOk : reply.Denied ? WasmHostAbi.StatusDenied : WasmHostAbi.StatusFailed;

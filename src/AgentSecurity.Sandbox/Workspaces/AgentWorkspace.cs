@@ -35,6 +35,7 @@ public sealed class AgentWorkspace
     public uint? Owner { get; }
 
     /// <summary>The agent's workspace, created (and, as root, given an owner) if needed. Ids are safe path components.</summary>
+    /// <exception cref="IOException">The workspace cannot be created, or the directories it is in are not the silo's alone.</exception>
     public static AgentWorkspace For(WorkspaceOptions options, string tenantId, string agentId)
     {
         var tenant = Path.Combine(options.Root, tenantId);
@@ -50,14 +51,17 @@ public sealed class AgentWorkspace
             return new AgentWorkspace(directory, null);
         }
 
+        // As root the silo hands directories to agents' users: nobody else may be able to swap one in on the way.
+        RequireTrusted(tenant);
         var handle = OpenDirectory(directory) ?? throw new IOException($"the workspace {directory} cannot be opened: {Posix.Describe(Posix.LastError)}");
         try
         {
-            var owner = Posix.OwnerOf(handle);
-            if (owner is null or 0)
+            var agent = $"{tenantId}/{agentId}";
+            var owner = Posix.OwnerOf(handle) ?? throw new IOException($"the owner of {directory} cannot be read");
+            if (!IsClaimedBy(options, owner, agent))
             {
-                owner = ClaimUserId(options, $"{tenantId}/{agentId}");
-                if (Posix.ChangeOwner(handle, owner.Value, owner.Value) != 0)
+                owner = ClaimUserId(options, agent);
+                if (Posix.ChangeOwner(handle, owner, owner) != 0)
                 {
                     throw new IOException($"the workspace {directory} cannot be given to user {owner}: {Posix.Describe(Posix.LastError)}");
                 }
@@ -70,6 +74,42 @@ public sealed class AgentWorkspace
             Posix.Close(handle);
         }
     }
+
+    /// <summary>
+    /// A directory and every directory above it belong to root, are not links, and cannot be changed by anyone else
+    /// (a directory others may write is trusted only with the sticky bit, like <c>/tmp</c>, and never as the last two).
+    /// </summary>
+    private static void RequireTrusted(string tenantDirectory)
+    {
+        var path = Path.GetFullPath(tenantDirectory);
+        for (var (current, depth) = (path, 0); !string.IsNullOrEmpty(current); (current, depth) = (Path.GetDirectoryName(current), depth + 1))
+        {
+            var stat = Posix.StatOf(current) ?? throw new IOException($"{current} cannot be examined");
+            var othersMayWrite = (stat.Mode & Posix.GroupOrOtherWrite) != 0;
+            if ((stat.Mode & Posix.TypeMask) != Posix.TypeDirectory || stat.Owner != 0 || (othersMayWrite && (depth < 2 || (stat.Mode & Posix.Sticky) == 0)))
+            {
+                throw new IOException($"{current} is not a directory that only root can change; agents' workspaces must not be under it");
+            }
+        }
+    }
+
+    /// <summary>Whether a user id is of the range and claimed for this agent (not another, and not unclaimed).</summary>
+    private static bool IsClaimedBy(WorkspaceOptions options, uint owner, string agent)
+    {
+        if (owner < options.FirstUserId || owner - options.FirstUserId >= options.UserIdCount)
+        {
+            return false;
+        }
+
+        var claim = ClaimPath(options, owner);
+        var holder = File.Exists(claim) ? File.ReadAllText(claim) : null;
+        return holder == agent
+            ? true
+            : throw new IOException($"the workspace of {agent} belongs to user {owner}, which is claimed by {(holder is null ? "no one" : "another agent")}; move the workspace away to give it a new owner");
+    }
+
+    private static string ClaimPath(WorkspaceOptions options, uint uid) =>
+        Path.Combine(options.Root, ClaimsDirectory, uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// Creates a directory only its owner can list or change but anyone can pass through: an agent's process (as the
@@ -87,24 +127,24 @@ public sealed class AgentWorkspace
 
     /// <summary>
     /// A user id of the configured range that no other workspace here has: the agent's hash picks where to start, and
-    /// creating <c>{root}/.uids/{uid}</c> (atomic) claims it.
+    /// creating <c>{root}/.uids/{uid}</c> (atomically, holding the agent's name) claims it.
     /// </summary>
     private static uint ClaimUserId(WorkspaceOptions options, string agent)
     {
-        var claims = Path.Combine(options.Root, ClaimsDirectory);
-        System.IO.Directory.CreateDirectory(claims, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        System.IO.Directory.CreateDirectory(Path.Combine(options.Root, ClaimsDirectory), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var start = BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(agent))) % options.UserIdCount;
         for (var i = 0u; i < options.UserIdCount; i++)
         {
             var uid = options.FirstUserId + (uint)((start + i) % options.UserIdCount);
-            if (Posix.MakeDirectory(Path.Combine(claims, uid.ToString(System.Globalization.CultureInfo.InvariantCulture)), Convert.ToInt32("700", 8)) == 0)
+            try
             {
+                using var claim = new FileStream(ClaimPath(options, uid), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                claim.Write(Encoding.UTF8.GetBytes(agent));
                 return uid;
             }
-
-            if (Posix.LastError != Posix.Exists)
+            catch (IOException) when (File.Exists(ClaimPath(options, uid)) || System.IO.Directory.Exists(ClaimPath(options, uid)))
             {
-                throw new IOException($"cannot claim a user id for {agent}: {Posix.Describe(Posix.LastError)}");
+                // claimed already: the next one
             }
         }
 
@@ -138,11 +178,16 @@ public sealed class AgentWorkspace
             return (null, error!.Value.Code, error.Value.Message);
         }
 
-        using var stream = new FileStream(handle, FileAccess.Read);
-        if (!stream.CanSeek)
+        // A directory is no file to read; anything but a regular file (a FIFO, a device, a socket) was planted.
+        switch (Posix.StatOf(handle)?.Mode & Posix.TypeMask)
         {
-            return (null, ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
+            case Posix.TypeDirectory:
+                return (null, WorkspaceErrors.NotFound, $"{agentPath} is a directory");
+            case not Posix.TypeRegular:
+                return (null, ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
         }
+
+        using var stream = new FileStream(handle, FileAccess.Read);
 
         // Sized by the file, and read to its end even if it grows meanwhile, up to one byte over the limit.
         using var content = new MemoryStream((int)Math.Min(stream.Length, maxBytes) + 1);

@@ -120,7 +120,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 o.WorkspaceRoot = WorkspaceRoot;
                 o.LlmBaseUrl = new Uri(Llm.Address, "v1/");
-                o.FirstUserId = 400_000 + ((uint)Environment.ProcessId % 1000 * 1000);
+                o.FirstUserId = 1_600_000_000 + ((uint)Environment.ProcessId % 1000 * 1000);
                 o.UserIdCount = 1000;
             });
             silo.Services.Configure<AuditOptions>(o =>

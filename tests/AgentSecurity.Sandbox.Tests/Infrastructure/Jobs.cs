@@ -21,7 +21,7 @@ internal static class Jobs
     public static readonly WorkspaceOptions Workspaces = new()
     {
         Root = Directory.CreateTempSubdirectory("agentsec-sandbox-tests-").FullName,
-        FirstUserId = 300_000 + ((uint)Environment.ProcessId % 1000 * 1000),
+        FirstUserId = 1_700_000_000 + ((uint)Environment.ProcessId % 1000 * 1000),
         UserIdCount = 1000,
     };
 

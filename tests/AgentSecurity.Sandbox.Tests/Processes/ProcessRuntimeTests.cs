@@ -281,6 +281,44 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_ReadOnlyWorkspace_CanBeReadButNotWritten()
+    {
+        var workspace = Jobs.NewWorkspace();
+        await File.WriteAllTextAsync(Path.Combine(workspace.Directory, "given.txt"), "given");
+        File.SetUnixFileMode(Path.Combine(workspace.Directory, "given.txt"), UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var result = await Runtime.RunAsync(Jobs.For(SandboxRuntimes.Process, "#!/bin/sh\ncat /workspace/given.txt; (echo x > /workspace/new.txt) 2>/dev/null && echo wrote; echo\n", workspace: workspace) with { WorkspaceAccess = WorkspaceAccess.ReadOnly }, new FakeHostApi(), default);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("given\n", result.Output);
+        Assert.False(File.Exists(Path.Combine(workspace.Directory, "new.txt")));
+    }
+
+    [Fact]
+    public async Task RunAsync_NoWorkspaceAccess_SeesAnEmptyReadOnlyWorkspace()
+    {
+        var workspace = Jobs.NewWorkspace();
+        await File.WriteAllTextAsync(Path.Combine(workspace.Directory, "secret.txt"), "not for it");
+
+        var result = await Runtime.RunAsync(Jobs.For(SandboxRuntimes.Process, "#!/bin/sh\nls -A /workspace; (echo x > /workspace/new.txt) 2>/dev/null && echo wrote; echo end\n", workspace: workspace) with { WorkspaceAccess = WorkspaceAccess.None }, new FakeHostApi(), default);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("end\n", result.Output);
+    }
+
+    [Fact]
+    public async Task RunAsync_CpuSpreadOverChildren_EndsWithFuelExhaustedForTheWholeExecution()
+    {
+        var watch = Stopwatch.StartNew();
+
+        var result = await RunAsync("#!/bin/sh\nfor i in 1 2 3 4; do (while :; do :; done) & done\nwait\n", limits: Jobs.Limits with { CpuTime = TimeSpan.FromSeconds(1), WallTime = TimeSpan.FromSeconds(20) });
+
+        Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
+        Assert.InRange(result.Usage.CpuMillis, 900, 2_500);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
     public async Task RunAsync_FailingProgram_EndsWithExecutionFailed()
     {
         var result = await RunAsync("#!/bin/sh\necho 'something broke' >&2\nexit 3\n");

@@ -191,6 +191,46 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
     }
 
     [Fact]
+    public async Task RunAsync_HostCallArgumentLargerThanAllowed_FailsWithoutDecodingIt()
+    {
+        var module = WatModules.Agent("""
+            (local $status i32)
+            (drop (memory.grow (i32.const 40)))
+            (local.set $status (call $call (i32.const 0) (i32.const 9) (i32.const 64) (i32.const 2097152) (i32.const 0) (i32.const -1)))
+            (i32.store8 (i32.const 16) (i32.add (i32.const 48) (local.get $status)))
+            (call $output (i32.const 16) (i32.const 1))
+            """, data: """(data (i32.const 0) "fs.write")""");
+        var host = FakeHostApi.AllowingEverything();
+
+        var result = await RunAsync(module, host: host);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("2", result.Output);
+        Assert.Empty(host.Calls);
+    }
+
+    [Fact]
+    public async Task RunAsync_OutputCallLongerThanTheRoomLeft_EndsWithOutputLimitReadingOnlyTheRoom()
+    {
+        var result = await RunAsync(WatModules.Agent("(call $output (i32.const 0) (i32.const 60000))"), limits: Jobs.Limits with { OutputBytes = 100 });
+
+        Assert.Equal(ReasonCodes.OutputLimit, result.Error);
+        Assert.Equal(100, result.Output.Length);
+    }
+
+    [Fact]
+    public async Task RunAsync_StartFunctionThatLoops_IsStoppedLikeAnyLoop()
+    {
+        const string Module = """(module (func $start (loop $l (br $l))) (start $start) (func (export "run")))""";
+
+        var fuel = await RunAsync(Module, limits: Jobs.Limits with { CpuTime = TimeSpan.FromMilliseconds(50) });
+        var wall = await RunAsync(Module, limits: Jobs.Limits with { CpuTime = TimeSpan.FromMinutes(10), WallTime = TimeSpan.FromMilliseconds(200) });
+
+        Assert.Equal(ReasonCodes.FuelExhausted, fuel.Error);
+        Assert.Equal(ReasonCodes.Timeout, wall.Error);
+    }
+
+    [Fact]
     public async Task RunAsync_Trap_EndsWithExecutionFailed()
     {
         var result = await RunAsync(WatModules.Traps);

@@ -1,0 +1,123 @@
+using System.Text;
+using AgentSecurity.Grants;
+using AgentSecurity.Sandbox.Tests.Infrastructure;
+using AgentSecurity.Sandbox.Workspaces;
+
+namespace AgentSecurity.Sandbox.Tests.Workspaces;
+
+/// <summary>The host side of workspace files, which native agent code can tamper with meanwhile. The tests run as root, as the silo does.</summary>
+public sealed class AgentWorkspaceTests
+{
+    [Fact]
+    public void For_SameAgentTwice_KeepsItsOwnerAndOtherAgentsGetOthers()
+    {
+        var a = AgentWorkspace.For(Jobs.Workspaces, "t", "same-agent");
+        var again = AgentWorkspace.For(Jobs.Workspaces, "t", "same-agent");
+        var b = AgentWorkspace.For(Jobs.Workspaces, "t", "other-agent");
+
+        Assert.NotNull(a.Owner);
+        Assert.Equal(a.Owner, again.Owner);
+        Assert.NotEqual(a.Owner, b.Owner);
+        Assert.InRange(a.Owner!.Value, Jobs.Workspaces.FirstUserId, Jobs.Workspaces.FirstUserId + Jobs.Workspaces.UserIdCount - 1);
+    }
+
+    [Fact]
+    public void For_WorkspaceHandedToAnotherAgentsUser_IsRefused()
+    {
+        var victim = AgentWorkspace.For(Jobs.Workspaces, "t", $"v{Guid.NewGuid():N}");
+        var intruder = AgentWorkspace.For(Jobs.Workspaces, "t", $"i{Guid.NewGuid():N}");
+        Assert.Equal(0, Lchown(intruder.Directory, victim.Owner!.Value, victim.Owner!.Value));
+
+        var name = Path.GetFileName(intruder.Directory);
+
+        Assert.Throws<IOException>(() => AgentWorkspace.For(Jobs.Workspaces, "t", name));
+    }
+
+    [Fact]
+    public void For_UnderADirectoryOthersCanChange_IsRefused()
+    {
+        var root = Directory.CreateTempSubdirectory("agentsec-untrusted-");
+        root.UnixFileMode = (UnixFileMode)Convert.ToInt32("777", 8);
+        var options = Jobs.Workspaces with { Root = Path.Combine(root.FullName, "workspaces") };
+
+        var refused = Assert.Throws<IOException>(() => AgentWorkspace.For(options, "t", "a"));
+
+        Assert.Contains("only root can change", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_ADirectory_IsNotFound()
+    {
+        var workspace = Jobs.NewWorkspace();
+        Directory.CreateDirectory(Path.Combine(workspace.Directory, "folder"));
+
+        var (_, code, _) = workspace.Read("/workspace/folder", 1024);
+
+        Assert.Equal(WorkspaceErrors.NotFound, code);
+    }
+
+    [Fact]
+    public void Read_LinkPlantedInTheWorkspace_IsASandboxViolation()
+    {
+        var workspace = Jobs.NewWorkspace();
+        File.CreateSymbolicLink(Path.Combine(workspace.Directory, "shadow"), "/etc/shadow");
+        Directory.CreateSymbolicLink(Path.Combine(workspace.Directory, "etc"), "/etc");
+
+        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Read("/workspace/shadow", 1024).Code);
+        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Read("/workspace/etc/shadow", 1024).Code);
+        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Write("/workspace/etc/agentsec-test", Encoding.UTF8.GetBytes("x")).Code);
+        Assert.False(File.Exists("/etc/agentsec-test"));
+    }
+
+    [Fact]
+    public void Read_FifoPlantedInTheWorkspace_IsRefusedWithoutBlocking()
+    {
+        var workspace = Jobs.NewWorkspace();
+        Assert.Equal(0, MakeFifo(Path.Combine(workspace.Directory, "pipe"), Convert.ToInt32("666", 8)));
+
+        var (_, code, _) = workspace.Read("/workspace/pipe", 1024);
+
+        Assert.Equal(ReasonCodes.SandboxViolation, code);
+    }
+
+    [Fact]
+    public void Write_NewFilesAndDirectories_BelongToTheWorkspaceOwner()
+    {
+        var workspace = Jobs.NewWorkspace();
+
+        Assert.Null(workspace.Write("/workspace/deep/er/file.txt", Encoding.UTF8.GetBytes("content")).Code);
+
+        foreach (var path in new[] { "deep", "deep/er", "deep/er/file.txt" })
+        {
+            Assert.Equal(workspace.Owner, OwnerOf(Path.Combine(workspace.Directory, path)));
+        }
+
+        Assert.Equal("content", workspace.Read("/workspace/deep/er/file.txt", 1024).Text);
+    }
+
+    [Theory]
+    [InlineData("/etc/passwd")]
+    [InlineData("/workspace/")]
+    [InlineData("/workspace")]
+    [InlineData("/workspace/../x")]
+    [InlineData("/workspace//x")]
+    [InlineData("workspace/x")]
+    public void Read_PathOutsideTheWorkspaceOrNotAFilePath_IsASandboxViolation(string path) =>
+        Assert.Equal(ReasonCodes.SandboxViolation, Jobs.NewWorkspace().Read(path, 1024).Code);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    private static extern int Lchown(string path, uint owner, uint group);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, int mode);
+
+    private static uint OwnerOf(string path) => uint.Parse(RunStat(path), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string RunStat(string path)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output;
+    }
+}
