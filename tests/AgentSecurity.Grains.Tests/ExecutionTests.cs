@@ -235,6 +235,56 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteAsync_NewGrantThatNoLongerAdmitsTheRuntime_StopsTheRunningExecution()
+    {
+        var tenant = await TenantWithAsync("bot", g => g
+            .Set("environmentIsolation", "native")
+            .SetJson("capabilities", """{"fileSystem":"write","network":"none","memory":"none","subprocess":true,"vectorDb":false,"llm":false}""")
+            .SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
+        var running = RunAsync(tenant, "bot", "process", "#!/bin/sh\nsleep 60\n");
+        await Task.Delay(500);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-2").SignWith(TestKeys.Root)); // sandboxed
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(ReasonCodes.IsolationForbids, result.Error);
+        Assert.Contains("new grant g-2", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_GrantExpiringWhileCodeRuns_StopsIt()
+    {
+        var tenant = await TenantWithAsync("bot", g => g
+            .Set("expiresAt", Now.AddMinutes(1))
+            .SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
+        var running = RunAsync(tenant, "bot", "js", "for (;;) {}");
+        await Task.Delay(500);
+
+        ClusterFixture.Time.Advance(TimeSpan.FromMinutes(2));
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(ReasonCodes.Expired, result.Error);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FetchToAnIPv6Literal_IsCheckedAsTheBracketedAddress()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", """{"network":["[::1]:9"]}"""));
+
+        var result = await RunAsync(tenant, "bot", "js", """
+            const got = [];
+            for (const url of ['http://[::1]:9/', 'http://[::2]:9/', 'http://[fe80::1%25eth0]:9/']) {
+              try { agentsec.http.fetch(url); got.push('reached'); } catch (e) { got.push(e.code); }
+            }
+            agentsec.output(got.join('|'));
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("upstream_error|out_of_scope|invalid_request", result.Output); // allowed, then nothing listens on port 9
+    }
+
+    [Fact]
     public async Task ExecuteAsync_RunningExecution_NeverBlocksChecksOfTheSameAgent()
     {
         var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":3000}"""));

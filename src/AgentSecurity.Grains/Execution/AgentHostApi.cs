@@ -176,7 +176,7 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
             return $"{uri.IdnHost.ToLowerInvariant()}:{uri.Port}";
         }
 
-        return System.Net.IPAddress.TryParse(uri.DnsSafeHost, out var address) && address.ScopeId == 0
+        return !uri.DnsSafeHost.Contains('%', StringComparison.Ordinal) && System.Net.IPAddress.TryParse(uri.DnsSafeHost, out var address) && address.ScopeId == 0
             ? $"[{address}]:{uri.Port}"
             : null;
     }
