@@ -8,24 +8,31 @@ namespace AgentSecurity.Sandbox.Wasm;
 /// <summary>
 /// Compiled modules by the SHA-256 of their bytes: compiling takes tens of milliseconds, instantiating a compiled
 /// module microseconds. Bounded: past <see cref="Capacity"/> modules the least recently used is dropped (instances
-/// that still run keep what they need alive).
+/// that still run keep what they need alive). Compiling is the one step no fuel or deadline reaches (and pathological
+/// nesting makes it superlinear), so few compile at once on a silo: the rest wait, at most the time they were given.
 /// </summary>
-internal sealed class WasmModuleCache(Engine engine, int capacity)
+internal sealed class WasmModuleCache(Engine engine, int capacity, int compilers) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Entry> _modules = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _compilers = new(compilers);
 
     public int Capacity => capacity;
 
     public int Count => _modules.Count;
 
-    /// <summary>The compiled module, or why the bytes are not one (<c>bad_module</c>).</summary>
-    public (Module? Module, string? Problem) Get(ReadOnlyMemory<byte> code)
+    /// <summary>The compiled module, or why the bytes are not one (<c>bad_module</c>); null for both when no compiler was free in time.</summary>
+    public (Module? Module, string? Problem) Get(ReadOnlyMemory<byte> code, TimeSpan wait)
     {
         var key = Convert.ToHexString(SHA256.HashData(code.Span));
         if (_modules.TryGetValue(key, out var cached))
         {
             cached.LastUsed = Environment.TickCount64;
             return (cached.Module, null);
+        }
+
+        if (!_compilers.Wait(wait))
+        {
+            return (null, null);
         }
 
         Module module;
@@ -39,6 +46,10 @@ internal sealed class WasmModuleCache(Engine engine, int capacity)
         {
             return (null, $"not a valid WebAssembly module: {FirstLine(e.Message)}");
         }
+        finally
+        {
+            _compilers.Release();
+        }
 
         _modules[key] = new Entry(module) { LastUsed = Environment.TickCount64 };
         while (_modules.Count > capacity && _modules.MinBy(p => p.Value.LastUsed) is { Key: { } oldest })
@@ -48,6 +59,8 @@ internal sealed class WasmModuleCache(Engine engine, int capacity)
 
         return (module, null);
     }
+
+    public void Dispose() => _compilers.Dispose();
 
     private static bool IsBinary(ReadOnlySpan<byte> code) => code.StartsWith("\0asm"u8);
 

@@ -35,7 +35,7 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
     private readonly SandboxThreads _threads = new("agentsec-wasm", ThreadStackBytes);
     private int _running;
 
-    public WasmRuntime(int cachedModules = 256)
+    public WasmRuntime(int cachedModules = 256, int compilers = 2)
     {
         using var config = new Config()
             .WithFuelConsumption(true)
@@ -46,7 +46,7 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
         _engine = new Engine(config);
         _linker = new Linker(_engine);
         DefineHostApi(_linker);
-        _modules = new WasmModuleCache(_engine, cachedModules);
+        _modules = new WasmModuleCache(_engine, cachedModules, compilers);
         _ticker = new Timer(_ => _engine.IncrementEpoch(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -59,6 +59,7 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
     {
         _ticker.Dispose();
         _threads.Dispose();
+        _modules.Dispose();
         _linker.Dispose();
         _engine.Dispose();
     }
@@ -66,7 +67,17 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
     private SandboxResult Run(SandboxJob job, IHostApi host, CancellationToken cancellation)
     {
         var execution = new InProcessExecution(job, host, cancellation);
-        var (module, problem) = _modules.Get(job.Code);
+        var (module, problem) = _modules.Get(job.Code, job.Limits.WallTime);
+        if (module is null && problem is null)
+        {
+            return execution.Finish(ReasonCodes.Unavailable, "the silo's WebAssembly compilers were busy for the execution's whole wall time; try again", 0);
+        }
+
+        if (execution.Elapsed >= job.Limits.WallTime)
+        {
+            return execution.Finish(ReasonCodes.Timeout, "compiling the module took the execution's whole wall time", 0);
+        }
+
         if (module is null || (problem = WasmHostAbi.Refusal(module)) is not null)
         {
             return execution.Finish(ReasonCodes.BadModule, problem, 0);

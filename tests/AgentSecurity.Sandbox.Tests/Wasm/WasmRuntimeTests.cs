@@ -231,6 +231,18 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
     }
 
     [Fact]
+    public async Task RunAsync_ModuleThatCompilesLongerThanItsWallTime_EndsWithTimeout()
+    {
+        const int Depth = 10_000;
+        var nested = string.Concat(Enumerable.Repeat("(if (i32.const 1) (then ", Depth)) + "nop" + new string(')', Depth * 2);
+
+        var result = await RunAsync($"(module (func (export \"run\") {nested}))", limits: Jobs.Limits with { WallTime = TimeSpan.FromMilliseconds(100) });
+
+        Assert.Equal(ReasonCodes.Timeout, result.Error);
+        await AssertHealthyAsync();
+    }
+
+    [Fact]
     public async Task RunAsync_Trap_EndsWithExecutionFailed()
     {
         var result = await RunAsync(WatModules.Traps);
