@@ -42,6 +42,8 @@ public sealed partial class AgentGrain
         var grant = _permissions.Active!;
         var id = ++_executionCounter;
         var running = new RunningExecution(runtime!.Name);
+
+        // Wall time is real time, as the runtimes measure it; a grant's expiry is the kernel's time.
         running.StopAfter(limits!.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);
         running.StopAfter(grant.ExpiresAt - _time.GetUtcNow(), ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", _time);
         _running[id] = running;
