@@ -82,6 +82,26 @@ internal static partial class Posix
             : null;
     }
 
+    /// <summary>
+    /// Marks every descriptor of this process but the standard three close-on-exec: .NET opens its own that way, but
+    /// the silo's parent may have left it some that are not, and a child would inherit them.
+    /// </summary>
+    public static void CloseInheritedOnExec()
+    {
+        const int SetDescriptorFlags = 2; // F_SETFD
+        const int CloseOnExecFlag = 1;    // FD_CLOEXEC
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd > 2)
+            {
+                _ = Control(fd, SetDescriptorFlags, CloseOnExecFlag);
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl")]
+    private static partial int Control(int fd, int command, int argument);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();
 

@@ -8,13 +8,16 @@ namespace AgentSecurity.Sandbox.Processes;
 /// capabilities, no new privileges), <c>prlimit</c> sets the rlimits, and <c>bwrap</c> builds the sandbox: new user, pid,
 /// ipc, uts, cgroup and net namespaces; the system's <c>/usr</c> read-only; a private <c>/proc</c>, <c>/dev</c> and
 /// <c>/tmp</c>; the workspace (as the grant allows) the only writable directory; the program and the host socket under <c>/run/agentsec</c>;
-/// an empty environment; a new session; killed when the silo dies.
+/// an empty environment; a new session; the <see cref="SeccompFilter"/>; killed when the silo dies.
 /// </summary>
 internal static class BubblewrapCommand
 {
     public const string ScratchMount = "/run/agentsec";
     public const string Program = ScratchMount + "/program";
     public const string HostSocket = ScratchMount + "/host.sock";
+
+    /// <summary>The descriptor the launching shell opens the seccomp filter on.</summary>
+    public const string SeccompDescriptor = "9";
 
     /// <summary>Top-level directories that merged-/usr systems have as links into /usr and others as directories.</summary>
     private static readonly string[] SystemDirectories = ["bin", "sbin", "lib", "lib64", "lib32", "libx32"];
@@ -40,6 +43,7 @@ internal static class BubblewrapCommand
             options.Bubblewrap,
             "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--unshare-net",
             "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "sandbox",
+            "--seccomp", SeccompDescriptor,
 
             // The program is the pid namespace's init, so bwrap reaps it itself: bwrap's own init would be left to
             // the machine's init to reap, and a zombie of the agent's user counts against its process limit.

@@ -27,8 +27,21 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
     public string? Unavailable { get; } =
         !OperatingSystem.IsLinux() ? "native executions need Linux"
         : !Posix.IsRoot ? "native executions need the silo to run as root, to run each agent's processes as a user of its own"
-        : new[] { options.Bubblewrap, options.SetPriv, options.PrLimit }.FirstOrDefault(t => !File.Exists(t)) is { } missing ? $"{missing} is not installed (apt-get install bubblewrap util-linux)"
+        : new[] { options.Bubblewrap, options.SetPriv, options.PrLimit, options.Shell }.FirstOrDefault(t => !File.Exists(t)) is { } missing ? $"{missing} is not installed (apt-get install bubblewrap util-linux)"
+        : !SeccompFilter.Available ? $"no seccomp filter is defined for {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}"
         : null;
+
+    /// <summary>Opens the seccomp filter on descriptor 9 for bubblewrap, which reads and closes it.</summary>
+    private static readonly string LaunchScript = $"exec {BubblewrapCommand.SeccompDescriptor}<\"$0\" && exec \"$@\"";
+
+    private readonly Lazy<string> _seccompFilter = new(() =>
+    {
+        // Written once, by root, where only root can write; every sandbox of this silo reads it.
+        Workspaces.AgentWorkspace.CreateTraversable(options.ScratchRoot);
+        var path = Path.Combine(options.ScratchRoot, "seccomp.bpf");
+        File.WriteAllBytes(path, SeccompFilter.Program());
+        return path;
+    });
 
     public async Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, CancellationToken cancellation)
     {
@@ -64,7 +77,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
 
     private async Task<SandboxResult> RunProcessAsync(SandboxJob job, uint owner, string scratch, HostCallMeter meter, CancellationToken cancellation)
     {
-        var start = new ProcessStartInfo(options.SetPriv)
+        var start = new ProcessStartInfo(options.Shell)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -74,7 +87,8 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         };
         start.Environment.Clear();
         start.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
-        foreach (var argument in BubblewrapCommand.Arguments(options, job.Limits, job.Workspace.Directory, job.WorkspaceAccess, owner, scratch))
+        foreach (var argument in (string[])["-c", LaunchScript, _seccompFilter.Value, options.SetPriv,
+            .. BubblewrapCommand.Arguments(options, job.Limits, job.Workspace.Directory, job.WorkspaceAccess, owner, scratch)])
         {
             start.ArgumentList.Add(argument);
         }
@@ -84,6 +98,8 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         var output = new OutputBuffer(job.Limits.OutputBytes);
         var errors = new StringBuilder(); // the tail of standard error, to tell why it failed
         var stop = new StopReason(process);
+        // bubblewrap passes every open descriptor on to the sandbox: the child must inherit none but the standard three.
+        Posix.CloseInheritedOnExec();
         await ProcessLauncher.StartAsync(process);
         var peak = new AgentProcesses(0, TimeSpan.Zero, 0);
 

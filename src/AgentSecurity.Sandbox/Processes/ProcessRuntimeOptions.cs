@@ -13,6 +13,9 @@ public sealed record ProcessRuntimeOptions
 
     public string PrLimit { get; init; } = "/usr/bin/prlimit";
 
+    /// <summary>Opens the seccomp filter for bubblewrap (<c>exec 9&lt;filter</c>): .NET passes a child no descriptor but the standard three.</summary>
+    public string Shell { get; init; } = "/bin/sh";
+
     /// <summary>Size of the sandbox's private <c>/tmp</c> (a tmpfs, so it is memory).</summary>
     public long TmpBytes { get; init; } = 16L * 1024 * 1024;
 

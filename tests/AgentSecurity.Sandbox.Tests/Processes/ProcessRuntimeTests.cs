@@ -319,6 +319,22 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_SystemCallsOfTheFilter_FailWithoutEndingTheProgram()
+    {
+        var memfd = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? 279 : 319;
+
+        var result = await RunAsync($$"""
+            #!/bin/sh
+            perl -e 'my $name = "x"; my $r = syscall({{memfd}}, $name, 0); print $r < 0 ? "memfd_create: $!\n" : "memfd_create: allowed\n"'
+            unshare -r true 2>/dev/null && echo "unshare: allowed" || echo "unshare: refused"
+            echo "descriptors: $(ls /proc/self/fd | tr '\n' ' ')"
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("memfd_create: Operation not permitted\nunshare: refused\ndescriptors: 0 1 2 3 \n", result.Output);
+    }
+
+    [Fact]
     public async Task RunAsync_FailingProgram_EndsWithExecutionFailed()
     {
         var result = await RunAsync("#!/bin/sh\necho 'something broke' >&2\nexit 3\n");
