@@ -73,7 +73,11 @@ internal static class BubblewrapCommand
         arguments.AddRange(
         [
             "--proc", "/proc",
+
+            // bwrap's /dev is a tmpfs as large as memory: its device nodes work read-only, and /dev/shm gets a little.
             "--dev", "/dev",
+            "--size", "1048576", "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",
             "--size", options.TmpBytes.ToString(CultureInfo.InvariantCulture), "--tmpfs", "/tmp",
         ]);
         arguments.AddRange(access switch

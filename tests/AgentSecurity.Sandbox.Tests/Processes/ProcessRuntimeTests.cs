@@ -224,14 +224,15 @@ public sealed class ProcessRuntimeTests
 
         var result = await RunAsync($"""
             #!/bin/sh
-            for target in /usr/{marker} /etc/{marker} /{marker} /run/agentsec/{marker} /tmp/{marker}; do
+            for target in /usr/{marker} /etc/{marker} /{marker} /run/agentsec/{marker} /dev/{marker} /tmp/{marker}; do
               (echo x > $target) 2>/dev/null && echo "wrote $target"
             done
             echo inside > /workspace/{marker}
+            head -c 2000000 /dev/zero > /dev/shm/big 2>/dev/null || echo "/dev/shm is small"
             """, workspace: workspace);
 
         Assert.True(result.Ok, result.Message);
-        Assert.Equal($"wrote /tmp/{marker}\n", result.Output); // its /tmp is its own, and gone afterwards; the rest is read-only
+        Assert.Equal($"wrote /tmp/{marker}\n/dev/shm is small\n", result.Output); // its /tmp is its own, and gone afterwards; the rest is read-only
         Assert.False(File.Exists($"/usr/{marker}") || File.Exists($"/etc/{marker}") || File.Exists($"/{marker}") || File.Exists($"/tmp/{marker}"));
         Assert.Equal("inside\n", await File.ReadAllTextAsync(Path.Combine(workspace.Directory, marker)));
     }
