@@ -7,7 +7,7 @@ namespace AgentSecurity.Sandbox.Processes;
 /// The system calls a sandboxed process may not make, as a classic BPF program for bubblewrap's <c>--seccomp</c>:
 /// the kernel surface an agent has no use for and that container runtimes deny by default (module loading, kexec,
 /// mounts, namespaces, keyrings, ptrace and cross-process memory access, BPF, perf, userfaultfd, io_uring, handle-based
-/// opens), plus <c>memfd_create</c>, whose memory no address-space limit counts. They fail with EPERM (<c>clone3</c>
+/// opens), plus <c>memfd_create</c> and <c>shmget</c>, whose memory no address-space limit counts. They fail with EPERM (<c>clone3</c>
 /// with ENOSYS, so that the C library falls back to <c>clone</c>); a system call of another ABI kills the process.
 /// </summary>
 internal static class SeccompFilter
@@ -38,7 +38,7 @@ internal static class SeccompFilter
             212, 246, 320,               // lookup_dcookie, kexec_load, kexec_file_load
             248, 249, 250,               // add_key, request_key, keyctl
             272, 308,                    // unshare, setns
-            298, 321, 323, 319,          // perf_event_open, bpf, userfaultfd, memfd_create
+            298, 321, 323, 319, 29,      // perf_event_open, bpf, userfaultfd, memfd_create, shmget
             303, 304,                    // name_to_handle_at, open_by_handle_at
             425, 426, 427,               // io_uring
             428, 429, 430, 431, 432, 433, 442, // the new mount API
@@ -54,7 +54,7 @@ internal static class SeccompFilter
             18, 104, 294,
             217, 218, 219,
             97, 268,
-            241, 280, 282, 279,
+            241, 280, 282, 279, 194,
             264, 265,
             425, 426, 427,
             428, 429, 430, 431, 432, 433, 442,

@@ -327,12 +327,13 @@ public sealed class ProcessRuntimeTests
         var result = await RunAsync($$"""
             #!/bin/sh
             perl -e 'my $name = "x"; my $r = syscall({{memfd}}, $name, 0); print $r < 0 ? "memfd_create: $!\n" : "memfd_create: allowed\n"'
+            perl -e 'print defined(shmget(0, 1 << 20, 01600)) ? "shmget: allowed\n" : "shmget: $!\n"'
             unshare -r true 2>/dev/null && echo "unshare: allowed" || echo "unshare: refused"
             echo "descriptors: $(ls /proc/self/fd | tr '\n' ' ')"
             """);
 
         Assert.True(result.Ok, result.Message);
-        Assert.Equal("memfd_create: Operation not permitted\nunshare: refused\ndescriptors: 0 1 2 3 \n", result.Output);
+        Assert.Equal("memfd_create: Operation not permitted\nshmget: Operation not permitted\nunshare: refused\ndescriptors: 0 1 2 3 \n", result.Output);
     }
 
     [Fact]
