@@ -143,15 +143,46 @@ public sealed class QuotaTests(ClusterFixture fixture)
     {
         // Another activation (or anyone) writing the agent's record makes this activation's next reservation fail.
         var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":10}""");
-        Assert.True((await Check(tenant, "llm")).Allowed); // reserves a chunk of one
         var stored = fixture.Storage.Read("agent", $"{tenant}/bot")!;
         fixture.Storage.Tamper("agent", $"{tenant}/bot", stored);
 
-        var next = await Check(tenant, "llm");
+        var first = await Check(tenant, "llm"); // nothing reserved yet: it must reserve, and that write conflicts
 
-        Assert.Equal(ReasonCodes.Unavailable, next.Reason);
-        // The stale activation is gone; the next one starts from storage, counting the reservation as spent.
+        Assert.Equal(ReasonCodes.Unavailable, first.Reason);
+        // The stale activation is gone; the next one starts from storage.
         Assert.True((await Check(tenant, "llm")).Allowed);
+    }
+
+    [Fact]
+    public async Task Reservation_RunningLow_IsRenewedInTheBackgroundWhileChecksGoOn()
+    {
+        // checksPerSecond 100: chunks of 10; the next chunk is reserved once fewer than 5 are left.
+        var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":100}""");
+        Assert.True((await Check(tenant, "llm")).Allowed); // reserves 10, spends 1
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True((await Check(tenant, "llm")).Allowed); // 5 left
+        }
+
+        using var release = new CancellationTokenSource();
+        var renewalStarted = fixture.Storage.HoldNextWriteOf($"{tenant}/bot", Task.Delay(Timeout.Infinite, release.Token).ContinueWith(_ => { }, TaskScheduler.Default));
+        Assert.True((await Check(tenant, "llm")).Allowed); // 4 left: the renewal starts
+        await renewalStarted.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // While the renewal is held in storage, the reserved units are spent without waiting for it...
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True((await Check(tenant, "llm").WaitAsync(TimeSpan.FromSeconds(10))).Allowed);
+        }
+
+        // ...and only a check beyond them waits, for the renewal, then spends from the new chunk.
+        var beyond = Check(tenant, "llm");
+        await Task.Delay(200);
+        Assert.False(beyond.IsCompleted);
+        release.Cancel();
+        var decision = await beyond.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(decision.Allowed);
+        Assert.Equal(89, decision.Remaining);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -12,50 +13,58 @@ public static class SecurityEventJson
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    // The log writes every event it appends: one buffer and writer per thread rather than a new pair per event.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     public static string Write(SecurityEvent e)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString("id", e.Id);
+        writer.WriteString("type", e.Type);
+        writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        writer.WriteString("tenant", e.TenantId);
+        Optional(writer, "agent", e.AgentId);
+        switch (e)
         {
-            writer.WriteStartObject();
-            writer.WriteString("id", e.Id);
-            writer.WriteString("type", e.Type);
-            writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-            writer.WriteString("tenant", e.TenantId);
-            Optional(writer, "agent", e.AgentId);
-            switch (e)
-            {
-                case DecisionEvent d:
-                    writer.WriteString("capability", d.Capability);
-                    Optional(writer, "resource", d.Resource);
-                    Optional(writer, "grantId", d.GrantId);
-                    writer.WriteNumber("count", d.Count);
-                    break;
-                case AdministrativeEvent a:
-                    Optional(writer, "capability", a.Capability);
-                    Optional(writer, "resource", a.Resource);
-                    Optional(writer, "grantId", a.GrantId);
-                    Optional(writer, "signerDid", a.SignerDid);
-                    break;
-                case SandboxEvent s:
-                    Optional(writer, "capability", s.Capability);
-                    Optional(writer, "resource", s.Resource);
-                    Optional(writer, "runtime", s.Runtime);
-                    break;
-                case AlertEvent alert:
-                    writer.WriteNumber("count", alert.Count);
-                    writer.WriteString("action", alert.Action);
-                    break;
-            }
-
-            Optional(writer, "reason", e.Reason);
-            Optional(writer, "message", e.Message);
-            Optional(writer, "silo", e.Silo);
-            Optional(writer, "traceId", e.TraceId);
-            writer.WriteEndObject();
+            case DecisionEvent d:
+                writer.WriteString("capability", d.Capability);
+                Optional(writer, "resource", d.Resource);
+                Optional(writer, "grantId", d.GrantId);
+                writer.WriteNumber("count", d.Count);
+                break;
+            case AdministrativeEvent a:
+                Optional(writer, "capability", a.Capability);
+                Optional(writer, "resource", a.Resource);
+                Optional(writer, "grantId", a.GrantId);
+                Optional(writer, "signerDid", a.SignerDid);
+                break;
+            case SandboxEvent s:
+                Optional(writer, "capability", s.Capability);
+                Optional(writer, "resource", s.Resource);
+                Optional(writer, "runtime", s.Runtime);
+                break;
+            case AlertEvent alert:
+                writer.WriteNumber("count", alert.Count);
+                writer.WriteString("action", alert.Action);
+                break;
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        Optional(writer, "reason", e.Reason);
+        Optional(writer, "message", e.Message);
+        Optional(writer, "silo", e.Silo);
+        Optional(writer, "traceId", e.TraceId);
+        writer.WriteEndObject();
+        writer.Flush();
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote (the audit log stores events in this form).</summary>

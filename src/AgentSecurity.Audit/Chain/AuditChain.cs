@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using AgentSecurity.Audit.Merkle;
 
 namespace AgentSecurity.Audit.Chain;
 
@@ -16,17 +18,46 @@ public static class AuditChain
     /// <summary>The previous hash of record 1.</summary>
     public static readonly string Genesis = new('0', 64);
 
-    public static string Hash(long sequence, string previousHash, string eventJson)
+    private static readonly byte[] DomainBytes = Encoding.UTF8.GetBytes(Domain);
+
+    // Domain, its 0x00 separator, the sequence number and the previous hash come before the event's bytes.
+    private static readonly int HashPrefix = DomainBytes.Length + 1 + 8 + 32;
+
+    public static string Hash(long sequence, string previousHash, string eventJson) => Link(sequence, previousHash, eventJson).Hash;
+
+    /// <summary>
+    /// A record's chain hash (hex) and its Merkle leaf hash, from one UTF-8 encoding of the event: the log computes both
+    /// for every event it appends.
+    /// </summary>
+    public static (string Hash, byte[] LeafHash) Link(long sequence, string previousHash, string eventJson)
     {
-        var domain = Encoding.UTF8.GetBytes(Domain);
-        var previous = Convert.FromHexString(previousHash);
-        var data = Encoding.UTF8.GetBytes(eventJson);
-        var input = new byte[domain.Length + 1 + 8 + previous.Length + data.Length];
-        domain.CopyTo(input, 0);
-        BinaryPrimitives.WriteInt64BigEndian(input.AsSpan(domain.Length + 1), sequence);
-        previous.CopyTo(input, domain.Length + 9);
-        data.CopyTo(input, domain.Length + 9 + previous.Length);
-        return Convert.ToHexStringLower(SHA256.HashData(input));
+        var length = Encoding.UTF8.GetByteCount(eventJson);
+        var buffer = ArrayPool<byte>.Shared.Rent(HashPrefix + length);
+        try
+        {
+            // [domain 0x00 | n | previous | event]: the chain hash covers all of it; the leaf hash covers
+            // [0x00 | n | event], laid out in place over the same event bytes (RFC 6962's leaf prefix is 0x00).
+            var span = buffer.AsSpan(0, HashPrefix + length);
+            DomainBytes.CopyTo(span);
+            span[DomainBytes.Length] = 0;
+            BinaryPrimitives.WriteInt64BigEndian(span[(DomainBytes.Length + 1)..], sequence);
+            if (Convert.FromHexString(previousHash, span.Slice(DomainBytes.Length + 9, 32), out _, out var written) != OperationStatus.Done || written != 32)
+            {
+                throw new FormatException("a previous hash is 64 hex digits");
+            }
+
+            Encoding.UTF8.GetBytes(eventJson, span[HashPrefix..]);
+            var hash = Convert.ToHexStringLower(SHA256.HashData(span));
+
+            var leaf = span[(HashPrefix - 9)..];
+            leaf[0] = 0;
+            BinaryPrimitives.WriteInt64BigEndian(leaf[1..], sequence);
+            return (hash, SHA256.HashData(leaf));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The bytes of a record's Merkle leaf: its sequence number (8 bytes big-endian) and its event's UTF-8 JSON.</summary>
@@ -38,6 +69,9 @@ public static class AuditChain
         data.CopyTo(leaf, 8);
         return leaf;
     }
+
+    /// <summary>A record's Merkle leaf hash: <see cref="MerkleHash.Leaf"/> of <see cref="LeafData"/>.</summary>
+    public static byte[] LeafHash(long sequence, string eventJson) => MerkleHash.Leaf(LeafData(sequence, eventJson));
 
     public static bool IsHash(string? value) =>
         value is { Length: 64 } && value.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');

@@ -43,7 +43,7 @@ public static class AuditVerifier
 
             previous = record.Hash;
             expected = record.Sequence + 1;
-            tree.Append(MerkleHash.Leaf(AuditChain.LeafData(record.Sequence, record.EventJson)));
+            tree.Append(AuditChain.LeafHash(record.Sequence, record.EventJson));
             while (pending.Count > 0 && pending.Peek().Size <= tree.Size)
             {
                 var checkpoint = pending.Dequeue();

@@ -53,10 +53,17 @@ internal static class BenchCommand
                     return output.Error(ReasonCodes.Unavailable, "could not create the benchmark tenant and grants");
                 }
 
-                // A metered check: checksPerSecond and fileBytesWrittenPerHour both count it on the limited agents.
-                var request = new CheckRequest("fileSystem:write", "/workspace/out.txt", 1);
-                async ValueTask<bool> Check(int i) => (await grains[i % grains.Length].CheckAsync(request)).Allowed;
-                async ValueTask<bool> LimitedCheck(int i) => (await limitedGrains[i % limitedGrains.Length].CheckAsync(request)).Allowed;
+                // A typical mix, the same for both kinds of agent: every meterable kind of check, with amounts where metered.
+                CheckRequest[] mix =
+                [
+                    new("fileSystem:read", "/workspace/in.txt"),
+                    new("fileSystem:write", "/workspace/out.txt", 4096),
+                    new("network:outbound", "api.example.com:443"),
+                    new("llm", null, 100),
+                    new("memory:write", "notes/today", 256),
+                ];
+                async ValueTask<bool> Check(int i) => (await grains[i % grains.Length].CheckAsync(mix[(i / grains.Length) % mix.Length])).Allowed;
+                async ValueTask<bool> LimitedCheck(int i) => (await limitedGrains[i % limitedGrains.Length].CheckAsync(mix[(i / limitedGrains.Length) % mix.Length])).Allowed;
                 async ValueTask<bool> Ping(int i)
                 {
                     await grains[i % grains.Length].PingAsync();
@@ -223,8 +230,11 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// A throw-away tenant with a fresh root and one grant per agent; with <paramref name="limits"/>, every meterable
-    /// limit is set, high enough never to deny, so that the run measures the cost of metering.
+    /// A throw-away tenant with a fresh root and one grant per agent. With <paramref name="limits"/>, every limit a check
+    /// meters is set on each agent, and the tenant shares limits on network requests and LLM tokens: high enough never
+    /// to deny in a run, low enough that agents reserve chunks in storage and lease from the tenant while it runs
+    /// (a chunk is a tenth of a limit: a reservation about every half second per agent for checksPerSecond at the
+    /// benchmark's rate, every few seconds for the others).
     /// </summary>
     private static async Task<IAgentGrain[]?> PrepareAsync(Client.AgentSecurityClient client, SigningKey operatorKey, int agents, bool limits, CliOutput output)
     {
@@ -242,15 +252,36 @@ internal static class BenchCommand
             return null;
         }
 
-        output.Progress($"applying {agents} grants in tenant {tenant}...");
+        static JObject Numbers(params (string Name, long Value)[] values) =>
+            new(values.Select(v => new KeyValuePair<string, JNode>(v.Name, DocumentSigner.Number(v.Value))).ToList());
+        if (limits)
+        {
+            var shared = await client.Issuer(tenant).SetTenantLimitsAsync(new DocumentSigner(DocumentTypes.Limits)
+                .Add("tenantId", tenant)
+                .Add("resourceLimits", Numbers(("networkRequestsPerMinute", 100_000_000), ("llmTokensPerHour", 10_000_000_000)))
+                .Add("issuedAt", now)
+                .Sign(root));
+            if (shared.Error is not null)
+            {
+                output.Progress($"tenant limits: {shared.Error}: {shared.Message}");
+                return null;
+            }
+        }
+
+        output.Progress($"applying {agents} grants in tenant {tenant}{(limits ? " with every limit" : string.Empty)}...");
         var capabilities = new JObject(
         [
-            new("fileSystem", new JString("write")), new("network", new JString("none")), new("memory", new JString("none")),
+            new("fileSystem", new JString("write")), new("network", new JString("outbound")), new("memory", new JString("write")),
             new("subprocess", JBool.False), new("vectorDb", JBool.False), new("llm", JBool.True),
         ]);
-        var scopes = new JObject([new("fileSystem", DocumentSigner.StringArray(["/workspace/**"]))]);
-        var high = new JObject(ResourceLimits.Names.Where(l => l is "checksPerSecond" or "networkRequestsPerMinute" or "llmTokensPerHour" or "fileBytesWrittenPerHour" or "memoryBytesStored")
-            .Select(l => new KeyValuePair<string, JNode>(l, DocumentSigner.Number(1_000_000_000_000))).ToList());
+        var scopes = new JObject(
+        [
+            new("fileSystem", DocumentSigner.StringArray(["/workspace/**"])),
+            new("network", DocumentSigner.StringArray(["api.example.com:443"])),
+            new("memory", DocumentSigner.StringArray(["notes/**"])),
+        ]);
+        var own = Numbers(("checksPerSecond", 10_000), ("networkRequestsPerMinute", 100_000), ("llmTokensPerHour", 10_000_000),
+            ("fileBytesWrittenPerHour", 200_000_000), ("memoryBytesStored", 1_000_000_000));
         var results = await Task.WhenAll(Enumerable.Range(0, agents).Select(i => client.ApplyGrantAsync(
             new DocumentSigner(DocumentTypes.Grant)
                 .Add("grantId", $"bench-{i}")
@@ -258,7 +289,7 @@ internal static class BenchCommand
                 .Add("agentId", $"a{i}")
                 .Add("capabilities", capabilities)
                 .Add("scopes", scopes)
-                .AddIfPresent("resourceLimits", limits ? high : null)
+                .AddIfPresent("resourceLimits", limits ? own : null)
                 .Add("environmentIsolation", "external")
                 .Add("issuedAt", now)
                 .Add("expiresAt", now.AddHours(1))

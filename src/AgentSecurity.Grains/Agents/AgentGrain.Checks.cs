@@ -51,12 +51,47 @@ public sealed partial class AgentGrain
             return new ValueTask<Decision>(MeterSlowAsync(decision, kind, request.Amount, now));
         }
 
-        _quotas.Commit(plan, now);
+        CommitQuotas(plan, now);
         return ValueTask.FromResult(plan.Remaining is null ? decision : decision with { Remaining = plan.Remaining });
+    }
+
+    /// <summary>Spends a plan; a limit that runs low has its next chunk reserved in the background, so checks go on meanwhile.</summary>
+    private void CommitQuotas(MeterPlan plan, DateTimeOffset now)
+    {
+        _quotas.Commit(plan, now);
+        if (_quotas.RenewalDue && _renewal is not { IsCompleted: false })
+        {
+            _renewal = RenewReservationsAsync();
+        }
+    }
+
+    private async Task RenewReservationsAsync()
+    {
+        var renewals = _quotas.BeginRenewals(_time.GetUtcNow());
+        var before = renewals.ToDictionary(r => r.Limit, r => State.Quotas.GetValueOrDefault(r.Limit));
+        var written = await WriteAsync(s => renewals.ForEach(r => s.Quotas[r.Limit] = r.Record), s => Restore(s, before));
+        renewals.ForEach(r => r.Bucket.EndRenewal(written));
+    }
+
+    private static void Restore(AgentGrainState state, Dictionary<string, Quotas.BucketRecord?> records)
+    {
+        foreach (var (name, record) in records)
+        {
+            if (record is null)
+            {
+                state.Quotas.Remove(name);
+            }
+            else
+            {
+                state.Quotas[name] = record;
+            }
+        }
     }
 
     private async Task<Decision> MeterSlowAsync(Decision decision, CheckKind kind, long? amount, DateTimeOffset now)
     {
+        // A reservation written in the background first: what it adds may spare this check a write of its own.
+        await WaitForRenewalAsync();
         if (_quotas.TenantLimitsRefreshAt <= now)
         {
             _quotas.SetTenantLimits(await TenantQuota.GetLimitsAsync(), now + _options.TenantLimitsRefreshInterval);
@@ -91,22 +126,7 @@ public sealed partial class AgentGrain
         if (plan.Reservations.Count > 0)
         {
             var before = plan.Reservations.ToDictionary(r => r.Limit.Name(), r => State.Quotas.GetValueOrDefault(r.Limit.Name()));
-            var written = await CommitAsync(
-                s => plan.Reservations.ForEach(r => s.Quotas[r.Limit.Name()] = r.Record),
-                s =>
-                {
-                    foreach (var (name, record) in before)
-                    {
-                        if (record is null)
-                        {
-                            s.Quotas.Remove(name);
-                        }
-                        else
-                        {
-                            s.Quotas[name] = record;
-                        }
-                    }
-                });
+            var written = await CommitAsync(s => plan.Reservations.ForEach(r => s.Quotas[r.Limit.Name()] = r.Record), s => Restore(s, before));
             if (!written)
             {
                 return Decision.Deny(ReasonCodes.Unavailable, "the quota reservation could not be stored", decision.GrantId);
@@ -119,7 +139,7 @@ public sealed partial class AgentGrain
             return Decision.Deny(ReasonCodes.RateLimited, "the tenant's shared budget moved; try again", decision.GrantId);
         }
 
-        _quotas.Commit(plan, now);
+        CommitQuotas(plan, now);
         return plan.Remaining is null ? decision : decision with { Remaining = plan.Remaining };
     }
 

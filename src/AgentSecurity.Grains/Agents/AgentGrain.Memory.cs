@@ -161,7 +161,7 @@ public sealed partial class AgentGrain
 
     private Decision Commit(MeterPlan plan, Decision allowed, DateTimeOffset now)
     {
-        _quotas.Commit(plan, now);
+        CommitQuotas(plan, now);
         return allowed;
     }
 

@@ -45,6 +45,9 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
     private string _agentId = string.Empty;
     private bool _validKey;
 
+    // The background write of the next chunks of the agent's quota reservations, while one is under way.
+    private Task? _renewal;
+
     public AgentGrain(
         [PersistentState("agent", StorageNames.Grains)] IPersistentState<AgentGrainState> state,
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
@@ -113,6 +116,7 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
         await PublishSummariesAsync(cancellationToken);
 
         // A clean stop records what was really used, so the next activation does not count unspent reservations.
+        await WaitForRenewalAsync();
         var snapshot = _quotas.Snapshot(_time.GetUtcNow()).ToList();
         if (snapshot.Count == 0 || _permissions.Problem is not null)
         {
@@ -155,6 +159,16 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
     /// nothing half-applied. Once written, the events are published before the caller hears of the change.
     /// </summary>
     private async Task<bool> CommitAsync(Action<AgentGrainState> change, Action<AgentGrainState> undo, params SecurityEvent[] events)
+    {
+        // Requests do not interleave with each other here; a background quota reservation is the one other writer.
+        await WaitForRenewalAsync();
+        return await WriteAsync(change, undo, events);
+    }
+
+    /// <summary>Waits for a quota reservation being written in the background, if any (it never throws).</summary>
+    private Task WaitForRenewalAsync() => _renewal ?? Task.CompletedTask;
+
+    private async Task<bool> WriteAsync(Action<AgentGrainState> change, Action<AgentGrainState> undo, params SecurityEvent[] events)
     {
         change(State);
         var pending = events.Select(SecurityEventJson.Write).ToList();

@@ -134,6 +134,16 @@ internal sealed class AgentQuotas
     public bool HasLeased(MeteredLimit limit, long cost, DateTimeOffset now) =>
         _leases.TryGetValue(limit, out var lease) && lease.ValidUntil > now && lease.Units >= cost;
 
+    /// <summary>Whether some bucket runs low on reserved units and no renewal is under way (see <see cref="BeginRenewals"/>).</summary>
+    public bool RenewalDue { get; private set; }
+
+    /// <summary>The reservations to write in the background for every bucket that runs low; each is marked as renewing.</summary>
+    public List<(string Limit, ReservedBucket Bucket, BucketRecord Record)> BeginRenewals(DateTimeOffset now)
+    {
+        RenewalDue = false;
+        return _ownList.Where(o => o.Bucket.RenewalDue).Select(o => (o.Limit.Name(), o.Bucket, o.Bucket.BeginRenewal(now))).ToList();
+    }
+
     /// <summary>Spends what the plan says; its reservations must have been written.</summary>
     public void Commit(MeterPlan plan, DateTimeOffset now)
     {
@@ -145,6 +155,7 @@ internal sealed class AgentQuotas
         foreach (var (_, bucket, cost, tatAfter) in plan.Own)
         {
             bucket.Consume(cost, tatAfter);
+            RenewalDue |= bucket.RenewalDue;
         }
 
         foreach (var (limit, cost, _) in plan.Tenant)

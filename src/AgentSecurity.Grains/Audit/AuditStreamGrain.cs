@@ -131,9 +131,9 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
             {
                 var json = SecurityEventJson.Write(e);
                 sequence++;
-                var hash = AuditChain.Hash(sequence, previous, json);
+                var (hash, leaf) = AuditChain.Link(sequence, previous, json);
                 records.Add(new AuditRecord(sequence, e.Id, json, previous, hash));
-                tree.Append(MerkleHash.Leaf(AuditChain.LeafData(sequence, json)));
+                tree.Append(leaf);
                 previous = hash;
             }
 
@@ -312,7 +312,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
         var tree = new MerkleAccumulator();
         await foreach (var record in _store.ReadAsync(_tenant, 1, size, cancellation))
         {
-            tree.Append(MerkleHash.Leaf(AuditChain.LeafData(record.Sequence, record.EventJson)));
+            tree.Append(AuditChain.LeafHash(record.Sequence, record.EventJson));
         }
 
         return tree;
@@ -323,7 +323,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
         var leaves = new List<byte[]>();
         await foreach (var record in _store.ReadAsync(_tenant, 1, size))
         {
-            leaves.Add(MerkleHash.Leaf(AuditChain.LeafData(record.Sequence, record.EventJson)));
+            leaves.Add(AuditChain.LeafHash(record.Sequence, record.EventJson));
         }
 
         return leaves;

@@ -6,8 +6,9 @@ namespace AgentSecurity.Grains.Quotas;
 /// A <see cref="RateBucket"/> whose spending is reserved in storage ahead, a chunk at a time: an activation may spend
 /// only units it has reserved by a successful (ETag-checked) write, and a new activation counts every reserved unit
 /// as spent. So counters survive crashes and restarts, a duplicate activation cannot spend what another reserved, and
-/// storage is written once per chunk, never per check. The price: after a crash, up to one chunk may be counted as
-/// spent that never was (the loss window errs towards denying).
+/// storage is written once per chunk, never per check. The next chunk is reserved in the background once less than
+/// half a chunk is left, so a check waits for storage only when spending outruns that write. The price: after a
+/// crash, up to a chunk and a half may be counted as spent that never was (the loss window errs towards denying).
 /// </summary>
 internal sealed class ReservedBucket
 {
@@ -39,6 +40,29 @@ internal sealed class ReservedBucket
 
     /// <summary>Takes a written reservation as this activation's allowance.</summary>
     public void Reserved(BucketRecord record) => _reserved = record.Reserved;
+
+    /// <summary>Whether a background reservation of the next chunk should start: less than half a chunk left, none under way.</summary>
+    public bool RenewalDue => !Renewing && _reserved < (Chunk + 1) / 2;
+
+    /// <summary>A reservation of the next chunk is being written.</summary>
+    public bool Renewing { get; private set; }
+
+    /// <summary>
+    /// The record that reserves the next chunk on top of what is left: everything this activation may spend until the
+    /// write lands comes out of what is left, which the record counts too.
+    /// </summary>
+    public BucketRecord BeginRenewal(DateTimeOffset now)
+    {
+        Renewing = true;
+        return new() { At = now, Used = Bucket.Used(now), Reserved = _reserved + Chunk };
+    }
+
+    /// <summary>Adds the chunk once its reservation is stored; a failed write adds nothing.</summary>
+    public void EndRenewal(bool written)
+    {
+        _reserved += written ? Chunk : 0;
+        Renewing = false;
+    }
 
     /// <summary>Spends a cost already known to fit, up to the TAT computed for it.</summary>
     public void Consume(long cost, Int128 tatAfter)
