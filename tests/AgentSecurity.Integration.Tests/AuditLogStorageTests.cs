@@ -54,6 +54,7 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
         { "modify", 5 },
         { "delete", 5 },
         { "swap", 5 },
+        { "insert", 5 },
         { "truncate behind the checkpoint", 9 },
     };
 
@@ -87,6 +88,10 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
                 break;
             case "swap":
                 (records[4], records[5]) = (records[5], records[4]);
+                break;
+            case "insert":
+                // A forged copy of a real record slipped in at 5; everything after it moves down one.
+                records.Insert(4, records[3] with { EventId = "forged" });
                 break;
             default:
                 records.RemoveRange(8, records.Count - 8);

@@ -30,9 +30,15 @@ public sealed partial class AgentGrain
             return ValueTask.FromResult(decision);
         }
 
-        if (_quotas.TenantLimitsRefreshAt <= now || (kind == CheckKind.MemoryWrite && request.Amount is not null))
+        var memoryWrite = kind == CheckKind.MemoryWrite && request.Amount is not null;
+        if (_quotas.TenantLimitsRefreshAt <= now || (memoryWrite && _memoryIndex is null))
         {
             return new ValueTask<Decision>(MeterSlowAsync(decision, kind, request.Amount, now));
+        }
+
+        if (memoryWrite && MemoryLimitFailure(_memoryIndex!, request.Amount!.Value, keysAdded: 0) is { } tooMuch)
+        {
+            return ValueTask.FromResult(Decision.Deny(tooMuch.Code, tooMuch.Message, decision.GrantId));
         }
 
         if (_quotas.IsEmpty)
@@ -68,6 +74,11 @@ public sealed partial class AgentGrain
     private async Task RenewReservationsAsync()
     {
         var renewals = _quotas.BeginRenewals(_time.GetUtcNow());
+        if (renewals.Count == 0)
+        {
+            return; // the buckets that ran low were replaced by a new grant's meanwhile
+        }
+
         var before = renewals.ToDictionary(r => r.Limit, r => State.Quotas.GetValueOrDefault(r.Limit));
         var written = await WriteAsync(s => renewals.ForEach(r => s.Quotas[r.Limit] = r.Record), s => Restore(s, before));
         renewals.ForEach(r => r.Bucket.EndRenewal(written));
@@ -90,8 +101,6 @@ public sealed partial class AgentGrain
 
     private async Task<Decision> MeterSlowAsync(Decision decision, CheckKind kind, long? amount, DateTimeOffset now)
     {
-        // A reservation written in the background first: what it adds may spare this check a write of its own.
-        await WaitForRenewalAsync();
         if (_quotas.TenantLimitsRefreshAt <= now)
         {
             _quotas.SetTenantLimits(await TenantQuota.GetLimitsAsync(), now + _options.TenantLimitsRefreshInterval);
@@ -103,6 +112,13 @@ public sealed partial class AgentGrain
         }
 
         var plan = _quotas.Plan(kind, amount, now);
+        if (plan.Reservations.Count > 0 && _renewal is { IsCompleted: false } renewal)
+        {
+            // A reservation is being written in the background: what it adds may spare this check a write of its own.
+            await renewal;
+            plan = _quotas.Plan(kind, amount, now);
+        }
+
         if (plan.DenialReason is not null)
         {
             return Decision.Deny(plan.DenialReason, plan.DenialMessage!, decision.GrantId);

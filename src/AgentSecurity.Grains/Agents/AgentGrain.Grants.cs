@@ -27,10 +27,15 @@ public sealed partial class AgentGrain
             {
                 refusal = Refused(ReasonCodes.Stale, $"issued {DocumentTime.ToText(grant.IssuedAt)}, before the active grant {active.GrantId} ({DocumentTime.ToText(active.IssuedAt)})", grant.GrantId);
             }
-            else if (State.PreviousGrantIds.Contains(grant.GrantId, StringComparer.Ordinal))
+            else if (grant.IssuedAt == active.IssuedAt &&
+                (State.ReplacedInActiveSecond.Contains(grant.GrantId, StringComparer.Ordinal) || State.PreviousGrantIds.Contains(grant.GrantId, StringComparer.Ordinal)))
             {
                 // Issued in the same second as the grant that replaced it: still a step back.
                 refusal = Refused(ReasonCodes.Stale, $"grant {grant.GrantId} was replaced on this agent already", grant.GrantId);
+            }
+            else if (grant.IssuedAt == active.IssuedAt && State.ReplacedInActiveSecond.Count >= MaxReplacementsInOneSecond)
+            {
+                refusal = Refused(ReasonCodes.Stale, $"{MaxReplacementsInOneSecond} grants issued in one second have replaced each other on this agent; issue the next one a second later", grant.GrantId);
             }
         }
 
@@ -51,9 +56,11 @@ public sealed partial class AgentGrain
         }
 
         var previous = _permissions.Active;
+        var replacedInSecond = State.ReplacedInActiveSecond.ToList();
         var written = await CommitAsync(
             s =>
             {
+                s.ReplacedInActiveSecond = previous is not null && previous.IssuedAt == grant.IssuedAt ? [.. replacedInSecond, previous.GrantId] : [];
                 if (previous is not null)
                 {
                     s.PreviousGrantIds.Insert(0, previous.GrantId);
@@ -65,6 +72,7 @@ public sealed partial class AgentGrain
             },
             s =>
             {
+                s.ReplacedInActiveSecond = replacedInSecond;
                 s.GrantDocument = previous?.CanonicalText;
                 s.Version--;
                 if (previous is not null)

@@ -166,14 +166,13 @@ public sealed partial class AgentGrain
     }
 
     /// <summary>Whether adding bytes (and keys) keeps the agent's memory within its limits.</summary>
-    private async Task<Failure?> MemoryLimitFailureAsync(long addedBytes, int keysAdded)
-    {
-        var index = await MemoryIndexAsync();
-        if (index is null)
-        {
-            return new Failure(ReasonCodes.Unavailable, "the memory store could not be read");
-        }
+    private async Task<Failure?> MemoryLimitFailureAsync(long addedBytes, int keysAdded) =>
+        await MemoryIndexAsync() is { } index
+            ? MemoryLimitFailure(index, addedBytes, keysAdded)
+            : new Failure(ReasonCodes.Unavailable, "the memory store could not be read");
 
+    private Failure? MemoryLimitFailure(Dictionary<string, long> index, long addedBytes, int keysAdded)
+    {
         var limit = Math.Min(_permissions.Active?.Limits.MemoryBytesStored ?? long.MaxValue, _options.MaxMemoryBytesPerAgent);
         var used = index.Values.Sum();
         if (used + addedBytes > limit)

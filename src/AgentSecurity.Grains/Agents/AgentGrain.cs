@@ -24,6 +24,9 @@ namespace AgentSecurity.Grains.Agents;
 public sealed partial class AgentGrain : Grain, IAgentGrain
 {
     private const int MaxElevations = 8;
+
+    /// <summary>How many grants issued in the same second may replace one another on one agent.</summary>
+    public const int MaxReplacementsInOneSecond = 64;
     private const int MaxJustificationLength = 512;
 
     private readonly IPersistentState<AgentGrainState> _state;

@@ -35,4 +35,12 @@ public sealed class AgentGrainState
     /// publication failed, or whose silo died before it, is published again when the agent next activates.
     /// </summary>
     [Id(8)] public List<string> PendingEvents { get; set; } = [];
+
+    /// <summary>
+    /// Ids of the grants replaced on this agent that were issued in the same second as the active grant. Issue times
+    /// order grants to the second only: these say which grants of that second came before the active one, so none can
+    /// be applied again however long ago <see cref="PreviousGrantIds"/> forgot it. Emptied when a later second's grant
+    /// applies (an earlier second's grant is refused by its time alone); at most <see cref="AgentGrain.MaxReplacementsInOneSecond"/>.
+    /// </summary>
+    [Id(9)] public List<string> ReplacedInActiveSecond { get; set; } = [];
 }

@@ -150,6 +150,11 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
 
         var key = admin!.AdminDid.Value;
+        if (State.AdminFloor is { } floor && admin.Envelope.IssuedAt <= floor)
+        {
+            return DocumentResult.Refuse(ReasonCodes.Stale, $"registrations issued at or before {DocumentTime.ToText(floor)} were forgotten with the expired admins; sign a new one");
+        }
+
         if (_trust!.Admins.TryGetValue(admin.AdminDid, out var existing))
         {
             if (existing.Envelope.ContentHash == admin.Envelope.ContentHash)
@@ -167,13 +172,23 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             return DocumentResult.Refuse(ReasonCodes.QuotaExceeded, $"tenant {_tenantId} has {_options.MaxAdminsPerTenant} admins already");
         }
 
-        var previous = State.AdminDocuments.GetValueOrDefault(key);
-        if (!await CommitAsync(s => s.AdminDocuments[key] = admin.Envelope.CanonicalText, s => Restore(s.AdminDocuments, key, previous),
+        // Expired registrations of other admins go with this write, so the map holds the admins in force and no more.
+        var expired = _trust.Admins.Values.Where(a => a.ExpiresAt <= now && a.AdminDid != admin.AdminDid).ToList();
+        var (before, floorBefore) = (new Dictionary<string, string>(State.AdminDocuments, StringComparer.Ordinal), State.AdminFloor);
+        if (!await CommitAsync(
+            s =>
+            {
+                expired.ForEach(a => s.AdminDocuments.Remove(a.AdminDid.Value));
+                s.AdminFloor = expired.Select(a => (DateTimeOffset?)a.Envelope.IssuedAt).Append(s.AdminFloor).Max();
+                s.AdminDocuments[key] = admin.Envelope.CanonicalText;
+            },
+            s => (s.AdminDocuments, s.AdminFloor) = (before, floorBefore),
             Event(SecurityEventTypes.AdminRegistered, signer: admin.Envelope.SignedBy.Value, message: $"admin {key} until {DocumentTime.ToText(admin.ExpiresAt)}")))
         {
             return DocumentResult.Refuse(ReasonCodes.Unavailable, "the admin could not be stored");
         }
 
+        expired.ForEach(a => _trust.Forget(a.AdminDid));
         _trust.Register(admin);
         Log.AdminRegistered(_logger, _tenantId, key, admin.ExpiresAt);
         return new DocumentResult { Accepted = true };
@@ -781,18 +796,6 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             Reason = reason,
             Message = message,
         });
-
-    private static void Restore(Dictionary<string, string> map, string key, string? previous)
-    {
-        if (previous is null)
-        {
-            map.Remove(key);
-        }
-        else
-        {
-            map[key] = previous;
-        }
-    }
 
     private static GrantVerification Refuse(Failure failure) => GrantVerification.Refuse(failure.Code, failure.Message);
 }

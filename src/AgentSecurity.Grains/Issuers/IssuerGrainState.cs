@@ -36,6 +36,13 @@ public sealed class IssuerGrainState
 
     /// <summary>Security events of changes not yet known to be published (an outbox, as in the agent grain).</summary>
     [Id(8)] public List<string> PendingEvents { get; set; } = [];
+
+    /// <summary>
+    /// The newest issue time of the expired admin registrations dropped from <see cref="AdminDocuments"/> (which
+    /// keeps the map bounded by the admins in force). Registrations issued at or before it are refused as stale:
+    /// an older registration of a dropped admin, replayed, cannot bring back what a newer one took away.
+    /// </summary>
+    [Id(9)] public DateTimeOffset? AdminFloor { get; set; }
 }
 
 [GenerateSerializer, Alias("agentsec.AcceptedGrant.v1")]

@@ -125,6 +125,8 @@ internal sealed class TenantTrust
 
     public void Register(AdminDocument admin) => _admins[admin.AdminDid] = admin;
 
+    public void Forget(DidKey admin) => _admins.Remove(admin);
+
     public static Failure? CheckSignatureAndTime(SignedDocument document, DateTimeOffset now, TimeSpan skew) =>
         DocumentChecks.Signature(document) ?? DocumentChecks.TimeWindow(document.IssuedAt, document.IssuedAt, null, now, skew);
 }
