@@ -103,6 +103,65 @@ public sealed class QuotaTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task FileBytesWrittenPerHour_SpentThenPartOfTheHour_RefillsExactlyTheElapsedShare()
+    {
+        // GCRA: a limit of 1000 bytes/h earns back 1000 × elapsed / 1 h, to the unit, and keeps the fraction.
+        var tenant = await AgentWithLimitsAsync("""{"fileBytesWrittenPerHour":1000}""");
+        Task<Decision> Write(long bytes) => Check(tenant, "fileSystem:write", "/workspace/out", bytes);
+
+        var first = await Write(400);
+        var second = await Write(600);
+        var spent = await Write(1);
+        Assert.Equal((true, 600L), (first.Allowed, first.Remaining!.Value));
+        Assert.Equal((true, 0L), (second.Allowed, second.Remaining!.Value));
+        Assert.Equal(ReasonCodes.QuotaExceeded, spent.Reason);
+
+        // 7 minutes earn 1000 × 420 / 3600 = 116.67 bytes: 116 fit, 117 do not, and a denial takes nothing.
+        ClusterFixture.Time.Advance(TimeSpan.FromMinutes(7));
+        var tooMuch = await Write(117);
+        var share = await Write(116);
+        var after = await Write(1);
+        Assert.Equal(ReasonCodes.QuotaExceeded, tooMuch.Reason);
+        Assert.Contains("leaves 116", tooMuch.Message, StringComparison.Ordinal);
+        Assert.Equal((true, 0L), (share.Allowed, share.Remaining!.Value));
+        Assert.Equal(ReasonCodes.QuotaExceeded, after.Reason);
+
+        // The two thirds of a byte left over are kept: the next byte is due 1.2 s later, not 3.6 s.
+        ClusterFixture.Time.Advance(TimeSpan.FromMilliseconds(1199));
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await Write(1)).Reason);
+        ClusterFixture.Time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True((await Write(1)).Allowed);
+
+        // A full hour refills the whole budget, and no more: the bucket bursts to its limit, not beyond.
+        ClusterFixture.Time.Advance(TimeSpan.FromHours(1));
+        var overFull = await Write(1001);
+        var full = await Write(1000);
+        Assert.Equal(ReasonCodes.QuotaExceeded, overFull.Reason);
+        Assert.Equal((true, 0L), (full.Allowed, full.Remaining!.Value));
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await Write(1)).Reason);
+        Assert.True((await Check(tenant, "fileSystem:read", "/workspace/out")).Allowed);
+    }
+
+    [Fact]
+    public async Task FileBytesWrittenPerHour_IdleForHours_RefillsOnlyUpToTheBudget()
+    {
+        var tenant = await AgentWithLimitsAsync("""{"fileBytesWrittenPerHour":500}""");
+        Assert.True((await Check(tenant, "fileSystem:write", "/workspace/out", 500)).Allowed);
+
+        ClusterFixture.Time.Advance(TimeSpan.FromHours(5));
+
+        var decisions = new List<Decision>();
+        for (var i = 0; i < 6; i++)
+        {
+            decisions.Add(await Check(tenant, "fileSystem:write", "/workspace/out", 100));
+        }
+
+        Assert.Equal([true, true, true, true, true, false], decisions.Select(d => d.Allowed));
+        Assert.Equal([400L, 300L, 200L, 100L, 0L], decisions.Take(5).Select(d => d.Remaining!.Value));
+        Assert.Equal(ReasonCodes.QuotaExceeded, decisions[5].Reason);
+    }
+
+    [Fact]
     public async Task Counters_SurviveDeactivation()
     {
         var tenant = await AgentWithLimitsAsync("""{"llmTokensPerHour":1000}""");
