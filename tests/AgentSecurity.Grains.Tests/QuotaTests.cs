@@ -264,6 +264,133 @@ public sealed class QuotaTests(ClusterFixture fixture)
         }, iter: 40, threads: 1);
     }
 
+    /// <summary>What one storm case limits: one of the grant's metered limits, or one of the tenant's (via leases).</summary>
+    public enum StormLimit
+    {
+        ChecksPerSecond,
+        NetworkRequestsPerMinute,
+        LlmTokensPerHour,
+        FileBytesWrittenPerHour,
+        MemoryBytesStored,
+        TenantChecksPerSecond,
+        TenantNetworkRequestsPerMinute,
+        TenantLlmTokensPerHour,
+        TenantFileBytesWrittenPerHour,
+    }
+
+    /// <summary>One storm: a limit and its budget, then requests (metered by the limit or not, with an amount) fired at once.</summary>
+    public sealed record StormCase(StormLimit Limit, long Budget, (bool Metered, int Amount)[] Requests)
+    {
+        public override string ToString() =>
+            $"{Limit} budget {Budget}: [{string.Join(", ", Requests.Select(r => r.Metered || Limit is StormLimit.ChecksPerSecond or StormLimit.TenantChecksPerSecond or StormLimit.MemoryBytesStored ? $"{r.Amount}" : "unmetered"))}]";
+    }
+
+    private static readonly Gen<StormCase> Storms =
+        from limit in Gen.Enum<StormLimit>()
+        from budget in UnitCost(limit) ? Gen.Long[1, 16] : limit == StormLimit.MemoryBytesStored ? Gen.Long[1, 240] : Gen.Long[1, 120]
+        from requests in Gen.Select(Gen.Int[0, 4].Select(i => i > 0), limit == StormLimit.MemoryBytesStored ? Gen.Int[0, 24] : Gen.Int[1, 20]).Array[1, 24]
+        select new StormCase(limit, budget, requests);
+
+    private static bool UnitCost(StormLimit limit) => limit is StormLimit.ChecksPerSecond or StormLimit.NetworkRequestsPerMinute
+        or StormLimit.TenantChecksPerSecond or StormLimit.TenantNetworkRequestsPerMinute;
+
+    private static string LimitName(StormLimit limit) => limit switch
+    {
+        StormLimit.ChecksPerSecond or StormLimit.TenantChecksPerSecond => "checksPerSecond",
+        StormLimit.NetworkRequestsPerMinute or StormLimit.TenantNetworkRequestsPerMinute => "networkRequestsPerMinute",
+        StormLimit.LlmTokensPerHour or StormLimit.TenantLlmTokensPerHour => "llmTokensPerHour",
+        StormLimit.FileBytesWrittenPerHour or StormLimit.TenantFileBytesWrittenPerHour => "fileBytesWrittenPerHour",
+        _ => "memoryBytesStored",
+    };
+
+    /// <summary>A check the limit meters (at the given amount, where it meters amounts), or one it does not meter.</summary>
+    private static CheckRequest StormCheck(StormLimit limit, bool metered, int amount) => (LimitName(limit), metered) switch
+    {
+        ("checksPerSecond", _) => amount % 2 == 0 ? new CheckRequest("llm", null, null) : new CheckRequest("network:outbound", "api.example.com:443"),
+        ("networkRequestsPerMinute", true) => new CheckRequest("network:outbound", "api.example.com:443"),
+        ("networkRequestsPerMinute", false) => new CheckRequest("llm", null, null),
+        ("llmTokensPerHour", true) => new CheckRequest("llm", null, amount),
+        ("llmTokensPerHour", false) => new CheckRequest("network:outbound", "api.example.com:443"),
+        ("fileBytesWrittenPerHour", true) => new CheckRequest("fileSystem:write", "/workspace/out", amount),
+        _ => new CheckRequest("fileSystem:read", "/workspace/out"),
+    };
+
+    [Fact]
+    public async Task ParallelStorm_EveryMeteredLimit_AllowsExactlyWhatFitsTheBudget()
+    {
+        // Model-based, 300 random cases: at one frozen instant, concurrent requests against one agent must behave as
+        // some serial order of the limit. So what is allowed fits the budget; nothing is denied that would still have
+        // fit (every denied cost exceeds what is left, so unit costs get exactly min(demand, budget)); the allowed
+        // requests' remaining (or stored bytes) are a serial witness; each denial has the limit's reason; requests the
+        // limit does not meter are all allowed.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var cases = 0;
+        var coverage = new System.Collections.Concurrent.ConcurrentDictionary<(StormLimit, bool OverBudget), int>();
+        await Storms.SampleAsync(async storm =>
+        {
+            Interlocked.Increment(ref cases);
+            var limit = storm.Limit;
+            var name = LimitName(limit);
+            var tenantWide = limit.ToString().StartsWith("Tenant", StringComparison.Ordinal);
+            var tenant = await fixture.NewTenantAsync();
+            if (tenantWide)
+            {
+                var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, $$"""{"{{name}}":{{storm.Budget}}}""").SignWith(TestKeys.Root));
+                Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+            }
+
+            await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now).SetJson("resourceLimits", tenantWide ? "{}" : $$"""{"{{name}}":{{storm.Budget}}}""").SignWith(TestKeys.Root));
+            var bot = fixture.Client.Agent(tenant, "bot");
+
+            // The storm: every request at once, the clock standing still.
+            var frozen = Now;
+            var requests = limit == StormLimit.MemoryBytesStored ? storm.Requests.Select(r => (Metered: true, r.Amount)).ToArray() : storm.Requests;
+            var decisions = limit == StormLimit.MemoryBytesStored
+                ? (await Task.WhenAll(requests.Select((r, i) => bot.PutMemoryAsync($"notes/s{i:D2}", new byte[r.Amount])))).Select(m => (m.Decision, (long?)m.StoredBytes)).ToArray()
+                : (await Task.WhenAll(requests.Select(r => fixture.Client.CheckAsync(tenant, "bot", StormCheck(limit, r.Metered, r.Amount))))).Select(d => (Decision: d, (long?)null)).ToArray();
+            Assert.Equal(frozen, Now);
+
+            // Memory entries count their key's bytes too ("notes/sNN" is 9).
+            long Cost(int i) => limit == StormLimit.MemoryBytesStored ? 9 + requests[i].Amount : UnitCost(limit) ? 1 : requests[i].Amount;
+            var metered = Enumerable.Range(0, requests.Length).Where(i => requests[i].Metered || limit is StormLimit.ChecksPerSecond or StormLimit.TenantChecksPerSecond).ToList();
+            var allowed = metered.Where(i => decisions[i].Item1.Allowed).ToList();
+            var denied = metered.Where(i => !decisions[i].Item1.Allowed).ToList();
+            var demand = metered.Sum(Cost);
+            var spent = allowed.Sum(Cost);
+            var left = storm.Budget - spent;
+            coverage.AddOrUpdate((limit, demand > storm.Budget), 1, (_, n) => n + 1);
+
+            Assert.True(spent <= storm.Budget, $"allowed {spent} of {storm.Budget}");
+            Assert.All(denied, i => Assert.True(Cost(i) > left, $"{Cost(i)} denied ({decisions[i].Item1.Reason}: {decisions[i].Item1.Message}) with {left} left"));
+            if (demand <= storm.Budget || UnitCost(limit))
+            {
+                Assert.Equal(Math.Min(demand, storm.Budget), spent);
+            }
+
+            var reason = limit is StormLimit.ChecksPerSecond or StormLimit.TenantChecksPerSecond ? ReasonCodes.RateLimited : ReasonCodes.QuotaExceeded;
+            Assert.All(denied, i => Assert.Equal(reason, decisions[i].Item1.Reason));
+            Assert.All(Enumerable.Range(0, requests.Length).Except(metered), i => Assert.True(decisions[i].Item1.Allowed, decisions[i].Item1.Message));
+
+            // A serial witness: ordered by what each allowed request saw, every step takes exactly its own cost.
+            if (limit == StormLimit.MemoryBytesStored)
+            {
+                var order = allowed.OrderBy(i => decisions[i].Item2).ToList();
+                Assert.Equal(order.Select(Cost).Aggregate(new List<long>(), (sums, c) => { sums.Add(sums.LastOrDefault() + c); return sums; }), order.Select(i => decisions[i].Item2!.Value));
+                Assert.Equal(order.Select(i => $"notes/s{i:D2}").Order(StringComparer.Ordinal), fixture.Memory.Entries.Where(e => e.Agent == $"{tenant}/bot").Select(e => e.Key).Order(StringComparer.Ordinal));
+            }
+            else if (!tenantWide)
+            {
+                var order = allowed.OrderByDescending(i => decisions[i].Item1.Remaining).ToList();
+                Assert.Equal(order.Select(Cost).Aggregate(new List<long>(), (rest, c) => { rest.Add((rest.Count == 0 ? storm.Budget : rest[^1]) - c); return rest; }), order.Select(i => decisions[i].Item1.Remaining!.Value));
+            }
+        }, iter: 300, threads: 1, print: s => s.ToString());
+
+        Assert.Equal(300, cases);
+        Assert.All(Enum.GetValues<StormLimit>(), limit =>
+            Assert.True(coverage.GetValueOrDefault((limit, true)) >= 2 && coverage.GetValueOrDefault((limit, false)) >= 1, $"{limit}: too few storms over and within budget"));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(60), $"300 storms took {started.Elapsed}");
+    }
+
     [Fact]
     public async Task NewGrant_DoesNotResetTheCounters()
     {
