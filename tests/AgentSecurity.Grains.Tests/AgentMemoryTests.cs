@@ -124,6 +124,50 @@ public sealed class AgentMemoryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Memory_KeyBeyondTheCapOf256_IsQuotaExceededAndStoresNothingUntilAKeyIsDeleted()
+    {
+        var tenant = await AgentAsync();
+        var bot = fixture.Client.Agent(tenant, "bot");
+        IEnumerable<string> Stored() => fixture.Memory.Entries.Where(e => e.Agent == $"{tenant}/bot").Select(e => e.Key);
+        for (var i = 0; i < 250; i++)
+        {
+            var put = await bot.PutMemoryAsync($"notes/k{i:D3}", Bytes("x"));
+            Assert.True(put.Decision.Allowed, put.Decision.Message);
+        }
+
+        // Twenty new keys at once for the last six places: exactly six get one.
+        var race = await Task.WhenAll(Enumerable.Range(250, 20).Select(i => bot.PutMemoryAsync($"notes/k{i:D3}", Bytes("x"))));
+        Assert.Equal(6, race.Count(r => r.Decision.Allowed));
+        Assert.All(race.Where(r => !r.Decision.Allowed), r => Assert.Equal(ReasonCodes.QuotaExceeded, r.Decision.Reason));
+        Assert.Equal(256, Stored().Count());
+
+        var over = await bot.PutMemoryAsync("notes/extra", Bytes("x"));
+        var replaced = await bot.PutMemoryAsync("notes/k000", Bytes("y"));
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, over.Decision.Reason);
+        Assert.Contains("256 keys", over.Decision.Message, StringComparison.Ordinal);
+        Assert.False((await bot.GetMemoryAsync("notes/extra")).Found);
+        Assert.DoesNotContain("notes/extra", Stored());
+        Assert.Equal(256, (await bot.ListMemoryAsync(null)).Keys!.Count);
+        Assert.True(replaced.Decision.Allowed, replaced.Decision.Message); // an existing key is no new key
+        Assert.Equal("y", Encoding.UTF8.GetString((await bot.GetMemoryAsync("notes/k000")).Value!));
+
+        // The cap is counted from the store, so a new activation enforces it too.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await bot.PutMemoryAsync("notes/extra", Bytes("x"))).Decision.Reason);
+
+        Assert.True((await bot.DeleteMemoryAsync("notes/k100")).Found);
+        var afterDelete = await bot.PutMemoryAsync("notes/extra", Bytes("x"));
+        var nextOver = await bot.PutMemoryAsync("notes/extra2", Bytes("x"));
+
+        Assert.True(afterDelete.Decision.Allowed, afterDelete.Decision.Message);
+        Assert.Equal(ReasonCodes.QuotaExceeded, nextOver.Decision.Reason);
+        Assert.Equal(256, Stored().Count());
+        Assert.Contains("notes/extra", Stored());
+        Assert.DoesNotContain("notes/k100", Stored());
+    }
+
+    [Fact]
     public async Task Memory_ValueTooLarge_IsQuotaExceeded()
     {
         var tenant = await AgentAsync();
