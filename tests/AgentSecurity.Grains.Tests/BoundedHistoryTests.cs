@@ -25,6 +25,9 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
     /// <summary><see cref="AgentSecurityOptions.MaxPendingRequestsPerTenant"/>'s default: also the bound on closed requests kept.</summary>
     private const int MaxRequestsPerTenant = 512;
 
+    /// <summary><see cref="AgentSecurityOptions.MaxAdminsPerTenant"/>'s default.</summary>
+    private const int MaxAdminsPerTenant = 64;
+
     private DateTimeOffset Now => fixture.Now;
 
     private AgentGrainState StoredAgent(string tenant, string agent) =>
@@ -219,5 +222,49 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "by-last-root").SignWith(roots[^1]));
         Assert.Equal(ReasonCodes.UntrustedSigner, (await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot2", Now, "by-refused").SignWith(next))).Error);
         Assert.Equal(ReasonCodes.UntrustedSigner, (await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot3", Now, "by-retired").SignWith(roots[^2]))).Error);
+    }
+
+    [Fact]
+    public async Task PreviousGrantIds_ReplacedInTheSameSecondAndAgedOutOfTheHistory_IsStillStale()
+    {
+        // The history is what refuses a replaced grant issued in the same second as its replacement
+        // (ApplyGrantAsync_ReplacedGrantOfTheSameSecond_IsStale). Once 16 later grants of that second push its id out,
+        // nothing else remembers that it was replaced.
+        var tenant = await fixture.NewTenantAsync();
+        var wide = TestDocuments.Grant(tenant, "bot", Now, "g-wide").SignWith(TestKeys.Root);
+        await fixture.ApplyAsync(wide);
+        for (var i = 0; i <= GrantHistoryLength; i++)
+        {
+            await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, $"g-narrow-{i:D2}").SetJson("capabilities", TestDocuments.ReadOnlyFiles).SignWith(TestKeys.Root));
+        }
+
+        var replay = await fixture.Client.ApplyGrantAsync(wide);
+
+        Assert.Equal(ReasonCodes.Stale, replay.Error);
+        Assert.Equal($"g-narrow-{GrantHistoryLength:D2}", (await fixture.Client.GetStatusAsync(tenant, "bot")).GrantId);
+        Assert.Equal(ReasonCodes.CapabilityNotGranted, (await fixture.CheckAsync(tenant, "bot", "llm")).Reason);
+    }
+
+    [Fact]
+    public async Task AdminDocuments_ShortLivedAdminsChurned_StayBoundedByTheAdminCap()
+    {
+        // At most 64 live admins; the question is whether registrations that expired are ever forgotten.
+        var tenant = await fixture.NewTenantAsync();
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < MaxAdminsPerTenant; i++)
+            {
+                var registered = await fixture.Client.Issuer(tenant).RegisterAdminAsync(
+                    TestDocuments.Admin(tenant, SigningKey.Generate().Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddHours(1)).SignWith(TestKeys.Root));
+                Assert.True(registered.Accepted, $"round {round}, admin {i}: {registered.Error}: {registered.Message}");
+            }
+
+            var oneTooMany = await fixture.Client.Issuer(tenant).RegisterAdminAsync(
+                TestDocuments.Admin(tenant, SigningKey.Generate().Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddHours(1)).SignWith(TestKeys.Root));
+            Assert.Equal(ReasonCodes.QuotaExceeded, oneTooMany.Error);
+            Assert.InRange(StoredIssuer(tenant).AdminDocuments.Count, 0, MaxAdminsPerTenant);
+
+            ClusterFixture.Time.Advance(TimeSpan.FromHours(1)); // every admin of the round expires
+        }
     }
 }
