@@ -227,9 +227,8 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
     [Fact]
     public async Task PreviousGrantIds_ReplacedInTheSameSecondAndAgedOutOfTheHistory_IsStillStale()
     {
-        // The history is what refuses a replaced grant issued in the same second as its replacement
-        // (ApplyGrantAsync_ReplacedGrantOfTheSameSecond_IsStale). Once 16 later grants of that second push its id out,
-        // nothing else remembers that it was replaced.
+        // The bounded history forgets a replaced grant once 16 later grants push its id out; the grants replaced
+        // within the active grant's second are remembered apart, so the replay is still a step back.
         var tenant = await fixture.NewTenantAsync();
         var wide = TestDocuments.Grant(tenant, "bot", Now, "g-wide").SignWith(TestKeys.Root);
         await fixture.ApplyAsync(wide);
@@ -243,6 +242,28 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
         Assert.Equal(ReasonCodes.Stale, replay.Error);
         Assert.Equal($"g-narrow-{GrantHistoryLength:D2}", (await fixture.Client.GetStatusAsync(tenant, "bot")).GrantId);
         Assert.Equal(ReasonCodes.CapabilityNotGranted, (await fixture.CheckAsync(tenant, "bot", "llm")).Reason);
+    }
+
+    [Fact]
+    public async Task AdminDocuments_OlderRegistrationOfAForgottenAdminReplayed_IsStale()
+    {
+        // A root shortens an admin's registration; once the short one expires and is forgotten, the long one, replayed,
+        // must not bring the admin back.
+        var tenant = await fixture.NewTenantAsync();
+        using var admin = SigningKey.Generate();
+        var issuer = fixture.Client.Issuer(tenant);
+        var longOne = TestDocuments.Admin(tenant, admin.Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddDays(30)).SignWith(TestKeys.Root);
+        Assert.True((await issuer.RegisterAdminAsync(longOne)).Accepted);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await issuer.RegisterAdminAsync(TestDocuments.Admin(tenant, admin.Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddHours(1)).SignWith(TestKeys.Root))).Accepted);
+        ClusterFixture.Time.Advance(TimeSpan.FromHours(2));
+        Assert.True((await issuer.RegisterAdminAsync(TestDocuments.Admin(tenant, SigningKey.Generate().Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddHours(1)).SignWith(TestKeys.Root))).Accepted);
+        Assert.DoesNotContain(admin.Did.Value, StoredIssuer(tenant).AdminDocuments.Keys);
+
+        var replayed = await issuer.RegisterAdminAsync(longOne);
+
+        Assert.Equal(ReasonCodes.Stale, replayed.Error);
+        Assert.DoesNotContain(admin.Did.Value, StoredIssuer(tenant).AdminDocuments.Keys);
     }
 
     [Fact]

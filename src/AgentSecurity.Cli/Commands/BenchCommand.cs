@@ -254,7 +254,7 @@ internal static class BenchCommand
 
         static JObject Numbers(params (string Name, long Value)[] values) =>
             new(values.Select(v => new KeyValuePair<string, JNode>(v.Name, DocumentSigner.Number(v.Value))).ToList());
-        if (limits && Environment.GetEnvironmentVariable("XNOTENANT") is null)
+        if (limits)
         {
             var shared = await client.Issuer(tenant).SetTenantLimitsAsync(new DocumentSigner(DocumentTypes.Limits)
                 .Add("tenantId", tenant)
