@@ -176,6 +176,21 @@ public sealed class QuotaTests(ClusterFixture fixture)
     [Fact]
     public async Task Counters_AreWrittenPerChunkNotPerCheck()
     {
+        var tenant = await AgentWithLimitsAsync("""{"llmTokensPerHour":1000}""");
+        var before = fixture.Storage.WriteCount($"{tenant}/bot");
+
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.True((await Check(tenant, "llm", amount: 1)).Allowed);
+        }
+
+        // Chunks of a tenth of the limit, the next reserved when fewer than half a chunk is left: at checks 1, 52, 152, 252.
+        Assert.Equal(4, fixture.Storage.WriteCount($"{tenant}/bot") - before);
+    }
+
+    [Fact]
+    public async Task Counters_PerSecondLimit_ReservesASecondsBudgetAtATime()
+    {
         var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":1000}""");
         var before = fixture.Storage.WriteCount($"{tenant}/bot");
 
@@ -184,8 +199,8 @@ public sealed class QuotaTests(ClusterFixture fixture)
             Assert.True((await Check(tenant, "llm")).Allowed);
         }
 
-        // A chunk is a tenth of the limit: 300 checks reserve at most three or four chunks.
-        Assert.InRange(fixture.Storage.WriteCount($"{tenant}/bot") - before, 1, 4);
+        // A chunk is at least a second's worth of the limit, so a per-second limit writes at most once a second.
+        Assert.Equal(1, fixture.Storage.WriteCount($"{tenant}/bot") - before);
     }
 
     [Fact]
@@ -215,27 +230,27 @@ public sealed class QuotaTests(ClusterFixture fixture)
     [Fact]
     public async Task Reservation_RunningLow_IsRenewedInTheBackgroundWhileChecksGoOn()
     {
-        // checksPerSecond 100: chunks of 10; the next chunk is reserved once fewer than 5 are left.
-        var tenant = await AgentWithLimitsAsync("""{"checksPerSecond":100}""");
-        Assert.True((await Check(tenant, "llm")).Allowed); // reserves 10, spends 1
+        // llmTokensPerHour 100: chunks of 10; the next chunk is reserved once fewer than 5 are left.
+        var tenant = await AgentWithLimitsAsync("""{"llmTokensPerHour":100}""");
+        Assert.True((await Check(tenant, "llm", amount: 1)).Allowed); // reserves 10, spends 1
         for (var i = 0; i < 4; i++)
         {
-            Assert.True((await Check(tenant, "llm")).Allowed); // 5 left
+            Assert.True((await Check(tenant, "llm", amount: 1)).Allowed); // 5 left
         }
 
         using var release = new CancellationTokenSource();
         var renewalStarted = fixture.Storage.HoldNextWriteOf($"{tenant}/bot", Task.Delay(Timeout.Infinite, release.Token).ContinueWith(_ => { }, TaskScheduler.Default));
-        Assert.True((await Check(tenant, "llm")).Allowed); // 4 left: the renewal starts
+        Assert.True((await Check(tenant, "llm", amount: 1)).Allowed); // 4 left: the renewal starts
         await renewalStarted.WaitAsync(TimeSpan.FromSeconds(10));
 
         // While the renewal is held in storage, the reserved units are spent without waiting for it...
         for (var i = 0; i < 4; i++)
         {
-            Assert.True((await Check(tenant, "llm").WaitAsync(TimeSpan.FromSeconds(10))).Allowed);
+            Assert.True((await Check(tenant, "llm", amount: 1).WaitAsync(TimeSpan.FromSeconds(10))).Allowed);
         }
 
         // ...and only a check beyond them waits, for the renewal, then spends from the new chunk.
-        var beyond = Check(tenant, "llm");
+        var beyond = Check(tenant, "llm", amount: 1);
         await Task.Delay(200);
         Assert.False(beyond.IsCompleted);
         release.Cancel();

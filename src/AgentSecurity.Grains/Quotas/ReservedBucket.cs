@@ -12,13 +12,17 @@ namespace AgentSecurity.Grains.Quotas;
 /// </summary>
 internal sealed class ReservedBucket
 {
-    /// <summary>A chunk is a tenth of the limit: at most ten reservation writes per period at full use.</summary>
+    /// <summary>
+    /// A chunk is a tenth of the limit, and at least a second's worth of it: at full use, at most ten reservation
+    /// writes per period and one per second (a per-second limit reserves its whole budget at a time).
+    /// </summary>
     public const int ChunksPerPeriod = 10;
 
     private long _reserved;
 
     public ReservedBucket(long limit, TimeSpan period, BucketRecord? stored)
     {
+        Chunk = Math.Max(1, limit / (long)Math.Clamp(period.TotalSeconds, 1, ChunksPerPeriod));
         Bucket = new RateBucket(limit, period);
         if (stored is not null)
         {
@@ -29,7 +33,7 @@ internal sealed class ReservedBucket
 
     public RateBucket Bucket { get; }
 
-    public long Chunk => Math.Max(1, Bucket.Limit / ChunksPerPeriod);
+    public long Chunk { get; }
 
     /// <summary>Whether spending <paramref name="cost"/> needs a reservation written first.</summary>
     public bool NeedsReservation(long cost) => cost > _reserved;
