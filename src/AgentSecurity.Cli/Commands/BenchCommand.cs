@@ -71,9 +71,9 @@ internal static class BenchCommand
                 }
 
                 output.Progress($"warming up ({c} in flight over {n} agents)...");
-                await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(1), Ping, cancellation);
-                await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(1), Check, cancellation);
-                await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(1), LimitedCheck, cancellation);
+                await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(3), Ping, cancellation);
+                await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(3), Check, cancellation);
+                await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(3), LimitedCheck, cancellation);
 
                 var phase = TimeSpan.FromSeconds(s / (3.0 * Rounds));
                 var baseline = new List<LoadPhase.Outcome>();
@@ -81,9 +81,13 @@ internal static class BenchCommand
                 var limited = new List<LoadPhase.Outcome>();
                 for (var round = 1; round <= Rounds; round++)
                 {
-                    baseline.Add(await LoadPhase.RunAsync(c, phase, Ping, cancellation));
-                    measured.Add(await LoadPhase.RunAsync(c, phase, Check, cancellation));
-                    limited.Add(await LoadPhase.RunAsync(c, phase, LimitedCheck, cancellation));
+                    // Every other round in reverse order, so that no kind of call always follows the same other kind.
+                    var kinds = new (List<LoadPhase.Outcome> Into, Func<int, ValueTask<bool>> Call)[] { (baseline, Ping), (measured, Check), (limited, LimitedCheck) };
+                    foreach (var (into, call) in round % 2 == 1 ? kinds : kinds.Reverse())
+                    {
+                        into.Add(await LoadPhase.RunAsync(c, phase, call, cancellation));
+                    }
+
                     output.Progress($"round {round}: checks {measured[^1].CallsPerSecond:F0}/s, with every limit {limited[^1].CallsPerSecond:F0}/s, trivial calls {baseline[^1].CallsPerSecond:F0}/s");
                 }
 

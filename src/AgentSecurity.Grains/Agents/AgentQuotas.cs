@@ -22,6 +22,9 @@ internal sealed class AgentQuotas
     private readonly Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil)> _leases = [];
     private TenantLimits _tenant = TenantLimits.None;
 
+    // The tenant's limits that a check can meter, parsed once when they are set rather than on every check.
+    private (MeteredLimit Limit, long Value)[] _tenantList = [];
+
     // One plan, reused: an agent grain meters one check at a time, and the hot path should not allocate.
     private readonly MeterPlan _plan = new();
 
@@ -49,6 +52,7 @@ internal sealed class AgentQuotas
     public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt)
     {
         _tenant = limits;
+        _tenantList = limits.Limits.Select(p => (Parsed: MeteredLimits.TryParse(p.Key, out var limit), limit, p.Value)).Where(p => p.Parsed).Select(p => (p.limit, p.Value)).ToArray();
         TenantLimitsRefreshAt = refreshAt;
         foreach (var limit in _leases.Keys.Where(l => !limits.Limits.ContainsKey(l.Name())).ToList())
         {
@@ -98,21 +102,16 @@ internal sealed class AgentQuotas
             }
         }
 
-        if (_tenant.Limits.Count == 0)
+        foreach (var (limit, value) in _tenantList)
         {
-            return plan;
-        }
-
-        foreach (var (name, value) in _tenant.Limits)
-        {
-            if (!MeteredLimits.TryParse(name, out var limit) || limit.CostOf(kind, amount) is not { } cost)
+            if (limit.CostOf(kind, amount) is not { } cost)
             {
                 continue;
             }
 
             if (cost == MeteredLimits.AmountRequired)
             {
-                return plan.Deny(ReasonCodes.InvalidRequest, $"{kind.Name()} is metered by the tenant's {name}: the check needs an amount");
+                return plan.Deny(ReasonCodes.InvalidRequest, $"{kind.Name()} is metered by the tenant's {limit.Name()}: the check needs an amount");
             }
 
             var lease = _leases.GetValueOrDefault(limit);
