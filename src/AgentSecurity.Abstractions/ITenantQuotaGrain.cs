@@ -9,8 +9,12 @@ namespace AgentSecurity.Abstractions;
 /// </summary>
 public interface ITenantQuotaGrain : IGrainWithStringKey
 {
-    /// <summary>Leases up to <paramref name="wanted"/> units of a tenant-wide limit (by its wire name).</summary>
-    Task<QuotaLease> LeaseAsync(string limit, long wanted);
+    /// <summary>
+    /// Leases up to <paramref name="wanted"/> units of a tenant-wide limit (by its wire name), first taking back the
+    /// <paramref name="returned"/> units the agent did not spend of a lease that lapsed: an agent returns each lapsed
+    /// lease's remainder once, with its next lease, so that the tenant's budget follows what agents spend.
+    /// </summary>
+    Task<QuotaLease> LeaseAsync(string limit, long wanted, long returned);
 
     /// <summary>Re-reads the tenant's limits from its issuer (which verified the signed document).</summary>
     Task RefreshAsync();
@@ -19,7 +23,7 @@ public interface ITenantQuotaGrain : IGrainWithStringKey
     Task<TenantLimits> GetLimitsAsync();
 }
 
-/// <summary>Units of a tenant-wide limit an agent may spend until <see cref="ValidUntil"/>; unspent ones lapse.</summary>
+/// <summary>Units of a tenant-wide limit an agent may spend until <see cref="ValidUntil"/>; unspent ones lapse (and are returned with the next lease).</summary>
 [GenerateSerializer, Immutable, Alias("agentsec.QuotaLease.v1")]
 public sealed record QuotaLease
 {

@@ -438,6 +438,50 @@ public sealed class QuotaTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TenantLease_LapsedRemainderReturned_IsLeasableAgainButNeverMoreThanWasInUse()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        var quota = fixture.Cluster.Client.GetGrain<ITenantQuotaGrain>(tenant);
+        await quota.RefreshAsync();
+
+        Assert.Equal(1000, (await quota.LeaseAsync("llmTokensPerHour", 1000, returned: 0)).Granted);
+        Assert.Equal(0, (await quota.LeaseAsync("llmTokensPerHour", 1, returned: 0)).Granted);
+
+        // 500 of that lease were not spent and come back; more than was ever in use cannot.
+        Assert.Equal(1, (await quota.LeaseAsync("llmTokensPerHour", 1, returned: 500)).Granted);
+        Assert.Equal(499, (await quota.LeaseAsync("llmTokensPerHour", 600, returned: 0)).Granted);
+        Assert.Equal(1000, (await quota.LeaseAsync("llmTokensPerHour", 5000, returned: 1_000_000)).Granted);
+        Assert.Equal(0, (await quota.LeaseAsync("llmTokensPerHour", 1, returned: 0)).Granted);
+    }
+
+    [Fact]
+    public async Task TenantLimits_ManyAgentsSpendingLittle_DoNotTieUpTheBudgetInLeases()
+    {
+        // 60 agents each spending 10 tokens: fixed leases of a fiftieth (20) would hold 1,200 of a 1,000 budget between
+        // them; leases sized by what agents spend leave the rest to whoever needs it.
+        var tenant = await fixture.NewTenantAsync();
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        var agents = Enumerable.Range(0, 61).Select(i => $"a{i}").ToArray();
+        foreach (var agent in agents)
+        {
+            await fixture.ApplyAsync(TestDocuments.Grant(tenant, agent, Now, $"g-{agent}").SignWith(TestKeys.Root));
+        }
+
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(31)); // agents re-read their tenant's limits
+        foreach (var agent in agents[..60])
+        {
+            Assert.True((await Check(tenant, "llm", amount: 10, agent: agent)).Allowed);
+        }
+
+        var big = await Check(tenant, "llm", amount: 400, agent: agents[60]);
+
+        Assert.True(big.Allowed, $"{big.Reason}: {big.Message}");
+    }
+
+    [Fact]
     public async Task TenantLimits_SignedByStranger_IsUntrustedSigner()
     {
         var tenant = await fixture.NewTenantAsync();

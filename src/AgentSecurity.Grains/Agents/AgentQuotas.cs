@@ -14,12 +14,16 @@ namespace AgentSecurity.Grains.Agents;
 /// </summary>
 internal sealed class AgentQuotas
 {
-    /// <summary>A lease is a fiftieth of a tenant limit and lapses after a tenth of its period.</summary>
+    /// <summary>
+    /// A lease is at most a fiftieth of a tenant limit and lapses after a tenth of its period. Leases start at what a
+    /// check needs and double while an agent spends them (twice what the last lease saw spent, when one lapsed), so
+    /// an agent holds about what it spends, and many agents of a tenant do not tie up its budget between them.
+    /// </summary>
     public const int LeasesPerPeriod = 50;
 
     private readonly Dictionary<MeteredLimit, ReservedBucket> _own = [];
     private (MeteredLimit Limit, ReservedBucket Bucket)[] _ownList = [];
-    private readonly Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil)> _leases = [];
+    private readonly Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil, long Granted)> _leases = [];
     private TenantLimits _tenant = TenantLimits.None;
 
     // The tenant's limits that a check can meter, parsed once when they are set rather than on every check.
@@ -115,19 +119,37 @@ internal sealed class AgentQuotas
             }
 
             var lease = _leases.GetValueOrDefault(limit);
-            var leased = lease.ValidUntil > now ? lease.Units : 0;
-            plan.Tenant.Add((limit, cost, leased >= cost ? 0 : Math.Max(cost - leased, Math.Max(1, value / LeasesPerPeriod))));
+            var live = lease.ValidUntil > now;
+            var leased = live ? lease.Units : 0;
+            var seen = live ? lease.Granted : lease.Granted - lease.Units;
+            plan.Tenant.Add((limit, cost, leased >= cost ? 0 : Math.Max(cost - leased, Math.Min(Math.Max(1, value / LeasesPerPeriod), 2 * seen))));
         }
 
         return plan;
+    }
+
+    /// <summary>
+    /// What is left of a lapsed lease, to return with the next lease; taken once, whether or not that call succeeds
+    /// (units lost on a failed call are counted as spent: the error is on the denying side).
+    /// </summary>
+    public long TakeReturn(MeteredLimit limit, DateTimeOffset now)
+    {
+        if (!_leases.TryGetValue(limit, out var lease) || lease.ValidUntil > now || lease.Units <= 0)
+        {
+            return 0;
+        }
+
+        _leases[limit] = lease with { Units = 0, Granted = lease.Granted - lease.Units };
+        return lease.Units;
     }
 
     /// <summary>Records a lease the tenant granted (adding to what is left of an unexpired one).</summary>
     public void AddLease(MeteredLimit limit, QuotaLease lease, DateTimeOffset now)
     {
         var current = _leases.GetValueOrDefault(limit);
-        var units = (current.ValidUntil > now ? current.Units : 0) + lease.Granted;
-        _leases[limit] = (units, lease.ValidUntil);
+        _leases[limit] = current.ValidUntil > now
+            ? (current.Units + lease.Granted, lease.ValidUntil, current.Granted + lease.Granted)
+            : (lease.Granted, lease.ValidUntil, lease.Granted);
     }
 
     public bool HasLeased(MeteredLimit limit, long cost, DateTimeOffset now) =>
@@ -160,7 +182,7 @@ internal sealed class AgentQuotas
         foreach (var (limit, cost, _) in plan.Tenant)
         {
             var lease = _leases[limit];
-            _leases[limit] = (lease.Units - cost, lease.ValidUntil);
+            _leases[limit] = lease with { Units = lease.Units - cost };
         }
     }
 }

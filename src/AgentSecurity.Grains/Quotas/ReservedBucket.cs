@@ -75,6 +75,18 @@ internal sealed class ReservedBucket
         _reserved -= cost;
     }
 
+    /// <summary>
+    /// Takes back units spent earlier and not used after all (a lapsed lease's remainder). The last reservation written
+    /// counts them as spent already, so they can be spent again without reserving them anew.
+    /// </summary>
+    public long Refund(long units, DateTimeOffset now)
+    {
+        var refunded = Math.Clamp(units, 0, Bucket.Used(now));
+        Bucket.Refund(refunded, now);
+        _reserved += refunded;
+        return refunded;
+    }
+
     /// <summary>The exact state, for a clean deactivation: nothing reserved beyond what is in use.</summary>
     public BucketRecord Snapshot(DateTimeOffset now) => new() { At = now, Used = Bucket.Used(now), Reserved = 0 };
 }

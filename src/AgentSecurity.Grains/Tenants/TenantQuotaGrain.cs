@@ -9,8 +9,9 @@ namespace AgentSecurity.Grains.Tenants;
 
 /// <summary>
 /// A tenant's shared budget. Agents lease chunks of a tenant-wide limit and spend them locally; a lease lapses after a
-/// tenth of the limit's period. Leased units are taken from the tenant's bucket when leased, so the tenant can be
-/// over its limit only by what agents hold in leases that have not lapsed: at most a tenth of a period's budget.
+/// tenth of the limit's period, and its unspent units come back with the agent's next lease. Leased units are taken
+/// from the tenant's bucket when leased, so the tenant can be over its limit only by what agents hold in leases that
+/// have not lapsed: at most a tenth of a period's budget.
 /// </summary>
 public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
 {
@@ -78,7 +79,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
 
     public Task<TenantLimits> GetLimitsAsync() => Task.FromResult(_limits);
 
-    public async Task<QuotaLease> LeaseAsync(string limit, long wanted)
+    public async Task<QuotaLease> LeaseAsync(string limit, long wanted, long returned)
     {
         if (!MeteredLimits.TryParse(limit, out var metered) || !_buckets.TryGetValue(metered, out var bucket))
         {
@@ -86,6 +87,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
         }
 
         var now = _time.GetUtcNow();
+        bucket.Refund(returned, now);
         var validUntil = now + (metered.Period() / LeaseLifetimeDivisor);
         bucket.Bucket.Fits(0, now, out var available);
         var granted = Math.Min(Math.Max(wanted, 0), available);

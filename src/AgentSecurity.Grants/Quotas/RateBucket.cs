@@ -67,6 +67,9 @@ public sealed class RateBucket
         return (long)((owed + _periodTicks - 1) / _periodTicks);
     }
 
+    /// <summary>Gives back up to <paramref name="units"/> units in use (never more than are in use now).</summary>
+    public void Refund(long units, DateTimeOffset now) => Tat = Int128.Max(Int128.Min(Tat, Scaled(now)), Tat - (Int128.Max(units, 0) * _periodTicks));
+
     /// <summary>Moves the TAT forward to at least <paramref name="tat"/> (a restart assumes reserved units were spent).</summary>
     public void AtLeast(Int128 tat) => Tat = Int128.Max(Tat, tat);
 
