@@ -40,6 +40,19 @@ internal sealed class InProcessExecution(SandboxJob job, IHostApi host, Cancella
         }
     }
 
+    /// <summary>
+    /// Ends the execution with <c>fuel_exhausted</c> once its thread has used the CPU budget. The runtimes count
+    /// instructions (fuel, statements) calibrated on a quiet machine; a busy one runs fewer of them per CPU
+    /// millisecond, so the thread's own clock, which is also what the usage reports, bounds the budget too.
+    /// </summary>
+    public void ThrowIfCpuSpent()
+    {
+        if (ThreadCpuClock.Now() - _cpuAtStart >= Limits.CpuTime)
+        {
+            throw new SandboxException(ReasonCodes.FuelExhausted, $"the execution used up its CPU budget ({Limits.CpuTime.TotalMilliseconds:0} ms of CPU)");
+        }
+    }
+
     /// <summary>Appends output, ending the execution with <c>output_limit</c> when it would exceed the limit.</summary>
     public void Write(string text)
     {

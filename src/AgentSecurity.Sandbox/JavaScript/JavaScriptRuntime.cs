@@ -80,6 +80,7 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
             // Built-ins that recurse in C# (String of nested arrays, JSON, flat, bound functions) check the thread's
             // stack and throw a RangeError rather than overflow it, which would end the silo's process.
             options.Constraints.StackOverflowGuard = true;
+            options.Constraint(new CpuBudgetConstraint(execution));
         });
 
         try

@@ -10,7 +10,7 @@ namespace AgentSecurity.Sandbox.Wasm;
 /// instance per execution. A module gets nothing but the host API's imports (<see cref="WasmHostAbi"/>): no WASI, no
 /// clock, no randomness, no file or socket. CPU is metered by fuel, the wall clock and the kill switch by epoch
 /// interruption (a ticker advances the engine's epoch while executions run; at each tick the store's callback ends an
-/// execution that was stopped or is out of time), memory and tables by the store's limits, the stack by the engine's.
+/// execution that was stopped, is out of time, or has used its CPU budget by the thread's clock), memory and tables by the store's limits, the stack by the engine's.
 /// </summary>
 public sealed class WasmRuntime : ISandboxRuntime, IDisposable
 {
@@ -101,6 +101,7 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
             store.SetEpochDeadlineCallback(_ =>
             {
                 execution.ThrowIfStopped();
+                execution.ThrowIfCpuSpent();
                 return 1;
             });
 

@@ -1,0 +1,19 @@
+using Jint;
+
+namespace AgentSecurity.Sandbox.JavaScript;
+
+/// <summary>
+/// Ends a script once its thread has used the execution's CPU budget, beside the statement count that approximates
+/// it (see <see cref="InProcessExecution.ThrowIfCpuSpent"/>). One per engine, and an engine runs one execution.
+/// </summary>
+internal sealed class CpuBudgetConstraint(InProcessExecution execution) : Constraint
+{
+    /// <summary>It reads a clock and consumes nothing, so the engine may check it every few statements.</summary>
+    public override bool IsAmortizable => true;
+
+    public override void Check() => execution.ThrowIfCpuSpent();
+
+    public override void Reset()
+    {
+    }
+}
