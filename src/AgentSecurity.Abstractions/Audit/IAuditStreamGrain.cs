@@ -39,6 +39,12 @@ public sealed record AuditAppendResult
     [Id(1)] public int Duplicates { get; init; }
 
     [Id(2)] public long LastSequence { get; init; }
+
+    /// <summary>
+    /// How long the log took over this delivery, from its arrival at the grain until it was stored and its detection
+    /// rules ran: what a delivery of the stream, which arrives inside the silo, waits for.
+    /// </summary>
+    [Id(3)] public double ElapsedMilliseconds { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("agentsec.AuditRecordInfo.v1")]

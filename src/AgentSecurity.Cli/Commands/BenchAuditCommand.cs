@@ -123,12 +123,13 @@ internal static class BenchAuditCommand
         var log = client.Audit(tenant);
         var logTimes = new List<double>();
         var pageTimes = new List<double>();
+        var grainTimes = new List<double>();
         var rowRates = new List<double>();
         var next = 0;
         output.Progress($"warming up, then {rounds} rounds of {events} events each way (tenant {tenant})...");
         // Warm-up long enough for the silo's and this process's code to reach their optimized (tier-1) builds.
         const int warmup = 5_000;
-        await CompareAsync(log, raw, Events(tenant, next, warmup), batch, "warmup", [], [], cancellation);
+        await CompareAsync(log, raw, Events(tenant, next, warmup), batch, "warmup", [], [], [], cancellation);
         next += warmup;
         await WriteRawAsync(raw, Events(tenant, 0, warmup / 4), 1, "warmup-rows", cancellation);
         for (var round = 1; round <= rounds; round++)
@@ -136,7 +137,7 @@ internal static class BenchAuditCommand
             var sample = Events(tenant, next, events);
             next += events;
             rowRates.Add(events / await WriteRawAsync(raw, sample, 1, $"rows{round}", cancellation));
-            var (logSeconds, pageSeconds) = await CompareAsync(log, raw, sample, batch, $"pages{round}", logTimes, pageTimes, cancellation);
+            var (logSeconds, pageSeconds) = await CompareAsync(log, raw, sample, batch, $"pages{round}", logTimes, pageTimes, grainTimes, cancellation);
             output.Progress($"round {round}: log {events / logSeconds:F0} events/s; raw pages {events / pageSeconds:F0} events/s; raw rows {rowRates[^1]:F0} events/s");
         }
 
@@ -152,6 +153,8 @@ internal static class BenchAuditCommand
             eventsPerSecond = Math.Round(logRate),
             rawPagesEventsPerSecond = Math.Round(pageRate),
             ratio = Math.Round(logRate / pageRate, 3),
+            inSiloEventsPerSecond = Math.Round(batch / LoadPhase.Median(grainTimes)),
+            inSiloRatio = Math.Round(batch / LoadPhase.Median(grainTimes) / pageRate, 3),
             eventsPerSecondWithPauses = Math.Round(logTimes.Count * batch / logTimes.Sum()),
             rawPagesEventsPerSecondWithPauses = Math.Round(pageTimes.Count * batch / pageTimes.Sum()),
             ratioWithPauses = Math.Round(pageTimes.Sum() / logTimes.Sum(), 3),
@@ -174,6 +177,7 @@ internal static class BenchAuditCommand
             $"audit log: {report.eventsPerSecond:F0} durable events/s for one tenant (deliveries of {batch}, one after another)\n" +
             $"raw table transactions in the log's page shape: {report.rawPagesEventsPerSecond:F0} events/s -> ratio {report.ratio}\n" +
             $"  (medians per delivery, the two kinds interleaved; over the whole run, storage pauses included: {report.eventsPerSecondWithPauses:F0} against {report.rawPagesEventsPerSecondWithPauses:F0} -> ratio {report.ratioWithPauses})\n" +
+            $"the log as a delivery of the stream sees it (inside the silo, no client hop): {report.inSiloEventsPerSecond:F0} events/s -> ratio {report.inSiloRatio}\n" +
             $"raw table transactions of a row per event: {report.rawRowsEventsPerSecond:F0} events/s -> ratio {report.ratioToRows} (median of {rounds} rounds)\n" +
             $"log {(verification.Valid ? "verified" : "INVALID")}: {verification.Records} records, {verification.Checkpoints} checkpoints" +
             (latency is null ? string.Empty :
@@ -204,7 +208,7 @@ internal static class BenchAuditCommand
     /// the seconds each took are added to the lists, the totals returned.
     /// </summary>
     private static async Task<(double Log, double Pages)> CompareAsync(
-        IAuditStreamGrain log, RawTable raw, SecurityEvent[] events, int batch, string name, List<double> logTimes, List<double> pageTimes, CancellationToken cancellation)
+        IAuditStreamGrain log, RawTable raw, SecurityEvent[] events, int batch, string name, List<double> logTimes, List<double> pageTimes, List<double> grainTimes, CancellationToken cancellation)
     {
         var (logTotal, pageTotal) = (0.0, 0.0);
         var deliveries = events.Chunk(batch).ToArray();
@@ -213,8 +217,9 @@ internal static class BenchAuditCommand
             var logFirst = k % 2 == 0;
             var pages = logFirst ? 0 : await WriteRawAsync(raw, deliveries[k], RecordsPerPage, $"{name}-{k}", cancellation);
             var started = Stopwatch.GetTimestamp();
-            await log.AppendAsync(deliveries[k]);
+            var result = await log.AppendAsync(deliveries[k]);
             var appended = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            grainTimes.Add(result.ElapsedMilliseconds / 1000);
             pages = logFirst ? await WriteRawAsync(raw, deliveries[k], RecordsPerPage, $"{name}-{k}", cancellation) : pages;
             (logTotal, pageTotal) = (logTotal + appended, pageTotal + pages);
             logTimes.Add(appended);

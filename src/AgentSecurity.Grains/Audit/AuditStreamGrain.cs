@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Audit.Chain;
@@ -105,6 +106,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
 
     private async Task<AuditAppendResult> AppendCoreAsync(IReadOnlyList<SecurityEvent> events)
     {
+        var started = Stopwatch.GetTimestamp();
         var fresh = new List<SecurityEvent>(events.Count);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
@@ -117,7 +119,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
 
         if (fresh.Count == 0)
         {
-            return new AuditAppendResult { Duplicates = events.Count, LastSequence = _last };
+            return new AuditAppendResult { Duplicates = events.Count, LastSequence = _last, ElapsedMilliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds };
         }
 
         // One storage transaction per chunk; each chunk's head is the head after it, so a failure part way leaves a
@@ -163,7 +165,13 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
 
         await DetectAsync(fresh);
 
-        return new AuditAppendResult { Appended = fresh.Count, Duplicates = events.Count - fresh.Count, LastSequence = _last };
+        return new AuditAppendResult
+        {
+            Appended = fresh.Count,
+            Duplicates = events.Count - fresh.Count,
+            LastSequence = _last,
+            ElapsedMilliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+        };
     }
 
     public async Task<IReadOnlyList<AuditRecordInfo>> ReadAsync(long fromSequence, int count)
