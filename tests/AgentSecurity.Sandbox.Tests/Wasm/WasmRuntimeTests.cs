@@ -138,7 +138,9 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
         var result = await run.WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(SandboxResult.Cancelled, result.Error);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"stopping took {watch.Elapsed}");
+        // Typically a few milliseconds; the bound leaves room for scheduling while the other test classes run CPU-bound
+        // code on both cores in parallel (a clean-clone CI run once took 1.015 s here).
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {watch.Elapsed}");
         await AssertHealthyAsync();
     }
 
