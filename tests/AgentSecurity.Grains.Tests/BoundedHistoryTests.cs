@@ -267,6 +267,26 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AdminDocuments_RegistrationInForceAppliedAgainAfterTheFloorRose_IsUnchanged()
+    {
+        // An admin registered before another admin expired and was forgotten: its own document, applied again, is
+        // still the idempotent re-apply it always was, though it was issued before the floor.
+        var tenant = await fixture.NewTenantAsync();
+        var issuer = fixture.Client.Issuer(tenant);
+        var lasting = TestDocuments.Admin(tenant, SigningKey.Generate().Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddDays(30)).SignWith(TestKeys.Root);
+        Assert.True((await issuer.RegisterAdminAsync(lasting)).Accepted);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await issuer.RegisterAdminAsync(TestDocuments.Admin(tenant, SigningKey.Generate().Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddHours(1)).SignWith(TestKeys.Root))).Accepted);
+        ClusterFixture.Time.Advance(TimeSpan.FromHours(2)); // the second admin expires; the third registration drops it
+        Assert.True((await issuer.RegisterAdminAsync(TestDocuments.Admin(tenant, SigningKey.Generate().Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddHours(1)).SignWith(TestKeys.Root))).Accepted);
+
+        var again = await issuer.RegisterAdminAsync(lasting);
+
+        Assert.True(again.Accepted, $"{again.Error}: {again.Message}");
+        Assert.True(again.Unchanged);
+    }
+
+    [Fact]
     public async Task AdminDocuments_ShortLivedAdminsChurned_StayBoundedByTheAdminCap()
     {
         // At most 64 live admins; the question is whether registrations that expired are ever forgotten.

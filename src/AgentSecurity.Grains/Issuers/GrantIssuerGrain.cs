@@ -150,24 +150,23 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         }
 
         var key = admin!.AdminDid.Value;
+        var registered = _trust!.Admins.TryGetValue(admin.AdminDid, out var existing);
+        if (registered && existing!.Envelope.ContentHash == admin.Envelope.ContentHash)
+        {
+            return new DocumentResult { Accepted = true, Unchanged = true };
+        }
+
         if (State.AdminFloor is { } floor && admin.Envelope.IssuedAt <= floor)
         {
             return DocumentResult.Refuse(ReasonCodes.Stale, $"registrations issued at or before {DocumentTime.ToText(floor)} were forgotten with the expired admins; sign a new one");
         }
 
-        if (_trust!.Admins.TryGetValue(admin.AdminDid, out var existing))
+        if (registered && existing!.Envelope.IssuedAt > admin.Envelope.IssuedAt)
         {
-            if (existing.Envelope.ContentHash == admin.Envelope.ContentHash)
-            {
-                return new DocumentResult { Accepted = true, Unchanged = true };
-            }
-
-            if (existing.Envelope.IssuedAt > admin.Envelope.IssuedAt)
-            {
-                return DocumentResult.Refuse(ReasonCodes.Stale, $"a newer registration of {key} (issued {DocumentTime.ToText(existing.Envelope.IssuedAt)}) is in force");
-            }
+            return DocumentResult.Refuse(ReasonCodes.Stale, $"a newer registration of {key} (issued {DocumentTime.ToText(existing.Envelope.IssuedAt)}) is in force");
         }
-        else if (_trust.Admins.Values.Count(a => a.ExpiresAt > now) >= _options.MaxAdminsPerTenant)
+
+        if (!registered && _trust.Admins.Values.Count(a => a.ExpiresAt > now) >= _options.MaxAdminsPerTenant)
         {
             return DocumentResult.Refuse(ReasonCodes.QuotaExceeded, $"tenant {_tenantId} has {_options.MaxAdminsPerTenant} admins already");
         }
