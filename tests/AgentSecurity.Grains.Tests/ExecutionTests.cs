@@ -200,8 +200,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
 
     /// <summary>
     /// The hostile corpus through the decision point: each ends with its code, is audited, and the agent goes on. (The
-    /// memory bomb's strings stay below the large-object heap: larger ones make the silo's collector do full
-    /// collections whose CPU time, charged to the script, can end it by its CPU budget before its memory limit.)
+    /// memory bomb's strings stay below the large-object heap, and the CPU budget is generous: the collector's work is
+    /// charged to the script, and on a loaded machine a small budget ends the bomb before its memory limit does.)
     /// </summary>
     [Theory]
     [InlineData("wasm", "(module (func (export \"run\") (loop $l (br $l))))", "fuel_exhausted")]
@@ -218,7 +218,7 @@ public sealed class ExecutionTests(ClusterFixture fixture)
         var tenant = await TenantWithAsync("bot", g => g
             .Set("environmentIsolation", "native")
             .SetJson("capabilities", """{"fileSystem":"write","network":"none","memory":"none","subprocess":true,"vectorDb":false,"llm":false}""")
-            .SetJson("resourceLimits", """{"maxCpuMillis":500,"maxMemoryBytes":33554432,"maxOutputBytes":20000}"""));
+            .SetJson("resourceLimits", """{"maxCpuMillis":3000,"maxMemoryBytes":33554432,"maxOutputBytes":20000}"""));
 
         var result = await RunAsync(tenant, "bot", runtime, code);
 
