@@ -204,21 +204,21 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     /// charged to the script, and on a loaded machine a small budget ends the bomb before its memory limit does.)
     /// </summary>
     [Theory]
-    [InlineData("wasm", "(module (func (export \"run\") (loop $l (br $l))))", "fuel_exhausted")]
-    [InlineData("wasm", "(module (import \"wasi_snapshot_preview1\" \"proc_exit\" (func (param i32))) (func (export \"run\")))", "bad_module")]
-    [InlineData("wasm", "(module (func $f (call $f)) (func (export \"run\") (call $f)))", "memory_limit")]
-    [InlineData("js", "const a = []; for (;;) a.push('x'.repeat(1 << 12));", "memory_limit")]
-    [InlineData("js", "for (;;) console.log('flood'.repeat(1000));", "output_limit")]
-    [InlineData("js", "/(a+)+$/.test('a'.repeat(40) + '!')", "timeout")]
-    [InlineData("js", "this.constructor.constructor('return process')().exit()", "execution_failed")]
-    [InlineData("process", "#!/usr/bin/perl\nfork while 1;\n", "process_limit")]
-    [InlineData("process", "#!/bin/sh\nyes\n", "output_limit")]
-    public async Task ExecuteAsync_HostileCode_EndsWithItsCodeIsAuditedAndTheAgentGoesOn(string runtime, string code, string expected)
+    [InlineData("wasm", "(module (func (export \"run\") (loop $l (br $l))))", "fuel_exhausted", 500)]
+    [InlineData("wasm", "(module (import \"wasi_snapshot_preview1\" \"proc_exit\" (func (param i32))) (func (export \"run\")))", "bad_module", 500)]
+    [InlineData("wasm", "(module (func $f (call $f)) (func (export \"run\") (call $f)))", "memory_limit", 500)]
+    [InlineData("js", "const a = []; for (;;) a.push('x'.repeat(1 << 12));", "memory_limit", 3000)]
+    [InlineData("js", "for (;;) console.log('flood'.repeat(1000));", "output_limit", 500)]
+    [InlineData("js", "/(a+)+$/.test('a'.repeat(40) + '!')", "timeout", 500)]
+    [InlineData("js", "this.constructor.constructor('return process')().exit()", "execution_failed", 500)]
+    [InlineData("process", "#!/usr/bin/perl\nfork while 1;\n", "process_limit", 500)]
+    [InlineData("process", "#!/bin/sh\nyes\n", "output_limit", 500)]
+    public async Task ExecuteAsync_HostileCode_EndsWithItsCodeIsAuditedAndTheAgentGoesOn(string runtime, string code, string expected, int cpuMillis)
     {
         var tenant = await TenantWithAsync("bot", g => g
             .Set("environmentIsolation", "native")
             .SetJson("capabilities", """{"fileSystem":"write","network":"none","memory":"none","subprocess":true,"vectorDb":false,"llm":false}""")
-            .SetJson("resourceLimits", """{"maxCpuMillis":3000,"maxMemoryBytes":33554432,"maxOutputBytes":20000}"""));
+            .SetJson("resourceLimits", $$"""{"maxCpuMillis":{{cpuMillis}},"maxWallMillis":30000,"maxMemoryBytes":33554432,"maxOutputBytes":20000}"""));
 
         var result = await RunAsync(tenant, "bot", runtime, code);
 
