@@ -17,7 +17,14 @@ public sealed class ExecutionServices : IDisposable
     public ExecutionServices(IEnumerable<ISandboxRuntime> runtimes, IOptions<SandboxOptions> options, IServiceProvider services)
     {
         Options = options.Value;
-        Workspaces = new WorkspaceOptions { Root = Options.WorkspaceRoot, FirstUserId = Options.FirstUserId, UserIdCount = Options.UserIdCount };
+        Workspaces = new WorkspaceOptions
+        {
+            Root = Options.WorkspaceRoot,
+            FirstUserId = Options.FirstUserId,
+            UserIdCount = Options.UserIdCount,
+            MaxBytes = Options.MaxWorkspaceBytes,
+            MaxEntries = Options.MaxWorkspaceEntries,
+        };
         Runtimes = runtimes.ToDictionary(r => r.Name, StringComparer.Ordinal);
         Llm = services.GetService<ILlmProvider>();
         VectorDb = services.GetService<IVectorDbProvider>();

@@ -25,6 +25,14 @@ public sealed class SandboxOptions
 
     public uint UserIdCount { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// What one agent's workspace may hold: bytes of files (default 256 MiB) and entries (10,000). Host writes past them
+    /// fail <c>quota_exceeded</c>; a native execution that passes them is stopped (<c>quota_exceeded</c>).
+    /// </summary>
+    public long MaxWorkspaceBytes { get; set; } = 256L * 1024 * 1024;
+
+    public int MaxWorkspaceEntries { get; set; } = 10_000;
+
     /// <summary>Executions running at once on one silo, all agents together (default 64); past it, <c>unavailable</c>.</summary>
     public int MaxExecutionsPerSilo { get; set; } = 64;
 
@@ -127,7 +135,7 @@ public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
 
         if (o.MaxOutputBytes > int.MaxValue || o.MaxExecutionsPerSilo < 1 || o.MaxExecutionsPerTenant < 1 || o.MaxCodeBytes < 1 || o.MaxInputBytes < 0 || o.HostCallsPerExecution < 0 ||
             o.ProcessesPerExecution < 1 || o.MaxFileReadBytes < 1 || o.MaxFileWriteBytes < 1 || o.HttpTimeout <= TimeSpan.Zero ||
-            o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1)
+            o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1 || o.MaxWorkspaceBytes < 1 || o.MaxWorkspaceEntries < 1)
         {
             failures.Add("AgentSecurity:Sandbox: sizes, counts and timeouts must be positive");
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using AgentSecurity.Grants;
 using AgentSecurity.Sandbox.Host;
+using AgentSecurity.Sandbox.Workspaces;
 
 namespace AgentSecurity.Sandbox.Processes;
 
@@ -102,6 +103,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         Posix.CloseInheritedOnExec();
         await ProcessLauncher.StartAsync(process);
         var peak = new AgentProcesses(0, TimeSpan.Zero, 0);
+        var workspace = new WorkspaceWatch(job, options.WorkspaceInterval);
 
         var pumps = Task.WhenAll(
             PumpAsync(process.StandardOutput.BaseStream, output, null, stop, job.Limits.OutputBytes),
@@ -132,6 +134,10 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
                     // RLIMIT_CPU is each process's own: the budget is the execution's, all its processes together.
                     stop.Kill(ReasonCodes.FuelExhausted, $"the processes used up their CPU time together ({job.Limits.CpuTime.TotalSeconds:0.#} s)");
                 }
+                else if (workspace.Due(watch.Elapsed) && workspace.Overgrown() is { } full)
+                {
+                    stop.Kill(ReasonCodes.QuotaExceeded, full);
+                }
             }
         }
 
@@ -146,6 +152,11 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
             Denied = meter.Denied,
         };
         var (code, message) = stop.Code is not null ? (stop.Code, stop.Message) : Classify(process.ExitCode, peak.Cpu, job.Limits, errors.ToString());
+        if (code is null or ReasonCodes.ExecutionFailed && workspace.Overgrown() is { } overgrown)
+        {
+            (code, message) = (ReasonCodes.QuotaExceeded, overgrown);
+        }
+
         return new SandboxResult { Error = code, Message = message, Output = output.ToString(), Usage = result };
     }
 
@@ -190,6 +201,43 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
 
         var how = exitCode > SignalBase ? $"was killed by signal {exitCode - SignalBase}" : $"exited with code {exitCode}";
         return (ReasonCodes.ExecutionFailed, lastError.Length > 0 ? $"the process {how}: {lastError}" : $"the process {how}");
+    }
+
+    /// <summary>
+    /// The limits of a writable workspace while a native process runs. A workspace that was over them before (its limits
+    /// were lowered) may be cleaned up by the execution, not grown.
+    /// </summary>
+    private sealed class WorkspaceWatch
+    {
+        private readonly AgentWorkspace _workspace;
+        private readonly TimeSpan _interval;
+        private readonly bool _writable;
+        private readonly WorkspaceUsage? _before;
+        private TimeSpan _next;
+
+        public WorkspaceWatch(SandboxJob job, TimeSpan interval)
+        {
+            (_workspace, _interval, _next) = (job.Workspace, interval, interval);
+            _writable = job.WorkspaceAccess == WorkspaceAccess.ReadWrite;
+            _before = _writable ? _workspace.Measure() : null;
+        }
+
+        public bool Due(TimeSpan elapsed)
+        {
+            if (!_writable || elapsed < _next)
+            {
+                return false;
+            }
+
+            _next = elapsed + _interval;
+            return true;
+        }
+
+        /// <summary>Why the workspace is now over its limits and bigger than it was, or null.</summary>
+        public string? Overgrown() =>
+            _writable && _workspace.Measure() is { } now && _workspace.Exceeded(now) is { } full
+                && (_before is not { } before || now.Bytes > before.Bytes || now.Entries > before.Entries)
+                ? full : null;
     }
 
     /// <summary>Copies a stream into the output; past the limit the process is killed (<c>output_limit</c>).</summary>

@@ -24,4 +24,10 @@ public sealed record ProcessRuntimeOptions
 
     /// <summary>How often the runtime looks at the agent's processes (count, cancellation, deadline).</summary>
     public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// How often a running execution's writable workspace is measured against its limits (default 250 ms): what it can
+    /// write between two measurements is what it can overshoot them by.
+    /// </summary>
+    public TimeSpan WorkspaceInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 }

@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Text;
 using AgentSecurity.Grants;
@@ -22,10 +23,12 @@ public sealed class AgentWorkspace
 
     private const string ClaimsDirectory = ".uids";
 
-    private AgentWorkspace(string directory, uint? owner)
+    private AgentWorkspace(string directory, uint? owner, WorkspaceOptions options)
     {
         Directory = directory;
         Owner = owner;
+        MaxBytes = options.MaxBytes;
+        MaxEntries = options.MaxEntries;
     }
 
     /// <summary>The workspace directory on this machine.</summary>
@@ -33,6 +36,12 @@ public sealed class AgentWorkspace
 
     /// <summary>The user id that owns the workspace and runs the agent's processes; null when the silo is not root.</summary>
     public uint? Owner { get; }
+
+    /// <summary>Bytes the workspace may hold (<see cref="WorkspaceOptions.MaxBytes"/>).</summary>
+    public long MaxBytes { get; }
+
+    /// <summary>Entries the workspace may hold (<see cref="WorkspaceOptions.MaxEntries"/>).</summary>
+    public int MaxEntries { get; }
 
     /// <summary>The agent's workspace, created (and, as root, given an owner) if needed. Ids are safe path components.</summary>
     /// <exception cref="IOException">The workspace cannot be created, or the directories it is in are not the silo's alone.</exception>
@@ -48,7 +57,7 @@ public sealed class AgentWorkspace
         System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (!Posix.IsRoot)
         {
-            return new AgentWorkspace(directory, null);
+            return new AgentWorkspace(directory, null, options);
         }
 
         // As root the silo hands directories to agents' users: nobody else may be able to swap one in on the way.
@@ -67,7 +76,7 @@ public sealed class AgentWorkspace
                 }
             }
 
-            return new AgentWorkspace(directory, owner);
+            return new AgentWorkspace(directory, owner, options);
         }
         finally
         {
@@ -151,6 +160,46 @@ public sealed class AgentWorkspace
         throw new IOException($"all {options.UserIdCount} user ids from {options.FirstUserId} are claimed");
     }
 
+    /// <summary>
+    /// What the workspace holds now, or null when it cannot be read. Links are counted, never followed (native agent
+    /// code plants them anywhere), and the walk stops one entry past <see cref="MaxEntries"/>, which bounds its cost.
+    /// Native code may change the workspace meanwhile: the figure is a snapshot, and what vanished during the walk is
+    /// not counted.
+    /// </summary>
+    public WorkspaceUsage? Measure()
+    {
+        var sizes = new FileSystemEnumerable<long>(Directory, static (ref FileSystemEntry e) => e.IsDirectory ? 0 : e.Length,
+            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
+        {
+            // The default recursion follows a link to a directory, out of the workspace.
+            ShouldRecursePredicate = static (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
+        try
+        {
+            var (bytes, entries) = (0L, 0);
+            foreach (var size in sizes)
+            {
+                (bytes, entries) = (bytes + size, entries + 1);
+                if (entries > MaxEntries)
+                {
+                    break;
+                }
+            }
+
+            return new WorkspaceUsage(bytes, entries);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Why a workspace holding <paramref name="usage"/> is over its limits, or null when it is not.</summary>
+    public string? Exceeded(WorkspaceUsage usage) =>
+        usage.Bytes > MaxBytes ? $"the workspace holds more than its {MaxBytes} bytes ({usage.Bytes})"
+        : usage.Entries > MaxEntries ? $"the workspace holds more than its {MaxEntries} files and directories"
+        : null;
+
     /// <summary>The components of an agent path under <c>/workspace/</c>, or why there are none.</summary>
     public static (string[]? Parts, string? Problem) Split(string agentPath)
     {
@@ -211,6 +260,11 @@ public sealed class AgentWorkspace
             return (ReasonCodes.SandboxViolation, problem);
         }
 
+        if (RoomFor(agentPath, parts, content.Length) is { } full)
+        {
+            return full;
+        }
+
         using var handle = Open(parts, write: true, out var error);
         if (handle is null)
         {
@@ -225,6 +279,32 @@ public sealed class AgentWorkspace
 
         stream.Write(content);
         return (null, null);
+    }
+
+    /// <summary>
+    /// Whether writing <paramref name="bytes"/> to a file (replacing what it holds) keeps the workspace within its
+    /// limits; if not, the refusal, and nothing is created or truncated.
+    /// </summary>
+    private (string Code, string Problem)? RoomFor(string agentPath, string[] parts, long bytes)
+    {
+        if (Measure() is not { } usage)
+        {
+            return (ReasonCodes.Unavailable, "the workspace cannot be measured");
+        }
+
+        var existing = -1L;
+        using (var current = Open(parts, write: false, out _))
+        {
+            if (current is not null && (Posix.StatOf(current)?.Mode & Posix.TypeMask) == Posix.TypeRegular)
+            {
+                existing = RandomAccess.GetLength(current);
+            }
+        }
+
+        var after = usage.Bytes - Math.Max(existing, 0) + bytes;
+        return after > MaxBytes ? (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxBytes} bytes: it has {usage.Bytes}, and writing {agentPath} would make it {after}")
+            : existing < 0 && usage.Entries >= MaxEntries ? (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxEntries} files and directories")
+            : null;
     }
 
     private static int? OpenDirectory(string path)

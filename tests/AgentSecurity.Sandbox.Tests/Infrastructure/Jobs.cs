@@ -27,6 +27,10 @@ internal static class Jobs
 
     public static AgentWorkspace NewWorkspace(string tenant = "t") => AgentWorkspace.For(Workspaces, tenant, $"a{Guid.NewGuid():N}");
 
+    /// <summary>A new workspace that holds at most <paramref name="bytes"/> and <paramref name="entries"/>.</summary>
+    public static AgentWorkspace NewWorkspace(long bytes, int entries = 10_000) =>
+        AgentWorkspace.For(Workspaces with { MaxBytes = bytes, MaxEntries = entries }, "t", $"a{Guid.NewGuid():N}");
+
     public static SandboxJob For(string runtime, string code, string input = "", SandboxLimits? limits = null, AgentWorkspace? workspace = null) =>
         For(runtime, Encoding.UTF8.GetBytes(code), input, limits, workspace);
 

@@ -180,6 +180,48 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_FillingTheWorkspace_IsStoppedWithQuotaExceeded()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 4 * 1024 * 1024);
+
+        // Files within the file size limit, without end: only the workspace's own limit stops it.
+        var result = await RunAsync("#!/bin/sh\ni=0\nwhile :; do head -c 1000000 /dev/zero > /workspace/f$i; i=$((i+1)); done\n", workspace: workspace);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, result.Error);
+        Assert.Contains("4194304 bytes", result.Message, StringComparison.Ordinal);
+        Assert.True(result.Usage.WallMillis < Jobs.Limits.WallTime.TotalMilliseconds, $"stopped after {result.Usage.WallMillis} ms");
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/more", [1]).Code);
+        await AssertHealthyAsync(workspace);
+    }
+
+    [Fact]
+    public async Task RunAsync_ManySmallFiles_AreStoppedWithQuotaExceeded()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1024 * 1024, entries: 200);
+
+        var result = await RunAsync("#!/bin/sh\ni=0\nwhile :; do : > /workspace/f$i; i=$((i+1)); done\n", workspace: workspace);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, result.Error);
+        Assert.Contains("200 files and directories", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkspaceOverItsLimitsBefore_CanBeCleanedUpButNotGrown()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1000);
+        await File.WriteAllBytesAsync(Path.Combine(workspace.Directory, "old"), new byte[5000]);
+        File.SetUnixFileMode(Path.Combine(workspace.Directory, "old"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var grown = await RunAsync("#!/bin/sh\nhead -c 100 /dev/zero > /workspace/new\n", workspace: workspace);
+        var cleaned = await RunAsync("#!/bin/sh\nrm -f /workspace/old /workspace/new && echo clean\n", workspace: workspace);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, grown.Error);
+        Assert.True(cleaned.Ok, cleaned.Message);
+        Assert.Equal(new WorkspaceUsage(0, 0), workspace.Measure());
+        Assert.Equal((null, null), workspace.Write("/workspace/again", new byte[1000]));
+    }
+
+    [Fact]
     public async Task RunAsync_ReadingSecretsOfTheHost_FindsNothing()
     {
         var result = await RunAsync("""

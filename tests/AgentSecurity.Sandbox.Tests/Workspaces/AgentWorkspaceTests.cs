@@ -46,6 +46,74 @@ public sealed class AgentWorkspaceTests
     }
 
     [Fact]
+    public void Write_PastTheWorkspaceBytes_IsQuotaExceededAndCreatesNothing()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1000);
+        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[600]));
+
+        var (code, problem) = workspace.Write("/workspace/dir/b", new byte[401]);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, code);
+        Assert.Contains("at most 1000 bytes", problem, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(workspace.Directory, "dir")));
+        Assert.Equal((null, null), workspace.Write("/workspace/b", new byte[400]));
+        Assert.Equal(new WorkspaceUsage(1000, 2), workspace.Measure());
+    }
+
+    [Fact]
+    public void Write_ReplacingAFile_CountsOnlyTheDifference()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1000);
+        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[900]));
+
+        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[1000]));
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/a", new byte[1001]).Code);
+        Assert.Equal(1000, new FileInfo(Path.Combine(workspace.Directory, "a")).Length);
+    }
+
+    [Fact]
+    public void Write_PastTheWorkspaceEntries_IsQuotaExceededButExistingFilesCanBeReplaced()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1000, entries: 3);
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            Assert.Equal((null, null), workspace.Write($"/workspace/{name}", [1]));
+        }
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/d", [1]).Code);
+        Assert.False(File.Exists(Path.Combine(workspace.Directory, "d")));
+        Assert.Equal((null, null), workspace.Write("/workspace/a", [1, 2]));
+    }
+
+    [Fact]
+    public void Measure_LinksPlantedInTheWorkspace_AreCountedNotFollowed()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1000, entries: 10);
+        File.CreateSymbolicLink(Path.Combine(workspace.Directory, "usr"), "/usr");
+        File.CreateSymbolicLink(Path.Combine(workspace.Directory, "shell"), "/bin/sh");
+
+        var usage = workspace.Measure();
+
+        Assert.Equal(new WorkspaceUsage("/bin/sh".Length, 2), usage); // a link's own size; one to a directory, none
+        Assert.Null(workspace.Exceeded(usage!.Value));
+    }
+
+    [Fact]
+    public void Measure_ManyEntries_StopsOnePastTheLimitAndIsExceeded()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1_000_000, entries: 5);
+        for (var i = 0; i < 50; i++)
+        {
+            File.WriteAllBytes(Path.Combine(workspace.Directory, $"f{i}"), [1]);
+        }
+
+        var usage = workspace.Measure()!.Value;
+
+        Assert.Equal(6, usage.Entries);
+        Assert.Contains("5 files and directories", workspace.Exceeded(usage), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_ADirectory_IsNotFound()
     {
         var workspace = Jobs.NewWorkspace();
