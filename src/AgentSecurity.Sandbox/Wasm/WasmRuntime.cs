@@ -9,7 +9,7 @@ namespace AgentSecurity.Sandbox.Wasm;
 /// WebAssembly on Wasmtime. One engine and one linker for the silo, compiled modules cached, a fresh store and
 /// instance per execution. A module gets nothing but the host API's imports (<see cref="WasmHostAbi"/>): no WASI, no
 /// clock, no randomness, no file or socket. CPU is metered by fuel, the wall clock and the kill switch by epoch
-/// interruption (a ticker advances the engine's epoch while executions run; at each tick the store's callback ends an
+/// interruption (a thread of its own advances the engine's epoch while executions run; at each tick the store's callback ends an
 /// execution that was stopped, is out of time, or has used its CPU budget by the thread's clock), memory and tables by the store's limits, the stack by the engine's.
 /// </summary>
 public sealed class WasmRuntime : ISandboxRuntime, IDisposable
@@ -31,9 +31,8 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
     private readonly Engine _engine;
     private readonly Linker _linker;
     private readonly WasmModuleCache _modules;
-    private readonly Timer _ticker;
+    private readonly EpochTicker _ticker;
     private readonly SandboxThreads _threads = new("agentsec-wasm", ThreadStackBytes);
-    private int _running;
 
     public WasmRuntime(int cachedModules = 256, int compilers = 2)
     {
@@ -47,7 +46,7 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
         _linker = new Linker(_engine);
         DefineHostApi(_linker);
         _modules = new WasmModuleCache(_engine, cachedModules, compilers);
-        _ticker = new Timer(_ => _engine.IncrementEpoch(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _ticker = new EpochTicker(_engine, EpochTick);
     }
 
     public string Name => SandboxRuntimes.Wasm;
@@ -83,13 +82,7 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
             return execution.Finish(ReasonCodes.BadModule, problem, 0);
         }
 
-        lock (_ticker)
-        {
-            if (++_running == 1)
-            {
-                _ticker.Change(EpochTick, EpochTick);
-            }
-        }
+        _ticker.Enter();
 
         using var store = new Store(_engine, execution);
         Memory? memory = null;
@@ -121,13 +114,7 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
         }
         finally
         {
-            lock (_ticker)
-            {
-                if (--_running == 0)
-                {
-                    _ticker.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                }
-            }
+            _ticker.Leave();
         }
     }
 

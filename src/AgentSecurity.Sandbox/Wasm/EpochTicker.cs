@@ -1,0 +1,73 @@
+using Wasmtime;
+
+namespace AgentSecurity.Sandbox.Wasm;
+
+/// <summary>
+/// Advances an engine's epoch every tick while executions run, on a thread of its own. Running modules see their wall
+/// clock, their CPU clock and the kill switch only at epoch boundaries, so the ticks must not queue behind a busy thread
+/// pool, as a timer's callbacks do; the thread sleeps while no execution runs.
+/// </summary>
+internal sealed class EpochTicker : IDisposable
+{
+    private readonly Engine _engine;
+    private readonly TimeSpan _tick;
+    private readonly ManualResetEventSlim _active = new(false);
+    private readonly Thread _thread;
+    private readonly Lock _gate = new();
+    private int _running;
+    private volatile bool _disposed;
+
+    public EpochTicker(Engine engine, TimeSpan tick)
+    {
+        (_engine, _tick) = (engine, tick);
+        _thread = new Thread(Loop) { IsBackground = true, Name = "agentsec-wasm-epoch" };
+        _thread.Start();
+    }
+
+    /// <summary>An execution starts: the epoch advances until the last running one has left.</summary>
+    public void Enter()
+    {
+        lock (_gate)
+        {
+            if (++_running == 1)
+            {
+                _active.Set();
+            }
+        }
+    }
+
+    public void Leave()
+    {
+        lock (_gate)
+        {
+            if (--_running == 0)
+            {
+                _active.Reset();
+            }
+        }
+    }
+
+    /// <summary>Stops the thread; the engine must outlive this call.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _active.Set();
+        _thread.Join();
+        _active.Dispose();
+    }
+
+    private void Loop()
+    {
+        while (true)
+        {
+            _active.Wait();
+            if (_disposed)
+            {
+                return;
+            }
+
+            Thread.Sleep(_tick);
+            _engine.IncrementEpoch();
+        }
+    }
+}
