@@ -438,7 +438,7 @@ public sealed class QuotaTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task TenantLease_LapsedRemainderReturned_IsLeasableAgainButNeverMoreThanWasInUse()
+    public async Task TenantLease_LapsedRemainderReturned_IsLeasableAgainButNeverMoreThanTheAgentWasLeased()
     {
         var tenant = await fixture.NewTenantAsync();
         var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
@@ -446,14 +446,15 @@ public sealed class QuotaTests(ClusterFixture fixture)
         var quota = fixture.Cluster.Client.GetGrain<ITenantQuotaGrain>(tenant);
         await quota.RefreshAsync();
 
-        Assert.Equal(1000, (await quota.LeaseAsync("llmTokensPerHour", 1000, returned: 0)).Granted);
-        Assert.Equal(0, (await quota.LeaseAsync("llmTokensPerHour", 1, returned: 0)).Granted);
+        Assert.Equal(1000, (await quota.LeaseAsync("a", "llmTokensPerHour", 1000, returned: 0)).Granted);
+        Assert.Equal(0, (await quota.LeaseAsync("a", "llmTokensPerHour", 1, returned: 500)).Granted); // its lease is live: nothing lapsed
 
-        // 500 of that lease were not spent and come back; more than was ever in use cannot.
-        Assert.Equal(1, (await quota.LeaseAsync("llmTokensPerHour", 1, returned: 500)).Granted);
-        Assert.Equal(499, (await quota.LeaseAsync("llmTokensPerHour", 600, returned: 0)).Granted);
-        Assert.Equal(1000, (await quota.LeaseAsync("llmTokensPerHour", 5000, returned: 1_000_000)).Granted);
-        Assert.Equal(0, (await quota.LeaseAsync("llmTokensPerHour", 1, returned: 0)).Granted);
+        ClusterFixture.Time.Advance(TimeSpan.FromMinutes(6)); // the lease lapses (a tenth of the hour); 100 tokens refill
+
+        // An agent that was leased nothing gives nothing back, whatever it says; the one that was gives back at most its lease.
+        Assert.Equal(100, (await quota.LeaseAsync("b", "llmTokensPerHour", 5000, returned: 1_000_000)).Granted);
+        Assert.Equal(1000, (await quota.LeaseAsync("a", "llmTokensPerHour", 5000, returned: 1_000_000)).Granted);
+        Assert.Equal(0, (await quota.LeaseAsync("a", "llmTokensPerHour", 1, returned: 1_000_000)).Granted); // settled once
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public sealed partial class AgentGrain
 
         foreach (var (limit, cost, toLease) in plan.Tenant.Where(t => t.ToLease > 0))
         {
-            var lease = await TenantQuota.LeaseAsync(limit.Name(), toLease, _quotas.TakeReturn(limit, now));
+            var lease = await TenantQuota.LeaseAsync(_agentId, limit.Name(), toLease, _quotas.TakeReturn(limit, now));
             if (lease.Error is not null)
             {
                 return Decision.Deny(ReasonCodes.Unavailable, $"the tenant's {limit.Name()} could not be metered: {lease.Error}", decision.GrantId);

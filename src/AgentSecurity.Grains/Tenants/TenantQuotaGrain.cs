@@ -11,7 +11,8 @@ namespace AgentSecurity.Grains.Tenants;
 /// A tenant's shared budget. Agents lease chunks of a tenant-wide limit and spend them locally; a lease lapses after a
 /// tenth of the limit's period, and its unspent units come back with the agent's next lease. Leased units are taken
 /// from the tenant's bucket when leased, so the tenant can be over its limit only by what agents hold in leases that
-/// have not lapsed: at most a tenth of a period's budget.
+/// have not lapsed: at most a tenth of a period's budget. What comes back is bounded by what was leased to the agent
+/// that returns it (<see cref="LeaseLedger"/>).
 /// </summary>
 public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
 {
@@ -22,6 +23,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
     private readonly TimeProvider _time;
     private readonly ILogger<TenantQuotaGrain> _logger;
     private readonly Dictionary<MeteredLimit, ReservedBucket> _buckets = [];
+    private readonly LeaseLedger _ledger = new();
     private TenantLimits _limits = TenantLimits.None;
 
     public TenantQuotaGrain(
@@ -79,7 +81,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
 
     public Task<TenantLimits> GetLimitsAsync() => Task.FromResult(_limits);
 
-    public async Task<QuotaLease> LeaseAsync(string limit, long wanted, long returned)
+    public async Task<QuotaLease> LeaseAsync(string agentId, string limit, long wanted, long returned)
     {
         if (!MeteredLimits.TryParse(limit, out var metered) || !_buckets.TryGetValue(metered, out var bucket))
         {
@@ -87,8 +89,9 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
         }
 
         var now = _time.GetUtcNow();
-        bucket.Refund(returned, now);
-        var validUntil = now + (metered.Period() / LeaseLifetimeDivisor);
+        var lifetime = metered.Period() / LeaseLifetimeDivisor;
+        bucket.Refund(_ledger.Settle(metered, agentId, returned, now), now);
+        var validUntil = now + lifetime;
         bucket.Bucket.Fits(0, now, out var available);
         var granted = Math.Min(Math.Max(wanted, 0), available);
         if (granted == 0)
@@ -127,6 +130,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
         }
 
         bucket.Consume(granted, bucket.Bucket.TatAfter(granted, now));
+        _ledger.Leased(metered, agentId, granted, validUntil, now, lifetime);
         return new QuotaLease { Limited = true, Granted = granted, ValidUntil = validUntil };
     }
 }
