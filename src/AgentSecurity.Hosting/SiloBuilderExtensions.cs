@@ -43,6 +43,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddOptions<SandboxOptions>().Bind(silo.Configuration.GetSection(SandboxOptions.SectionName)).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>();
         silo.Services.AddSingleton<ExecutionServices>();
+        silo.Services.AddHostedService<WorkspaceJanitor>();
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new WasmRuntime());
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new JavaScriptRuntime());
         silo.Services.AddSingleton<ISandboxRuntime>(services => new ProcessRuntime(new ProcessRuntimeOptions

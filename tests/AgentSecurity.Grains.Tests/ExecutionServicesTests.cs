@@ -2,6 +2,7 @@ using System.Net;
 using AgentSecurity.Grains.Execution;
 using AgentSecurity.Sandbox;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AgentSecurity.Grains.Tests;
@@ -12,7 +13,7 @@ public sealed class ExecutionServicesTests
     {
         var options = new SandboxOptions { WorkspaceRoot = Path.GetTempPath() };
         configure?.Invoke(options);
-        return new ExecutionServices([], Options.Create(options), new ServiceCollection().BuildServiceProvider());
+        return new ExecutionServices([], Options.Create(options), TimeProvider.System, NullLogger<ExecutionServices>.Instance, new ServiceCollection().BuildServiceProvider());
     }
 
     [Theory]
@@ -59,14 +60,14 @@ public sealed class ExecutionServicesTests
     {
         using var services = Services(o => { o.MaxExecutionsPerSilo = 3; o.MaxExecutionsPerTenant = 2; });
 
-        Assert.Null(services.TryEnter("a"));
-        Assert.Null(services.TryEnter("a"));
-        Assert.Contains("tenant", services.TryEnter("a"), StringComparison.Ordinal);
-        Assert.Null(services.TryEnter("b"));
-        Assert.Contains("silo", services.TryEnter("c"), StringComparison.Ordinal);
+        Assert.Null(services.TryEnter("a", "agent"));
+        Assert.Null(services.TryEnter("a", "agent"));
+        Assert.Contains("tenant", services.TryEnter("a", "agent"), StringComparison.Ordinal);
+        Assert.Null(services.TryEnter("b", "agent"));
+        Assert.Contains("silo", services.TryEnter("c", "agent"), StringComparison.Ordinal);
 
-        services.Exit("a");
-        Assert.Null(services.TryEnter("c"));
+        services.Exit("a", "agent");
+        Assert.Null(services.TryEnter("c", "agent"));
         Assert.Equal(3, services.Running);
     }
 }

@@ -108,7 +108,7 @@ public sealed partial class AgentGrain
     {
         if (running.Release())
         {
-            _executions.Exit(_tenantId);
+            _executions.Exit(_tenantId, _agentId);
         }
     }
 
@@ -170,7 +170,7 @@ public sealed partial class AgentGrain
             return (ExecutionResult.Refused(ReasonCodes.QuotaExceeded, $"{_running.Count} executions are running, the most maxConcurrentExecutions allows ({concurrency})", grant.GrantId), null, null);
         }
 
-        if (_executions.TryEnter(_tenantId) is { } full)
+        if (_executions.TryEnter(_tenantId, _agentId) is { } full)
         {
             return (ExecutionResult.Refused(ReasonCodes.Unavailable, full, grant.GrantId), null, null);
         }

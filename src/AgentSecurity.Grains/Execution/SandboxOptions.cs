@@ -33,6 +33,15 @@ public sealed class SandboxOptions
 
     public int MaxWorkspaceEntries { get; set; } = 10_000;
 
+    /// <summary>
+    /// A workspace no execution on this silo has used for this long is removed, with the user id it was given (default
+    /// 7 days; idle time counts from the silo's start for workspaces it found). Looked for every
+    /// <see cref="WorkspaceSweepInterval"/> (default 1 hour).
+    /// </summary>
+    public TimeSpan WorkspaceRetention { get; set; } = TimeSpan.FromDays(7);
+
+    public TimeSpan WorkspaceSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Executions running at once on one silo, all agents together (default 64); past it, <c>unavailable</c>.</summary>
     public int MaxExecutionsPerSilo { get; set; } = 64;
 
@@ -135,7 +144,8 @@ public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
 
         if (o.MaxOutputBytes > int.MaxValue || o.MaxExecutionsPerSilo < 1 || o.MaxExecutionsPerTenant < 1 || o.MaxCodeBytes < 1 || o.MaxInputBytes < 0 || o.HostCallsPerExecution < 0 ||
             o.ProcessesPerExecution < 1 || o.MaxFileReadBytes < 1 || o.MaxFileWriteBytes < 1 || o.HttpTimeout <= TimeSpan.Zero ||
-            o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1 || o.MaxWorkspaceBytes < 1 || o.MaxWorkspaceEntries < 1)
+            o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1 || o.MaxWorkspaceBytes < 1 || o.MaxWorkspaceEntries < 1 ||
+            o.WorkspaceRetention <= TimeSpan.Zero || o.WorkspaceSweepInterval <= TimeSpan.Zero)
         {
             failures.Add("AgentSecurity:Sandbox: sizes, counts and timeouts must be positive");
         }

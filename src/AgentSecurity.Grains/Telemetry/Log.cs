@@ -71,6 +71,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "An execution of {Agent} in {Runtime} did not stop {Grace} after its deadline; its slot stays taken until it does")]
     public static partial void ExecutionAbandoned(ILogger logger, string agent, string runtime, TimeSpan grace);
 
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Workspace of {Agent} removed from this silo after {Idle} without executions")]
+    public static partial void WorkspaceRemoved(ILogger logger, string agent, TimeSpan idle);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Workspace of {Agent} could not be removed; the next sweep tries again")]
+    public static partial void WorkspaceNotRemoved(ILogger logger, Exception exception, string agent);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Audit stream of tenant {Tenant} reported an error")]
     public static partial void AuditStreamError(ILogger logger, Exception exception, string tenant);
 

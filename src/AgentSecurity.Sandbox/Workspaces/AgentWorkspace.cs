@@ -85,6 +85,31 @@ public sealed class AgentWorkspace
     }
 
     /// <summary>
+    /// Removes an agent's workspace from this machine and gives back the user id it was given. The caller makes sure that
+    /// nothing of the agent runs here. Links in it are removed as links, never followed.
+    /// </summary>
+    /// <exception cref="IOException">The workspace could not be removed (whatever was removed stays removed).</exception>
+    public static void Remove(WorkspaceOptions options, string tenantId, string agentId)
+    {
+        var directory = Path.Combine(options.Root, tenantId, agentId);
+        if (Posix.StatOf(directory) is not { } stat || (stat.Mode & Posix.TypeMask) != Posix.TypeDirectory)
+        {
+            return;
+        }
+
+        System.IO.Directory.Delete(directory, recursive: true);
+        var owner = stat.Owner;
+        if (Posix.IsRoot && owner >= options.FirstUserId && owner - options.FirstUserId < options.UserIdCount)
+        {
+            var claim = ClaimPath(options, owner);
+            if (File.Exists(claim) && File.ReadAllText(claim) == $"{tenantId}/{agentId}")
+            {
+                File.Delete(claim);
+            }
+        }
+    }
+
+    /// <summary>
     /// A directory and every directory above it belong to root, are not links, and cannot be changed by anyone else
     /// (a directory others may write is trusted only with the sticky bit, like <c>/tmp</c>, and never as the last two).
     /// </summary>

@@ -122,6 +122,10 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.LlmBaseUrl = new Uri(Llm.Address, "v1/");
                 o.FirstUserId = 1_600_000_000 + ((uint)Environment.ProcessId % 1000 * 1000);
                 o.UserIdCount = 1000;
+
+                // Tests move the kernel's clock by days; workspaces of tests still running must not be swept meanwhile
+                // (the janitor's own tests drive ExecutionServices directly).
+                o.WorkspaceRetention = TimeSpan.FromDays(3650);
             });
             silo.Services.Configure<AuditOptions>(o =>
             {
