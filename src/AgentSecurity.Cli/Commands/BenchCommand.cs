@@ -16,7 +16,7 @@ namespace AgentSecurity.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    private const int Rounds = 5;
+    private const int Rounds = 15;
 
     public static Command Create(CliApp app)
     {

@@ -33,6 +33,7 @@ public sealed partial class AgentGrain
         var memoryWrite = kind == CheckKind.MemoryWrite && request.Amount is not null;
         if (_quotas.TenantLimitsRefreshAt <= now || (memoryWrite && _memoryIndex is null))
         {
+            AgentSecurityMetrics.RecordMeteringWait("refresh");
             return new ValueTask<Decision>(MeterSlowAsync(decision, kind, request.Amount, now));
         }
 
@@ -54,6 +55,7 @@ public sealed partial class AgentGrain
 
         if (plan.NeedsAwait)
         {
+            AgentSecurityMetrics.RecordMeteringWait(plan.Reservations.Count > 0 ? "reservation" : "lease");
             return new ValueTask<Decision>(MeterSlowAsync(decision, kind, request.Amount, now));
         }
 
@@ -79,6 +81,7 @@ public sealed partial class AgentGrain
             return; // the buckets that ran low were replaced by a new grant's meanwhile
         }
 
+        AgentSecurityMetrics.QuotaRenewals.Add(renewals.Count);
         var before = renewals.ToDictionary(r => r.Limit, r => State.Quotas.GetValueOrDefault(r.Limit));
         var written = await WriteAsync(s => renewals.ForEach(r => s.Quotas[r.Limit] = r.Record), s => Restore(s, before));
         renewals.ForEach(r => r.Bucket.EndRenewal(written));
