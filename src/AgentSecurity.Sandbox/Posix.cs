@@ -133,4 +133,91 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int StatX(int directory, string path, int flags, uint mask, ref byte buffer);
 
+    // Names as raw bytes (NUL-terminated): a file name need not be UTF-8, and one that is not must still be found.
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static partial int StatXRaw(int directory, ref byte name, int flags, uint mask, ref byte buffer);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
+    private static partial int OpenAtRaw(int directory, ref byte name, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
+    private static partial int UnlinkAtRaw(int directory, ref byte name, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
+    private static partial nint OpenDirectoryStream(int fd);
+
+    [LibraryImport("libc", EntryPoint = "readdir64", SetLastError = true)]
+    private static partial nint ReadDirectory(nint stream);
+
+    [LibraryImport("libc", EntryPoint = "closedir")]
+    private static partial int CloseDirectoryStream(nint stream);
+
+    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static partial int Duplicate(int fd);
+
+    /// <summary>Type (and permission bits) and size of a directory's entry, not following a link; null with the error.</summary>
+    public static (uint Mode, long Size)? StatAt(int directory, ReadOnlySpan<byte> name, out int error)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        const uint TypeSizeMask = 0x1 | 0x200; // STATX_TYPE | STATX_SIZE
+        var result = StatXRaw(directory, ref MemoryMarshal.GetReference(name), AtSymlinkNoFollow, TypeSizeMask, ref MemoryMarshal.GetReference(buffer));
+        error = result == 0 ? 0 : LastError;
+        return result == 0 ? (BitConverter.ToUInt16(buffer[28..30]), BitConverter.ToInt64(buffer[40..48])) : null;
+    }
+
+    /// <summary>Opens a directory's subdirectory, never through a link; -1 with the error.</summary>
+    public static int OpenSubdirectory(int directory, ReadOnlySpan<byte> name, out int error)
+    {
+        var fd = OpenAtRaw(directory, ref MemoryMarshal.GetReference(name), ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0);
+        error = fd < 0 ? LastError : 0;
+        return fd;
+    }
+
+    /// <summary>Removes a directory's entry (a subdirectory with <paramref name="directoryEntry"/>, which must be empty).</summary>
+    public static int UnlinkAt(int directory, ReadOnlySpan<byte> name, bool directoryEntry) =>
+        UnlinkAtRaw(directory, ref MemoryMarshal.GetReference(name), directoryEntry ? 0x200 /* AT_REMOVEDIR */ : 0) == 0 ? 0 : LastError;
+
+    /// <summary>
+    /// The names in a directory (without <c>.</c> and <c>..</c>), each as raw bytes with its terminating NUL, read from a
+    /// duplicate of <paramref name="directory"/> (which stays open); null with the error when it cannot be read.
+    /// </summary>
+    public static unsafe List<byte[]>? NamesIn(int directory, out int error)
+    {
+        var copy = Duplicate(directory);
+        var stream = copy < 0 ? 0 : OpenDirectoryStream(copy);
+        if (stream == 0)
+        {
+            error = LastError;
+            if (copy >= 0)
+            {
+                _ = Close(copy);
+            }
+
+            return null;
+        }
+
+        try
+        {
+            var names = new List<byte[]>();
+            const int NameOffset = 19; // d_ino, d_off, d_reclen, d_type: the same on x86-64 and arm64
+            nint entry;
+            while ((entry = ReadDirectory(stream)) != 0)
+            {
+                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + NameOffset);
+                if (!name.SequenceEqual("."u8) && !name.SequenceEqual(".."u8))
+                {
+                    names.Add([.. name, 0]);
+                }
+            }
+
+            error = LastError;
+            return error == 0 ? names : null;
+        }
+        finally
+        {
+            _ = CloseDirectoryStream(stream);
+        }
+    }
+
 }

@@ -101,9 +101,9 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         var stop = new StopReason(process);
         // bubblewrap passes every open descriptor on to the sandbox: the child must inherit none but the standard three.
         Posix.CloseInheritedOnExec();
+        var workspace = new WorkspaceWatch(job, options.WorkspaceInterval);
         await ProcessLauncher.StartAsync(process);
         var peak = new AgentProcesses(0, TimeSpan.Zero, 0);
-        var workspace = new WorkspaceWatch(job, options.WorkspaceInterval);
 
         var pumps = Task.WhenAll(
             PumpAsync(process.StandardOutput.BaseStream, output, null, stop, job.Limits.OutputBytes),
@@ -233,11 +233,22 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
             return true;
         }
 
-        /// <summary>Why the workspace is now over its limits and bigger than it was, or null.</summary>
-        public string? Overgrown() =>
-            _writable && _workspace.Measure() is { } now && _workspace.Exceeded(now) is { } full
-                && (_before is not { } before || now.Bytes > before.Bytes || now.Entries > before.Entries)
+        /// <summary>Why the workspace is now over its limits and bigger than it was, or null. One that cannot be measured is over.</summary>
+        public string? Overgrown()
+        {
+            if (!_writable)
+            {
+                return null;
+            }
+
+            if (_workspace.Measure() is not { } now)
+            {
+                return AgentWorkspace.Unmeasurable;
+            }
+
+            return _workspace.Exceeded(now) is { } full && (_before is not { } before || now.Bytes > before.Bytes || now.Entries > before.Entries)
                 ? full : null;
+        }
     }
 
     /// <summary>Copies a stream into the output; past the limit the process is killed (<c>output_limit</c>).</summary>

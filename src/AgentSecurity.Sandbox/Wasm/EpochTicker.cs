@@ -15,7 +15,7 @@ internal sealed class EpochTicker : IDisposable
     private readonly Thread _thread;
     private readonly Lock _gate = new();
     private int _running;
-    private volatile bool _disposed;
+    private bool _disposed;
 
     public EpochTicker(Engine engine, TimeSpan tick)
     {
@@ -29,7 +29,7 @@ internal sealed class EpochTicker : IDisposable
     {
         lock (_gate)
         {
-            if (++_running == 1)
+            if (++_running == 1 && !_disposed)
             {
                 _active.Set();
             }
@@ -40,20 +40,23 @@ internal sealed class EpochTicker : IDisposable
     {
         lock (_gate)
         {
-            if (--_running == 0)
+            if (--_running == 0 && !_disposed)
             {
                 _active.Reset();
             }
         }
     }
 
-    /// <summary>Stops the thread; the engine must outlive this call.</summary>
+    /// <summary>Stops the thread; the engine must outlive this call. The event stays set, so the thread cannot wait again.</summary>
     public void Dispose()
     {
-        _disposed = true;
-        _active.Set();
+        lock (_gate)
+        {
+            _disposed = true;
+            _active.Set();
+        }
+
         _thread.Join();
-        _active.Dispose();
     }
 
     private void Loop()
@@ -61,9 +64,12 @@ internal sealed class EpochTicker : IDisposable
         while (true)
         {
             _active.Wait();
-            if (_disposed)
+            lock (_gate)
             {
-                return;
+                if (_disposed)
+                {
+                    return;
+                }
             }
 
             Thread.Sleep(_tick);

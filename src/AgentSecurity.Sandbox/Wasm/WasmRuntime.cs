@@ -82,10 +82,9 @@ public sealed class WasmRuntime : ISandboxRuntime, IDisposable
             return execution.Finish(ReasonCodes.BadModule, problem, 0);
         }
 
-        _ticker.Enter();
-
         using var store = new Store(_engine, execution);
         Memory? memory = null;
+        _ticker.Enter();
         try
         {
             store.SetLimits(memorySize: job.Limits.MemoryBytes, tableElements: MaxTableElements, instances: 1, tables: 4, memories: 1);

@@ -1,4 +1,3 @@
-using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Text;
 using AgentSecurity.Grants;
@@ -97,7 +96,21 @@ public sealed class AgentWorkspace
             return;
         }
 
-        System.IO.Directory.Delete(directory, recursive: true);
+        if (OpenDirectory(directory) is not { } handle)
+        {
+            throw new IOException($"the workspace {directory} cannot be opened: {Posix.Describe(Posix.LastError)}");
+        }
+
+        try
+        {
+            WorkspaceTree.RemoveContents(handle);
+        }
+        finally
+        {
+            Posix.Close(handle);
+        }
+
+        System.IO.Directory.Delete(directory);
         var owner = stat.Owner;
         if (Posix.IsRoot && owner >= options.FirstUserId && owner - options.FirstUserId < options.UserIdCount)
         {
@@ -186,38 +199,31 @@ public sealed class AgentWorkspace
     }
 
     /// <summary>
-    /// What the workspace holds now, or null when it cannot be read. Links are counted, never followed (native agent
-    /// code plants them anywhere), and the walk stops one entry past <see cref="MaxEntries"/>, which bounds its cost.
-    /// Native code may change the workspace meanwhile: the figure is a snapshot, and what vanished during the walk is
-    /// not counted.
+    /// What the workspace holds now, or null when it cannot be measured (unreadable, or nested deeper than
+    /// <see cref="WorkspaceTree.MaxDepth"/>), which callers treat as over its limits. Links are counted, never followed
+    /// (native agent code plants them anywhere), and the walk stops one entry past <see cref="MaxEntries"/>, which
+    /// bounds its cost. Native code may change the workspace meanwhile: the figure is a snapshot, and what vanished
+    /// during the walk is not counted.
     /// </summary>
     public WorkspaceUsage? Measure()
     {
-        var sizes = new FileSystemEnumerable<long>(Directory, static (ref FileSystemEntry e) => e.IsDirectory ? 0 : e.Length,
-            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
-        {
-            // The default recursion follows a link to a directory, out of the workspace.
-            ShouldRecursePredicate = static (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
-        };
-        try
-        {
-            var (bytes, entries) = (0L, 0);
-            foreach (var size in sizes)
-            {
-                (bytes, entries) = (bytes + size, entries + 1);
-                if (entries > MaxEntries)
-                {
-                    break;
-                }
-            }
-
-            return new WorkspaceUsage(bytes, entries);
-        }
-        catch (IOException)
+        if (OpenDirectory(Directory) is not { } directory)
         {
             return null;
         }
+
+        try
+        {
+            return WorkspaceTree.Measure(directory, MaxEntries);
+        }
+        finally
+        {
+            Posix.Close(directory);
+        }
     }
+
+    /// <summary>Why a workspace that <see cref="Measure"/> cannot measure is over its limits.</summary>
+    public static readonly string Unmeasurable = $"the workspace cannot be measured: it is unreadable or nested deeper than {WorkspaceTree.MaxDepth} directories";
 
     /// <summary>Why a workspace holding <paramref name="usage"/> is over its limits, or null when it is not.</summary>
     public string? Exceeded(WorkspaceUsage usage) =>
@@ -314,7 +320,7 @@ public sealed class AgentWorkspace
     {
         if (Measure() is not { } usage)
         {
-            return (ReasonCodes.Unavailable, "the workspace cannot be measured");
+            return (ReasonCodes.QuotaExceeded, Unmeasurable);
         }
 
         var existing = -1L;
@@ -328,7 +334,7 @@ public sealed class AgentWorkspace
 
         var after = usage.Bytes - Math.Max(existing, 0) + bytes;
         return after > MaxBytes ? (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxBytes} bytes: it has {usage.Bytes}, and writing {agentPath} would make it {after}")
-            : existing < 0 && usage.Entries >= MaxEntries ? (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxEntries} files and directories")
+            : existing < 0 && usage.Entries + parts.Length > MaxEntries ? (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxEntries} files and directories")
             : null;
     }
 

@@ -206,6 +206,27 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_FilesUnderANameThatIsNotUtf8_AreMeasuredToo()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 2 * 1024 * 1024);
+
+        var result = await RunAsync("#!/usr/bin/perl\nmkdir \"/workspace/\\xff\";\nfor my $i (0..1000) { open(my $f, '>', \"/workspace/\\xff/f$i\") or die; print $f 'x' x 900000; close $f; }\n", workspace: workspace);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, result.Error);
+    }
+
+    [Fact]
+    public async Task RunAsync_NestingDeeperThanMeasured_IsStoppedWithQuotaExceeded()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1024 * 1024);
+
+        var result = await RunAsync("#!/bin/sh\ncd /workspace\nwhile :; do mkdir d && cd d; done\n", workspace: workspace);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, result.Error);
+        Assert.Contains("cannot be measured", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_WorkspaceOverItsLimitsBefore_CanBeCleanedUpButNotGrown()
     {
         var workspace = Jobs.NewWorkspace(bytes: 1000);

@@ -94,7 +94,7 @@ public sealed class AgentWorkspaceTests
 
         var usage = workspace.Measure();
 
-        Assert.Equal(new WorkspaceUsage("/bin/sh".Length, 2), usage); // a link's own size; one to a directory, none
+        Assert.Equal(new WorkspaceUsage("/usr".Length + "/bin/sh".Length, 2), usage); // each link its own size
         Assert.Null(workspace.Exceeded(usage!.Value));
     }
 
@@ -111,6 +111,37 @@ public sealed class AgentWorkspaceTests
 
         Assert.Equal(6, usage.Entries);
         Assert.Contains("5 files and directories", workspace.Exceeded(usage), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Measure_NestedDeeperThanItMeasures_IsNullAndHostWritesAreRefused()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1_000_000);
+        Directory.CreateDirectory(Path.Combine([workspace.Directory, .. Enumerable.Repeat("d", 65)]));
+
+        Assert.Null(workspace.Measure());
+        var (code, problem) = workspace.Write("/workspace/a", [1]);
+        Assert.Equal(ReasonCodes.QuotaExceeded, code);
+        Assert.Contains("cannot be measured", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Measure_NestedAsDeepAsItMeasures_CountsEveryLevel()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1_000_000);
+        var deepest = Directory.CreateDirectory(Path.Combine([workspace.Directory, .. Enumerable.Repeat("d", 64)]));
+        File.WriteAllBytes(Path.Combine(deepest.FullName, "f"), new byte[100]);
+
+        Assert.Equal(new WorkspaceUsage(100, 65), workspace.Measure());
+    }
+
+    [Fact]
+    public void Write_NewFileInNewDirectories_CountsEveryDirectoryItWouldCreate()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1000, entries: 3);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/a/b/c/d", [1]).Code);
+        Assert.Equal((null, null), workspace.Write("/workspace/a/b/c", [1]));
     }
 
     [Fact]
