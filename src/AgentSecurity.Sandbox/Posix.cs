@@ -156,6 +156,29 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
     private static partial int Duplicate(int fd);
 
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int FileLock(int fd, int operation);
+
+    /// <summary>Takes a shared or exclusive lock on an open file without waiting; false when someone else holds a conflicting one.</summary>
+    public static bool TryLock(int fd, bool exclusive) => FileLock(fd, (exclusive ? 2 : 1) | 4 /* LOCK_NB */) == 0;
+
+    /// <summary>The inode of an open file, or of a path (not following a final link); null when it cannot be read.</summary>
+    public static ulong? InodeOf(int fd)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        return StatX(fd, string.Empty, 0x1000 /* AT_EMPTY_PATH */, 0x100 /* STATX_INO */, ref MemoryMarshal.GetReference(buffer)) == 0
+            ? BitConverter.ToUInt64(buffer[32..40])
+            : null;
+    }
+
+    public static ulong? InodeOf(string path)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        return StatX(AtFdCwd, path, AtSymlinkNoFollow, 0x100 /* STATX_INO */, ref MemoryMarshal.GetReference(buffer)) == 0
+            ? BitConverter.ToUInt64(buffer[32..40])
+            : null;
+    }
+
     /// <summary>Type (and permission bits) and size of a directory's entry, not following a link; null with the error.</summary>
     public static (uint Mode, long Size)? StatAt(int directory, ReadOnlySpan<byte> name, out int error)
     {

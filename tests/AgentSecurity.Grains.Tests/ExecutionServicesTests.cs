@@ -60,14 +60,14 @@ public sealed class ExecutionServicesTests
     {
         using var services = Services(o => { o.MaxExecutionsPerSilo = 3; o.MaxExecutionsPerTenant = 2; });
 
-        Assert.Null(services.TryEnter("a", "agent"));
-        Assert.Null(services.TryEnter("a", "agent"));
-        Assert.Contains("tenant", services.TryEnter("a", "agent"), StringComparison.Ordinal);
-        Assert.Null(services.TryEnter("b", "agent"));
-        Assert.Contains("silo", services.TryEnter("c", "agent"), StringComparison.Ordinal);
+        Assert.Null(services.TryEnter("a"));
+        Assert.Null(services.TryEnter("a"));
+        Assert.Contains("tenant", services.TryEnter("a"), StringComparison.Ordinal);
+        Assert.Null(services.TryEnter("b"));
+        Assert.Contains("silo", services.TryEnter("c"), StringComparison.Ordinal);
 
-        services.Exit("a", "agent");
-        Assert.Null(services.TryEnter("c", "agent"));
+        services.Exit("a");
+        Assert.Null(services.TryEnter("c"));
         Assert.Equal(3, services.Running);
     }
 }

@@ -65,12 +65,22 @@ public sealed partial class AgentGrain
     private async Task<ExecutionResult> RunAsync(ExecutionRequest request, ISandboxRuntime runtime, SandboxLimits limits, ActiveGrant grant, RunningExecution running)
     {
         AgentWorkspace workspace;
+        WorkspaceHold? hold = null;
         try
         {
+            // Held until the runtime has really stopped: an idle workspace's removal waits for it, on any silo of the machine.
+            hold = _executions.HoldWorkspace(_tenantId, _agentId);
+            if (hold is null)
+            {
+                Release(running);
+                return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace on this silo is being removed after a long idle time; try again", grant.GrantId);
+            }
+
             workspace = AgentWorkspace.For(_executions.Workspaces, _tenantId, _agentId);
         }
         catch (IOException e)
         {
+            hold?.Dispose();
             Release(running);
             Log.WorkspaceUnavailable(_logger, e, _key);
             return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace is not available on this silo", grant.GrantId);
@@ -81,7 +91,17 @@ public sealed partial class AgentGrain
 
         // Never on the grain's scheduler: a runtime may do work before its first await (the native one watches /proc).
         var run = Task.Run(() => runtime.RunAsync(job, host, running.Token));
-        _ = run.ContinueWith(_ => Release(running), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = run.ContinueWith(_ =>
+        {
+            try
+            {
+                hold.Dispose();
+            }
+            finally
+            {
+                Release(running);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var answered = await Task.WhenAny(run, Task.Delay(limits.WallTime + DeadlineGrace + AbandonAfter, CancellationToken.None));
         if (answered != run)
         {
@@ -108,7 +128,7 @@ public sealed partial class AgentGrain
     {
         if (running.Release())
         {
-            _executions.Exit(_tenantId, _agentId);
+            _executions.Exit(_tenantId);
         }
     }
 
@@ -170,7 +190,7 @@ public sealed partial class AgentGrain
             return (ExecutionResult.Refused(ReasonCodes.QuotaExceeded, $"{_running.Count} executions are running, the most maxConcurrentExecutions allows ({concurrency})", grant.GrantId), null, null);
         }
 
-        if (_executions.TryEnter(_tenantId, _agentId) is { } full)
+        if (_executions.TryEnter(_tenantId) is { } full)
         {
             return (ExecutionResult.Refused(ReasonCodes.Unavailable, full, grant.GrantId), null, null);
         }
@@ -300,7 +320,9 @@ public sealed partial class AgentGrain
         {
             lock (_stop)
             {
-                if (_released == 1)
+                // A deadline past a day is past the longest an execution can run (its wall clock ends it first), and
+                // timers take at most about 49 days: a grant valid for months must not make the execution fail.
+                if (_released == 1 || delay > TimeSpan.FromDays(1))
                 {
                     return;
                 }

@@ -19,8 +19,6 @@ public sealed class ExecutionServices : IDisposable
 {
     private readonly Dictionary<string, int> _perTenant = new(StringComparer.Ordinal);
 
-    /// <summary>Workspaces by <c>tenant/agent</c>: executions using each, and when the last one ended.</summary>
-    private readonly Dictionary<string, WorkspaceUse> _workspaces = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILogger<ExecutionServices> _logger;
     private int _running;
@@ -71,18 +69,12 @@ public sealed class ExecutionServices : IDisposable
 
     /// <summary>
     /// Takes one of the silo's execution slots and one of the tenant's (<see cref="SandboxOptions.MaxExecutionsPerSilo"/>,
-    /// <see cref="SandboxOptions.MaxExecutionsPerTenant"/>), and the agent's workspace from removal: null, or why not.
+    /// <see cref="SandboxOptions.MaxExecutionsPerTenant"/>): null, or why there is none.
     /// </summary>
-    public string? TryEnter(string tenant, string agent)
+    public string? TryEnter(string tenant)
     {
         lock (_perTenant)
         {
-            var workspace = $"{tenant}/{agent}";
-            if (_workspaces.TryGetValue(workspace, out var use) && use.Removing)
-            {
-                return "the agent's workspace on this silo is being removed after a long idle time; try again";
-            }
-
             var tenantRunning = _perTenant.GetValueOrDefault(tenant);
             if (_running >= Options.MaxExecutionsPerSilo)
             {
@@ -96,12 +88,11 @@ public sealed class ExecutionServices : IDisposable
 
             _perTenant[tenant] = tenantRunning + 1;
             _running++;
-            (use ??= _workspaces[workspace] = new WorkspaceUse()).InUse++;
             return null;
         }
     }
 
-    public void Exit(string tenant, string agent)
+    public void Exit(string tenant)
     {
         lock (_perTenant)
         {
@@ -110,95 +101,57 @@ public sealed class ExecutionServices : IDisposable
             {
                 _perTenant.Remove(tenant);
             }
-
-            var use = _workspaces[$"{tenant}/{agent}"];
-            use.InUse--;
-            use.LastUsed = _time.GetUtcNow();
         }
     }
 
+    /// <summary>Holds an agent's workspace for an execution (<see cref="WorkspaceHold"/>): null while it is being removed.</summary>
+    public WorkspaceHold? HoldWorkspace(string tenant, string agent) => WorkspaceHold.ForExecution(Workspaces, tenant, agent, _time);
+
     /// <summary>
-    /// Removes the workspaces on this silo that no execution has used for <see cref="SandboxOptions.WorkspaceRetention"/>,
-    /// with the user ids they were given: agents come and go, and their scratch space must not stay behind. A workspace
-    /// found on disk counts as used when first seen. Returns how many were removed.
+    /// Removes the workspaces of this machine that no execution has used for <see cref="SandboxOptions.WorkspaceRetention"/>,
+    /// with the user ids they were given: agents come and go, and their scratch space must not stay behind. Only
+    /// workspaces the silos registered are candidates, and one in use on any silo of the machine is left alone.
+    /// Returns how many were removed.
     /// </summary>
     public int RemoveIdleWorkspaces()
     {
-        if (!Directory.Exists(Workspaces.Root))
-        {
-            return 0;
-        }
-
         var removed = 0;
-        var now = _time.GetUtcNow();
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var tenantDirectory in Directory.EnumerateDirectories(Workspaces.Root))
+        foreach (var (tenant, agent, entry) in WorkspaceHold.Registered(Workspaces).ToList())
         {
-            var tenant = Path.GetFileName(tenantDirectory);
-            if (!Identifiers.IsTenantId(tenant))
+            var key = $"{tenant}/{agent}";
+            try
             {
-                continue; // the silo's own: user id claims, executions' scratch
+                if (!Identifiers.IsTenantId(tenant) || !Identifiers.IsAgentId(agent) || !IsIdle(entry, out _))
+                {
+                    continue;
+                }
+
+                using var hold = WorkspaceHold.ForRemoval(entry);
+                if (hold is null || !IsIdle(entry, out var idle)) // in use, or used just before the lock was taken
+                {
+                    continue;
+                }
+
+                AgentWorkspace.Remove(Workspaces, tenant, agent);
+                hold.Forget();
+                removed++;
+                Log.WorkspaceRemoved(_logger, key, idle);
             }
-
-            foreach (var agent in Directory.EnumerateDirectories(tenantDirectory).Select(Path.GetFileName).Where(Identifiers.IsAgentId))
-            {
-                var key = $"{tenant}/{agent}";
-                found.Add(key);
-                WorkspaceUse use;
-                lock (_perTenant)
-                {
-                    use = CollectionsMarshal.GetValueRefOrAddDefault(_workspaces, key, out _) ??= new WorkspaceUse { LastUsed = now };
-                    if (use.InUse > 0 || now - use.LastUsed < Options.WorkspaceRetention)
-                    {
-                        continue;
-                    }
-
-                    use.Removing = true;
-                }
-
-                try
-                {
-                    AgentWorkspace.Remove(Workspaces, tenant, agent!);
-                    removed++;
-                    Log.WorkspaceRemoved(_logger, key, now - use.LastUsed);
-                    found.Remove(key);
-                }
 #pragma warning disable CA1031 // One workspace that cannot be removed does not stop the sweep; the next one tries it again.
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 #pragma warning restore CA1031
-                {
-                    Log.WorkspaceNotRemoved(_logger, e, key);
-                }
-                finally
-                {
-                    lock (_perTenant)
-                    {
-                        use.Removing = false;
-                    }
-                }
-            }
-        }
-
-        // Forget workspaces that are gone and not in use, so this follows what is on disk.
-        lock (_perTenant)
-        {
-            foreach (var key in _workspaces.Where(p => p.Value.InUse == 0 && !found.Contains(p.Key)).Select(p => p.Key).ToList())
             {
-                _workspaces.Remove(key);
+                Log.WorkspaceNotRemoved(_logger, e, key);
             }
         }
 
         return removed;
     }
 
-    /// <summary>How a workspace is used on this silo; guarded by the slots' lock.</summary>
-    private sealed class WorkspaceUse
+    private bool IsIdle(string entry, out TimeSpan idle)
     {
-        public int InUse { get; set; }
-
-        public DateTimeOffset LastUsed { get; set; }
-
-        public bool Removing { get; set; }
+        idle = _time.GetUtcNow() - WorkspaceHold.LastUsed(entry);
+        return idle >= Options.WorkspaceRetention;
     }
 
     public IReadOnlyDictionary<string, ISandboxRuntime> Runtimes { get; }

@@ -145,9 +145,9 @@ public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
         if (o.MaxOutputBytes > int.MaxValue || o.MaxExecutionsPerSilo < 1 || o.MaxExecutionsPerTenant < 1 || o.MaxCodeBytes < 1 || o.MaxInputBytes < 0 || o.HostCallsPerExecution < 0 ||
             o.ProcessesPerExecution < 1 || o.MaxFileReadBytes < 1 || o.MaxFileWriteBytes < 1 || o.HttpTimeout <= TimeSpan.Zero ||
             o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1 || o.MaxWorkspaceBytes < 1 || o.MaxWorkspaceEntries < 1 ||
-            o.WorkspaceRetention <= TimeSpan.Zero || o.WorkspaceSweepInterval <= TimeSpan.Zero)
+            o.WorkspaceRetention <= TimeSpan.Zero || o.WorkspaceSweepInterval <= TimeSpan.Zero || o.WorkspaceSweepInterval > TimeSpan.FromDays(1))
         {
-            failures.Add("AgentSecurity:Sandbox: sizes, counts and timeouts must be positive");
+            failures.Add("AgentSecurity:Sandbox: sizes, counts and timeouts must be positive (and WorkspaceSweepInterval at most a day)");
         }
 
         if (o.LlmBaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))

@@ -77,6 +77,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Workspace of {Agent} could not be removed; the next sweep tries again")]
     public static partial void WorkspaceNotRemoved(ILogger logger, Exception exception, string agent);
 
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Error, Message = "Sweeping idle workspaces failed; the next sweep tries again")]
+    public static partial void WorkspaceSweepFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Audit stream of tenant {Tenant} reported an error")]
     public static partial void AuditStreamError(ILogger logger, Exception exception, string tenant);
 

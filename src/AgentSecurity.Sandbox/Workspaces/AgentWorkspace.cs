@@ -84,16 +84,26 @@ public sealed class AgentWorkspace
     }
 
     /// <summary>
-    /// Removes an agent's workspace from this machine and gives back the user id it was given. The caller makes sure that
-    /// nothing of the agent runs here. Links in it are removed as links, never followed.
+    /// Removes an agent's workspace from this machine and gives back the user id it was given. The caller holds it
+    /// (<see cref="WorkspaceHold.ForRemoval"/>), so nothing of the agent runs. Everything in it is removed through
+    /// directory descriptors, links as links. As root, only a workspace owned by the user id claimed for this agent is
+    /// removed: whatever else is there was not made by the silo.
     /// </summary>
     /// <exception cref="IOException">The workspace could not be removed (whatever was removed stays removed).</exception>
     public static void Remove(WorkspaceOptions options, string tenantId, string agentId)
     {
         var directory = Path.Combine(options.Root, tenantId, agentId);
-        if (Posix.StatOf(directory) is not { } stat || (stat.Mode & Posix.TypeMask) != Posix.TypeDirectory)
+        if (Posix.StatOf(directory) is not { } stat)
         {
             return;
+        }
+
+        var owner = stat.Owner;
+        var claimed = owner >= options.FirstUserId && owner - options.FirstUserId < options.UserIdCount
+            && File.Exists(ClaimPath(options, owner)) && File.ReadAllText(ClaimPath(options, owner)) == $"{tenantId}/{agentId}";
+        if ((stat.Mode & Posix.TypeMask) != Posix.TypeDirectory || (Posix.IsRoot && !claimed))
+        {
+            throw new IOException($"{directory} is not a workspace this silo gave to {tenantId}/{agentId}; it is left alone");
         }
 
         if (OpenDirectory(directory) is not { } handle)
@@ -111,14 +121,9 @@ public sealed class AgentWorkspace
         }
 
         System.IO.Directory.Delete(directory);
-        var owner = stat.Owner;
-        if (Posix.IsRoot && owner >= options.FirstUserId && owner - options.FirstUserId < options.UserIdCount)
+        if (claimed)
         {
-            var claim = ClaimPath(options, owner);
-            if (File.Exists(claim) && File.ReadAllText(claim) == $"{tenantId}/{agentId}")
-            {
-                File.Delete(claim);
-            }
+            File.Delete(ClaimPath(options, owner));
         }
     }
 
@@ -162,6 +167,9 @@ public sealed class AgentWorkspace
     /// Creates a directory only its owner can list or change but anyone can pass through: an agent's process (as the
     /// agent's user) must reach its own workspace to have it bound into its sandbox, and nothing else.
     /// </summary>
+    internal static void CreatePrivate(string path) =>
+        System.IO.Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
     internal static void CreateTraversable(string path)
     {
         const UnixFileMode Traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
