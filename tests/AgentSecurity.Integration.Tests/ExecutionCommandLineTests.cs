@@ -67,6 +67,20 @@ public sealed class ExecutionCommandLineTests(ClusterProcessFixture cluster)
     }
 
     [Fact]
+    public async Task Run_GrantValidForMonths_Runs()
+    {
+        // The kernel's clock is the real one here: an expiry further ahead than a timer can be set once broke executions.
+        var tenant = await TenantWithAgentAsync("patient", "--fs", "read", "--expires-in", "90d");
+        var script = cluster.PathOf($"{tenant}-hello.js");
+        await File.WriteAllTextAsync(script, "agentsec.output('still valid')");
+
+        var run = await cluster.AgentsecAsync("run", $"{tenant}/patient", "--runtime", "js", script, "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("still valid", run.Field("output"));
+    }
+
+    [Fact]
     public async Task Run_IsolationOrLimitRefusals_ExitOneWithTheirCodes()
     {
         var tenant = await TenantWithAgentAsync("outsider", "--fs", "read", "--isolation", "external");
