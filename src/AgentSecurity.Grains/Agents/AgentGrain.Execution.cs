@@ -78,7 +78,9 @@ public sealed partial class AgentGrain
 
             workspace = AgentWorkspace.For(_executions.Workspaces, _tenantId, _agentId);
         }
-        catch (IOException e)
+#pragma warning disable CA1031 // Whatever fails here, the slots taken for this execution go back: none may leak.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             hold?.Dispose();
             Release(running);
