@@ -22,6 +22,11 @@ public sealed class AgentWorkspace
 
     private const string ClaimsDirectory = ".uids";
 
+    /// <summary>Host writes between two measurements of the workspace (see <see cref="RoomFor"/>).</summary>
+    private const int WritesPerMeasurement = 64;
+
+    private readonly WriteAccount _writes = new();
+
     private AgentWorkspace(string directory, uint? owner, WorkspaceOptions options)
     {
         Directory = directory;
@@ -299,34 +304,51 @@ public sealed class AgentWorkspace
             return (ReasonCodes.SandboxViolation, problem);
         }
 
-        if (RoomFor(agentPath, parts, content.Length) is { } full)
+        lock (_writes)
         {
-            return full;
-        }
+            if (RoomFor(agentPath, parts, content.Length) is { } full)
+            {
+                return full;
+            }
 
-        using var handle = Open(parts, write: true, out var error);
-        if (handle is null)
-        {
-            return (error!.Value.Code, error.Value.Message);
-        }
+            using var handle = Open(parts, write: true, out var error);
+            if (handle is null)
+            {
+                return (error!.Value.Code, error.Value.Message);
+            }
 
-        using var stream = new FileStream(handle, FileAccess.Write);
-        if (!stream.CanSeek)
-        {
-            return (ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
-        }
+            using var stream = new FileStream(handle, FileAccess.Write);
+            if (!stream.CanSeek)
+            {
+                return (ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
+            }
 
-        stream.Write(content);
-        return (null, null);
+            stream.Write(content);
+            return (null, null);
+        }
     }
 
     /// <summary>
     /// Whether writing <paramref name="bytes"/> to a file (replacing what it holds) keeps the workspace within its
-    /// limits; if not, the refusal, and nothing is created or truncated.
+    /// limits; if not, the refusal, and nothing is created or truncated. If so, the write is counted as done.
     /// </summary>
+    /// <remarks>
+    /// Measuring a full workspace takes milliseconds, and host writes come by the thousand: the workspace is measured
+    /// again every <see cref="WritesPerMeasurement"/> writes (refused ones too), and the writes between are counted as they go (each
+    /// directory of a new file's path as a new entry, which may count some twice: the error is towards refusing).
+    /// What other writers change meanwhile (another execution of the agent) is seen at the next measurement.
+    /// </remarks>
     private (string Code, string Problem)? RoomFor(string agentPath, string[] parts, long bytes)
     {
-        if (Measure() is not { } usage)
+        if (_writes.Known is null || _writes.Since >= WritesPerMeasurement)
+        {
+            _writes.Known = Measure();
+            _writes.Since = 0;
+        }
+
+        _writes.Since++; // refused writes too: a refused one may be waiting for another writer to clean up
+
+        if (_writes.Known is not { } usage)
         {
             return (ReasonCodes.QuotaExceeded, Unmeasurable);
         }
@@ -340,10 +362,27 @@ public sealed class AgentWorkspace
             }
         }
 
-        var after = usage.Bytes - Math.Max(existing, 0) + bytes;
-        return after > MaxBytes ? (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxBytes} bytes: it has {usage.Bytes}, and writing {agentPath} would make it {after}")
-            : existing < 0 && usage.Entries + parts.Length > MaxEntries ? (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxEntries} files and directories")
-            : null;
+        var after = new WorkspaceUsage(usage.Bytes - Math.Max(existing, 0) + bytes, usage.Entries + (existing < 0 ? parts.Length : 0));
+        if (after.Bytes > MaxBytes)
+        {
+            return (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxBytes} bytes: it has {usage.Bytes}, and writing {agentPath} would make it {after.Bytes}");
+        }
+
+        if (after.Entries > MaxEntries)
+        {
+            return (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxEntries} files and directories");
+        }
+
+        _writes.Known = after;
+        return null;
+    }
+
+    /// <summary>What host writes know of the workspace's usage; also their lock.</summary>
+    private sealed class WriteAccount
+    {
+        public WorkspaceUsage? Known { get; set; }
+
+        public int Since { get; set; }
     }
 
     private static int? OpenDirectory(string path)

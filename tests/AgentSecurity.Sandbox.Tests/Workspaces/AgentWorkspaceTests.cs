@@ -86,6 +86,22 @@ public sealed class AgentWorkspaceTests
     }
 
     [Fact]
+    public void Write_SpaceFreedByAnotherWriter_IsSeenAtTheNextMeasurement()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 1000);
+        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[1000]));
+        File.Delete(Path.Combine(workspace.Directory, "a")); // a native execution of the agent cleans up meanwhile
+
+        var attempts = 1;
+        while (workspace.Write("/workspace/b", new byte[500]).Code == ReasonCodes.QuotaExceeded && attempts < 100)
+        {
+            attempts++;
+        }
+
+        Assert.InRange(attempts, 2, 64); // counted as full until measured again, and measured again within 64 writes
+    }
+
+    [Fact]
     public void Measure_LinksPlantedInTheWorkspace_AreCountedNotFollowed()
     {
         var workspace = Jobs.NewWorkspace(bytes: 1000, entries: 10);
