@@ -233,6 +233,16 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
             return true;
         }
 
+        /// <summary>Measures, and spaces the next measurement so that measuring takes at most a twentieth of the time.</summary>
+        private WorkspaceUsage? Measure()
+        {
+            var started = Stopwatch.GetTimestamp();
+            var usage = _workspace.Measure();
+            var cost = Stopwatch.GetElapsedTime(started);
+            _next += cost * 20 > _interval ? (cost * 20) - _interval : TimeSpan.Zero;
+            return usage;
+        }
+
         /// <summary>Why the workspace is now over its limits and bigger than it was, or null. One that cannot be measured is over.</summary>
         public string? Overgrown()
         {
@@ -241,7 +251,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
                 return null;
             }
 
-            if (_workspace.Measure() is not { } now)
+            if (Measure() is not { } now)
             {
                 return AgentWorkspace.Unmeasurable;
             }
