@@ -17,3 +17,8 @@ if (which is "executions" or "all")
 {
     await ExecutionBenchmark.RunAsync();
 }
+
+if (which is "workspaces" or "all")
+{
+    WorkspaceBenchmark.Run();
+}
