@@ -4,8 +4,9 @@ using System.Runtime.InteropServices;
 namespace AgentSecurity.Sandbox;
 
 /// <summary>
-/// The few Linux calls .NET does not offer: opening relative to a directory without following links, ownership, and
-/// the owner of a path. The statx layout used here is the same on x86-64 and arm64.
+/// The few Linux calls .NET does not offer: opening relative to a directory without following links, ownership, the
+/// owner of a path, walking and removing a directory tree by descriptors and raw names, and <c>flock</c>. The statx
+/// and dirent layouts used here are the same on x86-64 and arm64.
 /// </summary>
 internal static partial class Posix
 {

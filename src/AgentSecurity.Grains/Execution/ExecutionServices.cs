@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using AgentSecurity.Sandbox;
-using AgentSecurity.Sandbox.Workspaces;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Documents;
+using AgentSecurity.Sandbox;
+using AgentSecurity.Sandbox.Workspaces;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,7 +18,6 @@ namespace AgentSecurity.Grains.Execution;
 public sealed class ExecutionServices : IDisposable
 {
     private readonly Dictionary<string, int> _perTenant = new(StringComparer.Ordinal);
-
     private readonly TimeProvider _time;
     private readonly ILogger<ExecutionServices> _logger;
     private int _running;

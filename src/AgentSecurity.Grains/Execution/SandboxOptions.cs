@@ -34,9 +34,9 @@ public sealed class SandboxOptions
     public int MaxWorkspaceEntries { get; set; } = 10_000;
 
     /// <summary>
-    /// A workspace no execution on this silo has used for this long is removed, with the user id it was given (default
-    /// 7 days; idle time counts from the silo's start for workspaces it found). Looked for every
-    /// <see cref="WorkspaceSweepInterval"/> (default 1 hour).
+    /// A workspace that no execution on this machine (any silo sharing <see cref="WorkspaceRoot"/>) has used for this long
+    /// is removed, with the user id it was given (default 7 days). Each silo looks every
+    /// <see cref="WorkspaceSweepInterval"/> (default 1 hour, at most a day).
     /// </summary>
     public TimeSpan WorkspaceRetention { get; set; } = TimeSpan.FromDays(7);
 

@@ -71,7 +71,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "An execution of {Agent} in {Runtime} did not stop {Grace} after its deadline; its slot stays taken until it does")]
     public static partial void ExecutionAbandoned(ILogger logger, string agent, string runtime, TimeSpan grace);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Workspace of {Agent} removed from this silo after {Idle} without executions")]
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Workspace of {Agent} removed from this machine after {Idle} without executions")]
     public static partial void WorkspaceRemoved(ILogger logger, string agent, TimeSpan idle);
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Workspace of {Agent} could not be removed; the next sweep tries again")]

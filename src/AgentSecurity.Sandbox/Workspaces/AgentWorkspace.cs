@@ -104,8 +104,7 @@ public sealed class AgentWorkspace
         }
 
         var owner = stat.Owner;
-        var claimed = owner >= options.FirstUserId && owner - options.FirstUserId < options.UserIdCount
-            && File.Exists(ClaimPath(options, owner)) && File.ReadAllText(ClaimPath(options, owner)) == $"{tenantId}/{agentId}";
+        var claimed = InRange(options, owner) && ClaimHolder(options, owner) == $"{tenantId}/{agentId}";
         if ((stat.Mode & Posix.TypeMask) != Posix.TypeDirectory || (Posix.IsRoot && !claimed))
         {
             throw new IOException($"{directory} is not a workspace this silo gave to {tenantId}/{agentId}; it is left alone");
@@ -153,28 +152,34 @@ public sealed class AgentWorkspace
     /// <summary>Whether a user id is of the range and claimed for this agent (not another, and not unclaimed).</summary>
     private static bool IsClaimedBy(WorkspaceOptions options, uint owner, string agent)
     {
-        if (owner < options.FirstUserId || owner - options.FirstUserId >= options.UserIdCount)
+        if (!InRange(options, owner))
         {
             return false;
         }
 
-        var claim = ClaimPath(options, owner);
-        var holder = File.Exists(claim) ? File.ReadAllText(claim) : null;
+        var holder = ClaimHolder(options, owner);
         return holder == agent
             ? true
             : throw new IOException($"the workspace of {agent} belongs to user {owner}, which is claimed by {(holder is null ? "no one" : "another agent")}; move the workspace away to give it a new owner");
     }
 
+    private static bool InRange(WorkspaceOptions options, uint uid) => uid >= options.FirstUserId && uid - options.FirstUserId < options.UserIdCount;
+
+    /// <summary>The agent (<c>tenant/agent</c>) a user id of the range is claimed for, or null.</summary>
+    private static string? ClaimHolder(WorkspaceOptions options, uint uid) =>
+        File.Exists(ClaimPath(options, uid)) ? File.ReadAllText(ClaimPath(options, uid)) : null;
+
     private static string ClaimPath(WorkspaceOptions options, uint uid) =>
         Path.Combine(options.Root, ClaimsDirectory, uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Creates a directory only its owner (the silo) can enter.</summary>
+    internal static void CreatePrivate(string path) =>
+        System.IO.Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
     /// <summary>
     /// Creates a directory only its owner can list or change but anyone can pass through: an agent's process (as the
     /// agent's user) must reach its own workspace to have it bound into its sandbox, and nothing else.
     /// </summary>
-    internal static void CreatePrivate(string path) =>
-        System.IO.Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-
     internal static void CreateTraversable(string path)
     {
         const UnixFileMode Traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
@@ -363,14 +368,9 @@ public sealed class AgentWorkspace
         }
 
         var after = new WorkspaceUsage(usage.Bytes - Math.Max(existing, 0) + bytes, usage.Entries + (existing < 0 ? parts.Length : 0));
-        if (after.Bytes > MaxBytes)
+        if (Exceeded(after) is { } full)
         {
-            return (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxBytes} bytes: it has {usage.Bytes}, and writing {agentPath} would make it {after.Bytes}");
-        }
-
-        if (after.Entries > MaxEntries)
-        {
-            return (ReasonCodes.QuotaExceeded, $"the workspace holds at most {MaxEntries} files and directories");
+            return (ReasonCodes.QuotaExceeded, $"writing {agentPath} ({bytes} bytes): {full}");
         }
 
         _writes.Known = after;

@@ -13,13 +13,13 @@ public sealed class WorkspaceHold : IDisposable
     private readonly int _fd;
     private readonly TimeProvider? _time;
 
-    private WorkspaceHold(int fd, string path, TimeProvider? time)
+    private WorkspaceHold(int fd, string entry, TimeProvider? time)
     {
-        (_fd, Path, _time) = (fd, path, time);
+        (_fd, Entry, _time) = (fd, entry, time);
     }
 
     /// <summary>The workspace's entry in the registry.</summary>
-    public string Path { get; }
+    public string Entry { get; }
 
     /// <summary>
     /// Holds an agent's workspace for an execution, marking it used now: null while it is being removed (try again).
@@ -27,12 +27,20 @@ public sealed class WorkspaceHold : IDisposable
     /// <exception cref="IOException">The registry cannot be written.</exception>
     public static WorkspaceHold? ForExecution(WorkspaceOptions options, string tenantId, string agentId, TimeProvider time)
     {
-        var directory = System.IO.Path.Combine(options.Root, RegistryDirectory, tenantId);
-        AgentWorkspace.CreatePrivate(System.IO.Path.Combine(options.Root, RegistryDirectory));
+        var directory = Path.Combine(options.Root, RegistryDirectory, tenantId);
+        AgentWorkspace.CreatePrivate(Path.Combine(options.Root, RegistryDirectory));
         AgentWorkspace.CreatePrivate(directory);
-        var hold = Take(System.IO.Path.Combine(directory, agentId), create: true, exclusive: false, time);
-        hold?.Touch();
-        return hold;
+        var hold = Take(Path.Combine(directory, agentId), create: true, exclusive: false, time);
+        try
+        {
+            hold?.Touch();
+            return hold;
+        }
+        catch
+        {
+            hold!.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Holds a registered workspace exclusively, to remove it: null when it is in use (or gone).</summary>
@@ -41,7 +49,7 @@ public sealed class WorkspaceHold : IDisposable
     /// <summary>The registry's entries: (tenant, agent, entry path) of every workspace registered on this machine.</summary>
     public static IEnumerable<(string Tenant, string Agent, string Entry)> Registered(WorkspaceOptions options)
     {
-        var registry = System.IO.Path.Combine(options.Root, RegistryDirectory);
+        var registry = Path.Combine(options.Root, RegistryDirectory);
         if (!Directory.Exists(registry))
         {
             yield break;
@@ -51,7 +59,7 @@ public sealed class WorkspaceHold : IDisposable
         {
             foreach (var entry in Directory.EnumerateFiles(tenantDirectory))
             {
-                yield return (System.IO.Path.GetFileName(tenantDirectory), System.IO.Path.GetFileName(entry), entry);
+                yield return (Path.GetFileName(tenantDirectory), Path.GetFileName(entry), entry);
             }
         }
     }
@@ -60,7 +68,7 @@ public sealed class WorkspaceHold : IDisposable
     public static DateTimeOffset LastUsed(string registryEntry) => new(File.GetLastWriteTimeUtc(registryEntry), TimeSpan.Zero);
 
     /// <summary>Removes the registry entry; only under an exclusive hold.</summary>
-    public void Forget() => File.Delete(Path);
+    public void Forget() => File.Delete(Entry);
 
     /// <summary>Marks the workspace used now (for an execution's hold) and lets it go.</summary>
     public void Dispose()
@@ -83,7 +91,7 @@ public sealed class WorkspaceHold : IDisposable
     {
         if (_time is not null)
         {
-            File.SetLastWriteTimeUtc(Path, _time.GetUtcNow().UtcDateTime);
+            File.SetLastWriteTimeUtc(Entry, _time.GetUtcNow().UtcDateTime);
         }
     }
 

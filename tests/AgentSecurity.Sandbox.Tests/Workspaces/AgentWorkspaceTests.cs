@@ -54,7 +54,7 @@ public sealed class AgentWorkspaceTests
         var (code, problem) = workspace.Write("/workspace/dir/b", new byte[401]);
 
         Assert.Equal(ReasonCodes.QuotaExceeded, code);
-        Assert.Contains("at most 1000 bytes", problem, StringComparison.Ordinal);
+        Assert.Contains("more than its 1000 bytes", problem, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(workspace.Directory, "dir")));
         Assert.Equal((null, null), workspace.Write("/workspace/b", new byte[400]));
         Assert.Equal(new WorkspaceUsage(1000, 2), workspace.Measure());
