@@ -64,5 +64,8 @@ internal sealed class CliOutput(TextWriter stdout, TextWriter stderr, bool json)
         }
     }
 
+    /// <summary>A warning a person must see, with or without <c>--json</c> (standard error, so the JSON answer stays one document).</summary>
+    public void Warning(string line) => stderr.WriteLine(line);
+
     public static string Serialize(object payload) => JsonSerializer.Serialize(payload, Options);
 }

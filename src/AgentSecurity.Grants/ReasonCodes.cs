@@ -72,4 +72,10 @@ public static class ReasonCodes
 
     /// <summary>A key file that cannot be read or does not match its own DID.</summary>
     public const string InvalidKey = "invalid_key";
+
+    /// <summary>
+    /// A network check for this machine or a private network (loopback, private, link-local and metadata addresses,
+    /// <c>localhost</c>) that no scope of the allowing grant names literally: "any host" means the internet.
+    /// </summary>
+    public const string InternalAddress = "internal_address";
 }

@@ -43,6 +43,8 @@ public static class SiloBuilderExtensions
         silo.Services.AddOptions<SandboxOptions>().Bind(silo.Configuration.GetSection(SandboxOptions.SectionName)).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>();
         silo.Services.AddSingleton<ExecutionServices>();
+        silo.Services.AddSingleton(services => ExecutionLimits.Platform(
+            services.GetRequiredService<IOptions<SandboxOptions>>().Value, services.GetRequiredService<IOptions<AgentSecurityOptions>>().Value));
         silo.Services.AddHostedService<WorkspaceJanitor>();
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new WasmRuntime());
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new JavaScriptRuntime());

@@ -56,6 +56,19 @@ public sealed class AdminAndRotationTests(ClusterFixture fixture)
         await fixture.ApplyAsync(WithinCeiling(tenant, "a-2").SetJson("resourceLimits", """{"checksPerSecond":10}""").SignWith(Admin));
     }
 
+    /// <summary>A ceiling that sets no execution limits leaves the admin the platform's defaults, not "unlimited".</summary>
+    [Fact]
+    public async Task AdminGrant_ExecutionLimitsAboveTheDefaultsOfACeilingWithoutLimits_IsEscalation()
+    {
+        var tenant = await TenantWithAdminAsync();
+
+        var result = await fixture.Client.ApplyGrantAsync(WithinCeiling(tenant).SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":120000}""").SignWith(Admin));
+
+        Assert.Equal(ReasonCodes.Escalation, result.Error);
+        Assert.Contains("maxCpuMillis", result.Message, StringComparison.Ordinal);
+        await fixture.ApplyAsync(WithinCeiling(tenant, "a-2").SetJson("resourceLimits", """{"maxCpuMillis":1000}""").SignWith(Admin));
+    }
+
     [Fact]
     public async Task AdminGrant_OutlivingTheAdmin_IsEscalation()
     {

@@ -60,6 +60,13 @@ public sealed class DelegationTests(ClusterFixture fixture)
         { "limit", "resourceLimits", """{"checksPerSecond":1000}""" },
         { "limit dropped", "resourceLimits", """{"maxMemoryBytes":1}""" },
         { "isolation", "environmentIsolation", "\"external\"" },
+
+        // The parent sets no execution limits, so it runs under the platform's defaults (2 s CPU, 5 s wall, 2 at once,
+        // 64 MiB): a child asking for more than those asks for more than its parent has.
+        { "maxCpuMillis above the parent's default", "resourceLimits", """{"checksPerSecond":10,"maxCpuMillis":60000}""" },
+        { "maxWallMillis above the parent's default", "resourceLimits", """{"checksPerSecond":10,"maxWallMillis":120000}""" },
+        { "maxConcurrentExecutions above the parent's default", "resourceLimits", """{"checksPerSecond":10,"maxConcurrentExecutions":16}""" },
+        { "maxMemoryBytes above the parent's default", "resourceLimits", """{"checksPerSecond":10,"maxMemoryBytes":536870912}""" },
     };
 
     [Theory]
@@ -183,5 +190,86 @@ public sealed class DelegationTests(ClusterFixture fixture)
 
         Assert.True((await fixture.CheckAsync(tenant, "a8", "fileSystem:write", "/workspace/x")).Allowed);
         Assert.Equal(ReasonCodes.NoGrant, (await fixture.CheckAsync(tenant, "a9", "fileSystem:write", "/workspace/x")).Reason);
+    }
+
+    [Fact]
+    public async Task Delegation_ExecutionLimitsWithinWhatTheParentRunsUnder_IsApplied()
+    {
+        var tenant = await TenantWithLeadAsync();
+
+        var result = await fixture.Client.ApplyGrantAsync(Child(tenant).SetJson("resourceLimits", """{"checksPerSecond":10,"maxCpuMillis":500,"maxConcurrentExecutions":1}""").SignWith(Lead));
+
+        Assert.True(result.Applied, $"{result.Error}: {result.Message}");
+    }
+
+    /// <summary>
+    /// A delegation gives the child what the delegator holds; it must not take from another agent what a root gave it
+    /// (and give it the delegator's rights instead).
+    /// </summary>
+    [Fact]
+    public async Task Delegation_ToAnAgentHoldingARootsGrant_IsEscalationAndTheGrantStays()
+    {
+        var tenant = await TenantWithLeadAsync();
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "victim", Now, "v-1")
+            .SetJson("capabilities", """{"fileSystem":"none","network":"none","memory":"none","subprocess":false,"vectorDb":true,"llm":false}""")
+            .SignWith(TestKeys.Root));
+
+        var result = await fixture.Client.ApplyGrantAsync(Child(tenant, agent: "victim").SignWith(Lead));
+
+        Assert.Equal(ReasonCodes.Escalation, result.Error);
+        Assert.Contains("replaces only its own delegations", result.Message, StringComparison.Ordinal);
+        Assert.Equal("v-1", (await fixture.Client.GetStatusAsync(tenant, "victim")).GrantId);
+        Assert.True((await fixture.CheckAsync(tenant, "victim", "vectorDb")).Allowed);
+        Assert.Equal(ReasonCodes.CapabilityNotGranted, (await fixture.CheckAsync(tenant, "victim", "fileSystem:read", "/workspace/reports/q3.md")).Reason);
+    }
+
+    [Fact]
+    public async Task Delegation_ToAnAgentHoldingAnotherDelegatorsGrant_IsEscalation()
+    {
+        var tenant = await TenantWithLeadAsync();
+        var other = TestKeys.FromByte(0x23);
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "other-lead", Now, "q-1").Set("agentDid", other.Did.Value).Set("environmentIsolation", "native").SignWith(TestKeys.Root));
+        await fixture.ApplyAsync(Child(tenant, "c-other", parent: "q-1").SignWith(other));
+
+        var result = await fixture.Client.ApplyGrantAsync(Child(tenant).SignWith(Lead));
+
+        Assert.Equal(ReasonCodes.Escalation, result.Error);
+        Assert.Equal("c-other", (await fixture.Client.GetStatusAsync(tenant, "helper")).GrantId);
+    }
+
+    [Fact]
+    public async Task Delegation_RenewedByItsOwnDelegator_ReplacesTheEarlierOne()
+    {
+        var tenant = await TenantWithLeadAsync();
+        await fixture.ApplyAsync(Child(tenant).SignWith(Lead));
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var renewed = await fixture.Client.ApplyGrantAsync(Child(tenant, "c-2").Set("issuedAt", Now).SignWith(Lead));
+
+        Assert.True(renewed.Applied, $"{renewed.Error}: {renewed.Message}");
+        Assert.Equal("c-2", (await fixture.Client.GetStatusAsync(tenant, "helper")).GrantId);
+    }
+
+    [Fact]
+    public async Task Delegation_ToTheDelegatorItself_IsEscalationAndItsRootGrantStays()
+    {
+        var tenant = await TenantWithLeadAsync();
+
+        var result = await fixture.Client.ApplyGrantAsync(Child(tenant, agent: "lead").SignWith(Lead));
+
+        Assert.Equal(ReasonCodes.Escalation, result.Error);
+        Assert.Equal("p-1", (await fixture.Client.GetStatusAsync(tenant, "lead")).GrantId);
+    }
+
+    [Fact]
+    public async Task RootGrant_OverADelegatedOne_ReplacesIt()
+    {
+        var tenant = await TenantWithLeadAsync();
+        await fixture.ApplyAsync(Child(tenant).SignWith(Lead));
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "helper", Now, "h-root").SignWith(TestKeys.Root));
+
+        Assert.Equal("h-root", (await fixture.Client.GetStatusAsync(tenant, "helper")).GrantId);
     }
 }

@@ -185,6 +185,56 @@ public sealed class ExecutionTests(ClusterFixture fixture)
         Assert.Contains("echo: via fetch", result.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A grant scoped to one public host, and a root's approval of a request that named no host: the elevation allows any
+    /// host, and "any host" means the internet, not the silo's loopback (its own /metrics) or private networks.
+    /// </summary>
+    [Fact]
+    public async Task ExecuteAsync_FetchToLoopbackAllowedOnlyByAnElevationWithoutAHost_IsASandboxViolation()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", """{"network":["api.example.com:443"]}"""));
+        var request = await fixture.Client.RequestPermissionAsync(tenant, "bot", new PermissionRequestInput { Capability = "network:outbound", Justification = "any host" });
+        var elevation = TestDocuments.Grant(tenant, "bot", Now, "elev-any")
+            .SetJson("capabilities", """{"fileSystem":"none","network":"outbound","memory":"none","subprocess":false,"vectorDb":false,"llm":false}""")
+            .Remove("scopes")
+            .Set("expiresAt", Now.AddHours(1));
+        var applied = await fixture.Client.ApplyElevationAsync(request.RequestId!, elevation.SignWith(TestKeys.Root));
+        Assert.True(applied.Applied, $"{applied.Error}: {applied.Message}");
+        Assert.True((await fixture.CheckAsync(tenant, "bot", "network:outbound", "other.example.org:443")).Allowed); // the elevation is in force
+
+        var result = await RunAsync(tenant, "bot", "js", $$"""
+            const codes = [];
+            for (const url of ['{{ClusterFixture.Llm.Address}}', 'http://localhost:{{ClusterFixture.Llm.Port}}/', 'http://[::1]:{{ClusterFixture.Llm.Port}}/', 'http://2130706433:{{ClusterFixture.Llm.Port}}/']) {
+              try { agentsec.http.fetch(url); codes.push('reached'); } catch (e) { codes.push(e.code); }
+            }
+            agentsec.output(codes.join('|'));
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("sandbox_violation|sandbox_violation|sandbox_violation|sandbox_violation", result.Output);
+        Assert.Equal(ReasonCodes.InternalAddress, (await fixture.CheckAsync(tenant, "bot", "network:outbound", $"127.0.0.1:{ClusterFixture.Llm.Port}")).Reason);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_FetchToLoopbackNamedByAnElevation_Reaches()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", """{"network":["api.example.com:443"]}"""));
+        var loopback = $"127.0.0.1:{ClusterFixture.Llm.Port}";
+        var request = await fixture.Client.RequestPermissionAsync(tenant, "bot", new PermissionRequestInput { Capability = "network:outbound", Resource = loopback, Justification = "the local model" });
+        var elevation = TestDocuments.Grant(tenant, "bot", Now, "elev-local")
+            .SetJson("capabilities", """{"fileSystem":"none","network":"outbound","memory":"none","subprocess":false,"vectorDb":false,"llm":false}""")
+            .SetJson("scopes", $$"""{"network":["{{loopback}}"]}""")
+            .Set("expiresAt", Now.AddHours(1));
+        var applied = await fixture.Client.ApplyElevationAsync(request.RequestId!, elevation.SignWith(TestKeys.Root));
+        Assert.True(applied.Applied, $"{applied.Error}: {applied.Message}");
+
+        var result = await RunAsync(tenant, "bot", "js",
+            $"agentsec.output(agentsec.http.fetch('{ClusterFixture.Llm.Address}v1/chat/completions', JSON.stringify({{messages: [{{content: 'via elevation'}}]}})))");
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Contains("echo: via elevation", result.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ExecuteAsync_LimitHit_IsAuditedAsSandboxViolation()
     {
@@ -278,14 +328,15 @@ public sealed class ExecutionTests(ClusterFixture fixture)
 
         var result = await RunAsync(tenant, "bot", "js", """
             const got = [];
-            for (const url of ['http://[::1]:9/', 'http://[::2]:9/', 'http://[fe80::1%25eth0]:9/']) {
+            for (const url of ['http://[::1]:9/', 'http://[2606:4700::1111]:9/', 'http://[::2]:9/', 'http://[fe80::1%25eth0]:9/']) {
               try { agentsec.http.fetch(url); got.push('reached'); } catch (e) { got.push(e.code); }
             }
             agentsec.output(got.join('|'));
             """);
 
         Assert.True(result.Ok, result.Message);
-        Assert.Equal("upstream_error|out_of_scope|invalid_request", result.Output); // allowed, then nothing listens on port 9
+        // [::1]:9 is allowed, then nothing listens on port 9; ::2 is 0.0.0.2 in IPv4-compatible form, an internal address.
+        Assert.Equal("upstream_error|out_of_scope|sandbox_violation|invalid_request", result.Output);
     }
 
     [Fact]

@@ -62,6 +62,30 @@ public sealed class LifecycleCommandLineTests(ClusterProcessFixture cluster)
         Assert.Equal(ReasonCodes.UntrustedSigner, retired.Field("error"));
     }
 
+    [Fact]
+    public async Task RequestsApprove_RequestWithoutAResource_IsRefusedUnlessAnyResourceIsSaidAndThenWarns()
+    {
+        var tenant = "any-" + Guid.NewGuid().ToString("N")[..10];
+        var (rootKey, root) = await KeyAsync($"{tenant}-root");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        var grant = cluster.PathOf($"{tenant}.json");
+        await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot", "--net", "outbound", "--scope", "network=api.example.com:443", "--out", grant);
+        Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grant)).ExitCode);
+        var requestId = (await cluster.AgentsecAsync("request", $"{tenant}/bot", "network:outbound", "--justification", "any host", "--json")).Field("requestId");
+
+        var refused = await cluster.AgentsecAsync("requests", "approve", tenant, requestId, "--key", rootKey, "--json");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("ANY host", refused.Field("message"), StringComparison.Ordinal);
+        Assert.Equal("pending", (await cluster.AgentsecAsync("requests", "list", tenant, "--json")).Json.GetProperty("requests")[0].GetProperty("status").GetString());
+
+        var approved = await cluster.AgentsecAsync("requests", "approve", tenant, requestId, "--key", rootKey, "--any-resource", "--json");
+        Assert.True(approved.ExitCode == 0, approved.ToString());
+        Assert.Equal("True", approved.Field("anyResource"));
+        Assert.Contains("WARNING", approved.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "network:outbound", "--resource", "other.example.org:443")).ExitCode);
+        Assert.Equal(ReasonCodes.InternalAddress, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "network:outbound", "--resource", "127.0.0.1:8080", "--json")).Field("reason"));
+    }
+
     private async Task<(string File, string Did)> KeyAsync(string name)
     {
         var file = cluster.PathOf($"{name}.key");

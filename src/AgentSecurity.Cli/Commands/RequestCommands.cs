@@ -82,7 +82,11 @@ internal static class RequestCommands
         var requestId = new Argument<string>("REQUEST") { Description = "The request id (req-N)" };
         var key = CommandSupport.KeyOption("Key file of a root or admin of the tenant");
         var expiresIn = new Option<string>("--expires-in") { Description = "How long the answer lasts (default 1h; at most the cluster's limit, 24h by default)", DefaultValueFactory = _ => "1h" };
-        var command = new Command("approve", "Answer a request with a time-boxed grant of exactly what was asked") { tenant, requestId, key, expiresIn };
+        var anyResource = new Option<bool>("--any-resource")
+        {
+            Description = "Approve a request that names no resource although its capability takes one: the answer then allows any path, host or key (internal addresses still need a literal scope)",
+        };
+        var command = new Command("approve", "Answer a request with a time-boxed grant of exactly what was asked") { tenant, requestId, key, expiresIn, anyResource };
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
@@ -105,6 +109,19 @@ internal static class RequestCommands
                     return output.Error(ReasonCodes.UnknownRequest, $"no open request {result.GetValue(requestId)} in tenant {tenantId}");
                 }
 
+                // A request that names no resource asks for the whole capability: approving it must be a decision, not a default.
+                var unscoped = request.Resource is null && kind.ResourceKindOf() is not null;
+                if (unscoped && !result.GetValue(anyResource))
+                {
+                    return output.Usage($"{request.RequestId} names no resource: approving it lets {request.AgentId} use {request.Capability} on ANY {Noun(kind)}, " +
+                        "not only one. Ask the agent to request the resource it needs, or pass --any-resource to approve it unscoped");
+                }
+
+                if (unscoped)
+                {
+                    output.Warning($"WARNING: {request.RequestId} names no resource; the answer lets {request.AgentId} use {request.Capability} on ANY {Noun(kind)} until it expires");
+                }
+
                 var now = CliTime.Now;
                 var scopes = request.Resource is { } resource && kind.ResourceKindOf() is { } resourceKind
                     ? new JObject([new(resourceKind switch { ResourceKind.Path => "fileSystem", ResourceKind.Host => "network", _ => "memory" },
@@ -122,11 +139,18 @@ internal static class RequestCommands
                     .Sign(signer);
                 var applied = await client.ApplyElevationAsync(request.RequestId, text);
                 return applied.Applied
-                    ? output.Answer(ExitCodes.Ok, new { requestId = request.RequestId, agent = applied.Agent, grantId = applied.GrantId, expiresAt = DocumentTime.ToText(now + lifetime) },
+                    ? output.Answer(ExitCodes.Ok, new { requestId = request.RequestId, agent = applied.Agent, grantId = applied.GrantId, expiresAt = DocumentTime.ToText(now + lifetime), anyResource = unscoped },
                         $"approved {request.RequestId}: {applied.Agent} may {request.Capability}{(request.Resource is null ? string.Empty : $" {request.Resource}")} until {DocumentTime.ToText(now + lifetime)} (grant {applied.GrantId})")
                     : output.Error(applied.Error!, applied.Message!);
             }, cancellation);
         });
         return command;
     }
+
+    private static string Noun(CheckKind kind) => kind.ResourceKindOf() switch
+    {
+        ResourceKind.Path => "path",
+        ResourceKind.Host => "host",
+        _ => "memory key",
+    };
 }

@@ -19,6 +19,7 @@ internal sealed class ActiveGrant
         NotBefore = document.NotBefore;
         ExpiresAt = document.ExpiresAt;
         SignedBy = document.SignedBy.Value;
+        ParentGrantId = document.ParentGrantId;
         ContentHash = document.Envelope.ContentHash;
         Limits = document.Limits;
         CanonicalText = document.Envelope.CanonicalText;
@@ -38,6 +39,9 @@ internal sealed class ActiveGrant
     public DateTimeOffset ExpiresAt { get; }
 
     public string SignedBy { get; }
+
+    /// <summary>The grant this one was delegated from, or null for a grant from a root or admin.</summary>
+    public string? ParentGrantId { get; }
 
     /// <summary>SHA-256 of the signed bytes (see <see cref="SignedDocument.ContentHash"/>).</summary>
     public string ContentHash { get; }

@@ -88,7 +88,7 @@ public sealed partial class AgentGrain
             return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace is not available on this silo", grant.GrantId);
         }
 
-        var host = new AgentHostApi(this.AsReference<IAgentGrain>(), workspace, _executions, grant.Policy.Terms.Scopes.Network is not null, running.Token);
+        var host = new AgentHostApi(this.AsReference<IAgentGrain>(), workspace, _executions, running.Token);
         var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant));
 
         // Never on the grain's scheduler: a runtime may do work before its first await (the native one watches /proc).
@@ -186,7 +186,7 @@ public sealed partial class AgentGrain
             return (ExecutionResult.Refused(ReasonCodes.IsolationForbids, forbidden, grant.GrantId), null, null);
         }
 
-        var concurrency = ExecutionLimits.Concurrency(grant.Limits, o);
+        var concurrency = ExecutionLimits.Concurrency(grant.Limits, _platform, o);
         if (_running.Count >= concurrency)
         {
             return (ExecutionResult.Refused(ReasonCodes.QuotaExceeded, $"{_running.Count} executions are running, the most maxConcurrentExecutions allows ({concurrency})", grant.GrantId), null, null);
@@ -197,7 +197,7 @@ public sealed partial class AgentGrain
             return (ExecutionResult.Refused(ReasonCodes.Unavailable, full, grant.GrantId), null, null);
         }
 
-        return (null, runtime, ExecutionLimits.For(grant.Limits, o));
+        return (null, runtime, ExecutionLimits.For(grant.Limits, _platform, o));
     }
 
     /// <summary>

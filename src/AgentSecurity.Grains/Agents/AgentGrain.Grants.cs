@@ -39,6 +39,11 @@ public sealed partial class AgentGrain
             }
         }
 
+        if (refusal is null && grant!.ParentGrantId is not null && DelegationCannotReplace(grant) is { } notTheirs)
+        {
+            refusal = Refused(ReasonCodes.Escalation, notTheirs, grant.GrantId);
+        }
+
         if (refusal is null)
         {
             var verification = await Issuer.VerifyGrantAsync(signedGrant!);
@@ -155,6 +160,30 @@ public sealed partial class AgentGrain
             ? active.CanonicalText
             : null);
 
+    /// <summary>
+    /// A delegation gives an agent what its delegator holds; it never takes from an agent what someone else gave it. So a
+    /// delegated grant is applied only to an agent that has never held a grant, or whose grant is a delegation signed by
+    /// the same key (a delegator renewing its own delegation). A grant from a root or admin, or from another delegator,
+    /// stays until a root or admin of the tenant replaces it. The reason why not, or null.
+    /// </summary>
+    private string? DelegationCannotReplace(GrantDocument delegation)
+    {
+        if (State.GrantDocument is null)
+        {
+            return null;
+        }
+
+        var current = _permissions.Active;
+        if (current is not null && current.ParentGrantId is not null && current.SignedBy == delegation.SignedBy.Value)
+        {
+            return null;
+        }
+
+        var issuedBy = current is null ? "a grant that failed to load"
+            : current.ParentGrantId is null ? $"grant {current.GrantId}, signed by {current.SignedBy} for the tenant"
+            : $"grant {current.GrantId}, delegated by {current.SignedBy}";
+        return $"{_key} holds {issuedBy}; a delegation by {delegation.SignedBy.Value} replaces only its own delegations: a root or admin must replace it";
+    }
 
     /// <summary>The checks an agent makes itself before asking the issuer: form, and that the grant is for this agent.</summary>
     private (GrantDocument? Grant, ApplyGrantResult? Refusal) Admit(string? signedGrant)

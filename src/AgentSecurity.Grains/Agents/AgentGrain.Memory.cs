@@ -173,7 +173,7 @@ public sealed partial class AgentGrain
 
     private Failure? MemoryLimitFailure(Dictionary<string, long> index, long addedBytes, int keysAdded)
     {
-        var limit = Math.Min(_permissions.Active?.Limits.MemoryBytesStored ?? long.MaxValue, _options.MaxMemoryBytesPerAgent);
+        var limit = _platform.Effective("memoryBytesStored", _permissions.Active?.Limits.MemoryBytesStored) ?? _options.MaxMemoryBytesPerAgent;
         var used = index.Values.Sum();
         if (used + addedBytes > limit)
         {

@@ -39,6 +39,7 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
     private readonly AuditEvents _audit;
     private readonly AuditOptions _auditOptions;
     private readonly ExecutionServices _executions;
+    private readonly PlatformLimits _platform;
 
     // The agent's memory keys with their sizes, read from the store on the first memory operation.
     private Dictionary<string, long>? _memoryIndex;
@@ -59,9 +60,11 @@ public sealed partial class AgentGrain : Grain, IAgentGrain
         AuditEvents audit,
         IOptions<AuditOptions> auditOptions,
         ExecutionServices executions,
+        PlatformLimits platform,
         ILogger<AgentGrain> logger)
     {
         _executions = executions;
+        _platform = platform;
         _audit = audit;
         _auditOptions = auditOptions.Value;
         _state = state;

@@ -15,10 +15,8 @@ namespace AgentSecurity.Grains.Execution;
 /// <param name="agent">The agent's own grain: every call is a check on it.</param>
 /// <param name="workspace">Where <c>fs.*</c> calls read and write.</param>
 /// <param name="services">The silo's providers and limits of host calls.</param>
-/// <param name="networkScoped">Whether the grant names the hosts it allows: only then may a request go to a literal
-/// loopback or private address (a grant for "any host" means the internet, not the silo's own network).</param>
 /// <param name="cancellation">The execution's kill switch.</param>
-internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, ExecutionServices services, bool networkScoped, CancellationToken cancellation) : IHostApi
+internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, ExecutionServices services, CancellationToken cancellation) : IHostApi
 {
     /// <summary>The call was allowed, but the service it went to failed (HTTP error, timeout, provider error).</summary>
     public const string UpstreamError = "upstream_error";
@@ -137,15 +135,12 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
             return HostReply.Fail(ReasonCodes.InvalidRequest, "an absolute http(s) URL without credentials or an IPv6 zone is required");
         }
 
-        // The grant's network scopes name host:port; the check is on exactly where the request will go.
+        // The grant's network scopes name host:port; the check is on exactly where the request will go. An internal
+        // address is allowed only by a scope that names it literally (the decision says so); code reaching for one
+        // otherwise is trying to leave its sandbox. A name that resolves to one is refused when connecting.
         if (await DenialAsync("network:outbound", destination) is { } denied)
         {
-            return denied;
-        }
-
-        if (!networkScoped && ExecutionServices.IsInternal(uri))
-        {
-            return HostReply.Fail(ReasonCodes.SandboxViolation, $"{uri.Host} is a loopback or private address: only a grant whose network scopes name it reaches it");
+            return denied.Error == ReasonCodes.InternalAddress ? denied with { Error = ReasonCodes.SandboxViolation } : denied;
         }
 
         using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, uri);

@@ -3,23 +3,46 @@ using AgentSecurity.Sandbox;
 
 namespace AgentSecurity.Grains.Execution;
 
-/// <summary>An execution's limits: the grant's <c>resourceLimits</c> where it sets them, the platform's defaults where it does not, never above the platform's maximums.</summary>
-internal static class ExecutionLimits
+/// <summary>
+/// An execution's limits: the grant's <c>resourceLimits</c> where it sets them, the platform's defaults where it does not,
+/// never above the platform's maximums. The same <see cref="PlatformLimits"/> judge delegations and admin ceilings, so an
+/// absent limit means one thing everywhere.
+/// </summary>
+public static class ExecutionLimits
 {
-    public static SandboxLimits For(ResourceLimits grant, SandboxOptions o) => new()
+    /// <summary>The platform's defaults and maximums: the sandbox's execution limits and the agent memory store's size.</summary>
+    public static PlatformLimits Platform(SandboxOptions o, AgentSecurityOptions agents) => new(
+        new ResourceLimits
+        {
+            MaxMemoryBytes = o.DefaultMemoryBytes,
+            MaxCpuMillis = o.DefaultCpuMillis,
+            MaxWallMillis = o.DefaultWallMillis,
+            MaxOutputBytes = o.DefaultOutputBytes,
+            MaxConcurrentExecutions = o.DefaultConcurrentExecutions,
+            MemoryBytesStored = agents.MaxMemoryBytesPerAgent,
+        },
+        new ResourceLimits
+        {
+            MaxMemoryBytes = o.MaxMemoryBytes,
+            MaxCpuMillis = o.MaxCpuMillis,
+            MaxWallMillis = o.MaxWallMillis,
+            MaxOutputBytes = o.MaxOutputBytes,
+            MaxConcurrentExecutions = o.MaxConcurrentExecutions,
+            MemoryBytesStored = agents.MaxMemoryBytesPerAgent,
+        });
+
+    internal static SandboxLimits For(ResourceLimits grant, PlatformLimits platform, SandboxOptions o) => new()
     {
-        MemoryBytes = Pick(grant.MaxMemoryBytes, o.DefaultMemoryBytes, o.MaxMemoryBytes),
-        CpuTime = TimeSpan.FromMilliseconds(Pick(grant.MaxCpuMillis, o.DefaultCpuMillis, o.MaxCpuMillis)),
-        WallTime = TimeSpan.FromMilliseconds(Pick(grant.MaxWallMillis, o.DefaultWallMillis, o.MaxWallMillis)),
-        OutputBytes = (int)Pick(grant.MaxOutputBytes, o.DefaultOutputBytes, o.MaxOutputBytes),
+        MemoryBytes = platform.Effective("maxMemoryBytes", grant.MaxMemoryBytes) ?? o.DefaultMemoryBytes,
+        CpuTime = TimeSpan.FromMilliseconds(platform.Effective("maxCpuMillis", grant.MaxCpuMillis) ?? o.DefaultCpuMillis),
+        WallTime = TimeSpan.FromMilliseconds(platform.Effective("maxWallMillis", grant.MaxWallMillis) ?? o.DefaultWallMillis),
+        OutputBytes = (int)(platform.Effective("maxOutputBytes", grant.MaxOutputBytes) ?? o.DefaultOutputBytes),
         HostCalls = o.HostCallsPerExecution,
         Processes = o.ProcessesPerExecution,
         FileBytes = o.MaxFileWriteBytes,
     };
 
     /// <summary>Executions at once; a grant may say 0, which forbids executions.</summary>
-    public static long Concurrency(ResourceLimits grant, SandboxOptions o) =>
-        Math.Clamp(grant.MaxConcurrentExecutions ?? o.DefaultConcurrentExecutions, 0, o.MaxConcurrentExecutions);
-
-    private static long Pick(long? granted, long fallback, long max) => Math.Clamp(granted ?? fallback, 1, max);
+    internal static long Concurrency(ResourceLimits grant, PlatformLimits platform, SandboxOptions o) =>
+        platform.Effective("maxConcurrentExecutions", grant.MaxConcurrentExecutions) ?? o.DefaultConcurrentExecutions;
 }

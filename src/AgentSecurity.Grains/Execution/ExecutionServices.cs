@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Documents;
+using AgentSecurity.Grants.Policy;
 using AgentSecurity.Sandbox;
 using AgentSecurity.Sandbox.Workspaces;
 using Microsoft.Extensions.DependencyInjection;
@@ -174,7 +175,7 @@ public sealed class ExecutionServices : IDisposable
         var host = context.DnsEndPoint.Host;
         var literal = IPAddress.TryParse(host.Trim('[', ']'), out var parsed);
         var addresses = literal ? [parsed!] : await Dns.GetHostAddressesAsync(host, cancellation);
-        if (!literal && addresses.Any(IsInternal))
+        if (!literal && addresses.Any(InternalAddresses.Contains))
         {
             throw new InternalAddressException($"{host} resolves to a loopback or private address; only a grant that names the address itself reaches it");
         }
@@ -190,59 +191,6 @@ public sealed class ExecutionServices : IDisposable
             socket.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Whether a URL names a loopback, link-local or private address literally.</summary>
-    public static bool IsInternal(Uri uri) => IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IsInternal(address);
-
-    /// <summary>
-    /// Addresses that are not the public internet: loopback, unspecified, private, shared (CGNAT), link-local (cloud
-    /// metadata), benchmarking, reserved, multicast and broadcast IPv4 and Azure's platform address; IPv6 loopback,
-    /// link- and site-local, unique-local and multicast; and every IPv6 form that embeds an IPv4 address (mapped,
-    /// compatible, NAT64, 6to4), judged by that address.
-    /// </summary>
-    internal static bool IsInternal(IPAddress address)
-    {
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            var v6 = address.GetAddressBytes();
-            if (EmbeddedIPv4(v6) is { } embedded)
-            {
-                return IsInternal(embedded);
-            }
-
-            return IPAddress.IsLoopback(address) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal
-                || address.IsIPv6UniqueLocal || address.IsIPv6Multicast;
-        }
-
-        var b = address.GetAddressBytes();
-        return b[0] is 0 or 10 or 127 or >= 224
-            || (b[0] == 100 && b[1] is >= 64 and <= 127)
-            || (b[0] == 169 && b[1] == 254)
-            || (b[0] == 172 && b[1] is >= 16 and <= 31)
-            || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
-            || (b[0] == 192 && b[1] == 168)
-            || (b[0] == 198 && b[1] is 18 or 19)
-            || (b[0] == 198 && b[1] == 51 && b[2] == 100)
-            || (b[0] == 203 && b[1] == 0 && b[2] == 113)
-            || (b[0] == 168 && b[1] == 63 && b[2] == 129 && b[3] == 16);
-    }
-
-    /// <summary>The IPv4 address an IPv6 address carries: ::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::a.b.c.d, 2002:aabb:ccdd::.</summary>
-    private static IPAddress? EmbeddedIPv4(byte[] v6)
-    {
-        var zeros10 = v6.AsSpan(0, 10).IndexOfAnyExcept((byte)0) < 0;
-        if (zeros10 && ((v6[10] == 0xff && v6[11] == 0xff) || (v6[10] == 0 && v6[11] == 0 && v6.AsSpan(12).IndexOfAnyExcept((byte)0) >= 0 && !(v6[12] == 0 && v6[13] == 0 && v6[14] == 0 && v6[15] == 1))))
-        {
-            return new IPAddress(v6.AsSpan(12, 4));
-        }
-
-        if (v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b)
-        {
-            return new IPAddress(v6.AsSpan(12, 4));
-        }
-
-        return v6[0] == 0x20 && v6[1] == 0x02 ? new IPAddress(v6.AsSpan(2, 4)) : null;
     }
 }
 

@@ -35,6 +35,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     private readonly ILogger<GrantIssuerGrain> _logger;
     private readonly AuditEvents _audit;
     private readonly DidKey _operator;
+    private readonly PlatformLimits _platform;
 
     private string _tenantId = string.Empty;
     private TenantTrust? _trust;
@@ -46,9 +47,11 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
         IOptions<AgentSecurityOptions> options,
         AuditEvents audit,
+        PlatformLimits platform,
         ILogger<GrantIssuerGrain> logger)
     {
         _audit = audit;
+        _platform = platform;
         _state = state;
         _time = time;
         _options = options.Value;
@@ -549,7 +552,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             return _trust.Untrusted(grant.SignedBy, now);
         }
 
-        return Attenuation.WithinCeiling(admin.Ceiling, admin.CeilingLimits, grant.Terms)
+        return Attenuation.WithinCeiling(admin.Ceiling, admin.CeilingLimits, grant.Terms, _platform)
             ?? (grant.ExpiresAt > admin.ExpiresAt
                 ? new Failure(ReasonCodes.Escalation, $"the grant outlives its admin's registration ({DocumentTime.ToText(admin.ExpiresAt)})")
                 : null);
@@ -590,7 +593,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
             return (new Failure(ReasonCodes.Unavailable, $"the parent grant {parentId} held by {parent.AgentId} does not match what this tenant accepted"), 0);
         }
 
-        return (Attenuation.WithinParent(parentGrant.Value.Terms, grant.Terms), parent.Depth + 1);
+        return (Attenuation.WithinParent(parentGrant.Value.Terms, grant.Terms, _platform), parent.Depth + 1);
     }
 
     /// <summary>Records an accepted grant's id (and answers a request), pruning what has expired; nothing changes if the write fails.</summary>

@@ -10,14 +10,18 @@ namespace AgentSecurity.Grants.Policy;
 /// </summary>
 public static class Attenuation
 {
-    public static Failure? WithinParent(GrantTerms parent, GrantTerms child)
+    /// <summary>
+    /// Whether a delegated grant stays within its parent. Limits are compared as the platform applies them
+    /// (<paramref name="platform"/>): a limit either grant leaves out is the platform's default, not "unlimited".
+    /// </summary>
+    public static Failure? WithinParent(GrantTerms parent, GrantTerms child, PlatformLimits platform)
     {
         var wider = WiderCapability(parent.Capabilities, child.Capabilities)
             // A kind the child has no level for allows nothing, whatever its scopes say.
             ?? (child.Capabilities.FileSystem == AccessLevel.None ? null : WiderScopes("fileSystem", parent.Scopes.FileSystem, child.Scopes.FileSystem, ResourceKind.Path))
             ?? (child.Capabilities.Network == NetworkAccess.None ? null : WiderScopes("network", parent.Scopes.Network, child.Scopes.Network, ResourceKind.Host))
             ?? (child.Capabilities.Memory == AccessLevel.None ? null : WiderScopes("memory", parent.Scopes.Memory, child.Scopes.Memory, ResourceKind.Key))
-            ?? WiderLimit(parent.Limits, child.Limits)
+            ?? WiderLimit(parent.Limits, child.Limits, platform, "the parent")
             ?? (child.ExpiresAt > parent.ExpiresAt ? $"expiresAt {DocumentTime.ToText(child.ExpiresAt)} is after the parent's {DocumentTime.ToText(parent.ExpiresAt)}" : null)
             ?? (child.NotBefore < parent.NotBefore ? $"notBefore {DocumentTime.ToText(child.NotBefore)} is before the parent's {DocumentTime.ToText(parent.NotBefore)}" : null)
             ?? WiderIsolation(parent.Isolation, child.Isolation);
@@ -54,10 +58,13 @@ public static class Attenuation
         return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the answer grants more than was requested: {wider}");
     }
 
-    /// <summary>An admin's ceiling bounds levels, booleans and, where it sets them, limits.</summary>
-    public static Failure? WithinCeiling(CapabilitySet ceiling, ResourceLimits ceilingLimits, GrantTerms grant)
+    /// <summary>
+    /// An admin's ceiling bounds levels, booleans and limits, compared as the platform applies them: where the ceiling
+    /// sets no limit, the admin's grants get at most the platform's default.
+    /// </summary>
+    public static Failure? WithinCeiling(CapabilitySet ceiling, ResourceLimits ceilingLimits, GrantTerms grant, PlatformLimits platform)
     {
-        var wider = WiderCapability(ceiling, grant.Capabilities) ?? WiderLimit(ceilingLimits, grant.Limits);
+        var wider = WiderCapability(ceiling, grant.Capabilities) ?? WiderLimit(ceilingLimits, grant.Limits, platform, "the ceiling");
         return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the grant exceeds the admin's ceiling: {wider}");
     }
 
@@ -87,15 +94,28 @@ public static class Attenuation
         static string Level(string member, string got, string bound) => $"{member} \"{got}\" is above \"{bound}\"";
     }
 
-    /// <summary>Every limit the wider side sets must be set, no higher, on the narrower side (absent is unlimited).</summary>
-    private static string? WiderLimit(ResourceLimits wider, ResourceLimits narrower)
+    /// <summary>
+    /// No limit in force for the narrower side above the one in force for the wider side; absent means the platform's
+    /// default (unlimited only where the platform has none).
+    /// </summary>
+    private static string? WiderLimit(ResourceLimits wider, ResourceLimits narrower, PlatformLimits platform, string whose)
     {
         foreach (var name in ResourceLimits.Names)
         {
-            if (wider.Get(name) is { } bound && (narrower.Get(name) is not { } value || value > bound))
+            if (platform.Effective(name, wider.Get(name)) is not { } bound)
             {
-                return narrower.Get(name) is { } v ? $"resourceLimits.{name} {v} is above {bound}" : $"resourceLimits.{name} is unlimited, above {bound}";
+                continue;
             }
+
+            var value = platform.Effective(name, narrower.Get(name));
+            if (value <= bound)
+            {
+                continue;
+            }
+
+            var said = narrower.Get(name) is { } v ? $"{v}" : value is null ? "is absent (unlimited)," : $"is absent (the platform's default, {value}),";
+            var limit = wider.Get(name) is not null ? $"{whose}'s {bound}" : $"{bound}, the platform's default that {whose} leaves in place";
+            return narrower.Get(name) is null ? $"resourceLimits.{name} {said} above {limit}" : $"resourceLimits.{name} {said} is above {limit}";
         }
 
         return null;

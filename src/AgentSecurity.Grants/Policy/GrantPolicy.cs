@@ -63,6 +63,11 @@ public sealed class GrantPolicy
             return PolicyDecision.Deny(ReasonCodes.CapabilityNotGranted, $"the grant does not give {capability}", DecisionRule.Level);
         }
 
+        if (resourceKind == ResourceKind.Host && resource is not null)
+        {
+            return DecideHost(capability, resource);
+        }
+
         return MatchScope(kind, resource) switch
         {
             { Scoped: false } => PolicyDecision.Allow(DecisionRule.Level, null),
@@ -99,28 +104,38 @@ public sealed class GrantPolicy
             case ResourceKind.Key:
                 return MatchPath(_memory, resource);
             case ResourceKind.Host:
-                if (_network is null)
-                {
-                    return (false, null);
-                }
-
-                if (resource is null || !ResourceNames.TryParseHost(resource, out var host, out var port))
-                {
-                    return (true, null);
-                }
-
-                foreach (var pattern in _network)
-                {
-                    if (pattern.Matches(host, port))
-                    {
-                        return (true, pattern.Text);
-                    }
-                }
-
-                return (true, null);
+                return (_network is not null, null); // a named host is decided by DecideHost
             default:
                 return (false, null);
         }
+    }
+
+    /// <summary>
+    /// A host the grant's level allows. An internal destination (this machine, private networks, metadata services) is
+    /// allowed only by a pattern that names it literally: a grant for any host, or for <c>*.0.0.1:*</c>, means the
+    /// internet, and an elevation is judged the same way, whichever document allows the call.
+    /// </summary>
+    private PolicyDecision DecideHost(string capability, string resource)
+    {
+        _ = ResourceNames.TryParseHost(resource, out var host, out var port); // normal, so it parses
+        var internalHost = InternalAddresses.IsInternalHost(host);
+        if (_network is null && !internalHost)
+        {
+            return PolicyDecision.Allow(DecisionRule.Level, null);
+        }
+
+        foreach (var pattern in _network ?? [])
+        {
+            if (internalHost ? pattern.NamesLiterally(host, port) : pattern.Matches(host, port))
+            {
+                return PolicyDecision.Allow(DecisionRule.Scope, pattern.Text);
+            }
+        }
+
+        var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return internalHost
+            ? PolicyDecision.Deny(ReasonCodes.InternalAddress, $"{host} is this machine or a private network: only a network scope that names it ({host}:{portText} or {host}:*) allows it", DecisionRule.Scope)
+            : PolicyDecision.Deny(ReasonCodes.OutOfScope, $"\"{resource}\" matches no {capability.Split(':')[0]} scope of the grant", DecisionRule.Scope);
     }
 
     private static (bool Scoped, string? Pattern) MatchPath(PathPattern[]? patterns, string? resource)

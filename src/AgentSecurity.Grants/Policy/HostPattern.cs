@@ -81,6 +81,12 @@ public sealed class HostPattern
             : NameMatches(narrower._name);
     }
 
+    /// <summary>
+    /// Whether this pattern names the host itself, with no wildcard label: what an internal address needs
+    /// (<see cref="InternalAddresses"/>), where <c>*.0.0.1:80</c> must not stand for 127.0.0.1.
+    /// </summary>
+    public bool NamesLiterally(string host, int port) => !_oneMoreLabel && Matches(host, port);
+
     /// <summary>Whether a host (lower case, as <see cref="ResourceNames.TryParseHost"/> gives it) and port match.</summary>
     public bool Matches(string host, int port) => (_port is not { } required || required == port) && NameMatches(host);
 

@@ -45,7 +45,24 @@ public static class ResourceNames
         }
 
         host = host.ToLowerInvariant();
-        return IsHostName(host);
+        return IsHostName(host) && IsCanonicalIfAddress(host);
+    }
+
+    /// <summary>
+    /// An IP address has one spelling: dotted-decimal IPv4, compressed IPv6 in brackets. <c>2130706433</c>, <c>0x7f.1</c>
+    /// and <c>127.1</c> all reach 127.0.0.1, and a resolver or URL parser may read any of them so.
+    /// </summary>
+    private static bool IsCanonicalIfAddress(string host)
+    {
+        var bracketed = host[0] == '[';
+        var text = bracketed ? host.AsSpan(1, host.Length - 2) : host.AsSpan();
+        if (!System.Net.IPAddress.TryParse(text, out var address))
+        {
+            return !bracketed;
+        }
+
+        var v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        return bracketed == v6 && text.SequenceEqual(address.ToString());
     }
 
     internal static bool TryParsePort(ReadOnlySpan<char> text, out int port)

@@ -82,7 +82,7 @@ public sealed class AttenuationPropertyTests
         var childAllowed = 0;
         PairGen.Select(RequestGen.Array[20]).Sample((pair, requests) =>
         {
-            if (Attenuation.WithinParent(pair.Parent, pair.Child) is not null)
+            if (Attenuation.WithinParent(pair.Parent, pair.Child, PlatformLimits.None) is not null)
             {
                 return true;
             }

@@ -17,16 +17,21 @@ public sealed class AttenuationTests
         Start,
         Start.AddDays(1));
 
+    /// <summary>The platform's defaults and maximums as a silo configures them by default.</summary>
+    private static readonly PlatformLimits Platform = new(
+        ResourceLimits.None with { MaxMemoryBytes = 64 << 20, MaxCpuMillis = 2_000, MaxWallMillis = 5_000, MaxOutputBytes = 64 << 10, MaxConcurrentExecutions = 2, MemoryBytesStored = 1 << 20 },
+        ResourceLimits.None with { MaxMemoryBytes = 512 << 20, MaxCpuMillis = 60_000, MaxWallMillis = 120_000, MaxOutputBytes = 1 << 20, MaxConcurrentExecutions = 16, MemoryBytesStored = 1 << 20 });
+
     private static void AssertEscalation(GrantTerms child, string dimension)
     {
-        var failure = Attenuation.WithinParent(Parent, child);
+        var failure = Attenuation.WithinParent(Parent, child, Platform);
         Assert.NotNull(failure);
         Assert.Equal(ReasonCodes.Escalation, failure.Code);
         Assert.Contains(dimension, failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void WithinParent_Identical_IsWithin() => Assert.Null(Attenuation.WithinParent(Parent, Parent));
+    public void WithinParent_Identical_IsWithin() => Assert.Null(Attenuation.WithinParent(Parent, Parent, Platform));
 
     [Fact]
     public void WithinParent_NarrowerInEveryDimension_IsWithin()
@@ -39,7 +44,7 @@ public sealed class AttenuationTests
             Start.AddHours(1),
             Start.AddHours(2));
 
-        Assert.Null(Attenuation.WithinParent(Parent, child));
+        Assert.Null(Attenuation.WithinParent(Parent, child, Platform));
     }
 
     [Fact]
@@ -71,7 +76,7 @@ public sealed class AttenuationTests
     {
         var parent = Parent with { Capabilities = Parent.Capabilities with { Llm = false } };
 
-        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinParent(parent, Parent)?.Code);
+        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinParent(parent, Parent, Platform)?.Code);
     }
 
     [Theory]
@@ -125,16 +130,16 @@ public sealed class AttenuationTests
     {
         var parent = Parent with { Isolation = IsolationLevel.External };
 
-        var failure = Attenuation.WithinParent(parent, parent with { Isolation = child });
+        var failure = Attenuation.WithinParent(parent, parent with { Isolation = child }, Platform);
 
         Assert.Equal(ReasonCodes.Escalation, failure?.Code);
         Assert.Contains("runs code in the cluster", failure!.Message, StringComparison.Ordinal);
-        Assert.Null(Attenuation.WithinParent(parent, parent));
+        Assert.Null(Attenuation.WithinParent(parent, parent, Platform));
     }
 
     [Fact]
     public void WithinParent_StricterIsolationInTheCluster_IsWithin() =>
-        Assert.Null(Attenuation.WithinParent(Parent, Parent with { Isolation = IsolationLevel.Sandboxed }));
+        Assert.Null(Attenuation.WithinParent(Parent, Parent with { Isolation = IsolationLevel.Sandboxed }, Platform));
 
     [Fact]
     public void WithinCeiling_AboveCeiling_IsEscalationWithinIsNot()
@@ -143,8 +148,80 @@ public sealed class AttenuationTests
         var limits = ResourceLimits.None with { ChecksPerSecond = 50 };
         var within = Parent with { Capabilities = ceiling, Limits = limits };
 
-        Assert.Null(Attenuation.WithinCeiling(ceiling, limits, within));
-        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinCeiling(ceiling, limits, within with { Capabilities = ceiling with { FileSystem = AccessLevel.Write } })?.Code);
-        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinCeiling(ceiling, limits, within with { Limits = ResourceLimits.None })?.Code);
+        Assert.Null(Attenuation.WithinCeiling(ceiling, limits, within, Platform));
+        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinCeiling(ceiling, limits, within with { Capabilities = ceiling with { FileSystem = AccessLevel.Write } }, Platform)?.Code);
+        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinCeiling(ceiling, limits, within with { Limits = ResourceLimits.None }, Platform)?.Code);
+    }
+
+    public static TheoryData<string, long> AboveThePlatformDefault => new()
+    {
+        { "maxCpuMillis", 60_000 },
+        { "maxWallMillis", 120_000 },
+        { "maxConcurrentExecutions", 16 },
+        { "maxMemoryBytes", 512L << 20 },
+        { "maxOutputBytes", 1 << 20 },
+    };
+
+    /// <summary>The parent leaves the limit to the platform, so it runs under the default; the child may not ask for more.</summary>
+    [Theory]
+    [MemberData(nameof(AboveThePlatformDefault))]
+    public void WithinParent_ExecutionLimitAboveTheDefaultTheParentRunsUnder_IsEscalation(string limit, long value)
+    {
+        var failure = Attenuation.WithinParent(Parent, Parent with { Limits = Parent.Limits.With(limit, value) }, Platform);
+
+        Assert.Equal(ReasonCodes.Escalation, failure?.Code);
+        Assert.Contains($"resourceLimits.{limit} {value} is above", failure!.Message, StringComparison.Ordinal);
+        Assert.Contains("the platform's default", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithinParent_ExecutionLimitAtOrBelowTheDefaultTheParentRunsUnder_IsWithin()
+    {
+        Assert.Null(Attenuation.WithinParent(Parent, Parent with { Limits = Parent.Limits with { MaxCpuMillis = 2_000, MaxConcurrentExecutions = 1 } }, Platform));
+    }
+
+    [Fact]
+    public void WithinParent_ChildLeavesOutALimitTheParentSetsAboveTheDefault_IsWithin()
+    {
+        var parent = Parent with { Limits = Parent.Limits with { MaxCpuMillis = 10_000 } };
+
+        Assert.Null(Attenuation.WithinParent(parent, Parent, Platform)); // the child runs under the default, 2 s
+    }
+
+    [Fact]
+    public void WithinParent_ChildLeavesOutALimitTheParentSetsBelowTheDefault_IsEscalation()
+    {
+        var parent = Parent with { Limits = Parent.Limits with { MaxCpuMillis = 500 } };
+
+        var failure = Attenuation.WithinParent(parent, Parent, Platform);
+
+        Assert.Equal(ReasonCodes.Escalation, failure?.Code);
+        Assert.Contains("resourceLimits.maxCpuMillis is absent (the platform's default, 2000), above the parent's 500", failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithinParent_LimitsAboveThePlatformMaximumOnBothSides_CompareAsApplied()
+    {
+        var parent = Parent with { Limits = Parent.Limits with { MaxCpuMillis = 1_000_000 } };
+
+        Assert.Null(Attenuation.WithinParent(parent, parent with { Limits = parent.Limits with { MaxCpuMillis = 2_000_000 } }, Platform)); // both get 60 s
+        Assert.Null(Attenuation.WithinParent(Parent, Parent with { Limits = Parent.Limits with { MemoryBytesStored = 1L << 40 } }, Platform)); // both get 1 MiB
+    }
+
+    [Fact]
+    public void WithinParent_RateTheParentLeavesUnlimited_AnyChildValueIsWithin()
+    {
+        Assert.Null(Attenuation.WithinParent(Parent, Parent with { Limits = Parent.Limits with { NetworkRequestsPerMinute = 1_000_000 } }, Platform));
+    }
+
+    [Fact]
+    public void WithinCeiling_ExecutionLimitTheCeilingLeavesToThePlatform_IsBoundByTheDefault()
+    {
+        var ceiling = CapabilitySet.Nothing with { Llm = true };
+        var grant = Parent with { Capabilities = ceiling, Limits = ResourceLimits.None };
+
+        Assert.Null(Attenuation.WithinCeiling(ceiling, ResourceLimits.None, grant with { Limits = ResourceLimits.None with { MaxCpuMillis = 1_000 } }, Platform));
+        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinCeiling(ceiling, ResourceLimits.None, grant with { Limits = ResourceLimits.None with { MaxCpuMillis = 60_000 } }, Platform)?.Code);
+        Assert.Equal(ReasonCodes.Escalation, Attenuation.WithinCeiling(ceiling, ResourceLimits.None with { MaxWallMillis = 1_000 }, grant, Platform)?.Code);
     }
 }

@@ -240,4 +240,69 @@ public sealed class GrantPolicyTests
         Assert.True(policy.Decide("fileSystem:read", "/etc/hostname", During).Allowed);
         Assert.True(policy.Decide("network:outbound", "anything.net:8443", During).Allowed);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:8080")]
+    [InlineData("10.0.0.5:443")]
+    [InlineData("169.254.169.254:80")]
+    [InlineData("[::1]:80")]
+    [InlineData("[::ffff:127.0.0.1]:80")]
+    [InlineData("[fd00::1]:443")]
+    [InlineData("localhost:8080")]
+    [InlineData("metrics.localhost:8080")]
+    public void Decide_InternalDestinationUnderAnUnscopedNetworkLevel_IsInternalAddress(string resource)
+    {
+        var decision = Policy(Everything).Decide("network:outbound", resource, During);
+
+        Assert.False(decision.Allowed);
+        Assert.Equal(ReasonCodes.InternalAddress, decision.Reason);
+        Assert.Equal(DecisionRule.Scope, decision.Rule);
+    }
+
+    [Theory]
+    [InlineData("*.0.0.1:8080")]
+    [InlineData("*.0.1:*")]
+    [InlineData("127.0.0.1:80")]
+    [InlineData("*.localhost:8080")]
+    public void Decide_InternalDestinationMatchedOnlyByAWildcardOrAnotherPort_IsInternalAddress(string pattern)
+    {
+        var policy = Policy(Everything, new GrantScopes(null, [pattern, "api.example.com:443"], null));
+
+        Assert.Equal(ReasonCodes.InternalAddress, policy.Decide("network:outbound", "127.0.0.1:8080", During).Reason);
+        Assert.Equal(ReasonCodes.InternalAddress, policy.Decide("network:outbound", "metrics.localhost:8080", During).Reason);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:8080", "127.0.0.1:8080")]
+    [InlineData("127.0.0.1:*", "127.0.0.1:8080")]
+    [InlineData("[::1]:*", "[::1]:8080")]
+    [InlineData("localhost:8080", "localhost:8080")]
+    [InlineData("169.254.169.254:80", "169.254.169.254:80")]
+    public void Decide_InternalDestinationNamedLiterally_IsAllowedByThatPattern(string pattern, string resource)
+    {
+        var decision = Policy(Everything, new GrantScopes(null, ["*.example.com:443", pattern], null)).Decide("network:outbound", resource, During);
+
+        Assert.True(decision.Allowed, decision.Message);
+        Assert.Equal(pattern, decision.MatchedPattern);
+    }
+
+    [Theory]
+    [InlineData("2130706433:80")]
+    [InlineData("0x7f.0.0.1:80")]
+    [InlineData("127.1:80")]
+    [InlineData("0177.0.0.1:80")]
+    [InlineData("[0:0::1]:80")]
+    [InlineData("[127.0.0.1]:80")]
+    [InlineData("[abc]:80")]
+    public void Decide_AddressInAnotherSpelling_IsInvalidResource(string resource)
+    {
+        Assert.Equal(ReasonCodes.InvalidResource, Policy(Everything).Decide("network:outbound", resource, During).Reason);
+    }
+
+    [Fact]
+    public void Decide_PublicAddressUnderAnUnscopedNetworkLevel_IsAllowed()
+    {
+        Assert.True(Policy(Everything).Decide("network:outbound", "93.184.216.34:443", During).Allowed);
+        Assert.True(Policy(Everything).Decide("network:outbound", "[2606:4700::1111]:443", During).Allowed);
+    }
 }
