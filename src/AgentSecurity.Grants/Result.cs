@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace AgentSecurity.Grants;
 
 /// <summary>Why something was refused: a stable code from <see cref="ReasonCodes"/> and a message for people.</summary>
@@ -22,7 +24,16 @@ public readonly struct Result<T>
 
     public Failure? Failure { get; }
 
+    [MemberNotNullWhen(false, nameof(Failure))]
     public bool Succeeded => Failure is null;
+
+    /// <summary>The value when there is one: <c>if (!result.TryGetValue(out var value)) return result.Failure;</c>.</summary>
+    [MemberNotNullWhen(false, nameof(Failure))]
+    public bool TryGetValue([MaybeNullWhen(false)] out T value)
+    {
+        value = _value;
+        return Failure is null;
+    }
 
     /// <summary>The value; throws when the result is a failure, which is a programming error.</summary>
     public T Value => Failure is null ? _value! : throw new InvalidOperationException($"No value: {Failure}");

@@ -1,0 +1,99 @@
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Telemetry;
+using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
+
+namespace AgentSecurity.Grains.Outbox;
+
+/// <summary>
+/// The one way a grain changes its stored state: a change is made on a copy of the state and written together with the
+/// security events it causes; only once the write succeeds does the copy become the state, and the events are published
+/// before the caller hears of the change. A failed write leaves the state as it was (nothing half-applied, no undo to
+/// write by hand) and the activation ends when idle, so the next one reads the truth and a fresh ETag. Events that
+/// could not be published stay in the stored outbox, retried while the grain is active and by its next activation.
+/// </summary>
+internal sealed class StateOutbox<TState>(
+    IGrainBase grain,
+    IPersistentState<TState> storage,
+    DeepCopier<TState> copier,
+    AuditEvents audit,
+    string tenantId,
+    ILogger logger,
+    Action<Exception> logWriteFailure)
+    where TState : class, IOutboxState
+{
+    /// <summary>How often an outbox that could not be published is tried again while the grain is active.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(5);
+
+    private IGrainTimer? _retry;
+
+    // Writes go one at a time (a grain's background work may write while a request does): each waits for the last.
+    private Task _lastWrite = Task.CompletedTask;
+
+    /// <summary>The state as last written (or read). Change it only through <see cref="CommitAsync"/>.</summary>
+    public TState State => storage.State;
+
+    /// <summary>
+    /// Writes <paramref name="change"/> with <paramref name="events"/>, after any write still under way, then publishes
+    /// them. False when the write failed: the state is then exactly as before.
+    /// </summary>
+    public Task<bool> CommitAsync(Action<TState> change, params SecurityEvent[] events)
+    {
+        var write = CommitAfterAsync(_lastWrite, change, events);
+        _lastWrite = write;
+        return write;
+    }
+
+    private async Task<bool> CommitAfterAsync(Task previous, Action<TState> change, SecurityEvent[] events)
+    {
+        await previous; // never faults: a commit answers false instead
+        var before = storage.State;
+        var after = copier.Copy(before);
+        change(after);
+        after.PendingEvents.AddRange(events.Select(SecurityEventJson.Write));
+        storage.State = after;
+        try
+        {
+            await storage.WriteStateAsync();
+        }
+#pragma warning disable CA1031 // Any storage failure refuses the change; the caller answers unavailable.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            storage.State = before;
+            logWriteFailure(e);
+            grain.DeactivateOnIdle(); // the stored ETag may be stale now; a fresh activation reads the truth
+            return false;
+        }
+
+        await FlushAsync();
+        return true;
+    }
+
+    /// <summary>Publishes the outbox; what is published leaves it (the stored copy empties with the next write).</summary>
+    public async Task FlushAsync()
+    {
+        var pending = State.PendingEvents.ToList();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await audit.PublishAsync(tenantId, pending.Select(SecurityEventJson.Read).ToList());
+            var published = pending.ToHashSet(StringComparer.Ordinal);
+            State.PendingEvents.RemoveAll(published.Contains); // a write meanwhile may have replaced the state's copy
+            _retry?.Dispose();
+            _retry = null;
+        }
+#pragma warning disable CA1031 // The events stay in the (stored) outbox: retried while active, and by the next activation.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.AuditPublishFailed(logger, e, grain.GrainContext.GrainId.ToString());
+            _retry ??= grain.RegisterGrainTimer(_ => FlushAsync(), new GrainTimerCreationOptions(RetryInterval, RetryInterval) { Interleave = false, KeepAlive = true });
+        }
+    }
+}
