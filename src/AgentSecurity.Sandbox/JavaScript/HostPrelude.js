@@ -2,7 +2,8 @@
 // `agentsec` object and `console` from them; nothing else of the host is reachable. Errors from the kernel become
 // JavaScript errors with `code` (a reason code of contracts/cli.md) and `denied` (true when the grant refused).
 // Every built-in it uses later is taken now: agent code may replace globals, and must not change what the host sees.
-(function (rawCall, rawOutput, rawInput) {
+// rawReserve(bytes, what) ends the execution with memory_limit when the bytes do not fit in what is left of its limit.
+(function (rawCall, rawOutput, rawInput, rawReserve) {
   'use strict';
   const global = globalThis;
   const toText = String;
@@ -55,5 +56,76 @@
   // have no use in a single-threaded run and only widen what a bug in the engine could be reached through.
   for (const name of ['Proxy', 'Atomics', 'SharedArrayBuffer', 'ShadowRealm', 'WeakRef', 'FinalizationRegistry']) {
     delete global[name];
+  }
+
+  // ArrayBuffer and the typed arrays allocate, in one call, as many bytes as the script asks for (up to 2 GiB), and
+  // the engine looks at its memory limit only between statements. The host replaces the other such built-ins; a
+  // constructor it cannot make, so each is wrapped here in one that reserves the bytes first and then constructs
+  // with the original. The originals stay reachable only from here: their prototypes' `constructor` and the globals
+  // name the wrappers. A length is converted once, here, and passed on as a number, so the script cannot answer the
+  // check with one value and the constructor with another; an array-like or iterable source is read once into an
+  // array (as the constructor itself would read it) for the same reason.
+  const apply = Reflect.apply;
+  const construct = Reflect.construct;
+  const ownKeys = Reflect.ownKeys;
+  const getDescriptor = Object.getOwnPropertyDescriptor;
+  const getPrototypeOf = Object.getPrototypeOf;
+  const setPrototypeOf = Object.setPrototypeOf;
+  const arrayFrom = Array.from;
+  const bufferByteLength = getDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+  const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
+  const typedArrayLength = getDescriptor(typedArrayPrototype, 'length').get;
+  const typedArrayTag = getDescriptor(typedArrayPrototype, Symbol.toStringTag).get;
+  const isTypedArray = (value) => apply(typedArrayTag, value, []) !== undefined;
+  const isArrayBuffer = (value) => {
+    try {
+      apply(bufferByteLength, value, []);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  };
+  const guardConstructor = (name, bytesFor) => {
+    const Original = global[name];
+    if (typeof Original !== 'function') return;
+    const Guarded = function (...args) {
+      if (new.target === undefined) {
+        return apply(Original, this, args);
+      }
+      rawReserve(bytesFor(args), 'new ' + name);
+      return construct(Original, args, new.target === Guarded ? Original : new.target);
+    };
+    for (const key of ownKeys(Original)) {
+      if (key !== 'prototype') defineProperty(Guarded, key, getDescriptor(Original, key));
+    }
+    defineProperty(Guarded, 'prototype', { value: Original.prototype, writable: false });
+    setPrototypeOf(Guarded, getPrototypeOf(Original));
+    defineProperty(Original.prototype, 'constructor', { value: Guarded });
+    defineProperty(global, name, { value: Guarded });
+  };
+  guardConstructor('ArrayBuffer', (args) => (args[0] = +args[0]));
+  for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Float16Array', 'Int32Array',
+    'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']) {
+    const bytesPerElement = typeof global[name] === 'function' ? global[name].BYTES_PER_ELEMENT : 0;
+    guardConstructor(name, (args) => {
+      const source = args[0];
+      if (source === null || (typeof source !== 'object' && typeof source !== 'function')) return +source * bytesPerElement;
+      if (isTypedArray(source)) return apply(typedArrayLength, source, []) * bytesPerElement;
+      if (isArrayBuffer(source)) return 0;
+      args[0] = arrayFrom(source);
+      return args[0].length * bytesPerElement;
+    });
+  }
+  const guardMethod = (prototype, name, bytesFor) => {
+    const original = prototype[name];
+    if (typeof original !== 'function') return;
+    const guarded = { [name](...args) { rawReserve(bytesFor(args), name); return apply(original, this, args); } }[name];
+    defineProperty(guarded, 'length', getDescriptor(original, 'length'));
+    defineProperty(prototype, name, { value: guarded });
+  };
+  guardMethod(ArrayBuffer.prototype, 'resize', (args) => (args[0] = +args[0]));
+  for (const name of ['transfer', 'transferToFixedLength']) {
+    // Without a length the copy is as long as the buffer, which is already paid for.
+    guardMethod(ArrayBuffer.prototype, name, (args) => (args[0] === undefined ? 0 : (args[0] = +args[0])));
   }
 })

@@ -13,7 +13,9 @@ namespace AgentSecurity.Sandbox.JavaScript;
 /// JavaScript on Jint, an interpreter written in C#, one fresh engine per execution. The code sees the language's
 /// own built-ins and the frozen <c>agentsec</c> object (and <c>console</c>), nothing of the CLR: no CLR interop, no
 /// <c>eval</c> or <c>Function(string)</c>, no modules. Jint's constraints bound statements (the CPU budget), wall time,
-/// allocation, recursion, array size and regular-expression time; the kill switch cancels it. Jint runs in the silo's
+/// allocation, recursion, array size and regular-expression time; the kill switch cancels it. Jint looks at allocation
+/// only between statements, so the built-ins that build a large string or buffer in one call are guarded to ask the
+/// execution's <see cref="AllocationBudget"/> first (<see cref="AllocationGuards"/>, the host prelude). Jint runs in the silo's
 /// process, so it is a language-level boundary, not an operating-system one: see docs/sandboxes.md for what that
 /// means for the <c>sandboxed</c> isolation level.
 /// </summary>
@@ -44,8 +46,8 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
     private static SandboxResult Run(SandboxJob job, IHostApi host, CancellationToken cancellation)
     {
         var execution = new InProcessExecution(job, host, cancellation);
-        var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
-        long Allocated() => GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart;
+        var budget = new AllocationBudget(job.Limits.MemoryBytes);
+        long Allocated() => budget.Allocated;
 
         Prepared<Acornima.Ast.Script> script;
         try
@@ -85,6 +87,8 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
 
         try
         {
+            // Before the prelude, which takes the built-ins it uses (JSON.stringify) as they are then.
+            AllocationGuards.Install(engine, budget);
             engine.Invoke(engine.Evaluate(Prelude),
                 new ClrFunction(engine, "call", (_, arguments) => Call(engine, execution, arguments)),
                 new ClrFunction(engine, "output", (_, arguments) =>
@@ -92,7 +96,18 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
                     execution.Write(arguments.At(0) is JsString text ? text.ToString() : string.Empty);
                     return JsValue.Undefined;
                 }),
-                new ClrFunction(engine, "input", (_, _) => execution.Input));
+                new ClrFunction(engine, "input", (_, _) => execution.Input),
+                new ClrFunction(engine, "reserve", (_, arguments) =>
+                {
+                    // Past its ceiling the engine refuses a buffer itself, with a RangeError the script may catch.
+                    var bytes = TypeConverter.ToNumber(arguments.At(0));
+                    if (bytes <= AllocationBudget.MaxBufferBytes)
+                    {
+                        budget.Reserve(bytes, TypeConverter.ToString(arguments.At(1)));
+                    }
+
+                    return JsValue.Undefined;
+                }));
             engine.Execute(script);
             return execution.Finish(null, null, Allocated());
         }
