@@ -1,6 +1,7 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
 using Microsoft.Extensions.Logging;
 
@@ -9,8 +10,9 @@ namespace AgentSecurity.Grains.Agents;
 /// <summary>What every part of one agent's activation shares: who the agent is, the kernel's clock and settings, its log.</summary>
 internal sealed class AgentContext
 {
-    public AgentContext(string key, IGrainFactory grains, TimeProvider time, AgentSecurityOptions options, AuditEvents events, ILogger logger)
+    public AgentContext(string key, IGrainFactory grains, TimeProvider time, AgentSecurityOptions options, AuditEvents events, AgentSecurityMetrics metrics, ILogger logger)
     {
+        Metrics = metrics;
         Grains = grains;
         Key = key;
         IsValidKey = AgentKey.TryParse(key, out var tenantId, out var agentId);
@@ -45,6 +47,8 @@ internal sealed class AgentContext
     public AuditEvents Events { get; }
 
     public ILogger Logger { get; }
+
+    public AgentSecurityMetrics Metrics { get; }
 
     public DateTimeOffset Now => Time.GetUtcNow();
 

@@ -48,9 +48,10 @@ public sealed class AgentGrain : Grain, IAgentGrain
         ExecutionServices executionServices,
         PlatformLimits platform,
         IGrainFactory grains,
+        AgentSecurityMetrics metrics,
         ILogger<AgentGrain> logger)
     {
-        _agent = new AgentContext(this.GetPrimaryKeyString(), grains, time, options.Value, events, logger);
+        _agent = new AgentContext(this.GetPrimaryKeyString(), grains, time, options.Value, events, metrics, logger);
         _outbox = new StateOutbox<AgentGrainState>(this, state, copier, events, _agent.TenantId, logger, e => Log.AgentNotPersisted(logger, e, _agent.Key));
         _audit = new AgentAudit(_agent, this, auditOptions.Value, () => _agent.IsValidKey && (_permissions.Active is not null || _outbox.State.Version > 0));
         _metering = new AgentMetering(_agent, _outbox);

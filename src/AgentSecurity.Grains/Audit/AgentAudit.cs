@@ -23,7 +23,7 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     /// <summary>Counts the decision and records it: an allowed check in the next summary, a denial on the stream now.</summary>
     public Task<Decision> RecordAsync(CheckRequest request, Decision decision)
     {
-        AgentSecurityMetrics.RecordCheck(decision.Reason);
+        agent.Metrics.RecordCheck(decision.Reason);
         if (!IsAudited)
         {
             return Task.FromResult(decision);

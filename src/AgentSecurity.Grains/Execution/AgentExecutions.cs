@@ -42,7 +42,7 @@ internal sealed class AgentExecutions(
         var (refusal, runtime, limits) = AdmitExecution(request);
         if (refusal is not null)
         {
-            AgentSecurityMetrics.RecordExecution(request?.Runtime ?? "none", refusal.Error!);
+            agent.Metrics.RecordExecution(request?.Runtime ?? "none", refusal.Error!);
             await AuditExecutionAsync(request, refusal);
             return refusal;
         }
@@ -65,7 +65,7 @@ internal sealed class AgentExecutions(
             _running.Remove(id);
         }
 
-        AgentSecurityMetrics.RecordExecution(runtime.Name, outcome.Error ?? ReasonCodes.Allowed);
+        agent.Metrics.RecordExecution(runtime.Name, outcome.Error ?? ReasonCodes.Allowed);
         await AuditExecutionAsync(request, outcome);
         return outcome;
     }
@@ -202,7 +202,7 @@ internal sealed class AgentExecutions(
 
         if (services.TryEnter(agent.TenantId) is { } full)
         {
-            return (ExecutionResult.Refused(ReasonCodes.Unavailable, full, grant.GrantId), null, null);
+            return (ExecutionResult.Refused(full.Code, full.Message, grant.GrantId), null, null);
         }
 
         return (null, runtime, ExecutionLimits.For(grant.Limits, platform, o));

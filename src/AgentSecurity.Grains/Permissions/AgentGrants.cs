@@ -122,7 +122,7 @@ internal sealed class AgentGrants(
         executions.Review(permissions.Active);
         metering.Reconfigure(grant.Limits);
         Log.GrantApplied(agent.Logger, grant.GrantId, agent.Key, State.Version, grant.SignedBy.Value);
-        AgentSecurityMetrics.GrantsApplied.Add(1);
+        agent.Metrics.GrantsApplied.Add(1);
         return Applied(grant.GrantId, unchanged: false);
     }
 
@@ -322,7 +322,7 @@ internal sealed class AgentGrants(
     private async Task<ApplyGrantResult> RefuseAsync(ApplyGrantResult refusal, GrantDocument? grant)
     {
         Log.GrantRefused(agent.Logger, agent.Key, refusal.Error!, refusal.Message!);
-        AgentSecurityMetrics.RecordRefusedGrant(refusal.Error!);
+        agent.Metrics.RecordRefusedGrant(refusal.Error!);
         if (audit.IsAudited || (grant is not null && refusal.Error is not (ReasonCodes.UnknownTenant or ReasonCodes.TenantMismatch or ReasonCodes.AgentMismatch)))
         {
             await audit.PublishAsync(agent.Administrative(SecurityEventTypes.GrantRefused, grant?.GrantId, grant?.SignedBy.Value, refusal.Error, refusal.Message));

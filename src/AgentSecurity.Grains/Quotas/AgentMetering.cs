@@ -35,7 +35,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
     {
         if (_quotas.TenantLimitsRefreshAt <= now)
         {
-            AgentSecurityMetrics.RecordMeteringWait("refresh");
+            agent.Metrics.RecordMeteringWait("refresh");
             return new ValueTask<Decision>(MeterSlowAsync(allowed, kind, amount, now));
         }
 
@@ -52,7 +52,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
 
         if (plan.NeedsAwait)
         {
-            AgentSecurityMetrics.RecordMeteringWait(plan.Reservations.Count > 0 ? "reservation" : "lease");
+            agent.Metrics.RecordMeteringWait(plan.Reservations.Count > 0 ? "reservation" : "lease");
             return new ValueTask<Decision>(MeterSlowAsync(allowed, kind, amount, now));
         }
 
@@ -127,7 +127,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
             return; // the buckets that ran low were replaced by a new grant's meanwhile
         }
 
-        AgentSecurityMetrics.QuotaRenewals.Add(renewals.Count);
+        agent.Metrics.QuotaRenewals.Add(renewals.Count);
         var written = await outbox.CommitAsync(s => renewals.ForEach(r => s.Quotas[r.Limit] = r.Record));
         renewals.ForEach(r => r.Bucket.EndRenewal(written));
     }
