@@ -1,4 +1,4 @@
-using AgentSecurity.Grains.Tenants;
+using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grants.Quotas;
 
 namespace AgentSecurity.Grains.Tests;
