@@ -63,7 +63,7 @@ public sealed class AgentSecurityOptionsValidator : IValidateOptions<AgentSecuri
         var did = DidKey.Parse(options.OperatorDid);
         if (!did.Succeeded)
         {
-            failures.Add($"AgentSecurity:OperatorDid must be the operator's did:key ({did.Failure!.Message}); got \"{options.OperatorDid}\"");
+            failures.Add($"AgentSecurity:OperatorDid must be the operator's did:key ({did.Failure.Message}); got \"{options.OperatorDid}\"");
         }
 
         if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(10))

@@ -55,15 +55,5 @@ internal sealed class AgentContext
     public Failure? KeyFailure => IsValidKey ? null : new Failure(ReasonCodes.InvalidField, $"\"{Key}\" is not an agent key (tenant/agent)");
 
     public AdministrativeEvent Administrative(string type, string? grantId = null, string? signer = null, string? reason = null, string? message = null) =>
-        Events.Stamp(new AdministrativeEvent
-        {
-            Id = string.Empty,
-            Type = type,
-            TenantId = TenantId,
-            AgentId = AgentId,
-            GrantId = grantId,
-            SignerDid = signer,
-            Reason = reason,
-            Message = message,
-        });
+        Events.Administrative(TenantId, type, AgentId, grantId, signer, reason, message);
 }

@@ -13,17 +13,7 @@ namespace AgentSecurity.Grains.Issuers;
 internal sealed class IssuerEvents(AuditEvents audit, string tenantId, ILogger logger)
 {
     public AdministrativeEvent Make(string type, string? agentId = null, string? grantId = null, string? signer = null, string? reason = null, string? message = null) =>
-        audit.Stamp(new AdministrativeEvent
-        {
-            Id = string.Empty,
-            Type = type,
-            TenantId = tenantId,
-            AgentId = agentId,
-            GrantId = grantId,
-            SignerDid = signer,
-            Reason = reason,
-            Message = message,
-        });
+        audit.Administrative(tenantId, type, agentId, grantId, signer, reason, message);
 
     /// <summary>Publishes that <paramref name="what"/> was refused; the refusal stands whether or not its event gets out.</summary>
     public async Task PublishRefusalAsync(Failure failure, string what, string? signer)

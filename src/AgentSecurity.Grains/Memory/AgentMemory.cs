@@ -35,8 +35,9 @@ internal sealed class AgentMemory(
             return Result(decision);
         }
 
-        var value = await StoreAsync(() => store.GetAsync(agent.Key, key!));
-        return value.Failed ? Result(value.Failure!) : Result(decision, value: value.Result, found: value.Result is not null);
+        return (await StoreAsync(() => store.GetAsync(agent.Key, key!))).TryGetValue(out var value, out var failure)
+            ? Result(decision, value: value, found: value is not null)
+            : Result(failure);
     }
 
     public async Task<MemoryResult> PutAsync(string? key, byte[]? value)
@@ -74,9 +75,9 @@ internal sealed class AgentMemory(
             await store.PutAsync(agent.Key, key!, value);
             return true;
         });
-        if (stored.Failed)
+        if (!stored.Succeeded)
         {
-            return Result(stored.Failure!);
+            return Result(stored.Failure);
         }
 
         index[key!] = size;
@@ -106,9 +107,9 @@ internal sealed class AgentMemory(
             await store.DeleteAsync(agent.Key, key!);
             return true;
         });
-        if (deleted.Failed)
+        if (!deleted.Succeeded)
         {
-            return Result(deleted.Failure!);
+            return Result(deleted.Failure);
         }
 
         index.Remove(key!);
@@ -182,7 +183,7 @@ internal sealed class AgentMemory(
         if (_index is null)
         {
             var listed = await StoreAsync(() => store.ListAsync(agent.Key));
-            _index = listed.Failed ? null : listed.Result!.ToDictionary(p => p.Key, p => EntrySize(p.Key, p.Value), StringComparer.Ordinal);
+            _index = listed.TryGetValue(out var entries) ? entries.ToDictionary(p => p.Key, p => EntrySize(p.Key, p.Value), StringComparer.Ordinal) : null;
         }
 
         return _index;
@@ -193,11 +194,11 @@ internal sealed class AgentMemory(
 
     private static Decision Unreadable(Decision decision) => Decision.Deny(ReasonCodes.Unavailable, "the memory store could not be read", decision.GrantId);
 
-    private async Task<(bool Failed, T? Result, Decision? Failure)> StoreAsync<T>(Func<Task<T>> operation)
+    private async Task<Result<T>> StoreAsync<T>(Func<Task<T>> operation)
     {
         try
         {
-            return (false, await operation(), null);
+            return Result<T>.Ok(await operation());
         }
 #pragma warning disable CA1031 // A store failure is an unavailable answer, never an exception to the agent.
         catch (Exception e)
@@ -205,9 +206,11 @@ internal sealed class AgentMemory(
         {
             Log.MemoryStoreFailed(agent.Logger, e, agent.Key);
             _index = null; // read again next time: the store's truth may differ now
-            return (true, default, Decision.Deny(ReasonCodes.Unavailable, "the memory store failed", permissions.Active?.GrantId));
+            return new Failure(ReasonCodes.Unavailable, "the memory store failed");
         }
     }
+
+    private MemoryResult Result(Failure failure) => Result(Decision.Deny(failure.Code, failure.Message, permissions.Active?.GrantId));
 
     private MemoryResult Result(Decision decision, byte[]? value = null, IReadOnlyList<string>? keys = null, bool found = false) => new()
     {
