@@ -78,12 +78,11 @@ public sealed class AgentSecurityOptionsValidatorTests
     [InlineData("MaxMemoryBytesPerAgent", "-1")]
     [InlineData("MaxMemoryKeys", "-1")]
     [InlineData("MaxMemoryValueBytes", "-1")]
-    public void Validate_MemoryCapNegative_Fails(string setting, string value)
+    public void Validate_MemoryCapNegative_FailsNamingIt(string setting, string value)
     {
-        // Refused, though the message names these only together, as "the memory caps".
         var result = Validate(Options(setting, value));
 
         Assert.True(result.Failed);
-        Assert.Contains("memory caps not negative", Assert.Single(result.Failures!), StringComparison.Ordinal);
+        Assert.StartsWith($"AgentSecurity:{setting} must not be negative", Assert.Single(result.Failures!), StringComparison.Ordinal);
     }
 }

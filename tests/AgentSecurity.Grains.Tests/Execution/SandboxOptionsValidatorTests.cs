@@ -73,10 +73,12 @@ public sealed class SandboxOptionsValidatorTests
     [InlineData("MaxWallMillis", "4999", "Wall")]
     [InlineData("DefaultOutputBytes", "0", "Output")]
     [InlineData("MaxOutputBytes", "65535", "Output")]
-    public void Validate_DefaultAboveItsMaximumOrNotPositive_FailsNamingThePair(string setting, string value, string pair)
+    public void Validate_DefaultAboveItsMaximumOrNotPositive_FailsNamingTheSetting(string setting, string value, string pair)
     {
-        // The message names the pair as Default{pair} and Max{pair}, without the unit the settings' names end in.
-        Assert.Contains($"Default{pair} must be positive and at most Max{pair}", SingleFailure(setting, value), StringComparison.Ordinal);
+        var failure = SingleFailure(setting, value);
+
+        Assert.StartsWith($"AgentSecurity:Sandbox:{setting} ", failure, StringComparison.Ordinal);
+        Assert.Contains(setting.StartsWith("Max", StringComparison.Ordinal) ? $"at least Default{pair}" : "must be positive", failure, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -96,9 +98,8 @@ public sealed class SandboxOptionsValidatorTests
     [InlineData("MaxWorkspaceBytes", "0")]
     [InlineData("MaxWorkspaceEntries", "0")]
     [InlineData("WorkspaceRetention", "00:00:00")]
-    public void Validate_SettingOutOfBounds_Fails(string setting, string value)
+    public void Validate_SizeCountOrTimeoutOutOfBounds_FailsNamingIt(string setting, string value)
     {
-        // Refused, though the message names most of these only as a group ("sizes, counts and timeouts").
-        Assert.StartsWith("AgentSecurity:Sandbox", SingleFailure(setting, value), StringComparison.Ordinal);
+        Assert.StartsWith($"AgentSecurity:Sandbox:{setting} ", SingleFailure(setting, value), StringComparison.Ordinal);
     }
 }

@@ -93,6 +93,15 @@ public sealed class PlatformLimitsTests
     }
 
     [Fact]
+    public void Effective_MaximumWithoutADefault_BoundsAnAbsentLimit()
+    {
+        var platform = new PlatformLimits(ResourceLimits.None, ResourceLimits.None with { MaxMemoryBytes = 512 });
+
+        Assert.Equal(512, platform.Effective("maxMemoryBytes", null));
+        Assert.Equal(100, platform.Effective("maxMemoryBytes", 100));
+    }
+
+    [Fact]
     public void None_EveryLimitAbsent_IsUnlimited()
     {
         Assert.All(ResourceLimits.Names, name => Assert.Null(PlatformLimits.None.Effective(name, null)));
