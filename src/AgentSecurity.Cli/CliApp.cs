@@ -36,6 +36,7 @@ internal sealed class CliApp
         {
             JsonOption,
             GatewayOption,
+            Caller.AsOption,
             KeyCommands.Create(this),
             DidCommands.Create(this),
             GrantCommands.Create(this),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AgentSecurity.Client;
 using AgentSecurity.Grants;
+using AgentSecurity.Grants.Crypto;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -28,12 +29,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
     public static string DefaultGateways =>
         Environment.GetEnvironmentVariable("AGENTSEC_GATEWAY") is { Length: > 0 } configured ? configured : AgentSecurityClientBuilderExtensions.DefaultGateway;
 
-    /// <summary>Connects, or explains why it could not; never throws.</summary>
-    public static Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, CancellationToken cancellation) =>
-        ConnectAsync(gateways, auditStreamStorage: null, cancellation);
-
-    /// <summary>As <see cref="ConnectAsync(string?, CancellationToken)"/>; with <paramref name="auditStreamStorage"/> the client can also subscribe to audit streams.</summary>
-    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, string? auditStreamStorage, CancellationToken cancellation)
+    /// <summary>Connects, calling as <paramref name="caller"/>, or explains why it could not; never throws.</summary>
+    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, SigningKey caller, CancellationToken cancellation)
     {
         var clusterId = Environment.GetEnvironmentVariable("AGENTSEC_CLUSTER_ID") is { Length: > 0 } id ? id : "agentsec-dev";
         var serviceId = Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") is { Length: > 0 } service ? service : "agentsec";
@@ -58,11 +55,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).UseOrleansClient(client =>
             {
-                client.UseAgentSecurity(addresses, clusterId, serviceId);
-                if (auditStreamStorage is not null)
-                {
-                    client.UseAgentSecurityAuditStream(auditStreamStorage);
-                }
+                client.UseAgentSecurity(addresses, clusterId, serviceId).UseAgentSecuritySession(caller);
             }).Build();
             await host.StartAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(20), cancellation);
             return (new ClusterConnection(host), null);

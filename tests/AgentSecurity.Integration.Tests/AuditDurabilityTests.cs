@@ -36,7 +36,7 @@ public sealed class AuditDurabilityTests(ClusterProcessFixture cluster, ITestOut
         await survivor.StartAsync();
         await victim.StartAsync();
         await using var host = await OrleansClientHost.StartAsync(
-            $"127.0.0.1:{survivor.GatewayPort},127.0.0.1:{victim.GatewayPort}", clusterId, cluster.StorageConnectionString, clusterId);
+            $"127.0.0.1:{survivor.GatewayPort},127.0.0.1:{victim.GatewayPort}", clusterId, cluster.Operator, clusterId);
         var client = host.Client;
 
         var tenant = "kill-" + Guid.NewGuid().ToString("N")[..10];

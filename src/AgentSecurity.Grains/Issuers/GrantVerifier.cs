@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grants;
@@ -211,7 +212,7 @@ internal sealed class GrantVerifier(
         }
 
         // The parent's terms live with the parent's agent, the only holder of its active grant.
-        var parentText = await grains.GetGrain<IAgentGrain>(AgentKey.Of(tenantId, parent.AgentId)).GetActiveGrantAsync(parentId);
+        var parentText = await grains.GetGrain<IAgentKernelGrain>(AgentKey.Of(tenantId, parent.AgentId)).GetActiveGrantAsync(parentId);
         if (parentText is null)
         {
             return new Failure(ReasonCodes.Stale, $"the parent grant {parentId} is no longer the active grant of {parent.AgentId}");

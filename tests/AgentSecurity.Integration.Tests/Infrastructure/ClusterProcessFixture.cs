@@ -84,6 +84,8 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
         info.Environment["AGENTSEC_GATEWAY"] = Gateway;
         info.Environment["AGENTSEC_CLUSTER_ID"] = ClusterId;
         info.Environment["AGENTSEC_STORAGE"] = StorageConnectionString;
+        info.Environment["AGENTSEC_KEY"] = OperatorKeyFile; // the command line calls as the operator unless a test says --as
+        info.Environment["AGENTSEC_AUDIT_KEY"] = AuditKeyFile;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;
@@ -99,8 +101,8 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     public string PathOf(string name) => Path.Combine(WorkDirectory, name);
 
-    /// <summary>An Orleans client of this cluster, in the test process, that can also subscribe to audit streams.</summary>
-    internal Task<OrleansClientHost> ConnectClientAsync() => OrleansClientHost.StartAsync(Gateway, ClusterId, StorageConnectionString);
+    /// <summary>An Orleans client of this cluster, in the test process, calling as the operator.</summary>
+    internal Task<OrleansClientHost> ConnectClientAsync() => OrleansClientHost.StartAsync(Gateway, ClusterId, Operator);
 }
 
 [CollectionDefinition(Name)]

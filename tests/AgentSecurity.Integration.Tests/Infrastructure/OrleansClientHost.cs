@@ -1,10 +1,11 @@
 using AgentSecurity.Client;
+using AgentSecurity.Grants.Crypto;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace AgentSecurity.Integration.Tests.Infrastructure;
 
-/// <summary>An Orleans client in the test process: the "external client" that subscribes to audit streams.</summary>
+/// <summary>An Orleans client in the test process, calling as a principal: the "external client" that subscribes to events.</summary>
 internal sealed class OrleansClientHost : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -17,10 +18,10 @@ internal sealed class OrleansClientHost : IAsyncDisposable
 
     public AgentSecurityClient Client { get; }
 
-    public static async Task<OrleansClientHost> StartAsync(string gateways, string clusterId, string storage, string serviceId = "agentsec")
+    public static async Task<OrleansClientHost> StartAsync(string gateways, string clusterId, SigningKey caller, string serviceId = "agentsec")
     {
         var host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
-            .UseOrleansClient(client => client.UseAgentSecurity(gateways, clusterId, serviceId).UseAgentSecurityAuditStream(storage))
+            .UseOrleansClient(client => client.UseAgentSecurity(gateways, clusterId, serviceId).UseAgentSecuritySession(caller))
             .Build();
         await host.StartAsync();
         return new OrleansClientHost(host);

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Abstractions.Kernel;
+using Microsoft.Extensions.Options;
+
+namespace AgentSecurity.Grains.Boundary;
+
+/// <summary>
+/// This silo's copy of who may call for each tenant, and of the operator's access documents for every tenant, asked of
+/// the issuers when first needed. A change of callers (an access document applied or revoked, an admin registered, a
+/// root rotated) reaches every silo's copy before the call that made it returns (<see cref="ICallerCacheObserver"/>);
+/// a copy older than <see cref="BoundaryOptions.CallersLifetime"/> is read again in any case.
+/// </summary>
+internal sealed class CallerDirectory(IGrainFactory grains, IOptions<BoundaryOptions> options) : ICallerCacheObserver
+{
+    private const string Registry = "\0registry";
+
+    private readonly ConcurrentDictionary<string, Task<CallerSnapshot>> _snapshots = new(StringComparer.Ordinal);
+    private readonly BoundaryOptions _options = options.Value;
+
+    public ValueTask<CallerSnapshot> TenantAsync(string tenant) => GetAsync(tenant, LoadTenantAsync);
+
+    public ValueTask<CallerSnapshot> RegistryAsync() => GetAsync(Registry, _ => LoadRegistryAsync());
+
+    /// <summary>Forgets a tenant's callers (or, for <see cref="IAccessRegistryGrain.Key"/>, the operator's registry): the next call reads them again.</summary>
+    public Task ForgetAsync(string tenant)
+    {
+        _snapshots.TryRemove(tenant == IAccessRegistryGrain.Key ? Registry : tenant, out _);
+        return Task.CompletedTask;
+    }
+
+    private ValueTask<CallerSnapshot> GetAsync(string key, Func<string, Task<CallerSnapshot>> load)
+    {
+        if (_snapshots.TryGetValue(key, out var cached))
+        {
+            if (!cached.IsCompleted)
+            {
+                return new ValueTask<CallerSnapshot>(cached); // a read under way: wait for it rather than start another
+            }
+
+            if (cached.IsCompletedSuccessfully && Stopwatch.GetElapsedTime(cached.Result.LoadedAt) < _options.CallersLifetime)
+            {
+                return ValueTask.FromResult(cached.Result);
+            }
+        }
+
+        if (_snapshots.Count >= _options.TenantCacheSize)
+        {
+            _snapshots.Clear(); // a flood of tenants empties the cache, it never grows the silo
+        }
+
+        var loading = load(key);
+        _snapshots[key] = loading;
+        return new ValueTask<CallerSnapshot>(loading);
+    }
+
+    private async Task<CallerSnapshot> LoadTenantAsync(string tenant) =>
+        CallerSnapshot.Of(await grains.GetGrain<IIssuerKernelGrain>(tenant).GetCallersAsync(), Stopwatch.GetTimestamp());
+
+    private async Task<CallerSnapshot> LoadRegistryAsync() =>
+        CallerSnapshot.OfRegistry(await grains.GetGrain<IAccessRegistryGrain>(IAccessRegistryGrain.Key).GetAccessAsync(), Stopwatch.GetTimestamp());
+}
