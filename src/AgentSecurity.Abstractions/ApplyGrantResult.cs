@@ -2,8 +2,10 @@ namespace AgentSecurity.Abstractions;
 
 /// <summary>The outcome of applying a grant: applied with the agent's new grant version, or refused with a code.</summary>
 [GenerateSerializer, Immutable, Alias("agentsec.ApplyGrantResult.v1")]
-public sealed record ApplyGrantResult
+public sealed record ApplyGrantResult : IOutcome
 {
+    bool IOutcome.Succeeded => Applied;
+
     [Id(0)] public bool Applied { get; init; }
 
     /// <summary><c>tenant/agent</c>.</summary>

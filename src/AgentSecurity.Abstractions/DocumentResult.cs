@@ -2,8 +2,10 @@ namespace AgentSecurity.Abstractions;
 
 /// <summary>The outcome of applying an administrative document (admin registration, root rotation).</summary>
 [GenerateSerializer, Immutable, Alias("agentsec.DocumentResult.v1")]
-public sealed record DocumentResult
+public sealed record DocumentResult : IOutcome
 {
+    bool IOutcome.Succeeded => Accepted;
+
     [Id(0)] public bool Accepted { get; init; }
 
     /// <summary>True when this exact document had already been applied.</summary>

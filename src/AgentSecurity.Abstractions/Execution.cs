@@ -15,8 +15,10 @@ public sealed record ExecutionRequest
 
 /// <summary>How an execution ended: its output, and when it failed, an error code of <c>contracts/cli.md</c>.</summary>
 [GenerateSerializer, Immutable, Alias("agentsec.ExecutionResult.v1")]
-public sealed record ExecutionResult
+public sealed record ExecutionResult : IOutcome
 {
+    bool IOutcome.Succeeded => Ok;
+
     [Id(0)] public bool Ok { get; init; }
 
     /// <summary>What the code wrote, up to the output limit (also when it failed).</summary>

@@ -2,8 +2,10 @@ namespace AgentSecurity.Abstractions;
 
 /// <summary>The issuer's verdict on a grant.</summary>
 [GenerateSerializer, Immutable, Alias("agentsec.GrantVerification.v1")]
-public sealed record GrantVerification
+public sealed record GrantVerification : IOutcome
 {
+    bool IOutcome.Succeeded => Accepted;
+
     [Id(0)] public bool Accepted { get; init; }
 
     [Id(1)] public string? Error { get; init; }

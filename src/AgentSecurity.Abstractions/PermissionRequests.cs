@@ -20,8 +20,10 @@ public enum PermissionRequestStatus
 }
 
 [GenerateSerializer, Immutable, Alias("agentsec.PermissionRequestResult.v1")]
-public sealed record PermissionRequestResult
+public sealed record PermissionRequestResult : IOutcome
 {
+    bool IOutcome.Succeeded => Recorded;
+
     [Id(0)] public bool Recorded { get; init; }
 
     [Id(1)] public string? RequestId { get; init; }

@@ -1,8 +1,10 @@
 namespace AgentSecurity.Abstractions;
 
 [GenerateSerializer, Immutable, Alias("agentsec.QuarantineResult.v1")]
-public sealed record QuarantineResult
+public sealed record QuarantineResult : IOutcome
 {
+    bool IOutcome.Succeeded => Accepted;
+
     [Id(0)] public bool Accepted { get; init; }
 
     /// <summary><c>tenant/agent</c>.</summary>

@@ -1,8 +1,10 @@
 namespace AgentSecurity.Abstractions;
 
 [GenerateSerializer, Immutable, Alias("agentsec.RevocationResult.v1")]
-public sealed record RevocationResult
+public sealed record RevocationResult : IOutcome
 {
+    bool IOutcome.Succeeded => Revoked;
+
     [Id(0)] public bool Revoked { get; init; }
 
     /// <summary>The revoked grant and every grant delegated from it.</summary>

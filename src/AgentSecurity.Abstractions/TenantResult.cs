@@ -1,8 +1,10 @@
 namespace AgentSecurity.Abstractions;
 
 [GenerateSerializer, Immutable, Alias("agentsec.TenantResult.v1")]
-public sealed record TenantResult
+public sealed record TenantResult : IOutcome
 {
+    bool IOutcome.Succeeded => Created;
+
     [Id(0)] public bool Created { get; init; }
 
     [Id(1)] public required string TenantId { get; init; }

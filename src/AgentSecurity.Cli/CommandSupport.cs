@@ -13,7 +13,7 @@ internal static class CommandSupport
     public static SigningKey? ReadKey(CliOutput output, string path, out int exitCode)
     {
         var key = KeyFiles.Read(path);
-        exitCode = key.Succeeded ? ExitCodes.Ok : output.Error(key.Failure!.Code, key.Failure.Message, ExitCodes.Usage);
+        exitCode = key.Succeeded ? ExitCodes.Ok : output.Error(key.Failure.Code, key.Failure.Message, ExitCodes.Usage);
         return key.Succeeded ? key.Value : null;
     }
 

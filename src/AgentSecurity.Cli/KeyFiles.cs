@@ -19,7 +19,7 @@ internal static class KeyFiles
         }
 
         var key = SigningKey.FromKeyFileJson(bytes);
-        return key.Succeeded ? key : Result<SigningKey>.Fail(key.Failure!.Code, $"{path}: {key.Failure.Message}");
+        return key.Succeeded ? key : Result<SigningKey>.Fail(key.Failure.Code, $"{path}: {key.Failure.Message}");
     }
 
     /// <summary>Creates the file with owner-only permissions from the start, so the key is never readable by others.</summary>

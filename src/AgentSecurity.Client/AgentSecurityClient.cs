@@ -30,7 +30,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
         var parsed = GrantDocument.Parse(signedGrant);
         if (!parsed.Succeeded)
         {
-            return ApplyGrantResult.Refused(string.Empty, parsed.Failure!.Code, parsed.Failure.Message);
+            return ApplyGrantResult.Refused(string.Empty, parsed.Failure.Code, parsed.Failure.Message);
         }
 
         var grant = parsed.Value;
@@ -45,7 +45,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
         var parsed = GrantDocument.Parse(signedGrant);
         if (!parsed.Succeeded)
         {
-            return ApplyGrantResult.Refused(string.Empty, parsed.Failure!.Code, parsed.Failure.Message);
+            return ApplyGrantResult.Refused(string.Empty, parsed.Failure.Code, parsed.Failure.Message);
         }
 
         var agent = AgentKey.Of(parsed.Value.TenantId, parsed.Value.AgentId);
@@ -67,7 +67,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
         var parsed = QuarantineDocument.Parse(signedQuarantine);
         if (!parsed.Succeeded)
         {
-            return new QuarantineResult { Agent = string.Empty, Error = parsed.Failure!.Code, Message = parsed.Failure.Message };
+            return new QuarantineResult { Agent = string.Empty, Error = parsed.Failure.Code, Message = parsed.Failure.Message };
         }
 
         var agent = AgentKey.Of(parsed.Value.TenantId, parsed.Value.AgentId);
@@ -125,7 +125,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
     {
         if (!parsed.Succeeded)
         {
-            return refuse(string.Empty, parsed.Failure!);
+            return refuse(string.Empty, parsed.Failure);
         }
 
         var tenant = tenantOf(parsed.Value);

@@ -59,39 +59,21 @@ public sealed class AgentSecurityOptionsValidator : IValidateOptions<AgentSecuri
 {
     public ValidateOptionsResult Validate(string? name, AgentSecurityOptions options)
     {
-        var failures = new List<string>();
         var did = DidKey.Parse(options.OperatorDid);
-        if (!did.Succeeded)
-        {
-            failures.Add($"AgentSecurity:OperatorDid must be the operator's did:key ({did.Failure!.Message}); got \"{options.OperatorDid}\"");
-        }
-
-        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(10))
-        {
-            failures.Add($"AgentSecurity:ClockSkew must be between 0 and 10 minutes; got {options.ClockSkew}");
-        }
-
-        if (options.GrantHistoryLength is < 0 or > 256)
-        {
-            failures.Add($"AgentSecurity:GrantHistoryLength must be between 0 and 256; got {options.GrantHistoryLength}");
-        }
-
-        if (options.PermissionRequestLifetime <= TimeSpan.Zero || options.MaxElevationLifetime <= TimeSpan.Zero)
-        {
-            failures.Add("AgentSecurity:PermissionRequestLifetime and MaxElevationLifetime must be positive");
-        }
-
-        if (options.MaxLiveGrantsPerTenant < 1 || options.TenantLimitsRefreshInterval <= TimeSpan.Zero ||
-            options.MaxMemoryBytesPerAgent < 0 || options.MaxMemoryKeys < 0 || options.MaxMemoryValueBytes < 0)
-        {
-            failures.Add("AgentSecurity:MaxLiveGrantsPerTenant and TenantLimitsRefreshInterval must be positive, the memory caps not negative");
-        }
-
-        if (options.MaxPendingRequestsPerAgent < 1 || options.MaxPendingRequestsPerTenant < options.MaxPendingRequestsPerAgent || options.MaxAdminsPerTenant < 1)
-        {
-            failures.Add("AgentSecurity:MaxPendingRequestsPerAgent, MaxPendingRequestsPerTenant (at least the former) and MaxAdminsPerTenant must be at least 1");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return new SettingChecks(AgentSecurityOptions.SectionName)
+            .Require(did.Succeeded, "OperatorDid", $"must be the operator's did:key ({did.Failure?.Message})", $"\"{options.OperatorDid}\"")
+            .Require(options.ClockSkew >= TimeSpan.Zero && options.ClockSkew <= TimeSpan.FromMinutes(10), "ClockSkew", "must be between 0 and 10 minutes", options.ClockSkew)
+            .Require(options.GrantHistoryLength is >= 0 and <= 256, "GrantHistoryLength", "must be between 0 and 256", options.GrantHistoryLength)
+            .Positive("PermissionRequestLifetime", options.PermissionRequestLifetime)
+            .Positive("MaxElevationLifetime", options.MaxElevationLifetime)
+            .Positive("MaxLiveGrantsPerTenant", options.MaxLiveGrantsPerTenant)
+            .Positive("TenantLimitsRefreshInterval", options.TenantLimitsRefreshInterval)
+            .NotNegative("MaxMemoryBytesPerAgent", options.MaxMemoryBytesPerAgent)
+            .NotNegative("MaxMemoryKeys", options.MaxMemoryKeys)
+            .NotNegative("MaxMemoryValueBytes", options.MaxMemoryValueBytes)
+            .Positive("MaxPendingRequestsPerAgent", options.MaxPendingRequestsPerAgent)
+            .Require(options.MaxPendingRequestsPerTenant >= options.MaxPendingRequestsPerAgent, "MaxPendingRequestsPerTenant", $"must be at least MaxPendingRequestsPerAgent ({options.MaxPendingRequestsPerAgent})", options.MaxPendingRequestsPerTenant)
+            .Positive("MaxAdminsPerTenant", options.MaxAdminsPerTenant)
+            .Result;
     }
 }

@@ -35,6 +35,15 @@ public readonly struct Result<T>
         return Failure is null;
     }
 
+    /// <summary>The value, or the failure: <c>if (!result.TryGetValue(out var value, out var failure)) return failure;</c>.</summary>
+    [MemberNotNullWhen(false, nameof(Failure))]
+    public bool TryGetValue([MaybeNullWhen(false)] out T value, [NotNullWhen(false)] out Failure? failure)
+    {
+        value = _value;
+        failure = Failure;
+        return failure is null;
+    }
+
     /// <summary>The value; throws when the result is a failure, which is a programming error.</summary>
     public T Value => Failure is null ? _value! : throw new InvalidOperationException($"No value: {Failure}");
 

@@ -3,6 +3,7 @@ using AgentSecurity.Grains;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Memory;
+using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Sandbox;
 using AgentSecurity.Sandbox.JavaScript;
 using AgentSecurity.Sandbox.Processes;
@@ -38,6 +39,8 @@ public static class SiloBuilderExtensions
         silo.Services.AddSingleton<IValidateOptions<AgentSecurityOptions>, AgentSecurityOptionsValidator>();
         silo.Services.AddOptions<AuditOptions>().Bind(silo.Configuration.GetSection(AuditOptions.SectionName)).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
+        silo.Services.AddMetrics();
+        silo.Services.AddSingleton<AgentSecurityMetrics>();
         silo.Services.AddSingleton<AuditKey>();
         silo.Services.AddSingleton<AuditEvents>();
         silo.Services.AddOptions<SandboxOptions>().Bind(silo.Configuration.GetSection(SandboxOptions.SectionName)).ValidateOnStart();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using AgentSecurity.Abstractions;
-using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Policy;

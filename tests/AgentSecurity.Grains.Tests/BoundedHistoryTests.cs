@@ -203,18 +203,18 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
     {
         var tenant = await fixture.NewTenantAsync();
         var roots = new List<SigningKey> { TestKeys.Root };
-        for (var i = 0; i < GrantIssuerGrain.MaxRotations; i++)
+        for (var i = 0; i < TrustAdministration.MaxRotations; i++)
         {
             roots.Add(TestKeys.FromByte((byte)(0x41 + i)));
             var rotated = await fixture.Client.RotateRootAsync(TestDocuments.Rotation(tenant, roots[^2].Did.Value, roots[^1].Did.Value, Now).SignWith(roots[^2]));
             Assert.True(rotated.Accepted, $"{i}: {rotated.Error}: {rotated.Message}");
         }
 
-        var next = TestKeys.FromByte((byte)(0x41 + GrantIssuerGrain.MaxRotations));
+        var next = TestKeys.FromByte((byte)(0x41 + TrustAdministration.MaxRotations));
         var refused = await fixture.Client.RotateRootAsync(TestDocuments.Rotation(tenant, roots[^1].Did.Value, next.Did.Value, Now).SignWith(roots[^1]));
 
         Assert.Equal(ReasonCodes.QuotaExceeded, refused.Error);
-        Assert.Equal(GrantIssuerGrain.MaxRotations, StoredIssuer(tenant).RotationDocuments.Count);
+        Assert.Equal(TrustAdministration.MaxRotations, StoredIssuer(tenant).RotationDocuments.Count);
 
         // The stored chain replays on a new activation: the last root is the root, earlier ones and the refused one are not.
         await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);

@@ -22,9 +22,9 @@ public sealed class ExecutionServicesTests
 
         Assert.Null(services.TryEnter("a"));
         Assert.Null(services.TryEnter("a"));
-        Assert.Contains("tenant", services.TryEnter("a"), StringComparison.Ordinal);
+        Assert.Contains("tenant", services.TryEnter("a")?.Message, StringComparison.Ordinal);
         Assert.Null(services.TryEnter("b"));
-        Assert.Contains("silo", services.TryEnter("c"), StringComparison.Ordinal);
+        Assert.Contains("silo", services.TryEnter("c")?.Message, StringComparison.Ordinal);
 
         services.Exit("a");
         Assert.Null(services.TryEnter("c"));

@@ -1,4 +1,4 @@
-using AgentSecurity.Grains.Tenants;
+using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grants.Quotas;
 
 namespace AgentSecurity.Grains.Tests;
@@ -57,5 +57,25 @@ public sealed class LeaseLedgerTests
 
         // Leases of the last two lifetimes (720 s) at most, and the sweep's slack: never the 100,000 agents seen.
         Assert.InRange(ledger.Count, 1, 2 * 1024);
+    }
+
+    [Fact]
+    public void Leased_SweepOfManyAgents_ForgetsOnlyLeasesThatLapsedALifetimeAgo()
+    {
+        // A lease that lapsed less than a lifetime ago may still come back with its agent's next lease: a sweep keeps it.
+        var ledger = new LeaseLedger();
+        var now = T0 + (2 * Lifetime);
+        ledger.Leased(Tokens, "old", 100, T0 + Lifetime, T0, Lifetime); // lapsed exactly a lifetime before now
+        ledger.Leased(Tokens, "recent", 100, now - TimeSpan.FromMinutes(1), now - Lifetime - TimeSpan.FromMinutes(1), Lifetime);
+
+        // 1,024 leases on record start a sweep.
+        for (var i = 0; i < 1_022; i++)
+        {
+            ledger.Leased(Tokens, $"agent-{i}", 1, now + Lifetime, now, Lifetime);
+        }
+
+        Assert.Equal(1_023, ledger.Count);
+        Assert.Equal(0, ledger.Settle(Tokens, "old", 100, now));
+        Assert.Equal(100, ledger.Settle(Tokens, "recent", 100, now));
     }
 }

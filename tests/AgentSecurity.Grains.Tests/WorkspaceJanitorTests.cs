@@ -48,7 +48,7 @@ public sealed class WorkspaceJanitorTests : IDisposable
         var hold = (silo ?? _silo).HoldWorkspace("t", agent);
         Assert.NotNull(hold);
         var workspace = AgentWorkspace.For(_silo.Workspaces, "t", agent);
-        Assert.Equal((null, null), workspace.Write("/workspace/notes/a.txt", [1, 2, 3]));
+        Assert.Null(workspace.Write("/workspace/notes/a.txt", [1, 2, 3]));
         return (workspace, hold);
     }
 
@@ -93,7 +93,7 @@ public sealed class WorkspaceJanitorTests : IDisposable
     public void HoldWorkspace_WhileItIsBeingRemoved_IsRefusedAndAfterwardsGetsAFreshOne()
     {
         var (old, hold) = Start("a");
-        Assert.Equal((null, null), old.Write("/workspace/stale.txt", [1]));
+        Assert.Null(old.Write("/workspace/stale.txt", [1]));
         hold.Dispose();
         var entry = Assert.Single(WorkspaceHold.Registered(_silo.Workspaces)).Entry;
 

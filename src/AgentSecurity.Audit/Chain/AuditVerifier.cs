@@ -121,7 +121,7 @@ public static class AuditVerifier
             var parsed = CheckpointDocument.Parse(text);
             if (!parsed.Succeeded)
             {
-                problems.Add($"a checkpoint is malformed ({parsed.Failure!.Code})");
+                problems.Add($"a checkpoint is malformed ({parsed.Failure.Code})");
             }
             else if (parsed.Value.TenantId != tenantId || !parsed.Value.Envelope.HasValidSignature() || !trusted.Contains(parsed.Value.Envelope.SignedBy))
             {

@@ -24,12 +24,12 @@ internal static class AdminCommands
         add.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            if (CommandSupport.ReadKey(output, result.GetValue(key)!, out var bad) is not { } signer)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(key), out var bad) is not { } signer)
             {
                 return bad;
             }
 
-            if (!CapabilitySpec.TryParse(result.GetValue(ceiling)!, out var capabilities, out var problem))
+            if (!CapabilitySpec.TryParse(result.GetRequiredValue(ceiling), out var capabilities, out var problem))
             {
                 return output.Usage($"--ceiling: {problem}");
             }
@@ -56,8 +56,8 @@ internal static class AdminCommands
                 ? [new("capabilities", capabilities)]
                 : [new("capabilities", capabilities), new("resourceLimits", new JObject(limitMembers))]);
             var text = new DocumentSigner(DocumentTypes.Admin)
-                .Add("tenantId", result.GetValue(tenant)!)
-                .Add("adminDid", result.GetValue(admin)!)
+                .Add("tenantId", result.GetRequiredValue(tenant))
+                .Add("adminDid", result.GetRequiredValue(admin))
                 .Add("ceiling", ceilingObject)
                 .Add("issuedAt", now)
                 .Add("expiresAt", now + lifetime)

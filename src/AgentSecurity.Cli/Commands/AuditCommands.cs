@@ -32,7 +32,7 @@ internal static class AuditCommands
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            var tenantId = result.GetValue(tenant)!;
+            var tenantId = result.GetRequiredValue(tenant);
             var follows = result.GetValue(follow);
             var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption),
                 follows ? result.GetValue(storage) ?? "UseDevelopmentStorage=true" : null, cancellation);
@@ -87,7 +87,7 @@ internal static class AuditCommands
             var output = app.OutputFor(result);
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var verification = await client.Audit(result.GetValue(tenant)!).VerifyAsync();
+                var verification = await client.Audit(result.GetRequiredValue(tenant)).VerifyAsync();
                 return output.Answer(verification.Valid ? ExitCodes.Ok : ExitCodes.No,
                     new { valid = verification.Valid, records = verification.Records, firstBadSequence = verification.FirstBadSequence, checkpoints = verification.Checkpoints, problem = verification.Problem },
                     verification.Valid
@@ -108,7 +108,7 @@ internal static class AuditCommands
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            var tenantId = result.GetValue(tenant)!;
+            var tenantId = result.GetRequiredValue(tenant);
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
                 var audit = client.Audit(tenantId);
@@ -149,7 +149,7 @@ internal static class AuditCommands
             var output = app.OutputFor(result);
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var audit = client.Audit(result.GetValue(tenant)!);
+                var audit = client.Audit(result.GetRequiredValue(tenant));
                 var head = await audit.GetHeadAsync();
                 var treeSize = result.GetValue(size) ?? (head.LastCheckpointSize >= result.GetValue(sequence) ? head.LastCheckpointSize : head.LastSequence);
                 var proof = await audit.ProveInclusionAsync(result.GetValue(sequence), treeSize);

@@ -31,7 +31,7 @@ internal static class BenchAuditCommand
 
     private const int RecordsPerTransaction = 256;
 
-    public static Command Create(CliApp app, Option<string?> operatorKey)
+    public static Command Create(CliApp app, Option<string> operatorKey)
     {
         var events = new Option<int>("--events") { Description = "Events per round and kind (default 10000)", DefaultValueFactory = _ => 10_000 };
         var batch = new Option<int>("--batch") { Description = "Events per delivery to the log, as the stream batches them; one storage transaction each (default 256)", DefaultValueFactory = _ => 256 };
@@ -55,7 +55,7 @@ internal static class BenchAuditCommand
                 return output.Usage("--events 100..10000000, --batch 1..256, --rounds 1..100, --latency-events 0..100000");
             }
 
-            if (CommandSupport.ReadKey(output, result.GetValue(operatorKey)!, out var bad) is not { } operatorSigner)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(operatorKey), out var bad) is not { } operatorSigner)
             {
                 return bad;
             }

@@ -23,7 +23,7 @@ internal static class BenchCommand
         var agents = new Option<int>("--agents") { Description = "Agents (grains) to spread the load over (default 64)", DefaultValueFactory = _ => 64 };
         var concurrency = new Option<int>("--concurrency") { Description = "Calls in flight (default 256)", DefaultValueFactory = _ => 256 };
         var seconds = new Option<int>("--seconds") { Description = "Measured seconds, split over the three kinds of call (default 30)", DefaultValueFactory = _ => 30 };
-        var operatorKey = new Option<string?>("--operator-key")
+        var operatorKey = new Option<string>("--operator-key")
         {
             Description = "The operator's key file, to create a throw-away tenant (default: $AGENTSEC_OPERATOR_KEY or .agentsec/operator.key)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_OPERATOR_KEY") is { Length: > 0 } k ? k : Path.Combine(".agentsec", "operator.key"),
@@ -38,10 +38,10 @@ internal static class BenchCommand
                 return output.Usage("--agents 1..100000, --concurrency 1..10000, --seconds 2..3600");
             }
 
-            var key = KeyFiles.Read(result.GetValue(operatorKey)!);
+            var key = KeyFiles.Read(result.GetRequiredValue(operatorKey));
             if (!key.Succeeded)
             {
-                return output.Error(key.Failure!.Code, key.Failure.Message, ExitCodes.Usage);
+                return output.Error(key.Failure.Code, key.Failure.Message, ExitCodes.Usage);
             }
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
@@ -132,7 +132,7 @@ internal static class BenchCommand
     /// <c>bench revocations</c>: how long a revocation takes from call to return, with its delegations, and whether
     /// any check after the return is still allowed; a trivial issuer call in the same run is the baseline.
     /// </summary>
-    private static Command Revocations(CliApp app, Option<string?> operatorKey)
+    private static Command Revocations(CliApp app, Option<string> operatorKey)
     {
         var count = new Option<int>("--count") { Description = "Grants to revoke, one after another (default 200)", DefaultValueFactory = _ => 200 };
         var children = new Option<int>("--children") { Description = "Delegated grants under each revoked grant (default 2)", DefaultValueFactory = _ => 2 };
@@ -146,7 +146,7 @@ internal static class BenchCommand
                 return output.Usage("--count 1..10000, --children 0..16");
             }
 
-            if (CommandSupport.ReadKey(output, result.GetValue(operatorKey)!, out var bad) is not { } operatorSigner)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(operatorKey), out var bad) is not { } operatorSigner)
             {
                 return bad;
             }

@@ -24,7 +24,7 @@ internal static class CheckCommand
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-            var request = new CheckRequest(result.GetValue(capability)!, result.GetValue(resource), result.GetValue(amount));
+            var request = new CheckRequest(result.GetRequiredValue(capability), result.GetValue(resource), result.GetValue(amount));
             if (result.GetValue(explain))
             {
                 return WriteExplanation(output, await client.ExplainAsync(tenantId, agentId, request));

@@ -15,7 +15,7 @@ internal static class DidCommands
             var did = DidKey.Parse(result.GetValue(didArgument));
             if (!did.Succeeded)
             {
-                return output.Error(did.Failure!.Code, did.Failure.Message);
+                return output.Error(did.Failure.Code, did.Failure.Message);
             }
 
             var hex = Convert.ToHexStringLower(did.Value.PublicKey);

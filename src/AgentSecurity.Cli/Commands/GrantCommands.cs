@@ -48,10 +48,10 @@ internal static class GrantCommands
         command.SetAction(result =>
         {
             var output = app.OutputFor(result);
-            var signingKey = KeyFiles.Read(result.GetValue(key)!);
+            var signingKey = KeyFiles.Read(result.GetRequiredValue(key));
             if (!signingKey.Succeeded)
             {
-                return output.Error(signingKey.Failure!.Code, signingKey.Failure.Message, ExitCodes.Usage);
+                return output.Error(signingKey.Failure.Code, signingKey.Failure.Message, ExitCodes.Usage);
             }
 
             if (!CliTime.TryParseOptional(result.GetValue(issuedAt), out var issued) || !CliTime.TryParseOptional(result.GetValue(notBefore), out var validFrom))
@@ -74,9 +74,9 @@ internal static class GrantCommands
 
             var capabilities = new JObject(
             [
-                new("fileSystem", new JString(result.GetValue(fs)!)),
-                new("network", new JString(result.GetValue(net)!)),
-                new("memory", new JString(result.GetValue(memory)!)),
+                new("fileSystem", new JString(result.GetRequiredValue(fs))),
+                new("network", new JString(result.GetRequiredValue(net))),
+                new("memory", new JString(result.GetRequiredValue(memory))),
                 new("subprocess", JBool.Of(result.GetValue(subprocess))),
                 new("vectorDb", JBool.Of(result.GetValue(vectorDb))),
                 new("llm", JBool.Of(result.GetValue(llm))),
@@ -84,12 +84,12 @@ internal static class GrantCommands
             var id = result.GetValue(grantId) ?? $"g-{Guid.NewGuid():N}"[..18];
             var text = new DocumentSigner(DocumentTypes.Grant)
                 .Add("grantId", id)
-                .Add("tenantId", result.GetValue(tenant)!)
-                .Add("agentId", result.GetValue(agent)!)
+                .Add("tenantId", result.GetRequiredValue(tenant))
+                .Add("agentId", result.GetRequiredValue(agent))
                 .Add("capabilities", capabilities)
                 .AddIfPresent("scopes", scopeObject)
                 .AddIfPresent("resourceLimits", limitObject)
-                .Add("environmentIsolation", result.GetValue(isolation)!)
+                .Add("environmentIsolation", result.GetRequiredValue(isolation))
                 .Add("issuedAt", issued.Value)
                 .AddIfPresent("notBefore", validFrom is { } from ? DocumentTime.ToText(from) : null)
                 .Add("expiresAt", (validFrom ?? issued.Value) + lifetime)
@@ -101,7 +101,7 @@ internal static class GrantCommands
             var check = GrantDocument.Parse(text);
             if (!check.Succeeded)
             {
-                return output.Error(check.Failure!.Code, check.Failure.Message, ExitCodes.Usage);
+                return output.Error(check.Failure.Code, check.Failure.Message, ExitCodes.Usage);
             }
 
             if (result.GetValue(outFile) is { } path)
@@ -140,16 +140,16 @@ internal static class GrantCommands
                 var did = DidKey.Parse(text);
                 if (!did.Succeeded)
                 {
-                    return output.Error(did.Failure!.Code, $"--trusted {text}: {did.Failure.Message}", ExitCodes.Usage);
+                    return output.Error(did.Failure.Code, $"--trusted {text}: {did.Failure.Message}", ExitCodes.Usage);
                 }
 
                 trustedDids.Add(did.Value);
             }
 
-            var document = DocumentFiles.Read(result.GetValue(file)!);
+            var document = DocumentFiles.Read(result.GetRequiredValue(file));
             if (!document.Succeeded)
             {
-                return document.Failure!.Code == CliOutput.UsageError
+                return document.Failure.Code == CliOutput.UsageError
                     ? output.Usage(document.Failure.Message)
                     : Invalid(output, document.Failure);
             }
@@ -157,7 +157,7 @@ internal static class GrantCommands
             var parsed = GrantDocument.Parse(document.Value);
             if (!parsed.Succeeded)
             {
-                return Invalid(output, parsed.Failure!);
+                return Invalid(output, parsed.Failure);
             }
 
             var grant = parsed.Value;
@@ -186,10 +186,10 @@ internal static class GrantCommands
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            var document = DocumentFiles.Read(result.GetValue(file)!);
+            var document = DocumentFiles.Read(result.GetRequiredValue(file));
             if (!document.Succeeded)
             {
-                return output.Error(document.Failure!.Code, document.Failure.Message);
+                return output.Error(document.Failure.Code, document.Failure.Message);
             }
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>

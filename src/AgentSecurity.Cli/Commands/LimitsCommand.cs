@@ -17,7 +17,7 @@ internal static class LimitsCommand
         set.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            if (CommandSupport.ReadKey(output, result.GetValue(key)!, out var bad) is not { } signer)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(key), out var bad) is not { } signer)
             {
                 return bad;
             }
@@ -35,7 +35,7 @@ internal static class LimitsCommand
             }
 
             var text = new DocumentSigner(DocumentTypes.Limits)
-                .Add("tenantId", result.GetValue(tenant)!)
+                .Add("tenantId", result.GetRequiredValue(tenant))
                 .Add("resourceLimits", new JObject(members))
                 .AddIfPresent("maxAgents", result.GetValue(maxAgents) is { } max ? DocumentSigner.Number(max) : null)
                 .Add("issuedAt", CliTime.Now)
@@ -47,7 +47,7 @@ internal static class LimitsCommand
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var applied = await client.Issuer(result.GetValue(tenant)!).SetTenantLimitsAsync(text);
+                var applied = await client.Issuer(result.GetRequiredValue(tenant)).SetTenantLimitsAsync(text);
                 return applied.Accepted
                     ? output.Answer(ExitCodes.Ok, new { tenantId = result.GetValue(tenant), limits = members.ToDictionary(m => m.Key, m => ((JNumber)m.Value).Text), maxAgents = result.GetValue(maxAgents) },
                         $"tenant {result.GetValue(tenant)}: shared limits set")

@@ -12,18 +12,18 @@ internal static class MemoryCommands
         var agent = AgentArgument.Create();
         var key = new Argument<string>("KEY") { Description = "A memory key such as notes/today" };
         var get = new Command("get", "Read a key") { agent, key };
-        get.SetAction((result, cancellation) => RunAsync(app, result, agent, a => a.GetMemoryAsync(result.GetValue(key)!), cancellation));
+        get.SetAction((result, cancellation) => RunAsync(app, result, agent, a => a.GetMemoryAsync(result.GetRequiredValue(key)), cancellation));
 
         var putAgent = AgentArgument.Create();
         var putKey = new Argument<string>("KEY") { Description = "A memory key such as notes/today" };
         var value = new Argument<string>("VALUE") { Description = "The value (text)" };
         var put = new Command("put", "Write a key") { putAgent, putKey, value };
-        put.SetAction((result, cancellation) => RunAsync(app, result, putAgent, a => a.PutMemoryAsync(result.GetValue(putKey)!, Encoding.UTF8.GetBytes(result.GetValue(value)!)), cancellation));
+        put.SetAction((result, cancellation) => RunAsync(app, result, putAgent, a => a.PutMemoryAsync(result.GetRequiredValue(putKey), Encoding.UTF8.GetBytes(result.GetRequiredValue(value))), cancellation));
 
         var deleteAgent = AgentArgument.Create();
         var deleteKey = new Argument<string>("KEY") { Description = "A memory key such as notes/today" };
         var delete = new Command("delete", "Delete a key") { deleteAgent, deleteKey };
-        delete.SetAction((result, cancellation) => RunAsync(app, result, deleteAgent, a => a.DeleteMemoryAsync(result.GetValue(deleteKey)!), cancellation));
+        delete.SetAction((result, cancellation) => RunAsync(app, result, deleteAgent, a => a.DeleteMemoryAsync(result.GetRequiredValue(deleteKey)), cancellation));
 
         var listAgent = AgentArgument.Create();
         var prefix = new Option<string?>("--prefix") { Description = "Only keys equal to or under this key" };

@@ -20,7 +20,7 @@ internal static class QuarantineCommand
                 return output.Usage($"\"{result.GetValue(agent)}\" is not TENANT/AGENT");
             }
 
-            if (CommandSupport.ReadKey(output, result.GetValue(key)!, out var bad) is not { } signer)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(key), out var bad) is not { } signer)
             {
                 return bad;
             }
@@ -29,7 +29,7 @@ internal static class QuarantineCommand
                 .Add("tenantId", tenantId)
                 .Add("agentId", agentId)
                 .Add("action", result.GetValue(release) ? "release" : "quarantine")
-                .Add("reason", result.GetValue(reason)!)
+                .Add("reason", result.GetRequiredValue(reason))
                 .Add("issuedAt", CliTime.Now)
                 .Sign(signer);
             if (QuarantineDocument.Parse(text).Failure is { } invalid)

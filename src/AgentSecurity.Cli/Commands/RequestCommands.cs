@@ -27,7 +27,7 @@ internal static class RequestCommands
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var input = new PermissionRequestInput { Capability = result.GetValue(capability)!, Resource = result.GetValue(resource), Justification = result.GetValue(justification)! };
+                var input = new PermissionRequestInput { Capability = result.GetRequiredValue(capability), Resource = result.GetValue(resource), Justification = result.GetRequiredValue(justification) };
                 var recorded = await client.RequestPermissionAsync(tenantId, agentId, input);
                 if (recorded.AlreadyAllowed)
                 {
@@ -54,7 +54,7 @@ internal static class RequestCommands
             var output = app.OutputFor(result);
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var requests = await client.ListRequestsAsync(result.GetValue(tenant)!);
+                var requests = await client.ListRequestsAsync(result.GetRequiredValue(tenant));
                 var rows = requests.Select(r => new
                 {
                     requestId = r.RequestId,
@@ -90,7 +90,7 @@ internal static class RequestCommands
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            if (CommandSupport.ReadKey(output, result.GetValue(key)!, out var bad) is not { } signer)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(key), out var bad) is not { } signer)
             {
                 return bad;
             }
@@ -102,7 +102,7 @@ internal static class RequestCommands
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var tenantId = result.GetValue(tenant)!;
+                var tenantId = result.GetRequiredValue(tenant);
                 var request = (await client.ListRequestsAsync(tenantId)).FirstOrDefault(r => r.RequestId == result.GetValue(requestId));
                 if (request is null || request.Status != PermissionRequestStatus.Pending || !CheckKinds.TryParse(request.Capability, out var kind))
                 {

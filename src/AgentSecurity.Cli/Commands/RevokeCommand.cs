@@ -16,15 +16,15 @@ internal static class RevokeCommand
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            if (CommandSupport.ReadKey(output, result.GetValue(key)!, out var bad) is not { } signer)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(key), out var bad) is not { } signer)
             {
                 return bad;
             }
 
             var text = new DocumentSigner(DocumentTypes.Revocation)
-                .Add("tenantId", result.GetValue(tenant)!)
-                .Add("grantId", result.GetValue(grant)!)
-                .Add("reason", result.GetValue(reason)!)
+                .Add("tenantId", result.GetRequiredValue(tenant))
+                .Add("grantId", result.GetRequiredValue(grant))
+                .Add("reason", result.GetRequiredValue(reason))
                 .Add("issuedAt", CliTime.Now)
                 .Sign(signer);
             if (RevocationDocument.Parse(text).Failure is { } invalid)

@@ -14,15 +14,15 @@ internal static class RotateCommand
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
-            if (CommandSupport.ReadKey(output, result.GetValue(key)!, out var bad) is not { } oldRoot)
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(key), out var bad) is not { } oldRoot)
             {
                 return bad;
             }
 
             var text = new DocumentSigner(DocumentTypes.Rotation)
-                .Add("tenantId", result.GetValue(tenant)!)
+                .Add("tenantId", result.GetRequiredValue(tenant))
                 .Add("oldRootDid", oldRoot.Did.Value)
-                .Add("newRootDid", result.GetValue(newRoot)!)
+                .Add("newRootDid", result.GetRequiredValue(newRoot))
                 .Add("issuedAt", CliTime.Now)
                 .Sign(oldRoot);
             if (RotationDocument.Parse(text).Failure is { } invalid)

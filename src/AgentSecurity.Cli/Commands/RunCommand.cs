@@ -23,7 +23,7 @@ internal static class RunCommand
                 return output.Usage($"\"{result.GetValue(agent)}\" is not TENANT/AGENT");
             }
 
-            var path = result.GetValue(file)!;
+            var path = result.GetRequiredValue(file);
             if (!path.Exists)
             {
                 return output.Usage($"{path.FullName} does not exist");
@@ -34,7 +34,7 @@ internal static class RunCommand
             {
                 var run = await client.ExecuteAsync(tenantId, agentId, new ExecutionRequest
                 {
-                    Runtime = result.GetValue(runtime)!,
+                    Runtime = result.GetRequiredValue(runtime),
                     Code = code,
                     Input = result.GetValue(input) ?? string.Empty,
                 });

@@ -29,7 +29,7 @@ internal static class TenantCommands
             var key = KeyFiles.Read(keyPath);
             if (!key.Succeeded)
             {
-                return output.Error(key.Failure!.Code, key.Failure.Message, ExitCodes.Usage);
+                return output.Error(key.Failure.Code, key.Failure.Message, ExitCodes.Usage);
             }
 
             foreach (var root in result.GetValue(roots) ?? [])
@@ -41,8 +41,8 @@ internal static class TenantCommands
             }
 
             var text = new DocumentSigner(DocumentTypes.Tenant)
-                .Add("tenantId", result.GetValue(tenant)!)
-                .Add("rootDids", DocumentSigner.StringArray(result.GetValue(roots)!))
+                .Add("tenantId", result.GetRequiredValue(tenant))
+                .Add("rootDids", DocumentSigner.StringArray(result.GetRequiredValue(roots)))
                 .Add("issuedAt", DocumentTime.WholeSeconds(TimeProvider.System.GetUtcNow()))
                 .Sign(key.Value);
             if (TenantDocument.Parse(text).Failure is { } invalid)
@@ -75,7 +75,7 @@ internal static class TenantCommands
             var output = app.OutputFor(result);
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                var info = await client.GetTenantAsync(result.GetValue(showTenant)!);
+                var info = await client.GetTenantAsync(result.GetRequiredValue(showTenant));
                 if (info is null)
                 {
                     return output.Error(ReasonCodes.UnknownTenant, $"tenant {result.GetValue(showTenant)} does not exist");

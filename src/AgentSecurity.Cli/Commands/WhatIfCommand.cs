@@ -20,14 +20,14 @@ internal static class WhatIfCommand
                 return output.Usage($"\"{result.GetValue(agent)}\" is not TENANT/AGENT");
             }
 
-            var proposal = DocumentFiles.Read(result.GetValue(grant)!);
+            var proposal = DocumentFiles.Read(result.GetRequiredValue(grant));
             if (!proposal.Succeeded)
             {
-                return output.Error(proposal.Failure!.Code, proposal.Failure.Message);
+                return output.Error(proposal.Failure.Code, proposal.Failure.Message);
             }
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
-                CheckCommand.WriteExplanation(output, await client.WhatIfAsync(tenantId, agentId, new CheckRequest(result.GetValue(capability)!, result.GetValue(resource)), proposal.Value)), cancellation);
+                CheckCommand.WriteExplanation(output, await client.WhatIfAsync(tenantId, agentId, new CheckRequest(result.GetRequiredValue(capability), result.GetValue(resource)), proposal.Value)), cancellation);
         });
         return command;
     }

@@ -1,10 +1,11 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Outbox;
 
 namespace AgentSecurity.Grains.Agents;
 
 /// <summary>What an agent grain persists. Grants are kept as the signed documents themselves and re-verified on load.</summary>
 [GenerateSerializer, Alias("agentsec.AgentGrainState.v1")]
-public sealed class AgentGrainState
+public sealed class AgentGrainState : IOutboxState
 {
     /// <summary>The active grant's canonical signed text; null when the agent has never had one.</summary>
     [Id(0)] public string? GrantDocument { get; set; }
@@ -30,17 +31,14 @@ public sealed class AgentGrainState
     /// <summary>Reservations of the grant's rate limits, by wire name (see <see cref="Quotas.ReservedBucket"/>).</summary>
     [Id(7)] public Dictionary<string, Quotas.BucketRecord> Quotas { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// Security events of state changes, written with the change and published after it (an outbox): an event whose
-    /// publication failed, or whose silo died before it, is published again when the agent next activates.
-    /// </summary>
+    /// <inheritdoc />
     [Id(8)] public List<string> PendingEvents { get; set; } = [];
 
     /// <summary>
     /// Ids of the grants replaced on this agent that were issued in the same second as the active grant. Issue times
     /// order grants to the second only: these say which grants of that second came before the active one, so none can
     /// be applied again however long ago <see cref="PreviousGrantIds"/> forgot it. Emptied when a later second's grant
-    /// applies (an earlier second's grant is refused by its time alone); at most <see cref="AgentGrain.MaxReplacementsInOneSecond"/>.
+    /// applies (an earlier second's grant is refused by its time alone); at most <see cref="Permissions.AgentGrants.MaxReplacementsInOneSecond"/>.
     /// </summary>
     [Id(9)] public List<string> ReplacedInActiveSecond { get; set; } = [];
 }

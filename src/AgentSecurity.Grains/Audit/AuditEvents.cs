@@ -30,6 +30,20 @@ public class AuditEvents(
         });
     }
 
+    /// <summary>An administrative event (a change of trust, grants or status, or a refused document), stamped.</summary>
+    public AdministrativeEvent Administrative(string tenantId, string type, string? agentId = null, string? grantId = null, string? signer = null, string? reason = null, string? message = null) =>
+        Stamp(new AdministrativeEvent
+        {
+            Id = string.Empty,
+            Type = type,
+            TenantId = tenantId,
+            AgentId = agentId,
+            GrantId = grantId,
+            SignerDid = signer,
+            Reason = reason,
+            Message = message,
+        });
+
     /// <summary>
     /// Publishes to the tenant's stream and returns once the stream holds the events (with Azure Queue streams:
     /// once the queue message is written, so a crash after this loses nothing).

@@ -13,7 +13,7 @@ public sealed class AuditKey : IDisposable
         if (file is { Length: > 0 })
         {
             var key = SigningKey.FromKeyFileJson(File.ReadAllBytes(file));
-            Key = key.Succeeded ? key.Value : throw new InvalidOperationException($"AgentSecurity:Audit:KeyFile {file}: {key.Failure!.Message}");
+            Key = key.Succeeded ? key.Value : throw new InvalidOperationException($"AgentSecurity:Audit:KeyFile {file}: {key.Failure.Message}");
         }
         else
         {

@@ -42,14 +42,18 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
     private long _lastCheckpoint;
     private IReadOnlyList<DetectionRuleSettings> _rules = [];
 
+    private readonly AgentSecurityMetrics _metrics;
+
     public AuditStreamGrain(
         IAuditLogStore store,
         AuditKey key,
         IOptions<AuditOptions> options,
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
         AuditEvents events,
+        AgentSecurityMetrics metrics,
         ILogger<AuditStreamGrain> logger)
     {
+        _metrics = metrics;
         _store = store;
         _key = key;
         _options = options.Value;
@@ -160,7 +164,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
                 Remember(e.Id);
             }
 
-            AgentSecurityMetrics.AuditEventsAppended.Add(chunk.Length);
+            _metrics.AuditEventsAppended.Add(chunk.Length);
         }
 
         await DetectAsync(fresh);
@@ -275,7 +279,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
             {
                 var action = detection.Quarantine ? "quarantine" : "none";
                 Log.DetectionFired(_logger, _tenant, detection.Rule, detection.AgentId, detection.Count);
-                AgentSecurityMetrics.DetectionsFired.Add(1, new KeyValuePair<string, object?>("rule", detection.Rule));
+                _metrics.DetectionsFired.Add(1, new KeyValuePair<string, object?>("rule", detection.Rule));
                 if (detection.Quarantine)
                 {
                     await GrainFactory.GetGrain<IAgentGrain>(AgentKey.Of(_tenant, detection.AgentId))

@@ -101,8 +101,9 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
             return denied;
         }
 
-        var (text, code, problem) = workspace.Read(path, services.Options.MaxFileReadBytes);
-        return code is null ? HostReply.Success(text) : HostReply.Fail(code, problem!);
+        return workspace.Read(path, services.Options.MaxFileReadBytes).TryGetValue(out var text, out var failure)
+            ? HostReply.Success(text)
+            : HostReply.Fail(failure.Code, failure.Message);
     }
 
     private async Task<HostReply> FsWriteAsync(string? path, string text)
@@ -123,8 +124,7 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
             return denied;
         }
 
-        var (code, problem) = workspace.Write(path, content);
-        return code is null ? HostReply.Success() : HostReply.Fail(code, problem!);
+        return workspace.Write(path, content) is { } failure ? HostReply.Fail(failure.Code, failure.Message) : HostReply.Success();
     }
 
     private async Task<HostReply> FetchAsync(string? url, string? body)

@@ -12,24 +12,18 @@ public static class ExecutionLimits
 {
     /// <summary>The platform's defaults and maximums: the sandbox's execution limits and the agent memory store's size.</summary>
     public static PlatformLimits Platform(SandboxOptions o, AgentSecurityOptions agents) => new(
-        new ResourceLimits
-        {
-            MaxMemoryBytes = o.DefaultMemoryBytes,
-            MaxCpuMillis = o.DefaultCpuMillis,
-            MaxWallMillis = o.DefaultWallMillis,
-            MaxOutputBytes = o.DefaultOutputBytes,
-            MaxConcurrentExecutions = o.DefaultConcurrentExecutions,
-            MemoryBytesStored = agents.MaxMemoryBytesPerAgent,
-        },
-        new ResourceLimits
-        {
-            MaxMemoryBytes = o.MaxMemoryBytes,
-            MaxCpuMillis = o.MaxCpuMillis,
-            MaxWallMillis = o.MaxWallMillis,
-            MaxOutputBytes = o.MaxOutputBytes,
-            MaxConcurrentExecutions = o.MaxConcurrentExecutions,
-            MemoryBytesStored = agents.MaxMemoryBytesPerAgent,
-        });
+        Limits(o.DefaultMemoryBytes, o.DefaultCpuMillis, o.DefaultWallMillis, o.DefaultOutputBytes, o.DefaultConcurrentExecutions, agents.MaxMemoryBytesPerAgent),
+        Limits(o.MaxMemoryBytes, o.MaxCpuMillis, o.MaxWallMillis, o.MaxOutputBytes, o.MaxConcurrentExecutions, agents.MaxMemoryBytesPerAgent));
+
+    private static ResourceLimits Limits(long memory, long cpu, long wall, long output, long concurrent, long stored) => new()
+    {
+        MaxMemoryBytes = memory,
+        MaxCpuMillis = cpu,
+        MaxWallMillis = wall,
+        MaxOutputBytes = output,
+        MaxConcurrentExecutions = concurrent,
+        MemoryBytesStored = stored,
+    };
 
     internal static SandboxLimits For(ResourceLimits grant, PlatformLimits platform, SandboxOptions o) => new()
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grants;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Policy;
 using AgentSecurity.Sandbox;
@@ -69,21 +70,21 @@ public sealed class ExecutionServices : IDisposable
 
     /// <summary>
     /// Takes one of the silo's execution slots and one of the tenant's (<see cref="SandboxOptions.MaxExecutionsPerSilo"/>,
-    /// <see cref="SandboxOptions.MaxExecutionsPerTenant"/>): null, or why there is none.
+    /// <see cref="SandboxOptions.MaxExecutionsPerTenant"/>): null, or why there is none (<c>unavailable</c>: try again).
     /// </summary>
-    public string? TryEnter(string tenant)
+    public Failure? TryEnter(string tenant)
     {
         lock (_perTenant)
         {
             var tenantRunning = _perTenant.GetValueOrDefault(tenant);
             if (_running >= Options.MaxExecutionsPerSilo)
             {
-                return $"this silo is running its most executions at once ({Options.MaxExecutionsPerSilo}); try again";
+                return new Failure(ReasonCodes.Unavailable, $"this silo is running its most executions at once ({Options.MaxExecutionsPerSilo}); try again");
             }
 
             if (tenantRunning >= Options.MaxExecutionsPerTenant)
             {
-                return $"the tenant is running its most executions at once on this silo ({Options.MaxExecutionsPerTenant}); try again";
+                return new Failure(ReasonCodes.Unavailable, $"the tenant is running its most executions at once on this silo ({Options.MaxExecutionsPerTenant}); try again");
             }
 
             _perTenant[tenant] = tenantRunning + 1;

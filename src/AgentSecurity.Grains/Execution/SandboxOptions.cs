@@ -113,48 +113,41 @@ public sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
 {
     public ValidateOptionsResult Validate(string? name, SandboxOptions o)
     {
-        var failures = new List<string>();
-        if (!Path.IsPathFullyQualified(o.WorkspaceRoot))
-        {
-            failures.Add("AgentSecurity:Sandbox:WorkspaceRoot must be an absolute path");
-        }
-
+        var checks = new SettingChecks("AgentSecurity:Sandbox")
+            .Require(Path.IsPathFullyQualified(o.WorkspaceRoot), "WorkspaceRoot", "must be an absolute path", o.WorkspaceRoot);
         foreach (var (what, value, max) in new[]
         {
-            ("Memory", o.DefaultMemoryBytes, o.MaxMemoryBytes), ("Cpu", o.DefaultCpuMillis, o.MaxCpuMillis),
-            ("Wall", o.DefaultWallMillis, o.MaxWallMillis), ("Output", o.DefaultOutputBytes, o.MaxOutputBytes),
+            ("MemoryBytes", o.DefaultMemoryBytes, o.MaxMemoryBytes), ("CpuMillis", o.DefaultCpuMillis, o.MaxCpuMillis),
+            ("WallMillis", o.DefaultWallMillis, o.MaxWallMillis), ("OutputBytes", o.DefaultOutputBytes, o.MaxOutputBytes),
             ("ConcurrentExecutions", o.DefaultConcurrentExecutions, o.MaxConcurrentExecutions),
         })
         {
-            if (value < 1 || max < value)
-            {
-                failures.Add($"AgentSecurity:Sandbox: Default{what} must be positive and at most Max{what}");
-            }
+            checks.Positive($"Default{what}", value)
+                .Require(max >= value, $"Max{what}", $"must be at least Default{what} ({value})", max);
         }
 
-        if (o.MaxWallMillis > 120_000)
-        {
-            failures.Add("AgentSecurity:Sandbox:MaxWallMillis is at most 120000: an execution must end within the 2.5 min a client waits for it");
-        }
-
-        if (o.FirstUserId < 1000 || o.UserIdCount < 1 || (ulong)o.FirstUserId + o.UserIdCount > int.MaxValue)
-        {
-            failures.Add("AgentSecurity:Sandbox: FirstUserId must be at least 1000 and the range must end below 2^31");
-        }
-
-        if (o.MaxOutputBytes > int.MaxValue || o.MaxExecutionsPerSilo < 1 || o.MaxExecutionsPerTenant < 1 || o.MaxCodeBytes < 1 || o.MaxInputBytes < 0 || o.HostCallsPerExecution < 0 ||
-            o.ProcessesPerExecution < 1 || o.MaxFileReadBytes < 1 || o.MaxFileWriteBytes < 1 || o.HttpTimeout <= TimeSpan.Zero ||
-            o.MaxHttpResponseBytes < 1 || o.LlmMaxTokens < 1 || o.MaxWorkspaceBytes < 1 || o.MaxWorkspaceEntries < 1 ||
-            o.WorkspaceRetention <= TimeSpan.Zero || o.WorkspaceSweepInterval <= TimeSpan.Zero || o.WorkspaceSweepInterval > TimeSpan.FromDays(1))
-        {
-            failures.Add("AgentSecurity:Sandbox: sizes, counts and timeouts must be positive (and WorkspaceSweepInterval at most a day)");
-        }
-
-        if (o.LlmBaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
-        {
-            failures.Add("AgentSecurity:Sandbox:LlmBaseUrl must be an absolute http(s) URL");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return checks
+            .Require(o.MaxWallMillis <= 120_000, "MaxWallMillis", "is at most 120000: an execution must end within the 2.5 min a client waits for it", o.MaxWallMillis)
+            .Require(o.MaxOutputBytes <= int.MaxValue, "MaxOutputBytes", $"is at most {int.MaxValue}", o.MaxOutputBytes)
+            .Require(o.FirstUserId >= 1000, "FirstUserId", "must be at least 1000 (no system account's)", o.FirstUserId)
+            .Require(o.UserIdCount >= 1 && (ulong)o.FirstUserId + o.UserIdCount <= int.MaxValue, "UserIdCount",
+                $"must be at least 1, and FirstUserId + UserIdCount at most {int.MaxValue}", o.UserIdCount)
+            .Positive("MaxExecutionsPerSilo", o.MaxExecutionsPerSilo)
+            .Positive("MaxExecutionsPerTenant", o.MaxExecutionsPerTenant)
+            .Positive("MaxCodeBytes", o.MaxCodeBytes)
+            .NotNegative("MaxInputBytes", o.MaxInputBytes)
+            .NotNegative("HostCallsPerExecution", o.HostCallsPerExecution)
+            .Positive("ProcessesPerExecution", o.ProcessesPerExecution)
+            .Positive("MaxFileReadBytes", o.MaxFileReadBytes)
+            .Positive("MaxFileWriteBytes", o.MaxFileWriteBytes)
+            .Positive("HttpTimeout", o.HttpTimeout)
+            .Positive("MaxHttpResponseBytes", o.MaxHttpResponseBytes)
+            .Positive("LlmMaxTokens", o.LlmMaxTokens)
+            .Positive("MaxWorkspaceBytes", o.MaxWorkspaceBytes)
+            .Positive("MaxWorkspaceEntries", o.MaxWorkspaceEntries)
+            .Positive("WorkspaceRetention", o.WorkspaceRetention)
+            .Require(o.WorkspaceSweepInterval > TimeSpan.Zero && o.WorkspaceSweepInterval <= TimeSpan.FromDays(1), "WorkspaceSweepInterval", "must be positive and at most a day", o.WorkspaceSweepInterval)
+            .Require(o.LlmBaseUrl is null || (o.LlmBaseUrl.IsAbsoluteUri && o.LlmBaseUrl.Scheme is "http" or "https"), "LlmBaseUrl", "must be an absolute http(s) URL", o.LlmBaseUrl)
+            .Result;
     }
 }

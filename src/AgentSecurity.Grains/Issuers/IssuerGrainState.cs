@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Outbox;
 
 namespace AgentSecurity.Grains.Issuers;
 
@@ -7,7 +8,7 @@ namespace AgentSecurity.Grains.Issuers;
 /// re-verified on load; grant bookkeeping is plain records.
 /// </summary>
 [GenerateSerializer, Alias("agentsec.IssuerGrainState.v1")]
-public sealed class IssuerGrainState
+public sealed class IssuerGrainState : IOutboxState
 {
     /// <summary>The canonical signed tenant document; null until the tenant is created.</summary>
     [Id(0)] public string? TenantDocument { get; set; }
@@ -34,7 +35,7 @@ public sealed class IssuerGrainState
     /// <summary>The latest signed <c>agentsec.limits.v1</c> of the tenant, if any.</summary>
     [Id(7)] public string? LimitsDocument { get; set; }
 
-    /// <summary>Security events of changes not yet known to be published (an outbox, as in the agent grain).</summary>
+    /// <summary>Security events of changes not yet known to be published (the <see cref="StateOutbox{TState}"/>).</summary>
     [Id(8)] public List<string> PendingEvents { get; set; } = [];
 
     /// <summary>

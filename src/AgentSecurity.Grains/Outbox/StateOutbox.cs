@@ -49,15 +49,15 @@ internal sealed class StateOutbox<TState>(
     {
         await previous; // never faults: a commit answers false instead
         var before = storage.State;
-        var after = copier.Copy(before);
-        change(after);
-        after.PendingEvents.AddRange(events.Select(SecurityEventJson.Write));
-        storage.State = after;
         try
         {
+            var after = copier.Copy(before);
+            change(after);
+            after.PendingEvents.AddRange(events.Select(SecurityEventJson.Write));
+            storage.State = after;
             await storage.WriteStateAsync();
         }
-#pragma warning disable CA1031 // Any storage failure refuses the change; the caller answers unavailable.
+#pragma warning disable CA1031 // Any failure (of storage, or of the change itself) refuses the change; the caller answers unavailable.
         catch (Exception e)
 #pragma warning restore CA1031
         {

@@ -14,8 +14,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "Stored grant of {Agent} failed to load and is not used; every check is denied: {Reason}")]
     public static partial void StoredGrantRejected(ILogger logger, string agent, string reason);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Could not persist the grant of {Agent}; the previous grant stays in force")]
-    public static partial void GrantNotPersisted(ILogger logger, Exception exception, string agent);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Could not persist a change of {Agent}; it is not made, and what was in force stays")]
+    public static partial void AgentNotPersisted(ILogger logger, Exception exception, string agent);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Tenant {Tenant} created with {RootCount} root DIDs")]
     public static partial void TenantCreated(ILogger logger, string tenant, int rootCount);

@@ -16,12 +16,15 @@ public sealed record PlatformLimits(ResourceLimits Defaults, ResourceLimits Maxi
     private static readonly HashSet<string> AtLeastOne =
         new(StringComparer.Ordinal) { "maxMemoryBytes", "maxCpuMillis", "maxWallMillis", "maxOutputBytes" };
 
-    /// <summary>The limit in force for a grant that says <paramref name="granted"/> (null: says nothing), or null for unlimited.</summary>
+    /// <summary>
+    /// The limit in force for a grant that says <paramref name="granted"/> (null: says nothing): the grant's value, else the
+    /// default, else the maximum, never above the maximum; null for unlimited.
+    /// </summary>
     public long? Effective(string name, long? granted)
     {
-        if ((granted ?? Defaults.Get(name)) is not { } value)
+        if ((granted ?? Defaults.Get(name) ?? Maximums.Get(name)) is not { } value)
         {
-            return null;
+            return null; // neither the grant nor the platform bounds it
         }
 
         var floor = AtLeastOne.Contains(name) ? 1 : 0;

@@ -51,7 +51,7 @@ public sealed record GrantTerms(
         var json = StrictJsonParser.Parse(utf8);
         if (!json.Succeeded)
         {
-            return json.Failure!;
+            return json.Failure;
         }
 
         if (json.Value is not JObject body)

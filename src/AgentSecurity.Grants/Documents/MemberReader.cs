@@ -155,7 +155,7 @@ internal sealed class MemberReader
         }
 
         var did = DidKey.Parse(text);
-        return did.Succeeded ? did.Value : throw new DocumentFormatException(ReasonCodes.InvalidDid, $"{Name(name)}: {did.Failure!.Message}");
+        return did.Succeeded ? did.Value : throw new DocumentFormatException(ReasonCodes.InvalidDid, $"{Name(name)}: {did.Failure.Message}");
     }
 
     public string Name(string member) => _path.Length == 0 ? member : $"{_path}.{member}";

@@ -64,7 +64,7 @@ public sealed class SignedDocument
         var json = StrictJsonParser.Parse(utf8);
         if (!json.Succeeded)
         {
-            return json.Failure!;
+            return json.Failure;
         }
 
         try
@@ -85,7 +85,7 @@ public sealed class SignedDocument
         var envelope = Parse(utf8, expectedType);
         return envelope.Succeeded
             ? envelope.Value
-            : throw new DocumentFormatException(envelope.Failure!.Code, envelope.Failure.Message);
+            : throw new DocumentFormatException(envelope.Failure.Code, envelope.Failure.Message);
     }
 
     private static SignedDocument FromJson(JNode root, string? expectedType)

@@ -33,7 +33,7 @@ public sealed class TenantDocument
         foreach (var text in texts)
         {
             var did = DidKey.Parse(text);
-            roots.Add(did.Succeeded ? did.Value : throw new DocumentFormatException(ReasonCodes.InvalidDid, $"rootDids: {did.Failure!.Message}"));
+            roots.Add(did.Succeeded ? did.Value : throw new DocumentFormatException(ReasonCodes.InvalidDid, $"rootDids: {did.Failure.Message}"));
         }
 
         return new TenantDocument(envelope, tenantId, roots);

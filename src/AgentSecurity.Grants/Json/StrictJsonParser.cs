@@ -260,7 +260,12 @@ public sealed class StrictJsonParser
             }
         }
 
-        return new JNumber(_text[start.._position]);
+        // I-JSON (RFC 7493), which JCS assumes: a number beyond a double's range has no canonical form, and must be
+        // refused here, before anything tries to sign or canonicalize it.
+        var text = _text[start.._position];
+        return double.IsFinite(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture))
+            ? new JNumber(text)
+            : throw Malformed("invalid number: beyond the range of an IEEE 754 double");
     }
 
     private bool ReadDigits()

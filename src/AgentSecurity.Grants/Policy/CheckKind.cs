@@ -42,7 +42,10 @@ public static class CheckKinds
         return name is not null && ByName.TryGetValue(name, out kind);
     }
 
-    public static string Name(this CheckKind kind) => ByName.First(p => p.Value == kind).Key;
+    private static readonly string[] NameOf = ByName.OrderBy(p => p.Value).Select(p => p.Key).ToArray();
+
+    /// <summary>The capability's wire name (<c>fileSystem:write</c>).</summary>
+    public static string Name(this CheckKind kind) => NameOf[(int)kind];
 
     /// <summary>The smallest capabilities that allow this check: what answering a request for it may grant.</summary>
     public static Capabilities.CapabilitySet MinimalCapabilities(this CheckKind kind)

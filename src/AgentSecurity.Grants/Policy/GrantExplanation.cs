@@ -10,7 +10,7 @@ namespace AgentSecurity.Grants.Policy;
 /// </summary>
 public sealed record GrantExplanation(PolicyDecision Decision, string DecidedBy, string? Suggestion)
 {
-    /// <summary>Decides with <see cref="GrantPolicy.Decide"/> and explains the decision.</summary>
+    /// <summary>Decides with <see cref="GrantPolicy.Decide(string, string?, DateTimeOffset)"/> and explains the decision.</summary>
     public static GrantExplanation For(GrantPolicy policy, string capability, string? resource, DateTimeOffset now) =>
         For(policy, policy.Decide(capability, resource, now), capability, resource, now);
 

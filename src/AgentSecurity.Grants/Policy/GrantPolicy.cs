@@ -35,13 +35,16 @@ public sealed class GrantPolicy
 
     public static GrantPolicy For(GrantDocument grant, TimeSpan clockSkew) => new(grant.Terms, clockSkew);
 
-    public PolicyDecision Decide(string capability, string? resource, DateTimeOffset now)
-    {
-        if (!CheckKinds.TryParse(capability, out var kind))
-        {
-            return PolicyDecision.Deny(ReasonCodes.UnknownCapability, $"\"{capability}\" is not a capability; known: {string.Join(", ", CheckKinds.Names)}", DecisionRule.Capability);
-        }
+    public PolicyDecision Decide(string capability, string? resource, DateTimeOffset now) =>
+        CheckKinds.TryParse(capability, out var kind) ? Decide(kind, resource, now) : UnknownCapability(capability);
 
+    /// <summary>The answer to a capability that is not one: it names the ones there are.</summary>
+    public static PolicyDecision UnknownCapability(string? capability) =>
+        PolicyDecision.Deny(ReasonCodes.UnknownCapability, $"\"{capability}\" is not a capability; known: {string.Join(", ", CheckKinds.Names)}", DecisionRule.Capability);
+
+    public PolicyDecision Decide(CheckKind kind, string? resource, DateTimeOffset now)
+    {
+        var capability = kind.Name();
         var resourceKind = kind.ResourceKindOf();
         if (resource is not null && resourceKind is { } rk && !ResourceNames.IsNormal(resource, rk))
         {

@@ -250,39 +250,42 @@ public sealed class AgentWorkspace
         : null;
 
     /// <summary>The components of an agent path under <c>/workspace/</c>, or why there are none.</summary>
-    public static (string[]? Parts, string? Problem) Split(string agentPath)
+    public static Result<string[]> Split(string agentPath)
     {
         if (!agentPath.StartsWith(Mount + "/", StringComparison.Ordinal) || agentPath.Length == Mount.Length + 1)
         {
-            return (null, $"only files under {Mount}/ exist for agent code, not {agentPath}");
+            return Violation($"only files under {Mount}/ exist for agent code, not {agentPath}");
         }
 
         // The check already refused paths that are not in normal form (.., //, NUL, controls), so the split is exact.
         var parts = agentPath[(Mount.Length + 1)..].Split('/');
-        return parts.Any(p => p.Length == 0 || p is "." or "..") ? (null, $"{agentPath} is not a file path") : (parts, null);
+        return parts.Any(p => p.Length == 0 || p is "." or "..") ? Violation($"{agentPath} is not a file path") : Result<string[]>.Ok(parts);
     }
 
-    public (string? Text, string? Code, string? Problem) Read(string agentPath, int maxBytes)
+    private static Failure Violation(string message) => new(ReasonCodes.SandboxViolation, message);
+
+    /// <summary>A file's text, or why not (<see cref="WorkspaceErrors.NotFound"/>, <c>sandbox_violation</c>, <c>quota_exceeded</c>, ...).</summary>
+    public Result<string> Read(string agentPath, int maxBytes)
     {
-        var (parts, problem) = Split(agentPath);
-        if (parts is null)
+        if (!Split(agentPath).TryGetValue(out var parts, out var invalid))
         {
-            return (null, ReasonCodes.SandboxViolation, problem);
+            return invalid;
         }
 
-        using var handle = Open(parts, write: false, out var error);
-        if (handle is null)
+        if (!Open(parts, write: false).TryGetValue(out var opened, out var error))
         {
-            return (null, error!.Value.Code, error.Value.Message);
+            return error;
         }
+
+        using var handle = opened;
 
         // A directory is no file to read; anything but a regular file (a FIFO, a device, a socket) was planted.
         switch (Posix.StatOf(handle)?.Mode & Posix.TypeMask)
         {
             case Posix.TypeDirectory:
-                return (null, WorkspaceErrors.NotFound, $"{agentPath} is a directory");
+                return new Failure(WorkspaceErrors.NotFound, $"{agentPath} is a directory");
             case not Posix.TypeRegular:
-                return (null, ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
+                return Violation($"{agentPath} is not a regular file");
         }
 
         using var stream = new FileStream(handle, FileAccess.Read);
@@ -297,16 +300,16 @@ public sealed class AgentWorkspace
         }
 
         return content.Length > maxBytes
-            ? (null, ReasonCodes.QuotaExceeded, $"{agentPath} is larger than {maxBytes} bytes, the most a host read returns")
-            : (Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length), null, null);
+            ? new Failure(ReasonCodes.QuotaExceeded, $"{agentPath} is larger than {maxBytes} bytes, the most a host read returns")
+            : Result<string>.Ok(Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length));
     }
 
-    public (string? Code, string? Problem) Write(string agentPath, byte[] content)
+    /// <summary>Writes a file (replacing what it holds) within the workspace's limits; null, or why not.</summary>
+    public Failure? Write(string agentPath, byte[] content)
     {
-        var (parts, problem) = Split(agentPath);
-        if (parts is null)
+        if (!Split(agentPath).TryGetValue(out var parts, out var invalid))
         {
-            return (ReasonCodes.SandboxViolation, problem);
+            return invalid;
         }
 
         lock (_writes)
@@ -316,20 +319,21 @@ public sealed class AgentWorkspace
                 return full;
             }
 
-            using var handle = Open(parts, write: true, out var error);
-            if (handle is null)
+            if (!Open(parts, write: true).TryGetValue(out var opened, out var error))
             {
-                return (error!.Value.Code, error.Value.Message);
+                return error;
             }
+
+            using var handle = opened;
 
             using var stream = new FileStream(handle, FileAccess.Write);
             if (!stream.CanSeek)
             {
-                return (ReasonCodes.SandboxViolation, $"{agentPath} is not a regular file");
+                return Violation($"{agentPath} is not a regular file");
             }
 
             stream.Write(content);
-            return (null, null);
+            return null;
         }
     }
 
@@ -343,7 +347,7 @@ public sealed class AgentWorkspace
     /// directory of a new file's path as a new entry, which may count some twice: the error is towards refusing).
     /// What other writers change meanwhile (another execution of the agent) is seen at the next measurement.
     /// </remarks>
-    private (string Code, string Problem)? RoomFor(string agentPath, string[] parts, long bytes)
+    private Failure? RoomFor(string agentPath, string[] parts, long bytes)
     {
         if (_writes.Known is null || _writes.Since >= WritesPerMeasurement)
         {
@@ -355,22 +359,25 @@ public sealed class AgentWorkspace
 
         if (_writes.Known is not { } usage)
         {
-            return (ReasonCodes.QuotaExceeded, Unmeasurable);
+            return new Failure(ReasonCodes.QuotaExceeded, Unmeasurable);
         }
 
         var existing = -1L;
-        using (var current = Open(parts, write: false, out _))
+        if (Open(parts, write: false).TryGetValue(out var current))
         {
-            if (current is not null && (Posix.StatOf(current)?.Mode & Posix.TypeMask) == Posix.TypeRegular)
+            using (current)
             {
-                existing = RandomAccess.GetLength(current);
+                if ((Posix.StatOf(current)?.Mode & Posix.TypeMask) == Posix.TypeRegular)
+                {
+                    existing = RandomAccess.GetLength(current);
+                }
             }
         }
 
         var after = new WorkspaceUsage(usage.Bytes - Math.Max(existing, 0) + bytes, usage.Entries + (existing < 0 ? parts.Length : 0));
         if (Exceeded(after) is { } full)
         {
-            return (ReasonCodes.QuotaExceeded, $"writing {agentPath} ({bytes} bytes): {full}");
+            return new Failure(ReasonCodes.QuotaExceeded, $"writing {agentPath} ({bytes} bytes): {full}");
         }
 
         _writes.Known = after;
@@ -391,13 +398,11 @@ public sealed class AgentWorkspace
         return fd < 0 ? null : fd;
     }
 
-    private SafeFileHandle? Open(string[] parts, bool write, out (string Code, string Message)? error)
+    private Result<SafeFileHandle> Open(string[] parts, bool write)
     {
-        error = null;
         if (OpenDirectory(Directory) is not { } directory)
         {
-            error = (ReasonCodes.Unavailable, $"the workspace cannot be opened ({Posix.Describe(Posix.LastError)})");
-            return null;
+            return new Failure(ReasonCodes.Unavailable, $"the workspace cannot be opened ({Posix.Describe(Posix.LastError)})");
         }
 
         try
@@ -408,8 +413,7 @@ public sealed class AgentWorkspace
                 var next = Posix.OpenAt(directory, part, Posix.ReadOnly | Posix.DirectoryOnly | Posix.NoFollow | Posix.CloseOnExec, 0);
                 if (next < 0)
                 {
-                    error = Failure(Posix.LastError, part);
-                    return null;
+                    return OpenFailure(Posix.LastError, part);
                 }
 
                 Posix.Close(directory);
@@ -425,8 +429,7 @@ public sealed class AgentWorkspace
             var file = Posix.OpenAt(directory, parts[^1], flags, Convert.ToInt32("644", 8));
             if (file < 0)
             {
-                error = Failure(Posix.LastError, parts[^1]);
-                return null;
+                return OpenFailure(Posix.LastError, parts[^1]);
             }
 
             if (write)
@@ -434,7 +437,7 @@ public sealed class AgentWorkspace
                 GiveToOwner(file);
             }
 
-            return new SafeFileHandle(file, ownsHandle: true);
+            return Result<SafeFileHandle>.Ok(new SafeFileHandle(file, ownsHandle: true));
         }
         finally
         {
@@ -451,12 +454,12 @@ public sealed class AgentWorkspace
         }
     }
 
-    private static (string, string) Failure(int errno, string part) => errno switch
+    private static Failure OpenFailure(int errno, string part) => errno switch
     {
-        Posix.NoEntry => (WorkspaceErrors.NotFound, $"no such file or directory: {part}"),
-        Posix.NoDeviceOrAddress => (ReasonCodes.SandboxViolation, $"{part} is not a regular file"),
-        Posix.Loop or Posix.NotDirectory => (ReasonCodes.SandboxViolation, $"{part} is a link or not a directory: host calls follow no links"),
-        Posix.IsDirectory => (WorkspaceErrors.NotFound, $"{part} is a directory"),
-        _ => (ReasonCodes.Unavailable, $"{part}: {Posix.Describe(errno)}"),
+        Posix.NoEntry => new(WorkspaceErrors.NotFound, $"no such file or directory: {part}"),
+        Posix.NoDeviceOrAddress => Violation($"{part} is not a regular file"),
+        Posix.Loop or Posix.NotDirectory => Violation($"{part} is a link or not a directory: host calls follow no links"),
+        Posix.IsDirectory => new(WorkspaceErrors.NotFound, $"{part} is a directory"),
+        _ => new(ReasonCodes.Unavailable, $"{part}: {Posix.Describe(errno)}"),
     };
 }

@@ -19,13 +19,13 @@ public sealed class MerkleConsistencyVectorTests
             "both roots are the 12-byte placeholder \"don't care 2\", which is no SHA-256 root",
     };
 
-    public static TheoryData<string> CaseIds => VectorData.Cases(() => MerkleVectors.Files("consistency"));
+    public static TheoryData<string> CaseIds => ConformanceVectors.Cases(() => MerkleVectors.Files("consistency"));
 
     [SkippableTheory]
     [MemberData(nameof(CaseIds))]
     public void VerifyConsistency_TransparencyDevProbe_AgreesWithExpectedVerdict(string caseId)
     {
-        VectorData.SkipIfMissing(caseId);
+        ConformanceVectors.SkipIfMissing(caseId);
         using var json = MerkleVectors.Load(caseId);
         var probe = json.RootElement;
 

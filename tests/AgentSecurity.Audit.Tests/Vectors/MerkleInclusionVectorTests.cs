@@ -9,13 +9,13 @@ namespace AgentSecurity.Audit.Tests.Vectors;
 /// </summary>
 public sealed class MerkleInclusionVectorTests
 {
-    public static TheoryData<string> CaseIds => VectorData.Cases(() => MerkleVectors.Files("inclusion"));
+    public static TheoryData<string> CaseIds => ConformanceVectors.Cases(() => MerkleVectors.Files("inclusion"));
 
     [SkippableTheory]
     [MemberData(nameof(CaseIds))]
     public void VerifyInclusion_TransparencyDevProbe_AgreesWithExpectedVerdict(string caseId)
     {
-        VectorData.SkipIfMissing(caseId);
+        ConformanceVectors.SkipIfMissing(caseId);
         using var json = MerkleVectors.Load(caseId);
         var probe = json.RootElement;
 

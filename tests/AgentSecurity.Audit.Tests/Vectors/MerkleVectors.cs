@@ -20,7 +20,7 @@ internal static class MerkleVectors
             .Order(StringComparer.Ordinal);
     }
 
-    public static JsonDocument Load(string caseId) => VectorData.Json([.. Root, .. caseId.Split('/')]);
+    public static JsonDocument Load(string caseId) => ConformanceVectors.Json([.. Root, .. caseId.Split('/')]);
 
     public static byte[] Bytes(JsonElement probe, string name) => Convert.FromBase64String(probe.GetProperty(name).GetString()!);
 

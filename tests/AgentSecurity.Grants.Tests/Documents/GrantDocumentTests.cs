@@ -424,4 +424,19 @@ public sealed class GrantDocumentTests
 
         Assert.True(Proposal(patterns).Succeeded);
     }
+
+    /// <summary>A number no double can hold has no canonical form: refused as malformed before anything signs or canonicalizes it.</summary>
+    [Theory]
+    [InlineData("1e400")]
+    [InlineData("-1e400")]
+    [InlineData("1" + "0000000000" + "0000000000" + "0000000000" + "e300")]
+    public void Parse_NumberBeyondADouble_IsMalformedJsonNotAnException(string number)
+    {
+        var text = TestDocuments.Grant("acme", "bot", TestDocuments.Epoch).SignWith(TestKeys.Root)
+            .Replace("\"scopes\":", $"\"resourceLimits\":{{\"checksPerSecond\":{number}}},\"scopes\":", StringComparison.Ordinal);
+
+        Assert.Equal(ReasonCodes.MalformedJson, SignedDocument.Parse(text).Failure?.Code);
+        Assert.Equal(ReasonCodes.MalformedJson, GrantDocument.Parse(text).Failure?.Code);
+        Assert.Equal(ReasonCodes.MalformedJson, StrictJsonParser.Parse(System.Text.Encoding.UTF8.GetBytes($"[{number}]")).Failure?.Code);
+    }
 }

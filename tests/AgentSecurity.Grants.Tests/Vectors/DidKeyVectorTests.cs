@@ -1,15 +1,16 @@
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Grants.Encoding;
 using AgentSecurity.Grants.Identity;
+using AgentSecurity.Testing;
 
 namespace AgentSecurity.Grants.Tests.Vectors;
 
 /// <summary>The did:key method's Ed25519 vectors: seed → DID, and DID → public key.</summary>
 public sealed class DidKeyVectorTests
 {
-    public static TheoryData<string> Dids => VectorData.Cases(() =>
+    public static TheoryData<string> Dids => ConformanceVectors.Cases(() =>
     {
-        using var json = VectorData.Json("did-key", "ed25519-x25519.json");
+        using var json = ConformanceVectors.Json("did-key", "ed25519-x25519.json");
         return json.RootElement.EnumerateObject().Select(p => p.Name).ToList();
     });
 
@@ -17,8 +18,8 @@ public sealed class DidKeyVectorTests
     [MemberData(nameof(Dids))]
     public void FromSeed_VectorSeed_GivesVectorDid(string did)
     {
-        VectorData.SkipIfMissing(did);
-        using var json = VectorData.Json("did-key", "ed25519-x25519.json");
+        ConformanceVectors.SkipIfMissing(did);
+        using var json = ConformanceVectors.Json("did-key", "ed25519-x25519.json");
         var entry = json.RootElement.GetProperty(did);
         using var key = SigningKey.FromSeed(Convert.FromHexString(entry.GetProperty("seed").GetString()!));
 
@@ -29,8 +30,8 @@ public sealed class DidKeyVectorTests
     [MemberData(nameof(Dids))]
     public void Parse_VectorDid_GivesVectorPublicKey(string did)
     {
-        VectorData.SkipIfMissing(did);
-        using var json = VectorData.Json("did-key", "ed25519-x25519.json");
+        ConformanceVectors.SkipIfMissing(did);
+        using var json = ConformanceVectors.Json("did-key", "ed25519-x25519.json");
         var pair = json.RootElement.GetProperty(did).GetProperty("verificationKeyPair");
 
         var parsed = DidKey.Parse(did);

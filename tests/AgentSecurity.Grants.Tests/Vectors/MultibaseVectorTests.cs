@@ -1,12 +1,13 @@
 using AgentSecurity.Grants.Encoding;
+using AgentSecurity.Testing;
 
 namespace AgentSecurity.Grants.Tests.Vectors;
 
 /// <summary>The multibase suite's base58btc rows, including leading zero bytes.</summary>
 public sealed class MultibaseVectorTests
 {
-    public static TheoryData<string> Files => VectorData.Cases(() =>
-        Directory.GetFiles(Testing.RepositoryPaths.Vector("multibase"), "*.csv")
+    public static TheoryData<string> Files => ConformanceVectors.Cases(() =>
+        Directory.GetFiles(RepositoryPaths.Vector("multibase"), "*.csv")
             .Where(f => File.ReadLines(f).Any(l => l.StartsWith("base58btc,", StringComparison.Ordinal)))
             .Select(Path.GetFileName).OfType<string>().Order());
 
@@ -14,8 +15,8 @@ public sealed class MultibaseVectorTests
     [MemberData(nameof(Files))]
     public void Base58Btc_VectorRow_EncodesAndDecodes(string file)
     {
-        VectorData.SkipIfMissing(file);
-        var rows = File.ReadLines(Testing.RepositoryPaths.Vector("multibase", file))
+        ConformanceVectors.SkipIfMissing(file);
+        var rows = File.ReadLines(RepositoryPaths.Vector("multibase", file))
             .Select(l => l.Split(',', 2))
             .ToDictionary(p => p[0].Trim(), p => p[1].Trim().Trim('"'));
         var bytes = DecodeEscapes(rows["encoding"]);

@@ -1,4 +1,5 @@
 using AgentSecurity.Grants.Crypto;
+using AgentSecurity.Testing;
 
 namespace AgentSecurity.Grants.Tests.Vectors;
 
@@ -13,15 +14,15 @@ public sealed class SpeccheckEd25519Tests
     // Index in cases.json → verdict.
     private static readonly bool[] Recorded = [false, false, false, true, false, false, false, false, false, false];
 
-    public static TheoryData<string> CaseIds => VectorData.Cases(() => Enumerable.Range(0, 10).Select(i => $"case {i}"));
+    public static TheoryData<string> CaseIds => ConformanceVectors.Cases(() => Enumerable.Range(0, 10).Select(i => $"case {i}"));
 
     [SkippableTheory]
     [MemberData(nameof(CaseIds))]
     public void Verify_SpeccheckCase_MatchesRecordedVerdict(string caseId)
     {
-        VectorData.SkipIfMissing(caseId);
+        ConformanceVectors.SkipIfMissing(caseId);
         var index = int.Parse(caseId["case ".Length..], System.Globalization.CultureInfo.InvariantCulture);
-        using var json = VectorData.Json("ed25519", "speccheck_cases.json");
+        using var json = ConformanceVectors.Json("ed25519", "speccheck_cases.json");
         var c = json.RootElement[index];
 
         var verified = Ed25519.Verify(

@@ -22,8 +22,9 @@ public sealed class JavaScriptRuntimeTests : IDisposable
         Assert.Equal("STILL HERE", next.Output);
     }
 
+    /// <summary>console.log joins its values with spaces, objects as JSON, after what agentsec.output wrote.</summary>
     [Fact]
-    public async Task RunAsync_Echo_ReturnsInputAsOutput()
+    public async Task RunAsync_ConsoleLog_WritesItsValuesToTheSameOutput()
     {
         var result = await RunAsync("agentsec.output(agentsec.input()); console.log('', {n: 1})", "héllo");
 
@@ -71,45 +72,7 @@ public sealed class JavaScriptRuntimeTests : IDisposable
         Assert.Contains("capability_not_granted", result.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task RunAsync_InfiniteLoop_EndsWithFuelExhausted()
-    {
-        var result = await RunAsync("while (true) {}", limits: Jobs.Limits with { CpuTime = TimeSpan.FromMilliseconds(50) });
-
-        Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_InfiniteLoopWithinBudgetButPastWallTime_EndsWithTimeout()
-    {
-        var result = await RunAsync("while (true) {}", limits: Jobs.Limits with { CpuTime = TimeSpan.FromHours(1), WallTime = TimeSpan.FromMilliseconds(300) });
-
-        Assert.Equal(ReasonCodes.Timeout, result.Error);
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_Cancelled_StopsAnInfiniteLoopPromptly()
-    {
-        using var stop = new CancellationTokenSource();
-        var run = RunAsync("for (;;) {}", limits: Jobs.Limits with { CpuTime = TimeSpan.FromHours(1), WallTime = TimeSpan.FromMinutes(10) }, cancellation: stop.Token);
-        await Task.Delay(300);
-        Assert.False(run.IsCompleted);
-
-        var watch = Stopwatch.StartNew();
-        await stop.CancelAsync();
-        var result = await run.WaitAsync(TimeSpan.FromSeconds(5));
-
-        Assert.Equal(SandboxResult.Cancelled, result.Error);
-        // Typically a few milliseconds; the bound leaves room for scheduling while the other test classes run CPU-bound
-        // code on both cores in parallel (a clean-clone CI run once took 1.015 s here).
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {watch.Elapsed}");
-        await AssertHealthyAsync();
-    }
-
     [Theory]
-    [InlineData("const a = []; for (;;) a.push('x'.repeat(1000) + a.length);")]
     [InlineData("let s = 'x'; for (;;) s = s + s;")]
     [InlineData("const m = new Map(); for (let i = 0; ; i++) m.set(i, {i});")]
     public async Task RunAsync_MemoryBomb_EndsWithMemoryLimit(string script)
@@ -198,14 +161,14 @@ public sealed class JavaScriptRuntimeTests : IDisposable
         await AssertHealthyAsync();
     }
 
+    /// <summary><c>console.*</c> writes to the same limited output as <c>agentsec.output</c>, which the contract suite floods.</summary>
     [Fact]
-    public async Task RunAsync_OutputFlood_EndsWithOutputLimit()
+    public async Task RunAsync_ConsoleLogFlood_EndsWithOutputLimit()
     {
         var result = await RunAsync("for (;;) console.log('flood '.repeat(100));", limits: Jobs.Limits with { OutputBytes = 10_000 });
 
         Assert.Equal(ReasonCodes.OutputLimit, result.Error);
         Assert.Equal(10_000, result.Output.Length);
-        await AssertHealthyAsync();
     }
 
     [Fact]
@@ -231,23 +194,12 @@ public sealed class JavaScriptRuntimeTests : IDisposable
     }
 
     [Theory]
-    [InlineData("syntax error (")]
     [InlineData("let let = 1;")]
     public async Task RunAsync_ScriptThatDoesNotParse_IsBadModule(string script)
     {
         var result = await RunAsync(script);
 
         Assert.Equal(ReasonCodes.BadModule, result.Error);
-    }
-
-    [Fact]
-    public async Task RunAsync_UncaughtError_EndsWithExecutionFailed()
-    {
-        var result = await RunAsync("console.log('before'); throw new TypeError('boom');");
-
-        Assert.Equal(ReasonCodes.ExecutionFailed, result.Error);
-        Assert.Contains("boom", result.Message, StringComparison.Ordinal);
-        Assert.Equal("before\n", result.Output);
     }
 
     /// <summary>

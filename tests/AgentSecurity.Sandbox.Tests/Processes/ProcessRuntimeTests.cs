@@ -30,15 +30,6 @@ public sealed class ProcessRuntimeTests
         Assert.Equal("STILL HERE", next.Output);
     }
 
-    /// <summary>A perl client of the host socket: makes one call and prints the raw JSON reply.</summary>
-    private static string HostCallScript(string operation, string argument) => $$"""
-        #!/usr/bin/perl
-        use IO::Socket::UNIX;
-        my $host = IO::Socket::UNIX->new(Peer => $ENV{AGENTSEC_HOST_SOCKET}) or die "no host socket: $!";
-        print $host '{"op":"{{operation}}","arg":"{{argument}}"}' . "\n";
-        print scalar <$host>;
-        """;
-
     [Fact]
     public async Task RunAsync_Script_ReadsInputAndWritesOutput()
     {
@@ -51,25 +42,6 @@ public sealed class ProcessRuntimeTests
         Assert.Contains("/workspace", lines, StringComparer.Ordinal);
         Assert.Contains("err", lines, StringComparer.Ordinal);
         Assert.True(result.Usage.WallMillis > 0);
-    }
-
-    [Fact]
-    public async Task RunAsync_HostCallOverTheSocket_IsCheckedByTheHost()
-    {
-        var host = new FakeHostApi();
-        host.Allowed.Add(HostCall.MemoryGet);
-        host.Memory["notes"] = "from memory";
-
-        var allowed = await RunAsync(HostCallScript(HostCall.MemoryGet, "notes"), host: host);
-        var denied = await RunAsync(HostCallScript(HostCall.FsRead, "/workspace/x"), host: host);
-
-        Assert.True(allowed.Ok, allowed.Message);
-        Assert.Equal("{\"ok\":true,\"value\":\"from memory\"}\n", allowed.Output);
-        Assert.Equal(1, allowed.Usage.HostCalls);
-        Assert.True(denied.Ok, denied.Message);
-        Assert.StartsWith("{\"ok\":false,\"error\":\"capability_not_granted\"", denied.Output, StringComparison.Ordinal);
-        Assert.EndsWith("\"denied\":true}\n", denied.Output, StringComparison.Ordinal);
-        Assert.Equal(1, denied.Usage.Denied);
     }
 
     [Fact]
@@ -86,16 +58,6 @@ public sealed class ProcessRuntimeTests
 
         Assert.True(result.Ok, result.Message);
         Assert.Equal(3, result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains("\"error\":\"invalid_request\"", StringComparison.Ordinal)));
-    }
-
-    [Fact]
-    public async Task RunAsync_BusyLoop_EndsWithFuelExhausted()
-    {
-        var result = await RunAsync("#!/bin/sh\nwhile :; do :; done\n", limits: Jobs.Limits with { CpuTime = TimeSpan.FromSeconds(1), WallTime = TimeSpan.FromSeconds(20) });
-
-        Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
-        Assert.InRange(result.Usage.CpuMillis, 900, 3_000);
-        await AssertHealthyAsync();
     }
 
     [Fact]
@@ -153,25 +115,6 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
-    public async Task RunAsync_MemoryBomb_EndsWithMemoryLimit()
-    {
-        var result = await RunAsync("#!/usr/bin/perl\nmy $x = 'x' x (1 << 30); print length $x;\n", limits: Jobs.Limits with { MemoryBytes = 64L * 1024 * 1024 });
-
-        Assert.Equal(ReasonCodes.MemoryLimit, result.Error);
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_OutputFlood_EndsWithOutputLimit()
-    {
-        var result = await RunAsync("#!/bin/sh\nyes flood\n", limits: Jobs.Limits with { OutputBytes = 10_000 });
-
-        Assert.Equal(ReasonCodes.OutputLimit, result.Error);
-        Assert.Equal(10_000, result.Output.Length);
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
     public async Task RunAsync_HugeFile_EndsWithQuotaExceeded()
     {
         var result = await RunAsync("#!/bin/sh\nhead -c 10000000 /dev/zero > /workspace/big\n", limits: Jobs.Limits with { FileBytes = 1024 * 1024 });
@@ -190,7 +133,7 @@ public sealed class ProcessRuntimeTests
         Assert.Equal(ReasonCodes.QuotaExceeded, result.Error);
         Assert.Contains("4194304 bytes", result.Message, StringComparison.Ordinal);
         Assert.True(result.Usage.WallMillis < Jobs.Limits.WallTime.TotalMilliseconds, $"stopped after {result.Usage.WallMillis} ms");
-        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/more", [1]).Code);
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/more", [1])?.Code);
         await AssertHealthyAsync(workspace);
     }
 
@@ -239,7 +182,7 @@ public sealed class ProcessRuntimeTests
         Assert.Equal(ReasonCodes.QuotaExceeded, grown.Error);
         Assert.True(cleaned.Ok, cleaned.Message);
         Assert.Equal(new WorkspaceUsage(0, 0), workspace.Measure());
-        Assert.Equal((null, null), workspace.Write("/workspace/again", new byte[1000]));
+        Assert.Null(workspace.Write("/workspace/again", new byte[1000]));
     }
 
     [Fact]
@@ -408,14 +351,6 @@ public sealed class ProcessRuntimeTests
 
         Assert.Equal(ReasonCodes.ExecutionFailed, result.Error);
         Assert.Contains("exited with code 3: something broke", result.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task RunAsync_NotAnExecutable_IsBadModule()
-    {
-        var result = await Runtime.RunAsync(Jobs.For(SandboxRuntimes.Process, new byte[] { 0x00, 0x01, 0x02, 0x03 }), new FakeHostApi(), default);
-
-        Assert.Equal(ReasonCodes.BadModule, result.Error);
     }
 
     /// <summary>Processes of a workspace owner still alive after a short grace (the tree is killed asynchronously).</summary>

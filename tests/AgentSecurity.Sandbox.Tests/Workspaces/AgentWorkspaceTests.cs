@@ -49,14 +49,14 @@ public sealed class AgentWorkspaceTests
     public void Write_PastTheWorkspaceBytes_IsQuotaExceededAndCreatesNothing()
     {
         var workspace = Jobs.NewWorkspace(bytes: 1000);
-        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[600]));
+        Assert.Null(workspace.Write("/workspace/a", new byte[600]));
 
-        var (code, problem) = workspace.Write("/workspace/dir/b", new byte[401]);
+        var refused = workspace.Write("/workspace/dir/b", new byte[401]);
 
-        Assert.Equal(ReasonCodes.QuotaExceeded, code);
-        Assert.Contains("more than its 1000 bytes", problem, StringComparison.Ordinal);
+        Assert.Equal(ReasonCodes.QuotaExceeded, refused?.Code);
+        Assert.Contains("more than its 1000 bytes", refused?.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(workspace.Directory, "dir")));
-        Assert.Equal((null, null), workspace.Write("/workspace/b", new byte[400]));
+        Assert.Null(workspace.Write("/workspace/b", new byte[400]));
         Assert.Equal(new WorkspaceUsage(1000, 2), workspace.Measure());
     }
 
@@ -64,10 +64,10 @@ public sealed class AgentWorkspaceTests
     public void Write_ReplacingAFile_CountsOnlyTheDifference()
     {
         var workspace = Jobs.NewWorkspace(bytes: 1000);
-        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[900]));
+        Assert.Null(workspace.Write("/workspace/a", new byte[900]));
 
-        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[1000]));
-        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/a", new byte[1001]).Code);
+        Assert.Null(workspace.Write("/workspace/a", new byte[1000]));
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/a", new byte[1001])?.Code);
         Assert.Equal(1000, new FileInfo(Path.Combine(workspace.Directory, "a")).Length);
     }
 
@@ -77,23 +77,23 @@ public sealed class AgentWorkspaceTests
         var workspace = Jobs.NewWorkspace(bytes: 1000, entries: 3);
         foreach (var name in new[] { "a", "b", "c" })
         {
-            Assert.Equal((null, null), workspace.Write($"/workspace/{name}", [1]));
+            Assert.Null(workspace.Write($"/workspace/{name}", [1]));
         }
 
-        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/d", [1]).Code);
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/d", [1])?.Code);
         Assert.False(File.Exists(Path.Combine(workspace.Directory, "d")));
-        Assert.Equal((null, null), workspace.Write("/workspace/a", [1, 2]));
+        Assert.Null(workspace.Write("/workspace/a", [1, 2]));
     }
 
     [Fact]
     public void Write_SpaceFreedByAnotherWriter_IsSeenAtTheNextMeasurement()
     {
         var workspace = Jobs.NewWorkspace(bytes: 1000);
-        Assert.Equal((null, null), workspace.Write("/workspace/a", new byte[1000]));
+        Assert.Null(workspace.Write("/workspace/a", new byte[1000]));
         File.Delete(Path.Combine(workspace.Directory, "a")); // a native execution of the agent cleans up meanwhile
 
         var attempts = 1;
-        while (workspace.Write("/workspace/b", new byte[500]).Code == ReasonCodes.QuotaExceeded && attempts < 100)
+        while (workspace.Write("/workspace/b", new byte[500])?.Code == ReasonCodes.QuotaExceeded && attempts < 100)
         {
             attempts++;
         }
@@ -136,9 +136,9 @@ public sealed class AgentWorkspaceTests
         Directory.CreateDirectory(Path.Combine([workspace.Directory, .. Enumerable.Repeat("d", 65)]));
 
         Assert.Null(workspace.Measure());
-        var (code, problem) = workspace.Write("/workspace/a", [1]);
-        Assert.Equal(ReasonCodes.QuotaExceeded, code);
-        Assert.Contains("cannot be measured", problem, StringComparison.Ordinal);
+        var refused = workspace.Write("/workspace/a", [1]);
+        Assert.Equal(ReasonCodes.QuotaExceeded, refused?.Code);
+        Assert.Contains("cannot be measured", refused?.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -156,8 +156,8 @@ public sealed class AgentWorkspaceTests
     {
         var workspace = Jobs.NewWorkspace(bytes: 1000, entries: 3);
 
-        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/a/b/c/d", [1]).Code);
-        Assert.Equal((null, null), workspace.Write("/workspace/a/b/c", [1]));
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/a/b/c/d", [1])?.Code);
+        Assert.Null(workspace.Write("/workspace/a/b/c", [1]));
     }
 
     [Fact]
@@ -166,9 +166,9 @@ public sealed class AgentWorkspaceTests
         var workspace = Jobs.NewWorkspace();
         Directory.CreateDirectory(Path.Combine(workspace.Directory, "folder"));
 
-        var (_, code, _) = workspace.Read("/workspace/folder", 1024);
+        var read = workspace.Read("/workspace/folder", 1024);
 
-        Assert.Equal(WorkspaceErrors.NotFound, code);
+        Assert.Equal(WorkspaceErrors.NotFound, read.Failure?.Code);
     }
 
     [Fact]
@@ -178,9 +178,9 @@ public sealed class AgentWorkspaceTests
         File.CreateSymbolicLink(Path.Combine(workspace.Directory, "shadow"), "/etc/shadow");
         Directory.CreateSymbolicLink(Path.Combine(workspace.Directory, "etc"), "/etc");
 
-        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Read("/workspace/shadow", 1024).Code);
-        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Read("/workspace/etc/shadow", 1024).Code);
-        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Write("/workspace/etc/agentsec-test", Encoding.UTF8.GetBytes("x")).Code);
+        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Read("/workspace/shadow", 1024).Failure?.Code);
+        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Read("/workspace/etc/shadow", 1024).Failure?.Code);
+        Assert.Equal(ReasonCodes.SandboxViolation, workspace.Write("/workspace/etc/agentsec-test", Encoding.UTF8.GetBytes("x"))?.Code);
         Assert.False(File.Exists("/etc/agentsec-test"));
     }
 
@@ -190,9 +190,9 @@ public sealed class AgentWorkspaceTests
         var workspace = Jobs.NewWorkspace();
         Assert.Equal(0, MakeFifo(Path.Combine(workspace.Directory, "pipe"), Convert.ToInt32("666", 8)));
 
-        var (_, code, _) = workspace.Read("/workspace/pipe", 1024);
+        var read = workspace.Read("/workspace/pipe", 1024);
 
-        Assert.Equal(ReasonCodes.SandboxViolation, code);
+        Assert.Equal(ReasonCodes.SandboxViolation, read.Failure?.Code);
     }
 
     [Fact]
@@ -200,14 +200,14 @@ public sealed class AgentWorkspaceTests
     {
         var workspace = Jobs.NewWorkspace();
 
-        Assert.Null(workspace.Write("/workspace/deep/er/file.txt", Encoding.UTF8.GetBytes("content")).Code);
+        Assert.Null(workspace.Write("/workspace/deep/er/file.txt", Encoding.UTF8.GetBytes("content")));
 
         foreach (var path in new[] { "deep", "deep/er", "deep/er/file.txt" })
         {
             Assert.Equal(workspace.Owner, OwnerOf(Path.Combine(workspace.Directory, path)));
         }
 
-        Assert.Equal("content", workspace.Read("/workspace/deep/er/file.txt", 1024).Text);
+        Assert.Equal("content", workspace.Read("/workspace/deep/er/file.txt", 1024).Value);
     }
 
     [Theory]
@@ -218,7 +218,7 @@ public sealed class AgentWorkspaceTests
     [InlineData("/workspace//x")]
     [InlineData("workspace/x")]
     public void Read_PathOutsideTheWorkspaceOrNotAFilePath_IsASandboxViolation(string path) =>
-        Assert.Equal(ReasonCodes.SandboxViolation, Jobs.NewWorkspace().Read(path, 1024).Code);
+        Assert.Equal(ReasonCodes.SandboxViolation, Jobs.NewWorkspace().Read(path, 1024).Failure?.Code);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
     private static extern int Lchown(string path, uint owner, uint group);

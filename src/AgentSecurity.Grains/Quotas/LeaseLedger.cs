@@ -1,6 +1,6 @@
 using AgentSecurity.Grants.Quotas;
 
-namespace AgentSecurity.Grains.Tenants;
+namespace AgentSecurity.Grains.Quotas;
 
 /// <summary>
 /// What a tenant leased to each of its agents and has not settled: an agent returns what it did not spend of a lapsed

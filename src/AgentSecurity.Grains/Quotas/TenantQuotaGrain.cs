@@ -1,11 +1,10 @@
 using AgentSecurity.Abstractions;
-using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Quotas;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace AgentSecurity.Grains.Tenants;
+namespace AgentSecurity.Grains.Quotas;
 
 /// <summary>
 /// A tenant's shared budget. Agents lease chunks of a tenant-wide limit and spend them locally; a lease lapses after a

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
-using AgentSecurity.Grains.Execution;
+using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Capabilities;
@@ -9,7 +11,7 @@ using AgentSecurity.Grants.Policy;
 using AgentSecurity.Sandbox;
 using AgentSecurity.Sandbox.Workspaces;
 
-namespace AgentSecurity.Grains.Agents;
+namespace AgentSecurity.Grains.Execution;
 
 /// <summary>
 /// Executions: the agent grain decides (isolation level, standing, concurrency, limits) and the sandbox enforces, with
@@ -18,7 +20,13 @@ namespace AgentSecurity.Grains.Agents;
 /// ends by itself, at its limits, when its grant expires or no longer admits it, or by the kill switch (quarantine,
 /// revocation); if a runtime does not stop shortly after its deadline the caller is answered anyway.
 /// </summary>
-public sealed partial class AgentGrain
+internal sealed class AgentExecutions(
+    AgentContext agent,
+    IAgentGrain self,
+    AgentPermissions permissions,
+    AgentAudit audit,
+    ExecutionServices services,
+    PlatformLimits platform)
 {
     /// <summary>Past the wall-clock limit, how long the runtime has to stop by itself before the deadline stops it.</summary>
     private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(1);
@@ -34,18 +42,18 @@ public sealed partial class AgentGrain
         var (refusal, runtime, limits) = AdmitExecution(request);
         if (refusal is not null)
         {
-            AgentSecurityMetrics.RecordExecution(request?.Runtime ?? "none", refusal.Error!);
+            agent.Metrics.RecordExecution(request?.Runtime ?? "none", refusal.Error!);
             await AuditExecutionAsync(request, refusal);
             return refusal;
         }
 
-        var grant = _permissions.Active!;
+        var grant = permissions.Active!;
         var id = ++_executionCounter;
         var running = new RunningExecution(runtime!.Name);
 
         // Wall time is real time, as the runtimes measure it; a grant's expiry is the kernel's time.
         running.StopAfter(limits!.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);
-        running.StopAfter(grant.ExpiresAt - _time.GetUtcNow(), ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", _time);
+        running.StopAfter(grant.ExpiresAt - agent.Now, ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", agent.Time);
         _running[id] = running;
         ExecutionResult outcome;
         try
@@ -57,7 +65,7 @@ public sealed partial class AgentGrain
             _running.Remove(id);
         }
 
-        AgentSecurityMetrics.RecordExecution(runtime.Name, outcome.Error ?? ReasonCodes.Allowed);
+        agent.Metrics.RecordExecution(runtime.Name, outcome.Error ?? ReasonCodes.Allowed);
         await AuditExecutionAsync(request, outcome);
         return outcome;
     }
@@ -69,14 +77,14 @@ public sealed partial class AgentGrain
         try
         {
             // Held until the runtime has really stopped: an idle workspace's removal waits for it, on any silo of the machine.
-            hold = _executions.HoldWorkspace(_tenantId, _agentId);
+            hold = services.HoldWorkspace(agent.TenantId, agent.AgentId);
             if (hold is null)
             {
                 Release(running);
                 return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace on this silo is being removed after a long idle time; try again", grant.GrantId);
             }
 
-            workspace = AgentWorkspace.For(_executions.Workspaces, _tenantId, _agentId);
+            workspace = AgentWorkspace.For(services.Workspaces, agent.TenantId, agent.AgentId);
         }
 #pragma warning disable CA1031 // Whatever fails here, the slots taken for this execution go back: none may leak.
         catch (Exception e)
@@ -84,11 +92,11 @@ public sealed partial class AgentGrain
         {
             hold?.Dispose();
             Release(running);
-            Log.WorkspaceUnavailable(_logger, e, _key);
+            Log.WorkspaceUnavailable(agent.Logger, e, agent.Key);
             return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace is not available on this silo", grant.GrantId);
         }
 
-        var host = new AgentHostApi(this.AsReference<IAgentGrain>(), workspace, _executions, running.Token);
+        var host = new AgentHostApi(self, workspace, services, running.Token);
         var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant));
 
         // Never on the grain's scheduler: a runtime may do work before its first await (the native one watches /proc).
@@ -107,7 +115,7 @@ public sealed partial class AgentGrain
         var answered = await Task.WhenAny(run, Task.Delay(limits.WallTime + DeadlineGrace + AbandonAfter, CancellationToken.None));
         if (answered != run)
         {
-            Log.ExecutionAbandoned(_logger, _key, runtime.Name, AbandonAfter);
+            Log.ExecutionAbandoned(agent.Logger, agent.Key, runtime.Name, AbandonAfter);
             running.Stop(ReasonCodes.Timeout, "the execution ran past its deadline");
             return Outcome(SandboxResult.Failed(SandboxResult.Cancelled, string.Empty, string.Empty, new SandboxUsage { WallMillis = (long)(limits.WallTime + DeadlineGrace + AbandonAfter).TotalMilliseconds }), running, grant);
         }
@@ -120,7 +128,7 @@ public sealed partial class AgentGrain
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Log.RuntimeFailed(_logger, e, runtime.Name, _key);
+            Log.RuntimeFailed(agent.Logger, e, runtime.Name, agent.Key);
             return ExecutionResult.Refused(ReasonCodes.ExecutionFailed, $"the {runtime.Name} runtime failed running the code", grant.GrantId);
         }
     }
@@ -130,7 +138,7 @@ public sealed partial class AgentGrain
     {
         if (running.Release())
         {
-            _executions.Exit(_tenantId);
+            services.Exit(agent.TenantId);
         }
     }
 
@@ -159,13 +167,13 @@ public sealed partial class AgentGrain
     /// <summary>What the grant says about running this code here: the runtime and its limits (with silo slots taken), or the refusal.</summary>
     private (ExecutionResult? Refusal, ISandboxRuntime? Runtime, SandboxLimits? Limits) AdmitExecution(ExecutionRequest? request)
     {
-        var o = _executions.Options;
+        var o = services.Options;
         if (request?.Code is null || request.Input is null || request.Runtime is null)
         {
             return (ExecutionResult.Refused(ReasonCodes.InvalidRequest, "an execution needs a runtime, code and input"), null, null);
         }
 
-        if (!_executions.Runtimes.TryGetValue(request.Runtime, out var runtime))
+        if (!services.Runtimes.TryGetValue(request.Runtime, out var runtime))
         {
             return (ExecutionResult.Refused(ReasonCodes.InvalidRequest, $"the runtime is one of {string.Join(", ", SandboxRuntimes.All)}, not \"{request.Runtime}\""), null, null);
         }
@@ -175,29 +183,29 @@ public sealed partial class AgentGrain
             return (ExecutionResult.Refused(ReasonCodes.InvalidRequest, $"code is 1 to {o.MaxCodeBytes} bytes and input at most {o.MaxInputBytes}"), null, null);
         }
 
-        if (_permissions.Standing(_time.GetUtcNow(), _key) is { } denied)
+        if (permissions.Standing(agent.Now, agent.Key) is { } denied)
         {
             return (ExecutionResult.Refused(denied.Reason, denied.Message ?? denied.Reason, denied.GrantId), null, null);
         }
 
-        var grant = _permissions.Active!;
+        var grant = permissions.Active!;
         if (IsolationForbids(grant, runtime.Name) is { } forbidden)
         {
             return (ExecutionResult.Refused(ReasonCodes.IsolationForbids, forbidden, grant.GrantId), null, null);
         }
 
-        var concurrency = ExecutionLimits.Concurrency(grant.Limits, _platform, o);
+        var concurrency = ExecutionLimits.Concurrency(grant.Limits, platform, o);
         if (_running.Count >= concurrency)
         {
             return (ExecutionResult.Refused(ReasonCodes.QuotaExceeded, $"{_running.Count} executions are running, the most maxConcurrentExecutions allows ({concurrency})", grant.GrantId), null, null);
         }
 
-        if (_executions.TryEnter(_tenantId) is { } full)
+        if (services.TryEnter(agent.TenantId) is { } full)
         {
-            return (ExecutionResult.Refused(ReasonCodes.Unavailable, full, grant.GrantId), null, null);
+            return (ExecutionResult.Refused(full.Code, full.Message, grant.GrantId), null, null);
         }
 
-        return (null, runtime, ExecutionLimits.For(grant.Limits, _platform, o));
+        return (null, runtime, ExecutionLimits.For(grant.Limits, platform, o));
     }
 
     /// <summary>
@@ -224,7 +232,7 @@ public sealed partial class AgentGrain
     };
 
     /// <summary>The kill switch: every running execution of this agent stops, reporting why.</summary>
-    private void StopExecutions(string reason, string message)
+    public void StopAll(string reason, string message)
     {
         foreach (var running in _running.Values)
         {
@@ -233,7 +241,7 @@ public sealed partial class AgentGrain
     }
 
     /// <summary>A new grant holds for running code too: what it would not admit stops, and nothing outlives its expiry.</summary>
-    private void ReviewExecutions(ActiveGrant grant)
+    public void Review(ActiveGrant grant)
     {
         foreach (var running in _running.Values)
         {
@@ -243,7 +251,7 @@ public sealed partial class AgentGrain
             }
             else
             {
-                running.StopAfter(grant.ExpiresAt - _time.GetUtcNow(), ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", _time);
+                running.StopAfter(grant.ExpiresAt - agent.Now, ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", agent.Time);
             }
         }
     }
@@ -255,7 +263,7 @@ public sealed partial class AgentGrain
     /// </summary>
     private Task AuditExecutionAsync(ExecutionRequest? request, ExecutionResult result)
     {
-        if (!Audited)
+        if (!audit.IsAudited)
         {
             return Task.CompletedTask;
         }
@@ -263,12 +271,12 @@ public sealed partial class AgentGrain
         var violation = result.Error is ReasonCodes.FuelExhausted or ReasonCodes.Timeout or ReasonCodes.MemoryLimit or ReasonCodes.OutputLimit
             or ReasonCodes.ProcessLimit or ReasonCodes.SandboxViolation or ReasonCodes.BadModule;
         var usage = result.Usage;
-        return PublishUnconditionallyAsync(new SandboxEvent
+        return audit.PublishAsync(new SandboxEvent
         {
             Id = string.Empty,
             Type = result.Ok ? SecurityEventTypes.ExecutionCompleted : violation ? SecurityEventTypes.SandboxViolation : SecurityEventTypes.ExecutionFailed,
-            TenantId = _tenantId,
-            AgentId = _agentId,
+            TenantId = agent.TenantId,
+            AgentId = agent.AgentId,
             Runtime = request?.Runtime,
             Resource = request?.Code is { Length: > 0 } code ? $"sha256:{Convert.ToHexStringLower(SHA256.HashData(code))}" : null,
             Reason = result.Error ?? ReasonCodes.Allowed,
@@ -276,81 +284,5 @@ public sealed partial class AgentGrain
                 ? $"{usage.WallMillis} ms, {usage.CpuMillis} ms CPU, {usage.HostCalls} host calls, {usage.Denied} denied"
                 : result.Message,
         });
-    }
-
-    /// <summary>
-    /// One running execution's stop: the first reason wins (the kill switch, a deadline, a new grant); the token it
-    /// cancels reaches the runtime and every host call. Stopped from the grain's turns and from timers.
-    /// </summary>
-    private sealed class RunningExecution(string runtime) : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<ITimer> _deadlines = [];
-        private (string Reason, string Message)? _stoppedFor;
-        private int _released;
-
-        public string Runtime { get; } = runtime;
-
-        public CancellationToken Token => _stop.Token;
-
-        public (string Reason, string Message)? StoppedFor
-        {
-            get
-            {
-                lock (_stop)
-                {
-                    return _stoppedFor;
-                }
-            }
-        }
-
-        public void Stop(string reason, string message)
-        {
-            lock (_stop)
-            {
-                if (_stoppedFor is not null || _released == 1)
-                {
-                    return;
-                }
-
-                _stoppedFor = (reason, message);
-                _stop.Cancel(); // under the lock, so never after Release disposed it
-            }
-        }
-
-        public void StopAfter(TimeSpan delay, string reason, string message, TimeProvider clock)
-        {
-            lock (_stop)
-            {
-                // A deadline past a day is past the longest an execution can run (its wall clock ends it first), and
-                // timers take at most about 49 days: a grant valid for months must not make the execution fail.
-                if (_released == 1 || delay > TimeSpan.FromDays(1))
-                {
-                    return;
-                }
-
-                _deadlines.Add(clock.CreateTimer(_ => Stop(reason, message), null, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan));
-            }
-        }
-
-        /// <summary>Once the runtime has stopped: timers go, the token is disposed. True the first time.</summary>
-        public bool Release()
-        {
-            lock (_stop)
-            {
-                if (_released == 1)
-                {
-                    return false;
-                }
-
-                _released = 1;
-                _deadlines.ForEach(d => d.Dispose());
-            }
-
-            _stop.Dispose();
-            return true;
-        }
-
-        public void Dispose() => Release();
     }
 }

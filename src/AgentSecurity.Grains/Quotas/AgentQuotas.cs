@@ -1,11 +1,10 @@
 using AgentSecurity.Abstractions;
-using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Policy;
 using AgentSecurity.Grants.Quotas;
 
-namespace AgentSecurity.Grains.Agents;
+namespace AgentSecurity.Grains.Quotas;
 
 /// <summary>
 /// An agent's metering: its grant's rate limits as <see cref="ReservedBucket"/>s, and leases on its tenant's
@@ -184,42 +183,5 @@ internal sealed class AgentQuotas
             var lease = _leases[limit];
             _leases[limit] = lease with { Units = lease.Units - cost };
         }
-    }
-}
-
-/// <summary>What a check would spend: agent buckets, reservations to write first, tenant leases to take first.</summary>
-internal sealed class MeterPlan
-{
-    public List<(MeteredLimit Limit, ReservedBucket Bucket, long Cost, Int128 TatAfter)> Own { get; } = [];
-
-    public List<(MeteredLimit Limit, BucketRecord Record)> Reservations { get; } = [];
-
-    /// <summary>Tenant limits metering the check: cost, and how much to lease first (0 when the lease covers it).</summary>
-    public List<(MeteredLimit Limit, long Cost, long ToLease)> Tenant { get; } = [];
-
-    public long? Remaining { get; set; }
-
-    public string? DenialReason { get; private set; }
-
-    public string? DenialMessage { get; private set; }
-
-    public bool NeedsAwait => Reservations.Count > 0 || Tenant.Exists(t => t.ToLease > 0);
-
-    public MeterPlan Reset()
-    {
-        Own.Clear();
-        Reservations.Clear();
-        Tenant.Clear();
-        Remaining = null;
-        DenialReason = null;
-        DenialMessage = null;
-        return this;
-    }
-
-    public MeterPlan Deny(string reason, string message)
-    {
-        DenialReason = reason;
-        DenialMessage = message;
-        return this;
     }
 }

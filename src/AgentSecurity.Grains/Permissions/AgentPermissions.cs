@@ -1,8 +1,9 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
+using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Policy;
 
-namespace AgentSecurity.Grains.Agents;
+namespace AgentSecurity.Grains.Permissions;
 
 /// <summary>
 /// An agent's permissions in memory: its state, active grant, elevations and which of them are revoked. Decides a
@@ -40,13 +41,28 @@ internal sealed class AgentPermissions
 
     public Decision Decide(CheckRequest? request, DateTimeOffset now, string agent) => Evaluate(request, now, agent).Decision;
 
+    /// <summary>Decides a request and gives its capability's kind, parsed once for what follows (metering); valid when allowed.</summary>
+    public Decision Decide(CheckRequest? request, DateTimeOffset now, string agent, out CheckKind kind)
+    {
+        if (request is { Amount: null or >= 0 } && CheckKinds.TryParse(request.Capability, out kind))
+        {
+            return Evaluate(kind, request.Resource, now, agent).Decision;
+        }
+
+        kind = default;
+        return Evaluate(request, now, agent).Decision; // malformed or unknown: explained, never allowed
+    }
+
+    /// <summary>Decides a check the kernel makes itself, of a capability it names by kind.</summary>
+    public Decision Decide(CheckKind kind, string? resource, DateTimeOffset now, string agent) => Evaluate(kind, resource, now, agent).Decision;
+
     /// <summary>
     /// Whether the agent may act at all, whatever the capability: a live, unrevoked grant of its own (not only an
     /// elevation), in its time window, and an agent in good standing. The denial if not.
     /// </summary>
     public Decision? Standing(DateTimeOffset now, string agent)
     {
-        var evaluation = Evaluate(new CheckRequest("subprocess"), now, agent);
+        var evaluation = Evaluate(CheckKind.Subprocess, null, now, agent);
         return evaluation.Grant is null || evaluation.Decision.Reason is ReasonCodes.Expired or ReasonCodes.NotYetValid ? evaluation.Decision : null;
     }
 
@@ -68,6 +84,35 @@ internal sealed class AgentPermissions
         };
     }
 
+    /// <summary>Evaluates a request against a proposed grant (signed or not, never applied): what-if questions.</summary>
+    public static Explanation WhatIf(CheckRequest? request, string? proposedGrant, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        var terms = GrantTerms.ParseProposal(System.Text.Encoding.UTF8.GetBytes(proposedGrant ?? string.Empty), now);
+        if (!terms.TryGetValue(out var proposal))
+        {
+            return new Explanation
+            {
+                Decision = Decision.Deny(terms.Failure.Code, $"the proposed grant is not valid: {terms.Failure.Message}"),
+                DecidedBy = "proposal",
+                Suggestion = "fix the proposed grant",
+            };
+        }
+
+        if (request is null || string.IsNullOrEmpty(request.Capability))
+        {
+            return new Explanation { Decision = Decision.Deny(ReasonCodes.InvalidRequest, "a check needs a capability"), DecidedBy = "request" };
+        }
+
+        var explained = GrantExplanation.For(new GrantPolicy(proposal, clockSkew), request.Capability, request.Resource, now);
+        var verdict = explained.Decision;
+        return new Explanation
+        {
+            Decision = new Decision { Allowed = verdict.Allowed, Reason = verdict.Reason, Message = verdict.Message },
+            DecidedBy = $"proposal: {explained.DecidedBy}",
+            Suggestion = explained.Suggestion,
+        };
+    }
+
     private Evaluation Evaluate(CheckRequest? request, DateTimeOffset now, string agent)
     {
         if (request is null || string.IsNullOrEmpty(request.Capability) || request.Amount < 0)
@@ -76,6 +121,17 @@ internal sealed class AgentPermissions
                 "request", "name a capability and an amount of at least 0");
         }
 
+        if (!CheckKinds.TryParse(request.Capability, out var kind))
+        {
+            // Decided by the grant's rules only where the agent could act at all: an unknown agent stays no_grant.
+            return Evaluate(null, request.Resource, now, agent, request.Capability);
+        }
+
+        return Evaluate(kind, request.Resource, now, agent);
+    }
+
+    private Evaluation Evaluate(CheckKind? kind, string? resource, DateTimeOffset now, string agent, string? unknownCapability = null)
+    {
         if (Problem is not null)
         {
             return Evaluation.Agent(Decision.Deny(ReasonCodes.Unavailable, Problem), "agent.storage", "apply a grant again");
@@ -99,7 +155,12 @@ internal sealed class AgentPermissions
             return Evaluation.Agent(Decision.Deny(ReasonCodes.Revoked, $"grant {Active.GrantId} was revoked", Active.GrantId), "revocation", "apply a new grant");
         }
 
-        var verdict = Active.Policy.Decide(request.Capability, request.Resource, now);
+        if (kind is not { } known)
+        {
+            return Evaluation.ByGrant(Active, GrantPolicy.UnknownCapability(unknownCapability));
+        }
+
+        var verdict = Active.Policy.Decide(known, resource, now);
         if (!verdict.Allowed && verdict.Rule is DecisionRule.Level or DecisionRule.Scope)
         {
             // An elevation (an approved permission request) adds to a live grant; it never revives a dead one.
@@ -110,7 +171,7 @@ internal sealed class AgentPermissions
                     continue;
                 }
 
-                var elevated = elevation.Policy.Decide(request.Capability, request.Resource, now);
+                var elevated = elevation.Policy.Decide(known, resource, now);
                 if (elevated.Allowed)
                 {
                     return Evaluation.ByGrant(elevation, elevated);

@@ -4,7 +4,7 @@ using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Policy;
 
-namespace AgentSecurity.Grains.Agents;
+namespace AgentSecurity.Grains.Permissions;
 
 /// <summary>
 /// A verified grant in memory, compiled for checks. It keeps what decisions and operators need and the canonical

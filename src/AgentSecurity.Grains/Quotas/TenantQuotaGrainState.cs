@@ -1,6 +1,5 @@
-using AgentSecurity.Grains.Quotas;
 
-namespace AgentSecurity.Grains.Tenants;
+namespace AgentSecurity.Grains.Quotas;
 
 [GenerateSerializer, Alias("agentsec.TenantQuotaGrainState.v1")]
 public sealed class TenantQuotaGrainState

@@ -1,0 +1,124 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grants;
+
+namespace AgentSecurity.Grains.Audit;
+
+/// <summary>
+/// What an agent tells its tenant's audit stream besides its state changes (those travel in its outbox). Denials are
+/// published one by one before the caller hears of them; allowed checks are counted per capability and published as one
+/// summary per interval. Agents that never had a grant publish nothing: probing unknown agents must not be able to grow
+/// a tenant's log or make logs for tenants that do not exist.
+/// </summary>
+internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOptions options, Func<bool> audited)
+{
+    private readonly Dictionary<string, (long Count, string? GrantId)> _allowed = new(StringComparer.Ordinal);
+    private IGrainTimer? _summaryTimer;
+
+    /// <summary>Whether this agent's events belong in its tenant's log: it has, or had, a grant.</summary>
+    public bool IsAudited => audited();
+
+    /// <summary>Counts the decision and records it: an allowed check in the next summary, a denial on the stream now.</summary>
+    public Task<Decision> RecordAsync(CheckRequest request, Decision decision)
+    {
+        agent.Metrics.RecordCheck(decision.Reason);
+        if (!IsAudited)
+        {
+            return Task.FromResult(decision);
+        }
+
+        if (!decision.Allowed)
+        {
+            return RecordDenialAsync(request, decision);
+        }
+
+        CountAllowed(request.Capability, decision.GrantId);
+        return Task.FromResult(decision);
+    }
+
+    /// <summary>A denial is on the tenant's stream before the caller hears of it; if it cannot be, the answer is unavailable.</summary>
+    private async Task<Decision> RecordDenialAsync(CheckRequest request, Decision decision)
+    {
+        var quota = decision.Reason is ReasonCodes.QuotaExceeded or ReasonCodes.RateLimited;
+        try
+        {
+            await agent.Events.PublishAsync(agent.TenantId, [agent.Events.Stamp(new DecisionEvent
+            {
+                Id = string.Empty,
+                Type = quota ? SecurityEventTypes.QuotaExceeded : SecurityEventTypes.CheckDenied,
+                TenantId = agent.TenantId,
+                AgentId = agent.AgentId,
+                Capability = request.Capability ?? string.Empty,
+                Resource = request.Resource,
+                GrantId = decision.GrantId,
+                Reason = decision.Reason,
+                Message = decision.Message,
+            })]);
+            return decision;
+        }
+#pragma warning disable CA1031 // A denial that cannot be recorded is still a denial: unavailable says the system is degraded.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.AuditPublishFailed(agent.Logger, e, agent.Key);
+            return Decision.Deny(ReasonCodes.Unavailable, $"denied ({decision.Reason}), and the denial could not be recorded", decision.GrantId);
+        }
+    }
+
+    private void CountAllowed(string capability, string? grantId)
+    {
+        _allowed[capability] = (_allowed.GetValueOrDefault(capability).Count + 1, grantId);
+        _summaryTimer ??= grain.RegisterGrainTimer(PublishSummariesAsync, new GrainTimerCreationOptions(options.AllowedSummaryInterval, options.AllowedSummaryInterval) { Interleave = false });
+    }
+
+    /// <summary>Publishes the allowed-check counts of the last interval (their loss window is one interval).</summary>
+    public async Task PublishSummariesAsync(CancellationToken cancellation)
+    {
+        if (_allowed.Count == 0)
+        {
+            _summaryTimer?.Dispose(); // nothing to count: let an idle agent deactivate
+            _summaryTimer = null;
+            return;
+        }
+
+        var summaries = _allowed.Select(p => (SecurityEvent)agent.Events.Stamp(new DecisionEvent
+        {
+            Id = string.Empty,
+            Type = SecurityEventTypes.ChecksAllowed,
+            TenantId = agent.TenantId,
+            AgentId = agent.AgentId,
+            Capability = p.Key,
+            GrantId = p.Value.GrantId,
+            Count = p.Value.Count,
+            Reason = ReasonCodes.Allowed,
+        })).ToList();
+        _allowed.Clear();
+        try
+        {
+            await agent.Events.PublishAsync(agent.TenantId, summaries);
+        }
+#pragma warning disable CA1031 // Summaries are the part of the log allowed to be lost; the failure is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.AuditPublishFailed(agent.Logger, e, agent.Key);
+        }
+    }
+
+    /// <summary>Publishes an event that changes no state (so it has no outbox); a failure is logged, the answer stands.</summary>
+    public async Task PublishAsync(SecurityEvent e)
+    {
+        try
+        {
+            await agent.Events.PublishAsync(agent.TenantId, [agent.Events.Stamp(e)]);
+        }
+#pragma warning disable CA1031 // The refusal stands; its event is logged as lost.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.AuditPublishFailed(agent.Logger, ex, agent.Key);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+namespace AgentSecurity.Grains.Execution;
+
+/// <summary>
+/// One running execution's stop: the first reason wins (the kill switch, a deadline, a new grant); the token it
+/// cancels reaches the runtime and every host call. Stopped from the grain's turns and from timers.
+/// </summary>
+internal sealed class RunningExecution(string runtime) : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<ITimer> _deadlines = [];
+    private (string Reason, string Message)? _stoppedFor;
+    private int _released;
+
+    public string Runtime { get; } = runtime;
+
+    public CancellationToken Token => _stop.Token;
+
+    public (string Reason, string Message)? StoppedFor
+    {
+        get
+        {
+            lock (_stop)
+            {
+                return _stoppedFor;
+            }
+        }
+    }
+
+    public void Stop(string reason, string message)
+    {
+        lock (_stop)
+        {
+            if (_stoppedFor is not null || _released == 1)
+            {
+                return;
+            }
+
+            _stoppedFor = (reason, message);
+            _stop.Cancel(); // under the lock, so never after Release disposed it
+        }
+    }
+
+    public void StopAfter(TimeSpan delay, string reason, string message, TimeProvider clock)
+    {
+        lock (_stop)
+        {
+            // A deadline past a day is past the longest an execution can run (its wall clock ends it first), and
+            // timers take at most about 49 days: a grant valid for months must not make the execution fail.
+            if (_released == 1 || delay > TimeSpan.FromDays(1))
+            {
+                return;
+            }
+
+            _deadlines.Add(clock.CreateTimer(_ => Stop(reason, message), null, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    /// <summary>Once the runtime has stopped: timers go, the token is disposed. True the first time.</summary>
+    public bool Release()
+    {
+        lock (_stop)
+        {
+            if (_released == 1)
+            {
+                return false;
+            }
+
+            _released = 1;
+            _deadlines.ForEach(d => d.Dispose());
+        }
+
+        _stop.Dispose();
+        return true;
+    }
+
+    public void Dispose() => Release();
+}

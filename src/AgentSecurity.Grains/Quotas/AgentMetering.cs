@@ -1,0 +1,152 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Outbox;
+using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Capabilities;
+using AgentSecurity.Grants.Policy;
+using AgentSecurity.Grants.Quotas;
+
+namespace AgentSecurity.Grains.Quotas;
+
+/// <summary>
+/// Meters an agent's allowed checks against its grant's rate limits and its tenant's shared limits, in the turn that
+/// decided them. Completes synchronously unless a limit needs storage (a reservation, about once per chunk) or the
+/// tenant (a lease) first; a limit that runs low has its next chunk reserved in the background, so checks go on meanwhile.
+/// </summary>
+internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainState> outbox)
+{
+    private readonly AgentQuotas _quotas = new();
+
+    // The background write of the next chunks of the agent's reservations, while one is under way.
+    private Task? _renewal;
+
+    private ITenantQuotaGrain TenantQuota => agent.Grains.GetGrain<ITenantQuotaGrain>(agent.TenantId);
+
+    /// <summary>Meters a grant's limits, starting from what storage says was used.</summary>
+    public void Configure(ResourceLimits limits) => _quotas.Configure(limits, outbox.State.Quotas);
+
+    /// <summary>Meters a new grant's limits: consumption carries over, a new grant is not a fresh budget.</summary>
+    public void Reconfigure(ResourceLimits limits) =>
+        _quotas.Configure(limits, _quotas.Snapshot(agent.Now).ToDictionary(s => s.Limit, s => s.Record));
+
+    /// <summary>Spends what an allowed check costs, or denies it (consuming nothing) when a limit does not let it through.</summary>
+    public ValueTask<Decision> MeterAsync(Decision allowed, CheckKind kind, long? amount, DateTimeOffset now)
+    {
+        if (_quotas.TenantLimitsRefreshAt <= now)
+        {
+            agent.Metrics.RecordMeteringWait("refresh");
+            return new ValueTask<Decision>(MeterSlowAsync(allowed, kind, amount, now));
+        }
+
+        if (_quotas.IsEmpty)
+        {
+            return ValueTask.FromResult(allowed);
+        }
+
+        var plan = _quotas.Plan(kind, amount, now);
+        if (plan.DenialReason is not null)
+        {
+            return ValueTask.FromResult(Decision.Deny(plan.DenialReason, plan.DenialMessage!, allowed.GrantId));
+        }
+
+        if (plan.NeedsAwait)
+        {
+            agent.Metrics.RecordMeteringWait(plan.Reservations.Count > 0 ? "reservation" : "lease");
+            return new ValueTask<Decision>(MeterSlowAsync(allowed, kind, amount, now));
+        }
+
+        Commit(plan, now);
+        return ValueTask.FromResult(plan.Remaining is null ? allowed : allowed with { Remaining = plan.Remaining });
+    }
+
+    private async Task<Decision> MeterSlowAsync(Decision allowed, CheckKind kind, long? amount, DateTimeOffset now)
+    {
+        if (_quotas.TenantLimitsRefreshAt <= now)
+        {
+            _quotas.SetTenantLimits(await TenantQuota.GetLimitsAsync(), now + agent.Options.TenantLimitsRefreshInterval);
+        }
+
+        var plan = _quotas.Plan(kind, amount, now);
+        if (plan.Reservations.Count > 0 && _renewal is { IsCompleted: false } renewal)
+        {
+            // A reservation is being written in the background: what it adds may spare this check a write of its own.
+            await renewal;
+            plan = _quotas.Plan(kind, amount, now);
+        }
+
+        if (plan.DenialReason is not null)
+        {
+            return Decision.Deny(plan.DenialReason, plan.DenialMessage!, allowed.GrantId);
+        }
+
+        foreach (var (limit, cost, toLease) in plan.Tenant.Where(t => t.ToLease > 0))
+        {
+            var lease = await TenantQuota.LeaseAsync(agent.AgentId, limit.Name(), toLease, _quotas.TakeReturn(limit, now));
+            if (lease.Error is not null)
+            {
+                return Decision.Deny(ReasonCodes.Unavailable, $"the tenant's {limit.Name()} could not be metered: {lease.Error}", allowed.GrantId);
+            }
+
+            _quotas.AddLease(limit, lease, now);
+            if (lease.Limited && !_quotas.HasLeased(limit, cost, now))
+            {
+                return Decision.Deny(limit.DenialReason(), $"the tenant's shared {limit.Name()} is spent for now", allowed.GrantId);
+            }
+        }
+
+        if (plan.Reservations.Count > 0 && !await outbox.CommitAsync(s => plan.Reservations.ForEach(r => s.Quotas[r.Limit.Name()] = r.Record)))
+        {
+            return Decision.Deny(ReasonCodes.Unavailable, "the quota reservation could not be stored", allowed.GrantId);
+        }
+
+        // A tenant lease that lapsed while waiting leaves the plan uncovered: re-plan rather than overspend.
+        if (plan.Tenant.Exists(t => !_quotas.HasLeased(t.Limit, t.Cost, now)))
+        {
+            return Decision.Deny(ReasonCodes.RateLimited, "the tenant's shared budget moved; try again", allowed.GrantId);
+        }
+
+        Commit(plan, now);
+        return plan.Remaining is null ? allowed : allowed with { Remaining = plan.Remaining };
+    }
+
+    private void Commit(MeterPlan plan, DateTimeOffset now)
+    {
+        _quotas.Commit(plan, now);
+        if (_quotas.RenewalDue && _renewal is not { IsCompleted: false })
+        {
+            _renewal = RenewReservationsAsync();
+        }
+    }
+
+    private async Task RenewReservationsAsync()
+    {
+        var renewals = _quotas.BeginRenewals(agent.Now);
+        if (renewals.Count == 0)
+        {
+            return; // the buckets that ran low were replaced by a new grant's meanwhile
+        }
+
+        agent.Metrics.QuotaRenewals.Add(renewals.Count);
+        var written = await outbox.CommitAsync(s => renewals.ForEach(r => s.Quotas[r.Limit] = r.Record));
+        renewals.ForEach(r => r.Bucket.EndRenewal(written));
+    }
+
+    /// <summary>
+    /// Records what was really used, so that the next activation does not count unspent reservations as spent. Best
+    /// effort, for a clean deactivation: the last reservation written already bounds what was spent.
+    /// </summary>
+    public async Task SaveUsageAsync()
+    {
+        if (_renewal is { } renewal)
+        {
+            await renewal; // it changes what the buckets hold
+        }
+
+        var snapshot = _quotas.Snapshot(agent.Now).ToList();
+        if (snapshot.Count > 0)
+        {
+            await outbox.CommitAsync(s => snapshot.ForEach(u => s.Quotas[u.Limit] = u.Record));
+        }
+    }
+}
