@@ -22,3 +22,8 @@ if (which is "workspaces" or "all")
 {
     WorkspaceBenchmark.Run();
 }
+
+if (which is "scopes" or "all")
+{
+    ScopeMatchBenchmark.Run();
+}

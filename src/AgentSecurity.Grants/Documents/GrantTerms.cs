@@ -21,6 +21,14 @@ public sealed record GrantTerms(
 
     public const int MaxPatternLength = 256;
 
+    /// <summary>
+    /// Characters of the patterns with a wildcard before their end (<c>/data/*/reports/*.csv</c>) per scope list. A check
+    /// costs up to their length times the resource's (in words of 64 positions): this bounds what one grant can make
+    /// every check of its agent cost, whatever its patterns hold. Literals and trailing wildcards (<c>/workspace/**</c>)
+    /// cost a string comparison and do not count.
+    /// </summary>
+    public const int MaxInnerWildcardCharacters = 2048;
+
     private static readonly IReadOnlySet<string> CapabilityMembers =
         new HashSet<string>(StringComparer.Ordinal) { "fileSystem", "network", "memory", "subprocess", "vectorDb", "llm" };
 
@@ -128,9 +136,18 @@ public sealed record GrantTerms(
 
         var members = new MemberReader(obj, "scopes", ScopeMembers);
         return new GrantScopes(
-            ReadPatterns(members, "fileSystem", text => PathPattern.TryParse(text, ResourceKind.Path, out _), "an absolute path pattern in normal form"),
+            ReadPathPatterns(members, "fileSystem", ResourceKind.Path, "an absolute path pattern in normal form"),
             ReadPatterns(members, "network", text => HostPattern.TryParse(text, out _), "a host pattern name:port, *.name:port or name:*"),
-            ReadPatterns(members, "memory", text => PathPattern.TryParse(text, ResourceKind.Key, out _), "a key pattern in normal form"));
+            ReadPathPatterns(members, "memory", ResourceKind.Key, "a key pattern in normal form"));
+    }
+
+    private static IReadOnlyList<string>? ReadPathPatterns(MemberReader members, string name, ResourceKind kind, string rule)
+    {
+        var patterns = ReadPatterns(members, name, text => PathPattern.TryParse(text, kind, out _), rule);
+        var inner = patterns?.Sum(p => PathPattern.TryParse(p, kind, out var pattern) && pattern.HasInnerWildcard ? p.Length : 0) ?? 0;
+        return inner <= MaxInnerWildcardCharacters
+            ? patterns
+            : throw members.Invalid(name, $"holds {inner} characters of patterns with a wildcard before their end; at most {MaxInnerWildcardCharacters} (each check pays for them)");
     }
 
     private static IReadOnlyList<string>? ReadPatterns(MemberReader members, string name, Func<string, bool> isValid, string rule)

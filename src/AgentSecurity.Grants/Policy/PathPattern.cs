@@ -2,28 +2,37 @@ namespace AgentSecurity.Grants.Policy;
 
 /// <summary>
 /// A scope pattern over paths (<c>fileSystem</c>) or keys (<c>memory</c>): <c>*</c> matches any characters but
-/// <c>/</c>, <c>**</c> any characters; everything else matches itself, case-sensitively. Matching runs in
-/// O(pattern × resource) with no backtracking, so no pattern can make a check slow.
+/// <c>/</c>, <c>**</c> any characters; everything else matches itself, case-sensitively. A check's cost is bounded by
+/// the lengths of the pattern and the resource alone, never by what they hold (<see cref="GlobProgram"/>): a grant is
+/// written by whoever holds it, and a pattern crafted to be slow must not slow anyone else's checks.
 /// </summary>
 public sealed class PathPattern
 {
-    private const char Literal = '\0';
-    private readonly Token[] _tokens;
-    private readonly string _literalPrefix;
+    /// <summary>
+    /// How <see cref="Covers(PathPattern)"/> reads a <c>**</c> of the narrower pattern: a character no literal matches and no
+    /// <c>*</c> crosses, so that only a <c>**</c> of the wider pattern absorbs it. A control character cannot be in a
+    /// pattern, whose literal parts are normal.
+    /// </summary>
+    private const char DoubleStarSymbol = '\0';
+
+    private readonly int _prefixLength;
     private readonly Shape _shape;
 
-    private PathPattern(string text, Token[] tokens)
+    // Built when first needed: a pattern parsed only to be compared with another (Covers) needs one of them at most.
+    private GlobProgram? _program;
+    private string? _symbols;
+
+    private PathPattern(string text)
     {
         Text = text;
-        _tokens = tokens;
-        _literalPrefix = new string(tokens.TakeWhile(t => t.Kind == Literal).Select(t => t.Char).ToArray());
-        // Most scopes are a literal, or a literal followed by one wildcard ("/workspace/**"): those match without
-        // the general automaton.
-        var rest = tokens.Length - _literalPrefix.Length;
-        _shape = rest == 0 ? Shape.Exact
-            : rest == 1 && tokens[^1].Kind == 'D' ? Shape.PrefixAny
-            : rest == 1 && tokens[^1].Kind == 'S' ? Shape.PrefixSegment
-            : Shape.General;
+        var first = text.IndexOf('*', StringComparison.Ordinal);
+        _prefixLength = first < 0 ? text.Length : first;
+        // Most scopes are a literal, or a literal followed by one wildcard ("/workspace/**"): those match by comparing
+        // strings.
+        _shape = first < 0 ? Shape.Exact
+            : text.AsSpan(first).ContainsAnyExcept('*') ? Shape.General
+            : text.Length - first == 1 ? Shape.PrefixSegment
+            : Shape.PrefixAny;
     }
 
     private enum Shape
@@ -35,6 +44,9 @@ public sealed class PathPattern
     }
 
     public string Text { get; }
+
+    /// <summary>Whether a wildcard stands before its end (not only a trailing <c>*</c> or <c>**</c>): what costs a check the most.</summary>
+    public bool HasInnerWildcard => _shape == Shape.General;
 
     /// <summary>
     /// Accepts a pattern whose literal parts obey the same normal form as resources, so that a pattern can
@@ -50,90 +62,12 @@ public sealed class PathPattern
             return false;
         }
 
-        var tokens = new List<Token>(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] != '*')
-            {
-                tokens.Add(new Token(Literal, text[i]));
-            }
-            else if (i + 1 < text.Length && text[i + 1] == '*')
-            {
-                tokens.Add(new Token('D', '\0'));
-                while (i + 1 < text.Length && text[i + 1] == '*')
-                {
-                    i++; // *** and longer read as **
-                }
-            }
-            else
-            {
-                tokens.Add(new Token('S', '\0'));
-            }
-        }
-
-        pattern = new PathPattern(text, tokens.ToArray());
+        pattern = new PathPattern(text);
         return true;
     }
 
     /// <summary>Whether a resource, already known to be normal, matches.</summary>
-    public bool Matches(string resource)
-    {
-        if (!resource.StartsWith(_literalPrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        switch (_shape)
-        {
-            case Shape.Exact:
-                return resource.Length == _literalPrefix.Length;
-            case Shape.PrefixAny:
-                return true;
-            case Shape.PrefixSegment:
-                return resource.AsSpan(_literalPrefix.Length).IndexOf('/') < 0;
-        }
-
-        var m = _tokens.Length;
-        Span<bool> state = m < 512 ? stackalloc bool[m + 1] : new bool[m + 1];
-        Span<bool> next = m < 512 ? stackalloc bool[m + 1] : new bool[m + 1];
-        state[0] = true;
-        Close(state);
-        foreach (var c in resource)
-        {
-            next.Clear();
-            var any = false;
-            for (var j = 0; j < m; j++)
-            {
-                if (!state[j])
-                {
-                    continue;
-                }
-
-                var token = _tokens[j];
-                if (token.Kind == Literal)
-                {
-                    if (token.Char == c)
-                    {
-                        next[j + 1] = any = true;
-                    }
-                }
-                else if (token.Kind == 'D' || c != '/')
-                {
-                    next[j] = any = true;
-                }
-            }
-
-            if (!any)
-            {
-                return false;
-            }
-
-            Close(next);
-            next.CopyTo(state);
-        }
-
-        return state[m];
-    }
+    public bool Matches(string resource) => Matches(resource, out _);
 
     /// <summary>
     /// Whether every resource <paramref name="narrower"/> matches is also matched by this pattern. Decided on the
@@ -141,53 +75,58 @@ public sealed class PathPattern
     /// (<c>*</c> by <c>*</c> or <c>**</c>, <c>**</c> by <c>**</c>). Sound, and deliberately not complete: when in doubt,
     /// the answer is no.
     /// </summary>
-    public bool Covers(PathPattern narrower)
+    /// <remarks>
+    /// This pattern is matched against the narrower one's text, in which a <c>*</c> stands for itself (a character no
+    /// literal matches but a <c>*</c> crosses) and a <c>**</c> for <see cref="DoubleStarSymbol"/>. That is the rule the
+    /// table over pairs of tokens decided before, with the same answers, as the same bounded run as a check: on a text
+    /// of at most a pattern's length, with nothing allocated beyond that text, built once per pattern.
+    /// </remarks>
+    public bool Covers(PathPattern narrower) => Covers(narrower, out _);
+
+    /// <summary><see cref="Matches(string)"/>, counting the word operations it spent (see <see cref="GlobProgram"/>).</summary>
+    internal bool Matches(string resource, out int work) => Matches(resource, '/', out work);
+
+    /// <summary><see cref="Covers(PathPattern)"/>, counting the word operations it spent.</summary>
+    internal bool Covers(PathPattern narrower, out int work) => Matches(narrower._symbols ??= Symbols(narrower.Text), DoubleStarSymbol, out work);
+
+    private bool Matches(string text, char barrier, out int work)
     {
-        var (p, c) = (_tokens, narrower._tokens);
-        var reach = new bool[p.Length + 1, c.Length + 1];
-        reach[0, 0] = true;
-        for (var i = 0; i <= p.Length; i++)
+        work = 0;
+        var prefix = Text.AsSpan(0, _prefixLength);
+        return _shape switch
         {
-            for (var j = 0; j <= c.Length; j++)
+            Shape.Exact => string.Equals(text, Text, StringComparison.Ordinal),
+            Shape.PrefixAny => text.AsSpan().StartsWith(prefix),
+            Shape.PrefixSegment => text.AsSpan().StartsWith(prefix) && text.AsSpan(_prefixLength).IndexOfAny('/', barrier) < 0,
+            _ => (_program ??= new GlobProgram(Text, _prefixLength, Text.LastIndexOf('*') + 1)).Matches(text, barrier, out work),
+        };
+    }
+
+    /// <summary>The pattern as <see cref="Covers(PathPattern)"/> reads a narrower one: each run of two or more stars as one symbol.</summary>
+    private static string Symbols(string text)
+    {
+        if (!text.Contains("**", StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var symbols = new System.Text.StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '*' && i + 1 < text.Length && text[i + 1] == '*')
             {
-                if (!reach[i, j] || i == p.Length)
+                symbols.Append(DoubleStarSymbol);
+                while (i + 1 < text.Length && text[i + 1] == '*')
                 {
-                    continue;
+                    i++;
                 }
-
-                var wide = p[i];
-                if (wide.Kind == Literal)
-                {
-                    if (j < c.Length && c[j].Kind == Literal && c[j].Char == wide.Char)
-                    {
-                        reach[i + 1, j + 1] = true;
-                    }
-
-                    continue;
-                }
-
-                reach[i + 1, j] = true; // the wildcard stands for nothing
-                if (j < c.Length && (wide.Kind == 'D' || c[j].Kind == 'S' || (c[j].Kind == Literal && c[j].Char != '/')))
-                {
-                    reach[i, j + 1] = true; // the wildcard absorbs the narrower pattern's next token
-                }
+            }
+            else
+            {
+                symbols.Append(text[i]);
             }
         }
 
-        return reach[p.Length, c.Length];
+        return symbols.ToString();
     }
-
-    // A wildcard may match nothing: whoever stands before it also stands after it.
-    private void Close(Span<bool> state)
-    {
-        for (var j = 0; j < _tokens.Length; j++)
-        {
-            if (state[j] && _tokens[j].Kind != Literal)
-            {
-                state[j + 1] = true;
-            }
-        }
-    }
-
-    private readonly record struct Token(char Kind, char Char);
 }

@@ -396,6 +396,35 @@ public sealed class GrantDocumentTests
         return text[..index] + to + text[(index + from.Length)..];
     }
 
+    private static Result<GrantTerms> Proposal(IEnumerable<string> fileSystemPatterns) => GrantTerms.ParseProposal(System.Text.Encoding.UTF8.GetBytes(
+        $$"""{"capabilities":{"fileSystem":"read","network":"none","memory":"none","subprocess":false,"vectorDb":false,"llm":false},"scopes":{"fileSystem":{{System.Text.Json.JsonSerializer.Serialize(fileSystemPatterns)}}},"environmentIsolation":"sandboxed","expiresAt":"2026-01-02T00:00:00Z"}"""),
+        TestDocuments.Epoch);
+
+    /// <summary>
+    /// Patterns with wildcards inside them cost every check of the agent up to their length times the resource's: a scope
+    /// list may hold 2048 characters of them, so no grant can make its agent's checks slow for everyone on the silo.
+    /// </summary>
+    [Fact]
+    public void ParseProposal_InnerWildcardPatternsPastTheBudget_IsInvalidField()
+    {
+        var pattern = (int i) => "/" + string.Concat(Enumerable.Repeat("a*", 127)) + (char)('b' + i);
+
+        var within = Proposal(Enumerable.Range(0, GrantTerms.MaxInnerWildcardCharacters / 256).Select(pattern));
+        var past = Proposal(Enumerable.Range(0, (GrantTerms.MaxInnerWildcardCharacters / 256) + 1).Select(pattern));
+
+        Assert.True(within.Succeeded, within.Failure?.Message);
+        Assert.Equal(ReasonCodes.InvalidField, past.Failure?.Code);
+        Assert.Contains("wildcard before their end", past.Failure?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseProposal_SixtyFourTrailingWildcardsAndLiterals_CountNothingAgainstTheBudget()
+    {
+        var patterns = Enumerable.Range(0, GrantTerms.MaxPatternsPerScope).Select(i => i % 2 == 0 ? $"/workspace/{new string('p', 200)}-{i}/**" : $"/workspace/{new string('q', 200)}-{i}/data.csv");
+
+        Assert.True(Proposal(patterns).Succeeded);
+    }
+
     /// <summary>A number no double can hold has no canonical form: refused as malformed before anything signs or canonicalizes it.</summary>
     [Theory]
     [InlineData("1e400")]
