@@ -46,6 +46,7 @@ internal sealed class CliApp
             WhatIfCommand.Create(this),
             RevokeCommand.Create(this),
             AdminCommands.Create(this),
+            AccessCommands.Create(this),
             RotateCommand.Create(this),
             QuarantineCommand.Create(this),
             RequestCommands.CreateRequest(this),

@@ -163,7 +163,7 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
         {
             ["AGENTSEC_GATEWAY"] = cluster.Gateway,
             ["AGENTSEC_CLUSTER_ID"] = cluster.ClusterId,
-            ["AGENTSEC_STORAGE"] = cluster.StorageConnectionString,
+            ["AGENTSEC_KEY"] = cluster.OperatorKeyFile, // through the cluster: no storage connection string
         };
         using var tail = ChildProcess.Start("dotnet", [BuiltArtifacts.Cli, "audit", "tail", tenant, "--follow", "--last", "1"], environment);
         await WaitForAsync(() => tail.Output.Contains("following " + tenant, StringComparison.Ordinal), tail);

@@ -216,7 +216,7 @@ internal static class BenchAuditCommand
             Message = "no fileSystem scope of the grant covers the resource",
             Silo = "S127.0.0.1:11111:0",
             TraceId = ActivityTraceId.CreateRandom().ToHexString(),
-            Time = DateTimeOffset.UtcNow,
+            Time = TimeProvider.System.GetUtcNow(),
         }).ToArray();
 
     /// <summary>

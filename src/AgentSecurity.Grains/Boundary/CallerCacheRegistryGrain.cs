@@ -9,22 +9,23 @@ namespace AgentSecurity.Grains.Boundary;
 /// <see cref="CallerCacheSubscription.Renewal"/>; until then their copies still age out after
 /// <see cref="BoundaryOptions.CallersLifetime"/>.
 /// </summary>
-public sealed class CallerCacheRegistryGrain(ILogger<CallerCacheRegistryGrain> logger) : Grain, ICallerCacheRegistryGrain
+// The process clock, not the kernel's: how long a silo's subscription lasts has nothing to do with grant time.
+public sealed class CallerCacheRegistryGrain(TimeProvider time, ILogger<CallerCacheRegistryGrain> logger) : Grain, ICallerCacheRegistryGrain
 {
     /// <summary>A subscription not renewed for this long is dropped (a silo that died, say).</summary>
     public static readonly TimeSpan Lapse = TimeSpan.FromMinutes(3);
 
-    private readonly Dictionary<ICallerCacheObserver, DateTime> _silos = [];
+    private readonly Dictionary<ICallerCacheObserver, DateTimeOffset> _silos = [];
 
     public Task SubscribeAsync(ICallerCacheObserver silo)
     {
-        _silos[silo] = DateTime.UtcNow + Lapse; // real time: how long a silo's subscription lasts has nothing to do with the kernel's clock
+        _silos[silo] = time.GetUtcNow() + Lapse;
         return Task.CompletedTask;
     }
 
     public async Task<bool> ForgetAsync(string tenant)
     {
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow();
         foreach (var lapsed in _silos.Where(s => s.Value <= now).Select(s => s.Key).ToList())
         {
             _silos.Remove(lapsed);

@@ -6,7 +6,8 @@ namespace AgentSecurity.Grants.Encoding;
 /// </summary>
 public static class Base64Url
 {
-    public static string Encode(ReadOnlySpan<byte> bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+    public static string Encode(ReadOnlySpan<byte> bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public static bool TryDecode(string text, out byte[] bytes)
     {
@@ -16,7 +17,6 @@ public static class Base64Url
             return false;
         }
 
-        // The library's decoder also takes padding and skips white space: only the alphabet itself passes here.
         foreach (var c in text)
         {
             var ok = c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_';
@@ -26,9 +26,11 @@ public static class Base64Url
             }
         }
 
-        var decoded = System.Buffers.Text.Base64Url.DecodeFromChars(text);
+        var standard = text.Replace('-', '+').Replace('_', '/');
+        standard += new string('=', (4 - (standard.Length % 4)) % 4);
+        var decoded = Convert.FromBase64String(standard);
 
-        // The decoder accepts set tail bits; re-encoding shows whether the input was the canonical spelling.
+        // Convert accepts set tail bits; re-encoding shows whether the input was the canonical spelling.
         if (!string.Equals(Encode(decoded), text, StringComparison.Ordinal))
         {
             return false;

@@ -14,9 +14,13 @@ internal sealed class OrleansClientHost : IAsyncDisposable
     {
         _host = host;
         Client = host.Services.GetRequiredService<AgentSecurityClient>();
+        Grains = host.Services.GetRequiredService<IClusterClient>();
     }
 
     public AgentSecurityClient Client { get; }
+
+    /// <summary>The raw grain factory: for calls the typed client never makes, such as the kernel's own methods.</summary>
+    public IClusterClient Grains { get; }
 
     public static async Task<OrleansClientHost> StartAsync(string gateways, string clusterId, SigningKey caller, string serviceId = "agentsec")
     {
