@@ -1,3 +1,7 @@
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Access;
+using AgentSecurity.Grains.Boundary;
+using AgentSecurity.Abstractions.Boundary;
 using System.Diagnostics;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Kernel;
@@ -57,7 +61,10 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
     {
         _metrics = metrics;
         _store = store;
-        _subscribers = new AuditSubscribers(this.GetPrimaryKeyString(), store, TimeProvider.System, logger);
+        var tenant = this.GetPrimaryKeyString();
+        var authorizer = ServiceProvider.GetRequiredService<CallAuthorizer>();
+        _subscribers = new AuditSubscribers(tenant, store, TimeProvider.System, async principal =>
+            principal is null || await authorizer.AuthorizeAsync(principal, AccessRights.Audit, CallScope.Tenant, tenant, agent: null, agentDid: null) is null, logger);
         _key = key;
         _options = options.Value;
         _time = time;
@@ -187,7 +194,18 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
 
     public Task<long> SubscribeAsync(ISecurityEventObserver observer, long afterSequence)
     {
-        _subscribers.Subscribe(observer, afterSequence, _last);
+        // Only a client's observer: a grain that implemented the interface would be called with the kernel's token.
+        var target = observer.GetGrainId();
+        if (!GrainTypePrefix.IsClient(in target))
+        {
+            throw new CallRefusedException(ReasonCodes.Forbidden, $"{ReasonCodes.Forbidden}: a subscriber is a client's observer, not {target}");
+        }
+
+        if (!_subscribers.Subscribe(observer, CallerContext.Principal, afterSequence, _last))
+        {
+            throw new CallRefusedException(ReasonCodes.RateLimited, $"{ReasonCodes.RateLimited}: the log of {_tenant} serves {AuditSubscribers.MaxSubscribers} subscribers already");
+        }
+
         return Task.FromResult(_last);
     }
 

@@ -8,12 +8,23 @@ namespace AgentSecurity.Grains.Audit;
 /// The subscribers of one tenant's log (clients' observers, the silo's event endpoint): each gets every event once it is
 /// in the log, in order, with its sequence. What a subscriber missed (it subscribed late, its connection broke, the log's
 /// silo died) it gets from the log when it subscribes again with the last sequence it saw. A subscriber that cannot be
-/// reached is dropped; one not renewed lapses.
+/// reached is dropped; one not renewed lapses. Before each delivery the subscriber's principal must still hold the
+/// <c>audit</c> right (<paramref name="mayStillRead"/>, decided from the silo's memory): a revoked auditor stops
+/// receiving at once, not when its subscription lapses.
 /// </summary>
-internal sealed class AuditSubscribers(string tenant, IAuditLogStore store, TimeProvider clock, ILogger logger)
+internal sealed class AuditSubscribers(string tenant, IAuditLogStore store, TimeProvider clock, Func<string?, ValueTask<bool>> mayStillRead, ILogger logger)
 {
     /// <summary>A subscription not renewed for this long lapses (a client that went away without unsubscribing).</summary>
     public static readonly TimeSpan Lapse = TimeSpan.FromMinutes(3);
+
+    /// <summary>The most subscribers a tenant's log serves at once.</summary>
+    public const int MaxSubscribers = 256;
+
+    /// <summary>
+    /// The most events a subscriber may be behind before it is dropped: a slow observer must not hold a growing queue in the
+    /// log's memory. It catches up from the log when it subscribes again.
+    /// </summary>
+    public const long MaxBehind = 10_000;
 
     private const int Page = 256;
 
@@ -21,13 +32,22 @@ internal sealed class AuditSubscribers(string tenant, IAuditLogStore store, Time
 
     public int Count => _subscribers.Count;
 
-    /// <summary>Subscribes or renews; the events after <paramref name="afterSequence"/> up to <paramref name="last"/> are sent from the log first.</summary>
-    public void Subscribe(ISecurityEventObserver observer, long afterSequence, long last)
+    /// <summary>
+    /// Subscribes or renews for <paramref name="principal"/> (null: the kernel's own); the events after
+    /// <paramref name="afterSequence"/> up to <paramref name="last"/> are sent from the log first. False when the log
+    /// already serves <see cref="MaxSubscribers"/>.
+    /// </summary>
+    public bool Subscribe(ISecurityEventObserver observer, string? principal, long afterSequence, long last)
     {
         var from = afterSequence < 0 ? last : Math.Max(afterSequence, last - IAuditStreamGrain.MaxReplay);
         if (!_subscribers.TryGetValue(observer, out var subscriber))
         {
-            subscriber = new Subscriber(observer, from);
+            if (_subscribers.Count >= MaxSubscribers)
+            {
+                return false;
+            }
+
+            subscriber = new Subscriber(observer, principal, from);
             _subscribers[observer] = subscriber;
         }
         else if (from < subscriber.Queued)
@@ -42,6 +62,8 @@ internal sealed class AuditSubscribers(string tenant, IAuditLogStore store, Time
         {
             Queue(subscriber, ReplayAsync(subscriber.Queued + 1, last), last);
         }
+
+        return true;
     }
 
     public void Unsubscribe(ISecurityEventObserver observer) => _subscribers.Remove(observer);
@@ -57,7 +79,7 @@ internal sealed class AuditSubscribers(string tenant, IAuditLogStore store, Time
         var now = clock.GetUtcNow();
         foreach (var subscriber in _subscribers.Values.ToList())
         {
-            if (subscriber.LapsesAt <= now)
+            if (subscriber.LapsesAt <= now || events[^1].Sequence - subscriber.Sent > MaxBehind)
             {
                 _subscribers.Remove(subscriber.Observer);
             }
@@ -91,6 +113,13 @@ internal sealed class AuditSubscribers(string tenant, IAuditLogStore store, Time
                 if (!_subscribers.ContainsKey(subscriber.Observer))
                 {
                     return; // dropped or unsubscribed meanwhile
+                }
+
+                if (!await mayStillRead(subscriber.Principal))
+                {
+                    Log.SubscriberNoLongerAllowed(logger, tenant, subscriber.Principal);
+                    _subscribers.Remove(subscriber.Observer);
+                    return;
                 }
 
                 await subscriber.Observer.OnEventsAsync(unsent);
@@ -131,9 +160,12 @@ internal sealed class AuditSubscribers(string tenant, IAuditLogStore store, Time
         yield return events;
     }
 
-    private sealed class Subscriber(ISecurityEventObserver observer, long sent)
+    private sealed class Subscriber(ISecurityEventObserver observer, string? principal, long sent)
     {
         public ISecurityEventObserver Observer { get; } = observer;
+
+        /// <summary>Who subscribed, as the boundary verified it; null for the kernel's own subscribers.</summary>
+        public string? Principal { get; } = principal;
 
         /// <summary>The last sequence it was sent.</summary>
         public long Sent { get; set; } = sent;

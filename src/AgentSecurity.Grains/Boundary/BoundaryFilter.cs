@@ -13,12 +13,22 @@ namespace AgentSecurity.Grains.Boundary;
 /// session and hold the right the method requires over the tenant or agent the grain is. Methods only the kernel may call
 /// are refused to clients whatever their session. A refused call changes nothing: it never reaches the grain.
 /// </summary>
-internal sealed class BoundaryFilter(KernelToken kernel, CallRules rules, SessionCache sessions, CallAuthorizer authorizer, AgentSecurityMetrics metrics, ILogger<BoundaryFilter> logger)
+internal sealed class BoundaryFilter(
+    KernelToken kernel, CallRules rules, SessionCache sessions, CallAuthorizer authorizer, InterleavingGuard interleaving, AgentSecurityMetrics metrics, ILogger<BoundaryFilter> logger)
     : IIncomingGrainCallFilter
 {
     public Task Invoke(IIncomingGrainCallContext context)
     {
         if (kernel.Matches(RequestContext.Get(CallerContext.KernelKey)))
+        {
+            return context.Invoke();
+        }
+
+        // An observer this silo hosts for its own parts (its copy of who may call, a stream subscription, an event
+        // endpoint). Calls to observers never carry the kernel's token, since a client's observer must not see it; the
+        // observer's id holds a random 128-bit value that only the grains it was handed to know.
+        var targetId = context.TargetId;
+        if (GrainTypePrefix.IsClient(in targetId))
         {
             return context.Invoke();
         }
@@ -55,10 +65,29 @@ internal sealed class BoundaryFilter(KernelToken kernel, CallRules rules, Sessio
             }
 
             RequestContext.Set(CallerContext.PrincipalKey, principal);
-            return context.Invoke();
+            if (rule.Interleaves)
+            {
+                return context.Invoke();
+            }
+
+            return interleaving.TryEnter(context.TargetContext) is { } running
+                ? InvokeAloneAsync(context, running)
+                : Refuse(new Failure(ReasonCodes.Forbidden, $"{rule.Method} does not interleave, yet it arrived while another call ran: its message claimed otherwise"), rule);
         }
 
         async Task ProceedAsync(ValueTask<Failure?> pending) => await Proceed(await pending);
+    }
+
+    private static async Task InvokeAloneAsync(IIncomingGrainCallContext context, System.Runtime.CompilerServices.StrongBox<int> running)
+    {
+        try
+        {
+            await context.Invoke();
+        }
+        finally
+        {
+            InterleavingGuard.Exit(running);
+        }
     }
 
     /// <summary>The tenant and agent a grain is, from its key: <c>tenant/agent</c> for agents, <c>tenant</c> for the rest.</summary>

@@ -19,6 +19,7 @@ public static class BoundaryRegistration
         silo.Services.AddSingleton<IValidateOptions<BoundaryOptions>, BoundaryOptionsValidator>();
         silo.Services.AddSingleton<KernelToken>();
         silo.Services.AddSingleton<CallRules>();
+        silo.Services.AddSingleton<InterleavingGuard>();
         silo.Services.AddSingleton<CallerDirectory>();
         silo.Services.AddSingleton(services => new SessionCache(
             services.GetRequiredKeyedService<TimeProvider>(KernelClock.ServiceKey),

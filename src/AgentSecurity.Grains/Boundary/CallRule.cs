@@ -3,11 +3,15 @@ using System.Reflection;
 using AgentSecurity.Abstractions.Boundary;
 using AgentSecurity.Grants.Access;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace AgentSecurity.Grains.Boundary;
 
-/// <summary>What a client needs to call one grain method, read once from the interface's attributes.</summary>
-internal readonly record struct CallRule(CallRuleKind Kind, AccessRights Right, CallScope Scope, string Method);
+/// <summary>
+/// What a client needs to call one grain method, read once from the interface's attributes; <c>Interleaves</c>: declared
+/// <c>[AlwaysInterleave]</c>, so it may run while other calls of the activation run.
+/// </summary>
+internal readonly record struct CallRule(CallRuleKind Kind, AccessRights Right, CallScope Scope, string Method, bool Interleaves = false);
 
 /// <summary>
 /// The rule of every grain method a client may reach, read once per method. The kernel's interfaces say it with their
@@ -51,9 +55,9 @@ internal sealed class CallRules(IOptions<BoundaryOptions> options)
             return new CallRule(_infrastructure.Contains(type.FullName ?? string.Empty) ? CallRuleKind.Infrastructure : CallRuleKind.Sealed, AccessRights.None, CallScope.AllTenants, name);
         }
 
-        // Fail closed: a kernel interface method without a rule is the kernel's alone.
-        return type.GetCustomAttribute<KernelOnlyAttribute>() is null && method.GetCustomAttribute<RequiresAttribute>() is { } requires
-            ? new CallRule(CallRuleKind.Client, requires.Right, requires.Scope, name)
+        // Fail closed: a kernel interface method without a rule (or with a rule that names no right) is the kernel's alone.
+        return type.GetCustomAttribute<KernelOnlyAttribute>() is null && method.GetCustomAttribute<RequiresAttribute>() is { Right: not AccessRights.None } requires
+            ? new CallRule(CallRuleKind.Client, requires.Right, requires.Scope, name, method.GetCustomAttribute<AlwaysInterleaveAttribute>() is not null)
             : new CallRule(CallRuleKind.Sealed, AccessRights.None, CallScope.AllTenants, name);
     }
 }

@@ -19,6 +19,9 @@ internal sealed class CallerDirectory(IGrainFactory grains, IOptions<BoundaryOpt
     private readonly ConcurrentDictionary<string, Task<CallerSnapshot>> _snapshots = new(StringComparer.Ordinal);
     private readonly BoundaryOptions _options = options.Value;
 
+    // Counts the changes told to this silo: a read that started before one may hold what it changed, so it is not kept.
+    private long _forgets;
+
     public ValueTask<CallerSnapshot> TenantAsync(string tenant) => GetAsync(tenant, LoadTenantAsync);
 
     public ValueTask<CallerSnapshot> RegistryAsync() => GetAsync(Registry, _ => LoadRegistryAsync());
@@ -26,6 +29,7 @@ internal sealed class CallerDirectory(IGrainFactory grains, IOptions<BoundaryOpt
     /// <summary>Forgets a tenant's callers (or, for <see cref="IAccessRegistryGrain.Key"/>, the operator's registry): the next call reads them again.</summary>
     public Task ForgetAsync(string tenant)
     {
+        Interlocked.Increment(ref _forgets);
         _snapshots.TryRemove(tenant == IAccessRegistryGrain.Key ? Registry : tenant, out _);
         return Task.CompletedTask;
     }
@@ -47,12 +51,40 @@ internal sealed class CallerDirectory(IGrainFactory grains, IOptions<BoundaryOpt
 
         if (_snapshots.Count >= _options.TenantCacheSize)
         {
-            _snapshots.Clear(); // a flood of tenants empties the cache, it never grows the silo
+            Evict();
         }
 
+        var forgets = Interlocked.Read(ref _forgets);
         var loading = load(key);
         _snapshots[key] = loading;
+        if (Interlocked.Read(ref _forgets) != forgets)
+        {
+            _snapshots.TryRemove(KeyValuePair.Create(key, loading));
+        }
+
         return new ValueTask<CallerSnapshot>(loading);
+    }
+
+    /// <summary>
+    /// Drops the copies too old to be used and, if that is not enough, the older half: a flood of tenants never grows the
+    /// silo, and costs the tenants in use no more than a read each.
+    /// </summary>
+    private void Evict()
+    {
+        var stale = _snapshots.Where(p => p.Value.IsCompleted && (!p.Value.IsCompletedSuccessfully || Stopwatch.GetElapsedTime(p.Value.Result.LoadedAt) >= _options.CallersLifetime)).ToList();
+        foreach (var entry in stale)
+        {
+            _snapshots.TryRemove(entry);
+        }
+
+        if (_snapshots.Count >= _options.TenantCacheSize)
+        {
+            var older = _snapshots.Where(p => p.Value.IsCompletedSuccessfully).OrderBy(p => p.Value.Result.LoadedAt).Take(Math.Max(1, _snapshots.Count / 2)).ToList();
+            foreach (var entry in older)
+            {
+                _snapshots.TryRemove(entry);
+            }
+        }
     }
 
     private async Task<CallerSnapshot> LoadTenantAsync(string tenant) =>

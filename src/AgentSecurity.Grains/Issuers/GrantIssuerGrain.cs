@@ -53,7 +53,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain, IIssuerKernelGr
         _grants = new GrantVerifier(_outbox, _trust, _limits, GrainFactory, platform, time, settings, tenantId);
         _revocations = new Revocations(_outbox, _trust, events, callers, GrainFactory, time, settings, tenantId, logger);
         _requests = new PermissionRequests(_outbox, _trust, _grants, events, time, settings, tenantId, logger);
-        _access = new TenantAccess(_outbox, _trust, events, callers, time, settings);
+        _access = new TenantAccess(_outbox, _trust, events, callers, time, settings, tenantId);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)

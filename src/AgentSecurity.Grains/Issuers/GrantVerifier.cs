@@ -93,6 +93,12 @@ internal sealed class GrantVerifier(
             return InTime(grant, now, accepted.Depth);
         }
 
+        // Grant ids and access ids share the revocations: one id must never name both.
+        if (State.AccessDocuments.ContainsKey(grant.GrantId))
+        {
+            return new Failure(ReasonCodes.Replayed, $"{grant.GrantId} is the id of an access document of this tenant; a grant needs an id of its own");
+        }
+
         if (GrantLedger.CapacityFailure(State.AcceptedGrants.Values, grant.AgentId, now, options.MaxLiveGrantsPerTenant, limits.MaxAgents, tenantId) is { } full)
         {
             return full;

@@ -11,12 +11,17 @@ namespace AgentSecurity.Grains.Issuers;
 /// <summary>
 /// Who may call the cluster for this tenant besides the operator: its roots and admins in force, and the principals its
 /// access documents name. Access documents are signed by a root or an admin, expire, and end by a revocation naming
-/// their access id; each silo's trust boundary keeps a copy of <see cref="GetCallers"/> for a few seconds.
+/// their access id; each silo's trust boundary keeps a copy of <see cref="GetCallers"/> for a few seconds. An admin's
+/// document ends no later than the admin's registration, and counts only while its signer is trusted.
 /// </summary>
-internal sealed class TenantAccess(StateOutbox<IssuerGrainState> outbox, TrustAdministration tenant, IssuerEvents events, CallerChanges callers, TimeProvider time, AgentSecurityOptions options)
+internal sealed class TenantAccess(StateOutbox<IssuerGrainState> outbox, TrustAdministration tenant, IssuerEvents events, CallerChanges callers, TimeProvider time, AgentSecurityOptions options, string tenantId)
 {
     /// <summary>Access documents a tenant may hold at once.</summary>
     public const int MaxDocuments = 256;
+
+    // Stored documents verified once each (signature, tenant), by their text: storage is not trusted to hold only what
+    // this issuer accepted, and a signature is too dear to check every time a silo asks who may call.
+    private readonly Dictionary<string, AccessDocument?> _verified = new(StringComparer.Ordinal);
 
     private IssuerGrainState State => outbox.State;
 
@@ -49,7 +54,7 @@ internal sealed class TenantAccess(StateOutbox<IssuerGrainState> outbox, TrustAd
                 : await tenant.RefuseAsync(new Failure(ReasonCodes.Replayed, $"access id {access.AccessId} was already used for another document"), What, signer.Value);
         }
 
-        var live = Live(now).ToList();
+        var live = Live(trust, now).ToList();
         if (live.Count >= MaxDocuments)
         {
             return DocumentResult.Refuse(ReasonCodes.QuotaExceeded, $"the tenant holds {MaxDocuments} access documents in force; revoke some first");
@@ -80,7 +85,7 @@ internal sealed class TenantAccess(StateOutbox<IssuerGrainState> outbox, TrustAd
             Exists = true,
             RootDids = trust.Roots.Select(d => d.Value).ToArray(),
             Admins = trust.Admins.Values.Where(a => a.ExpiresAt > now).Select(a => new TenantAdmin(a.AdminDid.Value, a.ExpiresAt)).ToArray(),
-            AccessDocuments = Live(now).Select(a => a.Envelope.CanonicalText).ToArray(),
+            AccessDocuments = Live(trust, now).Select(a => a.Envelope.CanonicalText).ToArray(),
         };
     }
 
@@ -108,15 +113,54 @@ internal sealed class TenantAccess(StateOutbox<IssuerGrainState> outbox, TrustAd
             return new Failure(ReasonCodes.Expired, $"the access document expired at {DocumentTime.ToText(access.ExpiresAt)}");
         }
 
+        // An admin gives access no longer than it may sign itself, as with grants.
+        if (!trust.IsRoot(signer) && trust.ActiveAdmin(signer, now) is { } admin && access.ExpiresAt > admin.ExpiresAt)
+        {
+            return new Failure(ReasonCodes.Escalation, $"access signed by admin {signer.Value} must end by {DocumentTime.ToText(admin.ExpiresAt)}, when the admin's registration does");
+        }
+
+        // Access ids and grant ids share the revocations: one id must never name both.
+        if (State.AcceptedGrants.ContainsKey(access.AccessId))
+        {
+            return new Failure(ReasonCodes.Replayed, $"{access.AccessId} is the id of a grant of this tenant; an access document needs an id of its own");
+        }
+
         return State.RevokedGrants.ContainsKey(access.AccessId) ? new Failure(ReasonCodes.Revoked, $"access {access.AccessId} was revoked") : null;
     }
 
-    /// <summary>The documents in force: stored, parsed, not expired, not revoked.</summary>
-    private IEnumerable<AccessDocument> Live(DateTimeOffset now) => State.AccessDocuments
+    /// <summary>
+    /// The documents in force: stored, verified, for this tenant, not expired, not revoked, and signed by a root (or by a
+    /// root before it retired) or by an admin still registered.
+    /// </summary>
+    private IEnumerable<AccessDocument> Live(TenantTrust trust, DateTimeOffset now) => State.AccessDocuments
         .Where(p => !State.RevokedGrants.ContainsKey(p.Key))
-        .Select(p => AccessDocument.Parse(p.Value))
-        .Where(r => r.Succeeded && r.Value.ExpiresAt > now)
-        .Select(r => r.Value);
+        .Select(p => Verified(p.Value))
+        .OfType<AccessDocument>()
+        .Where(a => a.ExpiresAt > now && SignerTrusted(a, trust, now));
+
+    private AccessDocument? Verified(string text)
+    {
+        if (!_verified.TryGetValue(text, out var access))
+        {
+            if (_verified.Count >= 4 * MaxDocuments)
+            {
+                _verified.Clear(); // documents long dropped; those in force are verified again once
+            }
+
+            access = AccessDocument.Parse(text).TryGetValue(out var parsed) && parsed.TenantId == tenantId && parsed.Envelope.HasValidSignature() ? parsed : null;
+            _verified[text] = access;
+        }
+
+        return access;
+    }
+
+    private static bool SignerTrusted(AccessDocument access, TenantTrust trust, DateTimeOffset now)
+    {
+        var signer = access.Envelope.SignedBy;
+        return trust.IsRoot(signer)
+            || (trust.RetiredRoots.TryGetValue(signer, out var retiredAt) && access.Envelope.IssuedAt < retiredAt)
+            || trust.ActiveAdmin(signer, now) is not null;
+    }
 
     /// <summary>Stores a document, dropping the ones that expired or were revoked, so the map holds what is in force and no more.</summary>
     private static void Store(IssuerGrainState state, AccessDocument access, IEnumerable<string> live)

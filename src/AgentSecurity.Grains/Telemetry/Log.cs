@@ -103,4 +103,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "A subscriber of tenant {Tenant}'s events could not be reached and was dropped; it catches up when it subscribes again")]
     public static partial void SubscriberDropped(ILogger logger, Exception exception, string tenant);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "A subscriber of tenant {Tenant}'s events ({Principal}) no longer holds the audit right and was dropped")]
+    public static partial void SubscriberNoLongerAllowed(ILogger logger, string tenant, string? principal);
 }

@@ -271,6 +271,32 @@ public sealed class BoundaryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AccessDocument_SignedByAnAdmin_EndsNoLaterThanTheAdmin()
+    {
+        var tenant = await TenantAsync();
+        var registered = await fixture.Client.RegisterAdminAsync(TestDocuments.Admin(tenant, Admin.Did.Value, Now, TestDocuments.ReadOnlyFiles, Now.AddMinutes(10)).SignWith(TestKeys.Root));
+        Assert.True(registered.Accepted, $"{registered.Error}: {registered.Message}");
+
+        var beyond = await fixture.Client.ApplyAccessAsync(Access(tenant, Service.Did.Value, "check", "acc-long").SignWith(Admin)); // an hour
+        Assert.Equal(ReasonCodes.Escalation, beyond.Error);
+        Assert.Equal(ReasonCodes.Forbidden, (await CheckAsAsync(fixture.SessionOf(Service), tenant, "bot")).Reason);
+
+        await ApplyAccessAsync(Access(tenant, Service.Did.Value, "check", "acc-short").Set("expiresAt", Now.AddMinutes(10)).SignWith(Admin));
+        Assert.True((await CheckAsAsync(fixture.SessionOf(Service), tenant, "bot")).Allowed);
+    }
+
+    [Fact]
+    public async Task AccessIdAndGrantId_TheSameId_IsRefusedEitherWay()
+    {
+        var tenant = await TenantAsync();
+
+        Assert.Equal(ReasonCodes.Replayed, (await fixture.Client.ApplyAccessAsync(Access(tenant, Service.Did.Value, "check", "g-bot").SignWith(TestKeys.Root))).Error);
+
+        await ApplyAccessAsync(Access(tenant, Service.Did.Value, "check", "shared-id").SignWith(TestKeys.Root));
+        Assert.Equal(ReasonCodes.Replayed, (await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", Now, "shared-id").SignWith(TestKeys.Root))).Error);
+    }
+
+    [Fact]
     public async Task AccessForEveryTenant_SignedByTheOperator_CoversEveryTenant_AndARootCannotSignOne()
     {
         var tenantA = await TenantAsync();
@@ -390,6 +416,37 @@ public sealed class BoundaryTests(ClusterFixture fixture)
         {
             RequestContext.Remove(CallerContext.PrincipalKey);
         }
+    }
+
+    /// <summary>
+    /// The audit grain calls a subscriber's observer: that call must not carry what proves a kernel call, nor the session of
+    /// the caller whose check made the event (a bearer credential the subscriber could replay).
+    /// </summary>
+    [Fact]
+    public async Task EventSubscriber_ReceivesNeitherTheKernelTokenNorTheSessionOfTheCallerBehindTheEvent()
+    {
+        var tenant = await TenantAsync();
+        await ApplyAccessAsync(Access(tenant, Service.Did.Value, "check").SignWith(TestKeys.Root));
+        var seen = new TaskCompletionSource<(object? Kernel, object? Session, object? Principal)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await fixture.Client.SubscribeAsync(tenant, e =>
+        {
+            if (e.Type == SecurityEventTypes.CheckDenied)
+            {
+                seen.TrySetResult((RequestContext.Get(CallerContext.KernelKey), RequestContext.Get(CallerContext.SessionKey), RequestContext.Get(CallerContext.PrincipalKey)));
+            }
+
+            return Task.CompletedTask;
+        });
+
+        using (AgentSecurityClient.As(fixture.SessionOf(Service)))
+        {
+            Assert.Equal(ReasonCodes.OutOfScope, (await fixture.Client.CheckAsync(tenant, "bot", new CheckRequest("fileSystem:read", "/etc/passwd"))).Reason);
+        }
+
+        var (kernel, session, principal) = await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(kernel);
+        Assert.Null(session);
+        Assert.Null(principal);
     }
 
     [Fact]
