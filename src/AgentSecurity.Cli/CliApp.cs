@@ -56,6 +56,7 @@ internal sealed class CliApp
             AuditCommands.Create(this),
             StatusCommand.Create(this),
             BenchCommand.Create(this),
+            TlsCommands.Create(this),
         };
 
         var result = root.Parse(args);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using AgentSecurity.Client;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Crypto;
@@ -10,7 +9,7 @@ namespace AgentSecurity.Cli;
 
 /// <summary>
 /// A short-lived Orleans client for one command. Gateways come from <c>--gateway</c>, else <c>AGENTSEC_GATEWAY</c>,
-/// else the local default; the cluster id from <c>AGENTSEC_CLUSTER_ID</c>.
+/// else the local default; the cluster id from <c>AGENTSEC_CLUSTER_ID</c>; TLS as <see cref="ClientTls"/> finds it.
 /// </summary>
 internal sealed class ClusterConnection : IAsyncDisposable
 {
@@ -45,9 +44,14 @@ internal sealed class ClusterConnection : IAsyncDisposable
             return (null, new Failure(CliOutput.UsageError, e.Message));
         }
 
-        if (!await AnyListensAsync(endpoints, cancellation))
+        if (!ClientTls.Resolve(TimeProvider.System).TryGetValue(out var tls, out var tlsProblem))
         {
-            return (null, new Failure(ReasonCodes.Unavailable, $"no gateway listens at {addresses} (is the cluster running? ./run.sh --detach starts one)"));
+            return (null, tlsProblem);
+        }
+
+        if (await GatewayProbe.ProbeAsync(endpoints, addresses, tls, cancellation) is { } absent)
+        {
+            return (null, absent);
         }
 
         IHost? host = null;
@@ -56,6 +60,10 @@ internal sealed class ClusterConnection : IAsyncDisposable
             host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).UseOrleansClient(client =>
             {
                 client.UseAgentSecurity(addresses, clusterId, serviceId).UseAgentSecuritySession(caller);
+                if (tls is not null)
+                {
+                    client.UseAgentSecurityTls(tls);
+                }
             }).Build();
             await host.StartAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(20), cancellation);
             return (new ClusterConnection(host), null);
@@ -65,30 +73,10 @@ internal sealed class ClusterConnection : IAsyncDisposable
 #pragma warning restore CA1031
         {
             host?.Dispose();
-            return (null, new Failure(ReasonCodes.Unavailable, $"cannot reach the cluster at {addresses} ({e.GetType().Name}: {e.Message})"));
+            // A gateway that speaks TLS closes a clear-text connection without a word: say what may be missing.
+            var hint = tls is null ? "; no TLS certificate is configured (AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY, AGENTSEC_TLS_CA, or .agentsec/tls/ from ./run.sh), and a cluster with TLS refuses clear text" : string.Empty;
+            return (null, new Failure(ReasonCodes.Unavailable, $"cannot reach the cluster at {addresses} ({e.GetType().Name}: {e.Message}){hint}"));
         }
-    }
-
-    /// <summary>
-    /// A quick TCP probe: the Orleans client keeps retrying an absent gateway, and a person at a terminal should
-    /// learn within a second or two that nothing listens.
-    /// </summary>
-    private static async Task<bool> AnyListensAsync(IPEndPoint[] endpoints, CancellationToken cancellation)
-    {
-        foreach (var endpoint in endpoints)
-        {
-            using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(endpoint, cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(2), cancellation);
-                return true;
-            }
-            catch (Exception e) when (e is SocketException or TimeoutException)
-            {
-            }
-        }
-
-        return false;
     }
 
     public async ValueTask DisposeAsync()

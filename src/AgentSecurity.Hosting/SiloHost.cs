@@ -48,6 +48,7 @@ public static class SiloHost
                 silo.ConfigureEndpoints(host.AdvertisedHost, host.SiloPort, host.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: host.ListenOnAnyAddress);
             }
 
+            silo.UseAgentSecurityTls(host);
             silo.UseAgentSecurityAzureStorage(host.Storage);
             silo.AddAgentSecurity();
             silo.AddDashboard();

@@ -88,7 +88,7 @@ public sealed class BoundaryEndToEndTests(ClusterProcessFixture cluster)
     {
         var (a, b, serviceKey, _) = await TenantsAsync();
         var service = SigningKey.FromKeyFileJson(await File.ReadAllBytesAsync(serviceKey)).Value;
-        await using var host = await OrleansClientHost.StartAsync(cluster.Gateway, cluster.ClusterId, service);
+        await using var host = await OrleansClientHost.StartAsync(cluster.Gateway, cluster.ClusterId, service, cluster.ClientTls);
 
         var subscribe = await Assert.ThrowsAsync<CallRefusedException>(() => host.Client.SubscribeAsync(a, _ => Task.CompletedTask));
         Assert.Equal(ReasonCodes.Forbidden, subscribe.Code);

@@ -75,6 +75,14 @@ internal sealed class SiloProcess : IDisposable
         }
     }
 
+    /// <summary>Starts the silo and waits for it to exit by itself, as a silo that refuses its settings does.</summary>
+    public async Task<int> RunToExitAsync(TimeSpan timeout)
+    {
+        _process?.Dispose();
+        _process = ChildProcess.Start("dotnet", [BuiltArtifacts.Silo], _environment);
+        return await _process.WaitForExitAsync(timeout);
+    }
+
     /// <summary>SIGKILL: no shutdown, no flushing, as a crashed machine.</summary>
     public void Kill() => _process?.Kill();
 
