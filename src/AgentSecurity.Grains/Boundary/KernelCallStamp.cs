@@ -1,13 +1,36 @@
+using System.Reflection;
 using AgentSecurity.Abstractions.Boundary;
 
 namespace AgentSecurity.Grains.Boundary;
 
-/// <summary>Puts the kernel's token on every call a silo makes: grain to grain, sandbox host calls, streams, HTTP endpoints.</summary>
+/// <summary>
+/// Puts the kernel's token on the calls a silo makes as the kernel: calls from inside a grain activation (or an Orleans
+/// system target), calls in a <see cref="KernelScope"/>, and calls of Orleans' own interfaces (the dashboard's grains,
+/// the management grain, streams' plumbing), which carry nothing of a client and which the boundary seals to clients
+/// anyway. A call of a kernel interface from anywhere else on the silo (an ASP.NET request handler calling through the
+/// silo's grain factory, say) is not stamped: it is a client's call and must prove its caller with a session like any
+/// other, so that the HTTP endpoints and the .NET clients share one authorization path.
+/// </summary>
 internal sealed class KernelCallStamp(KernelToken token) : IOutgoingGrainCallFilter
 {
+    private static readonly Assembly Kernel = typeof(RequiresAttribute).Assembly;
+
     public Task Invoke(IOutgoingGrainCallContext context)
     {
-        RequestContext.Set(CallerContext.KernelKey, token.Value);
+        if (IsKernelCall(context.SourceContext is not null, context.InterfaceMethod))
+        {
+            RequestContext.Set(CallerContext.KernelKey, token.Value);
+        }
+
         return context.Invoke();
     }
+
+    /// <summary>
+    /// Whether a call the silo makes is the kernel's. A method Orleans cannot name is not: stamping it would let an
+    /// unknown call through the boundary.
+    /// </summary>
+    /// <param name="fromActivation">The call is made by a grain activation or system target of this silo.</param>
+    /// <param name="method">The interface method called.</param>
+    public static bool IsKernelCall(bool fromActivation, MethodInfo? method) =>
+        fromActivation || KernelScope.IsActive || (method?.DeclaringType is { } type && type.Assembly != Kernel);
 }
