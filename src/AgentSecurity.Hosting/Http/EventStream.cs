@@ -35,6 +35,9 @@ internal sealed class EventStream(
     private readonly Channel<LoggedEvent> _events = Channel.CreateBounded<LoggedEvent>(
         new BoundedChannelOptions(options.EventStreamBuffer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
+    /// <summary>Empty data: an EventSource dispatches nothing; proxies and the server see that the connection lives.</summary>
+    private static readonly SseItem<string> KeepAlive = new(string.Empty, "keepalive");
+
     private readonly Lock _lock = new();
     private ISecurityEventObserver? _reference;
     private EventStreamEnd? _end;
@@ -117,6 +120,10 @@ internal sealed class EventStream(
         var renewAt = time.GetUtcNow() + Renewal;
         var keepAliveAt = time.GetUtcNow() + options.EventStreamKeepAlive;
         Task<bool>? waiting = null;
+
+        // First a keep-alive: the response's headers go out at once, so a client knows the subscription holds before any
+        // event comes (an EventSource opens; a keep-alive's empty data dispatches nothing).
+        yield return KeepAlive;
         while (true)
         {
             while (reader.TryRead(out var logged))
@@ -146,9 +153,8 @@ internal sealed class EventStream(
 
             if (now >= keepAliveAt)
             {
-                // Empty data: an EventSource dispatches nothing; proxies and the server see that the connection lives.
                 keepAliveAt = now + options.EventStreamKeepAlive;
-                yield return new SseItem<string>(string.Empty, "keepalive");
+                yield return KeepAlive;
                 continue;
             }
 
