@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Hosting.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -58,6 +59,7 @@ public static class SiloHost
             .AddMeter(AgentSecurityMetrics.MeterName, "Microsoft.Orleans")
             .AddPrometheusExporter());
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.Services.AddAgentSecurityHttp(builder.Configuration);
 
         var app = builder.Build();
         var auditKey = app.Services.GetRequiredService<AuditKey>();
@@ -71,6 +73,7 @@ public static class SiloHost
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/healthz");
+        app.MapAgentSecurityHttp();
         return app;
     }
 }

@@ -7,8 +7,8 @@ public static class CallerContext
     public const string SessionKey = "agentsec-session";
 
     /// <summary>
-    /// Set by a silo on every call it makes: the cluster's own token, which a client cannot know. A call that carries it is
-    /// a call of the kernel's grains (or of the silo's HTTP endpoints acting for an authenticated caller).
+    /// Set by a silo on the calls its grains make: the cluster's own token, which a client cannot know. A call that carries
+    /// it is a call of the kernel's grains. The silo's HTTP endpoints never send it: they call with their client's session.
     /// </summary>
     public const string KernelKey = "agentsec-kernel";
 

@@ -31,6 +31,7 @@ public static class BoundaryRegistration
             services.GetRequiredService<IOptions<AgentSecurityOptions>>().Value.OperatorDid,
             services.GetRequiredService<CallerDirectory>(),
             services.GetRequiredKeyedService<TimeProvider>(KernelClock.ServiceKey)));
+        silo.Services.AddSingleton<IBoundaryGate, BoundaryGate>();
         silo.Services.AddHostedService<CallerCacheSubscription>();
         silo.AddIncomingGrainCallFilter<BoundaryFilter>();
         silo.AddOutgoingGrainCallFilter<KernelCallStamp>();

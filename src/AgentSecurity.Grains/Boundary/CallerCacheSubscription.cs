@@ -13,6 +13,7 @@ internal sealed class CallerCacheSubscription(IGrainFactory grains, CallerDirect
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var kernel = KernelScope.Enter(); // a background service runs in no activation: its calls are the kernel's by scope
         var reference = grains.CreateObjectReference<ICallerCacheObserver>(directory);
         var registry = grains.GetGrain<ICallerCacheRegistryGrain>(0);
         var subscribed = false;

@@ -87,9 +87,21 @@ internal sealed class CallerDirectory(IGrainFactory grains, IOptions<BoundaryOpt
         }
     }
 
-    private async Task<CallerSnapshot> LoadTenantAsync(string tenant) =>
-        CallerSnapshot.Of(await grains.GetGrain<IIssuerKernelGrain>(tenant).GetCallersAsync(), Stopwatch.GetTimestamp());
+    // The kernel's own reads, whoever asks: the boundary deciding a call, or the silo's HTTP endpoints deciding a request
+    // outside any grain activation, whose calls are stamped only in a kernel scope.
+    private async Task<CallerSnapshot> LoadTenantAsync(string tenant)
+    {
+        using (KernelScope.Enter())
+        {
+            return CallerSnapshot.Of(await grains.GetGrain<IIssuerKernelGrain>(tenant).GetCallersAsync(), Stopwatch.GetTimestamp());
+        }
+    }
 
-    private async Task<CallerSnapshot> LoadRegistryAsync() =>
-        CallerSnapshot.OfRegistry(await grains.GetGrain<IAccessRegistryGrain>(IAccessRegistryGrain.Key).GetAccessAsync(), Stopwatch.GetTimestamp());
+    private async Task<CallerSnapshot> LoadRegistryAsync()
+    {
+        using (KernelScope.Enter())
+        {
+            return CallerSnapshot.OfRegistry(await grains.GetGrain<IAccessRegistryGrain>(IAccessRegistryGrain.Key).GetAccessAsync(), Stopwatch.GetTimestamp());
+        }
+    }
 }

@@ -32,6 +32,9 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     public string Gateway => $"127.0.0.1:{_silo!.GatewayPort}";
 
+    /// <summary>The silo's HTTP port: the AuthZEN API, event streams, dashboard, metrics and health.</summary>
+    public Uri Http => new($"http://127.0.0.1:{_silo!.HttpPort}/");
+
     public string StorageConnectionString => _azurite!.ConnectionString;
 
     /// <summary>The development CA and its silo and client certificates (<c>agentsec tls init</c>'s files).</summary>
