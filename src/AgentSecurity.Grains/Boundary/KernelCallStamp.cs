@@ -39,7 +39,6 @@ internal sealed class KernelCallStamp(KernelToken token) : IOutgoingGrainCallFil
 
         await context.Invoke();
     }
-    }
 
     /// <summary>
     /// Whether a call the silo makes is the kernel's. A method Orleans cannot name is not: stamping it would let an
