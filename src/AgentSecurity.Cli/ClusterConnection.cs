@@ -49,6 +49,13 @@ internal sealed class ClusterConnection : IAsyncDisposable
             return (null, tlsProblem);
         }
 
+        // A session is a bearer token: in clear text it may go only to this machine.
+        if (tls is null && endpoints.FirstOrDefault(e => !IPAddress.IsLoopback(e.Address.IsIPv4MappedToIPv6 ? e.Address.MapToIPv4() : e.Address)) is { } remote)
+        {
+            return (null, new Failure(CliOutput.UsageError,
+                $"the gateway {remote} is not on this machine and no TLS certificate is configured (AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY, AGENTSEC_TLS_CA): the session would cross the network in clear text"));
+        }
+
         if (await GatewayProbe.ProbeAsync(endpoints, addresses, tls, cancellation) is { } absent)
         {
             return (null, absent);

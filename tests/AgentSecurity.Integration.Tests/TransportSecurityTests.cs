@@ -113,6 +113,40 @@ public sealed class TransportSecurityTests(ClusterProcessFixture cluster, ITestO
         Assert.Contains("Silo:Tls:CertificateFile (AGENTSEC_TLS_CERT) and Silo:Tls:CaFile (AGENTSEC_TLS_CA) are required: this silo listens beyond loopback", silo.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Silo_ListeningOnAnyAddressWithTls_ServesHttpOnlyOverHttpsAndGuardsTheMetrics()
+    {
+        // Beyond loopback the HTTP port carries bearer sessions: it must be HTTPS, with the silo's certificate.
+        var tls = cluster.TlsDirectory;
+        using var silo = new SiloProcess(cluster.StorageConnectionString, cluster.Operator.Did.Value, $"https-{Guid.NewGuid():N}"[..20], cluster.AuditKeyFile,
+            new Dictionary<string, string>
+            {
+                ["AGENTSEC_LISTEN_ANY"] = "true",
+                ["AGENTSEC_TLS_CERT"] = Path.Combine(tls, DevelopmentTlsFolder.SiloCertificate),
+                ["AGENTSEC_TLS_KEY"] = Path.Combine(tls, DevelopmentTlsFolder.SiloKey),
+                ["AGENTSEC_TLS_CA"] = Path.Combine(tls, DevelopmentTlsFolder.AuthorityCertificate),
+            });
+        var validator = new PeerCertificateValidator(ClusterCa, TimeProvider.System);
+        using var https = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, remote, chain, _) =>
+                    remote is not null && validator.Check(X509CertificateLoader.LoadCertificate(remote.GetRawCertData()), PeerRole.Silo, chain).Trusted,
+            },
+        }) { Timeout = TimeSpan.FromSeconds(5) };
+
+        await silo.StartAsync(https);
+
+        using var clear = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        HttpResponseMessage? answer = null;
+        var failure = await Record.ExceptionAsync(async () => answer = await clear.GetAsync(new Uri($"http://127.0.0.1:{silo.HttpPort}/healthz")));
+        output.WriteLine($"clear text: {failure?.GetType().Name ?? answer?.StatusCode.ToString()}");
+        Assert.True(failure is not null || answer is { IsSuccessStatusCode: false }, "the exposed HTTP port answered in clear text");
+        var metrics = await https.GetAsync(new Uri($"https://127.0.0.1:{silo.HttpPort}/metrics"));
+        Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
+    }
+
     /// <summary>
     /// Starts a client and makes one call; returns what stopped it. An Orleans client whose gateway closes every connection
     /// keeps reconnecting and never finishes starting, so the start is ended after <see cref="ConnectLimit"/>; the client's

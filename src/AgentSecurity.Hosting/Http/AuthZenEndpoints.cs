@@ -103,6 +103,7 @@ internal static class AuthZenEndpoints
     private static JsonHttpResult<AuthZenMetadata> Metadata(HttpContext http, [FromServices] IOptions<HttpApiOptions> options)
     {
         http.Response.Headers.CacheControl = "max-age=300";
+        http.Response.Headers.Vary = "Host"; // without a configured address, the document names the host it was asked by
         return TypedResults.Json(AuthZenMetadataDocument.For(http.Request, options.Value.PublicBaseUrl), HttpJson.Default.AuthZenMetadata);
     }
 }

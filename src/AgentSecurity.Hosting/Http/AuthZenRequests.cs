@@ -2,6 +2,8 @@ using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Json;
 
+using AgentSecurity.Grants.Policy;
+
 namespace AgentSecurity.Hosting.Http;
 
 /// <summary>
@@ -121,8 +123,16 @@ internal static class AuthZenRequests
         var capability = own.Action ?? defaults.Action ?? throw Missing(path + "action");
         var resource = own.Resource ?? defaults.Resource ?? throw Missing(path + "resource");
         var amount = own.Context is not null ? own.Context.Amount : defaults.Context?.Amount;
-        return new AuthZenEvaluation(tenant, agent, new CheckRequest(capability, resource.Length == 0 ? null : resource, amount));
+        return new AuthZenEvaluation(tenant, agent, new CheckRequest(capability, NoResource(capability, resource) ? null : resource, amount));
     }
+
+    /// <summary>
+    /// An empty id names no resource only for a capability that acts on none (<c>llm</c>). For one that does, the empty id
+    /// goes to the check as it is and is refused there (<c>invalid_resource</c>): AuthZEN requires a resource, and a check
+    /// without one would be answered for the capability as a whole, looser than any resource's answer.
+    /// </summary>
+    private static bool NoResource(string capability, string resource) =>
+        resource.Length == 0 && !(CheckKinds.TryParse(capability, out var kind) && kind.ResourceKindOf() is not null);
 
     private static (string Tenant, string Agent)? Subject(JObject? subject, string path)
     {

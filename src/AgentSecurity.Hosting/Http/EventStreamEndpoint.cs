@@ -53,9 +53,11 @@ internal static class EventStreamEndpoint
             return HttpErrors.BadRequest(new Failure(ReasonCodes.InvalidField, "Last-Event-ID is the sequence of the last event received: an integer of at least 0"));
         }
 
-        if (!slots.TryTake())
+        if (!slots.TryTake(caller.Principal, out var principalFull))
         {
-            return HttpErrors.Unavailable($"this silo serves {options.Value.MaxEventStreams} event streams already; try again or another silo");
+            return principalFull
+                ? HttpErrors.Unavailable($"{caller.Principal} holds {options.Value.MaxEventStreamsPerPrincipal} event streams on this silo already; close one first")
+                : HttpErrors.Unavailable($"this silo serves {options.Value.MaxEventStreams} event streams already; try again or another silo");
         }
 
         // The session's own end, moved onto the process clock the stream waits on.
@@ -63,7 +65,7 @@ internal static class EventStreamEndpoint
         var logger = loggers.CreateLogger<EventStream>();
         var stream = new EventStream(
             grains, tenant, grains.GetGrain<IAuditStreamGrain>(tenant), caller, options.Value, TimeProvider.System,
-            TimeProvider.System.GetUtcNow() + sessionLeft, slots.Release, logger);
+            TimeProvider.System.GetUtcNow() + sessionLeft, () => slots.Release(caller.Principal), logger);
         http.Response.RegisterForDisposeAsync(stream);
         if (await stream.StartAsync(after) is { } refused)
         {

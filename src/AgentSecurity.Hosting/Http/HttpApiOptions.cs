@@ -16,6 +16,9 @@ public sealed class HttpApiOptions
     /// <summary>Event streams (<c>GET /v1/tenants/{tenant}/events</c>) this silo serves at once (default 256); past it, 503.</summary>
     public int MaxEventStreams { get; set; } = 256;
 
+    /// <summary>Event streams one principal may hold on this silo at once (default 8); past it, 503.</summary>
+    public int MaxEventStreamsPerPrincipal { get; set; } = 8;
+
     /// <summary>Events an event stream holds for a client that reads slower than they come (default 1024); past it the stream ends.</summary>
     public int EventStreamBuffer { get; set; } = 1024;
 
@@ -46,6 +49,8 @@ public sealed class HttpApiOptionsValidator : IValidateOptions<HttpApiOptions>
         Require(options.MaxBodyBytes is >= 1024 and <= 1024 * 1024, "MaxBodyBytes", "must be 1 KiB to 1 MiB", options.MaxBodyBytes);
         Require(options.MaxEvaluations is >= 1 and <= 1000, "MaxEvaluations", "must be 1 to 1000", options.MaxEvaluations);
         Require(options.MaxEventStreams > 0, "MaxEventStreams", "must be positive", options.MaxEventStreams);
+        Require(options.MaxEventStreamsPerPrincipal > 0 && options.MaxEventStreamsPerPrincipal <= options.MaxEventStreams, "MaxEventStreamsPerPrincipal",
+            "must be positive and at most MaxEventStreams", options.MaxEventStreamsPerPrincipal);
         Require(options.EventStreamBuffer > 0, "EventStreamBuffer", "must be positive", options.EventStreamBuffer);
         Require(options.EventStreamKeepAlive >= TimeSpan.FromSeconds(1) && options.EventStreamKeepAlive <= TimeSpan.FromMinutes(5),
             "EventStreamKeepAlive", "must be 1 second to 5 minutes", options.EventStreamKeepAlive);

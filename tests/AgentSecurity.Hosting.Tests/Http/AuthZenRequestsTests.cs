@@ -34,6 +34,17 @@ public sealed class AuthZenRequestsTests
         Assert.Null(evaluation.Check.Amount);
     }
 
+    [Theory]
+    [InlineData("fileSystem:read")]
+    [InlineData("network:outbound")]
+    public void ParseEvaluation_EmptyResourceIdForACapabilityOnResources_GoesToTheCheckAsItIs(string capability)
+    {
+        // Answered for the capability as a whole, an empty id would be looser than any resource's answer.
+        var evaluation = One($$$"""{"subject": {"type": "agent", "id": "acme/bot"}, "action": {"name": "{{{capability}}}"}, "resource": {"type": "host", "id": ""}}""").Value;
+
+        Assert.Equal(string.Empty, evaluation.Check.Resource);
+    }
+
     [Fact]
     public void ParseEvaluation_MembersNobodyDefines_AreIgnoredAsTheSpecificationRequires()
     {

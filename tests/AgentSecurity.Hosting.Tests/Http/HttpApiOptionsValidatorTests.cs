@@ -14,6 +14,8 @@ public sealed class HttpApiOptionsValidatorTests
         { "MaxEvaluations", o => o.MaxEvaluations = 0 },
         { "MaxEvaluations", o => o.MaxEvaluations = 1001 },
         { "MaxEventStreams", o => o.MaxEventStreams = 0 },
+        { "MaxEventStreamsPerPrincipal", o => o.MaxEventStreamsPerPrincipal = 0 },
+        { "MaxEventStreamsPerPrincipal", o => o.MaxEventStreamsPerPrincipal = 257 },
         { "EventStreamBuffer", o => o.EventStreamBuffer = 0 },
         { "EventStreamKeepAlive", o => o.EventStreamKeepAlive = TimeSpan.Zero },
         { "PublicBaseUrl", o => o.PublicBaseUrl = new Uri("ftp://pdp.example.com") },

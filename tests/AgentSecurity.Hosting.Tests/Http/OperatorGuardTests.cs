@@ -96,6 +96,60 @@ public sealed class OperatorGuardTests
         Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().GetAsync(new Uri(path, UriKind.Relative))).StatusCode);
     }
 
+    [Theory]
+    [InlineData("/dashboard/ClusterStats")]
+    [InlineData("/metrics")]
+    public async Task Loopback_RequestFromAnotherMachine_Is401(string path)
+    {
+        await using var server = await ServerAsync(exposed: false, peer: IPAddress.Parse("10.1.2.3"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.GetTestClient().GetAsync(new Uri(path, UriKind.Relative))).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Forwarded", "for=203.0.113.7")]
+    [InlineData("X-Forwarded-For", "203.0.113.7")]
+    [InlineData("X-Forwarded-Host", "silo.example.com")]
+    [InlineData("X-Real-IP", "203.0.113.7")]
+    public async Task Loopback_RequestAProxyForwarded_Is401(string header, string value)
+    {
+        await using var server = await ServerAsync(exposed: false);
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/dashboard/ClusterStats", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation(header, value);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.GetTestClient().SendAsync(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Loopback_RequestForwardedByTheOperator_IsServed()
+    {
+        await using var server = await ServerAsync(exposed: false);
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/metrics", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7");
+        request.Headers.TryAddWithoutValidation("Authorization", BearerOf(Operator));
+
+        Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().SendAsync(request)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("::1")]
+    [InlineData("::ffff:127.0.0.1")]
+    [InlineData("127.0.0.2")]
+    public async Task Loopback_LoopbackPeerInAnySpelling_IsOpen(string peer)
+    {
+        await using var server = await ServerAsync(exposed: false, peer: IPAddress.Parse(peer));
+
+        Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().GetAsync(new Uri("/metrics", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Loopback_PeerUnknown_Is401()
+    {
+        await using var server = await ServerAsync(exposed: false, peer: null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.GetTestClient().GetAsync(new Uri("/metrics", UriKind.Relative))).StatusCode);
+    }
+
     [Fact]
     public async Task Exposed_GateThatCannotDecide_Is503AndNeverServes()
     {
@@ -118,7 +172,10 @@ public sealed class OperatorGuardTests
     }
 
     /// <summary>The silo's HTTP API with stand-ins for the dashboard, the metrics and the health endpoint.</summary>
-    private static async Task<WebApplication> ServerAsync(bool exposed, IBoundaryGate? gate = null)
+    private static Task<WebApplication> ServerAsync(bool exposed, IBoundaryGate? gate = null) => ServerAsync(exposed, IPAddress.Loopback, gate);
+
+    /// <summary>The same, its requests coming from <paramref name="peer"/> (the test server sets no peer address itself).</summary>
+    private static async Task<WebApplication> ServerAsync(bool exposed, IPAddress? peer, IBoundaryGate? gate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
@@ -129,6 +186,11 @@ public sealed class OperatorGuardTests
         builder.Services.AddSingleton<IBoundaryGate>(gate ?? new TestGate(unavailable: false));
         builder.Services.AddAgentSecurityHttp(builder.Configuration);
         var app = builder.Build();
+        app.Use((http, next) =>
+        {
+            http.Connection.RemoteIpAddress = peer;
+            return next(http);
+        });
         app.MapGet("/dashboard/{**rest}", () => "dashboard");
         app.MapGet("/dashboards", () => "not the dashboard");
         app.MapGet("/metrics", () => "metrics");
