@@ -98,11 +98,20 @@ operator_key() {
   [ -f "$AUDIT_KEY" ] || ./agentsec key new --out "$AUDIT_KEY" >/dev/null
 }
 
+# TLS even on loopback, so that the path a real deployment takes runs every day: a development CA, a silo and a
+# client certificate under .agentsec/tls (kept across runs). The command line finds the client certificate there.
+tls_files() {
+  TLS_DIR="$ROOT/.agentsec/tls"
+  [ -f "$TLS_DIR/silo.crt" ] || say "Creating a development CA and certificates in ${TLS_DIR#"$ROOT"/}"
+  ./agentsec tls init --dir "$TLS_DIR" >/dev/null
+}
+
 start_silo() { # start_silo INDEX
   local i="$1"
   say "Starting silo $i (silo port $((SILO_PORT + i)), gateway $((GATEWAY_PORT + i)), http://127.0.0.1:$((HTTP_PORT + i)))"
   AGENTSEC_SILO_PORT=$((SILO_PORT + i)) AGENTSEC_GATEWAY_PORT=$((GATEWAY_PORT + i)) AGENTSEC_HTTP_PORT=$((HTTP_PORT + i)) \
   AGENTSEC_STORAGE="$STORAGE" AGENTSEC_OPERATOR_DID="$OPERATOR_DID" AGENTSEC_AUDIT_KEY="$AUDIT_KEY" \
+  AGENTSEC_TLS_CERT="$TLS_DIR/silo.crt" AGENTSEC_TLS_KEY="$TLS_DIR/silo.key" AGENTSEC_TLS_CA="$TLS_DIR/ca.crt" \
     setsid dotnet "$SILO_DLL" >"$STATE_DIR/silo-$i.log" 2>&1 </dev/null &
   echo "silo-$i $!" >>"$PIDS"
 }
@@ -141,12 +150,14 @@ start_cluster() { # start_cluster SILOS
   build
   start_azurite
   operator_key
+  tls_files
   for i in $(seq 0 $(($1 - 1))); do start_silo "$i"; done
   for i in $(seq 0 $(($1 - 1))); do
     wait_for 120 "silo $i (log: .agentsec/run/silo-$i.log)" healthy $((HTTP_PORT + i))
   done
-  export AGENTSEC_GATEWAY="127.0.0.1:$GATEWAY_PORT" AGENTSEC_OPERATOR_KEY="$OPERATOR_KEY" AGENTSEC_STORAGE="$STORAGE"
-  say "Cluster up: gateway 127.0.0.1:$GATEWAY_PORT, dashboard http://127.0.0.1:$HTTP_PORT/dashboard/, metrics http://127.0.0.1:$HTTP_PORT/metrics"
+  # The demo and any command run from here act as the development operator over TLS; no client holds the storage key.
+  export AGENTSEC_GATEWAY="127.0.0.1:$GATEWAY_PORT" AGENTSEC_OPERATOR_KEY="$OPERATOR_KEY"
+  say "Cluster up (TLS): gateway 127.0.0.1:$GATEWAY_PORT, dashboard http://127.0.0.1:$HTTP_PORT/dashboard/, metrics http://127.0.0.1:$HTTP_PORT/metrics"
 }
 
 case "${1:-}" in

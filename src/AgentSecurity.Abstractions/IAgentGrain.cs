@@ -1,3 +1,5 @@
+using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Grants.Access;
 using Orleans.Concurrency;
 
 namespace AgentSecurity.Abstractions;
@@ -6,6 +8,7 @@ namespace AgentSecurity.Abstractions;
 /// One agent (key <c>tenant/agent</c>, see <see cref="AgentKey"/>): the only owner of its grant and status, and the
 /// decision point for everything the agent attempts. No call throws for bad input; each answers with a reason code.
 /// Everything that widens what the agent may do arrives as a signed document and is verified by the tenant's issuer.
+/// What only the kernel's grains may call is on <see cref="Kernel.IAgentKernelGrain"/>.
 /// </summary>
 public interface IAgentGrain : IGrainWithStringKey
 {
@@ -13,65 +16,60 @@ public interface IAgentGrain : IGrainWithStringKey
     /// Verifies a signed <c>agentsec.grant.v1</c> through the tenant's issuer and, only if it verifies, makes it the
     /// agent's active grant. A refused grant changes nothing: the previous grant stays in force.
     /// </summary>
+    [Requires(AccessRights.Apply)]
     Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant);
 
     /// <summary>Decides one request from memory: status, revocation, time window, level, scope; default deny.</summary>
+    [Requires(AccessRights.Check)]
     Task<Decision> CheckAsync(CheckRequest request);
 
     /// <summary>Decides like <see cref="CheckAsync"/> and says which part of the grant decided and what would change it.</summary>
+    [Requires(AccessRights.Check)]
     Task<Explanation> ExplainAsync(CheckRequest request);
 
     /// <summary>Evaluates a request against a proposed grant (signed or not) without applying or consuming anything.</summary>
+    [Requires(AccessRights.Check)]
     Task<Explanation> WhatIfAsync(CheckRequest request, string proposedGrant);
 
     /// <summary>Quarantines or releases the agent by a signed <c>agentsec.quarantine.v1</c> from a root or admin.</summary>
+    [Requires(AccessRights.Apply)]
     Task<QuarantineResult> QuarantineAsync(string signedQuarantine);
-
-    /// <summary>
-    /// Quarantines the agent because a detection rule fired. Unsigned, so it can only make the agent stricter; a
-    /// signed release issued after it lifts it.
-    /// </summary>
-    Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason);
 
     /// <summary>
     /// Asks for a capability the agent lacks, with a justification the tenant's admins will read. Recorded by the
     /// tenant's issuer until answered or expired.
     /// </summary>
+    [Requires(AccessRights.Requests)]
     Task<PermissionRequestResult> RequestPermissionAsync(PermissionRequestInput request);
 
     /// <summary>
     /// Installs an admin's answer to a permission request: a time-boxed signed grant that adds to the active grant
     /// until it expires (an elevation). Verified by the issuer against the request.
     /// </summary>
+    [Requires(AccessRights.Apply)]
     Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant);
 
+    [Requires(AccessRights.Check)]
     Task<AgentStatus> GetStatusAsync();
 
     /// <summary>Reads one of the agent's own memory keys (<c>memory:read</c>).</summary>
+    [Requires(AccessRights.Memory)]
     Task<MemoryResult> GetMemoryAsync(string key);
 
     /// <summary>Writes one of the agent's own memory keys (<c>memory:write</c>), counted against <c>memoryBytesStored</c>.</summary>
+    [Requires(AccessRights.Memory)]
     Task<MemoryResult> PutMemoryAsync(string key, byte[] value);
 
     /// <summary>Deletes one of the agent's own memory keys (<c>memory:delete</c>, which needs the full level).</summary>
+    [Requires(AccessRights.Memory)]
     Task<MemoryResult> DeleteMemoryAsync(string key);
 
     /// <summary>Lists the agent's own keys under a prefix that its grant lets it read (<c>memory:read</c>).</summary>
+    [Requires(AccessRights.Memory)]
     Task<MemoryResult> ListMemoryAsync(string? prefix);
 
-    /// <summary>
-    /// The issuer's notice that a grant was revoked. The agent confirms with the issuer before acting, so the call
-    /// can only make an agent stricter, and only for a revocation that really happened. Interleaves, so an issuer
-    /// can deliver it while the agent waits on that issuer.
-    /// </summary>
-    [AlwaysInterleave]
-    Task NotifyRevokedAsync(string grantId);
-
-    /// <summary>The active grant's signed text, if it is the given grant: what a delegation is checked against.</summary>
-    [AlwaysInterleave]
-    Task<string?> GetActiveGrantAsync(string grantId);
-
     /// <summary>Does nothing: the cost of a call on the same grain, the baseline that check benchmarks compare against.</summary>
+    [Requires(AccessRights.Check)]
     Task PingAsync();
 
     /// <summary>
@@ -81,6 +79,7 @@ public interface IAgentGrain : IGrainWithStringKey
     /// else on this grain, so a running execution never holds up checks (or its own host calls); a quarantine or a
     /// revocation of the active grant stops it. Its response timeout covers the longest wall time the silo allows (2 min).
     /// </summary>
+    [Requires(AccessRights.Execute)]
     [AlwaysInterleave]
     [ResponseTimeout("00:02:30")]
     Task<ExecutionResult> ExecuteAsync(ExecutionRequest request);

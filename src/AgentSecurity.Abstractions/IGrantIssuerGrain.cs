@@ -1,3 +1,5 @@
+using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Grants.Access;
 using Orleans.Concurrency;
 
 namespace AgentSecurity.Abstractions;
@@ -10,56 +12,43 @@ namespace AgentSecurity.Abstractions;
 public interface IGrantIssuerGrain : IGrainWithStringKey
 {
     /// <summary>Creates the tenant from an <c>agentsec.tenant.v1</c> signed by the operator DID of the silo's configuration.</summary>
+    [Requires(AccessRights.Apply, CallScope.AllTenants)]
     Task<TenantResult> CreateTenantAsync(string signedTenant);
 
+    [Requires(AccessRights.Check, CallScope.Tenant)]
     [AlwaysInterleave, ReadOnly]
     Task<TenantInfo?> GetTenantAsync();
 
-    /// <summary>
-    /// Verifies a grant for an agent of this tenant: form, signer (root, admin within its ceiling, or for a delegation
-    /// the parent's agent within the parent), signature, time window, revocation and replay. An accepted grant's id
-    /// is recorded before the answer.
-    /// </summary>
-    Task<GrantVerification> VerifyGrantAsync(string signedGrant);
-
-    /// <summary>Verifies an answer to a permission request and marks the request approved.</summary>
-    Task<GrantVerification> VerifyElevationAsync(string requestId, string signedGrant);
-
     /// <summary>Registers (or replaces) an admin from an <c>agentsec.admin.v1</c> signed by a root.</summary>
+    [Requires(AccessRights.Apply, CallScope.Tenant)]
     Task<DocumentResult> RegisterAdminAsync(string signedAdmin);
 
     /// <summary>Replaces a root by a new one from an <c>agentsec.rotation.v1</c> signed by the old root.</summary>
+    [Requires(AccessRights.Apply, CallScope.Tenant)]
     Task<DocumentResult> RotateRootAsync(string signedRotation);
 
     /// <summary>
     /// Revokes a grant and every grant delegated from it, durably, then tells each affected agent before answering.
     /// </summary>
+    [Requires(AccessRights.Apply, CallScope.Tenant)]
     Task<RevocationResult> RevokeAsync(string signedRevocation);
 
     /// <summary>Sets the tenant-wide limits from an <c>agentsec.limits.v1</c> signed by the operator or a root.</summary>
+    [Requires(AccessRights.Apply, CallScope.Tenant)]
     Task<DocumentResult> SetTenantLimitsAsync(string signedLimits);
 
+    [Requires(AccessRights.Check, CallScope.Tenant)]
     [AlwaysInterleave, ReadOnly]
     Task<TenantLimits> GetTenantLimitsAsync();
 
     /// <summary>
-    /// Whether grants an agent loads from storage are ones this tenant accepted (same content) and not revoked: an
-    /// agent trusts nothing it reads back that the issuer does not confirm.
+    /// Stores an <c>agentsec.access.v1</c> for this tenant, signed by one of its roots or admins: the rights a principal
+    /// (a platform service) has when it calls for the tenant's agents. A revocation naming its <c>accessId</c> ends it.
     /// </summary>
-    [AlwaysInterleave, ReadOnly]
-    Task<IReadOnlyList<StoredGrantStatus>> ConfirmStoredGrantsAsync(IReadOnlyList<StoredGrantRef> grants);
-
-    /// <summary>Which of these grant ids are revoked. Agents ask when told of a revocation.</summary>
-    [AlwaysInterleave, ReadOnly]
-    Task<IReadOnlyList<string>> FindRevokedAsync(IReadOnlyList<string> grantIds);
-
-    /// <summary>Verifies that a quarantine document for one of the tenant's agents is signed by a root or admin.</summary>
-    [AlwaysInterleave, ReadOnly]
-    Task<GrantVerification> VerifyQuarantineAsync(string signedQuarantine);
-
-    /// <summary>Records an agent's permission request (the agent grain calls this).</summary>
-    Task<PermissionRequestResult> RecordRequestAsync(string agentId, PermissionRequestInput request);
+    [Requires(AccessRights.Apply, CallScope.Tenant)]
+    Task<DocumentResult> ApplyAccessAsync(string signedAccess);
 
     /// <summary>Pending and recently answered or expired permission requests, newest first.</summary>
+    [Requires(AccessRights.Requests, CallScope.Tenant)]
     Task<IReadOnlyList<PermissionRequestInfo>> ListRequestsAsync();
 }

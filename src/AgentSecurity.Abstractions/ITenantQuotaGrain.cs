@@ -1,3 +1,5 @@
+using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Grants.Access;
 using Orleans.Concurrency;
 
 namespace AgentSecurity.Abstractions;
@@ -9,17 +11,7 @@ namespace AgentSecurity.Abstractions;
 /// </summary>
 public interface ITenantQuotaGrain : IGrainWithStringKey
 {
-    /// <summary>
-    /// Leases up to <paramref name="wanted"/> units of a tenant-wide limit (by its wire name) to an agent, first taking
-    /// back the <paramref name="returned"/> units it did not spend of a lease that lapsed: an agent returns each lapsed
-    /// lease's remainder once, with its next lease, so that the tenant's budget follows what agents spend. No more
-    /// comes back than was leased to that agent, and nothing while its lease is live.
-    /// </summary>
-    Task<QuotaLease> LeaseAsync(string agentId, string limit, long wanted, long returned);
-
-    /// <summary>Re-reads the tenant's limits from its issuer (which verified the signed document).</summary>
-    Task RefreshAsync();
-
+    [Requires(AccessRights.Check, CallScope.Tenant)]
     [AlwaysInterleave, ReadOnly]
     Task<TenantLimits> GetLimitsAsync();
 }

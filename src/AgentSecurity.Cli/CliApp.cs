@@ -36,6 +36,7 @@ internal sealed class CliApp
         {
             JsonOption,
             GatewayOption,
+            Caller.AsOption,
             KeyCommands.Create(this),
             DidCommands.Create(this),
             GrantCommands.Create(this),
@@ -45,6 +46,7 @@ internal sealed class CliApp
             WhatIfCommand.Create(this),
             RevokeCommand.Create(this),
             AdminCommands.Create(this),
+            AccessCommands.Create(this),
             RotateCommand.Create(this),
             QuarantineCommand.Create(this),
             RequestCommands.CreateRequest(this),
@@ -54,6 +56,7 @@ internal sealed class CliApp
             AuditCommands.Create(this),
             StatusCommand.Create(this),
             BenchCommand.Create(this),
+            TlsCommands.Create(this),
         };
 
         var result = root.Parse(args);

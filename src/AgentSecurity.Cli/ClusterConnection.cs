@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using AgentSecurity.Client;
 using AgentSecurity.Grants;
+using AgentSecurity.Grants.Crypto;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -9,7 +9,7 @@ namespace AgentSecurity.Cli;
 
 /// <summary>
 /// A short-lived Orleans client for one command. Gateways come from <c>--gateway</c>, else <c>AGENTSEC_GATEWAY</c>,
-/// else the local default; the cluster id from <c>AGENTSEC_CLUSTER_ID</c>.
+/// else the local default; the cluster id from <c>AGENTSEC_CLUSTER_ID</c>; TLS as <see cref="ClientTls"/> finds it.
 /// </summary>
 internal sealed class ClusterConnection : IAsyncDisposable
 {
@@ -28,12 +28,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
     public static string DefaultGateways =>
         Environment.GetEnvironmentVariable("AGENTSEC_GATEWAY") is { Length: > 0 } configured ? configured : AgentSecurityClientBuilderExtensions.DefaultGateway;
 
-    /// <summary>Connects, or explains why it could not; never throws.</summary>
-    public static Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, CancellationToken cancellation) =>
-        ConnectAsync(gateways, auditStreamStorage: null, cancellation);
-
-    /// <summary>As <see cref="ConnectAsync(string?, CancellationToken)"/>; with <paramref name="auditStreamStorage"/> the client can also subscribe to audit streams.</summary>
-    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, string? auditStreamStorage, CancellationToken cancellation)
+    /// <summary>Connects, calling as <paramref name="caller"/>, or explains why it could not; never throws.</summary>
+    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, SigningKey caller, CancellationToken cancellation)
     {
         var clusterId = Environment.GetEnvironmentVariable("AGENTSEC_CLUSTER_ID") is { Length: > 0 } id ? id : "agentsec-dev";
         var serviceId = Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") is { Length: > 0 } service ? service : "agentsec";
@@ -48,9 +44,21 @@ internal sealed class ClusterConnection : IAsyncDisposable
             return (null, new Failure(CliOutput.UsageError, e.Message));
         }
 
-        if (!await AnyListensAsync(endpoints, cancellation))
+        if (!ClientTls.Resolve(TimeProvider.System).TryGetValue(out var tls, out var tlsProblem))
         {
-            return (null, new Failure(ReasonCodes.Unavailable, $"no gateway listens at {addresses} (is the cluster running? ./run.sh --detach starts one)"));
+            return (null, tlsProblem);
+        }
+
+        // A session is a bearer token: in clear text it may go only to this machine.
+        if (tls is null && endpoints.FirstOrDefault(e => !IPAddress.IsLoopback(e.Address.IsIPv4MappedToIPv6 ? e.Address.MapToIPv4() : e.Address)) is { } remote)
+        {
+            return (null, new Failure(CliOutput.UsageError,
+                $"the gateway {remote} is not on this machine and no TLS certificate is configured (AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY, AGENTSEC_TLS_CA): the session would cross the network in clear text"));
+        }
+
+        if (await GatewayProbe.ProbeAsync(endpoints, addresses, tls, cancellation) is { } absent)
+        {
+            return (null, absent);
         }
 
         IHost? host = null;
@@ -58,10 +66,10 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).UseOrleansClient(client =>
             {
-                client.UseAgentSecurity(addresses, clusterId, serviceId);
-                if (auditStreamStorage is not null)
+                client.UseAgentSecurity(addresses, clusterId, serviceId).UseAgentSecuritySession(caller);
+                if (tls is not null)
                 {
-                    client.UseAgentSecurityAuditStream(auditStreamStorage);
+                    client.UseAgentSecurityTls(tls);
                 }
             }).Build();
             await host.StartAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(20), cancellation);
@@ -72,30 +80,10 @@ internal sealed class ClusterConnection : IAsyncDisposable
 #pragma warning restore CA1031
         {
             host?.Dispose();
-            return (null, new Failure(ReasonCodes.Unavailable, $"cannot reach the cluster at {addresses} ({e.GetType().Name}: {e.Message})"));
+            // A gateway that speaks TLS closes a clear-text connection without a word: say what may be missing.
+            var hint = tls is null ? "; no TLS certificate is configured (AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY, AGENTSEC_TLS_CA, or .agentsec/tls/ from ./run.sh), and a cluster with TLS refuses clear text" : string.Empty;
+            return (null, new Failure(ReasonCodes.Unavailable, $"cannot reach the cluster at {addresses} ({e.GetType().Name}: {e.Message}){hint}"));
         }
-    }
-
-    /// <summary>
-    /// A quick TCP probe: the Orleans client keeps retrying an absent gateway, and a person at a terminal should
-    /// learn within a second or two that nothing listens.
-    /// </summary>
-    private static async Task<bool> AnyListensAsync(IPEndPoint[] endpoints, CancellationToken cancellation)
-    {
-        foreach (var endpoint in endpoints)
-        {
-            using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(endpoint, cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(2), cancellation);
-                return true;
-            }
-            catch (Exception e) when (e is SocketException or TimeoutException)
-            {
-            }
-        }
-
-        return false;
     }
 
     public async ValueTask DisposeAsync()

@@ -20,7 +20,12 @@ internal static class CommandSupport
     /// <summary>Connects to the cluster, runs the body, disconnects; an unreachable cluster is exit 3.</summary>
     public static async Task<int> WithClusterAsync(ParseResult result, CliOutput output, Func<AgentSecurityClient, Task<int>> body, CancellationToken cancellation)
     {
-        var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), cancellation);
+        if (!Caller.Resolve(result).TryGetValue(out var caller, out var noCaller))
+        {
+            return output.Error(noCaller.Code, noCaller.Message, ExitCodes.Usage);
+        }
+
+        var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), caller, cancellation);
         if (connection is null)
         {
             return output.Error(problem!.Code, problem.Message);
@@ -31,6 +36,10 @@ internal static class CommandSupport
             try
             {
                 return await body(connection.Client);
+            }
+            catch (Abstractions.Boundary.CallRefusedException e)
+            {
+                return output.Error(e.Code, e.Message, ExitCodes.No);
             }
 #pragma warning disable CA1031 // A cluster that fails mid-command is unreachable (exit 3), never a crash.
             catch (Exception e) when (e is not OperationCanceledException)

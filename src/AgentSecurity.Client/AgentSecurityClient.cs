@@ -1,8 +1,8 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Abstractions.Boundary;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Documents;
-using Orleans.Streams;
 
 namespace AgentSecurity.Client;
 
@@ -14,6 +14,33 @@ namespace AgentSecurity.Client;
 /// </summary>
 public sealed class AgentSecurityClient(IClusterClient cluster)
 {
+    /// <summary>
+    /// Makes the calls of the current flow act as another principal, until the returned scope is disposed: a platform
+    /// service answering for its own callers, each with a session of theirs. The session is sent as it is; the cluster
+    /// verifies it like any other.
+    /// </summary>
+    public static IDisposable As(string session)
+    {
+        var previous = RequestContext.Get(CallerContext.SessionKey);
+        RequestContext.Set(CallerContext.SessionKey, session);
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(object? previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (previous is null)
+            {
+                RequestContext.Remove(CallerContext.SessionKey);
+            }
+            else
+            {
+                RequestContext.Set(CallerContext.SessionKey, previous);
+            }
+        }
+    }
+
     public IAgentGrain Agent(string tenantId, string agentId) => cluster.GetGrain<IAgentGrain>(AgentKey.Of(tenantId, agentId));
 
     public IGrantIssuerGrain Issuer(string tenantId) => cluster.GetGrain<IGrantIssuerGrain>(tenantId);
@@ -36,7 +63,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
         var grant = parsed.Value;
         var agent = AgentKey.Of(grant.TenantId, grant.AgentId);
         return await Guard(() => cluster.GetGrain<IAgentGrain>(agent).ApplyGrantAsync(signedGrant),
-            problem => ApplyGrantResult.Refused(agent, ReasonCodes.Unavailable, problem, grant.GrantId));
+            (code, problem) => ApplyGrantResult.Refused(agent, code, problem, grant.GrantId));
     }
 
     /// <summary>Answers a permission request: installs the admin's time-boxed grant on the agent it names.</summary>
@@ -50,7 +77,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
 
         var agent = AgentKey.Of(parsed.Value.TenantId, parsed.Value.AgentId);
         return await Guard(() => cluster.GetGrain<IAgentGrain>(agent).ApplyElevationAsync(requestId, signedGrant),
-            problem => ApplyGrantResult.Refused(agent, ReasonCodes.Unavailable, problem, parsed.Value.GrantId));
+            (code, problem) => ApplyGrantResult.Refused(agent, code, problem, parsed.Value.GrantId));
     }
 
     public Task<DocumentResult> RegisterAdminAsync(string signedAdmin) =>
@@ -59,8 +86,35 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
     public Task<DocumentResult> RotateRootAsync(string signedRotation) =>
         Route(RotationDocument.Parse(signedRotation), d => d.TenantId, (d, issuer) => issuer.RotateRootAsync(signedRotation), (_, f) => DocumentResult.Refuse(f.Code, f.Message));
 
-    public Task<RevocationResult> RevokeAsync(string signedRevocation) =>
-        Route(RevocationDocument.Parse(signedRevocation), d => d.TenantId, (d, issuer) => issuer.RevokeAsync(signedRevocation), (_, f) => new RevocationResult { Error = f.Code, Message = f.Message });
+    /// <summary>Sends a revocation to the tenant it names, or, for <c>"*"</c>, to the operator's registry of access for every tenant.</summary>
+    public async Task<RevocationResult> RevokeAsync(string signedRevocation)
+    {
+        var parsed = RevocationDocument.Parse(signedRevocation);
+        if (!parsed.TryGetValue(out var revocation))
+        {
+            return new RevocationResult { Error = parsed.Failure.Code, Message = parsed.Failure.Message };
+        }
+
+        return await Guard(
+            () => revocation.TenantId == AccessDocument.AllTenants ? Registry.RevokeAsync(signedRevocation) : Issuer(revocation.TenantId).RevokeAsync(signedRevocation),
+            (code, problem) => new RevocationResult { Error = code, Message = problem });
+    }
+
+    /// <summary>Sends an access document to the tenant it names, or, for <c>"*"</c>, to the operator's registry.</summary>
+    public async Task<DocumentResult> ApplyAccessAsync(string signedAccess)
+    {
+        var parsed = AccessDocument.Parse(signedAccess);
+        if (!parsed.TryGetValue(out var access))
+        {
+            return DocumentResult.Refuse(parsed.Failure.Code, parsed.Failure.Message);
+        }
+
+        return await Guard(
+            () => access.ForAllTenants ? Registry.ApplyAccessAsync(signedAccess) : Issuer(access.TenantId).ApplyAccessAsync(signedAccess),
+            DocumentResult.Refuse);
+    }
+
+    private IAccessRegistryGrain Registry => cluster.GetGrain<IAccessRegistryGrain>(IAccessRegistryGrain.Key);
 
     public async Task<QuarantineResult> QuarantineAsync(string signedQuarantine)
     {
@@ -72,7 +126,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
 
         var agent = AgentKey.Of(parsed.Value.TenantId, parsed.Value.AgentId);
         return await Guard(() => cluster.GetGrain<IAgentGrain>(agent).QuarantineAsync(signedQuarantine),
-            problem => new QuarantineResult { Agent = agent, Error = ReasonCodes.Unavailable, Message = problem });
+            (code, problem) => new QuarantineResult { Agent = agent, Error = code, Message = problem });
     }
 
     public Task<Decision> CheckAsync(string tenantId, string agentId, CheckRequest request) =>
@@ -100,26 +154,30 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
     public IAuditStreamGrain Audit(string tenantId) => cluster.GetGrain<IAuditStreamGrain>(tenantId);
 
     /// <summary>
-    /// Receives every security event of a tenant as it is published, from any silo. Needs the audit stream provider on
-    /// this client (<see cref="AgentSecurityClientBuilderExtensions.UseAgentSecurityAuditStream"/>); dispose the
-    /// returned subscription to stop. Delivery is at least once: the same event id can arrive twice.
+    /// Receives every security event of a tenant once it is in the tenant's log, through the cluster (no storage keys:
+    /// the caller needs the <c>audit</c> right for the tenant). Events arrive in log order, each once; after a failure the
+    /// subscription catches up from the log. With <paramref name="afterSequence"/> the log's events after it come first
+    /// (-1: only new ones). Dispose the returned subscription to stop.
     /// </summary>
-    public async Task<IAsyncDisposable> SubscribeAsync(string tenantId, Func<SecurityEvent, Task> onEvent)
+    public async Task<IAsyncDisposable> SubscribeAsync(string tenantId, Func<SecurityEvent, Task> onEvent, long afterSequence = -1)
     {
-        var stream = cluster.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId));
-        var handle = await stream.SubscribeAsync((e, _) => onEvent(e));
-        return new Subscription(handle);
-    }
-
-    private sealed class Subscription(StreamSubscriptionHandle<SecurityEvent> handle) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await handle.UnsubscribeAsync();
+        var subscription = new EventSubscription(cluster, Audit(tenantId), onEvent);
+        try
+        {
+            await subscription.StartAsync(afterSequence);
+            return subscription;
+        }
+        catch
+        {
+            await subscription.DisposeAsync();
+            throw;
+        }
     }
 
     private Task<T> WithAgent<T>(string tenantId, string agentId, Func<IAgentGrain, Task<T>> call, Func<string, string, T> refuse) =>
         !Identifiers.IsTenantId(tenantId) || !Identifiers.IsAgentId(agentId)
             ? Task.FromResult(refuse(ReasonCodes.NoGrant, $"\"{tenantId}/{agentId}\" is not an agent"))
-            : Guard(() => call(Agent(tenantId, agentId)), problem => refuse(ReasonCodes.Unavailable, problem));
+            : Guard(() => call(Agent(tenantId, agentId)), refuse);
 
     private async Task<T> Route<TDocument, T>(Result<TDocument> parsed, Func<TDocument, string> tenantOf, Func<TDocument, IGrantIssuerGrain, Task<T>> call, Func<string, Failure, T> refuse)
     {
@@ -129,20 +187,28 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
         }
 
         var tenant = tenantOf(parsed.Value);
-        return await Guard(() => call(parsed.Value, Issuer(tenant)), problem => refuse(tenant, new Failure(ReasonCodes.Unavailable, problem)));
+        return await Guard(() => call(parsed.Value, Issuer(tenant)), (code, problem) => refuse(tenant, new Failure(code, problem)));
     }
 
-    private static async Task<T> Guard<T>(Func<Task<T>> call, Func<string, T> unavailable)
+    /// <summary>
+    /// A call whose failures come back as codes: the boundary's refusal as its own (<c>unauthenticated</c>,
+    /// <c>forbidden</c>), any transport failure as <c>unavailable</c>.
+    /// </summary>
+    private static async Task<T> Guard<T>(Func<Task<T>> call, Func<string, string, T> refuse)
     {
         try
         {
             return await call();
         }
+        catch (CallRefusedException e)
+        {
+            return refuse(e.Code, e.Message);
+        }
 #pragma warning disable CA1031 // Any transport failure is "unavailable" to the caller.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return unavailable($"the cluster could not be reached or did not answer ({e.GetType().Name}: {e.Message})");
+            return refuse(ReasonCodes.Unavailable, $"the cluster could not be reached or did not answer ({e.GetType().Name}: {e.Message})");
         }
     }
 }

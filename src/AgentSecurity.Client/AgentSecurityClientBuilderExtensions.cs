@@ -1,7 +1,8 @@
 using System.Net;
-using AgentSecurity.Abstractions.Audit;
-using Azure.Storage.Queues;
+using AgentSecurity.Client.Sessions;
+using AgentSecurity.Grants.Crypto;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 namespace AgentSecurity.Client;
@@ -29,13 +30,13 @@ public static class AgentSecurityClientBuilderExtensions
     }
 
     /// <summary>
-    /// Lets this client subscribe to tenants' security-event streams (Azure Queue streams on the cluster's storage)
-    /// with <see cref="AgentSecurityClient.SubscribeAsync"/>.
+    /// Calls as the principal of <paramref name="key"/>: every call carries a session it signs (for the cluster's service
+    /// id, renewed before it expires). Without a session the cluster refuses every call (<c>unauthenticated</c>).
     /// </summary>
-    public static IClientBuilder UseAgentSecurityAuditStream(this IClientBuilder client, string storageConnectionString)
+    public static IClientBuilder UseAgentSecuritySession(this IClientBuilder client, SigningKey key, TimeSpan? lifetime = null, TimeProvider? time = null)
     {
-        client.AddAzureQueueStreams(AuditStreams.ProviderName, stream =>
-            stream.ConfigureAzureQueue(o => o.Configure(q => q.QueueServiceClient = new QueueServiceClient(storageConnectionString))));
+        client.Services.AddSingleton(services => new ClientSession(key, services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId, lifetime, time));
+        client.AddOutgoingGrainCallFilter<SessionCallFilter>();
         return client;
     }
 

@@ -50,6 +50,12 @@ public static class ReasonCodes
     public const string SandboxViolation = "sandbox_violation";
     public const string BadModule = "bad_module";
 
+    // Callers and tools.
+    public const string Unauthenticated = "unauthenticated";
+    public const string Forbidden = "forbidden";
+    public const string ApprovalRequired = "approval_required";
+    public const string ToolChanged = "tool_changed";
+
     // Added by this project.
 
     /// <summary>Agent code ended with an error of its own: a wasm trap, an uncaught exception, a non-zero exit.</summary>

@@ -1,6 +1,7 @@
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Boundary;
 using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Memory;
 using AgentSecurity.Grains.Telemetry;
@@ -56,6 +57,7 @@ public static class SiloBuilderExtensions
             ScratchRoot = Path.Combine(services.GetRequiredService<IOptions<SandboxOptions>>().Value.WorkspaceRoot, ".exec"),
         }));
         silo.Services.AddHttpClient<ILlmProvider, OpenAiCompatibleLlmProvider>();
+        silo.AddAgentSecurityBoundary();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Hosting.Http;
+using AgentSecurity.Tls;
 using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -30,7 +32,23 @@ public static class SiloHost
 
         var host = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
         builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.WebHost.UseUrls(host.ListenOnAnyAddress ? $"http://0.0.0.0:{host.HttpPort}" : $"http://127.0.0.1:{host.HttpPort}");
+        if (host.ListenOnAnyAddress)
+        {
+            // Beyond loopback the HTTP port carries bearer sessions: HTTPS with the silo's certificate, which a silo that
+            // listens beyond loopback must have (it refuses to start without TLS).
+            // Kestrel binds before the options are validated at start: reading them here refuses missing TLS settings with
+            // the validator's own message.
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(host.HttpPort, listen =>
+            {
+                _ = kestrel.ApplicationServices.GetRequiredService<IOptions<SiloTlsOptions>>().Value;
+                listen.UseHttps(kestrel.ApplicationServices.GetService<ClusterCertificates>()?.Certificate
+                    ?? throw new InvalidOperationException($"{SiloTlsOptions.SectionName}: an HTTP port beyond loopback needs the silo's TLS certificate"));
+            }));
+        }
+        else
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{host.HttpPort}");
+        }
 
         builder.UseOrleans(silo =>
         {
@@ -48,6 +66,7 @@ public static class SiloHost
                 silo.ConfigureEndpoints(host.AdvertisedHost, host.SiloPort, host.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: host.ListenOnAnyAddress);
             }
 
+            silo.UseAgentSecurityTls(host);
             silo.UseAgentSecurityAzureStorage(host.Storage);
             silo.AddAgentSecurity();
             silo.AddDashboard();
@@ -57,6 +76,7 @@ public static class SiloHost
             .AddMeter(AgentSecurityMetrics.MeterName, "Microsoft.Orleans")
             .AddPrometheusExporter());
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.Services.AddAgentSecurityHttp(builder.Configuration);
 
         var app = builder.Build();
         var auditKey = app.Services.GetRequiredService<AuditKey>();
@@ -70,6 +90,7 @@ public static class SiloHost
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/healthz");
+        app.MapAgentSecurityHttp();
         return app;
     }
 }

@@ -39,6 +39,22 @@ public sealed class OfflineCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("192.0.2.10:30000")]
+    [InlineData("127.0.0.1:30000,192.0.2.10:30000")]
+    [InlineData("[2001:db8::1]:30000")]
+    public async Task AnyCommand_GatewayBeyondLoopbackWithoutTls_IsRefusedBeforeConnecting(string gateways)
+    {
+        // A session is a bearer token: sent in clear text to another machine, whoever sees it could replay it.
+        var key = await _cli.NewKeyAsync("caller.key");
+
+        var (exit, json) = await _cli.JsonAsync("tenant", "show", "acme", "--gateway", gateways, "--as", key);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("usage", json.GetProperty("error").GetString());
+        Assert.Contains("clear text", json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp", 0, null)]
     [InlineData("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooW0", 1, ReasonCodes.InvalidDid)]
     [InlineData("did:web:example.com", 1, ReasonCodes.InvalidDid)]

@@ -1,3 +1,4 @@
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Audit.Chain;
@@ -132,7 +133,8 @@ public sealed class AuditTests(ClusterFixture fixture)
     [Fact]
     public async Task AppendAsync_SameEventTwice_IsLoggedOnce()
     {
-        var log = fixture.Client.Audit("dedupe-" + Guid.NewGuid().ToString("N")[..8]);
+        using var kernel = fixture.AsKernel();
+        var log = fixture.Cluster.Client.GetGrain<IAuditKernelGrain>("dedupe-" + Guid.NewGuid().ToString("N")[..8]);
         var tenant = log.GetPrimaryKeyString();
         var e = Sample(tenant, 1);
 
@@ -159,7 +161,8 @@ public sealed class AuditTests(ClusterFixture fixture)
     public async Task VerifyAsync_StorageTampered_ReportsTheFirstBadSequence(string tampering, long firstBad)
     {
         var tenant = "tamper-" + Guid.NewGuid().ToString("N")[..8];
-        var log = fixture.Client.Audit(tenant);
+        using var kernel = fixture.AsKernel();
+        var log = fixture.Cluster.Client.GetGrain<IAuditKernelGrain>(tenant);
         await log.AppendAsync(Enumerable.Range(1, 8).Select(i => Sample(tenant, i)).ToArray());
         Assert.NotNull(await log.CheckpointAsync()); // covers 1..8
         await log.AppendAsync(Enumerable.Range(9, 4).Select(i => Sample(tenant, i)).ToArray());
@@ -217,7 +220,8 @@ public sealed class AuditTests(ClusterFixture fixture)
     public async Task VerifyAsync_CheckpointSignedByAnotherKey_IsInvalid()
     {
         var tenant = "forged-cp-" + Guid.NewGuid().ToString("N")[..8];
-        var log = fixture.Client.Audit(tenant);
+        using var kernel = fixture.AsKernel();
+        var log = fixture.Cluster.Client.GetGrain<IAuditKernelGrain>(tenant);
         await log.AppendAsync(Enumerable.Range(1, 3).Select(i => Sample(tenant, i)).ToArray());
         var genuine = await log.CheckpointAsync();
         var forged = new Grants.Documents.DocumentSigner(Grants.Documents.DocumentTypes.Checkpoint)
@@ -235,7 +239,8 @@ public sealed class AuditTests(ClusterFixture fixture)
     public async Task Proofs_InclusionAndConsistency_VerifyAgainstTheCheckpointRoot()
     {
         var tenant = "proofs-" + Guid.NewGuid().ToString("N")[..8];
-        var log = fixture.Client.Audit(tenant);
+        using var kernel = fixture.AsKernel();
+        var log = fixture.Cluster.Client.GetGrain<IAuditKernelGrain>(tenant);
         await log.AppendAsync(Enumerable.Range(1, 9).Select(i => Sample(tenant, i)).ToArray());
         var small = await log.CheckpointAsync();
         await log.AppendAsync(Enumerable.Range(10, 8).Select(i => Sample(tenant, i)).ToArray());
@@ -250,28 +255,27 @@ public sealed class AuditTests(ClusterFixture fixture)
         Assert.False(MerkleProofs.VerifyInclusion(4, 17, Convert.FromHexString(inclusion.LeafHash!), inclusion.Nodes.Select(Convert.FromHexString).ToArray(), Convert.FromHexString(large.RootHash)));
     }
 
+    /// <summary>
+    /// Inside the cluster, silos read the tenant's stream itself; a client subscribes through the tenant's log, which sends
+    /// it each event once it is logged, in order: no client needs the stream's storage.
+    /// </summary>
     [Fact]
     public async Task Subscribers_OnEverySiloAndOnTheClient_ReceiveEveryEvent()
     {
         var tenant = await fixture.NewTenantAsync();
         var received = new List<List<string>>();
         var subscriptions = new List<StreamSubscriptionHandle<SecurityEvent>>();
-        var clients = fixture.Cluster.Silos.Select(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<IClusterClient>()).Append(fixture.Cluster.Client).ToList();
-        foreach (var client in clients)
+        foreach (var silo in fixture.Cluster.Silos.Select(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<IClusterClient>()))
         {
             var ids = new List<string>();
             received.Add(ids);
-            var stream = client.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenant));
-            subscriptions.Add(await stream.SubscribeAsync((e, _) =>
-            {
-                lock (ids)
-                {
-                    ids.Add(e.Id);
-                }
-
-                return Task.CompletedTask;
-            }));
+            var stream = silo.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenant));
+            subscriptions.Add(await stream.SubscribeAsync((e, _) => Collect(ids, e)));
         }
+
+        var fromTheClient = new List<string>();
+        received.Add(fromTheClient);
+        await using var clientSubscription = await fixture.Client.SubscribeAsync(tenant, e => Collect(fromTheClient, e), afterSequence: 0);
 
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now).SignWith(TestKeys.Root));
         for (var i = 0; i < 10; i++)
@@ -289,9 +293,24 @@ public sealed class AuditTests(ClusterFixture fixture)
 
         Assert.Equal(11, expected.Count);
         Assert.All(received, r => { lock (r) { Assert.Superset(expected, r.ToHashSet()); } });
+        lock (fromTheClient)
+        {
+            Assert.Equal(logged.Select(e => e.Id), fromTheClient); // the client's copy is the log, in order, each once
+        }
+
         foreach (var subscription in subscriptions)
         {
             await subscription.UnsubscribeAsync();
+        }
+
+        static Task Collect(List<string> ids, SecurityEvent e)
+        {
+            lock (ids)
+            {
+                ids.Add(e.Id);
+            }
+
+            return Task.CompletedTask;
         }
     }
 

@@ -1,3 +1,4 @@
+using AgentSecurity.Abstractions.Kernel;
 using System.Text.Json;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Agents;
@@ -134,7 +135,12 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
             // The agents refuse first when they hold a newer grant (stale); the issuer's own verdict is what any
             // activation of the grant would get.
             var replay = await fixture.Client.ApplyGrantAsync(signed[id]);
-            var verdict = await fixture.Client.Issuer(tenant).VerifyGrantAsync(signed[id]);
+            GrantVerification verdict;
+            using (fixture.AsKernel())
+            {
+                verdict = await fixture.Cluster.Client.GetGrain<IIssuerKernelGrain>(tenant).VerifyGrantAsync(signed[id]);
+            }
+
             Assert.False(replay.Applied, id);
             Assert.Contains(replay.Error, new[] { ReasonCodes.Stale, ReasonCodes.Revoked, ReasonCodes.Expired });
             Assert.False(verdict.Accepted, id);

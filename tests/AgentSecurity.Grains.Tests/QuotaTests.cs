@@ -1,3 +1,4 @@
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Tests.Infrastructure;
 using AgentSecurity.Grants;
@@ -443,7 +444,8 @@ public sealed class QuotaTests(ClusterFixture fixture)
         var tenant = await fixture.NewTenantAsync();
         var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
         Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
-        var quota = fixture.Cluster.Client.GetGrain<ITenantQuotaGrain>(tenant);
+        using var kernel = fixture.AsKernel(); // leases are the kernel's own calls
+        var quota = fixture.Cluster.Client.GetGrain<ITenantQuotaKernelGrain>(tenant);
         await quota.RefreshAsync();
 
         Assert.Equal(1000, (await quota.LeaseAsync("a", "llmTokensPerHour", 1000, returned: 0)).Granted);

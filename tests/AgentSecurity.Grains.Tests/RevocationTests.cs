@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Client;
 using AgentSecurity.Grains.Tests.Infrastructure;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Crypto;
@@ -173,7 +174,8 @@ public sealed class RevocationTests(ClusterFixture fixture)
     [Fact]
     public async Task RevokeAsync_ThousandChecksFromEverySiloAfterReturn_NoneAllowed()
     {
-        // Grants on agents spread over the two silos; checks issued from inside each silo, after revoke returns.
+        // Grants on agents spread over the two silos; checks issued from inside each silo, after revoke returns. A silo's code
+        // outside its grains (as its HTTP endpoints) calls as a client, with a session: here the operator's.
         var tenant = await fixture.NewTenantAsync();
         var lead = TestKeys.FromByte(0x41);
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "lead", Now, "m-root").Set("agentDid", lead.Did.Value).SignWith(TestKeys.Root));
@@ -198,9 +200,10 @@ public sealed class RevocationTests(ClusterFixture fixture)
         Assert.Contains(after, d => d.Reason == ReasonCodes.Revoked);
     }
 
-    private static async Task<List<Decision>> CheckFromEverySiloAsync(IGrainFactory[] silos, string tenant, string[] agents, int count)
+    private async Task<List<Decision>> CheckFromEverySiloAsync(IGrainFactory[] silos, string tenant, string[] agents, int count)
     {
         var request = new CheckRequest("llm");
+        using var caller = AgentSecurityClient.As(fixture.SessionOf(TestKeys.Operator));
         var decisions = await Task.WhenAll(Enumerable.Range(0, count).Select(i =>
             silos[i % silos.Length].GetGrain<IAgentGrain>(AgentKey.Of(tenant, agents[i % agents.Length])).CheckAsync(request)));
         return [.. decisions];

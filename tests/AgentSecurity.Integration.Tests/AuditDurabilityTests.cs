@@ -26,17 +26,17 @@ public sealed class AuditDurabilityTests(ClusterProcessFixture cluster, ITestOut
         // own event queues; the deny-burst rule is off because every check here is a denial and this test counts
         // them, it does not test detection.
         var clusterId = $"kill-{Guid.NewGuid():N}"[..20];
-        var settings = new Dictionary<string, string>
+        var settings = cluster.SiloSettings(new Dictionary<string, string>
         {
             ["AGENTSEC_SERVICE_ID"] = clusterId,
             ["AgentSecurity__Audit__Rules__DenyBurst__Enabled"] = "false",
-        };
+        });
         using var survivor = new SiloProcess(cluster.StorageConnectionString, cluster.Operator.Did.Value, clusterId, cluster.AuditKeyFile, settings);
         using var victim = new SiloProcess(cluster.StorageConnectionString, cluster.Operator.Did.Value, clusterId, cluster.AuditKeyFile, settings);
         await survivor.StartAsync();
         await victim.StartAsync();
         await using var host = await OrleansClientHost.StartAsync(
-            $"127.0.0.1:{survivor.GatewayPort},127.0.0.1:{victim.GatewayPort}", clusterId, cluster.StorageConnectionString, clusterId);
+            $"127.0.0.1:{survivor.GatewayPort},127.0.0.1:{victim.GatewayPort}", clusterId, cluster.Operator, cluster.ClientTls, clusterId);
         var client = host.Client;
 
         var tenant = "kill-" + Guid.NewGuid().ToString("N")[..10];

@@ -159,12 +159,7 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
     {
         var (tenant, client, host) = await TenantWithLogAsync("follow");
         await using var _ = host;
-        var environment = new Dictionary<string, string>
-        {
-            ["AGENTSEC_GATEWAY"] = cluster.Gateway,
-            ["AGENTSEC_CLUSTER_ID"] = cluster.ClusterId,
-            ["AGENTSEC_STORAGE"] = cluster.StorageConnectionString,
-        };
+        var environment = cluster.CliEnvironment(); // through the cluster: no storage connection string
         using var tail = ChildProcess.Start("dotnet", [BuiltArtifacts.Cli, "audit", "tail", tenant, "--follow", "--last", "1"], environment);
         await WaitForAsync(() => tail.Output.Contains("following " + tenant, StringComparison.Ordinal), tail);
         Assert.Contains("/etc/secret-9", tail.Output, StringComparison.Ordinal); // the last recorded event came first

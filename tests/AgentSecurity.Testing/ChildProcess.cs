@@ -18,6 +18,8 @@ public sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     public string Output
     {
         get
@@ -57,6 +59,23 @@ public sealed class ChildProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    /// <summary>Waits until the process ends by itself and its output is read to the end; kills it when the time is up.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw new TimeoutException($"the process did not exit within {timeout}:\n{Output}");
+        }
+
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL for the process and its children: a crash, not a shutdown.</summary>

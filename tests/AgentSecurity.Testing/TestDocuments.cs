@@ -75,4 +75,23 @@ public static class TestDocuments
             .Set("issuedAt", issuedAt);
         return maxAgents is { } max ? template.Set("maxAgents", DocumentSigner.Number(max)) : template;
     }
+
+    /// <summary>Access for <paramref name="principalDid"/> to <paramref name="tenant"/> (or <c>"*"</c>) with the given rights, for an hour.</summary>
+    public static DocumentTemplate Access(string tenant, string principalDid, DateTimeOffset issuedAt, string accessId = "acc-1", params string[] rights) =>
+        new DocumentTemplate(DocumentTypes.Access)
+            .Set("accessId", accessId)
+            .Set("tenantId", tenant)
+            .Set("principalDid", principalDid)
+            .Set("allow", DocumentSigner.StringArray(rights.Length == 0 ? ["check"] : rights))
+            .Set("issuedAt", issuedAt)
+            .Set("expiresAt", issuedAt.AddHours(1));
+
+    /// <summary>A session of the key that signs it, for <paramref name="audience"/>, valid for an hour.</summary>
+    public static DocumentTemplate Session(string principalDid, string audience, DateTimeOffset issuedAt) =>
+        new DocumentTemplate(DocumentTypes.Session)
+            .Set("principalDid", principalDid)
+            .Set("audience", audience)
+            .Set("nonce", "AAECAwQFBgcICQoLDA0ODw")
+            .Set("issuedAt", issuedAt)
+            .Set("expiresAt", issuedAt.AddHours(1));
 }

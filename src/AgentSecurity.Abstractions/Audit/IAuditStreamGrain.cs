@@ -1,3 +1,5 @@
+using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Grants.Access;
 using Orleans.Concurrency;
 
 namespace AgentSecurity.Abstractions.Audit;
@@ -9,24 +11,42 @@ namespace AgentSecurity.Abstractions.Audit;
 /// </summary>
 public interface IAuditStreamGrain : IGrainWithStringKey
 {
-    /// <summary>Appends events (duplicates by id are dropped): how the stream delivers, and how benchmarks feed it.</summary>
-    Task<AuditAppendResult> AppendAsync(IReadOnlyList<SecurityEvent> events);
-
     /// <summary>Records in sequence order from <paramref name="fromSequence"/>, at most <paramref name="count"/>, read from storage.</summary>
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
     Task<IReadOnlyList<AuditRecordInfo>> ReadAsync(long fromSequence, int count);
 
     /// <summary>Re-reads the whole log and its checkpoints from storage and checks the chain, the checkpoints and their signatures.</summary>
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
     Task<AuditVerification> VerifyAsync();
 
     /// <summary>Writes a signed checkpoint of the log as it is now (also done every N records or T seconds).</summary>
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
     Task<AuditCheckpointInfo?> CheckpointAsync();
 
     /// <summary>An RFC 6962 inclusion proof of a record in the tree of the first <paramref name="treeSize"/> records.</summary>
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
     Task<AuditProof> ProveInclusionAsync(long sequence, long treeSize);
 
     /// <summary>An RFC 6962 consistency proof between two tree sizes.</summary>
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
     Task<AuditProof> ProveConsistencyAsync(long oldSize, long newSize);
 
+    /// <summary>
+    /// Sends every event appended after <paramref name="afterSequence"/> to <paramref name="observer"/> (those already in
+    /// the log first, up to <see cref="MaxReplay"/>, then each as it is appended; -1: only new ones), until
+    /// <see cref="UnsubscribeAsync"/> or until the subscription lapses: renew it within a few minutes by subscribing again
+    /// with the last sequence received, which also fills any gap (a silo that died, say). Returns the log's last sequence.
+    /// </summary>
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
+    Task<long> SubscribeAsync(ISecurityEventObserver observer, long afterSequence);
+
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
+    Task UnsubscribeAsync(ISecurityEventObserver observer);
+
+    /// <summary>The most events a subscription replays from the log; a subscriber further behind reads the log itself.</summary>
+    public const int MaxReplay = 100_000;
+
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
     [AlwaysInterleave, ReadOnly]
     Task<AuditHeadInfo> GetHeadAsync();
 }

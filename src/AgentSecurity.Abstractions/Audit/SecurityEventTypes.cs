@@ -23,6 +23,9 @@ public static class SecurityEventTypes
     public const string RequestCreated = "request.created";
     public const string RequestApproved = "request.approved";
 
+    /// <summary>An access document (who may call for the tenant, with which rights) stored; its revocation is a <c>grant.revoked</c>.</summary>
+    public const string AccessApplied = "access.applied";
+
     /// <summary>An execution that hit a limit or tried what it may not (its reason is the execution's error code).</summary>
     public const string SandboxViolation = "sandbox.violation";
 

@@ -214,7 +214,7 @@ public static class OcsfExport
         var (activity, name) = type switch
         {
             SecurityEventTypes.GrantApplied or SecurityEventTypes.GrantRefused or SecurityEventTypes.TenantCreated
-                or SecurityEventTypes.AdminRegistered or SecurityEventTypes.RequestCreated => (1, "Create"),
+                or SecurityEventTypes.AdminRegistered or SecurityEventTypes.RequestCreated or SecurityEventTypes.AccessApplied => (1, "Create"),
             SecurityEventTypes.RootRotated or SecurityEventTypes.LimitsSet or SecurityEventTypes.AgentQuarantined
                 or SecurityEventTypes.AgentReleased or SecurityEventTypes.RequestApproved => (3, "Update"),
             SecurityEventTypes.GrantRevoked => (4, "Delete"),
@@ -295,7 +295,7 @@ public static class OcsfExport
             SecurityEventTypes.GrantApplied or SecurityEventTypes.GrantRevoked or SecurityEventTypes.TenantCreated
                 or SecurityEventTypes.AdminRegistered or SecurityEventTypes.RootRotated or SecurityEventTypes.LimitsSet
                 or SecurityEventTypes.AgentQuarantined or SecurityEventTypes.AgentReleased or SecurityEventTypes.RequestCreated
-                or SecurityEventTypes.RequestApproved => Status.Success,
+                or SecurityEventTypes.RequestApproved or SecurityEventTypes.AccessApplied => Status.Success,
             _ => Status.Unknown,
         }, e.Reason);
 

@@ -21,29 +21,17 @@ internal static class AuditCommands
     private static Command Tail(CliApp app)
     {
         var tenant = new Argument<string>("TENANT") { Description = "Tenant id" };
-        var follow = new Option<bool>("--follow") { Description = "Keep printing events as they are published (from the stream, live)" };
+        var follow = new Option<bool>("--follow") { Description = "Keep printing events as they enter the log (through the cluster, live; needs the audit right)" };
         var last = new Option<int>("--last") { Description = "How many recorded events to print first (default 20)", DefaultValueFactory = _ => 20 };
-        var storage = new Option<string?>("--storage")
-        {
-            Description = "Storage connection string of the cluster's event stream, for --follow (default: $AGENTSEC_STORAGE, else the local emulator)",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_STORAGE"),
-        };
-        var command = new Command("tail", "Print a tenant's recent security events as JSON lines, and with --follow every new one") { tenant, follow, last, storage };
+        var command = new Command("tail", "Print a tenant's recent security events as JSON lines, and with --follow every new one") { tenant, follow, last };
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
             var tenantId = result.GetRequiredValue(tenant);
             var follows = result.GetValue(follow);
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption),
-                follows ? result.GetValue(storage) ?? "UseDevelopmentStorage=true" : null, cancellation);
-            if (connection is null)
+            return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-                return output.Error(problem!.Code, problem.Message);
-            }
-
-            await using (connection)
-            {
-                var audit = connection.Client.Audit(tenantId);
+                var audit = client.Audit(tenantId);
                 var head = await audit.GetHeadAsync();
                 var from = Math.Max(1, head.LastSequence - Math.Max(0, result.GetValue(last)) + 1);
                 foreach (var record in await audit.ReadAsync(from, Math.Max(0, result.GetValue(last))))
@@ -56,9 +44,9 @@ internal static class AuditCommands
                     return ExitCodes.Ok;
                 }
 
-                // Events arrive on the client's stream threads; one writer keeps lines whole.
+                // Events arrive on the client's threads, after what was printed above; one writer keeps lines whole.
                 var channel = Channel.CreateUnbounded<SecurityEvent>();
-                await using var subscription = await connection.Client.SubscribeAsync(tenantId, e => channel.Writer.WriteAsync(e).AsTask());
+                await using var subscription = await client.SubscribeAsync(tenantId, e => channel.Writer.WriteAsync(e).AsTask(), afterSequence: head.LastSequence);
                 output.Progress($"following {tenantId}: events print as they are published (Ctrl-C stops)");
                 try
                 {
@@ -73,7 +61,7 @@ internal static class AuditCommands
                 }
 
                 return ExitCodes.Ok;
-            }
+            }, cancellation);
         });
         return command;
     }

@@ -3,6 +3,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Abstractions.Kernel;
+using AgentSecurity.Grants.Access;
 using AgentSecurity.Audit.Chain;
 using AgentSecurity.Cli.Bench;
 using AgentSecurity.Client;
@@ -42,9 +45,14 @@ internal static class BenchAuditCommand
             Description = "Storage connection string of the cluster (default: $AGENTSEC_STORAGE, else the local emulator)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_STORAGE"),
         };
+        var auditKey = new Option<string>("--audit-key")
+        {
+            Description = "The cluster's audit key file: appending to a log is the kernel's own call, which only its holder can make (default: $AGENTSEC_AUDIT_KEY or .agentsec/audit.key)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_AUDIT_KEY") is { Length: > 0 } k ? k : Path.Combine(".agentsec", "audit.key"),
+        };
         var command = new Command("audit", "Durable audit events per second for one tenant against raw batched table writes, and event latency to a subscriber")
         {
-            events, batch, rounds, latencyEvents, storage, operatorKey,
+            events, batch, rounds, latencyEvents, storage, operatorKey, auditKey,
         };
         command.SetAction(async (result, cancellation) =>
         {
@@ -60,8 +68,14 @@ internal static class BenchAuditCommand
                 return bad;
             }
 
+            if (CommandSupport.ReadKey(output, result.GetRequiredValue(auditKey), out var badAuditKey) is not { } clusterKey)
+            {
+                return badAuditKey;
+            }
+
             var connectionString = result.GetValue(storage) ?? "UseDevelopmentStorage=true";
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), connectionString, cancellation);
+            var serviceId = Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") is { Length: > 0 } service ? service : "agentsec";
+            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), operatorSigner, cancellation);
             if (connection is null)
             {
                 return output.Error(problem!.Code, problem.Message);
@@ -74,7 +88,7 @@ internal static class BenchAuditCommand
                 var raw = new RawTable(new TableServiceClient(connectionString).GetTableClient(LogTable), $"bench-raw-{Guid.NewGuid():N}"[..20]);
                 try
                 {
-                    return await RunAsync(connection.Client, raw, operatorSigner, new Plan(n, b, r, l), output, cancellation);
+                    return await RunAsync(connection, raw, operatorSigner, KernelTokens.Derive(clusterKey, serviceId), new Plan(n, b, r, l), output, cancellation);
                 }
                 finally
                 {
@@ -112,15 +126,18 @@ internal static class BenchAuditCommand
         }
     }
 
-    private static async Task<int> RunAsync(AgentSecurityClient client, RawTable raw, SigningKey operatorSigner, Plan plan, CliOutput output, CancellationToken cancellation)
+    private static async Task<int> RunAsync(ClusterConnection connection, RawTable raw, SigningKey operatorSigner, string kernelToken, Plan plan, CliOutput output, CancellationToken cancellation)
     {
+        var client = connection.Client;
         var (events, batch, rounds, latencyEvents) = plan;
         // Latency first, before the throughput rounds fill the storage emulator (whose saves then pause it for longer).
         var latency = latencyEvents > 0 ? await MeasureLatencyAsync(client, operatorSigner, latencyEvents, output) : null;
 
         // The log needs no tenant document to take appends; a throw-away tenant id keeps the run apart.
         var tenant = $"bench-audit-{Guid.NewGuid():N}"[..24];
-        var log = client.Audit(tenant);
+        // Appends come as the stream delivers them, as the kernel's own calls: this process holds the cluster's key.
+        var log = connection.Cluster.GetGrain<IAuditKernelGrain>(tenant);
+        Orleans.Runtime.RequestContext.Set(CallerContext.KernelKey, kernelToken);
         var logTimes = new List<double>();
         var pageTimes = new List<double>();
         var grainTimes = new List<double>();
@@ -199,7 +216,7 @@ internal static class BenchAuditCommand
             Message = "no fileSystem scope of the grant covers the resource",
             Silo = "S127.0.0.1:11111:0",
             TraceId = ActivityTraceId.CreateRandom().ToHexString(),
-            Time = DateTimeOffset.UtcNow,
+            Time = TimeProvider.System.GetUtcNow(),
         }).ToArray();
 
     /// <summary>
@@ -208,7 +225,7 @@ internal static class BenchAuditCommand
     /// the seconds each took are added to the lists, the totals returned.
     /// </summary>
     private static async Task<(double Log, double Pages)> CompareAsync(
-        IAuditStreamGrain log, RawTable raw, SecurityEvent[] events, int batch, string name, List<double> logTimes, List<double> pageTimes, List<double> grainTimes, CancellationToken cancellation)
+        IAuditKernelGrain log, RawTable raw, SecurityEvent[] events, int batch, string name, List<double> logTimes, List<double> pageTimes, List<double> grainTimes, CancellationToken cancellation)
     {
         var (logTotal, pageTotal) = (0.0, 0.0);
         var deliveries = events.Chunk(batch).ToArray();
@@ -315,7 +332,6 @@ internal static class BenchAuditCommand
 
             return Task.CompletedTask;
         });
-        await Task.Delay(TimeSpan.FromSeconds(1)); // the subscription reaches every pulling agent
 
         output.Progress($"timing {count} denials to a subscriber...");
         var returns = new List<double>(count);

@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
@@ -37,7 +38,7 @@ internal sealed class AgentContext
     public IGrainFactory Grains { get; }
 
     /// <summary>The tenant's issuer: the verifier of every document that changes what this agent may do.</summary>
-    public IGrantIssuerGrain Issuer => Grains.GetGrain<IGrantIssuerGrain>(TenantId);
+    public IIssuerKernelGrain Issuer => Grains.GetGrain<IIssuerKernelGrain>(TenantId);
 
     public TimeProvider Time { get; }
 

@@ -1,3 +1,4 @@
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Execution;
@@ -25,7 +26,7 @@ namespace AgentSecurity.Grains.Agents;
 /// through one <see cref="StateOutbox{TState}"/>. Grants are verified once, by the tenant's issuer, when applied (and
 /// re-verified when loaded from storage); a check is a lookup in memory.
 /// </summary>
-public sealed class AgentGrain : Grain, IAgentGrain
+public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
 {
     private readonly AgentContext _agent;
     private readonly StateOutbox<AgentGrainState> _outbox;
@@ -77,6 +78,9 @@ public sealed class AgentGrain : Grain, IAgentGrain
             await _metering.SaveUsageAsync();
         }
     }
+
+    /// <summary>The DID the agent's active grant names, read by the trust boundary in this grain's turn: that principal may check and ask for it.</summary>
+    internal string? AgentDid => _permissions.Active?.AgentDid;
 
     public Task<Decision> CheckAsync(CheckRequest request) => DecideAsync(request);
 

@@ -1,3 +1,4 @@
+using AgentSecurity.Abstractions.Boundary;
 using System.Diagnostics;
 using AgentSecurity.Abstractions.Audit;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,7 +56,16 @@ public class AuditEvents(
             return Task.CompletedTask;
         }
 
-        var stream = client.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId));
-        return events.Count == 1 ? stream.OnNextAsync(events[0]) : stream.OnNextBatchAsync(events);
+        return PublishCoreAsync(client.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId)), events);
+    }
+
+    // A stream message carries the publisher's request context into storage and to every consumer: not the caller's
+    // session (a bearer credential) nor the kernel's token. Async, so the publishing flow keeps its own context.
+    private static async Task PublishCoreAsync(IAsyncStream<SecurityEvent> stream, IReadOnlyList<SecurityEvent> events)
+    {
+        RequestContext.Remove(CallerContext.SessionKey);
+        RequestContext.Remove(CallerContext.KernelKey);
+        RequestContext.Remove(CallerContext.PrincipalKey);
+        await (events.Count == 1 ? stream.OnNextAsync(events[0]) : stream.OnNextBatchAsync(events));
     }
 }

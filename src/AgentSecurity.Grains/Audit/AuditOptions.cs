@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AgentSecurity.Grains.Audit;
@@ -57,11 +58,26 @@ public sealed class DetectionRule
     public bool Quarantine { get; set; } = true;
 }
 
-public sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
+/// <summary>
+/// Refuses audit settings a silo must not run with. Outside development that includes having no audit key: a key made at
+/// start would sign checkpoints no one can verify after a restart, and silos with different keys could not call one
+/// another (the kernel's token derives from it).
+/// </summary>
+public sealed class AuditOptionsValidator(IHostEnvironment environment) : IValidateOptions<AuditOptions>
 {
     public ValidateOptionsResult Validate(string? name, AuditOptions options)
     {
         var failures = new List<string>();
+        if (string.IsNullOrEmpty(options.KeyFile) && !environment.IsDevelopment())
+        {
+            failures.Add($"AgentSecurity:Audit:KeyFile (AGENTSEC_AUDIT_KEY) is required outside development (environment \"{environment.EnvironmentName}\"): " +
+                "create one with agentsec key new, or set DOTNET_ENVIRONMENT=Development to let a single silo use a throw-away key");
+        }
+        else if (!string.IsNullOrEmpty(options.KeyFile) && !File.Exists(options.KeyFile))
+        {
+            failures.Add($"AgentSecurity:Audit:KeyFile: {options.KeyFile} does not exist");
+        }
+
         if (options.CheckpointEveryRecords < 1 || options.CheckpointInterval <= TimeSpan.Zero || options.AllowedSummaryInterval <= TimeSpan.Zero)
         {
             failures.Add("AgentSecurity:Audit: CheckpointEveryRecords, CheckpointInterval and AllowedSummaryInterval must be positive");

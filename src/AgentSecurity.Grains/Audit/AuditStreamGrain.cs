@@ -1,5 +1,10 @@
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Access;
+using AgentSecurity.Grains.Boundary;
+using AgentSecurity.Abstractions.Boundary;
 using System.Diagnostics;
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Audit.Chain;
 using AgentSecurity.Audit.Detection;
@@ -20,7 +25,7 @@ namespace AgentSecurity.Grains.Audit;
 /// what was not stored, and the log drops redelivered ids), signs checkpoints, and runs the detection rules.
 /// </summary>
 [ImplicitStreamSubscription(AuditStreams.Namespace)]
-public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<SecurityEvent>
+public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGrain, IStreamSubscriptionObserver, IAsyncBatchObserver<SecurityEvent>
 {
     /// <summary>Event ids remembered to drop redeliveries; at-least-once redelivery only ever concerns recent events.</summary>
     public const int RecentIds = 10_000;
@@ -43,6 +48,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
     private IReadOnlyList<DetectionRuleSettings> _rules = [];
 
     private readonly AgentSecurityMetrics _metrics;
+    private readonly AuditSubscribers _subscribers;
 
     public AuditStreamGrain(
         IAuditLogStore store,
@@ -55,6 +61,10 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
     {
         _metrics = metrics;
         _store = store;
+        var tenant = this.GetPrimaryKeyString();
+        var authorizer = ServiceProvider.GetRequiredService<CallAuthorizer>();
+        _subscribers = new AuditSubscribers(tenant, store, TimeProvider.System, async principal =>
+            principal is null || await authorizer.AuthorizeAsync(principal, AccessRights.Audit, CallScope.Tenant, tenant, agent: null, agentDid: null) is null, logger);
         _key = key;
         _options = options.Value;
         _time = time;
@@ -165,6 +175,10 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
             }
 
             _metrics.AuditEventsAppended.Add(chunk.Length);
+            if (_subscribers.Count > 0)
+            {
+                _subscribers.Appended(records.Zip(chunk, (r, e) => new LoggedEvent(r.Sequence, e)).ToArray());
+            }
         }
 
         await DetectAsync(fresh);
@@ -176,6 +190,29 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
             LastSequence = _last,
             ElapsedMilliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
         };
+    }
+
+    public Task<long> SubscribeAsync(ISecurityEventObserver observer, long afterSequence)
+    {
+        // Only a client's observer: a grain that implemented the interface would be called with the kernel's token.
+        var target = observer.GetGrainId();
+        if (!GrainTypePrefix.IsClient(in target))
+        {
+            throw new CallRefusedException(ReasonCodes.Forbidden, $"{ReasonCodes.Forbidden}: a subscriber is a client's observer, not {target}");
+        }
+
+        if (!_subscribers.Subscribe(observer, CallerContext.Principal, afterSequence, _last))
+        {
+            throw new CallRefusedException(ReasonCodes.RateLimited, $"{ReasonCodes.RateLimited}: the log of {_tenant} serves {AuditSubscribers.MaxSubscribers} subscribers already");
+        }
+
+        return Task.FromResult(_last);
+    }
+
+    public Task UnsubscribeAsync(ISecurityEventObserver observer)
+    {
+        _subscribers.Unsubscribe(observer);
+        return Task.CompletedTask;
     }
 
     public async Task<IReadOnlyList<AuditRecordInfo>> ReadAsync(long fromSequence, int count)
@@ -282,7 +319,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IStreamSubscrip
                 _metrics.DetectionsFired.Add(1, new KeyValuePair<string, object?>("rule", detection.Rule));
                 if (detection.Quarantine)
                 {
-                    await GrainFactory.GetGrain<IAgentGrain>(AgentKey.Of(_tenant, detection.AgentId))
+                    await GrainFactory.GetGrain<IAgentKernelGrain>(AgentKey.Of(_tenant, detection.AgentId))
                         .QuarantineByRuleAsync(detection.Rule, $"{detection.Count} {e.Type} events within the rule's window");
                 }
 

@@ -23,6 +23,9 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
 
     public async ValueTask<HostReply> CallAsync(HostCall call)
     {
+        // The sandbox's threads are no grain activation: the checks a host call makes on the agent's grain are the
+        // kernel's by scope (the agent's code acts through the kernel, never with the session of whoever started it).
+        using var kernel = Boundary.KernelScope.Enter();
         try
         {
             return await DispatchAsync(call);

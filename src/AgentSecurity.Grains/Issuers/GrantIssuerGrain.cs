@@ -1,5 +1,9 @@
+using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Boundary;
+using AgentSecurity.Grants.Access;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Capabilities;
@@ -17,7 +21,7 @@ namespace AgentSecurity.Grains.Issuers;
 /// call to the collaborator that owns the concern; all of them change the state through one
 /// <see cref="StateOutbox{TState}"/>, so a change is written with its security events or not at all.
 /// </summary>
-public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
+public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain, IIssuerKernelGrain
 {
     private readonly StateOutbox<IssuerGrainState> _outbox;
     private readonly TrustAdministration _trust;
@@ -25,6 +29,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     private readonly GrantVerifier _grants;
     private readonly Revocations _revocations;
     private readonly PermissionRequests _requests;
+    private readonly TenantAccess _access;
 
     public GrantIssuerGrain(
         [PersistentState("issuer", StorageNames.Issuers)] IPersistentState<IssuerGrainState> state,
@@ -39,12 +44,16 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
         var settings = options.Value;
         var operatorDid = DidKey.Parse(settings.OperatorDid).Value; // validated at silo start
         var events = new IssuerEvents(audit, tenantId, logger);
+        var callers = new CallerChanges(GrainFactory, tenantId, logger);
         _outbox = new StateOutbox<IssuerGrainState>(this, state, copier, audit, tenantId, logger, e => Log.IssuerNotPersisted(logger, e, tenantId));
-        _trust = new TrustAdministration(_outbox, events, operatorDid, time, settings, tenantId, logger);
-        _limits = new LimitsAdministration(_outbox, _trust, events, GrainFactory, operatorDid, time, settings, tenantId, logger);
+        _trust = new TrustAdministration(_outbox, events, callers, operatorDid, time, settings, tenantId, logger);
+        var authorizer = ServiceProvider.GetRequiredService<CallAuthorizer>();
+        _limits = new LimitsAdministration(_outbox, _trust, events, GrainFactory, operatorDid, time, settings, tenantId,
+            () => authorizer.AuthorizeAsync(CallerContext.Principal ?? string.Empty, AccessRights.Apply, CallScope.AllTenants, tenant: null, agent: null, agentDid: null), logger);
         _grants = new GrantVerifier(_outbox, _trust, _limits, GrainFactory, platform, time, settings, tenantId);
-        _revocations = new Revocations(_outbox, _trust, events, GrainFactory, time, settings, tenantId, logger);
+        _revocations = new Revocations(_outbox, _trust, events, callers, GrainFactory, time, settings, tenantId, logger);
         _requests = new PermissionRequests(_outbox, _trust, _grants, events, time, settings, tenantId, logger);
+        _access = new TenantAccess(_outbox, _trust, events, callers, time, settings, tenantId);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -81,4 +90,8 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain
     public Task<IReadOnlyList<PermissionRequestInfo>> ListRequestsAsync() => Task.FromResult(_requests.List());
 
     public Task<GrantVerification> VerifyElevationAsync(string requestId, string signedGrant) => _requests.AnswerAsync(requestId, signedGrant ?? string.Empty);
+
+    public Task<DocumentResult> ApplyAccessAsync(string signedAccess) => _access.ApplyAsync(signedAccess ?? string.Empty);
+
+    public Task<TenantCallers> GetCallersAsync() => Task.FromResult(_access.GetCallers());
 }

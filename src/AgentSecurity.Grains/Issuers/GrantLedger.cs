@@ -46,12 +46,16 @@ internal static class GrantLedger
             state.RevokedGrants[id] = new RevokedGrant
             {
                 RevokedAt = now,
-                ExpiresAt = state.AcceptedGrants.TryGetValue(id, out var grant) ? grant.ExpiresAt : DateTimeOffset.MaxValue,
+                ExpiresAt = state.AcceptedGrants.TryGetValue(id, out var grant) ? grant.ExpiresAt : AccessExpiry(state, id) ?? DateTimeOffset.MaxValue,
                 Reason = reason,
                 RevokedBy = revokedBy,
             };
         }
     }
+
+    /// <summary>Until when an access document named by a revocation would have been in force: how long its revocation is kept.</summary>
+    private static DateTimeOffset? AccessExpiry(IssuerGrainState state, string id) =>
+        state.AccessDocuments.TryGetValue(id, out var text) && Grants.Documents.AccessDocument.Parse(text).TryGetValue(out var access) ? access.ExpiresAt : null;
 
     /// <summary>The grant and every grant delegated from it, transitively, as far as the tenant accepted them; the grant first.</summary>
     public static List<string> Descendants(IReadOnlyDictionary<string, AcceptedGrant> accepted, string grantId)

@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grants;
@@ -90,6 +91,12 @@ internal sealed class GrantVerifier(
             }
 
             return InTime(grant, now, accepted.Depth);
+        }
+
+        // Grant ids and access ids share the revocations: one id must never name both.
+        if (State.AccessDocuments.ContainsKey(grant.GrantId))
+        {
+            return new Failure(ReasonCodes.Replayed, $"{grant.GrantId} is the id of an access document of this tenant; a grant needs an id of its own");
         }
 
         if (GrantLedger.CapacityFailure(State.AcceptedGrants.Values, grant.AgentId, now, options.MaxLiveGrantsPerTenant, limits.MaxAgents, tenantId) is { } full)
@@ -211,7 +218,7 @@ internal sealed class GrantVerifier(
         }
 
         // The parent's terms live with the parent's agent, the only holder of its active grant.
-        var parentText = await grains.GetGrain<IAgentGrain>(AgentKey.Of(tenantId, parent.AgentId)).GetActiveGrantAsync(parentId);
+        var parentText = await grains.GetGrain<IAgentKernelGrain>(AgentKey.Of(tenantId, parent.AgentId)).GetActiveGrantAsync(parentId);
         if (parentText is null)
         {
             return new Failure(ReasonCodes.Stale, $"the parent grant {parentId} is no longer the active grant of {parent.AgentId}");

@@ -44,6 +44,12 @@ public sealed class IssuerGrainState : IOutboxState
     /// an older registration of a dropped admin, replayed, cannot bring back what a newer one took away.
     /// </summary>
     [Id(9)] public DateTimeOffset? AdminFloor { get; set; }
+
+    /// <summary>
+    /// Signed <c>agentsec.access.v1</c> documents for this tenant, by access id, until they expire or are revoked (their
+    /// revocation is kept with the grants' in <see cref="RevokedGrants"/>).
+    /// </summary>
+    [Id(10)] public Dictionary<string, string> AccessDocuments { get; set; } = new(StringComparer.Ordinal);
 }
 
 [GenerateSerializer, Alias("agentsec.AcceptedGrant.v1")]

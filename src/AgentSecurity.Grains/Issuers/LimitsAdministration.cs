@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grains.Telemetry;
@@ -23,6 +24,7 @@ internal sealed class LimitsAdministration(
     TimeProvider time,
     AgentSecurityOptions options,
     string tenantId,
+    Func<ValueTask<Failure?>> mayApplyForEveryTenant,
     ILogger logger)
 {
     private LimitsDocument? _limits;
@@ -76,6 +78,13 @@ internal sealed class LimitsAdministration(
             return await tenant.RefuseAsync(invalid, What, signer.Value);
         }
 
+        // The operator's limits bind the tenant's roots too: only a caller trusted with every tenant may bring them, or a
+        // root could replay an old, looser set the operator once signed.
+        if (signer.Equals(operatorDid) && await mayApplyForEveryTenant() is { } notForEveryTenant)
+        {
+            return await tenant.RefuseAsync(notForEveryTenant, What, signer.Value);
+        }
+
         if (_limits?.Envelope.ContentHash == limits.Envelope.ContentHash)
         {
             return new DocumentResult { Accepted = true, Unchanged = true };
@@ -95,7 +104,7 @@ internal sealed class LimitsAdministration(
         _limits = limits;
         _rejected = false;
         Log.TenantLimitsSet(logger, tenantId, text);
-        await grains.GetGrain<ITenantQuotaGrain>(tenantId).RefreshAsync();
+        await grains.GetGrain<ITenantQuotaKernelGrain>(tenantId).RefreshAsync();
         return new DocumentResult { Accepted = true };
     }
 

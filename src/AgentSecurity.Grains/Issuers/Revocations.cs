@@ -1,5 +1,6 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
@@ -11,11 +12,13 @@ namespace AgentSecurity.Grains.Issuers;
 /// <summary>
 /// Taking grants back: a revocation signed by the grant's signer, a root or an admin revokes the grant and everything
 /// delegated from it, durably, then tells each agent holding one. Agents ask here whether what they hold still stands.
+/// A revocation may also name an access document of the tenant (its access id), which ends it.
 /// </summary>
 internal sealed class Revocations(
     StateOutbox<IssuerGrainState> outbox,
     TrustAdministration tenant,
     IssuerEvents events,
+    CallerChanges callers,
     IGrainFactory grains,
     TimeProvider time,
     AgentSecurityOptions options,
@@ -58,6 +61,11 @@ internal sealed class Revocations(
 
         Log.GrantsRevoked(logger, tenantId, revocation.GrantId, revoked.Count, signer);
         var (agents, propagated) = await NotifyAgentsAsync(revoked);
+        if (State.AccessDocuments.ContainsKey(revocation.GrantId))
+        {
+            propagated &= await callers.TellSilosAsync(); // an access document: every silo forgets its rights now
+        }
+
         return new RevocationResult
         {
             Revoked = true,
@@ -111,7 +119,7 @@ internal sealed class Revocations(
 
         // A grant not applied yet (leaked before use, say) can be revoked ahead by a root or admin. Such an entry has
         // no expiry to go by until the grant shows up, so their number is bounded.
-        if (target is null && !State.RevokedGrants.ContainsKey(revocation.GrantId) &&
+        if (target is null && !State.AccessDocuments.ContainsKey(revocation.GrantId) && !State.RevokedGrants.ContainsKey(revocation.GrantId) &&
             State.RevokedGrants.Values.Count(r => r.ExpiresAt == DateTimeOffset.MaxValue) >= MaxAdvanceRevocations)
         {
             return new Failure(ReasonCodes.QuotaExceeded, $"tenant {tenantId} holds {MaxAdvanceRevocations} revocations of grants never applied");
@@ -137,7 +145,7 @@ internal sealed class Revocations(
         {
             try
             {
-                await grains.GetGrain<IAgentGrain>(t.Agent).NotifyRevokedAsync(t.GrantId);
+                await grains.GetGrain<IAgentKernelGrain>(t.Agent).NotifyRevokedAsync(t.GrantId);
                 return true;
             }
 #pragma warning disable CA1031 // An agent that cannot be told learns the revocation when it next activates.

@@ -17,6 +17,7 @@ namespace AgentSecurity.Grains.Issuers;
 internal sealed class TrustAdministration(
     StateOutbox<IssuerGrainState> outbox,
     IssuerEvents events,
+    CallerChanges callers,
     DidKey operatorDid,
     TimeProvider time,
     AgentSecurityOptions options,
@@ -102,6 +103,7 @@ internal sealed class TrustAdministration(
         }
 
         Trust = TenantTrust.From(tenant);
+        await callers.TellSilosAsync();
         Log.TenantCreated(logger, tenantId, tenant.RootDids.Count);
         return new TenantResult { Created = true, TenantId = tenantId };
     }
@@ -169,6 +171,7 @@ internal sealed class TrustAdministration(
 
         expired.ForEach(a => trust.Forget(a.AdminDid));
         trust.Register(admin);
+        await callers.TellSilosAsync();
         Log.AdminRegistered(logger, tenantId, key, admin.ExpiresAt);
         return new DocumentResult { Accepted = true };
     }
@@ -207,6 +210,7 @@ internal sealed class TrustAdministration(
         }
 
         trust.Apply(rotation);
+        await callers.TellSilosAsync();
         Log.RootRotated(logger, tenantId, rotation.OldRootDid.Value, rotation.NewRootDid.Value);
         return new DocumentResult { Accepted = true };
     }

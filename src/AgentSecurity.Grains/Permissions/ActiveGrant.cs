@@ -20,6 +20,7 @@ internal sealed class ActiveGrant
         ExpiresAt = document.ExpiresAt;
         SignedBy = document.SignedBy.Value;
         ParentGrantId = document.ParentGrantId;
+        AgentDid = document.AgentDid?.Value;
         ContentHash = document.Envelope.ContentHash;
         Limits = document.Limits;
         CanonicalText = document.Envelope.CanonicalText;
@@ -39,6 +40,9 @@ internal sealed class ActiveGrant
     public DateTimeOffset ExpiresAt { get; }
 
     public string SignedBy { get; }
+
+    /// <summary>The agent's own DID, when the grant names it: a principal that may check and ask for this agent.</summary>
+    public string? AgentDid { get; }
 
     /// <summary>The grant this one was delegated from, or null for a grant from a root or admin.</summary>
     public string? ParentGrantId { get; }

@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Grains.Agents;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grains.Telemetry;
@@ -21,7 +22,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
     // The background write of the next chunks of the agent's reservations, while one is under way.
     private Task? _renewal;
 
-    private ITenantQuotaGrain TenantQuota => agent.Grains.GetGrain<ITenantQuotaGrain>(agent.TenantId);
+    private ITenantQuotaKernelGrain TenantQuota => agent.Grains.GetGrain<ITenantQuotaKernelGrain>(agent.TenantId);
 
     /// <summary>Meters a grant's limits, starting from what storage says was used.</summary>
     public void Configure(ResourceLimits limits) => _quotas.Configure(limits, outbox.State.Quotas);

@@ -1,3 +1,4 @@
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Quotas;
@@ -13,7 +14,7 @@ namespace AgentSecurity.Grains.Quotas;
 /// have not lapsed: at most a tenth of a period's budget. What comes back is bounded by what was leased to the agent
 /// that returns it (<see cref="LeaseLedger"/>).
 /// </summary>
-public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain
+public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKernelGrain
 {
     /// <summary>A lease lapses after this fraction of the limit's period.</summary>
     public const int LeaseLifetimeDivisor = 10;

@@ -21,6 +21,8 @@ public sealed class AgentSecurityMetrics
         MeteringWaits = meter.CreateCounter<long>("agentsec.quota.waits", unit: "{check}", description: "Checks whose metering waited for storage or the tenant, by cause");
         QuotaRenewals = meter.CreateCounter<long>("agentsec.quota.renewals", unit: "{write}", description: "Quota chunks reserved in the background");
         Executions = meter.CreateCounter<long>("agentsec.executions", unit: "{execution}", description: "Executions ended, by runtime and result");
+        CallsRefused = meter.CreateCounter<long>("agentsec.calls.refused", unit: "{call}", description: "Client calls the trust boundary refused, by reason");
+        SessionsVerified = meter.CreateCounter<long>("agentsec.sessions.verified", unit: "{session}", description: "Sessions whose signature a silo verified (once per session and silo)");
     }
 
     /// <summary>Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code).</summary>
@@ -50,6 +52,14 @@ public sealed class AgentSecurityMetrics
 
     /// <summary>Executions ended, by <c>runtime</c> and <c>result</c> (<c>allowed</c> for success, else the error code).</summary>
     public Counter<long> Executions { get; }
+
+    /// <summary>Client calls the trust boundary refused, by <c>reason</c> (<c>unauthenticated</c>, <c>forbidden</c>, <c>unavailable</c>).</summary>
+    public Counter<long> CallsRefused { get; }
+
+    /// <summary>Sessions verified by signature: once per session and silo; then each call is a lookup.</summary>
+    public Counter<long> SessionsVerified { get; }
+
+    public void RecordCallRefused(string reason) => CallsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void RecordExecution(string runtime, string result) =>
         Executions.Add(1, new KeyValuePair<string, object?>("runtime", runtime), new KeyValuePair<string, object?>("result", result));

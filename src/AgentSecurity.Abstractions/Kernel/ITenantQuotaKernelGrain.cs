@@ -1,0 +1,19 @@
+using AgentSecurity.Abstractions.Boundary;
+
+namespace AgentSecurity.Abstractions.Kernel;
+
+/// <summary>What the kernel's agent and issuer grains call on a tenant's shared budget: refused to every client.</summary>
+[KernelOnly]
+public interface ITenantQuotaKernelGrain : ITenantQuotaGrain
+{
+    /// <summary>
+    /// Leases up to <paramref name="wanted"/> units of a tenant-wide limit (by its wire name) to an agent, first taking
+    /// back the <paramref name="returned"/> units it did not spend of a lease that lapsed: an agent returns each lapsed
+    /// lease's remainder once, with its next lease, so that the tenant's budget follows what agents spend. No more
+    /// comes back than was leased to that agent, and nothing while its lease is live.
+    /// </summary>
+    Task<QuotaLease> LeaseAsync(string agentId, string limit, long wanted, long returned);
+
+    /// <summary>Re-reads the tenant's limits from its issuer (which verified the signed document).</summary>
+    Task RefreshAsync();
+}

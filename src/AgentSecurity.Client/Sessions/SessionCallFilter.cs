@@ -1,0 +1,20 @@
+using AgentSecurity.Abstractions.Boundary;
+
+namespace AgentSecurity.Client.Sessions;
+
+/// <summary>
+/// Puts this client's session on every call it makes, unless the call already carries one (a service acting for another
+/// principal sets its own, see <see cref="AgentSecurityClient.As"/>).
+/// </summary>
+internal sealed class SessionCallFilter(ClientSession session) : IOutgoingGrainCallFilter
+{
+    public Task Invoke(IOutgoingGrainCallContext context)
+    {
+        if (RequestContext.Get(CallerContext.SessionKey) is not string)
+        {
+            RequestContext.Set(CallerContext.SessionKey, session.Current);
+        }
+
+        return context.Invoke();
+    }
+}

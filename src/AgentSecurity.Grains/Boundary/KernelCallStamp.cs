@@ -1,0 +1,51 @@
+using System.Reflection;
+using AgentSecurity.Abstractions.Boundary;
+
+namespace AgentSecurity.Grains.Boundary;
+
+/// <summary>
+/// Puts the kernel's token on the calls a silo makes as the kernel: calls from inside a grain activation (or an Orleans
+/// system target), calls in a <see cref="KernelScope"/>, and calls of Orleans' own interfaces (the dashboard's grains,
+/// the management grain, streams' plumbing), which carry nothing of a client and which the boundary seals to clients
+/// anyway. A call of a kernel interface from anywhere else on the silo (an ASP.NET request handler calling through the
+/// silo's grain factory, say) is not stamped: it is a client's call and must prove its caller with a session like any
+/// other, so that the HTTP endpoints and the .NET clients share one authorization path. A call to a client (an event
+/// subscriber's observer) carries neither the token nor the session or principal of the call that caused it: a
+/// subscriber would learn what proves a kernel call, or another caller's session, and could replay either.
+/// </summary>
+internal sealed class KernelCallStamp(KernelToken token) : IOutgoingGrainCallFilter
+{
+    private static readonly Assembly Kernel = typeof(RequiresAttribute).Assembly;
+
+    // Async so that the values set or removed here stay with this call only: the calling flow keeps its own.
+    public async Task Invoke(IOutgoingGrainCallContext context)
+    {
+        var target = context.TargetId;
+        if (GrainTypePrefix.IsClient(in target))
+        {
+            RequestContext.Remove(CallerContext.KernelKey);
+            RequestContext.Remove(CallerContext.SessionKey);
+            RequestContext.Remove(CallerContext.PrincipalKey);
+        }
+        else if (IsKernelCall(context.SourceContext is not null, context.InterfaceMethod))
+        {
+            RequestContext.Set(CallerContext.KernelKey, token.Value);
+        }
+        else
+        {
+            // Whatever a non-kernel flow holds, it never passes as the kernel.
+            RequestContext.Remove(CallerContext.KernelKey);
+        }
+
+        await context.Invoke();
+    }
+
+    /// <summary>
+    /// Whether a call the silo makes is the kernel's. A method Orleans cannot name is not: stamping it would let an
+    /// unknown call through the boundary.
+    /// </summary>
+    /// <param name="fromActivation">The call is made by a grain activation or system target of this silo.</param>
+    /// <param name="method">The interface method called.</param>
+    public static bool IsKernelCall(bool fromActivation, MethodInfo? method) =>
+        fromActivation || KernelScope.IsActive || (method?.DeclaringType is { } type && type.Assembly != Kernel);
+}

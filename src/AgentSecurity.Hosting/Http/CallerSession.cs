@@ -1,0 +1,33 @@
+using AgentSecurity.Abstractions.Boundary;
+
+namespace AgentSecurity.Hosting.Http;
+
+/// <summary>
+/// Makes the grain calls of the current flow carry an HTTP caller's session, until disposed: the trust boundary then
+/// authenticates and authorizes them as it does a .NET client's calls. Nothing else goes with them: an HTTP request's
+/// flow carries no kernel token, and the silo stamps none on calls made outside its grains.
+/// </summary>
+internal static class CallerSession
+{
+    public static IDisposable Enter(HttpCaller caller)
+    {
+        var previous = RequestContext.Get(CallerContext.SessionKey);
+        RequestContext.Set(CallerContext.SessionKey, caller.Session);
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(object? previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (previous is null)
+            {
+                RequestContext.Remove(CallerContext.SessionKey);
+            }
+            else
+            {
+                RequestContext.Set(CallerContext.SessionKey, previous);
+            }
+        }
+    }
+}
