@@ -146,10 +146,9 @@ internal static class ExecutionBenchmark
         }
 
         var workspace = AgentWorkspace.For(new WorkspaceOptions { Root = workspaceRoot }, "bench", "reader");
-        var written = workspace.Write("/workspace/bench.txt", Encoding.UTF8.GetBytes("a short file the agent reads"));
-        if (written.Code is not null)
+        if (workspace.Write("/workspace/bench.txt", Encoding.UTF8.GetBytes("a short file the agent reads")) is { } refused)
         {
-            throw new InvalidOperationException(written.Problem);
+            throw new InvalidOperationException(refused.ToString());
         }
 
         using var wasm = new WasmRuntime();
@@ -215,10 +214,9 @@ internal static class ExecutionBenchmark
     /// <summary>The baseline: what the host does for fs.read once the grain has allowed it, without asking.</summary>
     private sealed class UncheckedReads(AgentWorkspace workspace) : IHostApi
     {
-        public ValueTask<HostReply> CallAsync(HostCall call)
-        {
-            var (text, code, problem) = workspace.Read(call.Argument!, 1024 * 1024);
-            return ValueTask.FromResult(code is null ? HostReply.Success(text) : HostReply.Fail(code, problem!));
-        }
+        public ValueTask<HostReply> CallAsync(HostCall call) =>
+            ValueTask.FromResult(workspace.Read(call.Argument!, 1024 * 1024).TryGetValue(out var text, out var failure)
+                ? HostReply.Success(text)
+                : HostReply.Fail(failure.Code, failure.Message));
     }
 }

@@ -1,29 +1,40 @@
+using System.Globalization;
 using AgentSecurity.Benchmarks;
+using BenchmarkDotNet.Running;
 
-// Figures for the notes and the README. Each benchmark measures its baseline in the same run, in alternating
-// rounds, and reports medians: the machines this runs on are shared and noisy.
-var which = args.FirstOrDefault() ?? "all";
-if (which is "decisions" or "all")
+// The in-process figures are BenchmarkDotNet benchmarks; anything but the names below goes to BenchmarkDotNet, so
+// `-- --filter '*Decision*' --job short` or `-- --list flat`. `decisions` and `scopes` are filters for them, kept as
+// the docs name them, and take further BenchmarkDotNet arguments. `sanity` runs each once, in this process (--job dry
+// --inProcess: no generated project to build), to see that they work, not to measure. The cluster- and process-level
+// figures time themselves and print medians with a baseline measured in the same run: `memory [agents]`,
+// `executions`, `workspaces`. `all` runs everything.
+var benchmarks = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
+var config = BenchmarkConfig.Create();
+var further = args.Skip(1).ToArray();
+switch (args.FirstOrDefault())
 {
-    DecisionBenchmark.Run();
-}
-
-if (which is "memory" or "all")
-{
-    await ActivationMemoryBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5_000);
-}
-
-if (which is "executions" or "all")
-{
-    await ExecutionBenchmark.RunAsync();
-}
-
-if (which is "workspaces" or "all")
-{
-    WorkspaceBenchmark.Run();
-}
-
-if (which is "scopes" or "all")
-{
-    ScopeMatchBenchmark.Run();
+    case "decisions":
+        return BenchmarkConfig.ExitCode([.. benchmarks.Run(["--filter", "*.DecisionBenchmarks.*", .. further], config)]);
+    case "scopes":
+        return BenchmarkConfig.ExitCode([.. benchmarks.Run(["--filter", "*.ScopeMatchBenchmarks.*", "*.DelegationCoverageBenchmarks.*", .. further], config)]);
+    case "sanity":
+        var ran = benchmarks.Run(["--filter", "*", "--job", "dry", "--inProcess", .. further], config).ToList();
+        return ran.Count == 0 ? 1 : BenchmarkConfig.ExitCode(ran);
+    case "memory":
+        await ActivationMemoryBenchmark.RunAsync(further.Length > 0 ? int.Parse(further[0], CultureInfo.InvariantCulture) : 5_000);
+        return 0;
+    case "executions":
+        await ExecutionBenchmark.RunAsync();
+        return 0;
+    case "workspaces":
+        WorkspaceBenchmark.Run();
+        return 0;
+    case "all":
+        var summaries = benchmarks.Run(["--filter", "*", .. further], config).ToList();
+        await ActivationMemoryBenchmark.RunAsync(5_000);
+        await ExecutionBenchmark.RunAsync();
+        WorkspaceBenchmark.Run();
+        return BenchmarkConfig.ExitCode(summaries);
+    default:
+        return BenchmarkConfig.ExitCode([.. benchmarks.Run(args, config)]);
 }
