@@ -19,27 +19,7 @@ public sealed class AgentSecurityClient(IClusterClient cluster)
     /// service answering for its own callers, each with a session of theirs. The session is sent as it is; the cluster
     /// verifies it like any other.
     /// </summary>
-    public static IDisposable As(string session)
-    {
-        var previous = RequestContext.Get(CallerContext.SessionKey);
-        RequestContext.Set(CallerContext.SessionKey, session);
-        return new Restore(previous);
-    }
-
-    private sealed class Restore(object? previous) : IDisposable
-    {
-        public void Dispose()
-        {
-            if (previous is null)
-            {
-                RequestContext.Remove(CallerContext.SessionKey);
-            }
-            else
-            {
-                RequestContext.Set(CallerContext.SessionKey, previous);
-            }
-        }
-    }
+    public static IDisposable As(string session) => CallerContext.UseSession(session);
 
     public IAgentGrain Agent(string tenantId, string agentId) => cluster.GetGrain<IAgentGrain>(AgentKey.Of(tenantId, agentId));
 

@@ -17,4 +17,27 @@ public static class CallerContext
 
     /// <summary>The principal the current call acts for, as the boundary verified it; null in calls no client started.</summary>
     public static string? Principal => RequestContext.Get(PrincipalKey) as string;
+
+    /// <summary>Makes the grain calls of the current flow carry <paramref name="session"/> until disposed, then restores the one before.</summary>
+    public static IDisposable UseSession(string session)
+    {
+        var previous = RequestContext.Get(SessionKey);
+        RequestContext.Set(SessionKey, session);
+        return new SessionScope(previous);
+    }
+
+    private sealed class SessionScope(object? previous) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (previous is null)
+            {
+                RequestContext.Remove(SessionKey);
+            }
+            else
+            {
+                RequestContext.Set(SessionKey, previous);
+            }
+        }
+    }
 }

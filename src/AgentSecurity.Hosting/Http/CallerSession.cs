@@ -9,25 +9,5 @@ namespace AgentSecurity.Hosting.Http;
 /// </summary>
 internal static class CallerSession
 {
-    public static IDisposable Enter(HttpCaller caller)
-    {
-        var previous = RequestContext.Get(CallerContext.SessionKey);
-        RequestContext.Set(CallerContext.SessionKey, caller.Session);
-        return new Restore(previous);
-    }
-
-    private sealed class Restore(object? previous) : IDisposable
-    {
-        public void Dispose()
-        {
-            if (previous is null)
-            {
-                RequestContext.Remove(CallerContext.SessionKey);
-            }
-            else
-            {
-                RequestContext.Set(CallerContext.SessionKey, previous);
-            }
-        }
-    }
+    public static IDisposable Enter(HttpCaller caller) => CallerContext.UseSession(caller.Session);
 }
