@@ -8,6 +8,7 @@ public sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
 
     private ChildProcess(Process process)
     {
@@ -78,6 +79,33 @@ public sealed class ChildProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// Completes when a line of output containing <paramref name="text"/> has been written (at once if one was already,
+    /// while still held); fails with the output so far after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            if (_output.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            _awaited.Add((text, seen));
+        }
+
+        try
+        {
+            await seen.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"the process never wrote \"{text}\" within {timeout}:\n{Output}");
+        }
+    }
+
     /// <summary>SIGKILL for the process and its children: a crash, not a shutdown.</summary>
     public void Kill()
     {
@@ -110,6 +138,11 @@ public sealed class ChildProcess : IDisposable
             }
 
             _output.AppendLine(line);
+            foreach (var awaited in _awaited.Where(a => line.Contains(a.Text, StringComparison.Ordinal)).ToList())
+            {
+                _awaited.Remove(awaited);
+                awaited.Seen.TrySetResult();
+            }
         }
     }
 }

@@ -41,6 +41,10 @@ internal sealed class SiloProcess : IDisposable
 
     public string Output => _process?.Output ?? string.Empty;
 
+    /// <summary>Completes when the silo has logged a line containing <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
+        (_process ?? throw new InvalidOperationException("the silo was not started")).WaitForOutputAsync(text, timeout);
+
     /// <summary>Starts the silo and waits until <c>/healthz</c> answers, over HTTP on loopback, or <paramref name="https"/> when given.</summary>
     public async Task StartAsync(HttpClient? https = null)
     {
