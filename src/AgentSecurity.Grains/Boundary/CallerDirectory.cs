@@ -22,9 +22,13 @@ internal sealed class CallerDirectory(IGrainFactory grains, IOptions<BoundaryOpt
     // Counts the changes told to this silo: a read that started before one may hold what it changed, so it is not kept.
     private long _forgets;
 
-    public ValueTask<CallerSnapshot> TenantAsync(string tenant) => GetAsync(tenant, LoadTenantAsync);
+    // Made once: a method group converted at each call would allocate a delegate on every authorized call.
+    private Func<string, Task<CallerSnapshot>>? _loadTenant;
+    private Func<string, Task<CallerSnapshot>>? _loadRegistry;
 
-    public ValueTask<CallerSnapshot> RegistryAsync() => GetAsync(Registry, _ => LoadRegistryAsync());
+    public ValueTask<CallerSnapshot> TenantAsync(string tenant) => GetAsync(tenant, _loadTenant ??= LoadTenantAsync);
+
+    public ValueTask<CallerSnapshot> RegistryAsync() => GetAsync(Registry, _loadRegistry ??= _ => LoadRegistryAsync());
 
     /// <summary>Forgets a tenant's callers (or, for <see cref="IAccessRegistryGrain.Key"/>, the operator's registry): the next call reads them again.</summary>
     public Task ForgetAsync(string tenant)
