@@ -1,3 +1,3 @@
-using AgentSecurity.Hosting;
+using AgentSecurity.Silo;
 
 await SiloHost.Build(args).RunAsync();

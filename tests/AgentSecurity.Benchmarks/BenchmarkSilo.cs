@@ -19,6 +19,7 @@ internal sealed class BenchmarkSilo : ISiloConfigurator
     public void Configure(ISiloBuilder silo)
     {
         silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
+        silo.AddAgentSecuritySandboxes();
         if (silo.Configuration["WorkspaceRoot"] is { } workspaces)
         {
             silo.Services.Configure<SandboxOptions>(o => o.WorkspaceRoot = workspaces);

@@ -1,5 +1,8 @@
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Grants.Identity;
+using AgentSecurity.Grains.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AgentSecurity.Grains.Audit;
@@ -7,7 +10,7 @@ namespace AgentSecurity.Grains.Audit;
 /// <summary>The cluster's audit key: signs checkpoints; its DID (and earlier ones) is what checkpoints verify under.</summary>
 public sealed class AuditKey : IDisposable
 {
-    public AuditKey(IOptions<AuditOptions> options)
+    public AuditKey(IOptions<AuditOptions> options, ILogger<AuditKey>? logger = null)
     {
         var file = options.Value.KeyFile;
         if (file is { Length: > 0 })
@@ -17,8 +20,10 @@ public sealed class AuditKey : IDisposable
         }
         else
         {
+            // Allowed in development only (AuditOptionsValidator); said aloud in every host, the kernel's own or a platform's.
             Key = SigningKey.Generate();
             Ephemeral = true;
+            Log.EphemeralAuditKey(logger ?? NullLogger<AuditKey>.Instance, Key.Did.Value);
         }
 
         Trusted = new HashSet<DidKey>([Key.Did, .. options.Value.TrustedDids.Select(d => DidKey.Parse(d).Value)]);

@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace AgentSecurity.Grains.Boundary;
 
 /// <summary>
-/// The trust boundary: every call that reaches a grain of this silo either carries the kernel's token (a call of the
-/// kernel's own grains, see <see cref="KernelToken"/>) or comes from a client, which must prove a principal with a
-/// session and hold the right the method requires over the tenant or agent the grain is. Methods only the kernel may call
+/// The trust boundary: every call that reaches a grain of the kernel (or of Orleans) on this silo either carries the
+/// kernel's token (a call of the kernel's own grains, see <see cref="KernelToken"/>) or comes from a client, which must
+/// prove a principal with a session and hold the right the method requires over the tenant or agent the grain is. The
+/// grains of a platform that hosts the kernel in its silo are the platform's: calls to them pass. Methods only the kernel may call
 /// are refused to clients whatever their session. A refused call changes nothing: it never reaches the grain.
 /// </summary>
 internal sealed class BoundaryFilter(
@@ -33,10 +34,19 @@ internal sealed class BoundaryFilter(
             return context.Invoke();
         }
 
+        // A grain of the platform that hosts the kernel in its silo is the platform's to guard; whatever principal the
+        // call claims is not one the boundary proved, so none reaches the grain.
+        if (GrainOwners.Of(context.TargetContext.GrainInstance) is GrainOwner.Host)
+        {
+            RequestContext.Remove(CallerContext.PrincipalKey);
+            return context.Invoke();
+        }
+
         var rule = rules.For(context.InterfaceMethod);
         switch (rule.Kind)
         {
             case CallRuleKind.Infrastructure:
+                RequestContext.Remove(CallerContext.PrincipalKey);
                 return context.Invoke();
             case CallRuleKind.Sealed:
                 return Refuse(new Failure(ReasonCodes.Forbidden, $"{rule.Method} is the kernel's own: no client may call it"), rule);

@@ -4,12 +4,13 @@ using AgentSecurity.Abstractions.Boundary;
 namespace AgentSecurity.Grains.Boundary;
 
 /// <summary>
-/// Puts the kernel's token on the calls a silo makes as the kernel: calls from inside a grain activation (or an Orleans
-/// system target), calls in a <see cref="KernelScope"/>, and calls of Orleans' own interfaces (the dashboard's grains,
-/// the management grain, streams' plumbing), which carry nothing of a client and which the boundary seals to clients
-/// anyway. A call of a kernel interface from anywhere else on the silo (an ASP.NET request handler calling through the
-/// silo's grain factory, say) is not stamped: it is a client's call and must prove its caller with a session like any
-/// other, so that the HTTP endpoints and the .NET clients share one authorization path. A call to a client (an event
+/// Puts the kernel's token on the calls a silo makes as the kernel: calls from inside an activation of the kernel's own
+/// grains (or an Orleans system target), calls in a <see cref="KernelScope"/>, and calls of Orleans' own interfaces (the
+/// dashboard's grains, the management grain, streams' plumbing), which carry nothing of a client and which the boundary
+/// seals to clients anyway. A call of a kernel interface from anywhere else on the silo (an ASP.NET request handler
+/// calling through the silo's grain factory, or a grain of a platform that hosts the kernel in its silo) is not stamped:
+/// it is a client's call and must prove its caller with a session like any other, so that the HTTP endpoints, the .NET
+/// clients and a platform's own grains share one authorization path. A call to a client (an event
 /// subscriber's observer) carries neither the token nor the session or principal of the call that caused it: a
 /// subscriber would learn what proves a kernel call, or another caller's session, and could replay either.
 /// </summary>
@@ -27,7 +28,7 @@ internal sealed class KernelCallStamp(KernelToken token) : IOutgoingGrainCallFil
             RequestContext.Remove(CallerContext.SessionKey);
             RequestContext.Remove(CallerContext.PrincipalKey);
         }
-        else if (IsKernelCall(context.SourceContext is not null, context.InterfaceMethod))
+        else if (IsKernelCall(context.SourceContext is { } source && GrainOwners.Of(source.GrainInstance) is not GrainOwner.Host, context.InterfaceMethod))
         {
             RequestContext.Set(CallerContext.KernelKey, token.Value);
         }
@@ -44,7 +45,7 @@ internal sealed class KernelCallStamp(KernelToken token) : IOutgoingGrainCallFil
     /// Whether a call the silo makes is the kernel's. A method Orleans cannot name is not: stamping it would let an
     /// unknown call through the boundary.
     /// </summary>
-    /// <param name="fromActivation">The call is made by a grain activation or system target of this silo.</param>
+    /// <param name="fromActivation">The call is made by an activation of the kernel's grains or a system target of this silo.</param>
     /// <param name="method">The interface method called.</param>
     public static bool IsKernelCall(bool fromActivation, MethodInfo? method) =>
         fromActivation || KernelScope.IsActive || (method?.DeclaringType is { } type && type.Assembly != Kernel);

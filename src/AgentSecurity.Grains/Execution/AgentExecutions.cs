@@ -173,9 +173,14 @@ internal sealed class AgentExecutions(
             return (ExecutionResult.Refused(ReasonCodes.InvalidRequest, "an execution needs a runtime, code and input"), null, null);
         }
 
-        if (!services.Runtimes.TryGetValue(request.Runtime, out var runtime))
+        if (!SandboxRuntimes.All.Contains(request.Runtime))
         {
             return (ExecutionResult.Refused(ReasonCodes.InvalidRequest, $"the runtime is one of {string.Join(", ", SandboxRuntimes.All)}, not \"{request.Runtime}\""), null, null);
+        }
+
+        if (!services.Runtimes.TryGetValue(request.Runtime, out var runtime))
+        {
+            return (ExecutionResult.Refused(ReasonCodes.Unavailable, $"this cluster runs no agent code: its silos do not add the sandboxes (AddAgentSecuritySandboxes)"), null, null);
         }
 
         if (request.Code.Length is 0 || request.Code.Length > o.MaxCodeBytes || System.Text.Encoding.UTF8.GetByteCount(request.Input) > o.MaxInputBytes)

@@ -106,4 +106,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "A subscriber of tenant {Tenant}'s events ({Principal}) no longer holds the audit right and was dropped")]
     public static partial void SubscriberNoLongerAllowed(ILogger logger, string tenant, string? principal);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "The audit key is ephemeral (no AGENTSEC_AUDIT_KEY / AgentSecurity:Audit:KeyFile); checkpoints signed by {Did} verify only while this silo runs")]
+    public static partial void EphemeralAuditKey(ILogger logger, string did);
 }

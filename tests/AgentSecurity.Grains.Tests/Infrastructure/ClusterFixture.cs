@@ -128,6 +128,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder silo)
         {
             silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
+            silo.AddAgentSecuritySandboxes();
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, TestGrainStorage.Shared);
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, TestGrainStorage.Shared);
             silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);

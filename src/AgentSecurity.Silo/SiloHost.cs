@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Hosting;
 using AgentSecurity.Hosting.Http;
+using Azure.Data.Tables;
 using AgentSecurity.Tls;
 using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Builder;
@@ -16,7 +18,7 @@ using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 
-namespace AgentSecurity.Hosting;
+namespace AgentSecurity.Silo;
 
 /// <summary>
 /// The whole silo on an ASP.NET Core host: Orleans with Azure Storage, the kernel, the Orleans dashboard,
@@ -67,8 +69,10 @@ public static class SiloHost
             }
 
             silo.UseAgentSecurityTls(host);
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(host.Storage));
             silo.UseAgentSecurityAzureStorage(host.Storage);
             silo.AddAgentSecurity();
+            silo.AddAgentSecuritySandboxes();
             silo.AddDashboard();
         });
 
@@ -80,10 +84,6 @@ public static class SiloHost
 
         var app = builder.Build();
         var auditKey = app.Services.GetRequiredService<AuditKey>();
-        if (auditKey.Ephemeral)
-        {
-            HostingLog.EphemeralAuditKey(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentSecurity.Audit"), auditKey.Key.Did.Value);
-        }
 
         app.MapGet("/", () => Results.Redirect("/dashboard/"));
         app.MapGet("/audit/did", () => Results.Text(auditKey.Key.Did.Value));

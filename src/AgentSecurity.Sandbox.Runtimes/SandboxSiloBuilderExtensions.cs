@@ -1,0 +1,31 @@
+using AgentSecurity.Grains.Execution;
+using AgentSecurity.Sandbox;
+using AgentSecurity.Sandbox.JavaScript;
+using AgentSecurity.Sandbox.Processes;
+using AgentSecurity.Sandbox.Wasm;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AgentSecurity.Hosting;
+
+public static class SandboxSiloBuilderExtensions
+{
+    /// <summary>
+    /// Runs agent code on this silo: the WebAssembly (Wasmtime), JavaScript (Jint) and native (bubblewrap) runtimes,
+    /// the model provider that host calls reach, and the janitor that removes idle agents' workspaces (settings:
+    /// section <c>AgentSecurity:Sandbox</c>). Without it the kernel decides checks and answers executions
+    /// <c>unavailable</c>.
+    /// </summary>
+    public static ISiloBuilder AddAgentSecuritySandboxes(this ISiloBuilder silo)
+    {
+        silo.Services.AddHostedService<WorkspaceJanitor>();
+        silo.Services.AddSingleton<ISandboxRuntime>(_ => new WasmRuntime());
+        silo.Services.AddSingleton<ISandboxRuntime>(_ => new JavaScriptRuntime());
+        silo.Services.AddSingleton<ISandboxRuntime>(services => new ProcessRuntime(new ProcessRuntimeOptions
+        {
+            ScratchRoot = Path.Combine(services.GetRequiredService<IOptions<SandboxOptions>>().Value.WorkspaceRoot, ".exec"),
+        }));
+        silo.Services.AddHttpClient<ILlmProvider, OpenAiCompatibleLlmProvider>();
+        return silo;
+    }
+}
