@@ -8,13 +8,31 @@
 # Addresses (environment variables override them): silo port AGENTSEC_SILO_PORT (11111), gateway
 # AGENTSEC_GATEWAY_PORT (30000), dashboard/metrics/health AGENTSEC_HTTP_PORT (8080), Azurite blob/queue/table
 # AGENTSEC_AZURITE_BLOB_PORT/_QUEUE_PORT/_TABLE_PORT (10000/10001/10002). Silo i (from 0) adds i to each silo port.
+# State: .agentsec/ in the checkout (run/ with process ids and logs, operator.key and audit.key unless
+# AGENTSEC_OPERATOR_KEY/AGENTSEC_AUDIT_KEY name other files, tls/) and Azurite's data in azurite/data; with
+# AGENTSEC_STATE_DIR all of it goes under that folder (Azurite's data in its azurite/), so that clusters with other
+# ports and state dirs run side by side from one checkout and --stop stops only that folder's cluster.
 set -euo pipefail
+# Before the cd below: a relative state dir is taken from where run.sh was called, as the command line takes it.
+case "${AGENTSEC_STATE_DIR:-}" in
+  "" | /*) ;;
+  *) AGENTSEC_STATE_DIR="$PWD/$AGENTSEC_STATE_DIR" ;;
+esac
 cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT="$PWD"
 
-STATE_DIR="$ROOT/.agentsec/run"
-PIDS="$STATE_DIR/pids"
-OPERATOR_KEY="${AGENTSEC_OPERATOR_KEY:-$ROOT/.agentsec/operator.key}"
+if [ -n "${AGENTSEC_STATE_DIR:-}" ]; then
+  # Exported so that the demo and every ./agentsec run from here find this cluster's key and certificates.
+  export AGENTSEC_STATE_DIR
+  FILES="$AGENTSEC_STATE_DIR"
+  AZURITE_DATA="$AGENTSEC_STATE_DIR/azurite"
+else
+  FILES="$ROOT/.agentsec"
+  AZURITE_DATA="azurite/data" # relative, as ever: Azurite runs from the checkout
+fi
+RUN_DIR="$FILES/run"
+PIDS="$RUN_DIR/pids"
+OPERATOR_KEY="${AGENTSEC_OPERATOR_KEY:-$FILES/operator.key}"
 SILO_PORT="${AGENTSEC_SILO_PORT:-11111}"
 GATEWAY_PORT="${AGENTSEC_GATEWAY_PORT:-30000}"
 HTTP_PORT="${AGENTSEC_HTTP_PORT:-8080}"
@@ -25,6 +43,7 @@ DEV_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTO
 STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$DEV_KEY;BlobEndpoint=http://127.0.0.1:$BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QUEUE_PORT/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TABLE_PORT/devstoreaccount1;"
 SILO_DLL="$ROOT/src/AgentSecurity.Silo/bin/Release/net10.0/AgentSecurity.Silo.dll"
 
+shown() { printf '%s' "${1#"$ROOT"/}"; } # a path as people read it: relative to the checkout when inside it
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -74,35 +93,36 @@ start_azurite() {
     say "Azurite already listens on $TABLE_PORT; using it"
     return
   fi
-  say "Starting Azurite (blob $BLOB_PORT, queue $QUEUE_PORT, table $TABLE_PORT; data in azurite/data)"
-  mkdir -p azurite/data
+  say "Starting Azurite (blob $BLOB_PORT, queue $QUEUE_PORT, table $TABLE_PORT; data in $(shown "$AZURITE_DATA"))"
+  mkdir -p "$AZURITE_DATA"
   # --disableTelemetry: otherwise Azurite calls out of the machine and ignores SIGTERM.
   # --skipApiVersionCheck: the current Azure SDKs send an API version Azurite 3.37 does not know.
   setsid azurite/node_modules/.bin/azurite --silent --disableTelemetry --skipApiVersionCheck \
     --blobHost 127.0.0.1 --blobPort "$BLOB_PORT" --queueHost 127.0.0.1 --queuePort "$QUEUE_PORT" \
-    --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" --location azurite/data \
-    >"$STATE_DIR/azurite.log" 2>&1 </dev/null &
+    --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" --location "$AZURITE_DATA" \
+    >"$RUN_DIR/azurite.log" 2>&1 </dev/null &
   echo "azurite $!" >>"$PIDS"
   wait_for 60 "Azurite" listening "$TABLE_PORT"
 }
 
 operator_key() {
   if [ ! -f "$OPERATOR_KEY" ]; then
-    say "Creating the development operator key at ${OPERATOR_KEY#"$ROOT"/}"
+    say "Creating the development operator key at $(shown "$OPERATOR_KEY")"
     ./agentsec key new --out "$OPERATOR_KEY" >/dev/null
   fi
   OPERATOR_DID="$(sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$OPERATOR_KEY")"
   [ -n "$OPERATOR_DID" ] || die "cannot read the DID from $OPERATOR_KEY"
   # The cluster's own key, which signs audit checkpoints; shared by every silo.
-  AUDIT_KEY="${AGENTSEC_AUDIT_KEY:-$ROOT/.agentsec/audit.key}"
+  AUDIT_KEY="${AGENTSEC_AUDIT_KEY:-$FILES/audit.key}"
   [ -f "$AUDIT_KEY" ] || ./agentsec key new --out "$AUDIT_KEY" >/dev/null
 }
 
 # TLS even on loopback, so that the path a real deployment takes runs every day: a development CA, a silo and a
-# client certificate under .agentsec/tls (kept across runs). The command line finds the client certificate there.
+# client certificate under .agentsec/tls or $AGENTSEC_STATE_DIR/tls (kept across runs). The command line finds the client
+# certificate there.
 tls_files() {
-  TLS_DIR="$ROOT/.agentsec/tls"
-  [ -f "$TLS_DIR/silo.crt" ] || say "Creating a development CA and certificates in ${TLS_DIR#"$ROOT"/}"
+  TLS_DIR="$FILES/tls"
+  [ -f "$TLS_DIR/silo.crt" ] || say "Creating a development CA and certificates in $(shown "$TLS_DIR")"
   ./agentsec tls init --dir "$TLS_DIR" >/dev/null
 }
 
@@ -112,7 +132,7 @@ start_silo() { # start_silo INDEX
   AGENTSEC_SILO_PORT=$((SILO_PORT + i)) AGENTSEC_GATEWAY_PORT=$((GATEWAY_PORT + i)) AGENTSEC_HTTP_PORT=$((HTTP_PORT + i)) \
   AGENTSEC_STORAGE="$STORAGE" AGENTSEC_OPERATOR_DID="$OPERATOR_DID" AGENTSEC_AUDIT_KEY="$AUDIT_KEY" \
   AGENTSEC_TLS_CERT="$TLS_DIR/silo.crt" AGENTSEC_TLS_KEY="$TLS_DIR/silo.key" AGENTSEC_TLS_CA="$TLS_DIR/ca.crt" \
-    setsid dotnet "$SILO_DLL" >"$STATE_DIR/silo-$i.log" 2>&1 </dev/null &
+    setsid dotnet "$SILO_DLL" >"$RUN_DIR/silo-$i.log" 2>&1 </dev/null &
   echo "silo-$i $!" >>"$PIDS"
 }
 
@@ -139,8 +159,8 @@ any_running() {
 }
 
 start_cluster() { # start_cluster SILOS
-  if any_running; then die "already running (see .agentsec/run/pids); ./run.sh --stop first"; fi
-  mkdir -p "$STATE_DIR"
+  if any_running; then die "already running (see $(shown "$PIDS")); ./run.sh --stop first"; fi
+  mkdir -p "$RUN_DIR"
   rm -f "$PIDS"
   # Whatever fails from here on, leave nothing running behind.
   trap 'stop_all >/dev/null' EXIT
@@ -153,7 +173,7 @@ start_cluster() { # start_cluster SILOS
   tls_files
   for i in $(seq 0 $(($1 - 1))); do start_silo "$i"; done
   for i in $(seq 0 $(($1 - 1))); do
-    wait_for 120 "silo $i (log: .agentsec/run/silo-$i.log)" healthy $((HTTP_PORT + i))
+    wait_for 120 "silo $i (log: $(shown "$RUN_DIR")/silo-$i.log)" healthy $((HTTP_PORT + i))
   done
   # The demo and any command run from here act as the development operator over TLS; no client holds the storage key.
   export AGENTSEC_GATEWAY="127.0.0.1:$GATEWAY_PORT" AGENTSEC_OPERATOR_KEY="$OPERATOR_KEY"
@@ -173,17 +193,19 @@ case "${1:-}" in
     for i in $(seq 0 $((silos - 1))); do
       echo "silo $i: gateway 127.0.0.1:$((GATEWAY_PORT + i))  dashboard http://127.0.0.1:$((HTTP_PORT + i))/dashboard/"
     done
-    echo "operator key: ${OPERATOR_KEY#"$ROOT"/}   logs: .agentsec/run/   stop: ./run.sh --stop"
+    stop="./run.sh --stop"
+    [ -z "${AGENTSEC_STATE_DIR:-}" ] || stop="AGENTSEC_STATE_DIR=$(printf %q "$AGENTSEC_STATE_DIR") $stop"
+    echo "operator key: $(shown "$OPERATOR_KEY")   logs: $(shown "$RUN_DIR")/   stop: $stop"
     ;;
   "")
     start_cluster 1
     trap 'echo; stop_all; trap - EXIT; exit 0' INT TERM
-    ./deploy/demo.sh || echo "the demo failed; the cluster stays up (logs in .agentsec/run/)"
+    ./deploy/demo.sh || echo "the demo failed; the cluster stays up (logs in $(shown "$RUN_DIR")/)"
     say "Dashboard: http://127.0.0.1:$HTTP_PORT/dashboard/ - Ctrl-C stops everything"
     while true; do sleep 3600 & wait $!; done
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The short demo that ./run.sh plays against the running cluster: a tenant, a signed grant, checks that are
 # allowed and denied with their reasons, grants the cluster refuses, and agent code in each sandbox. Needs AGENTSEC_GATEWAY and
-# AGENTSEC_OPERATOR_KEY (./run.sh sets both).
+# AGENTSEC_OPERATOR_KEY (./run.sh sets both); its keys and files go to demo/ in AGENTSEC_STATE_DIR, else in .agentsec.
 set -euo pipefail
+# Before the cd below: a relative state dir is taken from where the demo was called, as ./run.sh takes it.
+case "${AGENTSEC_STATE_DIR:-}" in
+  "" | /*) ;;
+  *) export AGENTSEC_STATE_DIR="$PWD/$AGENTSEC_STATE_DIR" ;;
+esac
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-demo=.agentsec/demo
+demo="${AGENTSEC_STATE_DIR:-.agentsec}/demo"
 mkdir -p "$demo"
 
 step() { printf '\n\033[1;36m--- %s\033[0m\n' "$*"; }

@@ -6,13 +6,17 @@ namespace AgentSecurity.Cli;
 /// <summary>
 /// The command line's TLS to the gateways: the files of <c>AGENTSEC_TLS_CERT</c>, <c>AGENTSEC_TLS_KEY</c>,
 /// <c>AGENTSEC_TLS_CA</c> (and <c>AGENTSEC_TLS_PASSWORD</c>), the same variables a silo reads; else the development
-/// client certificate <c>.agentsec/tls/client.crt</c> with <c>client.key</c> and <c>ca.crt</c> (here, or in the repository
-/// the <c>agentsec</c> script runs from), which <c>./run.sh</c> makes; else none, which only a loopback cluster without TLS
-/// accepts. Files that are named but unusable are an error, never a fallback to clear text.
+/// client certificate <c>tls/client.crt</c> with <c>client.key</c> and <c>ca.crt</c> in <c>$AGENTSEC_STATE_DIR</c> when that
+/// is set, else in <c>.agentsec/</c> (here, or in the repository the <c>agentsec</c> script runs from), which <c>./run.sh</c>
+/// makes; else none, which only a loopback cluster without TLS accepts. Files that are named but unusable are an error,
+/// never a fallback to clear text.
 /// </summary>
 internal static class ClientTls
 {
-    public static readonly string DevelopmentDirectory = Path.Combine(".agentsec", "tls");
+    public const string DevelopmentFolderName = "tls";
+
+    /// <summary>Where <c>agentsec tls init</c> makes the development files unless told: where this class looks first.</summary>
+    public static string DevelopmentDirectory => Path.Combine(DevelopmentFiles.Directory, DevelopmentFolderName);
 
     /// <summary>The certificates to connect with, null for none, or why the configured ones cannot be used.</summary>
     public static Result<ClusterCertificates?> Resolve(TimeProvider time)
@@ -60,16 +64,8 @@ internal static class ClientTls
             : Result<ClusterCertificates?>.Fail(CliOutput.UsageError, $"TLS ({source}): the cluster would refuse this client's certificate: {own.Problem}");
     }
 
-    private static string? DevelopmentFolder()
-    {
-        if (File.Exists(Path.Combine(DevelopmentDirectory, DevelopmentTlsFolder.ClientCertificate)))
-        {
-            return DevelopmentDirectory;
-        }
-
-        return Environment.GetEnvironmentVariable("AGENTSEC_REPOSITORY") is { Length: > 0 } repository
-            && File.Exists(Path.Combine(repository, DevelopmentDirectory, DevelopmentTlsFolder.ClientCertificate))
-            ? Path.Combine(repository, DevelopmentDirectory)
+    private static string? DevelopmentFolder() =>
+        DevelopmentFiles.FolderHolding(Path.Combine(DevelopmentFolderName, DevelopmentTlsFolder.ClientCertificate)) is { } folder
+            ? Path.Combine(folder, DevelopmentFolderName)
             : null;
-    }
 }

@@ -81,7 +81,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             host?.Dispose();
             // A gateway that speaks TLS closes a clear-text connection without a word: say what may be missing.
-            var hint = tls is null ? "; no TLS certificate is configured (AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY, AGENTSEC_TLS_CA, or .agentsec/tls/ from ./run.sh), and a cluster with TLS refuses clear text" : string.Empty;
+            var hint = tls is null ? "; no TLS certificate is configured (AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY, AGENTSEC_TLS_CA, or the tls/ folder ./run.sh makes in $AGENTSEC_STATE_DIR or .agentsec/), and a cluster with TLS refuses clear text" : string.Empty;
             return (null, new Failure(ReasonCodes.Unavailable, $"cannot reach the cluster at {addresses} ({e.GetType().Name}: {e.Message}){hint}"));
         }
     }

@@ -47,8 +47,8 @@ internal static class BenchAuditCommand
         };
         var auditKey = new Option<string>("--audit-key")
         {
-            Description = "The cluster's audit key file: appending to a log is the kernel's own call, which only its holder can make (default: $AGENTSEC_AUDIT_KEY or .agentsec/audit.key)",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_AUDIT_KEY") is { Length: > 0 } k ? k : Path.Combine(".agentsec", "audit.key"),
+            Description = "The cluster's audit key file: appending to a log is the kernel's own call, which only its holder can make (default: $AGENTSEC_AUDIT_KEY, else audit.key in $AGENTSEC_STATE_DIR or .agentsec)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_AUDIT_KEY") is { Length: > 0 } k ? k : Path.Combine(DevelopmentFiles.Directory, "audit.key"),
         };
         var command = new Command("audit", "Durable audit events per second for one tenant against raw batched table writes, and event latency to a subscriber")
         {

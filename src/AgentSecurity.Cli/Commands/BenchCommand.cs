@@ -25,8 +25,8 @@ internal static class BenchCommand
         var seconds = new Option<int>("--seconds") { Description = "Measured seconds, split over the three kinds of call (default 30)", DefaultValueFactory = _ => 30 };
         var operatorKey = new Option<string>("--operator-key")
         {
-            Description = "The operator's key file, to create a throw-away tenant (default: $AGENTSEC_OPERATOR_KEY or .agentsec/operator.key)",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_OPERATOR_KEY") is { Length: > 0 } k ? k : Path.Combine(".agentsec", "operator.key"),
+            Description = "The operator's key file, to create a throw-away tenant (default: $AGENTSEC_OPERATOR_KEY, else operator.key in $AGENTSEC_STATE_DIR or .agentsec)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_OPERATOR_KEY") is { Length: > 0 } k ? k : Path.Combine(DevelopmentFiles.Directory, Caller.OperatorKeyFile),
         };
         var checks = new Command("checks", "Checks per second against a trivial grain call, in the same run") { agents, concurrency, seconds, operatorKey };
         checks.SetAction(async (result, cancellation) =>

@@ -8,7 +8,7 @@ internal static class TlsCommands
 {
     public static Command Create(CliApp app)
     {
-        var directoryOption = new Option<string>("--dir") { Description = "Folder of the files (default: .agentsec/tls)", DefaultValueFactory = _ => ClientTls.DevelopmentDirectory };
+        var directoryOption = new Option<string>("--dir") { Description = "Folder of the files (default: $AGENTSEC_STATE_DIR/tls, else .agentsec/tls)", DefaultValueFactory = _ => ClientTls.DevelopmentDirectory };
         var hostOption = new Option<string[]>("--host")
         {
             Description = "More names for a new silo certificate (an advertised host or address); 127.0.0.1, ::1 and localhost are always in it",
