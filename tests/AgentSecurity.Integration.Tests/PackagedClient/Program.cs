@@ -1,7 +1,8 @@
 // Checks one action of an agent and prints the cluster's decision as JSON; exits 0 when allowed, 1 when denied.
 //   PackagedClient TENANT/AGENT CAPABILITY [RESOURCE]
 // The cluster, the caller's key and the TLS files come from the variables agentsec reads: AGENTSEC_GATEWAY,
-// AGENTSEC_CLUSTER_ID, AGENTSEC_KEY, AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY and AGENTSEC_TLS_CA.
+// AGENTSEC_CLUSTER_ID, AGENTSEC_SERVICE_ID (default agentsec), AGENTSEC_KEY, AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY and
+// AGENTSEC_TLS_CA.
 using System.Text.Json;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Client;
@@ -29,7 +30,7 @@ if (!SigningKey.FromKeyFileJson(File.ReadAllBytes(Setting("AGENTSEC_KEY"))).TryG
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders(); // standard output is the decision alone
 builder.UseOrleansClient(client => client
-    .UseAgentSecurity(Setting("AGENTSEC_GATEWAY"), Setting("AGENTSEC_CLUSTER_ID"))
+    .UseAgentSecurity(Setting("AGENTSEC_GATEWAY"), Setting("AGENTSEC_CLUSTER_ID"), Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") ?? "agentsec")
     .UseAgentSecurityTls(ClusterCertificates.Load(Setting("AGENTSEC_TLS_CERT"), Setting("AGENTSEC_TLS_KEY"), Setting("AGENTSEC_TLS_CA")))
     .UseAgentSecuritySession(key));
 using var host = builder.Build();
