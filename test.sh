@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test; ends with "N passed, N failed, N skipped" and exits non-zero on any
-# failure. Installs what is missing (the Azurite npm package that the integration tests start).
+# Builds everything, packs the NuGet packages into artifacts/packages and runs every test; ends with "N passed, N failed,
+# N skipped" and exits non-zero on any failure. Installs what is missing (the Azurite npm package that the integration
+# tests start).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -30,6 +31,13 @@ echo "==> Building (Release)"
 started=$SECONDS
 dotnet build Orleans.sln -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary" || { echo "0 passed, 1 failed (build)"; exit 1; }
 echo "    built in $((SECONDS - started)) s"
+
+# The NuGet packages of the build just made (PackagedClientTests restores an application from them).
+echo "==> Packing (artifacts/packages)"
+started=$SECONDS
+rm -rf artifacts/packages
+dotnet pack Orleans.sln -c Release --no-build -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary" -o artifacts/packages || { echo "0 passed, 1 failed (pack)"; exit 1; }
+echo "    packed in $((SECONDS - started)) s"
 
 echo "==> Testing"
 started=$SECONDS
