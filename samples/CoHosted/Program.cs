@@ -1,6 +1,6 @@
 // A platform's silo that hosts the security kernel beside its own grain.
 //   CoHosted NOTE            adds NOTE to the platform's desk, prints every note as JSON, and stops
-//   CoHosted NOTE --serve    the same, then serves (gateway and kernel) until standard input closes
+//   CoHosted NOTE --serve    the same, then serves (gateway and kernel) until stopped (Ctrl-C, SIGTERM)
 // Settings (environment): STORAGE (an Azure Storage connection string; default the local emulator), SILO_PORT,
 // GATEWAY_PORT (11111, 30000), OPERATOR_DID (who may create tenants), AUDIT_KEY (the audit key file; required outside
 // the Development environment).
@@ -17,7 +17,8 @@ var siloPort = int.Parse(Environment.GetEnvironmentVariable("SILO_PORT") ?? "111
 var gatewayPort = int.Parse(Environment.GetEnvironmentVariable("GATEWAY_PORT") ?? "30000");
 
 var builder = Host.CreateApplicationBuilder(args);
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// Standard output is the notes alone; the log goes to standard error.
+builder.Logging.ClearProviders().AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
 builder.Configuration["AgentSecurity:Audit:KeyFile"] = Environment.GetEnvironmentVariable("AUDIT_KEY");
 builder.UseOrleans(silo =>
 {
@@ -37,8 +38,10 @@ Console.WriteLine(JsonSerializer.Serialize(notes));
 
 if (args.Contains("--serve"))
 {
-    Console.WriteLine("serving");
-    await Console.In.ReadToEndAsync();
+    Console.WriteLine($"serving on gateway {gatewayPort}");
+    await host.WaitForShutdownAsync();
 }
-
-await host.StopAsync();
+else
+{
+    await host.StopAsync();
+}

@@ -90,27 +90,7 @@ public sealed class PackagedClientTests(ClusterProcessFixture cluster)
             File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
         }
 
-        // AgentSecurity.* only from the feed; the rest from nuget.org, or from the machine's cache (a fallback folder, so
-        // nothing is downloaded again). The packages restored land in a folder of this test's own: the shared cache
-        // would keep serving an older pack of the same version.
-        var packages = Path.Combine(app, "packages");
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="agentsecurity" value="{Feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-              <packageSourceMapping>
-                <packageSource key="agentsecurity"><package pattern="AgentSecurity.*" /></packageSource>
-                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-              </packageSourceMapping>
-              <fallbackPackageFolders>
-                <add key="machine" value="{SharedPackagesFolder()}" />
-              </fallbackPackageFolders>
-            </configuration>
-            """);
+        var packages = WriteNugetConfig(app);
 
         await DotnetAsync(app, packages, "build", "PackagedClient.csproj", "-c", "Release", $"-p:AgentSecurityVersion={Version}");
 
@@ -183,6 +163,84 @@ public sealed class PackagedClientTests(ClusterProcessFixture cluster)
         Assert.Equal(ReasonCodes.OutOfScope, denied.Field("reason"));
     }
 
+    [Fact]
+    public async Task HostingPackage_CoHostedBesideAPlatformGrain_KeepsItsStateAndAServiceChecksOverADnsNamedGateway()
+    {
+        RequireFeed();
+        var work = cluster.PathOf($"cohosted-{Guid.NewGuid():N}");
+        var app = Path.Combine(work, "CoHosted");
+        Directory.CreateDirectory(app);
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "samples", "CoHosted")).Where(f => !f.Contains("/bin/", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
+        }
+
+        var packages = WriteNugetConfig(app);
+        await DotnetAsync(app, packages, "build", "CoHosted.csproj", "-c", "Release", $"-p:AgentSecurityVersion={Version}");
+        Assert.Contains($"AgentSecurity.Hosting/{Version}", AgentSecurityLibraries(Path.Combine(app, "obj", "project.assets.json")));
+        Assert.DoesNotContain(AgentSecurityLibraries(Path.Combine(app, "obj", "project.assets.json")), l => l.StartsWith("AgentSecurity.Sandbox.Runtimes/", StringComparison.Ordinal));
+
+        // The platform's silo, started three times; its notes must survive each restart untouched by the kernel beside them.
+        var gatewayPort = FreePorts.Next();
+        var silo = new Dictionary<string, string>
+        {
+            ["STORAGE"] = cluster.StorageConnectionString,
+            ["SILO_PORT"] = $"{FreePorts.Next()}",
+            ["GATEWAY_PORT"] = $"{gatewayPort}",
+            ["OPERATOR_DID"] = cluster.Operator.Did.Value,
+            ["AUDIT_KEY"] = cluster.AuditKeyFile,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+        };
+        var program = Path.Combine(app, "bin", "Release", "net10.0", "CoHosted.dll");
+        var first = await cluster.RunAsync("dotnet", [program, "first"], silo);
+        var second = await cluster.RunAsync("dotnet", [program, "second"], silo);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal("[\"first\"]", first.Stdout.Trim());
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal("[\"first\",\"second\"]", second.Stdout.Trim());
+
+        using var serving = ChildProcess.Start("dotnet", [program, "third", "--serve"], silo, work);
+        await serving.WaitForOutputAsync($"serving on gateway {gatewayPort}", TimeSpan.FromMinutes(2));
+        Assert.Contains("[\"first\",\"second\",\"third\"]", serving.Output, StringComparison.Ordinal);
+
+        // A separate service of the platform: agentsec and the packaged client, reaching the silo by a DNS name.
+        var service = new Dictionary<string, string>
+        {
+            ["AGENTSEC_GATEWAY"] = $"localhost:{gatewayPort}",
+            ["AGENTSEC_CLUSTER_ID"] = "platform",
+            ["AGENTSEC_SERVICE_ID"] = "platform",
+            ["AGENTSEC_TLS_CERT"] = string.Empty,
+            ["AGENTSEC_TLS_KEY"] = string.Empty,
+            ["AGENTSEC_TLS_CA"] = string.Empty,
+            ["AGENTSEC_REPOSITORY"] = string.Empty,
+        };
+        var tenant = $"cohost-{Guid.NewGuid():N}"[..20];
+        var rootKey = Path.Combine(work, "root.key");
+        var root = (await cluster.RunAsync("dotnet", [BuiltArtifacts.Cli, "key", "new", "--out", rootKey, "--json"], service)).Field("did");
+        var created = await cluster.RunAsync("dotnet", [BuiltArtifacts.Cli, "tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile, "--json"], service);
+        Assert.True(created.ExitCode == 0, created + "\n" + serving.Output);
+        var grant = Path.Combine(work, "grant.json");
+        await cluster.RunAsync("dotnet", [BuiltArtifacts.Cli, "grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot", "--fs", "read", "--scope", "fileSystem=/data/**", "--out", grant], service);
+        var applied = await cluster.RunAsync("dotnet", [BuiltArtifacts.Cli, "grant", "apply", grant, "--json"], service);
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+
+        var client = Path.Combine(work, "PackagedClient");
+        Directory.CreateDirectory(client);
+        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "PackagedClient")))
+        {
+            File.Copy(file, Path.Combine(client, Path.GetFileName(file)));
+        }
+
+        await DotnetAsync(client, WriteNugetConfig(client), "build", "PackagedClient.csproj", "-c", "Release", $"-p:AgentSecurityVersion={Version}");
+        var checker = Path.Combine(client, "bin", "Release", "net10.0", "PackagedClient.dll");
+        var allowed = await cluster.RunAsync("dotnet", [checker, $"{tenant}/bot", "fileSystem:read", "/data/report.txt"], service);
+        var denied = await cluster.RunAsync("dotnet", [checker, $"{tenant}/bot", "fileSystem:read", "/etc/shadow"], service);
+        Assert.True(allowed.ExitCode == 0, allowed + "\n" + serving.Output);
+        Assert.Equal(ReasonCodes.Allowed, allowed.Field("reason"));
+        Assert.True(denied.ExitCode == 1, denied.ToString());
+        Assert.Equal(ReasonCodes.OutOfScope, denied.Field("reason"));
+    }
+
     /// <summary>Fails (never skips) when nothing was packed: these tests are the packages' only check.</summary>
     private static void RequireFeed()
     {
@@ -195,6 +253,35 @@ public sealed class PackagedClientTests(ClusterProcessFixture cluster)
         {
             Assert.Fail($"{Feed} holds no AgentSecurity.Client {Version}, the version under test (it holds {string.Join(", ", Directory.GetFiles(Feed, "*.nupkg").Select(Path.GetFileName))}): {PackHint}");
         }
+    }
+
+    /// <summary>
+    /// A nuget.config in <paramref name="app"/>: AgentSecurity.* only from the feed; the rest from nuget.org, or from the
+    /// machine's cache (a fallback folder, so nothing is downloaded again). The packages restored land in a folder of the
+    /// test's own, which it returns: the shared cache would keep serving an older pack of the same version.
+    /// </summary>
+    private static string WriteNugetConfig(string app)
+    {
+        var packages = Path.Combine(app, "packages");
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="agentsecurity" value="{Feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <packageSourceMapping>
+                <packageSource key="agentsecurity"><package pattern="AgentSecurity.*" /></packageSource>
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
+              <fallbackPackageFolders>
+                <add key="machine" value="{SharedPackagesFolder()}" />
+              </fallbackPackageFolders>
+            </configuration>
+            """);
+
+        return packages;
     }
 
     /// <summary>Runs dotnet in <paramref name="directory"/>, with <paramref name="packages"/> as its global packages folder when given.</summary>

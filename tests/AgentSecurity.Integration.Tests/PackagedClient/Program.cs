@@ -2,7 +2,7 @@
 //   PackagedClient TENANT/AGENT CAPABILITY [RESOURCE]
 // The cluster, the caller's key and the TLS files come from the variables agentsec reads: AGENTSEC_GATEWAY,
 // AGENTSEC_CLUSTER_ID, AGENTSEC_SERVICE_ID (default agentsec), AGENTSEC_KEY, AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY and
-// AGENTSEC_TLS_CA.
+// AGENTSEC_TLS_CA (no TLS when AGENTSEC_TLS_CERT is empty: a loopback cluster in clear text).
 using System.Text.Json;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Client;
@@ -29,10 +29,16 @@ if (!SigningKey.FromKeyFileJson(File.ReadAllBytes(Setting("AGENTSEC_KEY"))).TryG
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders(); // standard output is the decision alone
-builder.UseOrleansClient(client => client
-    .UseAgentSecurity(Setting("AGENTSEC_GATEWAY"), Setting("AGENTSEC_CLUSTER_ID"), Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") ?? "agentsec")
-    .UseAgentSecurityTls(ClusterCertificates.Load(Setting("AGENTSEC_TLS_CERT"), Setting("AGENTSEC_TLS_KEY"), Setting("AGENTSEC_TLS_CA")))
-    .UseAgentSecuritySession(key));
+builder.UseOrleansClient(client =>
+{
+    client
+        .UseAgentSecurity(Setting("AGENTSEC_GATEWAY"), Setting("AGENTSEC_CLUSTER_ID"), Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") ?? "agentsec")
+        .UseAgentSecuritySession(key);
+    if (Environment.GetEnvironmentVariable("AGENTSEC_TLS_CERT") is { Length: > 0 } certificate)
+    {
+        client.UseAgentSecurityTls(ClusterCertificates.Load(certificate, Setting("AGENTSEC_TLS_KEY"), Setting("AGENTSEC_TLS_CA")));
+    }
+});
 using var host = builder.Build();
 await host.StartAsync();
 
