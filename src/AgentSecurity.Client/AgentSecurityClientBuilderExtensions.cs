@@ -1,9 +1,12 @@
 using System.Net;
+using AgentSecurity.Client.Gateways;
 using AgentSecurity.Client.Sessions;
 using AgentSecurity.Grants.Crypto;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Messaging;
 
 namespace AgentSecurity.Client;
 
@@ -13,17 +16,56 @@ public static class AgentSecurityClientBuilderExtensions
     public const string DefaultGateway = "127.0.0.1:30000";
 
     /// <summary>
-    /// Connects to the given gateways (<c>host:port</c>, comma-separated) of the cluster <paramref name="clusterId"/>,
-    /// and registers <see cref="AgentSecurityClient"/>.
+    /// Connects to the given gateways (<c>host:port</c>, comma-separated; the host an IP address or a DNS name, IPv6 in
+    /// brackets) of the cluster <paramref name="clusterId"/>, and registers <see cref="AgentSecurityClient"/>.
     /// </summary>
+    /// <exception cref="FormatException">A gateway entry is not <c>host:port</c>: it names the entry.</exception>
     public static IClientBuilder UseAgentSecurity(this IClientBuilder client, string gateways = DefaultGateway,
-        string clusterId = "agentsec-dev", string serviceId = "agentsec")
-    {
-        client.UseStaticClustering(ParseGateways(gateways).ToArray());
-        client.Configure<ClusterOptions>(o =>
+        string clusterId = "agentsec-dev", string serviceId = "agentsec") =>
+        client.UseAgentSecurity(o =>
         {
+            o.Gateways = gateways;
             o.ClusterId = clusterId;
             o.ServiceId = serviceId;
+        });
+
+    /// <summary>
+    /// Connects to the cluster as <paramref name="configure"/> says: through the gateways it names, or those the silos'
+    /// membership table lists (<see cref="AgentSecurityClientOptions.AzureTable"/>); and registers
+    /// <see cref="AgentSecurityClient"/>. The options are read now: a mistake in them throws here.
+    /// </summary>
+    /// <exception cref="FormatException">A gateway entry is not <c>host:port</c>: it names the entry.</exception>
+    /// <exception cref="ArgumentException">Both gateways and a membership table, or an empty cluster or service id.</exception>
+    public static IClientBuilder UseAgentSecurity(this IClientBuilder client, Action<AgentSecurityClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new AgentSecurityClientOptions();
+        configure(options);
+        var gateways = options.Validate();
+        if (options.AzureTable is { } table)
+        {
+            client.UseAzureStorageClustering(o =>
+            {
+                o.TableServiceClient = table.Tables;
+                o.TableName = table.TableName;
+            });
+        }
+        else
+        {
+            // Our own list in place of static clustering: the same gateway URIs, but names resolved at every refresh.
+            client.Services.AddSingleton<IGatewayListProvider>(services => new DnsGatewayListProvider(
+                gateways!,
+                services.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod,
+                DnsGatewayListProvider.SystemResolver,
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DnsGatewayListProvider).FullName!)));
+        }
+
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
         });
         client.Services.AddSingleton<AgentSecurityClient>();
         return client;
@@ -40,13 +82,15 @@ public static class AgentSecurityClientBuilderExtensions
         return client;
     }
 
+    /// <summary>The gateways as IP endpoints, for a caller that connects to them itself; DNS names are refused here.</summary>
+    /// <exception cref="FormatException">An entry is not <c>host:port</c>, or names its host by DNS name (resolve those with <see cref="GatewayAddress.ParseList"/> and DNS).</exception>
     public static IEnumerable<IPEndPoint> ParseGateways(string gateways)
     {
-        foreach (var entry in gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var gateway in GatewayAddress.ParseList(gateways))
         {
-            yield return IPEndPoint.TryParse(entry, out var endpoint) && endpoint.Port != 0
-                ? endpoint
-                : throw new FormatException($"\"{entry}\" is not a gateway address host:port (an IP address and a port)");
+            yield return gateway.Address is { } address
+                ? new IPEndPoint(address, gateway.Port)
+                : throw new FormatException($"\"{gateway}\" names its host by DNS name: only an IP address and a port are read here (GatewayAddress.ParseList reads names)");
         }
     }
 }
