@@ -27,7 +27,7 @@ builder.UseOrleans(silo =>
     silo.AddAzureTableGrainStorageAsDefault(o => o.TableServiceClient = new TableServiceClient(storage));
 
     // The kernel.
-    silo.AddAgentSecurity(o => o.OperatorDid = Environment.GetEnvironmentVariable("OPERATOR_DID"));
+    silo.AddAgentSecurity(o => o.OperatorDid = Environment.GetEnvironmentVariable("OPERATOR_DID") ?? throw new InvalidOperationException("OPERATOR_DID is not set"));
     silo.UseAgentSecurityAzureStorage(storage);
 });
 

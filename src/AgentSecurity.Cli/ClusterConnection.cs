@@ -1,5 +1,6 @@
 using System.Net;
 using AgentSecurity.Client;
+using AgentSecurity.Client.Gateways;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Crypto;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,8 +9,8 @@ using Microsoft.Extensions.Hosting;
 namespace AgentSecurity.Cli;
 
 /// <summary>
-/// A short-lived Orleans client for one command. Gateways come from <c>--gateway</c>, else <c>AGENTSEC_GATEWAY</c>,
-/// else the local default; the cluster id from <c>AGENTSEC_CLUSTER_ID</c>; TLS as <see cref="ClientTls"/> finds it.
+/// A short-lived Orleans client for one command. Gateways (<c>host:port</c>, by IP address or DNS name) come from
+/// <c>--gateway</c>, else <c>AGENTSEC_GATEWAY</c>, else the local default; the cluster id from <c>AGENTSEC_CLUSTER_ID</c>; TLS as <see cref="ClientTls"/> finds it.
 /// </summary>
 internal sealed class ClusterConnection : IAsyncDisposable
 {
@@ -34,14 +35,20 @@ internal sealed class ClusterConnection : IAsyncDisposable
         var clusterId = Environment.GetEnvironmentVariable("AGENTSEC_CLUSTER_ID") is { Length: > 0 } id ? id : "agentsec-dev";
         var serviceId = Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") is { Length: > 0 } service ? service : "agentsec";
         var addresses = gateways ?? DefaultGateways;
-        IPEndPoint[] endpoints;
+        IReadOnlyList<GatewayAddress> parsed;
         try
         {
-            endpoints = AgentSecurityClientBuilderExtensions.ParseGateways(addresses).ToArray();
+            parsed = GatewayAddress.ParseList(addresses);
         }
         catch (FormatException e)
         {
             return (null, new Failure(CliOutput.UsageError, e.Message));
+        }
+
+        var (endpoints, unresolved) = await ResolveAsync(parsed, cancellation);
+        if (unresolved is not null)
+        {
+            return (null, unresolved);
         }
 
         if (!ClientTls.Resolve(TimeProvider.System).TryGetValue(out var tls, out var tlsProblem))
@@ -66,7 +73,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).UseOrleansClient(client =>
             {
-                client.UseAgentSecurity(addresses, clusterId, serviceId).UseAgentSecuritySession(caller);
+                // In clear text the session goes to the addresses checked above, not to whatever a name resolves to later.
+                client.UseAgentSecurity(tls is null ? string.Join(',', endpoints.Select(e => e.ToString())) : addresses, clusterId, serviceId).UseAgentSecuritySession(caller);
                 if (tls is not null)
                 {
                     client.UseAgentSecurityTls(tls);
@@ -84,6 +92,33 @@ internal sealed class ClusterConnection : IAsyncDisposable
             var hint = tls is null ? "; no TLS certificate is configured (AGENTSEC_TLS_CERT, AGENTSEC_TLS_KEY, AGENTSEC_TLS_CA, or the tls/ folder ./run.sh makes in $AGENTSEC_STATE_DIR or .agentsec/), and a cluster with TLS refuses clear text" : string.Empty;
             return (null, new Failure(ReasonCodes.Unavailable, $"cannot reach the cluster at {addresses} ({e.GetType().Name}: {e.Message}){hint}"));
         }
+    }
+
+    /// <summary>The gateways' addresses: IP entries as they are, DNS names resolved now (every address of each).</summary>
+    private static async Task<(IPEndPoint[] Endpoints, Failure? Problem)> ResolveAsync(IReadOnlyList<GatewayAddress> gateways, CancellationToken cancellation)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var gateway in gateways)
+        {
+            if (gateway.Address is { } address)
+            {
+                endpoints.Add(new IPEndPoint(address, gateway.Port));
+                continue;
+            }
+
+            try
+            {
+                endpoints.AddRange((await Dns.GetHostAddressesAsync(gateway.Host, cancellation)).Select(a => new IPEndPoint(a, gateway.Port)));
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                return ([], new Failure(ReasonCodes.Unavailable, $"cannot resolve the gateway {gateway.Host}: {e.Message}"));
+            }
+        }
+
+        return endpoints.Count > 0
+            ? ([.. endpoints.Distinct()], null)
+            : ([], new Failure(ReasonCodes.Unavailable, "no gateway address resolves"));
     }
 
     public async ValueTask DisposeAsync()

@@ -54,6 +54,18 @@ public sealed class OfflineCommandTests : IDisposable
         Assert.Contains("clear text", json.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnyCommand_GatewayNameThatDoesNotResolve_IsUnreachable()
+    {
+        var key = await _cli.NewKeyAsync("caller.key");
+
+        var (exit, json) = await _cli.JsonAsync("tenant", "show", "acme", "--gateway", "nonexistent.invalid:30000", "--as", key);
+
+        Assert.Equal(3, exit);
+        Assert.Equal(ReasonCodes.Unavailable, json.GetProperty("error").GetString());
+        Assert.Contains("cannot resolve the gateway nonexistent.invalid", json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp", 0, null)]
     [InlineData("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooW0", 1, ReasonCodes.InvalidDid)]
