@@ -18,6 +18,13 @@ public static class SandboxSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddAgentSecuritySandboxes(this ISiloBuilder silo)
     {
+        // Twice would register every runtime twice, and no agent grain could start.
+        if (silo.Services.Any(s => s.ServiceType == typeof(SandboxesAdded)))
+        {
+            return silo;
+        }
+
+        silo.Services.AddSingleton<SandboxesAdded>();
         silo.Services.AddHostedService<WorkspaceJanitor>();
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new WasmRuntime());
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new JavaScriptRuntime());
@@ -29,3 +36,6 @@ public static class SandboxSiloBuilderExtensions
         return silo;
     }
 }
+
+/// <summary>Marks a silo whose sandboxes are added.</summary>
+internal sealed class SandboxesAdded;

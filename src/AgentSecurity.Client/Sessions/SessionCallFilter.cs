@@ -10,6 +10,8 @@ internal sealed class SessionCallFilter(ClientSession session) : IOutgoingGrainC
 {
     public Task Invoke(IOutgoingGrainCallContext context)
     {
+        // A client never speaks for the kernel, whatever its flow picked up (a stream message's request context, say).
+        RequestContext.Remove(CallerContext.KernelKey);
         if (RequestContext.Get(CallerContext.SessionKey) is not string)
         {
             RequestContext.Set(CallerContext.SessionKey, session.Current);

@@ -101,8 +101,20 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
 
     // ---- The stream --------------------------------------------------------------------------------------------
 
-    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+    {
+        // Orleans subscribes this grain to the audit namespace on every stream provider of the silo. Only the kernel's
+        // provider carries the kernel's events: another one (a co-hosting platform's) is anyone's to publish on, and what
+        // arrives there never reaches the log.
+        if (handleFactory.ProviderName != AuditStreams.ProviderName)
+        {
+            Log.ForeignAuditStream(_logger, handleFactory.ProviderName, _tenant);
+            await handleFactory.Create<SecurityEvent>().ResumeAsync((_, _) => Task.CompletedTask);
+            return;
+        }
+
         await handleFactory.Create<SecurityEvent>().ResumeAsync(this);
+    }
 
     public Task OnNextAsync(IList<SequentialItem<SecurityEvent>> items) => AppendCoreAsync(items.Select(i => i.Item).ToList());
 

@@ -20,6 +20,16 @@ internal sealed class BoundaryFilter(
 {
     public Task Invoke(IIncomingGrainCallContext context)
     {
+        // A grain of the platform that hosts the kernel in its silo is the platform's to guard. Neither the kernel's token
+        // nor a principal the boundary did not prove reaches it: it could pass the token on (a stream message carries the
+        // request context), and a principal it read there would be whatever the caller claimed.
+        if (GrainOwners.Of(context.TargetContext.GrainInstance) is GrainOwner.Host)
+        {
+            RequestContext.Remove(CallerContext.KernelKey);
+            RequestContext.Remove(CallerContext.PrincipalKey);
+            return context.Invoke();
+        }
+
         if (kernel.Matches(RequestContext.Get(CallerContext.KernelKey)))
         {
             return context.Invoke();
@@ -31,14 +41,6 @@ internal sealed class BoundaryFilter(
         var targetId = context.TargetId;
         if (GrainTypePrefix.IsClient(in targetId))
         {
-            return context.Invoke();
-        }
-
-        // A grain of the platform that hosts the kernel in its silo is the platform's to guard; whatever principal the
-        // call claims is not one the boundary proved, so none reaches the grain.
-        if (GrainOwners.Of(context.TargetContext.GrainInstance) is GrainOwner.Host)
-        {
-            RequestContext.Remove(CallerContext.PrincipalKey);
             return context.Invoke();
         }
 

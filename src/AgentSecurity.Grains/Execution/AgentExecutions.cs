@@ -180,7 +180,7 @@ internal sealed class AgentExecutions(
 
         if (!services.Runtimes.TryGetValue(request.Runtime, out var runtime))
         {
-            return (ExecutionResult.Refused(ReasonCodes.Unavailable, $"this cluster runs no agent code: its silos do not add the sandboxes (AddAgentSecuritySandboxes)"), null, null);
+            return (ExecutionResult.Refused(ReasonCodes.Unavailable, $"the silo that hosts this agent runs no agent code: it does not add the sandboxes (AddAgentSecuritySandboxes)"), null, null);
         }
 
         if (request.Code.Length is 0 || request.Code.Length > o.MaxCodeBytes || System.Text.Encoding.UTF8.GetByteCount(request.Input) > o.MaxInputBytes)

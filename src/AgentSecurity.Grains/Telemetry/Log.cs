@@ -109,4 +109,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "The audit key is ephemeral (no AGENTSEC_AUDIT_KEY / AgentSecurity:Audit:KeyFile); checkpoints signed by {Did} verify only while this silo runs")]
     public static partial void EphemeralAuditKey(ILogger logger, string did);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Stream provider {Provider} delivers to the audit namespace of tenant {Tenant}: only the kernel's provider reaches the log, so what it sends is dropped")]
+    public static partial void ForeignAuditStream(ILogger logger, string provider, string tenant);
 }

@@ -44,9 +44,10 @@ public sealed class AgentSecurityStorageOptions
 
     /// <summary>
     /// Starts the name of every table, container and queue the kernel uses: a lowercase letter, then lowercase letters
-    /// and digits, at most <see cref="MaxNamePrefixLength"/> characters. Default: the cluster's service id, lowercased,
-    /// without its other characters (<c>agentsec</c> for the default service id), so clusters of different services
-    /// share an account without sharing state.
+    /// and digits, at most <see cref="MaxNamePrefixLength"/> characters. Default: the cluster's service id when it is
+    /// such a prefix (<c>agentsec</c>), else one made from it (<see cref="StorageNamePrefix.FromServiceId"/>), so
+    /// clusters of different services share an account without sharing state. A silo refuses to start on names that
+    /// another service id wrote first.
     /// </summary>
     public string? NamePrefix { get; set; }
 }

@@ -20,18 +20,23 @@ public sealed class KernelStorage
         }
 
         Names = new KernelStorageNames(prefix);
+        ServiceId = cluster.Value.ServiceId;
+        var credential = new Lazy<Azure.Core.TokenCredential>(() => o.Credential ?? new DefaultAzureCredential());
         Tables = o.TableServiceClient
-            ?? (o.TableServiceUri is { } tables ? new TableServiceClient(tables, o.Credential ?? new DefaultAzureCredential())
+            ?? (o.TableServiceUri is { } tables ? new TableServiceClient(tables, credential.Value)
             : new TableServiceClient(ConnectionString(o, "table")));
         Blobs = o.BlobServiceClient
-            ?? (o.BlobServiceUri is { } blobs ? new BlobServiceClient(blobs, o.Credential ?? new DefaultAzureCredential())
+            ?? (o.BlobServiceUri is { } blobs ? new BlobServiceClient(blobs, credential.Value)
             : new BlobServiceClient(ConnectionString(o, "blob")));
         Queues = o.QueueServiceClient
-            ?? (o.QueueServiceUri is { } queues ? new QueueServiceClient(queues, o.Credential ?? new DefaultAzureCredential())
+            ?? (o.QueueServiceUri is { } queues ? new QueueServiceClient(queues, credential.Value)
             : new QueueServiceClient(ConnectionString(o, "queue")));
     }
 
     public KernelStorageNames Names { get; }
+
+    /// <summary>The service whose state these names hold.</summary>
+    public string ServiceId { get; }
 
     public TableServiceClient Tables { get; }
 

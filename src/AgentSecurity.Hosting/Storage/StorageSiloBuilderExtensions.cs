@@ -38,6 +38,7 @@ public static class StorageSiloBuilderExtensions
             .ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<AgentSecurityStorageOptions>, KernelStorageValidator>();
         silo.Services.AddSingleton<KernelStorage>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, KernelStorageOwnership>();
 
         silo.AddAzureTableGrainStorage(StorageNames.Grains, (OptionsBuilder<AzureTableStorageOptions> options) => options.Configure<IServiceProvider>((o, services) =>
         {
@@ -67,8 +68,9 @@ public static class StorageSiloBuilderExtensions
         silo.AddAzureQueueStreams(AuditStreams.ProviderName, stream =>
         {
             // The audit grains are the stream's only subscribers, and implicit ones: no subscription to keep, so no
-            // pub-sub store at all (the host's PubSubStore stays the host's), and nobody subscribes to raw events
-            // past the audit grains' authorization.
+            // pub-sub store at all (the host's PubSubStore stays the host's), and no client subscribes to raw events
+            // past the audit grains' authorization (a grain in the silo could, by declaring an implicit subscription:
+            // code in the silo is trusted, docs/embedding.md).
             stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             stream.ConfigureAzureQueue(o => o.Configure<IServiceProvider>((q, services) =>
             {

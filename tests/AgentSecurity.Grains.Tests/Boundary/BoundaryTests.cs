@@ -388,10 +388,11 @@ public sealed class BoundaryTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task KernelToken_Guessed_IsNoToken()
+    public async Task Client_KernelTokenInItsRequestContext_NeverSendsIt()
     {
+        // However it got there (a stream message's request context, say), a client never speaks for the kernel.
         var tenant = await TenantAsync();
-        RequestContext.Set(CallerContext.KernelKey, new string('A', fixture.KernelToken.Length));
+        RequestContext.Set(CallerContext.KernelKey, fixture.KernelToken);
         try
         {
             Assert.Equal(ReasonCodes.Forbidden, (await Assert.ThrowsAsync<CallRefusedException>(() => fixture.Cluster.Client.GetGrain<IAuditKernelGrain>(tenant).AppendAsync([Forged(tenant)]))).Code);
@@ -399,6 +400,21 @@ public sealed class BoundaryTests(ClusterFixture fixture)
         finally
         {
             RequestContext.Remove(CallerContext.KernelKey);
+        }
+    }
+
+    [Fact]
+    public async Task KernelToken_Guessed_IsNoToken()
+    {
+        var tenant = await TenantAsync();
+        RequestContext.Set(ClusterFixture.PlaysKernelKey, new string('A', fixture.KernelToken.Length));
+        try
+        {
+            Assert.Equal(ReasonCodes.Forbidden, (await Assert.ThrowsAsync<CallRefusedException>(() => fixture.Cluster.Client.GetGrain<IAuditKernelGrain>(tenant).AppendAsync([Forged(tenant)]))).Code);
+        }
+        finally
+        {
+            RequestContext.Remove(ClusterFixture.PlaysKernelKey);
         }
     }
 

@@ -15,7 +15,15 @@ public sealed class GrainOwnerTests
 
     [Fact]
     public void Of_NoInstance_IsOrleansNeverKernel() =>
-        Assert.Equal(GrainOwner.Orleans, GrainOwners.Of(null));
+        Assert.Equal(GrainOwner.Orleans, GrainOwners.Of((object?)null));
+
+    [Fact]
+    public void Of_Interfaces_AreOwnedByTheirAssembly()
+    {
+        Assert.Equal(GrainOwner.Kernel, GrainOwners.Of(typeof(Abstractions.IAgentGrain)));
+        Assert.Equal(GrainOwner.Orleans, GrainOwners.Of(typeof(Orleans.Runtime.IManagementGrain)));
+        Assert.Equal(GrainOwner.Host, GrainOwners.Of(typeof(KernelCallStampTests.IPlatformProbeGrain)));
+    }
 
     [Fact]
     public void Of_AnotherAssemblysObject_IsTheHosts() =>

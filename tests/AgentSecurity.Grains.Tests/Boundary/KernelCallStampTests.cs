@@ -21,30 +21,47 @@ public sealed class KernelCallStampTests(ClusterFixture fixture)
 
     [Fact]
     public void IsKernelCall_KernelInterfaceFromOutsideAnyActivation_IsNotStamped() =>
-        Assert.False(KernelCallStamp.IsKernelCall(fromActivation: false, Check));
+        Assert.False(KernelCallStamp.IsKernelCall(fromKernel: false, Check));
 
     [Fact]
     public void IsKernelCall_FromAGrainActivation_IsStamped() =>
-        Assert.True(KernelCallStamp.IsKernelCall(fromActivation: true, Check));
+        Assert.True(KernelCallStamp.IsKernelCall(fromKernel: true, Check));
 
     [Fact]
     public void IsKernelCall_InAKernelScope_IsStampedUntilTheScopeEnds()
     {
         using (KernelScope.Enter())
         {
-            Assert.True(KernelCallStamp.IsKernelCall(fromActivation: false, Check));
+            Assert.True(KernelCallStamp.IsKernelCall(fromKernel: false, Check));
         }
 
-        Assert.False(KernelCallStamp.IsKernelCall(fromActivation: false, Check));
+        Assert.False(KernelCallStamp.IsKernelCall(fromKernel: false, Check));
     }
 
     [Fact]
     public void IsKernelCall_OrleansOwnInterface_IsStamped() =>
-        Assert.True(KernelCallStamp.IsKernelCall(fromActivation: false, typeof(IManagementGrain).GetMethods().First(m => m.Name == nameof(IManagementGrain.GetHosts))));
+        Assert.True(KernelCallStamp.IsKernelCall(fromKernel: false, typeof(IManagementGrain).GetMethods().First(m => m.Name == nameof(IManagementGrain.GetHosts))));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void IsKernelCall_PlatformsInterface_IsNeverStamped(bool fromKernel)
+    {
+        // A platform's grain could pass the token on (a stream message carries its request context): it never gets it.
+        using (KernelScope.Enter())
+        {
+            Assert.False(KernelCallStamp.IsKernelCall(fromKernel, typeof(IPlatformProbeGrain).GetMethod(nameof(IPlatformProbeGrain.PingAsync))));
+        }
+    }
+
+    public interface IPlatformProbeGrain : IGrainWithStringKey
+    {
+        Task PingAsync();
+    }
 
     [Fact]
     public void IsKernelCall_UnknownMethod_IsNotStamped() =>
-        Assert.False(KernelCallStamp.IsKernelCall(fromActivation: false, method: null));
+        Assert.False(KernelCallStamp.IsKernelCall(fromKernel: false, method: null));
 
     [Fact]
     public async Task SiloHandlerCall_WithASessionWithoutTheRight_IsRefusedByTheBoundary()

@@ -100,13 +100,19 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// </summary>
     public IDisposable AsKernel()
     {
-        RequestContext.Set(Abstractions.Boundary.CallerContext.KernelKey, KernelToken);
+        RequestContext.Set(PlaysKernelKey, KernelToken);
         return new KernelScope();
     }
 
+    /// <summary>
+    /// What the test client puts on a call as the kernel's token (its last outgoing filter does): a real client never
+    /// sends one, since its session filter removes it.
+    /// </summary>
+    public const string PlaysKernelKey = "test-plays-kernel";
+
     private sealed class KernelScope : IDisposable
     {
-        public void Dispose() => RequestContext.Remove(Abstractions.Boundary.CallerContext.KernelKey);
+        public void Dispose() => RequestContext.Remove(PlaysKernelKey);
     }
 
     /// <summary>A session of <paramref name="key"/> for this cluster, valid for an hour of the kernel's clock.</summary>
@@ -120,7 +126,16 @@ public sealed class ClusterFixture : IAsyncLifetime
         // The tests' client calls as the operator, whose sessions are dated by the kernel's (fake) clock: the boundary's
         // own tests call as other principals with AgentSecurityClient.As.
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-            client.AddMemoryStreams(AuditStreams.ProviderName).UseAgentSecuritySession(TestKeys.Operator, time: Time);
+            client.AddMemoryStreams(AuditStreams.ProviderName).UseAgentSecuritySession(TestKeys.Operator, time: Time)
+                .AddOutgoingGrainCallFilter(context =>
+                {
+                    if (RequestContext.Get(PlaysKernelKey) is string token)
+                    {
+                        RequestContext.Set(Abstractions.Boundary.CallerContext.KernelKey, token);
+                    }
+
+                    return context.Invoke();
+                });
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator

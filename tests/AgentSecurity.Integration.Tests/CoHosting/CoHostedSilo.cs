@@ -82,9 +82,12 @@ internal sealed class CoHostedSilo : IAsyncDisposable
     }
 
     /// <summary>Publishes on the platform's own stream, from inside the silo, as the platform's code would.</summary>
-    public Task PublishAsync(string key, string item) =>
+    public Task PublishAsync(string key, string item) => PublishAsync(StreamId.Create("notes", key), item);
+
+    /// <summary>Publishes anything on any stream of the platform's own provider.</summary>
+    public Task PublishAsync<T>(StreamId stream, T item) =>
         _host.Services.GetRequiredService<IClusterClient>().GetStreamProvider(PlatformNotesGrain.StreamProvider)
-            .GetStream<string>(StreamId.Create("notes", key)).OnNextAsync(item);
+            .GetStream<T>(stream).OnNextAsync(item);
 
     /// <summary>A separate service of the platform calling the kernel through the gateway, as the operator.</summary>
     public Task<OrleansClientHost> ConnectServiceAsync() =>

@@ -3,11 +3,13 @@ using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Abstractions.Boundary;
 using AgentSecurity.Grants;
 using AgentSecurity.Hosting;
+using AgentSecurity.Hosting.Storage;
 using AgentSecurity.Integration.Tests.Infrastructure;
 using AgentSecurity.Testing;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Runtime;
 
 namespace AgentSecurity.Integration.Tests.CoHosting;
 
@@ -98,8 +100,10 @@ public sealed class CoHostingTests : IAsyncLifetime
             tables.Add(table.Name);
         }
 
-        Assert.Contains("hostplatformgrains", tables);
-        Assert.Contains("hostplatformauditlog", tables);
+        var prefix = StorageNamePrefix.FromServiceId(ServiceId);
+        Assert.StartsWith("hostplatform", prefix, StringComparison.Ordinal);
+        Assert.Contains(prefix + "grains", tables);
+        Assert.Contains(prefix + "auditlog", tables);
         Assert.DoesNotContain(tables, t => t.StartsWith("agentsec", StringComparison.Ordinal));
         Assert.Contains(CoHostedSilo.PlatformStateTable, tables);
         Assert.Contains(CoHostedSilo.PlatformPubSubTable, tables);
@@ -174,8 +178,7 @@ public sealed class CoHostingTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("Agent-Sec.Prod", null, "agentsecprod")]
-    [InlineData("agentsec", null, "agentsec")]
+    [InlineData("platform", null, "platform")]
     [InlineData("42", "platform42", "platform42")]
     public async Task CoHostedSilo_StorageNamePrefix_StartsEveryKernelTable(string serviceId, string? prefix, string expected)
     {
@@ -193,7 +196,6 @@ public sealed class CoHostingTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("42", null, "gives no storage name prefix")]
     [InlineData("agentsec", "Bad-Prefix", "must be a lowercase letter")]
     [InlineData("agentsec", "a23456789012345678901234x", "at most 24 characters")]
     public async Task CoHostedSilo_NoValidStorageNamePrefix_RefusesToStart(string serviceId, string? prefix, string message)
@@ -201,5 +203,97 @@ public sealed class CoHostingTests : IAsyncLifetime
         var refused = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
             CoHostedSilo.StartAsync(_azurite.ConnectionString, serviceId, FreePorts.Next(), FreePorts.Next(), _auditKeyFile, namePrefix: prefix));
         Assert.Contains(message, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CoHostedSilo_NamePrefixAnotherServiceClaimed_RefusesToStart()
+    {
+        await using (await CoHostedSilo.StartAsync(_azurite.ConnectionString, "service-a", FreePorts.Next(), FreePorts.Next(), _auditKeyFile, namePrefix: "shared"))
+        {
+        }
+
+        // The same service again is welcome; another one on the same names would share its tenants, grants and logs.
+        await using (await CoHostedSilo.StartAsync(_azurite.ConnectionString, "service-a", FreePorts.Next(), FreePorts.Next(), _auditKeyFile, namePrefix: "shared"))
+        {
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            CoHostedSilo.StartAsync(_azurite.ConnectionString, "service-b", FreePorts.Next(), FreePorts.Next(), _auditKeyFile, namePrefix: "shared"));
+        Assert.Contains("hold the state of service \"service-a\"", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CoHostedSilo_PlatformGrain_NeverHoldsTheKernelsToken()
+    {
+        await using var silo = await CoHostedSilo.StartAsync(_azurite.ConnectionString, ServiceId, FreePorts.Next(), FreePorts.Next(), _auditKeyFile);
+        await using var platformClient = await silo.ConnectPlatformClientAsync();
+
+        // Called from the silo's own code, from the platform's client, and by the kernel's stream plumbing alike: a platform
+        // grain could hand on whatever its request context holds (a stream message carries it), so the token is never there.
+        Assert.Null(await silo.Grains.GetGrain<IPlatformNotesGrain>("token").RequestContextValueAsync(CallerContext.KernelKey));
+        Assert.Null(await platformClient.GetGrain<IPlatformNotesGrain>("token").RequestContextValueAsync(CallerContext.KernelKey));
+        Assert.Null(await platformClient.GetGrain<IPlatformNotesGrain>("token").RequestContextValueAsync(CallerContext.PrincipalKey));
+
+        // Nor what a client claims to be: a value under the kernel's key, or a principal, never reaches the grain.
+        RequestContext.Set(CallerContext.KernelKey, "claimed");
+        RequestContext.Set(CallerContext.PrincipalKey, "did:key:claimed");
+        try
+        {
+            Assert.Null(await platformClient.GetGrain<IPlatformNotesGrain>("token").RequestContextValueAsync(CallerContext.KernelKey));
+            Assert.Null(await platformClient.GetGrain<IPlatformNotesGrain>("token").RequestContextValueAsync(CallerContext.PrincipalKey));
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+    }
+
+    [Fact]
+    public async Task CoHostedSilo_SecurityEventsOnThePlatformsStreamProvider_NeverReachTheAuditLog()
+    {
+        await using var silo = await CoHostedSilo.StartAsync(_azurite.ConnectionString, ServiceId, FreePorts.Next(), FreePorts.Next(), _auditKeyFile);
+        var tenant = "forged-" + Guid.NewGuid().ToString("N")[..8];
+        var issuedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await using var service = await silo.ConnectServiceAsync();
+        Assert.Null((await service.Client.CreateTenantAsync(TestDocuments.Tenant(tenant, issuedAt, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator))).Error);
+        Assert.Null((await service.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", issuedAt).SignWith(TestKeys.Root))).Error);
+
+        // Anyone who can publish on a stream provider of the silo can name the audit namespace and a tenant: Orleans
+        // subscribes the tenant's audit grain to it. Only the kernel's own provider may feed the log.
+        var forged = new DecisionEvent
+        {
+            Id = "forged-" + Guid.NewGuid().ToString("N"), Type = SecurityEventTypes.CheckDenied, TenantId = tenant, AgentId = "bot",
+            Time = DateTimeOffset.UtcNow, Reason = ReasonCodes.OutOfScope, Capability = "fileSystem:read", Resource = "/forged",
+        };
+        await silo.PublishAsync(AuditStreams.For(tenant), forged);
+
+        var seen = new List<DecisionEvent>();
+        var real = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (await service.Client.SubscribeAsync(tenant, e =>
+        {
+            if (e is DecisionEvent decision)
+            {
+                lock (seen)
+                {
+                    seen.Add(decision);
+                }
+
+                if (decision.Resource == "/real")
+                {
+                    real.TrySetResult();
+                }
+            }
+
+            return Task.CompletedTask;
+        }, afterSequence: 0))
+        {
+            Assert.Equal(ReasonCodes.OutOfScope, (await service.Client.CheckAsync(tenant, "bot", new CheckRequest("fileSystem:read", "/real"))).Reason);
+            await real.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        lock (seen)
+        {
+            Assert.DoesNotContain(seen, e => e.Resource == "/forged");
+        }
     }
 }

@@ -27,6 +27,9 @@ public interface IPlatformNotesGrain : IGrainWithStringKey
     /// (the platform's principal); the reason code of the decision, or of the refused call.
     /// </summary>
     Task<string> CheckAsync(string tenant, string agent, string capability, string resource, string? session);
+
+    /// <summary>What the request context of this call holds under <paramref name="key"/>, as text.</summary>
+    Task<string?> RequestContextValueAsync(string key);
 }
 
 /// <summary>
@@ -92,6 +95,8 @@ public sealed class PlatformNotesGrain([PersistentState("notes")] IPersistentSta
             return refused.Code;
         }
     }
+
+    public Task<string?> RequestContextValueAsync(string key) => Task.FromResult(RequestContext.Get(key)?.ToString());
 
     private Task OnNextAsync(string item, StreamSequenceToken? token)
     {
