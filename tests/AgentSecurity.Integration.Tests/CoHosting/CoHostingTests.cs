@@ -59,8 +59,7 @@ public sealed class CoHostingTests : IAsyncLifetime
             Assert.Equal(["before the restart"], await notes.WaitForReceivedAsync(1));
 
             await using var service = await silo.ConnectServiceAsync();
-            Assert.Null((await service.Client.CreateTenantAsync(TestDocuments.Tenant(tenant, issuedAt, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator))).Error);
-            Assert.Null((await service.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", issuedAt).SignWith(TestKeys.Root))).Error);
+            await TenantWithGrantAsync(service.Client, tenant, issuedAt);
         }
 
         for (var life = 2; life <= 3; life++)
@@ -117,8 +116,7 @@ public sealed class CoHostingTests : IAsyncLifetime
         var issuedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
         await using (var service = await silo.ConnectServiceAsync())
         {
-            Assert.Null((await service.Client.CreateTenantAsync(TestDocuments.Tenant(tenant, issuedAt, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator))).Error);
-            Assert.Null((await service.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", issuedAt).SignWith(TestKeys.Root))).Error);
+            await TenantWithGrantAsync(service.Client, tenant, issuedAt);
         }
 
         // The platform's own client, which knows nothing of sessions, reaches the platform's own grain: the kernel's
@@ -149,8 +147,7 @@ public sealed class CoHostingTests : IAsyncLifetime
         var tenant = "nosandbox-" + Guid.NewGuid().ToString("N")[..8];
         var issuedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
         await using var service = await silo.ConnectServiceAsync();
-        Assert.Null((await service.Client.CreateTenantAsync(TestDocuments.Tenant(tenant, issuedAt, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator))).Error);
-        Assert.Null((await service.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", issuedAt).SignWith(TestKeys.Root))).Error);
+        await TenantWithGrantAsync(service.Client, tenant, issuedAt);
 
         var result = await service.Client.ExecuteAsync(tenant, "bot", new ExecutionRequest { Runtime = "js", Code = "1 + 1"u8.ToArray(), Input = "" });
 
@@ -255,8 +252,7 @@ public sealed class CoHostingTests : IAsyncLifetime
         var tenant = "forged-" + Guid.NewGuid().ToString("N")[..8];
         var issuedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
         await using var service = await silo.ConnectServiceAsync();
-        Assert.Null((await service.Client.CreateTenantAsync(TestDocuments.Tenant(tenant, issuedAt, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator))).Error);
-        Assert.Null((await service.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", issuedAt).SignWith(TestKeys.Root))).Error);
+        await TenantWithGrantAsync(service.Client, tenant, issuedAt);
 
         // Anyone who can publish on a stream provider of the silo can name the audit namespace and a tenant: Orleans
         // subscribes the tenant's audit grain to it. Only the kernel's own provider may feed the log.
@@ -295,5 +291,12 @@ public sealed class CoHostingTests : IAsyncLifetime
         {
             Assert.DoesNotContain(seen, e => e.Resource == "/forged");
         }
+    }
+
+    /// <summary>Creates <paramref name="tenant"/> (root <see cref="TestKeys.Root"/>) and gives its agent <c>bot</c> the test grant.</summary>
+    private static async Task TenantWithGrantAsync(Client.AgentSecurityClient client, string tenant, DateTimeOffset issuedAt)
+    {
+        Assert.Null((await client.CreateTenantAsync(TestDocuments.Tenant(tenant, issuedAt, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator))).Error);
+        Assert.Null((await client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", issuedAt).SignWith(TestKeys.Root))).Error);
     }
 }
