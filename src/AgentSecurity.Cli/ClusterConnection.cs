@@ -29,8 +29,20 @@ internal sealed class ClusterConnection : IAsyncDisposable
     public static string DefaultGateways =>
         Environment.GetEnvironmentVariable("AGENTSEC_GATEWAY") is { Length: > 0 } configured ? configured : AgentSecurityClientBuilderExtensions.DefaultGateway;
 
+    /// <summary>The calls of the current flow are the kernel's (with a connection made with the kernel's token).</summary>
+    public static void ActAsKernel() => PlaysKernel.Value = true;
+
+    private static readonly AsyncLocal<bool> PlaysKernel = new();
+
     /// <summary>Connects, calling as <paramref name="caller"/>, or explains why it could not; never throws.</summary>
-    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, SigningKey caller, CancellationToken cancellation)
+    /// <param name="gateways">The gateways; null for <see cref="DefaultGateways"/>.</param>
+    /// <param name="caller">Whose session every call carries.</param>
+    /// <param name="cancellation">Ends the attempt.</param>
+    /// <param name="kernelToken">
+    /// The cluster's own token, for an operator's benchmark that plays the kernel (<c>bench audit</c>): put after the
+    /// session filter (which removes any other) on the calls of a flow that <see cref="ActAsKernel"/>.
+    /// </param>
+    public static async Task<(ClusterConnection? Connection, Failure? Problem)> ConnectAsync(string? gateways, SigningKey caller, CancellationToken cancellation, string? kernelToken = null)
     {
         var clusterId = Environment.GetEnvironmentVariable("AGENTSEC_CLUSTER_ID") is { Length: > 0 } id ? id : "agentsec-dev";
         var serviceId = Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") is { Length: > 0 } service ? service : "agentsec";
@@ -75,6 +87,18 @@ internal sealed class ClusterConnection : IAsyncDisposable
             {
                 // In clear text the session goes to the addresses checked above, not to whatever a name resolves to later.
                 client.UseAgentSecurity(tls is null ? string.Join(',', endpoints.Select(e => e.ToString())) : addresses, clusterId, serviceId).UseAgentSecuritySession(caller);
+                if (kernelToken is not null)
+                {
+                    client.AddOutgoingGrainCallFilter(context =>
+                    {
+                        if (PlaysKernel.Value)
+                        {
+                            Orleans.Runtime.RequestContext.Set(Abstractions.Boundary.CallerContext.KernelKey, kernelToken);
+                        }
+
+                        return context.Invoke();
+                    });
+                }
                 if (tls is not null)
                 {
                     client.UseAgentSecurityTls(tls);

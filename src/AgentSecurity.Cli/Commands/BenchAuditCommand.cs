@@ -3,7 +3,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
-using AgentSecurity.Abstractions.Boundary;
 using AgentSecurity.Abstractions.Kernel;
 using AgentSecurity.Grants.Access;
 using AgentSecurity.Audit.Chain;
@@ -75,7 +74,8 @@ internal static class BenchAuditCommand
 
             var connectionString = result.GetValue(storage) ?? "UseDevelopmentStorage=true";
             var serviceId = Environment.GetEnvironmentVariable("AGENTSEC_SERVICE_ID") is { Length: > 0 } service ? service : "agentsec";
-            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), operatorSigner, cancellation);
+            var (connection, problem) = await ClusterConnection.ConnectAsync(result.GetValue(CliApp.GatewayOption), operatorSigner, cancellation,
+                KernelTokens.Derive(clusterKey, serviceId));
             if (connection is null)
             {
                 return output.Error(problem!.Code, problem.Message);
@@ -88,7 +88,7 @@ internal static class BenchAuditCommand
                 var raw = new RawTable(new TableServiceClient(connectionString).GetTableClient(LogTable), $"bench-raw-{Guid.NewGuid():N}"[..20]);
                 try
                 {
-                    return await RunAsync(connection, raw, operatorSigner, KernelTokens.Derive(clusterKey, serviceId), new Plan(n, b, r, l), output, cancellation);
+                    return await RunAsync(connection, raw, operatorSigner, new Plan(n, b, r, l), output, cancellation);
                 }
                 finally
                 {
@@ -126,7 +126,7 @@ internal static class BenchAuditCommand
         }
     }
 
-    private static async Task<int> RunAsync(ClusterConnection connection, RawTable raw, SigningKey operatorSigner, string kernelToken, Plan plan, CliOutput output, CancellationToken cancellation)
+    private static async Task<int> RunAsync(ClusterConnection connection, RawTable raw, SigningKey operatorSigner, Plan plan, CliOutput output, CancellationToken cancellation)
     {
         var client = connection.Client;
         var (events, batch, rounds, latencyEvents) = plan;
@@ -137,7 +137,7 @@ internal static class BenchAuditCommand
         var tenant = $"bench-audit-{Guid.NewGuid():N}"[..24];
         // Appends come as the stream delivers them, as the kernel's own calls: this process holds the cluster's key.
         var log = connection.Cluster.GetGrain<IAuditKernelGrain>(tenant);
-        Orleans.Runtime.RequestContext.Set(CallerContext.KernelKey, kernelToken);
+        ClusterConnection.ActAsKernel();
         var logTimes = new List<double>();
         var pageTimes = new List<double>();
         var grainTimes = new List<double>();

@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Abstractions.Boundary;
 using AgentSecurity.Grains.Agents;
 using AgentSecurity.Grains.Telemetry;
@@ -30,9 +31,15 @@ internal sealed class BoundaryFilter(
             return context.Invoke();
         }
 
-        if (kernel.Matches(RequestContext.Get(CallerContext.KernelKey)))
+        var kernelCall = kernel.Matches(RequestContext.Get(CallerContext.KernelKey));
+
+        // Proven once, here: no code the call runs (a store, a provider, a stream it publishes on) holds the token after.
+        RequestContext.Remove(CallerContext.KernelKey);
+        if (kernelCall)
         {
-            return context.Invoke();
+            return StreamDelivery.IsForeign(context) is { } foreign
+                ? Refuse(new Failure(ReasonCodes.Forbidden, $"stream {foreign} is not the kernel's: only {AuditStreams.ProviderName} delivers to the kernel's grains"), rules.For(context.InterfaceMethod))
+                : context.Invoke();
         }
 
         // An observer this silo hosts for its own parts (its copy of who may call, a stream subscription, an event

@@ -4,6 +4,7 @@ using AgentSecurity.Testing;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace AgentSecurity.Integration.Tests.CoHosting;
@@ -35,9 +36,14 @@ internal sealed class CoHostedSilo : IAsyncDisposable
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
     public static async Task<CoHostedSilo> StartAsync(string storage, string serviceId, int siloPort, int gatewayPort, string? auditKeyFile,
-        string environment = "Production", string? namePrefix = null)
+        string environment = "Production", string? namePrefix = null, ILoggerProvider? log = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
+        if (log is not null)
+        {
+            builder.Logging.AddProvider(log);
+        }
+
         if (auditKeyFile is not null)
         {
             builder.Configuration["AgentSecurity:Audit:KeyFile"] = auditKeyFile;

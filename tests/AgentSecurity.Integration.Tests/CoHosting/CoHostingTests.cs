@@ -231,6 +231,13 @@ public sealed class CoHostingTests : IAsyncLifetime
         Assert.Null(await platformClient.GetGrain<IPlatformNotesGrain>("token").RequestContextValueAsync(CallerContext.KernelKey));
         Assert.Null(await platformClient.GetGrain<IPlatformNotesGrain>("token").RequestContextValueAsync(CallerContext.PrincipalKey));
 
+        // Stream deliveries are Orleans' calls, stamped as the kernel's: the grain receives them without the token.
+        var notes = silo.Grains.GetGrain<IPlatformNotesGrain>("delivered");
+        await notes.SubscribeAsync();
+        await silo.PublishAsync("delivered", "one");
+        Assert.Equal(["one"], await notes.WaitForReceivedAsync(1));
+        Assert.Equal([null], await notes.KernelKeysAtDeliveryAsync());
+
         // Nor what a client claims to be: a value under the kernel's key, or a principal, never reaches the grain.
         RequestContext.Set(CallerContext.KernelKey, "claimed");
         RequestContext.Set(CallerContext.PrincipalKey, "did:key:claimed");
@@ -248,7 +255,8 @@ public sealed class CoHostingTests : IAsyncLifetime
     [Fact]
     public async Task CoHostedSilo_SecurityEventsOnThePlatformsStreamProvider_NeverReachTheAuditLog()
     {
-        await using var silo = await CoHostedSilo.StartAsync(_azurite.ConnectionString, ServiceId, FreePorts.Next(), FreePorts.Next(), _auditKeyFile);
+        using var log = new RecordingLoggerProvider();
+        await using var silo = await CoHostedSilo.StartAsync(_azurite.ConnectionString, ServiceId, FreePorts.Next(), FreePorts.Next(), _auditKeyFile, log: log);
         var tenant = "forged-" + Guid.NewGuid().ToString("N")[..8];
         var issuedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
         await using var service = await silo.ConnectServiceAsync();
@@ -262,6 +270,7 @@ public sealed class CoHostingTests : IAsyncLifetime
             Time = DateTimeOffset.UtcNow, Reason = ReasonCodes.OutOfScope, Capability = "fileSystem:read", Resource = "/forged",
         };
         await silo.PublishAsync(AuditStreams.For(tenant), forged);
+        await log.WaitForAsync(m => m.Contains($"{PlatformNotesGrain.StreamProvider}/{AuditStreams.For(tenant)}", StringComparison.Ordinal) && m.Contains("is not the kernel's", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
 
         var seen = new List<DecisionEvent>();
         var real = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -30,6 +30,9 @@ public interface IPlatformNotesGrain : IGrainWithStringKey
 
     /// <summary>What the request context of this call holds under <paramref name="key"/>, as text.</summary>
     Task<string?> RequestContextValueAsync(string key);
+
+    /// <summary>What the request context held under the kernel's key at each stream delivery of this activation.</summary>
+    Task<IReadOnlyList<string?>> KernelKeysAtDeliveryAsync();
 }
 
 /// <summary>
@@ -47,6 +50,7 @@ public sealed class PlatformNotesGrain([PersistentState("notes")] IPersistentSta
     public const string StreamProvider = "platform-events";
 
     private readonly List<string> _received = [];
+    private readonly List<string?> _kernelKeysAtDelivery = [];
     private readonly List<(int Count, TaskCompletionSource<IReadOnlyList<string>> Done)> _waiting = [];
 
     private IAsyncStream<string> Stream => this.GetStreamProvider(StreamProvider).GetStream<string>(StreamId.Create("notes", this.GetPrimaryKeyString()));
@@ -98,8 +102,12 @@ public sealed class PlatformNotesGrain([PersistentState("notes")] IPersistentSta
 
     public Task<string?> RequestContextValueAsync(string key) => Task.FromResult(RequestContext.Get(key)?.ToString());
 
+    public Task<IReadOnlyList<string?>> KernelKeysAtDeliveryAsync() => Task.FromResult<IReadOnlyList<string?>>([.. _kernelKeysAtDelivery]);
+
     private Task OnNextAsync(string item, StreamSequenceToken? token)
     {
+        // A delivery is Orleans' own call, which the silo stamps as the kernel's: the platform's grain must not keep that.
+        _kernelKeysAtDelivery.Add(RequestContext.Get(CallerContext.KernelKey)?.ToString());
         _received.Add(item);
         foreach (var waiting in _waiting.Where(w => _received.Count >= w.Count).ToList())
         {
