@@ -13,24 +13,20 @@ public sealed class KernelStorage
     public KernelStorage(IOptions<AgentSecurityStorageOptions> options, IOptions<ClusterOptions> cluster)
     {
         var o = options.Value;
-        var (prefix, error) = StorageNamePrefix.Resolve(o.NamePrefix, cluster.Value.ServiceId);
-        if (prefix is null)
+        ServiceId = cluster.Value.ServiceId;
+        if (KernelStorageValidator.Failures(o, ServiceId) is { Count: > 0 } failures)
         {
-            throw new OptionsValidationException(AgentSecurityStorageOptions.SectionName, typeof(AgentSecurityStorageOptions), [error!]);
+            throw new OptionsValidationException(AgentSecurityStorageOptions.SectionName, typeof(AgentSecurityStorageOptions), failures);
         }
 
-        Names = new KernelStorageNames(prefix);
-        ServiceId = cluster.Value.ServiceId;
+        Names = new KernelStorageNames(StorageNamePrefix.Resolve(o.NamePrefix, ServiceId).Prefix!);
         var credential = new Lazy<Azure.Core.TokenCredential>(() => o.Credential ?? new DefaultAzureCredential());
         Tables = o.TableServiceClient
-            ?? (o.TableServiceUri is { } tables ? new TableServiceClient(tables, credential.Value)
-            : new TableServiceClient(ConnectionString(o, "table")));
+            ?? (o.TableServiceUri is { } tables ? new TableServiceClient(tables, credential.Value) : new TableServiceClient(o.ConnectionString));
         Blobs = o.BlobServiceClient
-            ?? (o.BlobServiceUri is { } blobs ? new BlobServiceClient(blobs, credential.Value)
-            : new BlobServiceClient(ConnectionString(o, "blob")));
+            ?? (o.BlobServiceUri is { } blobs ? new BlobServiceClient(blobs, credential.Value) : new BlobServiceClient(o.ConnectionString));
         Queues = o.QueueServiceClient
-            ?? (o.QueueServiceUri is { } queues ? new QueueServiceClient(queues, credential.Value)
-            : new QueueServiceClient(ConnectionString(o, "queue")));
+            ?? (o.QueueServiceUri is { } queues ? new QueueServiceClient(queues, credential.Value) : new QueueServiceClient(o.ConnectionString));
     }
 
     public KernelStorageNames Names { get; }
@@ -43,10 +39,4 @@ public sealed class KernelStorage
     public BlobServiceClient Blobs { get; }
 
     public QueueServiceClient Queues { get; }
-
-    private static string ConnectionString(AgentSecurityStorageOptions options, string service) =>
-        options.ConnectionString is { Length: > 0 } connectionString
-            ? connectionString
-            : throw new OptionsValidationException(AgentSecurityStorageOptions.SectionName, typeof(AgentSecurityStorageOptions),
-                [$"{AgentSecurityStorageOptions.SectionName}: no {service} service (a service client, a {service} service URI, or a ConnectionString)"]);
 }

@@ -6,10 +6,14 @@ namespace AgentSecurity.Hosting.Storage;
 /// <summary>Refuses, when the silo starts, storage settings that give no service or no valid name prefix.</summary>
 internal sealed class KernelStorageValidator(IOptions<ClusterOptions> cluster) : IValidateOptions<AgentSecurityStorageOptions>
 {
-    public ValidateOptionsResult Validate(string? name, AgentSecurityStorageOptions options)
+    public ValidateOptionsResult Validate(string? name, AgentSecurityStorageOptions options) =>
+        Failures(options, cluster.Value.ServiceId) is { Count: > 0 } failures ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;
+
+    /// <summary>Why these settings give the kernel no storage; empty when they do. <see cref="KernelStorage"/> asks the same.</summary>
+    public static List<string> Failures(AgentSecurityStorageOptions options, string serviceId)
     {
         var failures = new List<string>();
-        if (StorageNamePrefix.Resolve(options.NamePrefix, cluster.Value.ServiceId).Error is { } prefix)
+        if (StorageNamePrefix.Resolve(options.NamePrefix, serviceId).Error is { } prefix)
         {
             failures.Add(prefix);
         }
@@ -28,6 +32,6 @@ internal sealed class KernelStorageValidator(IOptions<ClusterOptions> cluster) :
             }
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return failures;
     }
 }
