@@ -40,6 +40,12 @@ public static class Capabilities
     /// <summary>Calling a language model; the amount is the tokens the call may use, metered by <c>llmTokensPerHour</c>.</summary>
     public const string Llm = "llm";
 
+    /// <summary>
+    /// Calling a tool (grant v2); the resource is the exact tool <c>server/tool</c>, and a pinned tool's check carries
+    /// its definition hash (<see cref="CheckRequest.DefinitionHash"/>).
+    /// </summary>
+    public const string ToolCall = "tool:call";
+
     /// <summary>Every capability above.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
@@ -47,5 +53,6 @@ public static class Capabilities
         MemoryRead, MemoryWrite, MemoryDelete,
         NetworkOutbound, NetworkInbound,
         Subprocess, VectorDb, Llm,
+        ToolCall,
     ];
 }

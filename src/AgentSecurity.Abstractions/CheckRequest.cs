@@ -19,4 +19,10 @@ public sealed record CheckRequest
     [Id(1)] public string? Resource { get; init; }
 
     [Id(2)] public long? Amount { get; init; }
+
+    /// <summary>
+    /// For <c>tool:call</c>: the hash of the tool's definition as its server describes it now (<c>sha256:…</c>), held
+    /// against the grant's pin. A pinned tool checked without it is refused (<c>tool_changed</c>).
+    /// </summary>
+    [Id(3)] public string? DefinitionHash { get; init; }
 }

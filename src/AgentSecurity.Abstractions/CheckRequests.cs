@@ -111,6 +111,17 @@ public static class CheckRequests
         return new CheckRequest(Capabilities.Llm, model, Amount(tokens, nameof(tokens)));
     }
 
+    /// <summary>
+    /// Calling <paramref name="tool"/> of <paramref name="server"/>: <see cref="Capabilities.ToolCall"/> on <c>server/tool</c>,
+    /// with the hash of the definition the caller sees (<see cref="Grants.Tools.ToolDefinitionHash"/>) when it has one.
+    /// </summary>
+    public static CheckRequest CallTool(string server, string tool, string? definitionHash = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(server);
+        ArgumentException.ThrowIfNullOrEmpty(tool);
+        return new CheckRequest(Capabilities.ToolCall, Grants.Tools.ToolNames.Of(server, tool)) { DefinitionHash = definitionHash };
+    }
+
     /// <summary>Starting a process, naming the command for the audit log when given: <see cref="Capabilities.Subprocess"/>.</summary>
     public static CheckRequest Subprocess(string? command = null) => new(Capabilities.Subprocess, Optional(command, nameof(command)));
 

@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions.Boundary;
+using AgentSecurity.Abstractions.Tools;
 using AgentSecurity.Grants.Access;
 using Orleans.Concurrency;
 
@@ -13,7 +14,7 @@ namespace AgentSecurity.Abstractions;
 public interface IAgentGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Verifies a signed <c>agentsec.grant.v1</c> through the tenant's issuer and, only if it verifies, makes it the
+    /// Verifies a signed grant (<c>agentsec.grant.v1</c> or <c>v2</c>) through the tenant's issuer and, only if it verifies, makes it the
     /// agent's active grant. A refused grant changes nothing: the previous grant stays in force.
     /// </summary>
     [Requires(AccessRights.Apply)]
@@ -30,6 +31,26 @@ public interface IAgentGrain : IGrainWithStringKey
     /// <summary>Evaluates a request against a proposed grant (signed or not) without applying or consuming anything.</summary>
     [Requires(AccessRights.Check)]
     Task<Explanation> WhatIfAsync(CheckRequest request, string proposedGrant);
+
+    /// <summary>
+    /// Decides a tool call in one turn: <c>tool:call</c> for the tool (with its pin and approval rules), then every
+    /// resource check its arguments map to; the first refusal answers. Recorded as <c>tool.called</c> or
+    /// <c>tool.denied</c>. A call that needs approval records the permission request (one per agent and tool while it
+    /// waits) and names it; once an elevation answers it, the same call is allowed.
+    /// </summary>
+    [Requires(AccessRights.Check)]
+    Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall);
+
+    /// <summary>
+    /// Which of the listed tools the agent may be shown: granted by its active grant or a live elevation, and matching
+    /// their pins. A tool that needs approval is shown (calling it asks for the approval). Decides and records nothing.
+    /// </summary>
+    [Requires(AccessRights.Check)]
+    Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools);
+
+    /// <summary>Records a tool whose definition changed while a gateway served it (<c>tool.changed</c>); the gateway refuses it from then on.</summary>
+    [Requires(AccessRights.Check)]
+    Task RecordToolChangedAsync(ToolListing before, ToolListing after);
 
     /// <summary>Quarantines or releases the agent by a signed <c>agentsec.quarantine.v1</c> from a root or admin.</summary>
     [Requires(AccessRights.Apply)]

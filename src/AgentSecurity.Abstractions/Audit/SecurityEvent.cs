@@ -71,6 +71,32 @@ public sealed record SandboxEvent : SecurityEvent
     [Id(2)] public string? Runtime { get; init; }
 }
 
+/// <summary>
+/// A tool call through a gateway: <c>tool.called</c> (allowed, forwarded), <c>tool.denied</c> (refused, with the
+/// resource check that refused it when an argument did) or <c>tool.changed</c> (a definition that changed while served).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("agentsec.ToolEvent.v1")]
+public sealed record ToolEvent : SecurityEvent
+{
+    /// <summary>The server's name as the gateway exposes it (<c>fs</c> of <c>fs/read_file</c>).</summary>
+    [Id(0)] public required string Server { get; init; }
+
+    [Id(1)] public required string Tool { get; init; }
+
+    [Id(2)] public string? GrantId { get; init; }
+
+    /// <summary>The hash of the definition the call was made under (for <c>tool.changed</c>, the new one).</summary>
+    [Id(3)] public string? DefinitionHash { get; init; }
+
+    /// <summary>The capability of the resource check that refused the call, when an argument did.</summary>
+    [Id(4)] public string? Capability { get; init; }
+
+    [Id(5)] public string? Resource { get; init; }
+
+    /// <summary>The permission request a call that needs approval waits on.</summary>
+    [Id(6)] public string? RequestId { get; init; }
+}
+
 /// <summary>A detection rule fired; <see cref="SecurityEvent.Reason"/> names the rule.</summary>
 [GenerateSerializer, Immutable, Alias("agentsec.AlertEvent.v1")]
 public sealed record AlertEvent : SecurityEvent

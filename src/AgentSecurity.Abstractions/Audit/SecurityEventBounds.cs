@@ -17,6 +17,7 @@ public static class SecurityEventBounds
             AdministrativeEvent a => a with { Capability = Clip(a.Capability), Resource = Clip(a.Resource), GrantId = Clip(a.GrantId), SignerDid = Clip(a.SignerDid) },
             SandboxEvent s => s with { Capability = Clip(s.Capability), Resource = Clip(s.Resource), Runtime = Clip(s.Runtime) },
             AlertEvent alert => alert with { Action = Clip(alert.Action)! },
+            ToolEvent t => t with { Server = Clip(t.Server)!, Tool = Clip(t.Tool)!, GrantId = Clip(t.GrantId), DefinitionHash = Clip(t.DefinitionHash), Capability = Clip(t.Capability), Resource = Clip(t.Resource), RequestId = Clip(t.RequestId) },
             _ => e,
         };
         return clamped with

@@ -55,6 +55,15 @@ public static class SecurityEventJson
                 writer.WriteNumber("count", alert.Count);
                 writer.WriteString("action", alert.Action);
                 break;
+            case ToolEvent t:
+                writer.WriteString("server", t.Server);
+                writer.WriteString("tool", t.Tool);
+                Optional(writer, "grantId", t.GrantId);
+                Optional(writer, "definitionHash", t.DefinitionHash);
+                Optional(writer, "capability", t.Capability);
+                Optional(writer, "resource", t.Resource);
+                Optional(writer, "requestId", t.RequestId);
+                break;
         }
 
         Optional(writer, "reason", e.Reason);
@@ -87,6 +96,12 @@ public static class SecurityEventJson
             SecurityEventTypes.SandboxViolation or SecurityEventTypes.ExecutionCompleted or SecurityEventTypes.ExecutionFailed => new SandboxEvent
             {
                 Id = common.Id, Type = type, TenantId = common.Tenant, Capability = Text("capability"), Resource = Text("resource"), Runtime = Text("runtime"),
+            },
+            SecurityEventTypes.ToolCalled or SecurityEventTypes.ToolDenied or SecurityEventTypes.ToolChanged => new ToolEvent
+            {
+                Id = common.Id, Type = type, TenantId = common.Tenant, Server = Text("server") ?? string.Empty, Tool = Text("tool") ?? string.Empty,
+                GrantId = Text("grantId"), DefinitionHash = Text("definitionHash"), Capability = Text("capability"), Resource = Text("resource"),
+                RequestId = Text("requestId"),
             },
             SecurityEventTypes.AlertRaised => new AlertEvent
             {

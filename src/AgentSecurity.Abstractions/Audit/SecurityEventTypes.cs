@@ -36,4 +36,13 @@ public static class SecurityEventTypes
     public const string ExecutionFailed = "execution.failed";
 
     public const string AlertRaised = "alert.raised";
+
+    /// <summary>A tool call a gateway was allowed to forward (<see cref="ToolEvent"/>).</summary>
+    public const string ToolCalled = "tool.called";
+
+    /// <summary>A tool call refused: by the tool's rules, or by a resource its arguments name.</summary>
+    public const string ToolDenied = "tool.denied";
+
+    /// <summary>A tool whose definition changed while a gateway served it; the gateway refuses it from then on.</summary>
+    public const string ToolChanged = "tool.changed";
 }

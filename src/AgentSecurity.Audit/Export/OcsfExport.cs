@@ -102,6 +102,10 @@ public static class OcsfExport
                     WriteStatus(writer, s.Type == SecurityEventTypes.ExecutionCompleted ? Status.Success : Status.Failure, s.Reason);
                     WriteAuthorizeSession(writer, e, s.Capability, ("resource", s.Resource), ("runtime", s.Runtime), ("silo", e.Silo));
                     break;
+                case ToolEvent t:
+                    WriteStatus(writer, t.Type == SecurityEventTypes.ToolCalled ? Status.Success : Status.Failure, t.Reason);
+                    WriteAuthorizeSession(writer, e, "tool:call", ("resource", $"{t.Server}/{t.Tool}"), ("grantId", t.GrantId), ("silo", e.Silo));
+                    break;
                 case AlertEvent alert:
                     WriteDetectionFinding(writer, alert);
                     break;
@@ -206,6 +210,7 @@ public static class OcsfExport
         }),
         SandboxEvent s => new(AuthorizeSession, 1, "Assign Privileges", s.Type == SecurityEventTypes.ExecutionCompleted ? 1 : 3),
         AlertEvent alert => new(DetectionFinding, 1, "Create", alert.Action == "quarantine" ? 4 : 3),
+        ToolEvent t => new(AuthorizeSession, 1, "Assign Privileges", t.Type == SecurityEventTypes.ToolCalled ? 1 : 3),
         _ => ApiActivityOf(e.Type),
     };
 

@@ -164,6 +164,7 @@ internal static class AuditCommands
             AdministrativeEvent a => a.GrantId ?? a.Capability ?? string.Empty,
             SandboxEvent s => $"{s.Runtime} {s.Capability} {s.Resource}",
             AlertEvent alert => $"{alert.Action} after {alert.Count}",
+            ToolEvent t => $"{t.Server}/{t.Tool}{(t.Resource is null ? string.Empty : $" {t.Capability} {t.Resource}")}{(t.RequestId is null ? string.Empty : $" ({t.RequestId})")}",
             _ => string.Empty,
         };
         output.Out.WriteLine($"{e.Time:yyyy-MM-dd HH:mm:ss.fff} {e.Type,-18} {e.AgentId ?? "-",-16} {detail} {e.Reason ?? string.Empty} {e.Message ?? string.Empty}".TrimEnd());

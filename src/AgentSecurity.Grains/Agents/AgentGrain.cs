@@ -8,6 +8,8 @@ using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Quarantine;
 using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grains.Tools;
+using AgentSecurity.Abstractions.Tools;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Policy;
@@ -37,6 +39,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
     private readonly AgentMemory _memory;
     private readonly AgentExecutions _executions;
     private readonly AgentQuarantine _quarantine;
+    private readonly AgentTools _tools;
 
     public AgentGrain(
         [PersistentState("agent", StorageNames.Grains)] IPersistentState<AgentGrainState> state,
@@ -60,6 +63,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
         _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, _executions);
         _memory = new AgentMemory(_agent, memoryStore, platform, _permissions, _audit, _metering, DecideAsync);
         _quarantine = new AgentQuarantine(_agent, _outbox, _permissions, _executions);
+        _tools = new AgentTools(_agent, _permissions, _audit, _grants, DecideAndMeterAsync);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -88,6 +92,12 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
 
     public Task<Explanation> WhatIfAsync(CheckRequest request, string proposedGrant) =>
         Task.FromResult(AgentPermissions.WhatIf(request, proposedGrant, _agent.Now, _agent.Options.ClockSkew));
+
+    public Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall) => _tools.CheckAsync(toolCall);
+
+    public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools) => Task.FromResult(_tools.SelectVisible(tools));
+
+    public Task RecordToolChangedAsync(ToolListing before, ToolListing after) => _tools.RecordChangedAsync(before, after);
 
     public Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant) => _grants.ApplyAsync(signedGrant);
 

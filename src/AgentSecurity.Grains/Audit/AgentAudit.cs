@@ -14,7 +14,11 @@ namespace AgentSecurity.Grains.Audit;
 /// </summary>
 internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOptions options, Func<bool> audited)
 {
+    /// <summary>Allowed tool calls wait at most this many before they are published in the caller's turn.</summary>
+    private const int MaxBufferedToolCalls = 256;
+
     private readonly Dictionary<string, (long Count, string? GrantId)> _allowed = new(StringComparer.Ordinal);
+    private readonly List<SecurityEvent> _toolCalls = [];
     private IGrainTimer? _summaryTimer;
 
     /// <summary>Whether this agent's events belong in its tenant's log: it has, or had, a grant.</summary>
@@ -67,23 +71,68 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
         }
     }
 
+    /// <summary>
+    /// Records a tool call: a refusal on the stream before the caller hears of it (or <c>unavailable</c>), an allowed
+    /// call with the next summaries, each call its own <c>tool.called</c> event (its loss window is one interval, as
+    /// for summaries, so that a call does not wait for a queue write).
+    /// </summary>
+    public async Task<Decision> RecordToolAsync(ToolEvent e, Decision decision)
+    {
+        agent.Metrics.RecordCheck(decision.Reason);
+        if (!IsAudited)
+        {
+            return decision;
+        }
+
+        var stamped = agent.Events.Stamp(e);
+        if (decision.Allowed)
+        {
+            _toolCalls.Add(stamped);
+            StartSummaries();
+            if (_toolCalls.Count >= MaxBufferedToolCalls)
+            {
+                await PublishSummariesAsync(CancellationToken.None);
+            }
+
+            return decision;
+        }
+
+        try
+        {
+            await agent.Events.PublishAsync(agent.TenantId, [stamped]);
+            return decision;
+        }
+#pragma warning disable CA1031 // A refusal that cannot be recorded is still a refusal: unavailable says the system is degraded.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.AuditPublishFailed(agent.Logger, ex, agent.Key);
+            return Decision.Deny(ReasonCodes.Unavailable, $"denied ({decision.Reason}), and the denial could not be recorded", decision.GrantId);
+        }
+    }
+
     private void CountAllowed(string capability, string? grantId)
     {
         _allowed[capability] = (_allowed.GetValueOrDefault(capability).Count + 1, grantId);
+        StartSummaries();
+    }
+
+    private void StartSummaries()
+    {
         _summaryTimer ??= grain.RegisterGrainTimer(PublishSummariesAsync, new GrainTimerCreationOptions(options.AllowedSummaryInterval, options.AllowedSummaryInterval) { Interleave = false });
     }
 
     /// <summary>Publishes the allowed-check counts of the last interval (their loss window is one interval).</summary>
     public async Task PublishSummariesAsync(CancellationToken cancellation)
     {
-        if (_allowed.Count == 0)
+        if (_allowed.Count == 0 && _toolCalls.Count == 0)
         {
             _summaryTimer?.Dispose(); // nothing to count: let an idle agent deactivate
             _summaryTimer = null;
             return;
         }
 
-        var summaries = _allowed.Select(p => (SecurityEvent)agent.Events.Stamp(new DecisionEvent
+        var summaries = _toolCalls.Concat(_allowed.Select(p => (SecurityEvent)agent.Events.Stamp(new DecisionEvent
         {
             Id = string.Empty,
             Type = SecurityEventTypes.ChecksAllowed,
@@ -93,8 +142,9 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             GrantId = p.Value.GrantId,
             Count = p.Value.Count,
             Reason = ReasonCodes.Allowed,
-        })).ToList();
+        }))).ToList();
         _allowed.Clear();
+        _toolCalls.Clear();
         try
         {
             await agent.Events.PublishAsync(agent.TenantId, summaries);

@@ -187,7 +187,7 @@ internal sealed class GrantVerifier(
             return trust.Untrusted(grant.SignedBy, now);
         }
 
-        if (Attenuation.WithinCeiling(admin.Ceiling, admin.CeilingLimits, grant.Terms, platform) is { } beyond)
+        if (Attenuation.WithinCeiling(admin.Ceiling, admin.CeilingLimits, admin.CeilingTools, grant.Terms, platform) is { } beyond)
         {
             return beyond;
         }

@@ -35,6 +35,13 @@ internal sealed class PermissionRequests(
 
         Expire(State.Requests, now, options.MaxPendingRequestsPerTenant);
         var pending = State.Requests.Where(r => r.Status == PermissionRequestStatus.Pending).ToList();
+        // Asking again for what already waits (an agent retrying a tool that needs approval) finds the same request:
+        // retries must neither fill the agent's quota of open requests nor the admins' queue.
+        if (pending.Find(r => r.AgentId == agentId && r.Capability == request.Capability && r.Resource == request.Resource) is { } waiting)
+        {
+            return new PermissionRequestResult { Recorded = true, RequestId = waiting.RequestId, ExpiresAt = waiting.ExpiresAt };
+        }
+
         if (pending.Count(r => r.AgentId == agentId) >= options.MaxPendingRequestsPerAgent || pending.Count >= options.MaxPendingRequestsPerTenant)
         {
             return new PermissionRequestResult { Error = ReasonCodes.QuotaExceeded, Message = "too many open permission requests; wait for answers or expiry" };

@@ -2,6 +2,7 @@ using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Documents;
 using AgentSecurity.Grants.Policy;
+using AgentSecurity.Grants.Tools;
 
 namespace AgentSecurity.Grains.Permissions;
 
@@ -46,7 +47,7 @@ internal sealed class AgentPermissions
     {
         if (request is { Amount: null or >= 0 } && CheckKinds.TryParse(request.Capability, out kind))
         {
-            return Evaluate(kind, request.Resource, now, agent).Decision;
+            return Evaluate(kind, request.Resource, now, agent, definitionHash: request.DefinitionHash).Decision;
         }
 
         kind = default;
@@ -103,7 +104,7 @@ internal sealed class AgentPermissions
             return new Explanation { Decision = Decision.Deny(ReasonCodes.InvalidRequest, "a check needs a capability"), DecidedBy = "request" };
         }
 
-        var explained = GrantExplanation.For(new GrantPolicy(proposal, clockSkew), request.Capability, request.Resource, now);
+        var explained = GrantExplanation.For(new GrantPolicy(proposal, clockSkew), request.Capability, request.Resource, now, request.DefinitionHash);
         var verdict = explained.Decision;
         return new Explanation
         {
@@ -127,10 +128,18 @@ internal sealed class AgentPermissions
             return Evaluate(null, request.Resource, now, agent, request.Capability);
         }
 
-        return Evaluate(kind, request.Resource, now, agent);
+        return Evaluate(kind, request.Resource, now, agent, definitionHash: request.DefinitionHash);
     }
 
-    private Evaluation Evaluate(CheckKind? kind, string? resource, DateTimeOffset now, string agent, string? unknownCapability = null)
+    /// <summary>
+    /// Whether a gateway may show the agent a tool: it could call it now, or could once a person approves (the call
+    /// then asks). A tool whose definition breaks its pin is not shown: its description is what a rug pull changes.
+    /// </summary>
+    public bool Shows(string tool, string? definitionHash, DateTimeOffset now, string agent) =>
+        ToolNames.IsTool(tool)
+        && Evaluate(CheckKind.ToolCall, tool, now, agent, definitionHash: definitionHash).Decision.Reason is ReasonCodes.Allowed or ReasonCodes.ApprovalRequired;
+
+    private Evaluation Evaluate(CheckKind? kind, string? resource, DateTimeOffset now, string agent, string? unknownCapability = null, string? definitionHash = null)
     {
         if (Problem is not null)
         {
@@ -160,27 +169,34 @@ internal sealed class AgentPermissions
             return Evaluation.ByGrant(Active, GrantPolicy.UnknownCapability(unknownCapability));
         }
 
-        var verdict = Active.Policy.Decide(known, resource, now);
-        if (!verdict.Allowed && verdict.Rule is DecisionRule.Level or DecisionRule.Scope)
+        var verdict = Active.Policy.Decide(known, resource, now, definitionHash);
+        if (!verdict.Allowed && verdict.Rule is DecisionRule.Level or DecisionRule.Scope or DecisionRule.Approval)
         {
             // An elevation (an approved permission request) adds to a live grant; it never revives a dead one.
             foreach (var elevation in _elevations)
             {
-                if (_revoked.Contains(elevation.GrantId))
+                if (_revoked.Contains(elevation.GrantId) || (known == CheckKind.ToolCall && !NamesTool(elevation, resource)))
                 {
                     continue;
                 }
 
-                var elevated = elevation.Policy.Decide(known, resource, now);
+                var elevated = elevation.Policy.Decide(known, resource, now, definitionHash);
                 if (elevated.Allowed)
                 {
-                    return Evaluation.ByGrant(elevation, elevated);
+                    // The active grant's pins hold whichever grant allows the call: an approval is for the tool as pinned.
+                    return known == CheckKind.ToolCall && Active.Policy.PinVerdict(resource!, definitionHash) is { } changed
+                        ? Evaluation.ByGrant(Active, changed)
+                        : Evaluation.ByGrant(elevation, elevated);
                 }
             }
         }
 
         return Evaluation.ByGrant(Active, verdict);
     }
+
+    /// <summary>An approval is an elevation that names the exact tool, never one a pattern happens to match.</summary>
+    private static bool NamesTool(ActiveGrant elevation, string? tool) =>
+        tool is not null && elevation.Policy.Terms.Tools.Patterns.Contains(tool, StringComparer.Ordinal);
 
     private readonly record struct Evaluation(Decision Decision, ActiveGrant? Grant, PolicyDecision Verdict, string? DecidedBy, string? Suggestion)
     {

@@ -4,8 +4,9 @@ using AgentSecurity.Grants.Identity;
 namespace AgentSecurity.Grants.Documents;
 
 /// <summary>
-/// An <c>agentsec.admin.v1</c> document: a root registers an admin DID that may sign grants (and revocations and
-/// quarantines) for the tenant, within a ceiling, until it expires.
+/// An <c>agentsec.admin.v1</c> or <c>agentsec.admin.v2</c> document: a root registers an admin DID that may sign grants
+/// (and revocations and quarantines) for the tenant, within a ceiling, until it expires. Only a v2 ceiling carries tool
+/// patterns (<c>ceiling.capabilities.tools</c>): an admin registered by v1 signs no grant with tools.
 /// </summary>
 public sealed class AdminDocument
 {
@@ -26,16 +27,23 @@ public sealed class AdminDocument
 
     public ResourceLimits CeilingLimits { get; private init; } = ResourceLimits.None;
 
+    /// <summary>The tool patterns the admin's grants may give; empty for v1.</summary>
+    public IReadOnlyList<string> CeilingTools { get; private init; } = [];
+
     public DateTimeOffset ExpiresAt { get; private init; }
 
-    public static Result<AdminDocument> Parse(ReadOnlySpan<byte> utf8) => DocumentParsing.Parse(utf8, DocumentTypes.Admin, (envelope, members) =>
+    private static readonly string[] Types = [DocumentTypes.Admin, DocumentTypes.AdminV2];
+
+    public static Result<AdminDocument> Parse(ReadOnlySpan<byte> utf8) => DocumentParsing.Parse(utf8, Types, (envelope, members) =>
     {
         var ceiling = new MemberReader(members.RequireObject("ceiling"), "ceiling", CeilingMembers);
+        var capabilities = GrantTerms.ReadCapabilities(ceiling.RequireObject("capabilities"), "ceiling.capabilities", DocumentTypes.VersionOf(envelope.Type), out var tools);
         var admin = new AdminDocument(envelope)
         {
             TenantId = members.RequireIdentifier("tenantId", Identifiers.IsTenantId, Identifiers.TenantIdRule),
             AdminDid = members.RequireDid("adminDid"),
-            Ceiling = GrantTerms.ReadCapabilities(ceiling.RequireObject("capabilities"), "ceiling.capabilities"),
+            Ceiling = capabilities,
+            CeilingTools = tools,
             CeilingLimits = GrantTerms.ReadLimits(ceiling.OptionalObject("resourceLimits"), "ceiling.resourceLimits"),
             ExpiresAt = members.RequireTime("expiresAt"),
         };

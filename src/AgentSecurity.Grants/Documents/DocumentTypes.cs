@@ -4,8 +4,14 @@ namespace AgentSecurity.Grants.Documents;
 public static class DocumentTypes
 {
     public const string Grant = "agentsec.grant.v1";
+
+    /// <summary>A grant with tools: version 1 plus <c>capabilities.tools</c> and <c>toolRules</c>.</summary>
+    public const string GrantV2 = "agentsec.grant.v2";
     public const string Tenant = "agentsec.tenant.v1";
     public const string Admin = "agentsec.admin.v1";
+
+    /// <summary>An admin whose ceiling may carry tools (<c>ceiling.capabilities.tools</c>).</summary>
+    public const string AdminV2 = "agentsec.admin.v2";
     public const string Revocation = "agentsec.revocation.v1";
     public const string Quarantine = "agentsec.quarantine.v1";
     public const string Rotation = "agentsec.rotation.v1";
@@ -34,8 +40,11 @@ public static class DocumentTypes
     {
         [Grant] = With("grantId", "tenantId", "agentId", "capabilities", "scopes", "resourceLimits", "environmentIsolation",
             "notBefore", "expiresAt", "agentDid", "parentGrantId"),
+        [GrantV2] = With("grantId", "tenantId", "agentId", "capabilities", "scopes", "resourceLimits", "environmentIsolation",
+            "notBefore", "expiresAt", "agentDid", "parentGrantId", "toolRules"),
         [Tenant] = With("tenantId", "rootDids"),
         [Admin] = With("tenantId", "adminDid", "ceiling", "expiresAt"),
+        [AdminV2] = With("tenantId", "adminDid", "ceiling", "expiresAt"),
         [Revocation] = With("tenantId", "grantId", "reason"),
         [Quarantine] = With("tenantId", "agentId", "action", "reason"),
         [Rotation] = With("tenantId", "oldRootDid", "newRootDid"),
@@ -44,6 +53,12 @@ public static class DocumentTypes
         [Limits] = With("tenantId", "resourceLimits", "maxAgents"),
         [Checkpoint] = With("tenantId", "size", "rootHash", "chainHash"),
     };
+
+    /// <summary>Whether a type is a version of the grant, and so parsed by <see cref="GrantDocument"/>.</summary>
+    public static bool IsGrant(string type) => type is Grant or GrantV2;
+
+    /// <summary>The version number of a grant or admin type: 2 for the tool-aware versions, else 1.</summary>
+    public static int VersionOf(string type) => type is GrantV2 or AdminV2 ? 2 : 1;
 
     private static HashSet<string> With(params string[] members) => [.. Envelope, .. members];
 }

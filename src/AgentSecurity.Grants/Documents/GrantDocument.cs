@@ -3,15 +3,23 @@ using AgentSecurity.Grants.Identity;
 
 namespace AgentSecurity.Grants.Documents;
 
-/// <summary>An <c>agentsec.grant.v1</c> document: an agent's permission, as signed by its grantor.</summary>
+/// <summary>
+/// An <c>agentsec.grant.v1</c> or <c>agentsec.grant.v2</c> document: an agent's permission, as signed by its grantor.
+/// Version 2 adds tools; a v1 grant reads as a v2 grant without tools.
+/// </summary>
 public sealed class GrantDocument
 {
+    private static readonly string[] Types = [DocumentTypes.Grant, DocumentTypes.GrantV2];
+
     private GrantDocument(SignedDocument envelope)
     {
         Envelope = envelope;
     }
 
     public SignedDocument Envelope { get; }
+
+    /// <summary>1 or 2, from the document's type.</summary>
+    public int Version => DocumentTypes.VersionOf(Envelope.Type);
 
     public string GrantId { get; private init; } = string.Empty;
 
@@ -27,6 +35,8 @@ public sealed class GrantDocument
     public GrantScopes Scopes => Terms.Scopes;
 
     public ResourceLimits Limits => Terms.Limits;
+
+    public Tools.ToolTerms Tools => Terms.Tools;
 
     public IsolationLevel Isolation => Terms.Isolation;
 
@@ -45,12 +55,12 @@ public sealed class GrantDocument
     public DidKey SignedBy => Envelope.SignedBy;
 
     /// <summary>Parses a grant and checks its form; the signature and trust are checked separately.</summary>
-    public static Result<GrantDocument> Parse(ReadOnlySpan<byte> utf8) => DocumentParsing.Parse(utf8, DocumentTypes.Grant, (envelope, members) => new GrantDocument(envelope)
+    public static Result<GrantDocument> Parse(ReadOnlySpan<byte> utf8) => DocumentParsing.Parse(utf8, Types, (envelope, members) => new GrantDocument(envelope)
     {
         GrantId = members.RequireIdentifier("grantId", Identifiers.IsGrantId, Identifiers.LocalIdRule),
         TenantId = members.RequireIdentifier("tenantId", Identifiers.IsTenantId, Identifiers.TenantIdRule),
         AgentId = members.RequireIdentifier("agentId", Identifiers.IsAgentId, Identifiers.LocalIdRule),
-        Terms = GrantTerms.Read(members, envelope.IssuedAt),
+        Terms = GrantTerms.Read(members, envelope.IssuedAt, DocumentTypes.VersionOf(envelope.Type)),
         AgentDid = members.OptionalDid("agentDid"),
         ParentGrantId = members.OptionalIdentifier("parentGrantId", Identifiers.IsGrantId, Identifiers.LocalIdRule),
     });

@@ -52,9 +52,9 @@ public sealed class SignedDocument
     public bool HasValidSignature() => Ed25519.Verify(SignedBy, _signingInput, _signature);
 
     /// <summary>Parses the envelope of any known document type and checks that its members are the type's.</summary>
-    public static Result<SignedDocument> Parse(ReadOnlySpan<byte> utf8) => Parse(utf8, expectedType: null);
+    public static Result<SignedDocument> Parse(ReadOnlySpan<byte> utf8) => Parse(utf8, expectedTypes: null);
 
-    private static Result<SignedDocument> Parse(ReadOnlySpan<byte> utf8, string? expectedType)
+    private static Result<SignedDocument> Parse(ReadOnlySpan<byte> utf8, string[]? expectedTypes)
     {
         if (utf8.Length > DocumentTypes.MaxDocumentBytes)
         {
@@ -69,7 +69,7 @@ public sealed class SignedDocument
 
         try
         {
-            return Result<SignedDocument>.Ok(FromJson(json.Value, expectedType));
+            return Result<SignedDocument>.Ok(FromJson(json.Value, expectedTypes));
         }
         catch (DocumentFormatException e)
         {
@@ -80,15 +80,18 @@ public sealed class SignedDocument
     public static Result<SignedDocument> Parse(string text) => Parse(System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>Parses and also requires the given type, as the typed document parsers do.</summary>
-    internal static SignedDocument ParseOfType(ReadOnlySpan<byte> utf8, string expectedType)
+    internal static SignedDocument ParseOfType(ReadOnlySpan<byte> utf8, string expectedType) => ParseOfTypes(utf8, [expectedType]);
+
+    /// <summary>Parses and requires one of the given types (the versions of one document).</summary>
+    internal static SignedDocument ParseOfTypes(ReadOnlySpan<byte> utf8, string[] expectedTypes)
     {
-        var envelope = Parse(utf8, expectedType);
+        var envelope = Parse(utf8, expectedTypes);
         return envelope.Succeeded
             ? envelope.Value
             : throw new DocumentFormatException(envelope.Failure.Code, envelope.Failure.Message);
     }
 
-    private static SignedDocument FromJson(JNode root, string? expectedType)
+    private static SignedDocument FromJson(JNode root, string[]? expectedTypes)
     {
         if (root is not JObject body)
         {
@@ -106,9 +109,9 @@ public sealed class SignedDocument
             throw new DocumentFormatException(ReasonCodes.UnsupportedType, $"unsupported document type \"{type}\"");
         }
 
-        if (expectedType is not null && !string.Equals(type, expectedType, StringComparison.Ordinal))
+        if (expectedTypes is not null && !expectedTypes.Contains(type, StringComparer.Ordinal))
         {
-            throw new DocumentFormatException(ReasonCodes.UnsupportedType, $"expected a {expectedType} document, not {type}");
+            throw new DocumentFormatException(ReasonCodes.UnsupportedType, $"expected a {string.Join(" or ", expectedTypes)} document, not {type}");
         }
 
         var members = new MemberReader(body, string.Empty, allowed);

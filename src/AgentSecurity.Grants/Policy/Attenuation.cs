@@ -1,5 +1,6 @@
 using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Documents;
+using AgentSecurity.Grants.Tools;
 
 namespace AgentSecurity.Grants.Policy;
 
@@ -24,7 +25,9 @@ public static class Attenuation
             ?? WiderLimit(parent.Limits, child.Limits, platform, "the parent")
             ?? (child.ExpiresAt > parent.ExpiresAt ? $"expiresAt {DocumentTime.ToText(child.ExpiresAt)} is after the parent's {DocumentTime.ToText(parent.ExpiresAt)}" : null)
             ?? (child.NotBefore < parent.NotBefore ? $"notBefore {DocumentTime.ToText(child.NotBefore)} is before the parent's {DocumentTime.ToText(parent.NotBefore)}" : null)
-            ?? WiderIsolation(parent.Isolation, child.Isolation);
+            ?? WiderIsolation(parent.Isolation, child.Isolation)
+            ?? WiderTools("capabilities.tools", parent.Tools.Patterns, child.Tools.Patterns, "the parent's")
+            ?? DroppedToolRules(parent.Tools, child.Tools);
         return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the delegated grant is wider than its parent: {wider}");
     }
 
@@ -44,7 +47,12 @@ public static class Attenuation
     /// </summary>
     public static Failure? WithinRequest(CheckKind kind, string? resource, GrantTerms grant)
     {
-        var wider = WiderCapability(kind.MinimalCapabilities(), grant.Capabilities);
+        var wider = WiderCapability(kind.MinimalCapabilities(), grant.Capabilities) ?? WiderToolAnswer(kind, resource, grant.Tools);
+        if (kind == CheckKind.ToolCall)
+        {
+            return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the answer grants more than was requested: {wider}");
+        }
+
         if (wider is null && resource is not null && kind.ResourceKindOf() is { } resourceKind)
         {
             var member = resourceKind switch { ResourceKind.Path => "fileSystem", ResourceKind.Host => "network", _ => "memory" };
@@ -62,10 +70,87 @@ public static class Attenuation
     /// An admin's ceiling bounds levels, booleans and limits, compared as the platform applies them: where the ceiling
     /// sets no limit, the admin's grants get at most the platform's default.
     /// </summary>
-    public static Failure? WithinCeiling(CapabilitySet ceiling, ResourceLimits ceilingLimits, GrantTerms grant, PlatformLimits platform)
+    public static Failure? WithinCeiling(CapabilitySet ceiling, ResourceLimits ceilingLimits, GrantTerms grant, PlatformLimits platform) =>
+        WithinCeiling(ceiling, ceilingLimits, [], grant, platform);
+
+    /// <summary>
+    /// <see cref="WithinCeiling(CapabilitySet, ResourceLimits, GrantTerms, PlatformLimits)"/>, and every tool pattern of
+    /// the grant covered by one of the ceiling's (an admin registered by v1 has none, so signs no grant with tools).
+    /// The ceiling says nothing of approvals and pins: an admin sets them as it sees fit.
+    /// </summary>
+    public static Failure? WithinCeiling(CapabilitySet ceiling, ResourceLimits ceilingLimits, IReadOnlyList<string> ceilingTools, GrantTerms grant, PlatformLimits platform)
     {
-        var wider = WiderCapability(ceiling, grant.Capabilities) ?? WiderLimit(ceilingLimits, grant.Limits, platform, "the ceiling");
+        var wider = WiderCapability(ceiling, grant.Capabilities)
+            ?? WiderLimit(ceilingLimits, grant.Limits, platform, "the ceiling")
+            ?? WiderTools("capabilities.tools", ceilingTools, grant.Tools.Patterns, "the ceiling's");
         return wider is null ? null : new Failure(ReasonCodes.Escalation, $"the grant exceeds the admin's ceiling: {wider}");
+    }
+
+    /// <summary>The first tool pattern of <paramref name="narrower"/> that no pattern of <paramref name="wider"/> covers.</summary>
+    private static string? WiderTools(string member, IReadOnlyList<string> wider, IReadOnlyList<string> narrower, string whose)
+    {
+        foreach (var text in narrower)
+        {
+            var pattern = ToolPattern.Parse(text);
+            if (!wider.Any(w => ToolPattern.Parse(w).Covers(pattern)))
+            {
+                return wider.Count == 0
+                    ? $"{member} \"{text}\" gives a tool, {whose} gives none"
+                    : $"{member} \"{text}\" is not covered by any of {whose} tool patterns";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A child that gives tools keeps every approval and pin of its parent: each parent <c>approve</c> pattern covered by
+    /// one of the child's (a wider one asks for approval more often), each parent pin present with the same hash. A
+    /// child that gives no tool can call none, so what it says of them does not matter (a v1 child has no toolRules).
+    /// </summary>
+    private static string? DroppedToolRules(ToolTerms parent, ToolTerms child)
+    {
+        if (!child.GrantsAny)
+        {
+            return null;
+        }
+
+        var dropped = WiderTools("toolRules.approve", child.Approve, parent.Approve, "the child's");
+        if (dropped is not null)
+        {
+            return $"{dropped}: a delegation keeps every approval of its parent";
+        }
+
+        foreach (var (tool, hash) in parent.Pins)
+        {
+            if (!child.Pins.TryGetValue(tool, out var kept) || !string.Equals(kept, hash, StringComparison.Ordinal))
+            {
+                return $"toolRules.pins does not pin \"{tool}\" to the parent's {hash}: a delegation keeps every pin of its parent";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// An answer to a request for <c>tool:call</c> names exactly that tool and no other (an elevation naming the tool is
+    /// what an approval needs); an answer to any other request gives no tool.
+    /// </summary>
+    private static string? WiderToolAnswer(CheckKind kind, string? resource, ToolTerms tools)
+    {
+        if (kind != CheckKind.ToolCall)
+        {
+            return tools.GrantsAny ? $"capabilities.tools \"{tools.Patterns[0]}\" gives a tool, the request was for {kind.Name()}" : null;
+        }
+
+        if (resource is null)
+        {
+            return "a request for tool:call names its tool";
+        }
+
+        return tools.Patterns.Count == 0 ? $"capabilities.tools does not name {resource}"
+            : tools.Patterns.FirstOrDefault(p => !string.Equals(p, resource, StringComparison.Ordinal)) is { } other ? $"capabilities.tools \"{other}\" is not the requested tool {resource}"
+            : null;
     }
 
     /// <summary>The first capability where <paramref name="narrower"/> gives more than <paramref name="wider"/>.</summary>

@@ -14,6 +14,9 @@ public enum CheckKind
     Subprocess,
     VectorDb,
     Llm,
+
+    /// <summary>Calling a tool <c>server/tool</c> (grant v2).</summary>
+    ToolCall,
 }
 
 public static class CheckKinds
@@ -31,6 +34,7 @@ public static class CheckKinds
         ["subprocess"] = CheckKind.Subprocess,
         ["vectorDb"] = CheckKind.VectorDb,
         ["llm"] = CheckKind.Llm,
+        ["tool:call"] = CheckKind.ToolCall,
     };
 
     public static IEnumerable<string> Names => ByName.Keys;
@@ -47,7 +51,10 @@ public static class CheckKinds
     /// <summary>The capability's wire name (<c>fileSystem:write</c>).</summary>
     public static string Name(this CheckKind kind) => NameOf[(int)kind];
 
-    /// <summary>The smallest capabilities that allow this check: what answering a request for it may grant.</summary>
+    /// <summary>
+    /// The smallest capabilities that allow this check: what answering a request for it may grant. For
+    /// <see cref="CheckKind.ToolCall"/> none of them: an answer grants the one tool (<c>capabilities.tools</c>).
+    /// </summary>
     public static Capabilities.CapabilitySet MinimalCapabilities(this CheckKind kind)
     {
         Capabilities.AccessLevel Level(CheckKind read, CheckKind write, CheckKind delete) =>
@@ -71,6 +78,7 @@ public static class CheckKinds
         CheckKind.FileSystemRead or CheckKind.FileSystemWrite or CheckKind.FileSystemDelete => ResourceKind.Path,
         CheckKind.MemoryRead or CheckKind.MemoryWrite or CheckKind.MemoryDelete => ResourceKind.Key,
         CheckKind.NetworkOutbound or CheckKind.NetworkInbound => ResourceKind.Host,
+        CheckKind.ToolCall => ResourceKind.Tool,
         _ => null,
     };
 }

@@ -10,15 +10,20 @@ namespace AgentSecurity.Grants.Policy;
 /// </summary>
 public sealed record GrantExplanation(PolicyDecision Decision, string DecidedBy, string? Suggestion)
 {
-    /// <summary>Decides with <see cref="GrantPolicy.Decide(string, string?, DateTimeOffset)"/> and explains the decision.</summary>
-    public static GrantExplanation For(GrantPolicy policy, string capability, string? resource, DateTimeOffset now) =>
-        For(policy, policy.Decide(capability, resource, now), capability, resource, now);
+    /// <summary>Decides with <see cref="GrantPolicy.Decide(string, string?, DateTimeOffset, string?)"/> and explains the decision.</summary>
+    public static GrantExplanation For(GrantPolicy policy, string capability, string? resource, DateTimeOffset now, string? definitionHash = null) =>
+        For(policy, policy.Decide(capability, resource, now, definitionHash), capability, resource, now);
 
     /// <summary>Explains a decision the policy made, from the rule it reports; nothing is decided twice.</summary>
     public static GrantExplanation For(GrantPolicy policy, PolicyDecision decision, string capability, string? resource, DateTimeOffset now)
     {
         _ = CheckKinds.TryParse(capability, out var kind); // unknown capabilities are explained by their rule, not their kind
         var member = capability.Split(':')[0];
+        if (kind == CheckKind.ToolCall && decision.Rule is DecisionRule.Level or DecisionRule.Scope or DecisionRule.Approval or DecisionRule.Pin)
+        {
+            return ForTool(decision, resource);
+        }
+
         return decision.Rule switch
         {
             DecisionRule.Capability => new(decision, "request.capability", $"ask for one of: {string.Join(", ", CheckKinds.Names)}"),
@@ -33,6 +38,18 @@ public sealed record GrantExplanation(PolicyDecision Decision, string DecidedBy,
                 : $"add \"{AsPattern(kind, resource)}\" to scopes.{member}"),
         };
     }
+
+    /// <summary>A tool call is decided by the grant's tool patterns, then its pins, then its approvals.</summary>
+    private static GrantExplanation ForTool(PolicyDecision decision, string? tool) => decision.Rule switch
+    {
+        DecisionRule.Scope when decision.Allowed => new(decision, $"capabilities.tools \"{decision.MatchedPattern}\"", null),
+        DecisionRule.Level => new(decision, "capabilities.tools", $"sign a grant v2 whose capabilities.tools holds \"{tool ?? "server/tool"}\""),
+        DecisionRule.Scope => new(decision, "capabilities.tools", tool is null ? "name the tool: server/tool" : $"add \"{tool}\" to capabilities.tools"),
+        DecisionRule.Approval => new(decision, $"toolRules.approve \"{decision.MatchedPattern}\"",
+            $"ask for approval (a permission request for tool:call {tool}); a root or admin answers it with a grant naming {tool}"),
+        _ => new(decision, $"toolRules.pins \"{decision.MatchedPattern}\"",
+            "review the tool's definition; if it is what you meant, pin its new hash (agentsec mcp pins) in a new grant"),
+    };
 
     /// <summary>The smallest value of the capability's member that grants the check.</summary>
     private static string Needed(CapabilitySet current, CheckKind kind) => kind switch

@@ -1,5 +1,6 @@
 using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Documents;
+using AgentSecurity.Grants.Tools;
 
 namespace AgentSecurity.Grants.Policy;
 
@@ -12,6 +13,8 @@ public sealed class GrantPolicy
     private readonly PathPattern[]? _fileSystem;
     private readonly HostPattern[]? _network;
     private readonly PathPattern[]? _memory;
+    private readonly ToolPattern[] _tools;
+    private readonly ToolPattern[] _approve;
 
     public GrantPolicy(GrantTerms terms, TimeSpan clockSkew)
     {
@@ -20,6 +23,8 @@ public sealed class GrantPolicy
         _fileSystem = terms.Scopes.FileSystem?.Select(p => CompilePath(p, ResourceKind.Path)).ToArray();
         _network = terms.Scopes.Network?.Select(CompileHost).ToArray();
         _memory = terms.Scopes.Memory?.Select(p => CompilePath(p, ResourceKind.Key)).ToArray();
+        _tools = terms.Tools.Patterns.Select(ToolPattern.Parse).ToArray();
+        _approve = terms.Tools.Approve.Select(ToolPattern.Parse).ToArray();
     }
 
     public GrantTerms Terms { get; }
@@ -35,14 +40,18 @@ public sealed class GrantPolicy
 
     public static GrantPolicy For(GrantDocument grant, TimeSpan clockSkew) => new(grant.Terms, clockSkew);
 
-    public PolicyDecision Decide(string capability, string? resource, DateTimeOffset now) =>
-        CheckKinds.TryParse(capability, out var kind) ? Decide(kind, resource, now) : UnknownCapability(capability);
+    public PolicyDecision Decide(string capability, string? resource, DateTimeOffset now, string? definitionHash = null) =>
+        CheckKinds.TryParse(capability, out var kind) ? Decide(kind, resource, now, definitionHash) : UnknownCapability(capability);
 
     /// <summary>The answer to a capability that is not one: it names the ones there are.</summary>
     public static PolicyDecision UnknownCapability(string? capability) =>
         PolicyDecision.Deny(ReasonCodes.UnknownCapability, $"\"{capability}\" is not a capability; known: {string.Join(", ", CheckKinds.Names)}", DecisionRule.Capability);
 
-    public PolicyDecision Decide(CheckKind kind, string? resource, DateTimeOffset now)
+    /// <summary>
+    /// Decides a check; <paramref name="definitionHash"/> is what a <c>tool:call</c> offers against the grant's pins
+    /// (other checks ignore it).
+    /// </summary>
+    public PolicyDecision Decide(CheckKind kind, string? resource, DateTimeOffset now, string? definitionHash = null)
     {
         var capability = kind.Name();
         var resourceKind = kind.ResourceKindOf();
@@ -71,6 +80,11 @@ public sealed class GrantPolicy
             return DecideHost(capability, resource);
         }
 
+        if (kind == CheckKind.ToolCall)
+        {
+            return DecideTool(resource, definitionHash);
+        }
+
         return MatchScope(kind, resource) switch
         {
             { Scoped: false } => PolicyDecision.Allow(DecisionRule.Level, null),
@@ -94,8 +108,70 @@ public sealed class GrantPolicy
         CheckKind.Subprocess => Capabilities.Subprocess,
         CheckKind.VectorDb => Capabilities.VectorDb,
         CheckKind.Llm => Capabilities.Llm,
+        CheckKind.ToolCall => _tools.Length > 0,
         _ => false,
     };
+
+    /// <summary>
+    /// A tool the grant gives: a pattern of <c>capabilities.tools</c> matches it, its definition matches its pin if it
+    /// has one, and it needs no approval. In that order, so that an elevation (which answers only scope and approval)
+    /// never lets a changed definition through.
+    /// </summary>
+    private PolicyDecision DecideTool(string? tool, string? definitionHash)
+    {
+        if (tool is null)
+        {
+            return PolicyDecision.Deny(ReasonCodes.OutOfScope, "tool:call names the tool: server/tool", DecisionRule.Scope);
+        }
+
+        var granted = FirstMatch(_tools, tool);
+        if (granted is null)
+        {
+            return PolicyDecision.Deny(ReasonCodes.OutOfScope, $"\"{tool}\" matches no tool pattern of the grant", DecisionRule.Scope);
+        }
+
+        if (PinVerdict(tool, definitionHash) is { } changed)
+        {
+            return changed;
+        }
+
+        return FirstMatch(_approve, tool) is { } approve
+            ? new PolicyDecision(false, ReasonCodes.ApprovalRequired, $"{tool} needs a person's approval (toolRules.approve \"{approve}\")", DecisionRule.Approval, approve)
+            : PolicyDecision.Allow(DecisionRule.Scope, granted);
+    }
+
+    /// <summary>
+    /// The refusal of a pinned tool whose definition hash is not the pinned one (or is not given), else null. Held
+    /// against every call of the tool, whichever grant allows it.
+    /// </summary>
+    public PolicyDecision? PinVerdict(string tool, string? definitionHash)
+    {
+        if (!Terms.Tools.Pins.TryGetValue(tool, out var pinned) || string.Equals(pinned, definitionHash, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var message = definitionHash is null
+            ? $"{tool} is pinned to {pinned}: a check must name the definition's hash"
+            : $"{tool} is pinned to {pinned}, its definition now hashes to {definitionHash}";
+        return new PolicyDecision(false, ReasonCodes.ToolChanged, message, DecisionRule.Pin, tool);
+    }
+
+    /// <summary>Whether the grant gives a tool by name (pattern and pin), leaving approval aside: what a gateway may show.</summary>
+    public bool Shows(string tool, string? definitionHash) => FirstMatch(_tools, tool) is not null && PinVerdict(tool, definitionHash) is null;
+
+    private static string? FirstMatch(ToolPattern[] patterns, string tool)
+    {
+        foreach (var pattern in patterns)
+        {
+            if (pattern.Matches(tool))
+            {
+                return pattern.Text;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Whether the capability is scoped and, if so, the first pattern the resource matches.</summary>
     private (bool Scoped, string? Pattern) MatchScope(CheckKind kind, string? resource)
@@ -172,6 +248,7 @@ public sealed class GrantPolicy
     {
         ResourceKind.Path => "an absolute path",
         ResourceKind.Key => "a memory key",
+        ResourceKind.Tool => "a tool server/tool",
         _ => "a host:port",
     };
 }

@@ -16,8 +16,14 @@ public enum DecisionRule
     /// <summary>The capability's level or boolean.</summary>
     Level,
 
-    /// <summary>The capability's scope list.</summary>
+    /// <summary>The capability's scope list; for a tool, <c>capabilities.tools</c>.</summary>
     Scope,
+
+    /// <summary>A tool that matches <c>toolRules.approve</c>: allowed only under an elevation naming it.</summary>
+    Approval,
+
+    /// <summary>A tool whose definition is pinned in <c>toolRules.pins</c>.</summary>
+    Pin,
 }
 
 /// <summary>

@@ -11,4 +11,7 @@ public enum ResourceKind
 
     /// <summary>A host and port: <c>api.example.com:443</c>.</summary>
     Host,
+
+    /// <summary>An exact tool: <c>server/tool</c>.</summary>
+    Tool,
 }

@@ -19,6 +19,7 @@ public static class ResourceNames
         ResourceKind.Path => resource.Length > 0 && resource[0] == '/' && (resource.Length == 1 || HasNormalSegments(resource.AsSpan(1))),
         ResourceKind.Key => HasNormalSegments(resource),
         ResourceKind.Host => TryParseHost(resource, out _, out _),
+        ResourceKind.Tool => Tools.ToolNames.IsTool(resource),
         _ => false,
     };
 

@@ -1,0 +1,136 @@
+using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Abstractions.Tools;
+using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Permissions;
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Tools;
+
+namespace AgentSecurity.Grains.Tools;
+
+/// <summary>
+/// An agent's tool calls, as a gateway (MCP, an agent framework) puts them to the grain: the tool and everything its
+/// arguments touch decided in one turn, approvals turned into permission requests, every call recorded.
+/// </summary>
+internal sealed class AgentTools(
+    AgentContext agent,
+    AgentPermissions permissions,
+    AgentAudit audit,
+    AgentGrants grants,
+    Func<CheckRequest, DateTimeOffset, ValueTask<Decision>> decideAndMeter)
+{
+    /// <summary>A gateway asks about its tools in lists of at most this many; a longer list shows nothing.</summary>
+    public const int MaxListedTools = 1024;
+
+    public async Task<ToolCallDecision> CheckAsync(ToolCall? call)
+    {
+        var now = agent.Now;
+        var tool = new CheckRequest(Capabilities.ToolCall, call?.Tool) { DefinitionHash = call?.DefinitionHash };
+        var decision = Malformed(call) ?? await decideAndMeter(tool, now);
+        CheckRequest? refusedBy = null;
+        if (decision.Allowed)
+        {
+            // Only a tool the agent may call gets to have its arguments looked at.
+            foreach (var resource in call!.Resources)
+            {
+                var checkedResource = await decideAndMeter(resource, now);
+                if (!checkedResource.Allowed)
+                {
+                    (decision, refusedBy) = (checkedResource, resource);
+                    break;
+                }
+            }
+        }
+
+        string? requestId = null;
+        if (decision.Reason == ReasonCodes.ApprovalRequired)
+        {
+            (decision, requestId) = await AskForApprovalAsync(call!.Tool, decision);
+        }
+
+        _ = ToolNames.TrySplit(call?.Tool, out var server, out var name);
+        var recorded = await audit.RecordToolAsync(new ToolEvent
+        {
+            Id = string.Empty,
+            Type = decision.Allowed ? SecurityEventTypes.ToolCalled : SecurityEventTypes.ToolDenied,
+            TenantId = agent.TenantId,
+            AgentId = agent.AgentId,
+            Server = server,
+            Tool = name.Length > 0 ? name : call?.Tool ?? string.Empty,
+            GrantId = decision.GrantId,
+            DefinitionHash = call?.DefinitionHash,
+            Capability = refusedBy?.Capability,
+            Resource = refusedBy?.Resource,
+            RequestId = requestId,
+            Reason = decision.Reason,
+            Message = decision.Allowed ? null : decision.Message,
+        }, decision);
+        return new ToolCallDecision { Decision = recorded, RefusedBy = refusedBy, RequestId = requestId };
+    }
+
+    public bool[] SelectVisible(IReadOnlyList<ToolListing>? tools)
+    {
+        if (tools is null || tools.Count > MaxListedTools)
+        {
+            return tools is null ? [] : new bool[tools.Count];
+        }
+
+        var now = agent.Now;
+        return tools.Select(t => t is not null && permissions.Shows(t.Tool, t.DefinitionHash, now, agent.Key)).ToArray();
+    }
+
+    public Task RecordChangedAsync(ToolListing? before, ToolListing? after)
+    {
+        if (!audit.IsAudited || after is null || !ToolNames.TrySplit(after.Tool, out var server, out var name) || !ToolDefinitionHash.IsHash(after.DefinitionHash))
+        {
+            return Task.CompletedTask;
+        }
+
+        var was = before?.DefinitionHash ?? "(none)";
+        return audit.PublishAsync(new ToolEvent
+        {
+            Id = string.Empty,
+            Type = SecurityEventTypes.ToolChanged,
+            TenantId = agent.TenantId,
+            AgentId = agent.AgentId,
+            Server = server,
+            Tool = name,
+            GrantId = permissions.Active?.GrantId,
+            DefinitionHash = after.DefinitionHash,
+            Reason = ReasonCodes.ToolChanged,
+            Message = $"the definition of {after.Tool} changed from {was} to {after.DefinitionHash} while a gateway served it",
+        });
+    }
+
+    private static Decision? Malformed(ToolCall? call)
+    {
+        if (call is null || !ToolNames.IsTool(call.Tool))
+        {
+            return Decision.Deny(ReasonCodes.InvalidResource, $"\"{call?.Tool}\" is not a tool server/tool");
+        }
+
+        if (call.Resources is null || call.Resources.Count > ToolCall.MaxResources)
+        {
+            return Decision.Deny(ReasonCodes.InvalidRequest, $"a tool call names at most {ToolCall.MaxResources} resources");
+        }
+
+        return call.Resources.Any(r => r is null || r.Capability == Capabilities.ToolCall)
+            ? Decision.Deny(ReasonCodes.InvalidRequest, "the resources of a tool call are checks of what its arguments touch, not tool calls")
+            : null;
+    }
+
+    /// <summary>Records the permission request a call that needs approval waits on (the same one while it waits).</summary>
+    private async Task<(Decision, string?)> AskForApprovalAsync(string tool, Decision refused)
+    {
+        var request = await grants.RequestAsync(new PermissionRequestInput
+        {
+            Capability = Capabilities.ToolCall,
+            Resource = tool,
+            Justification = $"a call of {tool}, which needs a person's approval",
+        });
+        return request.RequestId is { } id
+            ? (refused with { Message = $"{refused.Message}; request {id} waits for an answer (agentsec request approve {agent.TenantId} {id})" }, id)
+            : (refused with { Message = $"{refused.Message}; the permission request could not be recorded: {request.Error} {request.Message}" }, null);
+    }
+}
