@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything, packs the NuGet packages into artifacts/packages and runs every test; ends with "N passed, N failed,
 # N skipped" and exits non-zero on any failure. Installs what is missing (the Azurite npm package that the integration
-# tests start).
+# tests start; the MCP servers and TypeScript MCP client that the gateway's tests drive).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -10,6 +10,10 @@ command -v node >/dev/null || { echo "test.sh: Node.js is required (Azurite, int
 if [ ! -x azurite/node_modules/.bin/azurite ]; then
   echo "==> Installing Azurite (npm ci in azurite/)"
   (cd azurite && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+fi
+if [ ! -d mcp-servers/node_modules/@modelcontextprotocol/server-filesystem ]; then
+  echo "==> Installing the MCP servers and client (npm ci in mcp-servers/)"
+  (cd mcp-servers && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 fi
 
 # The native sandbox's tests run bubblewrap for real (as root, which it needs).
