@@ -29,6 +29,24 @@ public static class TestDocuments
             .Set("issuedAt", issuedAt)
             .Set("expiresAt", issuedAt.AddDays(1));
 
+    /// <summary>
+    /// <see cref="Grant"/> as an <c>agentsec.grant.v2</c> with <paramref name="tools"/> in <c>capabilities.tools</c>
+    /// and, when given, <c>toolRules</c> (JSON).
+    /// </summary>
+    public static DocumentTemplate GrantV2(string tenant, string agent, DateTimeOffset issuedAt, string[] tools, string? toolRules = null, string grantId = "g-1")
+    {
+        var template = new DocumentTemplate(DocumentTypes.GrantV2)
+            .Set("grantId", grantId)
+            .Set("tenantId", tenant)
+            .Set("agentId", agent)
+            .SetJson("capabilities", $$"""{"fileSystem":"write","network":"outbound","memory":"write","subprocess":false,"vectorDb":false,"llm":true,"tools":{{System.Text.Json.JsonSerializer.Serialize(tools)}}}""")
+            .SetJson("scopes", """{"fileSystem":["/workspace/**"],"network":["*.example.com:443"],"memory":["notes/**"]}""")
+            .Set("environmentIsolation", "sandboxed")
+            .Set("issuedAt", issuedAt)
+            .Set("expiresAt", issuedAt.AddDays(1));
+        return toolRules is null ? template : template.SetJson("toolRules", toolRules);
+    }
+
     public static DocumentTemplate Tenant(string tenant, DateTimeOffset issuedAt, params string[] rootDids) =>
         new DocumentTemplate(DocumentTypes.Tenant)
             .Set("tenantId", tenant)
@@ -36,7 +54,14 @@ public static class TestDocuments
             .Set("issuedAt", issuedAt);
 
     public static DocumentTemplate Admin(string tenant, string adminDid, DateTimeOffset issuedAt, string ceilingCapabilities, DateTimeOffset expiresAt, string? ceilingLimits = null) =>
-        new DocumentTemplate(DocumentTypes.Admin)
+        AdminOfType(DocumentTypes.Admin, tenant, adminDid, issuedAt, ceilingCapabilities, expiresAt, ceilingLimits);
+
+    /// <summary>An <c>agentsec.admin.v2</c>: its ceiling's capabilities may carry <c>tools</c>.</summary>
+    public static DocumentTemplate AdminV2(string tenant, string adminDid, DateTimeOffset issuedAt, string ceilingCapabilities, DateTimeOffset expiresAt) =>
+        AdminOfType(DocumentTypes.AdminV2, tenant, adminDid, issuedAt, ceilingCapabilities, expiresAt, null);
+
+    private static DocumentTemplate AdminOfType(string type, string tenant, string adminDid, DateTimeOffset issuedAt, string ceilingCapabilities, DateTimeOffset expiresAt, string? ceilingLimits) =>
+        new DocumentTemplate(type)
             .Set("tenantId", tenant)
             .Set("adminDid", adminDid)
             .SetJson("ceiling", ceilingLimits is null

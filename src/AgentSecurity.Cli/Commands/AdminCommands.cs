@@ -20,7 +20,8 @@ internal static class AdminCommands
         };
         var limits = new Option<string[]>("--limit") { Description = $"NAME=N: a limit every grant of the admin must set, at most N (repeatable; {string.Join(", ", ResourceLimits.Names)})" };
         var expiresIn = new Option<string>("--expires-in") { Description = "How long the admin may sign (default 30d)", DefaultValueFactory = _ => "30d" };
-        var add = new Command("add", "Register an admin who may sign grants within a ceiling until it expires") { key, tenant, admin, ceiling, limits, expiresIn };
+        var tools = new Option<string[]>("--tool") { Description = "A tool pattern server/tool the admin's grants may give (repeatable; makes an agentsec.admin.v2)" };
+        var add = new Command("add", "Register an admin who may sign grants within a ceiling until it expires") { key, tenant, admin, ceiling, limits, expiresIn, tools };
         add.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
@@ -52,10 +53,16 @@ internal static class AdminCommands
             }
 
             var now = CliTime.Now;
+            var toolPatterns = result.GetValue(tools) ?? [];
+            if (toolPatterns.Length > 0)
+            {
+                capabilities = new JObject([.. capabilities.Members, new("tools", DocumentSigner.StringArray(toolPatterns))]);
+            }
+
             var ceilingObject = new JObject(limitMembers.Count == 0
                 ? [new("capabilities", capabilities)]
                 : [new("capabilities", capabilities), new("resourceLimits", new JObject(limitMembers))]);
-            var text = new DocumentSigner(DocumentTypes.Admin)
+            var text = new DocumentSigner(toolPatterns.Length > 0 ? DocumentTypes.AdminV2 : DocumentTypes.Admin)
                 .Add("tenantId", result.GetRequiredValue(tenant))
                 .Add("adminDid", result.GetRequiredValue(admin))
                 .Add("ceiling", ceilingObject)

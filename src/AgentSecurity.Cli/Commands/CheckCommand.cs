@@ -9,11 +9,12 @@ internal static class CheckCommand
     public static Command Create(CliApp app)
     {
         var agent = AgentArgument.Create();
-        var capability = new Argument<string>("CAPABILITY") { Description = "fileSystem:read|write|delete, memory:read|write|delete, network:outbound|inbound, subprocess, vectorDb, llm" };
-        var resource = new Option<string?>("--resource") { Description = "The path, host:port or memory key acted on" };
+        var capability = new Argument<string>("CAPABILITY") { Description = "fileSystem:read|write|delete, memory:read|write|delete, network:outbound|inbound, subprocess, vectorDb, llm, tool:call" };
+        var resource = new Option<string?>("--resource") { Description = "The path, host:port, memory key or tool server/tool acted on" };
+        var definitionHash = new Option<string?>("--definition-hash") { Description = "For tool:call: the hash of the tool's definition now (sha256:HEX), held against the grant's pin" };
         var amount = new Option<long?>("--amount") { Description = "Bytes or tokens, for metered capabilities" };
         var explain = new Option<bool>("--explain") { Description = "Also say which part of the grant decided and, for a denial, the smallest change that would allow it" };
-        var command = new Command("check", "Ask whether an agent may do something (exit 0 allowed, 1 denied)") { agent, capability, resource, amount, explain };
+        var command = new Command("check", "Ask whether an agent may do something (exit 0 allowed, 1 denied)") { agent, capability, resource, amount, explain, definitionHash };
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
@@ -24,7 +25,7 @@ internal static class CheckCommand
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
             {
-            var request = new CheckRequest(result.GetRequiredValue(capability), result.GetValue(resource), result.GetValue(amount));
+            var request = new CheckRequest(result.GetRequiredValue(capability), result.GetValue(resource), result.GetValue(amount)) { DefinitionHash = result.GetValue(definitionHash) };
             if (result.GetValue(explain))
             {
                 return WriteExplanation(output, await client.ExplainAsync(tenantId, agentId, request));

@@ -10,7 +10,7 @@ namespace AgentSecurity.Cli.Commands;
 
 internal static class GrantCommands
 {
-    public static Command Create(CliApp app) => new("grant", "Sign, verify and apply agentsec.grant.v1 documents")
+    public static Command Create(CliApp app) => new("grant", "Sign, verify and apply grants (agentsec.grant.v1, and v2 with tools)")
     {
         Sign(app),
         Verify(app),
@@ -39,11 +39,14 @@ internal static class GrantCommands
         var issuedAt = new Option<string?>("--issued-at") { Description = "YYYY-MM-DDTHH:MM:SSZ (default: now)" };
         var notBefore = new Option<string?>("--not-before") { Description = "YYYY-MM-DDTHH:MM:SSZ (default: issuedAt)" };
         var outFile = new Option<string?>("--out") { Description = "Also write the signed grant to this file" };
+        var tools = new Option<string[]>("--tool") { Description = "A tool pattern server/tool the agent may call, * within a segment (repeatable; makes a grant v2)" };
+        var approve = new Option<string[]>("--approve") { Description = "A tool pattern whose calls need a person's approval (repeatable; grant v2)" };
+        var pins = new Option<string[]>("--pin") { Description = "TOOL=sha256:HEX: the tool's definition must hash to this (repeatable; grant v2; see agentsec mcp pins)" };
 
         var command = new Command("sign", "Sign a grant offline with a grantor's key")
         {
             key, tenant, agent, fs, net, memory, subprocess, vectorDb, llm, isolation, scopes, limits, agentDid, parent,
-            expiresIn, grantId, issuedAt, notBefore, outFile,
+            expiresIn, grantId, issuedAt, notBefore, outFile, tools, approve, pins,
         };
         command.SetAction(result =>
         {
@@ -72,6 +75,15 @@ internal static class GrantCommands
                 return output.Usage(problem);
             }
 
+            var toolPatterns = result.GetValue(tools) ?? [];
+            var approvePatterns = result.GetValue(approve) ?? [];
+            var pinObject = ToolPins(result.GetValue(pins) ?? [], out var pinError);
+            if (pinError is not null)
+            {
+                return output.Usage(pinError);
+            }
+
+            var v2 = toolPatterns.Length > 0 || approvePatterns.Length > 0 || pinObject is not null;
             var capabilities = new JObject(
             [
                 new("fileSystem", new JString(result.GetRequiredValue(fs))),
@@ -80,9 +92,17 @@ internal static class GrantCommands
                 new("subprocess", JBool.Of(result.GetValue(subprocess))),
                 new("vectorDb", JBool.Of(result.GetValue(vectorDb))),
                 new("llm", JBool.Of(result.GetValue(llm))),
+                .. toolPatterns.Length > 0 ? [new KeyValuePair<string, JNode>("tools", DocumentSigner.StringArray(toolPatterns))] : Array.Empty<KeyValuePair<string, JNode>>(),
             ]);
+            var toolRules = approvePatterns.Length > 0 || pinObject is not null
+                ? new JObject(
+                [
+                    .. approvePatterns.Length > 0 ? [new KeyValuePair<string, JNode>("approve", DocumentSigner.StringArray(approvePatterns))] : Array.Empty<KeyValuePair<string, JNode>>(),
+                    .. pinObject is not null ? [new KeyValuePair<string, JNode>("pins", pinObject)] : Array.Empty<KeyValuePair<string, JNode>>(),
+                ])
+                : null;
             var id = result.GetValue(grantId) ?? $"g-{Guid.NewGuid():N}"[..18];
-            var text = new DocumentSigner(DocumentTypes.Grant)
+            var text = new DocumentSigner(v2 ? DocumentTypes.GrantV2 : DocumentTypes.Grant)
                 .Add("grantId", id)
                 .Add("tenantId", result.GetRequiredValue(tenant))
                 .Add("agentId", result.GetRequiredValue(agent))
@@ -95,6 +115,7 @@ internal static class GrantCommands
                 .Add("expiresAt", (validFrom ?? issued.Value) + lifetime)
                 .AddIfPresent("agentDid", result.GetValue(agentDid))
                 .AddIfPresent("parentGrantId", result.GetValue(parent))
+                .AddIfPresent("toolRules", toolRules)
                 .Sign(signingKey.Value);
 
             // The same parser the cluster uses: refuse here what the cluster would refuse.
@@ -115,6 +136,38 @@ internal static class GrantCommands
                 : text);
         });
         return command;
+    }
+
+    /// <summary><c>--pin TOOL=sha256:HEX</c> values as a <c>pins</c> object (null when none); the parser judges the values.</summary>
+    private static JObject? ToolPins(string[] values, out string? error)
+    {
+        error = null;
+        if (values.Length == 0)
+        {
+            return null;
+        }
+
+        var pins = new List<KeyValuePair<string, JNode>>();
+        foreach (var value in values)
+        {
+            var split = value.IndexOf('=', StringComparison.Ordinal);
+            if (split <= 0)
+            {
+                error = $"--pin takes TOOL=sha256:HEX, not \"{value}\"";
+                return null;
+            }
+
+            var tool = value[..split];
+            if (pins.Any(p => p.Key == tool))
+            {
+                error = $"--pin names {tool} twice";
+                return null;
+            }
+
+            pins.Add(new(tool, new JString(value[(split + 1)..])));
+        }
+
+        return new JObject(pins);
     }
 
     private static Command Verify(CliApp app)

@@ -109,6 +109,11 @@ internal static class RequestCommands
                     return output.Error(ReasonCodes.UnknownRequest, $"no open request {result.GetValue(requestId)} in tenant {tenantId}");
                 }
 
+                if (kind == CheckKind.ToolCall && request.Resource is null)
+                {
+                    return output.Error(ReasonCodes.InvalidRequest, $"{request.RequestId} asks for tool:call without naming the tool; an approval names exactly one tool");
+                }
+
                 // A request that names no resource asks for the whole capability: approving it must be a decision, not a default.
                 var unscoped = request.Resource is null && kind.ResourceKindOf() is not null;
                 if (unscoped && !result.GetValue(anyResource))
@@ -123,15 +128,22 @@ internal static class RequestCommands
                 }
 
                 var now = CliTime.Now;
-                var scopes = request.Resource is { } resource && kind.ResourceKindOf() is { } resourceKind
+                var scopes = request.Resource is { } resource && kind.ResourceKindOf() is { } resourceKind and not ResourceKind.Tool
                     ? new JObject([new(resourceKind switch { ResourceKind.Path => "fileSystem", ResourceKind.Host => "network", _ => "memory" },
                         DocumentSigner.StringArray([resourceKind == ResourceKind.Host ? resource.ToLowerInvariant() : resource]))])
                     : null;
-                var text = new DocumentSigner(DocumentTypes.Grant)
+                // An approval of a tool is a grant v2 that names exactly that tool: what toolRules.approve waits for.
+                var capabilities = DocumentSigner.Capabilities(kind.MinimalCapabilities());
+                if (kind == CheckKind.ToolCall)
+                {
+                    capabilities = new JObject([.. capabilities.Members, new("tools", DocumentSigner.StringArray([request.Resource!]))]);
+                }
+
+                var text = new DocumentSigner(kind == CheckKind.ToolCall ? DocumentTypes.GrantV2 : DocumentTypes.Grant)
                     .Add("grantId", $"{request.RequestId}-{Guid.NewGuid():N}"[..(request.RequestId.Length + 9)])
                     .Add("tenantId", tenantId)
                     .Add("agentId", request.AgentId)
-                    .Add("capabilities", DocumentSigner.Capabilities(kind.MinimalCapabilities()))
+                    .Add("capabilities", capabilities)
                     .AddIfPresent("scopes", scopes)
                     .Add("environmentIsolation", "sandboxed")
                     .Add("issuedAt", now)
@@ -151,6 +163,7 @@ internal static class RequestCommands
     {
         ResourceKind.Path => "path",
         ResourceKind.Host => "host",
+        ResourceKind.Tool => "tool",
         _ => "memory key",
     };
 }

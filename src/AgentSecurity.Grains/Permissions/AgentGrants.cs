@@ -214,6 +214,11 @@ internal sealed class AgentGrants(
             return new Failure(ReasonCodes.InvalidResource, $"\"{request.Resource}\" is not in normal form");
         }
 
+        if (kind == CheckKind.ToolCall && request.Resource is null)
+        {
+            return new Failure(ReasonCodes.InvalidResource, "a request for tool:call names the tool: server/tool");
+        }
+
         return string.IsNullOrWhiteSpace(request.Justification) || request.Justification.Length > MaxJustificationLength || request.Justification.Any(char.IsControl)
             ? new Failure(ReasonCodes.InvalidRequest, $"a justification is 1 to {MaxJustificationLength} characters without control characters")
             : null;

@@ -122,8 +122,11 @@ internal static class AuthZenRequests
         var (tenant, agent) = own.Subject ?? defaults.Subject ?? throw Missing(path + "subject");
         var capability = own.Action ?? defaults.Action ?? throw Missing(path + "action");
         var resource = own.Resource ?? defaults.Resource ?? throw Missing(path + "resource");
-        var amount = own.Context is not null ? own.Context.Amount : defaults.Context?.Amount;
-        return new AuthZenEvaluation(tenant, agent, new CheckRequest(capability, NoResource(capability, resource) ? null : resource, amount));
+        var context = own.Context ?? defaults.Context;
+        return new AuthZenEvaluation(tenant, agent, new CheckRequest(capability, NoResource(capability, resource) ? null : resource, context?.Amount)
+        {
+            DefinitionHash = context?.DefinitionHash,
+        });
     }
 
     /// <summary>
@@ -188,12 +191,20 @@ internal static class AuthZenRequests
             return null;
         }
 
-        return context["amount"] switch
+        long? amount = context["amount"] switch
         {
-            null => new ContextValues(null),
-            JNumber n when IsPlainInteger(n.Text, out var amount) => new ContextValues(amount),
+            null => null,
+            JNumber n when IsPlainInteger(n.Text, out var value) => value,
             _ => throw Invalid($"{path}.amount must be an integer from 0 to {MaxInteger} written in plain digits"),
         };
+        // For tool:call: the definition the caller sees, held against the grant's pin (absent: a pinned tool is refused).
+        var definitionHash = context["definitionHash"] switch
+        {
+            null => null,
+            JString hash => hash.Value,
+            var other => throw Invalid($"{path}.definitionHash must be a string, not a {other.KindName}"),
+        };
+        return new ContextValues(amount, definitionHash);
     }
 
     /// <summary>The largest integer JSON carries exactly (2^53 - 1), as everywhere in the project's documents.</summary>
@@ -229,7 +240,7 @@ internal static class AuthZenRequests
 
     private static RequestException Missing(string member) => Invalid($"{member} is required");
 
-    private sealed record ContextValues(long? Amount);
+    private sealed record ContextValues(long? Amount, string? DefinitionHash);
 
     private sealed record Entities((string Tenant, string Agent)? Subject, string? Action, string? Resource, ContextValues? Context)
     {
