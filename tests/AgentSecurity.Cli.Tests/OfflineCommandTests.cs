@@ -119,7 +119,33 @@ public sealed class OfflineCommandTests : IDisposable
         Assert.Equal(new DateTimeOffset(2026, 3, 1, 12, 30, 0, TimeSpan.Zero), grant.ExpiresAt);
     }
 
+    [Fact]
+    public async Task GrantSign_ToolOptions_SignAGrantV2()
+    {
+        const string Pin = "sha256:1d8b2b6ca5e1073726f4f41ba61ac8c888d2867157d6cf12547c55051c7f482a";
+        var key = await _cli.NewKeyAsync("root.key");
+
+        var (exit, output, error) = await _cli.RunAsync("grant", "sign", "--key", key, "--tenant", "acme", "--agent", "bot",
+            "--tool", "fs/read_*", "--tool", "gh/create_issue", "--approve", "gh/*", "--pin", $"fs/read_text_file={Pin}", "--json");
+        var (v1Exit, v1Output, _) = await _cli.RunAsync("grant", "sign", "--key", key, "--tenant", "acme", "--agent", "bot", "--json");
+
+        Assert.True(exit == 0, error);
+        var grant = GrantDocument.Parse(output).Value;
+        Assert.Equal(("agentsec.grant.v2", true), (grant.Envelope.Type, grant.Envelope.HasValidSignature()));
+        Assert.Equal(["fs/read_*", "gh/create_issue"], grant.Tools.Patterns);
+        Assert.Equal(["gh/*"], grant.Tools.Approve);
+        Assert.Equal(Pin, grant.Tools.Pins["fs/read_text_file"]);
+        Assert.Equal(0, v1Exit);
+        Assert.Equal("agentsec.grant.v1", GrantDocument.Parse(v1Output).Value.Envelope.Type); // without tool options, v1 as before
+    }
+
     [Theory]
+    [InlineData("--tool", "fs/a/b", ReasonCodes.InvalidField)]
+    [InlineData("--tool", "fs/read\u0000", ReasonCodes.InvalidField)]
+    [InlineData("--approve", "*", ReasonCodes.InvalidField)]
+    [InlineData("--pin", "fs/read", "usage")]
+    [InlineData("--pin", "fs/read=sha256:ABC", ReasonCodes.InvalidField)]
+    [InlineData("--pin", "fs/*=sha256:1d8b2b6ca5e1073726f4f41ba61ac8c888d2867157d6cf12547c55051c7f482a", ReasonCodes.InvalidField)]
     [InlineData("--scope", "fileSystem=/data/../etc", ReasonCodes.InvalidField)]
     [InlineData("--scope", "process=/x", "usage")]
     [InlineData("--limit", "checksPerSecond=1.5", "usage")]

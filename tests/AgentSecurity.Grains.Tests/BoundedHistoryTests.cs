@@ -161,9 +161,11 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
         var tenant = await fixture.NewTenantAsync();
         var input = new PermissionRequestInput { Capability = "network:outbound", Resource = "api.example.org:443", Justification = "churn" };
         var ids = new List<string>();
+        var distinct = 0;
         async Task RequestAsync(string agent)
         {
-            var request = await fixture.Client.RequestPermissionAsync(tenant, agent, input);
+            // Each a different host: the same request while one waits is found, not made again.
+            var request = await fixture.Client.RequestPermissionAsync(tenant, agent, input with { Resource = $"api{distinct++}.example.org:443" });
             Assert.True(request.Recorded, $"{request.Error}: {request.Message}");
             ids.Add(request.RequestId!);
         }

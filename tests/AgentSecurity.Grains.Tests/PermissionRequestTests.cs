@@ -153,9 +153,24 @@ public sealed class PermissionRequestTests(ClusterFixture fixture)
         var tenant = await TenantWithBotAsync();
         for (var i = 0; i < 8; i++)
         {
-            Assert.True((await fixture.Client.RequestPermissionAsync(tenant, "bot", AskForOrg with { Justification = $"try {i}" })).Recorded);
+            Assert.True((await fixture.Client.RequestPermissionAsync(tenant, "bot", AskForOrg with { Resource = $"api{i}.example.org:443" })).Recorded);
         }
 
         Assert.Equal(ReasonCodes.QuotaExceeded, (await fixture.Client.RequestPermissionAsync(tenant, "bot", AskForOrg)).Error);
+    }
+
+    [Fact]
+    public async Task Request_SameAsOneWaiting_FindsItInsteadOfAnother()
+    {
+        // An agent (or a gateway) retrying what it waits for must not fill its quota of open requests.
+        var tenant = await TenantWithBotAsync();
+        var first = await fixture.Client.RequestPermissionAsync(tenant, "bot", AskForOrg);
+
+        var again = await fixture.Client.RequestPermissionAsync(tenant, "bot", AskForOrg with { Justification = "still need it" });
+        var other = await fixture.Client.RequestPermissionAsync(tenant, "bot", AskForOrg with { Resource = "api.example.net:443" });
+
+        Assert.Equal(first.RequestId, again.RequestId);
+        Assert.NotEqual(first.RequestId, other.RequestId);
+        Assert.Equal(2, (await fixture.Client.ListRequestsAsync(tenant)).Count);
     }
 }

@@ -31,6 +31,31 @@ public sealed class InteropSignerTests(ClusterProcessFixture cluster)
         Assert.Equal(1, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "network:outbound", "--resource", "api.example.com:443")).ExitCode);
     }
 
+    [Fact]
+    public async Task NodeSignedGrantV2_VerifiesAppliesAndDecidesTools()
+    {
+        const string Pin = "sha256:1d8b2b6ca5e1073726f4f41ba61ac8c888d2867157d6cf12547c55051c7f482a";
+        var tenant = "interop-" + Guid.NewGuid().ToString("N")[..10];
+        var (did, grant) = await SignWithNodeAsync(tenant, "g-node-v2", "v2");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", did, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        var file = Write($"{tenant}.json", grant);
+
+        var applied = await cluster.AgentsecAsync("grant", "apply", file, "--json");
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+
+        async Task<string> ReasonAsync(params string[] args) => (await cluster.AgentsecAsync(["check", $"{tenant}/bot", "tool:call", .. args, "--json"])).Field("reason");
+        Assert.Equal(ReasonCodes.Allowed, await ReasonAsync("--resource", "fs/read_text_file", "--definition-hash", Pin));
+        Assert.Equal(ReasonCodes.ToolChanged, await ReasonAsync("--resource", "fs/read_text_file"));
+        Assert.Equal(ReasonCodes.Allowed, await ReasonAsync("--resource", "fs/read_file"));
+        Assert.Equal(ReasonCodes.ApprovalRequired, await ReasonAsync("--resource", "gh/create_issue"));
+        Assert.Equal(ReasonCodes.OutOfScope, await ReasonAsync("--resource", "fs/write_file"));
+
+        var tampered = Write($"{tenant}.wider.json", grant.Replace("\"fs/read_*\"", "\"fs/*\"", StringComparison.Ordinal));
+        Assert.Equal(ReasonCodes.BadSignature, (await cluster.AgentsecAsync("grant", "apply", tampered, "--json")).Field("error"));
+        var unapproved = Write($"{tenant}.unapproved.json", System.Text.RegularExpressions.Regex.Replace(grant, "\"approve\": \\[[^\\]]*\\]", "\"approve\": []"));
+        Assert.Equal(ReasonCodes.BadSignature, (await cluster.AgentsecAsync("grant", "apply", unapproved, "--json")).Field("error"));
+    }
+
     public static TheoryData<string, string> Tamperings => new()
     {
         { "widen a level", ReasonCodes.BadSignature },
@@ -80,10 +105,10 @@ public sealed class InteropSignerTests(ClusterProcessFixture cluster)
         Assert.Equal(1, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "llm")).ExitCode);
     }
 
-    private async Task<(string Did, string Grant)> SignWithNodeAsync(string tenant, string grantId)
+    private async Task<(string Did, string Grant)> SignWithNodeAsync(string tenant, string grantId, string version = "v1")
     {
         var script = Path.Combine(RepositoryPaths.Root, "tests", "interop", "sign-grant.mjs");
-        var result = await cluster.RunAsync("node", [script, Seed, tenant, "bot", grantId]);
+        var result = await cluster.RunAsync("node", [script, Seed, tenant, "bot", grantId, version]);
         Assert.True(result.ExitCode == 0, result.ToString());
         return (result.Field("did"), result.Field("grant"));
     }

@@ -1,11 +1,12 @@
 // An independent signer for the interop test: Node's own Ed25519 (OpenSSL), and JCS, base58btc and base64url
 // written here from the contract, sharing no code with the C# implementation.
 //
-//   node sign-grant.mjs SEED_HEX TENANT AGENT GRANT_ID
-// prints {"did": "...", "grant": "<signed grant JSON text>"}
+//   node sign-grant.mjs SEED_HEX TENANT AGENT GRANT_ID [v2]
+// prints {"did": "...", "grant": "<signed grant JSON text>"}; with v2, an agentsec.grant.v2 with tools, an approval
+// and a pin.
 import crypto from "node:crypto";
 
-const [seedHex, tenantId, agentId, grantId] = process.argv.slice(2);
+const [seedHex, tenantId, agentId, grantId, version] = process.argv.slice(2);
 const seed = Buffer.from(seedHex, "hex");
 if (seed.length !== 32) throw new Error("seed must be 32 bytes of hex");
 
@@ -51,6 +52,14 @@ const grant = {
   expiresAt: time(now + 3600),
   signedBy: did,
 };
+if (version === "v2") {
+  grant.type = "agentsec.grant.v2";
+  grant.capabilities.tools = ["fs/read_*", "gh/create_issue"];
+  grant.toolRules = {
+    approve: ["gh/*"],
+    pins: { "fs/read_text_file": "sha256:1d8b2b6ca5e1073726f4f41ba61ac8c888d2867157d6cf12547c55051c7f482a" },
+  };
+}
 const signingInput = Buffer.concat([Buffer.from(grant.type, "utf8"), Buffer.from([0]), Buffer.from(jcs(grant), "utf8")]);
 grant.signature = crypto.sign(null, signingInput, privateKey).toString("base64url");
 

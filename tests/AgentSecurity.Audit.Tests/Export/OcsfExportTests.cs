@@ -30,6 +30,9 @@ public sealed class OcsfExportTests
         [SecurityEventTypes.RequestApproved] = (6003, 6, 3),
         [SecurityEventTypes.AccessApplied] = (6003, 6, 1),
         [SecurityEventTypes.AlertRaised] = (2004, 2, 1),
+        [SecurityEventTypes.ToolCalled] = (3003, 3, 1),
+        [SecurityEventTypes.ToolDenied] = (3003, 3, 1),
+        [SecurityEventTypes.ToolChanged] = (3003, 3, 1),
     };
 
     /// <summary>What each class requires, as MissingRequired reports it and the members to remove to violate it.</summary>
@@ -98,7 +101,7 @@ public sealed class OcsfExportTests
     [Fact]
     public void Expected_CoversEveryEventType()
     {
-        Assert.Equal(19, SampleEvents.AllTypes.Count);
+        Assert.Equal(22, SampleEvents.AllTypes.Count);
         Assert.Equal(SampleEvents.AllTypes.Order(StringComparer.Ordinal), Expected.Keys.Order(StringComparer.Ordinal));
     }
 
@@ -223,6 +226,18 @@ public sealed class OcsfExportTests
         Assert.Equal(["network:outbound"], ocsf.GetProperty("privileges").EnumerateArray().Select(p => p.GetString()));
         Assert.Equal("wasm", ocsf.GetProperty("unmapped").GetProperty("runtime").GetString());
         Assert.Equal("example.com:443", ocsf.GetProperty("unmapped").GetProperty("resource").GetString());
+        Assert.Equal(3, ocsf.GetProperty("severity_id").GetInt32());
+    }
+
+    [Fact]
+    public void ToJson_ToolDenied_IsAFailedToolCallAuthorizationNamingTheTool()
+    {
+        var ocsf = SampleEvents.Parse(OcsfExport.ToJson(SampleEvents.Full(SecurityEventTypes.ToolDenied), Sequence));
+
+        Assert.Equal(2, ocsf.GetProperty("status_id").GetInt32());
+        Assert.Equal("out_of_scope", ocsf.GetProperty("status_detail").GetString());
+        Assert.Equal(["tool:call"], ocsf.GetProperty("privileges").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal("fs/read_text_file", ocsf.GetProperty("unmapped").GetProperty("resource").GetString());
         Assert.Equal(3, ocsf.GetProperty("severity_id").GetInt32());
     }
 

@@ -89,6 +89,25 @@ internal static class SampleEvents
                     _ => "sandbox_violation",
                 },
             },
+            SecurityEventTypes.ToolCalled or SecurityEventTypes.ToolDenied or SecurityEventTypes.ToolChanged => new ToolEvent
+            {
+                Id = "ev-" + type,
+                Type = type,
+                TenantId = Tenant,
+                Server = "fs",
+                Tool = "read_text_file",
+                GrantId = "g-1",
+                DefinitionHash = "sha256:1d8b2b6ca5e1073726f4f41ba61ac8c888d2867157d6cf12547c55051c7f482a",
+                Capability = type == SecurityEventTypes.ToolDenied ? "fileSystem:read" : null,
+                Resource = type == SecurityEventTypes.ToolDenied ? "/etc/passwd" : null,
+                RequestId = type == SecurityEventTypes.ToolDenied ? "req-1" : null,
+                Reason = type switch
+                {
+                    SecurityEventTypes.ToolCalled => "allowed",
+                    SecurityEventTypes.ToolChanged => "tool_changed",
+                    _ => "out_of_scope",
+                },
+            },
             SecurityEventTypes.AlertRaised => new AlertEvent
             {
                 Id = "ev-" + type,
@@ -122,6 +141,8 @@ internal static class SampleEvents
             SecurityEventTypes.SandboxViolation or SecurityEventTypes.ExecutionCompleted or SecurityEventTypes.ExecutionFailed =>
                 new SandboxEvent { Id = "min-" + type, Type = type, TenantId = Tenant },
             SecurityEventTypes.AlertRaised => new AlertEvent { Id = "min-" + type, Type = type, TenantId = Tenant, Action = "none" },
+            SecurityEventTypes.ToolCalled or SecurityEventTypes.ToolDenied or SecurityEventTypes.ToolChanged =>
+                new ToolEvent { Id = "min-" + type, Type = type, TenantId = Tenant, Server = "fs", Tool = "x" },
             _ => new AdministrativeEvent { Id = "min-" + type, Type = type, TenantId = Tenant },
         };
         return e with { Time = Time };

@@ -329,7 +329,7 @@ public sealed class GrantDocumentTests
     }
 
     [Theory]
-    [InlineData("agentsec.grant.v2")]
+    [InlineData("agentsec.grant.v3")]
     [InlineData("agentsec.Grant.v1")]
     [InlineData("")]
     public void Parse_UnknownType_IsUnsupportedType(string type)
