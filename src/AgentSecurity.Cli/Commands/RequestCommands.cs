@@ -14,7 +14,7 @@ internal static class RequestCommands
     {
         var agent = AgentArgument.Create();
         var capability = new Argument<string>("CAPABILITY") { Description = "The capability the agent lacks" };
-        var resource = new Option<string?>("--resource") { Description = "The path, host:port or memory key it needs" };
+        var resource = new Option<string?>("--resource") { Description = "The path, host:port, memory key or tool server/tool it needs" };
         var justification = new Option<string>("--justification") { Description = "Why, for the admins who answer (1–512 characters)", Required = true };
         var command = new Command("request", "Ask for a capability an agent lacks; admins see it with 'requests list'") { agent, capability, resource, justification };
         command.SetAction(async (result, cancellation) =>

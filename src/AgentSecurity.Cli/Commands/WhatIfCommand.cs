@@ -9,9 +9,10 @@ internal static class WhatIfCommand
     {
         var agent = AgentArgument.Create();
         var capability = new Argument<string>("CAPABILITY") { Description = "The capability to ask about" };
-        var resource = new Option<string?>("--resource") { Description = "The path, host:port or memory key acted on" };
+        var resource = new Option<string?>("--resource") { Description = "The path, host:port, memory key or tool server/tool acted on" };
+        var definitionHash = new Option<string?>("--definition-hash") { Description = "For tool:call: the hash of the tool's definition (sha256:HEX)" };
         var grant = new Option<string>("--grant") { Description = "A proposed grant (signed or not; - for standard input)", Required = true };
-        var command = new Command("whatif", "Decide a request against a proposed grant, applying and consuming nothing") { agent, capability, resource, grant };
+        var command = new Command("whatif", "Decide a request against a proposed grant, applying and consuming nothing") { agent, capability, resource, grant, definitionHash };
         command.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
@@ -27,7 +28,7 @@ internal static class WhatIfCommand
             }
 
             return await CommandSupport.WithClusterAsync(result, output, async client =>
-                CheckCommand.WriteExplanation(output, await client.WhatIfAsync(tenantId, agentId, new CheckRequest(result.GetRequiredValue(capability), result.GetValue(resource)), proposal.Value)), cancellation);
+                CheckCommand.WriteExplanation(output, await client.WhatIfAsync(tenantId, agentId, new CheckRequest(result.GetRequiredValue(capability), result.GetValue(resource)) { DefinitionHash = result.GetValue(definitionHash) }, proposal.Value)), cancellation);
         });
         return command;
     }
