@@ -26,6 +26,15 @@ public sealed class AuthZenRequestsTests
     }
 
     [Fact]
+    public void ParseEvaluation_ToolCallWithDefinitionHash_CarriesTheHashToTheCheck()
+    {
+        const string Hash = "sha256:1d8b2b6ca5e1073726f4f41ba61ac8c888d2867157d6cf12547c55051c7f482a";
+        var evaluation = One($$$"""{"subject": {{{Subject}}}, "action": {"name": "tool:call"}, "resource": {"type": "tool", "id": "fs/read_text_file"}, "context": {"definitionHash": "{{{Hash}}}"}}""").Value;
+
+        Assert.Equal(("tool:call", "fs/read_text_file", Hash), (evaluation.Check.Capability, evaluation.Check.Resource, evaluation.Check.DefinitionHash));
+    }
+
+    [Fact]
     public void ParseEvaluation_EmptyResourceIdAndNoContext_IsACheckWithoutResourceOrAmount()
     {
         var evaluation = One("""{"subject": {"type": "agent", "id": "acme/bot"}, "action": {"name": "llm"}, "resource": {"type": "none", "id": ""}}""").Value;
@@ -78,6 +87,7 @@ public sealed class AuthZenRequestsTests
         { "a negative amount", """{"subject": {"type": "agent", "id": "acme/bot"}, "action": {"name": "llm"}, "resource": {"type": "m", "id": ""}, "context": {"amount": -1}}""", ReasonCodes.InvalidField },
         { "a fractional amount", """{"subject": {"type": "agent", "id": "acme/bot"}, "action": {"name": "llm"}, "resource": {"type": "m", "id": ""}, "context": {"amount": 1.5}}""", ReasonCodes.InvalidField },
         { "an amount beyond 2^53 - 1", """{"subject": {"type": "agent", "id": "acme/bot"}, "action": {"name": "llm"}, "resource": {"type": "m", "id": ""}, "context": {"amount": 9007199254740992}}""", ReasonCodes.InvalidField },
+        { "a definition hash that is not a string", """{"subject": {"type": "agent", "id": "acme/bot"}, "action": {"name": "tool:call"}, "resource": {"type": "tool", "id": "fs/x"}, "context": {"definitionHash": 5}}""", ReasonCodes.InvalidField },
         { "an amount as a string", """{"subject": {"type": "agent", "id": "acme/bot"}, "action": {"name": "llm"}, "resource": {"type": "m", "id": ""}, "context": {"amount": "5"}}""", ReasonCodes.InvalidField },
     };
 
