@@ -180,10 +180,11 @@ public sealed class McpGateway : IAsyncDisposable
         }
 
         var upstream = _upstreams.GetValueOrDefault(server);
+        UpstreamConnection? connection = null;
         if (upstream is not null)
         {
             // Started first, so the definition's hash is known (a pinned tool checked without one is refused).
-            await upstream.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+            connection = await upstream.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
             if (upstream.HasChanged(tool))
             {
                 return Refuse(name!, ReasonCodes.ToolChanged, $"the definition of {name} changed while the gateway served it; it is refused until the gateway restarts with a definition the grant accepts");
@@ -218,12 +219,12 @@ public sealed class McpGateway : IAsyncDisposable
 
         if (definition is null)
         {
-            return upstream.Tools.Count == 0
+            return connection is null
                 ? Refuse(name!, ReasonCodes.Unavailable, $"upstream {server} is unavailable: {upstream.Problem}")
                 : Refuse(name!, ReasonCodes.InvalidRequest, $"upstream {server} lists no tool {tool}");
         }
 
-        var forwarded = await upstream.CallAsync(tool, arguments, cancellationToken).ConfigureAwait(false);
+        var forwarded = await upstream.CallAsync(connection, tool, arguments, cancellationToken).ConfigureAwait(false);
         if (!forwarded.TryGetValue(out var result, out var failure))
         {
             return Refuse(name!, failure.Code, failure.Message);

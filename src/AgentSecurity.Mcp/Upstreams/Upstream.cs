@@ -136,10 +136,13 @@ internal sealed class Upstream : IAsyncDisposable
         }
     }
 
-    /// <summary>Forwards a call the agent's grain allowed; a failure of the upstream is a refusal with its code, never an exception.</summary>
-    public async Task<Result<CallToolResult>> CallAsync(string tool, IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// Forwards a call the agent's grain allowed over <paramref name="connection"/>, the session whose definitions it was
+    /// decided on (a restarted upstream is listed and diffed again before it serves a call). A failure of the upstream is
+    /// a refusal with its code, never an exception.
+    /// </summary>
+    public async Task<Result<CallToolResult>> CallAsync(UpstreamConnection? connection, string tool, IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken)
     {
-        var connection = await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
         if (connection is null)
         {
             return Result<CallToolResult>.Fail(ReasonCodes.Unavailable, $"upstream {Name} is unavailable: {_problem}");
