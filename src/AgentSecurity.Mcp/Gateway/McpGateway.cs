@@ -90,7 +90,10 @@ public sealed class McpGateway : IAsyncDisposable
     {
         await StartAsync(cancellationToken).ConfigureAwait(false);
         var options = CreateServerOptions();
-        await using var transport = new StreamServerTransport(input, output, options.ServerInfo?.Name, _loggerFactory);
+        // The client's messages are bounded like the upstreams' output: a client that sends one endless line ends its
+        // session instead of the gateway's memory.
+        await using var bounded = new BoundedLineStream(input, _options.MaxLineBytes, static () => { });
+        await using var transport = new StreamServerTransport(bounded, output, options.ServerInfo?.Name, _loggerFactory);
         await using var server = McpServer.Create(transport, options, _loggerFactory);
         Attach(server);
         try
@@ -104,6 +107,28 @@ public sealed class McpGateway : IAsyncDisposable
                 _servers.Remove(server);
             }
         }
+    }
+
+    /// <summary>
+    /// Every tool of every upstream as the upstream lists it (unfiltered, for <c>agentsec mcp pins</c>), and the problem
+    /// of each upstream that could not be started.
+    /// </summary>
+    public async Task<(IReadOnlyList<ToolListing> Tools, IReadOnlyDictionary<string, string> Unavailable)> ListUpstreamToolsAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        var tools = new List<ToolListing>();
+        var unavailable = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var upstream in _upstreams.Values)
+        {
+            if (upstream.ProcessId is null)
+            {
+                unavailable[upstream.Name] = upstream.Problem;
+            }
+
+            tools.AddRange(upstream.Tools.Select(t => new ToolListing(ToolNames.Of(upstream.Name, t.Name), t.Hash)));
+        }
+
+        return (tools, unavailable);
     }
 
     /// <summary>The process id of an upstream now (for tests that crash it), or null while it is down.</summary>
