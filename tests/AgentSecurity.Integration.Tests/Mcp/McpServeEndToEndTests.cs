@@ -82,6 +82,58 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
         Assert.Contains(events, e => e is { Type: "tool.denied", Tool: "write_file", Reason: ReasonCodes.OutOfScope });
     }
 
+    [Fact]
+    public async Task McpServe_StandardOutput_OnlyJsonRpcLogsOnStandardError()
+    {
+        // An agent without a grant: it sees no tools, which is enough to see what reaches standard output.
+        var folder = Directory.CreateDirectory(cluster.PathOf("mcp-stdout-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])[BuiltArtifacts.Cli, "mcp", "serve", "nobody/bot", "--upstream",
+            $"fs=node '{Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js")}' '{folder}'"])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in cluster.CliEnvironment())
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""");
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":3,"method":"resources/list"}""");
+        await process.StandardInput.FlushAsync();
+        var lines = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // Requests are answered concurrently, in any order: read until all three answers are in.
+        while (!new[] { 1, 2, 3 }.All(id => lines.Any(l => l.Contains($"\"id\":{id},", StringComparison.Ordinal) || l.EndsWith($"\"id\":{id}}}", StringComparison.Ordinal)))
+            && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            lines.Add(line);
+        }
+
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(lines.Count >= 3, string.Join('\n', lines) + await stderr);
+        Assert.All(lines, l => Assert.Equal("2.0", JsonDocument.Parse(l).RootElement.GetProperty("jsonrpc").GetString()));
+        var list = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.GetInt32() == 2)).RootElement;
+        Assert.Equal(0, list.GetProperty("result").GetProperty("tools").GetArrayLength());
+        // Only tools pass: resources are not offered, and asking for them is a JSON-RPC error.
+        var resources = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.GetInt32() == 3)).RootElement;
+        Assert.True(resources.TryGetProperty("error", out _), resources.ToString());
+        Assert.Contains("Upstream fs started", await stderr, StringComparison.Ordinal);
+    }
+
     private sealed record AuditedTool(string Type, string? Server, string? Tool, string? Reason, string? Resource);
 
     /// <summary>
