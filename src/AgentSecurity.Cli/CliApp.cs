@@ -57,6 +57,7 @@ internal sealed class CliApp
             StatusCommand.Create(this),
             BenchCommand.Create(this),
             TlsCommands.Create(this),
+            McpCommands.Create(this),
         };
 
         var result = root.Parse(args);

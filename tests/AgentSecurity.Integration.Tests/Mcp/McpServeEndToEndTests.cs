@@ -1,0 +1,170 @@
+using System.Text.Json;
+using AgentSecurity.Grants;
+using AgentSecurity.Grants.Crypto;
+using AgentSecurity.Grants.Documents;
+using AgentSecurity.Integration.Tests.Infrastructure;
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Integration.Tests.Mcp;
+
+/// <summary>
+/// <c>agentsec mcp serve</c> as a user runs it: a real silo on Azurite over TLS, a v2 grant with two tools and a
+/// file scope, the real filesystem MCP server as upstream, and the official TypeScript MCP client as the agent's host.
+/// </summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
+{
+    private static readonly string NodeModules = Path.Combine(RepositoryPaths.Root, "mcp-servers", "node_modules");
+
+    [Fact]
+    public async Task McpServe_TypeScriptClient_SeesGrantedToolsReadsInScopeRefusedOutsideAndAudited()
+    {
+        var tenant = "mcp-" + Guid.NewGuid().ToString("N")[..10];
+        using var root = SigningKey.Generate();
+        var created = await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root.Did.Value, "--operator-key", cluster.OperatorKeyFile, "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+
+        // The file server may serve the whole folder; the grant gives only public/.
+        var folder = LocalRealPath(Directory.CreateDirectory(cluster.PathOf($"{tenant}-files")).FullName);
+        Directory.CreateDirectory(Path.Combine(folder, "public"));
+        var allowed = Path.Combine(folder, "public", "a.txt");
+        var secret = Path.Combine(folder, "secret.txt");
+        File.WriteAllText(allowed, "hello from the workspace\n");
+        File.WriteAllText(secret, "not for the agent\n");
+
+        // Signed here while `grant sign --tool` is built in parallel: the same v2 document it makes.
+        var now = DateTimeOffset.UtcNow;
+        var grant = new DocumentTemplate(DocumentTypes.GrantV2)
+            .Set("grantId", "g-mcp")
+            .Set("tenantId", tenant)
+            .Set("agentId", "bot")
+            .SetJson("capabilities", """{"fileSystem":"read","network":"none","memory":"none","subprocess":false,"vectorDb":false,"llm":false,"tools":["fs/read_text_file","fs/list_directory"]}""")
+            .SetJson("scopes", JsonSerializer.Serialize(new { fileSystem = new[] { folder + "/public/**", folder + "/public" } }))
+            .Set("environmentIsolation", "sandboxed")
+            .Set("issuedAt", now.AddMinutes(-1))
+            .Set("expiresAt", now.AddHours(1))
+            .SignWith(root);
+        var grantFile = cluster.PathOf($"{tenant}.grant.json");
+        File.WriteAllText(grantFile, grant);
+        var applied = await cluster.AgentsecAsync("grant", "apply", grantFile, "--json");
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+
+        var filesystem = $"node '{Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js")}' '{folder}'";
+        var run = await cluster.RunAsync("node",
+        [
+            Path.Combine(AppContext.BaseDirectory, "Mcp", "ts-client.mjs"), NodeModules, allowed, secret,
+            "dotnet", BuiltArtifacts.Cli, "mcp", "serve", $"{tenant}/bot", "--upstream", "fs=" + filesystem,
+        ]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var seen = JsonDocument.Parse(run.Stdout.Split('\n')[^1]);
+        var result = seen.RootElement;
+        Assert.Equal(["fs/list_directory", "fs/read_text_file"], result.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+
+        var inScope = result.GetProperty("inScope");
+        Assert.False(inScope.TryGetProperty("isError", out var inScopeError) && inScopeError.GetBoolean(), inScope.ToString());
+        Assert.Equal("hello from the workspace\n", TextOf(inScope));
+
+        var outside = result.GetProperty("outsideScope");
+        Assert.True(outside.GetProperty("isError").GetBoolean());
+        Assert.StartsWith("out_of_scope: ", TextOf(outside), StringComparison.Ordinal);
+        Assert.DoesNotContain("not for the agent", TextOf(outside), StringComparison.Ordinal);
+
+        var hidden = result.GetProperty("hidden");
+        Assert.True(hidden.GetProperty("isError").GetBoolean());
+        Assert.StartsWith("out_of_scope: ", TextOf(hidden), StringComparison.Ordinal);
+        Assert.Equal("hello from the workspace\n", File.ReadAllText(allowed));
+
+        // Every decision is in the tenant's audit log: the allowed read, and the two refusals with their tools.
+        var events = await AuditEventsAsync(tenant, e => e.Any(x => x.Type == "tool.called") && e.Count(x => x.Type == "tool.denied") >= 2);
+        Assert.Contains(events, e => e is { Type: "tool.called", Server: "fs", Tool: "read_text_file" });
+        Assert.Contains(events, e => e is { Type: "tool.denied", Tool: "read_text_file", Reason: ReasonCodes.OutOfScope } && e.Resource == secret);
+        Assert.Contains(events, e => e is { Type: "tool.denied", Tool: "write_file", Reason: ReasonCodes.OutOfScope });
+    }
+
+    [Fact]
+    public async Task McpServe_StandardOutput_OnlyJsonRpcLogsOnStandardError()
+    {
+        // An agent without a grant: it sees no tools, which is enough to see what reaches standard output.
+        var folder = Directory.CreateDirectory(cluster.PathOf("mcp-stdout-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])[BuiltArtifacts.Cli, "mcp", "serve", "nobody/bot", "--upstream",
+            $"fs=node '{Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js")}' '{folder}'"])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in cluster.CliEnvironment())
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""");
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":3,"method":"resources/list"}""");
+        await process.StandardInput.FlushAsync();
+        var lines = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // Requests are answered concurrently, in any order: read until all three answers are in.
+        while (!new[] { 1, 2, 3 }.All(id => lines.Any(l => l.Contains($"\"id\":{id},", StringComparison.Ordinal) || l.EndsWith($"\"id\":{id}}}", StringComparison.Ordinal)))
+            && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            lines.Add(line);
+        }
+
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(lines.Count >= 3, string.Join('\n', lines) + await stderr);
+        Assert.All(lines, l => Assert.Equal("2.0", JsonDocument.Parse(l).RootElement.GetProperty("jsonrpc").GetString()));
+        var list = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.GetInt32() == 2)).RootElement;
+        Assert.Equal(0, list.GetProperty("result").GetProperty("tools").GetArrayLength());
+        // Only tools pass: resources are not offered, and asking for them is a JSON-RPC error.
+        var resources = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.GetInt32() == 3)).RootElement;
+        Assert.True(resources.TryGetProperty("error", out _), resources.ToString());
+        Assert.Contains("Upstream fs started", await stderr, StringComparison.Ordinal);
+    }
+
+    private sealed record AuditedTool(string Type, string? Server, string? Tool, string? Reason, string? Resource);
+
+    /// <summary>
+    /// The tenant's tool events from <c>agentsec audit tail</c>, read again until <paramref name="complete"/> holds:
+    /// allowed calls may reach the log a moment after the call returned (the grain publishes them in batches).
+    /// </summary>
+    private async Task<List<AuditedTool>> AuditEventsAsync(string tenant, Func<List<AuditedTool>, bool> complete)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var tail = await cluster.AgentsecAsync("audit", "tail", tenant, "--last", "200", "--json");
+            Assert.True(tail.ExitCode == 0, tail.ToString());
+            var events = tail.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonDocument.Parse(line).RootElement)
+                .Where(e => e.GetProperty("type").GetString()!.StartsWith("tool.", StringComparison.Ordinal))
+                .Select(e => new AuditedTool(e.GetProperty("type").GetString()!, Text(e, "server"), Text(e, "tool"), Text(e, "reason"), Text(e, "resource")))
+                .ToList();
+            if (complete(events) || DateTimeOffset.UtcNow > deadline)
+            {
+                return events;
+            }
+        }
+    }
+
+    private static string? Text(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string TextOf(JsonElement result) =>
+        string.Concat(result.GetProperty("content").EnumerateArray().Select(c => c.GetProperty("text").GetString()));
+
+    /// <summary>The folder's path without links (the file server compares real paths with its root).</summary>
+    private static string LocalRealPath(string path) => new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+}
