@@ -27,20 +27,12 @@ internal sealed class AgentTools(
     {
         var now = agent.Now;
         var tool = new CheckRequest(Capabilities.ToolCall, call?.Tool) { DefinitionHash = call?.DefinitionHash };
-        var decision = Malformed(call) ?? await decideAndMeter(tool, now);
-        CheckRequest? refusedBy = null;
+        var (decision, refusedBy) = Malformed(call) is { } malformed ? (malformed, null) : Decide(tool, call!.Resources, now);
         if (decision.Allowed)
         {
-            // Only a tool the agent may call gets to have its arguments looked at.
-            foreach (var resource in call!.Resources)
-            {
-                var checkedResource = await decideAndMeter(resource, now);
-                if (!checkedResource.Allowed)
-                {
-                    (decision, refusedBy) = (checkedResource, resource);
-                    break;
-                }
-            }
+            // Only a call allowed whole is metered, so a refusal (of its tool or of any argument) consumes nothing. A quota
+            // that runs out part way keeps what the checks before it metered.
+            (decision, refusedBy) = await MeterAsync(tool, call!.Resources, now);
         }
 
         string? requestId = null;
@@ -67,6 +59,47 @@ internal sealed class AgentTools(
             Message = decision.Allowed ? null : decision.Message,
         }, decision);
         return new ToolCallDecision { Decision = recorded, RefusedBy = refusedBy, RequestId = requestId };
+    }
+
+    /// <summary>The tool, then each resource its arguments touch (only if the tool is allowed); the first refusal answers.</summary>
+    private (Decision, CheckRequest?) Decide(CheckRequest tool, IReadOnlyList<CheckRequest> resources, DateTimeOffset now)
+    {
+        var decision = permissions.Decide(tool, now, agent.Key);
+        if (!decision.Allowed)
+        {
+            return (decision, null);
+        }
+
+        foreach (var resource in resources)
+        {
+            var decided = permissions.Decide(resource, now, agent.Key);
+            if (!decided.Allowed)
+            {
+                return (decided, resource);
+            }
+        }
+
+        return (decision, null);
+    }
+
+    private async Task<(Decision, CheckRequest?)> MeterAsync(CheckRequest tool, IReadOnlyList<CheckRequest> resources, DateTimeOffset now)
+    {
+        var decision = await decideAndMeter(tool, now);
+        if (!decision.Allowed)
+        {
+            return (decision, null);
+        }
+
+        foreach (var resource in resources)
+        {
+            var metered = await decideAndMeter(resource, now);
+            if (!metered.Allowed)
+            {
+                return (metered, resource);
+            }
+        }
+
+        return (decision, null);
     }
 
     public bool[] SelectVisible(IReadOnlyList<ToolListing>? tools)

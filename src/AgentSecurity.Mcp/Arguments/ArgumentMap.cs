@@ -23,13 +23,13 @@ public sealed class ArgumentMap
         new("read_media_file", "/path", Capabilities.FileSystemRead),
         new("read_multiple_files", "/paths/*", Capabilities.FileSystemRead),
         new("write_file", "/path", Capabilities.FileSystemWrite) { AmountArgument = "/content" },
-        new("edit_file", "/path", Capabilities.FileSystemWrite),
-        new("create_directory", "/path", Capabilities.FileSystemWrite),
+        new("edit_file", "/path", Capabilities.FileSystemWrite) { AmountArgument = "/edits" },
+        new("create_directory", "/path", Capabilities.FileSystemWrite) { FixedAmount = 0 },
         new("list_directory", "/path", Capabilities.FileSystemRead),
         new("list_directory_with_sizes", "/path", Capabilities.FileSystemRead),
         new("directory_tree", "/path", Capabilities.FileSystemRead),
-        new("move_file", "/source", Capabilities.FileSystemWrite),
-        new("move_file", "/destination", Capabilities.FileSystemWrite),
+        new("move_file", "/source", Capabilities.FileSystemWrite) { FixedAmount = 0 },
+        new("move_file", "/destination", Capabilities.FileSystemWrite) { FixedAmount = 0 },
         new("search_files", "/path", Capabilities.FileSystemRead),
         new("get_file_info", "/path", Capabilities.FileSystemRead),
     ]);
@@ -89,15 +89,21 @@ public sealed class ArgumentMap
         var resources = new List<MappedResource>();
         foreach (var entry in entries)
         {
-            long? amount = null;
+            var amount = entry.FixedAmount;
             if (entry.AmountArgument is { } amountArgument)
             {
-                if (JsonPointer.Resolve(arguments, JsonPointer.Parse(amountArgument)!) is not { ValueKind: JsonValueKind.String } counted)
+                // A string counts its UTF-8 bytes; anything else (edit_file's list of edits) the bytes of its JSON.
+                switch (JsonPointer.Resolve(arguments, JsonPointer.Parse(amountArgument)!))
                 {
-                    return Refuse(tool, amountArgument, "a string");
+                    case { ValueKind: JsonValueKind.String } text:
+                        amount = Encoding.UTF8.GetByteCount(text.GetString()!);
+                        break;
+                    case { ValueKind: JsonValueKind.Array or JsonValueKind.Object } value:
+                        amount = Encoding.UTF8.GetByteCount(value.GetRawText());
+                        break;
+                    default:
+                        return Refuse(tool, amountArgument, "a string, an array or an object");
                 }
-
-                amount = Encoding.UTF8.GetByteCount(counted.GetString()!);
             }
 
             var tokens = JsonPointer.Parse(entry.Argument)!;

@@ -14,4 +14,10 @@ public sealed record ArgumentMapEntry(string Tool, string Argument, string Capab
     /// <c>fileBytesWrittenPerHour</c>); none for checks without an amount.
     /// </summary>
     public string? AmountArgument { get; init; }
+
+    /// <summary>
+    /// The amount of a check that writes no counted bytes of its own (a move, a new directory), so that a grant metering
+    /// <c>fileBytesWrittenPerHour</c>, which needs an amount on every write, still decides it.
+    /// </summary>
+    public long? FixedAmount { get; init; }
 }

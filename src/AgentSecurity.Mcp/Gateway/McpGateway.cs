@@ -271,7 +271,8 @@ public sealed class McpGateway : IAsyncDisposable
             if (resource.Check.Capability.StartsWith("fileSystem:", StringComparison.Ordinal)
                 && LocalPaths.Resolve(resource.Check.Resource) is { } real && real != resource.Check.Resource)
             {
-                all.Add(new MappedResource($"{resource.Argument} (resolved)", resource.Check with { Resource = real }));
+                // The same bytes, somewhere else: metered once, by the path as written.
+                all.Add(new MappedResource($"{resource.Argument} (resolved)", resource.Check with { Resource = real, Amount = resource.Check.Amount is null ? null : 0 }));
             }
         }
 

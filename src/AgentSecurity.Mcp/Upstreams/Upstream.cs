@@ -59,10 +59,10 @@ internal sealed class Upstream : IAsyncDisposable
     public ArgumentMap Map { get; }
 
     /// <summary>The tools listed now, as first seen, without those whose definition changed; none while the upstream is down.</summary>
-    public IReadOnlyList<UpstreamTool> Tools => _connection is { HasExited: false } ? Volatile.Read(ref _tools) : [];
+    public IReadOnlyList<UpstreamTool> Tools => _connection is { IsBroken: false } ? Volatile.Read(ref _tools) : [];
 
     /// <summary>The current process id, for tests that crash it.</summary>
-    internal int? ProcessId => _connection is { HasExited: false } c ? c.ProcessId : null;
+    internal int? ProcessId => _connection is { IsBroken: false } c ? c.ProcessId : null;
 
     public bool HasChanged(string tool)
     {
@@ -80,7 +80,7 @@ internal sealed class Upstream : IAsyncDisposable
     /// <summary>The running connection, starting the upstream when it is down and its backoff has passed; null when it is unavailable.</summary>
     public async Task<UpstreamConnection?> EnsureStartedAsync(CancellationToken cancellationToken)
     {
-        if (_connection is { HasExited: false } running)
+        if (_connection is { IsBroken: false } running)
         {
             return running;
         }
@@ -94,7 +94,7 @@ internal sealed class Upstream : IAsyncDisposable
         UpstreamConnection? started = null;
         try
         {
-            if (_connection is { HasExited: false } other)
+            if (_connection is { IsBroken: false } other)
             {
                 return other;
             }
@@ -224,7 +224,7 @@ internal sealed class Upstream : IAsyncDisposable
         try
         {
             Interlocked.Exchange(ref _relistQueued, 0);
-            if (_connection is { HasExited: false } connection)
+            if (_connection is { IsBroken: false } connection)
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                 timeout.CancelAfter(_gateway.CallTimeout);

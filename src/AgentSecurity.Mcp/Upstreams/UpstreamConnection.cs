@@ -40,6 +40,12 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     /// <summary>Whether the upstream was stopped for writing a line over the bound.</summary>
     public bool Overflowed => _output.Overflowed;
 
+    /// <summary>
+    /// Whether the session can serve no more calls: the process exited, or it overflowed (and is being stopped: its exit
+    /// may not have been seen yet, and a call in between must start a new one rather than use this one).
+    /// </summary>
+    public bool IsBroken => HasExited || Overflowed;
+
     public int ProcessId => _process.Id;
 
     /// <summary>Why the process is gone: the line bound, or its exit code and the end of its standard error.</summary>

@@ -71,6 +71,21 @@ public sealed class ToolCallTests(ClusterFixture fixture)
         Assert.Equal((SecurityEventTypes.ToolDenied, "fileSystem:read", "/etc/passwd", ReasonCodes.OutOfScope), (denied.Type, denied.Capability, denied.Resource, denied.Reason));
     }
 
+    [Fact]
+    public async Task CheckToolCall_RefusedByItsLastArgument_ConsumesNothing()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await fixture.ApplyAsync(TestDocuments.GrantV2(tenant, "bot", Now, ["fs/*"]).SetJson("resourceLimits", """{"fileBytesWrittenPerHour":100}""").SignWith(TestKeys.Root));
+        var bot = fixture.Client.Agent(tenant, "bot");
+
+        var refused = await bot.CheckToolCallAsync(Call("fs/move_file", null, CheckRequests.WriteFile("/workspace/a", 100), CheckRequests.WriteFile("/etc/a", 0)));
+        var whole = await bot.CheckToolCallAsync(Call("fs/write_file", null, CheckRequests.WriteFile("/workspace/a", 100)));
+
+        Assert.Equal(ReasonCodes.OutOfScope, refused.Decision.Reason);
+        Assert.True(whole.Allowed, whole.Decision.Message); // the refused call's 100 bytes were never metered
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await bot.CheckToolCallAsync(Call("fs/write_file", null, CheckRequests.WriteFile("/workspace/b", 1)))).Decision.Reason);
+    }
+
     [Theory]
     [InlineData("github/delete_repo", ReasonCodes.OutOfScope)]
     [InlineData("fs/*", ReasonCodes.InvalidResource)]
