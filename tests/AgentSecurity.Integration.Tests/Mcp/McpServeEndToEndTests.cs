@@ -83,6 +83,58 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
     }
 
     [Fact]
+    public async Task McpServe_ToolNeedingApproval_RefusedWithItsRequestThenWritesOnceApproved()
+    {
+        var tenant = "mcpa-" + Guid.NewGuid().ToString("N")[..10];
+        var rootKey = cluster.PathOf($"{tenant}-root.key");
+        var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        var folder = LocalRealPath(Directory.CreateDirectory(cluster.PathOf($"{tenant}-files")).FullName);
+        var report = Path.Combine(folder, "report.md");
+        var grantFile = cluster.PathOf($"{tenant}.grant.json");
+        var signed = await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot",
+            "--fs", "write", "--scope", $"fileSystem={folder}/**", "--tool", "fs/read_text_file", "--tool", "fs/write_file", "--approve", "fs/write_*",
+            "--out", grantFile, "--json");
+        Assert.True(signed.ExitCode == 0, signed.ToString());
+        Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grantFile)).ExitCode);
+        var filesystem = $"node '{Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js")}' '{folder}'";
+        var write = JsonSerializer.Serialize(new[] { new { name = "fs/write_file", arguments = new { path = report, content = "approved\n" } } });
+        async Task<JsonElement> SessionAsync()
+        {
+            var run = await cluster.RunAsync("node",
+            [
+                Path.Combine(AppContext.BaseDirectory, "Mcp", "ts-calls.mjs"), NodeModules, write,
+                "dotnet", BuiltArtifacts.Cli, "mcp", "serve", $"{tenant}/bot", "--upstream", "fs=" + filesystem,
+            ]);
+            Assert.True(run.ExitCode == 0, run.ToString());
+            return JsonDocument.Parse(run.Stdout.Split('\n')[^1]).RootElement.Clone();
+        }
+
+        // The tool is shown (so that calling it can ask), and the call is refused naming the request that waits.
+        var first = await SessionAsync();
+        Assert.Contains("fs/write_file", first.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        var refused = first.GetProperty("results")[0];
+        Assert.True(refused.GetProperty("isError").GetBoolean());
+        Assert.StartsWith("approval_required: ", TextOf(refused), StringComparison.Ordinal);
+        Assert.False(File.Exists(report));
+        var listed = await cluster.AgentsecAsync("requests", "list", tenant, "--json");
+        var request = listed.Json.GetProperty("requests")[0];
+        Assert.Equal(("tool:call", "fs/write_file"), (request.GetProperty("capability").GetString(), request.GetProperty("resource").GetString()));
+        Assert.Contains(request.GetProperty("requestId").GetString()!, TextOf(refused), StringComparison.Ordinal);
+
+        var approved = await cluster.AgentsecAsync("requests", "approve", tenant, request.GetProperty("requestId").GetString()!, "--key", rootKey, "--expires-in", "10m", "--json");
+        Assert.True(approved.ExitCode == 0, approved.ToString());
+
+        var second = await SessionAsync();
+        var written = second.GetProperty("results")[0];
+        Assert.False(written.TryGetProperty("isError", out var isError) && isError.GetBoolean(), written.ToString());
+        Assert.Equal("approved\n", File.ReadAllText(report));
+        var events = await AuditEventsAsync(tenant, e => e.Any(x => x.Type == "tool.called"));
+        Assert.Contains(events, e => e is { Type: "tool.denied", Tool: "write_file", Reason: ReasonCodes.ApprovalRequired });
+        Assert.Contains(events, e => e is { Type: "tool.called", Tool: "write_file" });
+    }
+
+    [Fact]
     public async Task McpServe_StandardOutput_OnlyJsonRpcLogsOnStandardError()
     {
         // An agent without a grant: it sees no tools, which is enough to see what reaches standard output.
