@@ -125,7 +125,7 @@ internal static class BenchCommand
             }, cancellation);
         });
 
-        return new Command("bench", "Measure the running cluster") { checks, Revocations(app, operatorKey), BenchAuditCommand.Create(app, operatorKey) };
+        return new Command("bench", "Measure the running cluster") { checks, Revocations(app, operatorKey), BenchAuditCommand.Create(app, operatorKey), BenchToolsCommand.Create(app, operatorKey) };
     }
 
     /// <summary>
