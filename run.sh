@@ -68,6 +68,11 @@ install_azurite() {
     say "Installing Azurite 3.37.0 (npm ci in azurite/)"
     (cd azurite && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  # The demo's MCP scene: the reference filesystem MCP server and the official TypeScript client.
+  if [ ! -d mcp-servers/node_modules/@modelcontextprotocol/server-filesystem ]; then
+    say "Installing the MCP servers and client (npm ci in mcp-servers/)"
+    (cd mcp-servers && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }
 
 # Native executions (runtime "process") run under bubblewrap and need root to give each agent a user of its own.

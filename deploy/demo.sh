@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The short demo that ./run.sh plays against the running cluster: a tenant, a signed grant, checks that are
-# allowed and denied with their reasons, grants the cluster refuses, and agent code in each sandbox. Needs AGENTSEC_GATEWAY and
+# allowed and denied with their reasons, grants the cluster refuses, agent code in each sandbox, and an MCP client whose
+# tool calls go through the agent's grain (agentsec mcp serve). Needs AGENTSEC_GATEWAY and
 # AGENTSEC_OPERATOR_KEY (./run.sh sets both); its keys and files go to demo/ in AGENTSEC_STATE_DIR, else in .agentsec.
 set -euo pipefail
 # Before the cd below: a relative state dir is taken from where the demo was called, as ./run.sh takes it.
@@ -75,7 +76,27 @@ show run demo/builder --runtime js "$demo/loop.js"
 printf 'the researcher'"'"'s grant is sandboxed: no native processes for it:\n'
 show run demo/researcher --runtime process docs/examples/count-lines.sh
 
+step "Tools: an MCP client sees only the tools the grant gives, and every call is checked by the agent's grain"
+files="$(cd "$demo" && pwd)/files"
+mkdir -p "$files/public" && echo "quarterly numbers: up" >"$files/public/report.txt" && echo "salaries" >"$files/private.txt"
+show grant sign --key "$demo/root.key" --tenant demo --agent assistant --fs write --scope "fileSystem=$files/public/**" \
+  --tool fs/read_text_file --tool fs/list_directory --tool fs/write_file --approve 'fs/write_*' --expires-in 1h --out "$demo/assistant.grant.json"
+show grant apply "$demo/assistant.grant.json"
+filesystem="node $PWD/mcp-servers/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js $files"
+calls='[{"name":"fs/read_text_file","arguments":{"path":"'"$files"'/public/report.txt"}},
+        {"name":"fs/read_text_file","arguments":{"path":"'"$files"'/private.txt"}},
+        {"name":"fs/move_file","arguments":{"source":"'"$files"'/private.txt","destination":"'"$files"'/public/x.txt"}},
+        {"name":"fs/write_file","arguments":{"path":"'"$files"'/public/summary.txt","content":"up"}}]'
+printf '\033[2m$ node mcp-servers/demo-client.mjs CALLS ./agentsec mcp serve demo/assistant --upstream "fs=%s"\033[0m\n' "$filesystem"
+node mcp-servers/demo-client.mjs "$calls" ./agentsec mcp serve demo/assistant --upstream "fs=$filesystem" || true
+request="$(./agentsec requests list demo --json | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")).requests
+  .find((q) => q.status === "pending" && q.resource === "fs/write_file"); process.stdout.write(r ? r.requestId : "")')"
+printf 'the root approves the write (a grant naming exactly fs/write_file, for 10 minutes), and the same call goes through:\n'
+show requests approve demo "$request" --key "$demo/root.key" --expires-in 10m
+node mcp-servers/demo-client.mjs '[{"name":"fs/write_file","arguments":{"path":"'"$files"'/public/summary.txt","content":"up"}}]' \
+  ./agentsec mcp serve demo/assistant --upstream "fs=$filesystem" || true
+
 step "The tenant's audit log: every decision and change, hash-chained in Azure Table storage"
 sleep 2 # allowed checks are summarised per second; the stream delivers within a fraction of one
-show audit tail demo --last 16
+show audit tail demo --last 20
 show audit verify demo

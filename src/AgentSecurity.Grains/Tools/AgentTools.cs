@@ -163,7 +163,7 @@ internal sealed class AgentTools(
             Justification = $"a call of {tool}, which needs a person's approval",
         });
         return request.RequestId is { } id
-            ? (refused with { Message = $"{refused.Message}; request {id} waits for an answer (agentsec request approve {agent.TenantId} {id})" }, id)
+            ? (refused with { Message = $"{refused.Message}; request {id} waits for an answer (agentsec requests approve {agent.TenantId} {id} --key KEY)" }, id)
             : (refused with { Message = $"{refused.Message}; the permission request could not be recorded: {request.Error} {request.Message}" }, null);
     }
 }
