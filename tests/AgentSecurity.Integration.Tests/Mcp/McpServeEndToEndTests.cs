@@ -161,13 +161,16 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
         var stderr = process.StandardError.ReadToEndAsync();
         await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
         await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        // A line that is not JSON, and a call whose name is not a string: the session answers what it can and goes on.
+        await process.StandardInput.WriteLineAsync("""this is not JSON-RPC""");
+        await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":5,"arguments":[]}}""");
         await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""");
         await process.StandardInput.WriteLineAsync("""{"jsonrpc":"2.0","id":3,"method":"resources/list"}""");
         await process.StandardInput.FlushAsync();
         var lines = new List<string>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        // Requests are answered concurrently, in any order: read until all three answers are in.
-        while (!new[] { 1, 2, 3 }.All(id => lines.Any(l => l.Contains($"\"id\":{id},", StringComparison.Ordinal) || l.EndsWith($"\"id\":{id}}}", StringComparison.Ordinal)))
+        // Requests are answered concurrently, in any order: read until all answers are in.
+        while (!new[] { 1, 2, 3, 4 }.All(id => lines.Any(l => l.Contains($"\"id\":{id},", StringComparison.Ordinal) || l.EndsWith($"\"id\":{id}}}", StringComparison.Ordinal)))
             && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             lines.Add(line);
@@ -176,13 +179,15 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
         process.StandardInput.Close();
         await process.WaitForExitAsync(timeout.Token);
 
-        Assert.True(lines.Count >= 3, string.Join('\n', lines) + await stderr);
+        Assert.True(lines.Count >= 4, string.Join('\n', lines) + await stderr);
         Assert.All(lines, l => Assert.Equal("2.0", JsonDocument.Parse(l).RootElement.GetProperty("jsonrpc").GetString()));
-        var list = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.GetInt32() == 2)).RootElement;
+        var list = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number && id.GetInt32() == 2)).RootElement;
         Assert.Equal(0, list.GetProperty("result").GetProperty("tools").GetArrayLength());
         // Only tools pass: resources are not offered, and asking for them is a JSON-RPC error.
-        var resources = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.GetInt32() == 3)).RootElement;
+        var resources = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number && id.GetInt32() == 3)).RootElement;
         Assert.True(resources.TryGetProperty("error", out _), resources.ToString());
+        var malformed = JsonDocument.Parse(lines.Single(l => JsonDocument.Parse(l).RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number && id.GetInt32() == 4)).RootElement;
+        Assert.True(malformed.TryGetProperty("error", out _) || malformed.GetProperty("result").GetProperty("isError").GetBoolean(), malformed.ToString());
         Assert.Contains("Upstream fs started", await stderr, StringComparison.Ordinal);
     }
 
