@@ -20,7 +20,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
     private const int ScratchMode = 0b111_000_000; // 0700
 
     // How programs say that a limit stopped them, for processes that end before a sample sees the limit reached.
-    internal static readonly string[] OutOfMemorySigns = ["Cannot allocate memory", "Out of memory", "out of memory", "MemoryError", "bad_alloc"];
+    internal static readonly string[] OutOfMemorySigns = ["Cannot allocate memory", "Out of memory", "out of memory", "MemoryError", "bad_alloc", "Array buffer allocation failed"];
     private static readonly string[] ProcessLimitSigns = ["Cannot fork", "fork: Resource temporarily unavailable", "fork: retry", "can't fork"];
 
     public string Name => SandboxRuntimes.Process;
