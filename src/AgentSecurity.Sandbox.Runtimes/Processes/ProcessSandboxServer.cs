@@ -34,7 +34,7 @@ internal sealed class ProcessSandboxServer : SandboxServer
         _errors = new ErrorBuffer(limits.ErrorTailBytes);
         _draining = _errors.DrainAsync(process.StandardError.BaseStream);
         _killSwitch = cancellation.Register(() => _stop.Kill(SandboxResult.Cancelled, "the server was stopped by the kill switch"));
-        _ = WatchAsync(spec, owner, watchInterval);
+        _ = WatchAsync(spec, owner, process.Id, watchInterval);
         _ = EndAsync(limits);
     }
 
@@ -118,7 +118,7 @@ internal sealed class ProcessSandboxServer : SandboxServer
     /// The limits no rlimit enforces: the CPU of the whole tree (<c>RLIMIT_CPU</c> is each process's own) and a writable
     /// workspace's size. Nothing to watch (no CPU budget, no writable workspace) costs nothing.
     /// </summary>
-    private async Task WatchAsync(SandboxServerSpec spec, uint owner, TimeSpan interval)
+    private async Task WatchAsync(SandboxServerSpec spec, uint owner, int root, TimeSpan interval)
     {
         var cpu = spec.Limits.CpuTime;
         var workspace = new WorkspaceWatch(spec.Workspace, spec.WorkspaceAccess, interval);
@@ -133,7 +133,7 @@ internal sealed class ProcessSandboxServer : SandboxServer
         {
             while (await timer.WaitForNextTickAsync(_ended.Token))
             {
-                if (cpu is { } budget && AgentProcesses.Of(owner, _process.Id).Cpu >= budget)
+                if (cpu is { } budget && AgentProcesses.Of(owner, root).Cpu >= budget)
                 {
                     _stop.Kill(ReasonCodes.FuelExhausted, $"the server's processes used up their CPU time together ({budget.TotalSeconds:0.#} s)");
                 }
@@ -146,6 +146,12 @@ internal sealed class ProcessSandboxServer : SandboxServer
         catch (OperationCanceledException)
         {
             // the server ended
+        }
+#pragma warning disable CA1031 // A watch that cannot look fails closed: the server stops, and Exited says why.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _stop.Kill(ReasonCodes.Unavailable, $"the server's limits could not be watched: {e.Message}");
         }
     }
 

@@ -183,6 +183,31 @@ public sealed class SandboxServerHostTests
     }
 
     [Fact]
+    public async Task StartAsync_ServerFillingItsWorkspace_IsStoppedWithQuotaExceeded()
+    {
+        var workspace = Jobs.NewWorkspace(bytes: 2 * 1024 * 1024);
+        await using var server = await StartAsync(Shell(workspace, "i=0; while :; do head -c 500000 /dev/zero > /workspace/f$i; i=$((i+1)); done") with { WorkspaceAccess = WorkspaceAccess.ReadWrite });
+
+        await server.Exited.WaitAsync(Patience);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, server.Error);
+        Assert.Equal(ReasonCodes.QuotaExceeded, workspace.Write("/workspace/more", [1])?.Code);
+    }
+
+    [Fact]
+    public async Task StartAsync_ServerWithACpuBudget_IsStoppedWithFuelExhausted()
+    {
+        // Two busy children: the budget is the tree's, not each process's RLIMIT_CPU.
+        var workspace = Jobs.NewWorkspace();
+        await using var server = await StartAsync(Shell(workspace, "(while :; do :; done) & (while :; do :; done) & exec cat") with { Limits = Limits with { CpuTime = TimeSpan.FromSeconds(1) } });
+
+        await server.Exited.WaitAsync(Patience);
+
+        Assert.Equal(ReasonCodes.FuelExhausted, server.Error);
+        Assert.Equal(0, await UserProcesses.CountAsync(workspace.Owner!.Value));
+    }
+
+    [Fact]
     public async Task Output_EndlessLine_EndsAtTheLineCapAndKillsTheServer()
     {
         const int Cap = 64 * 1024;
