@@ -2,6 +2,7 @@ using AgentSecurity.Grains.Execution;
 using AgentSecurity.Sandbox;
 using AgentSecurity.Sandbox.JavaScript;
 using AgentSecurity.Sandbox.Processes;
+using AgentSecurity.Sandbox.Servers;
 using AgentSecurity.Sandbox.Wasm;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,8 @@ public static class SandboxSiloBuilderExtensions
 {
     /// <summary>
     /// Runs agent code on this silo: the WebAssembly (Wasmtime), JavaScript (Jint) and native (bubblewrap) runtimes,
-    /// the model provider that host calls reach, and the janitor that removes idle agents' workspaces (settings:
+    /// the host of agents' long-lived sandboxed servers (<see cref="ISandboxServerHost"/>, for MCP upstreams started by
+    /// the silo), the model provider that host calls reach, and the janitor that removes idle agents' workspaces (settings:
     /// section <c>AgentSecurity:Sandbox</c>). Without it the kernel decides checks and answers executions
     /// <c>unavailable</c>.
     /// </summary>
@@ -28,10 +30,12 @@ public static class SandboxSiloBuilderExtensions
         silo.Services.AddHostedService<WorkspaceJanitor>();
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new WasmRuntime());
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new JavaScriptRuntime());
-        silo.Services.AddSingleton<ISandboxRuntime>(services => new ProcessRuntime(new ProcessRuntimeOptions
+        static ProcessRuntimeOptions Processes(IServiceProvider services) => new()
         {
             ScratchRoot = Path.Combine(services.GetRequiredService<IOptions<SandboxOptions>>().Value.WorkspaceRoot, ".exec"),
-        }));
+        };
+        silo.Services.AddSingleton<ISandboxRuntime>(services => new ProcessRuntime(Processes(services)));
+        silo.Services.AddSingleton<ISandboxServerHost>(services => new SandboxServerHost(Processes(services)));
         silo.Services.AddHttpClient<ILlmProvider, OpenAiCompatibleLlmProvider>();
         return silo;
     }

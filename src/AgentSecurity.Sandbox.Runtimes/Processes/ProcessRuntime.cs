@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using AgentSecurity.Grants;
 using AgentSecurity.Sandbox.Host;
+using AgentSecurity.Sandbox.Servers;
 using AgentSecurity.Sandbox.Workspaces;
 
 namespace AgentSecurity.Sandbox.Processes;
@@ -19,30 +20,13 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
     private const int ScratchMode = 0b111_000_000; // 0700
 
     // How programs say that a limit stopped them, for processes that end before a sample sees the limit reached.
-    private static readonly string[] OutOfMemorySigns = ["Cannot allocate memory", "Out of memory", "out of memory", "MemoryError", "bad_alloc"];
+    internal static readonly string[] OutOfMemorySigns = ["Cannot allocate memory", "Out of memory", "out of memory", "MemoryError", "bad_alloc", "Array buffer allocation failed"];
     private static readonly string[] ProcessLimitSigns = ["Cannot fork", "fork: Resource temporarily unavailable", "fork: retry", "can't fork"];
 
     public string Name => SandboxRuntimes.Process;
 
     /// <summary>Why native executions cannot run on this machine, or null when they can.</summary>
-    public string? Unavailable { get; } =
-        !OperatingSystem.IsLinux() ? "native executions need Linux"
-        : !Posix.IsRoot ? "native executions need the silo to run as root, to run each agent's processes as a user of its own"
-        : new[] { options.Bubblewrap, options.SetPriv, options.PrLimit, options.Shell }.FirstOrDefault(t => !File.Exists(t)) is { } missing ? $"{missing} is not installed (apt-get install bubblewrap util-linux)"
-        : !SeccompFilter.Available ? $"no seccomp filter is defined for {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}"
-        : null;
-
-    /// <summary>Opens the seccomp filter on descriptor 9 for bubblewrap, which reads and closes it.</summary>
-    private static readonly string LaunchScript = $"exec {BubblewrapCommand.SeccompDescriptor}<\"$0\" && exec \"$@\"";
-
-    private readonly Lazy<string> _seccompFilter = new(() =>
-    {
-        // Written once, by root, where only root can write; every sandbox of this silo reads it.
-        Workspaces.AgentWorkspace.CreateTraversable(options.ScratchRoot);
-        var path = Path.Combine(options.ScratchRoot, "seccomp.bpf");
-        File.WriteAllBytes(path, SeccompFilter.Program());
-        return path;
-    });
+    public string? Unavailable { get; } = BubblewrapCommand.Unavailable(options);
 
     public async Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, CancellationToken cancellation)
     {
@@ -78,21 +62,26 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
 
     private async Task<SandboxResult> RunProcessAsync(SandboxJob job, uint owner, string scratch, HostCallMeter meter, CancellationToken cancellation)
     {
-        var start = new ProcessStartInfo(options.Shell)
+        var start = BubblewrapCommand.StartInfo(options, new SandboxedCommand
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = scratch,
-        };
-        start.Environment.Clear();
-        start.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
-        foreach (var argument in (string[])["-c", LaunchScript, _seccompFilter.Value, options.SetPriv,
-            .. BubblewrapCommand.Arguments(options, job.Limits, job.Workspace.Directory, job.WorkspaceAccess, owner, scratch)])
-        {
-            start.ArgumentList.Add(argument);
-        }
+            Owner = owner,
+            Workspace = job.Workspace.Directory,
+            Access = job.WorkspaceAccess,
+            ReadOnlyBinds = [new SandboxBind(scratch, BubblewrapCommand.ScratchMount)],
+            Environment =
+            [
+                new("PATH", "/usr/local/bin:/usr/bin:/bin"),
+                new("HOME", AgentWorkspace.Mount),
+                new("LANG", "C.UTF-8"),
+                new("AGENTSEC_HOST_SOCKET", BubblewrapCommand.HostSocket),
+            ],
+            Command = BubblewrapCommand.Program,
+            MemoryBytes = job.Limits.MemoryBytes,
+            CpuTime = job.Limits.CpuTime,
+            Processes = job.Limits.Processes,
+            FileBytes = job.Limits.FileBytes,
+            OpenFiles = options.OpenFiles,
+        }, scratch);
 
         var watch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = start };
@@ -101,7 +90,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         var stop = new StopReason(process);
         // bubblewrap passes every open descriptor on to the sandbox: the child must inherit none but the standard three.
         Posix.CloseInheritedOnExec();
-        var workspace = new WorkspaceWatch(job, options.WorkspaceInterval);
+        var workspace = new WorkspaceWatch(job.Workspace, job.WorkspaceAccess, options.WorkspaceInterval);
         await ProcessLauncher.StartAsync(process);
         var peak = new AgentProcesses(0, TimeSpan.Zero, 0);
 
@@ -203,64 +192,6 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         return (ReasonCodes.ExecutionFailed, lastError.Length > 0 ? $"the process {how}: {lastError}" : $"the process {how}");
     }
 
-    /// <summary>
-    /// The limits of a writable workspace while a native process runs. A workspace that was over them before (its limits
-    /// were lowered) may be cleaned up by the execution, not grown.
-    /// </summary>
-    private sealed class WorkspaceWatch
-    {
-        private readonly AgentWorkspace _workspace;
-        private readonly TimeSpan _interval;
-        private readonly bool _writable;
-        private readonly WorkspaceUsage? _before;
-        private TimeSpan _next;
-
-        public WorkspaceWatch(SandboxJob job, TimeSpan interval)
-        {
-            (_workspace, _interval, _next) = (job.Workspace, interval, interval);
-            _writable = job.WorkspaceAccess == WorkspaceAccess.ReadWrite;
-            _before = _writable ? _workspace.Measure() : null;
-        }
-
-        public bool Due(TimeSpan elapsed)
-        {
-            if (!_writable || elapsed < _next)
-            {
-                return false;
-            }
-
-            _next = elapsed + _interval;
-            return true;
-        }
-
-        /// <summary>Measures, and spaces the next measurement so that measuring takes at most a twentieth of the time.</summary>
-        private WorkspaceUsage? Measure()
-        {
-            var started = Stopwatch.GetTimestamp();
-            var usage = _workspace.Measure();
-            var cost = Stopwatch.GetElapsedTime(started);
-            _next += cost * 20 > _interval ? (cost * 20) - _interval : TimeSpan.Zero;
-            return usage;
-        }
-
-        /// <summary>Why the workspace is now over its limits and bigger than it was, or null. One that cannot be measured is over.</summary>
-        public string? Overgrown()
-        {
-            if (!_writable)
-            {
-                return null;
-            }
-
-            if (Measure() is not { } now)
-            {
-                return AgentWorkspace.Unmeasurable;
-            }
-
-            return _workspace.Exceeded(now) is { } full && (_before is not { } before || now.Bytes > before.Bytes || now.Entries > before.Entries)
-                ? full : null;
-        }
-    }
-
     /// <summary>Copies a stream into the output; past the limit the process is killed (<c>output_limit</c>).</summary>
     private static async Task PumpAsync(Stream stream, OutputBuffer output, StringBuilder? errors, StopReason stop, int limit)
     {
@@ -312,35 +243,6 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
             if (Posix.ChangeOwnerOfPath(path, owner, owner) != 0)
             {
                 throw new IOException($"{path} cannot be given to user {owner}: {Posix.Describe(Posix.LastError)}");
-            }
-        }
-    }
-
-    /// <summary>The first reason the runtime stopped the process for; the process tree is killed once.</summary>
-    private sealed class StopReason(Process process)
-    {
-        private int _stopped;
-
-        public string? Code { get; private set; }
-
-        public string? Message { get; private set; }
-
-        public void Kill(string code, string message)
-        {
-            if (Interlocked.Exchange(ref _stopped, 1) == 1)
-            {
-                return;
-            }
-
-            Code = code;
-            Message = message;
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // it ended meanwhile
             }
         }
     }

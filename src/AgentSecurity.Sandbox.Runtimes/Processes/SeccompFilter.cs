@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace AgentSecurity.Sandbox.Processes;
@@ -62,8 +63,25 @@ internal static class SeccompFilter
         _ => null,
     };
 
+    private static readonly ConcurrentDictionary<string, Lazy<string>> Files = new(StringComparer.Ordinal);
+
     /// <summary>Whether this machine's architecture has a filter; without one native executions do not run.</summary>
     public static bool Available => Table is not null;
+
+    /// <summary>
+    /// The filter's file in <paramref name="scratchRoot"/>, written once per process by root where only root can write.
+    /// Executions and servers of a silo share it, and another silo may share the directory: it is written beside and
+    /// renamed into place, so a sandbox starting meanwhile never reads half a filter.
+    /// </summary>
+    public static string FileIn(string scratchRoot) => Files.GetOrAdd(scratchRoot, root => new Lazy<string>(() =>
+    {
+        Workspaces.AgentWorkspace.CreateTraversable(root);
+        var path = Path.Combine(root, "seccomp.bpf");
+        var written = $"{path}.{Guid.NewGuid():N}";
+        File.WriteAllBytes(written, Program());
+        File.Move(written, path, overwrite: true);
+        return path;
+    })).Value;
 
     /// <summary>The program's bytes (struct sock_filter, little-endian), as <c>--seccomp</c> reads them.</summary>
     public static byte[] Program()

@@ -84,7 +84,7 @@ public sealed class ProcessRuntimeTests
         var result = await run.WaitAsync(TimeSpan.FromSeconds(10)); // the limits would let it run five minutes
 
         Assert.Equal(SandboxResult.Cancelled, result.Error);
-        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value));
+        Assert.Equal(0, await UserProcesses.CountAsync(workspace.Owner!.Value));
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class ProcessRuntimeTests
         var result = await RunAsync("#!/bin/sh\n(sleep 1000 &) ; nohup sleep 1000 >/dev/null 2>&1 &\necho started\n", workspace: workspace);
 
         Assert.True(result.Ok, result.Message);
-        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value));
+        Assert.Equal(0, await UserProcesses.CountAsync(workspace.Owner!.Value));
     }
 
     [Theory]
@@ -108,7 +108,7 @@ public sealed class ProcessRuntimeTests
         var result = await RunAsync(bomb, workspace: workspace, limits: Jobs.Limits with { Processes = 16 });
 
         Assert.Equal(ReasonCodes.ProcessLimit, result.Error);
-        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value));
+        Assert.Equal(0, await UserProcesses.CountAsync(workspace.Owner!.Value));
         await AssertHealthyAsync(workspace);
     }
 
@@ -284,7 +284,7 @@ public sealed class ProcessRuntimeTests
             Assert.True(result.Ok, $"execution {i}: {result.Error} {result.Message}");
         }
 
-        Assert.Equal(0, await ProcessesOfAsync(workspace.Owner!.Value)); // zombies included
+        Assert.Equal(0, await UserProcesses.CountAsync(workspace.Owner!.Value)); // zombies included
     }
 
     [Fact]
@@ -347,35 +347,5 @@ public sealed class ProcessRuntimeTests
 
         Assert.Equal(ReasonCodes.ExecutionFailed, result.Error);
         Assert.Contains("exited with code 3: something broke", result.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>Processes of a workspace owner still alive after a short grace (the tree is killed asynchronously).</summary>
-    private static async Task<int> ProcessesOfAsync(uint owner)
-    {
-        for (var i = 0; i < 20; i++)
-        {
-            var count = Directory.EnumerateDirectories("/proc").Count(p => char.IsAsciiDigit(Path.GetFileName(p)[0]) && OwnerOf(p) == owner);
-            if (count == 0)
-            {
-                return 0;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return Directory.EnumerateDirectories("/proc").Count(p => char.IsAsciiDigit(Path.GetFileName(p)[0]) && OwnerOf(p) == owner);
-    }
-
-    private static uint? OwnerOf(string path)
-    {
-        try
-        {
-            var status = File.ReadAllLines(Path.Combine(path, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-            return status is null ? null : uint.Parse(status.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 }

@@ -1,0 +1,34 @@
+using System.Globalization;
+
+namespace AgentSecurity.Sandbox.Tests.Infrastructure;
+
+/// <summary>Processes of an agent's user, as <c>/proc</c> shows them.</summary>
+internal static class UserProcesses
+{
+    /// <summary>Processes of <paramref name="owner"/> (zombies included) still alive after a short grace: trees are killed asynchronously.</summary>
+    public static async Task<int> CountAsync(uint owner)
+    {
+        for (var i = 0; i < 20 && Count(owner) > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        return Count(owner);
+    }
+
+    public static int Count(uint owner) =>
+        Directory.EnumerateDirectories("/proc").Count(p => char.IsAsciiDigit(Path.GetFileName(p)[0]) && OwnerOf(p) == owner);
+
+    private static uint? OwnerOf(string path)
+    {
+        try
+        {
+            var status = File.ReadAllLines(Path.Combine(path, "status")).FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            return status is null ? null : uint.Parse(status.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
