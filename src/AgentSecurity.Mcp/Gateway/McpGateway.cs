@@ -47,7 +47,7 @@ public sealed class McpGateway : IAsyncDisposable
     private readonly Lock _sync = new();
     private readonly List<McpServer> _servers = [];
 
-    public McpGateway(McpGatewayOptions options, IToolGate gate, ILoggerFactory? loggerFactory = null)
+    public McpGateway(McpGatewayOptions options, IToolGate gate, ILoggerFactory? loggerFactory = null, IUpstreamLauncher? launcher = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(gate);
@@ -61,9 +61,10 @@ public sealed class McpGateway : IAsyncDisposable
         _gate = gate;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<McpGateway>();
+        launcher ??= new LocalUpstreamLauncher(_loggerFactory);
         _upstreams = options.Upstreams.ToDictionary(
             u => u.Name,
-            u => new Upstream(u, options, (before, after) => _gate.RecordToolChangedAsync(before, after, CancellationToken.None), NotifyToolsChanged, _loggerFactory),
+            u => new Upstream(u, options, (before, after) => _gate.RecordToolChangedAsync(before, after, CancellationToken.None), NotifyToolsChanged, launcher, _loggerFactory),
             StringComparer.Ordinal);
     }
 
@@ -120,7 +121,7 @@ public sealed class McpGateway : IAsyncDisposable
         var unavailable = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var upstream in _upstreams.Values)
         {
-            if (upstream.ProcessId is null)
+            if (!upstream.IsRunning)
             {
                 unavailable[upstream.Name] = upstream.Problem;
             }

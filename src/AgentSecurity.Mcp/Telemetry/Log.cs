@@ -6,7 +6,7 @@ namespace AgentSecurity.Mcp.Telemetry;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 10001, Level = LogLevel.Information, Message = "Upstream {Upstream} started (pid {ProcessId}, {Server} {Version}, {ToolCount} tools)")]
-    public static partial void UpstreamStarted(ILogger logger, string upstream, int processId, string server, string version, int toolCount);
+    public static partial void UpstreamStarted(ILogger logger, string upstream, int? processId, string server, string version, int toolCount);
 
     [LoggerMessage(EventId = 10002, Level = LogLevel.Warning, Message = "Upstream {Upstream} is unavailable: {Problem} (next start attempt in {RetryIn})")]
     public static partial void UpstreamUnavailable(ILogger logger, string upstream, string problem, TimeSpan retryIn);

@@ -26,6 +26,7 @@ internal sealed class Upstream : IAsyncDisposable
     private readonly McpGatewayOptions _gateway;
     private readonly Func<ToolListing, ToolListing, Task> _recordChanged;
     private readonly Action _toolsChanged;
+    private readonly IUpstreamLauncher _launcher;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -41,8 +42,9 @@ internal sealed class Upstream : IAsyncDisposable
     private long _nextAttempt;
     private int _relistQueued;
 
-    public Upstream(UpstreamOptions options, McpGatewayOptions gateway, Func<ToolListing, ToolListing, Task> recordChanged, Action toolsChanged, ILoggerFactory loggerFactory)
+    public Upstream(UpstreamOptions options, McpGatewayOptions gateway, Func<ToolListing, ToolListing, Task> recordChanged, Action toolsChanged, IUpstreamLauncher launcher, ILoggerFactory loggerFactory)
     {
+        _launcher = launcher;
         _options = options;
         _gateway = gateway;
         _recordChanged = recordChanged;
@@ -60,6 +62,9 @@ internal sealed class Upstream : IAsyncDisposable
 
     /// <summary>The tools listed now, as first seen, without those whose definition changed; none while the upstream is down.</summary>
     public IReadOnlyList<UpstreamTool> Tools => _connection is { IsBroken: false } ? Volatile.Read(ref _tools) : [];
+
+    /// <summary>Whether the upstream runs and can serve calls now.</summary>
+    public bool IsRunning => _connection is { IsBroken: false };
 
     /// <summary>The current process id, for tests that crash it.</summary>
     internal int? ProcessId => _connection is { IsBroken: false } c ? c.ProcessId : null;
@@ -112,7 +117,7 @@ internal sealed class Upstream : IAsyncDisposable
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
             timeout.CancelAfter(_gateway.InitializationTimeout * 2);
-            started = await UpstreamConnection.StartAsync(_options, _gateway.MaxLineBytes, _gateway.InitializationTimeout,
+            started = await UpstreamConnection.StartAsync(_launcher, _options, _gateway.MaxLineBytes, _gateway.InitializationTimeout,
                 _ => { QueueRelist(); return ValueTask.CompletedTask; }, _loggerFactory, timeout.Token).ConfigureAwait(false);
             await RefreshLockedAsync(started, timeout.Token).ConfigureAwait(false);
             _connection = started;

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using AgentSecurity.Mcp.Telemetry;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -8,61 +5,51 @@ using ModelContextProtocol.Protocol;
 namespace AgentSecurity.Mcp.Upstreams;
 
 /// <summary>
-/// One running upstream process and the MCP client session over its stdio. The process is started by the gateway itself
-/// (not the SDK's stdio transport) so that its standard output can be bounded (<see cref="BoundedLineStream"/>) and its
-/// environment built from nothing.
+/// One running upstream program and the MCP client session over its stdio. The program is started by an
+/// <see cref="IUpstreamLauncher"/> (not the SDK's stdio transport) so that its standard output can be bounded
+/// (<see cref="BoundedLineStream"/>) and its environment built from nothing, whoever starts it.
 /// </summary>
 internal sealed class UpstreamConnection : IAsyncDisposable
 {
     /// <summary>The protocol revision the npm servers speak; fixed so the client does not probe (a silent upstream would cost the probe's timeout).</summary>
     public const string ProtocolVersion = "2025-11-25";
 
-    private readonly Process _process;
+    private readonly UpstreamProcess _process;
     private readonly BoundedLineStream _output;
-    private readonly StandardErrorTail _standardError;
 
-    private UpstreamConnection(Process process, BoundedLineStream output, StandardErrorTail standardError, McpClient client)
+    private UpstreamConnection(UpstreamProcess process, BoundedLineStream output, McpClient client)
     {
         _process = process;
         _output = output;
-        _standardError = standardError;
         Client = client;
-        Exited = process.WaitForExitAsync();
     }
 
     public McpClient Client { get; }
 
-    /// <summary>Completes when the process has exited (crashed, was stopped, or ended on its own).</summary>
-    public Task Exited { get; }
+    /// <summary>Completes when the program has exited (crashed, was stopped, or ended on its own).</summary>
+    public Task Exited => _process.Exited;
 
     public bool HasExited => Exited.IsCompleted;
 
-    /// <summary>Whether the upstream was stopped for writing a line over the bound.</summary>
-    public bool Overflowed => _output.Overflowed;
+    /// <summary>Whether the upstream was stopped for writing a line over the bound (the gateway's or its launcher's).</summary>
+    public bool Overflowed => _output.Overflowed || _process.OutputLimited;
 
     /// <summary>
-    /// Whether the session can serve no more calls: the process exited, or it overflowed (and is being stopped: its exit
+    /// Whether the session can serve no more calls: the program exited, or it overflowed (and is being stopped: its exit
     /// may not have been seen yet, and a call in between must start a new one rather than use this one).
     /// </summary>
     public bool IsBroken => HasExited || Overflowed;
 
-    public int ProcessId => _process.Id;
+    public int? ProcessId => _process.ProcessId;
 
-    /// <summary>Why the process is gone: the line bound, or its exit code and the end of its standard error.</summary>
-    public string DescribeExit()
-    {
-        if (Overflowed)
-        {
-            return $"it wrote a line over {_output.MaxLineBytes} bytes and was stopped";
-        }
+    /// <summary>Why the program is gone: the line bound, or its exit and the end of its standard error.</summary>
+    public string DescribeExit() => _output.Overflowed
+        ? $"it wrote a line over {_output.MaxLineBytes} bytes and was stopped"
+        : _process.DescribeExit();
 
-        var code = HasExited ? _process.ExitCode.ToString(CultureInfo.InvariantCulture) : "unknown";
-        var tail = _standardError.Text;
-        return $"exited (code {code})" + (tail.Length > 0 ? $": {tail}" : string.Empty);
-    }
-
-    /// <summary>Starts the process and completes the MCP handshake, or throws <see cref="UpstreamStartException"/> saying why not.</summary>
+    /// <summary>Starts the program and completes the MCP handshake, or throws <see cref="UpstreamStartException"/> saying why not.</summary>
     public static async Task<UpstreamConnection> StartAsync(
+        IUpstreamLauncher launcher,
         UpstreamOptions options,
         long maxLineBytes,
         TimeSpan initializationTimeout,
@@ -70,46 +57,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
     {
-        var logger = loggerFactory.CreateLogger(typeof(UpstreamConnection).FullName!);
-        var start = new ProcessStartInfo(options.Command)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = options.WorkingDirectory ?? string.Empty,
-        };
-        foreach (var argument in options.Arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // Built from nothing: the gateway's own environment carries the caller's key and TLS files.
-        start.Environment.Clear();
-        foreach (var (name, value) in StdioClientTransportOptions.GetDefaultEnvironmentVariables())
-        {
-            start.Environment[name] = value;
-        }
-
-        foreach (var (name, value) in options.Environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new UpstreamStartException($"{options.Command} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new UpstreamStartException($"{options.Command} cannot be started: {e.Message}", e);
-        }
-
-        var standardError = new StandardErrorTail();
-        _ = standardError.PumpAsync(process.StandardError, block => Log.UpstreamStandardError(logger, options.Name, block));
-        var output = new BoundedLineStream(process.StandardOutput.BaseStream, maxLineBytes, () => Kill(process));
-        var transport = new StreamClientTransport(process.StandardInput.BaseStream, output, loggerFactory);
+        var process = await launcher.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        var output = new BoundedLineStream(process.Output, maxLineBytes, process.Kill);
+        var transport = new StreamClientTransport(process.Input, output, loggerFactory);
         var clientOptions = new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "agentsec-mcp-gateway", Version = typeof(UpstreamConnection).Assembly.GetName().Version?.ToString() ?? "0" },
@@ -124,46 +74,35 @@ internal sealed class UpstreamConnection : IAsyncDisposable
             },
         };
 
-        // A process that exits before answering (not an MCP server, a bad argument) fails the start at once, not after the timeout.
+        // A program that exits before answering (not an MCP server, a bad argument) fails the start at once, not after the timeout.
         using var exitedOrCancelled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var exited = process.WaitForExitAsync(cancellationToken);
-        _ = exited.ContinueWith(_ => exitedOrCancelled.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = process.Exited.ContinueWith(_ => exitedOrCancelled.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             var client = await McpClient.CreateAsync(transport, clientOptions, loggerFactory, exitedOrCancelled.Token).ConfigureAwait(false);
-            return new UpstreamConnection(process, output, standardError, client);
+            return new UpstreamConnection(process, output, client);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            Kill(process);
-            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
-            var why = output.Overflowed
+            process.Kill();
+            await process.Exited.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            var why = output.Overflowed || process.OutputLimited
                 ? $"it wrote a line over {maxLineBytes} bytes"
-                : process.HasExited && exited.IsCompleted && e is OperationCanceledException
-                    ? $"it exited (code {process.ExitCode}) before answering initialize" + (standardError.Text is { Length: > 0 } t ? $": {t}" : string.Empty)
+                : process.Exited.IsCompleted && e is OperationCanceledException
+                    ? $"before answering initialize it {process.DescribeExit()}"
                     : $"it did not complete the MCP handshake ({e.GetType().Name}: {e.Message})";
-            process.Dispose();
+            await process.DisposeAsync().ConfigureAwait(false);
             throw new UpstreamStartException($"{options.Command} is not an MCP server on stdio: {why}", e);
         }
-    }
-
-    /// <summary>Stops the process (and its children): the session is useless once its output broke the bound or the gateway ends.</summary>
-    public void Stop() => Kill(_process);
-
-    private static void Kill(Process process)
-    {
-        try
+        catch
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-        {
-            // Already gone.
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
+
+    /// <summary>Stops the program (and its children): the session is useless once its output broke the bound or the gateway ends.</summary>
+    public void Stop() => _process.Kill();
 
     public async ValueTask DisposeAsync()
     {
@@ -179,8 +118,8 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         }
         finally
         {
-            Kill(_process);
-            _process.Dispose();
+            _process.Kill();
+            await _process.DisposeAsync().ConfigureAwait(false);
         }
     }
 }
