@@ -104,4 +104,13 @@ public interface IAgentGrain : IGrainWithStringKey
     [AlwaysInterleave]
     [ResponseTimeout("00:02:30")]
     Task<ExecutionResult> ExecuteAsync(ExecutionRequest request);
+
+    /// <summary>
+    /// Admits a long-lived server of the agent (an MCP upstream the silo starts, named <paramref name="server"/> for the
+    /// audit) as a native execution: refused as <see cref="ExecuteAsync"/> would refuse a <c>process</c> execution
+    /// (standing, isolation, executions forbidden), else the terms it runs on. A refusal is audited (<c>execution.failed</c>).
+    /// Nothing is started or counted here: the silo that starts the server takes its own execution slot for its life.
+    /// </summary>
+    [Requires(AccessRights.Execute)]
+    Task<ServerAdmission> AdmitServerAsync(string server);
 }

@@ -123,6 +123,8 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
 
     public Task<ExecutionResult> ExecuteAsync(ExecutionRequest request) => _executions.ExecuteAsync(request);
 
+    public Task<ServerAdmission> AdmitServerAsync(string server) => _executions.AdmitServerAsync(server);
+
     public Task PingAsync() => Task.CompletedTask;
 
     public Task<AgentStatus> GetStatusAsync()

@@ -214,6 +214,71 @@ internal sealed class AgentExecutions(
     }
 
     /// <summary>
+    /// A server's admission: a native <c>process</c> execution's standing and isolation checks, a grant that does not
+    /// forbid executions (<c>maxConcurrentExecutions</c> 0), and the terms it runs on. Refusals are audited.
+    /// </summary>
+    public async Task<ServerAdmission> AdmitServerAsync(string? server)
+    {
+        var admission = AdmitServer(server);
+        if (!admission.Admitted)
+        {
+            agent.Metrics.RecordExecution(SandboxRuntimes.Process, admission.Error!);
+            await AuditExecutionAsync(
+                new ExecutionRequest { Runtime = SandboxRuntimes.Process, Code = [] },
+                ExecutionResult.Refused(admission.Error!, $"server {server}: {admission.Message}", admission.GrantId));
+        }
+
+        return admission;
+    }
+
+    private ServerAdmission AdmitServer(string? server)
+    {
+        var o = services.Options;
+        if (server is null || !AgentSecurity.Grants.Tools.ToolNames.IsName(server))
+        {
+            return ServerAdmission.Refused(ReasonCodes.InvalidRequest, "a server's name is [A-Za-z0-9][A-Za-z0-9._-], at most 64 characters");
+        }
+
+        if (!services.Runtimes.ContainsKey(SandboxRuntimes.Process))
+        {
+            return ServerAdmission.Refused(ReasonCodes.Unavailable, "the silo that hosts this agent runs no native executions: it does not add the sandboxes (AddAgentSecuritySandboxes)");
+        }
+
+        if (permissions.Standing(agent.Now, agent.Key) is { } denied)
+        {
+            return ServerAdmission.Refused(denied.Reason, denied.Message ?? denied.Reason, denied.GrantId);
+        }
+
+        var grant = permissions.Active!;
+        if (IsolationForbids(grant, SandboxRuntimes.Process) is { } forbidden)
+        {
+            return ServerAdmission.Refused(ReasonCodes.IsolationForbids, forbidden, grant.GrantId);
+        }
+
+        if (ExecutionLimits.Concurrency(grant.Limits, platform, o) <= 0)
+        {
+            return ServerAdmission.Refused(ReasonCodes.QuotaExceeded, "the grant's maxConcurrentExecutions is 0: it forbids executions, servers included", grant.GrantId);
+        }
+
+        return new ServerAdmission
+        {
+            Admitted = true,
+            GrantId = grant.GrantId,
+            WorkspaceAccess = WorkspaceAccessOf(grant) switch
+            {
+                WorkspaceAccess.ReadWrite => ServerWorkspaceAccess.Write,
+                WorkspaceAccess.ReadOnly => ServerWorkspaceAccess.Read,
+                _ => ServerWorkspaceAccess.None,
+            },
+            // A server is no short execution: without a grant's own limit it may have the silo's maximum, not the default.
+            MaxMemoryBytes = grant.Limits.MaxMemoryBytes is { } granted ? platform.Effective("maxMemoryBytes", granted) ?? o.MaxMemoryBytes : o.MaxMemoryBytes,
+            Processes = o.ProcessesPerExecution,
+            FileBytes = o.MaxFileWriteBytes,
+            ExpiresAt = grant.ExpiresAt,
+        };
+    }
+
+    /// <summary>
     /// How a native process may touch its workspace directly, where no check sees each file: as the grant's fileSystem
     /// level says, and only if its scopes cover the whole workspace (a path scope cannot bind a process to some files).
     /// </summary>
