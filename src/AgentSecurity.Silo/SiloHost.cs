@@ -4,6 +4,7 @@ using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Hosting;
 using AgentSecurity.Hosting.Http;
+using AgentSecurity.Hosting.Mcp;
 using Azure.Data.Tables;
 using AgentSecurity.Tls;
 using Microsoft.Extensions.Logging;
@@ -81,6 +82,7 @@ public static class SiloHost
             .AddPrometheusExporter());
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         builder.Services.AddAgentSecurityHttp(builder.Configuration);
+        builder.Services.AddAgentSecurityMcp(builder.Configuration);
 
         var app = builder.Build();
         var auditKey = app.Services.GetRequiredService<AuditKey>();
@@ -91,6 +93,7 @@ public static class SiloHost
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/healthz");
         app.MapAgentSecurityHttp();
+        app.MapAgentSecurityMcp();
         return app;
     }
 }

@@ -35,6 +35,9 @@ internal static class HttpErrors
     /// <summary>503: the silo cannot serve this now (who may call could not be read, too many streams); try again.</summary>
     public static IResult Unavailable(string message) => new ErrorResult(StatusCodes.Status503ServiceUnavailable, ReasonCodes.Unavailable, message, retryAfterSeconds: 5);
 
+    /// <summary>Any other refusal with its status and reason code.</summary>
+    public static IResult Refusal(int status, string code, string message) => new ErrorResult(status, code, message);
+
     /// <summary>A refusal of the trust boundary (or of the gate before it) as its HTTP status.</summary>
     public static IResult Refused(string realm, Failure failure) => failure.Code switch
     {

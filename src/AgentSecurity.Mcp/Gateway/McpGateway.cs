@@ -86,6 +86,21 @@ public sealed class McpGateway : IAsyncDisposable
         return options;
     }
 
+    /// <summary>
+    /// Like <see cref="Configure"/> for a stateless transport (the silo's Streamable HTTP endpoint), where every request
+    /// has its own short-lived server: none is kept to be told of list changes (there is no stream to tell them on), and
+    /// list_changed is not offered.
+    /// </summary>
+    public McpServerOptions ConfigureStateless(McpServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ServerInfo ??= new Implementation { Name = "agentsec-mcp", Version = typeof(McpGateway).Assembly.GetName().Version?.ToString() ?? "0" };
+        options.Capabilities = new ServerCapabilities { Tools = new ToolsCapability { ListChanged = false } };
+        options.Handlers.ListToolsHandler = ListToolsCoreAsync;
+        options.Handlers.CallToolHandler = CallToolCoreAsync;
+        return options;
+    }
+
     /// <summary>Serves one client over a pair of streams (stdin/stdout for <c>agentsec mcp serve</c>) until it disconnects.</summary>
     public async Task RunAsync(Stream input, Stream output, CancellationToken cancellationToken)
     {
@@ -174,9 +189,14 @@ public sealed class McpGateway : IAsyncDisposable
         }
     }
 
-    private async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
+    private ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
     {
         Attach(request.Server);
+        return ListToolsCoreAsync(request, cancellationToken);
+    }
+
+    private async ValueTask<ListToolsResult> ListToolsCoreAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
+    {
         await StartAsync(cancellationToken).ConfigureAwait(false);
         var offered = _upstreams.Values.SelectMany(u => u.Tools.Select(t => (Upstream: u, Tool: t))).ToList();
         var visible = new bool[offered.Count];
@@ -194,9 +214,14 @@ public sealed class McpGateway : IAsyncDisposable
         return new ListToolsResult { Tools = [.. offered.Where((_, i) => visible[i]).Select(o => o.Tool.Definition)] };
     }
 
-    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    private ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
     {
         Attach(request.Server);
+        return CallToolCoreAsync(request, cancellationToken);
+    }
+
+    private async ValueTask<CallToolResult> CallToolCoreAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    {
         var name = request.Params?.Name;
         var arguments = request.Params?.Arguments;
         if (!ToolNames.TrySplit(name, out var server, out var tool))
