@@ -88,6 +88,17 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
         _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId, AuditKeyFile, SiloSettings(new Dictionary<string, string>
         {
             ["AgentSecurity__Sandbox__WorkspaceRoot"] = Path.Combine(WorkDirectory, "workspaces"),
+
+            // The silo's MCP endpoint with the reference filesystem server, started per agent in its sandbox on /workspace.
+            ["AgentSecurity__Mcp__Servers__fs__Command"] = "/usr/bin/node",
+            ["AgentSecurity__Mcp__Servers__fs__Arguments__0"] = "--jitless",
+            ["AgentSecurity__Mcp__Servers__fs__Arguments__1"] = "--max-old-space-size=128",
+            ["AgentSecurity__Mcp__Servers__fs__Arguments__2"] = "--max-semi-space-size=4",
+            ["AgentSecurity__Mcp__Servers__fs__Arguments__3"] = "/opt/mcp/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js",
+            ["AgentSecurity__Mcp__Servers__fs__Arguments__4"] = "/workspace",
+            ["AgentSecurity__Mcp__Servers__fs__ReadOnlyBinds__0__HostPath"] = Path.Combine(RepositoryPaths.Root, "mcp-servers", "node_modules"),
+            ["AgentSecurity__Mcp__Servers__fs__ReadOnlyBinds__0__SandboxPath"] = "/opt/mcp/node_modules",
+            ["AgentSecurity__Mcp__Servers__fs__MemoryBytes"] = $"{256L * 1024 * 1024}",
         }));
         await _silo.StartAsync();
     }

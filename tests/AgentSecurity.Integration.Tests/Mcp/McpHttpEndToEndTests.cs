@@ -1,0 +1,105 @@
+using System.Text.Json;
+using AgentSecurity.Grants;
+using AgentSecurity.Integration.Tests.Infrastructure;
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Integration.Tests.Mcp;
+
+/// <summary>
+/// The silo's Streamable HTTP endpoint <c>/mcp/{tenant}/{agent}</c> as an agent's host uses it: the official TypeScript
+/// MCP client with a bearer session, the real filesystem MCP server configured on the silo and started per agent as a
+/// sandboxed native execution on that agent's workspace.
+/// </summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
+{
+    private static readonly string NodeModules = Path.Combine(RepositoryPaths.Root, "mcp-servers", "node_modules");
+
+    private async Task<(string Tenant, string RootKey)> TenantAsync(string prefix, params string[] agents)
+    {
+        var tenant = $"{prefix}-{Guid.NewGuid():N}"[..20];
+        var rootKey = cluster.PathOf($"{tenant}-root.key");
+        var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        foreach (var agent in agents)
+        {
+            var grant = cluster.PathOf($"{tenant}-{agent}.json");
+            var signed = await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", agent,
+                "--isolation", "native", "--subprocess", "--fs", "write", "--scope", "fileSystem=/workspace/**", "--scope", "fileSystem=/workspace",
+                "--tool", "fs/write_file", "--tool", "fs/read_text_file", "--tool", "fs/list_directory", "--out", grant, "--json");
+            Assert.True(signed.ExitCode == 0, signed.ToString());
+            var applied = await cluster.AgentsecAsync("grant", "apply", grant, "--json");
+            Assert.True(applied.ExitCode == 0, applied.ToString());
+        }
+
+        return (tenant, rootKey);
+    }
+
+    private async Task<JsonElement> SessionAsync(string tenant, string agent, string? authorization, object[] calls)
+    {
+        var run = await cluster.RunAsync("node",
+        [
+            Path.Combine(AppContext.BaseDirectory, "Mcp", "ts-http-calls.mjs"), NodeModules,
+            new Uri(cluster.Http, $"mcp/{tenant}/{agent}").ToString(), authorization ?? string.Empty, JsonSerializer.Serialize(calls),
+        ]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return JsonDocument.Parse(run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task McpEndpoint_TypeScriptClientOverHttp_FileServerSeesOnlyItsAgentsWorkspace()
+    {
+        var (tenant, rootKey) = await TenantAsync("mcph", "bot", "other");
+        var caller = await HttpCallers.NodeSessionAsync(cluster);
+        await HttpCallers.GrantAccessAsync(cluster, rootKey, tenant, caller.Did, "check,execute");
+
+        var bot = await SessionAsync(tenant, "bot", caller.Bearer,
+        [
+            new { name = "fs/write_file", arguments = new { path = "/workspace/bot.txt", content = "from bot\n" } },
+            new { name = "fs/read_text_file", arguments = new { path = "/workspace/bot.txt" } },
+        ]);
+        var other = await SessionAsync(tenant, "other", caller.Bearer,
+        [
+            new { name = "fs/write_file", arguments = new { path = "/workspace/other.txt", content = "from other\n" } },
+            new { name = "fs/list_directory", arguments = new { path = "/workspace" } },
+        ]);
+
+        Assert.Equal(["fs/list_directory", "fs/read_text_file", "fs/write_file"], bot.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        Assert.All(bot.GetProperty("results").EnumerateArray().Concat(other.GetProperty("results").EnumerateArray()), r =>
+            Assert.False(r.TryGetProperty("isError", out var e) && e.GetBoolean(), r.ToString()));
+        Assert.Equal("from bot\n", TextOf(bot.GetProperty("results")[1]));
+        var listing = TextOf(other.GetProperty("results")[1]);
+        Assert.Contains("other.txt", listing, StringComparison.Ordinal);
+        Assert.DoesNotContain("bot.txt", listing, StringComparison.Ordinal);
+
+        // The files are in each agent's own workspace on the silo's machine.
+        var workspaces = cluster.PathOf("workspaces");
+        Assert.Equal("from bot\n", File.ReadAllText(Path.Combine(workspaces, tenant, "bot", "bot.txt")));
+        Assert.Equal("from other\n", File.ReadAllText(Path.Combine(workspaces, tenant, "other", "other.txt")));
+    }
+
+    [Fact]
+    public async Task McpEndpoint_WithoutSession_Is401()
+    {
+        var (tenant, _) = await TenantAsync("mcpu", "bot");
+
+        var refused = await SessionAsync(tenant, "bot", null, []);
+
+        Assert.Equal(401, refused.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task McpEndpoint_SessionWithoutExecute_Is403()
+    {
+        var (tenant, rootKey) = await TenantAsync("mcpf", "bot");
+        var caller = await HttpCallers.NodeSessionAsync(cluster);
+        await HttpCallers.GrantAccessAsync(cluster, rootKey, tenant, caller.Did, "check");
+
+        var refused = await SessionAsync(tenant, "bot", caller.Bearer, []);
+
+        Assert.Equal(403, refused.GetProperty("status").GetInt32());
+    }
+
+    private static string TextOf(JsonElement result) =>
+        string.Concat(result.GetProperty("content").EnumerateArray().Select(c => c.GetProperty("text").GetString()));
+}
