@@ -15,7 +15,9 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
 {
     private static readonly string NodeModules = Path.Combine(RepositoryPaths.Root, "mcp-servers", "node_modules");
 
-    private async Task<(string Tenant, string RootKey)> TenantAsync(string prefix, params string[] agents)
+    private Task<(string Tenant, string RootKey)> TenantAsync(string prefix, params string[] agents) => TenantAsync(prefix, "native", agents);
+
+    private async Task<(string Tenant, string RootKey)> TenantAsync(string prefix, string isolation, string[] agents)
     {
         var tenant = $"{prefix}-{Guid.NewGuid():N}"[..20];
         var rootKey = cluster.PathOf($"{tenant}-root.key");
@@ -25,7 +27,7 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
         {
             var grant = cluster.PathOf($"{tenant}-{agent}.json");
             var signed = await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", agent,
-                "--isolation", "native", "--subprocess", "--fs", "write", "--scope", "fileSystem=/workspace/**", "--scope", "fileSystem=/workspace",
+                "--isolation", isolation, "--subprocess", "--fs", "write", "--scope", "fileSystem=/workspace/**", "--scope", "fileSystem=/workspace",
                 "--tool", "fs/write_file", "--tool", "fs/read_text_file", "--tool", "fs/list_directory", "--out", grant, "--json");
             Assert.True(signed.ExitCode == 0, signed.ToString());
             var applied = await cluster.AgentsecAsync("grant", "apply", grant, "--json");
@@ -98,6 +100,36 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
         var refused = await SessionAsync(tenant, "bot", caller.Bearer, []);
 
         Assert.Equal(403, refused.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task McpEndpoint_AgentQuarantinedAfterUse_Is403Quarantined()
+    {
+        var (tenant, rootKey) = await TenantAsync("mcpq", "bot");
+        var caller = await HttpCallers.NodeSessionAsync(cluster);
+        await HttpCallers.GrantAccessAsync(cluster, rootKey, tenant, caller.Did, "check,execute");
+        var before = await SessionAsync(tenant, "bot", caller.Bearer, [new { name = "fs/write_file", arguments = new { path = "/workspace/a.txt", content = "a" } }]);
+        Assert.False(before.GetProperty("results")[0].TryGetProperty("isError", out var e) && e.GetBoolean(), before.ToString());
+
+        var quarantined = await cluster.AgentsecAsync("quarantine", "--key", rootKey, $"{tenant}/bot", "--reason", "mcp test", "--json");
+        Assert.True(quarantined.ExitCode == 0, quarantined.ToString());
+        var after = await SessionAsync(tenant, "bot", caller.Bearer, []);
+
+        Assert.Equal(403, after.GetProperty("status").GetInt32());
+        Assert.Contains(ReasonCodes.Quarantined, after.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task McpEndpoint_SandboxedGrant_Is403IsolationForbids()
+    {
+        var (tenant, rootKey) = await TenantAsync("mcpi", "sandboxed", ["bot"]);
+        var caller = await HttpCallers.NodeSessionAsync(cluster);
+        await HttpCallers.GrantAccessAsync(cluster, rootKey, tenant, caller.Did, "check,execute");
+
+        var refused = await SessionAsync(tenant, "bot", caller.Bearer, []);
+
+        Assert.Equal(403, refused.GetProperty("status").GetInt32());
+        Assert.Contains(ReasonCodes.IsolationForbids, refused.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     private static string TextOf(JsonElement result) =>
