@@ -51,6 +51,7 @@ internal sealed class SandboxedUpstreamLauncher(
 
         WorkspaceHold? hold = null;
         SandboxServer? server = null;
+        var abandoned = false;
         try
         {
             hold = services.HoldWorkspace(tenant, agent)
@@ -75,8 +76,40 @@ internal sealed class SandboxedUpstreamLauncher(
                     FileBytes = Math.Max(1, admission.FileBytes),
                 },
             };
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, killSwitch);
-            server = await host.StartAsync(spec, killSwitch).WaitAsync(linked.Token).ConfigureAwait(false);
+            // The server's life is bound to the kill switch, not to the request that starts it; a start the request stops
+            // waiting for is killed once it has started, and only then gives back its workspace and slot.
+            var starting = host.StartAsync(spec, killSwitch);
+            try
+            {
+                server = await starting.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!starting.IsCompleted)
+            {
+                var held = hold;
+                abandoned = true;
+                _ = starting.ContinueWith(
+                    async t =>
+                    {
+                        try
+                        {
+                            if (t.IsCompletedSuccessfully)
+                            {
+                                await t.Result.DisposeAsync().ConfigureAwait(false);
+                            }
+                        }
+                        finally
+                        {
+                            Release(held);
+                        }
+                    },
+                    CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                throw new UpstreamStartException($"{ReasonCodes.Unavailable}: the start of server {options.Name} was abandoned");
+            }
+        }
+        catch (UpstreamStartException) when (abandoned)
+        {
+            // Abandoned above: released once the server has ended.
+            throw;
         }
         catch (SandboxException e)
         {
