@@ -60,6 +60,7 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
             new { name = "fs/write_file", arguments = new { path = "/workspace/bot.txt", content = "from bot\n" } },
             new { name = "fs/read_text_file", arguments = new { path = "/workspace/bot.txt" } },
         ]);
+        var outside = await SessionAsync(tenant, "bot", caller.Bearer, [new { name = "fs/read_text_file", arguments = new { path = "/etc/hostname" } }]);
         var other = await SessionAsync(tenant, "other", caller.Bearer,
         [
             new { name = "fs/write_file", arguments = new { path = "/workspace/other.txt", content = "from other\n" } },
@@ -73,6 +74,11 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
         var listing = TextOf(other.GetProperty("results")[1]);
         Assert.Contains("other.txt", listing, StringComparison.Ordinal);
         Assert.DoesNotContain("bot.txt", listing, StringComparison.Ordinal);
+
+        // A path outside the grant's scopes never reaches the server.
+        var refused = outside.GetProperty("results")[0];
+        Assert.True(refused.GetProperty("isError").GetBoolean(), refused.ToString());
+        Assert.StartsWith("out_of_scope: ", TextOf(refused), StringComparison.Ordinal);
 
         // The files are in each agent's own workspace on the silo's machine.
         var workspaces = cluster.PathOf("workspaces");
