@@ -69,6 +69,19 @@ public static class McpEndpoint
 
     private static async Task AdmitAsync(HttpContext http, RequestDelegate next)
     {
+        var options = http.RequestServices.GetRequiredService<IOptions<McpEndpointOptions>>().Value;
+        if (http.Request.ContentLength > options.MaxRequestBytes)
+        {
+            await HttpErrors.TooLarge($"an MCP request is at most {options.MaxRequestBytes} bytes").ExecuteAsync(http);
+            return;
+        }
+
+        // A body sent without a length (chunked) is cut at the same bound while it is read.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = options.MaxRequestBytes;
+        }
+
         var authentication = http.RequestServices.GetRequiredService<HttpAuthentication>();
         if (!authentication.TryAuthenticate(http.Request, out var caller, out var unauthenticated))
         {

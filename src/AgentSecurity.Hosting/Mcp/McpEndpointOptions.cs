@@ -24,6 +24,9 @@ public sealed class McpEndpointOptions
     /// <summary>Agents with a running gateway on this silo at once (default 64); past it, <c>unavailable</c>.</summary>
     public int MaxAgents { get; set; } = 64;
 
+    /// <summary>The largest request body a client may send (default 4 MiB); a larger one is refused before it is read.</summary>
+    public long MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>The gateway's bounds (result size, call timeout, ...), shared by every agent's gateway.</summary>
     public long MaxResultBytes { get; set; } = 1024 * 1024;
 
@@ -82,6 +85,11 @@ internal sealed class McpEndpointOptionsValidator : IValidateOptions<McpEndpoint
         if (options.IdleTimeout < TimeSpan.FromSeconds(1))
         {
             problems.Add($"AgentSecurity:Mcp:IdleTimeout must be at least a second (is {options.IdleTimeout})");
+        }
+
+        if (options.MaxRequestBytes < 1024)
+        {
+            problems.Add($"AgentSecurity:Mcp:MaxRequestBytes must be at least 1024 (is {options.MaxRequestBytes})");
         }
 
         if (options.MaxAgents < 1)

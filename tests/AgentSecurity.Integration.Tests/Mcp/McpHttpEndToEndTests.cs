@@ -138,6 +138,22 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
         Assert.Contains(ReasonCodes.IsolationForbids, refused.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task McpEndpoint_BodyOverTheLimit_Is413BeforeTheAgentIsAsked()
+    {
+        var (tenant, rootKey) = await TenantAsync("mcpb", "bot");
+        var caller = await HttpCallers.NodeSessionAsync(cluster);
+        await HttpCallers.GrantAccessAsync(cluster, rootKey, tenant, caller.Did, "check,execute");
+        using var http = HttpCallers.Client(cluster);
+        var huge = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"x\":\"" + new string('a', 5 * 1024 * 1024) + "\"}}";
+
+        using var request = HttpCallers.Post($"/mcp/{tenant}/bot", huge, caller.Bearer);
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
     private static string TextOf(JsonElement result) =>
         string.Concat(result.GetProperty("content").EnumerateArray().Select(c => c.GetProperty("text").GetString()));
 }
