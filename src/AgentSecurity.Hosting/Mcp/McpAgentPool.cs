@@ -103,9 +103,8 @@ internal sealed class McpAgentPool : IAsyncDisposable
 
     private AgentGateway Create(string tenant, string agent, string key, IAgentGrain grain, ServerAdmission admission)
     {
-        var kill = new CancellationTokenSource();
         var untilExpiry = admission.ExpiresAt - _time.GetUtcNow();
-        kill.CancelAfter(untilExpiry > TimeSpan.Zero ? untilExpiry : TimeSpan.Zero);
+        var kill = new CancellationTokenSource(untilExpiry > TimeSpan.Zero ? untilExpiry : TimeSpan.Zero, _time);
         var host = _services.GetService<ISandboxServerHost>();
         var executions = _services.GetService<ExecutionServices>();
         IUpstreamLauncher launcher = host is null || executions is null
