@@ -48,8 +48,12 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>Why the process is gone: the line bound, or its exit code and the end of its standard error.</summary>
-    public string DescribeExit()
+    /// <summary>
+    /// Why the process is gone: the line bound, or its exit code, and with <paramref name="withErrorTail"/> the end of its
+    /// standard error. Only the gateway's log gets the tail: an upstream's error output can hold what its environment was
+    /// given (a token), and a refusal goes to the agent.
+    /// </summary>
+    public string DescribeExit(bool withErrorTail = false)
     {
         if (Overflowed)
         {
@@ -58,7 +62,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
         var code = HasExited ? _process.ExitCode.ToString(CultureInfo.InvariantCulture) : "unknown";
         var tail = _standardError.Text;
-        return $"exited (code {code})" + (tail.Length > 0 ? $": {tail}" : string.Empty);
+        return $"exited (code {code})" + (withErrorTail && tail.Length > 0 ? $": {tail}" : string.Empty);
     }
 
     /// <summary>Starts the process and completes the MCP handshake, or throws <see cref="UpstreamStartException"/> saying why not.</summary>
@@ -140,10 +144,10 @@ internal sealed class UpstreamConnection : IAsyncDisposable
             var why = output.Overflowed
                 ? $"it wrote a line over {maxLineBytes} bytes"
                 : process.HasExited && exited.IsCompleted && e is OperationCanceledException
-                    ? $"it exited (code {process.ExitCode}) before answering initialize" + (standardError.Text is { Length: > 0 } t ? $": {t}" : string.Empty)
+                    ? $"it exited (code {process.ExitCode}) before answering initialize"
                     : $"it did not complete the MCP handshake ({e.GetType().Name}: {e.Message})";
             process.Dispose();
-            throw new UpstreamStartException($"{options.Command} is not an MCP server on stdio: {why}", e);
+            throw new UpstreamStartException($"{options.Command} is not an MCP server on stdio: {why}", e) { ErrorTail = standardError.Text };
         }
     }
 
