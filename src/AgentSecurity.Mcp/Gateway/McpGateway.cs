@@ -260,7 +260,9 @@ public sealed class McpGateway : IAsyncDisposable
         }
 
         // A list_changed may have arrived while the grain decided: forward only to the definition that was decided on.
-        if (upstream.HasChanged(tool) || !string.Equals(upstream.Find(tool)?.Hash, definition.Hash, StringComparison.Ordinal))
+        // (A definition is kept as first seen, so a change of it is exactly what HasChanged records; a crash in the
+        // meantime is the forward's to report.)
+        if (upstream.HasChanged(tool))
         {
             return Refuse(name!, ReasonCodes.ToolChanged, $"the definition of {name} changed while the call was decided; it is refused");
         }
