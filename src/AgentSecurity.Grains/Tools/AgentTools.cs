@@ -23,6 +23,11 @@ internal sealed class AgentTools(
     /// <summary>A gateway asks about its tools in lists of at most this many; a longer list shows nothing.</summary>
     public const int MaxListedTools = 1024;
 
+    /// <summary>Changed definitions recorded per activation; the same change reported again is recorded once.</summary>
+    private const int MaxRecordedChanges = 256;
+
+    private readonly HashSet<(string Tool, string Hash)> _recordedChanges = [];
+
     public async Task<ToolCallDecision> CheckAsync(ToolCall? call)
     {
         var now = agent.Now;
@@ -115,7 +120,12 @@ internal sealed class AgentTools(
 
     public Task RecordChangedAsync(ToolListing? before, ToolListing? after)
     {
-        if (!audit.IsAudited || after is null || !ToolNames.TrySplit(after.Tool, out var server, out var name) || !ToolDefinitionHash.IsHash(after.DefinitionHash))
+        // Recorded for a tool the grant names, once per change and activation, a bounded number of times: whoever may
+        // check for the agent must not be able to fill its tenant's log with changes of tools it never had.
+        if (!audit.IsAudited || after is null || !ToolNames.TrySplit(after.Tool, out var server, out var name) || !ToolDefinitionHash.IsHash(after.DefinitionHash)
+            || permissions.Decide(new CheckRequest(Capabilities.ToolCall, after.Tool) { DefinitionHash = after.DefinitionHash }, agent.Now, agent.Key).Reason
+                is not (ReasonCodes.Allowed or ReasonCodes.ApprovalRequired or ReasonCodes.ToolChanged)
+            || _recordedChanges.Count >= MaxRecordedChanges || !_recordedChanges.Add((after.Tool, after.DefinitionHash!)))
         {
             return Task.CompletedTask;
         }

@@ -154,12 +154,12 @@ internal sealed class SandboxedUpstreamLauncher(
 
         public override bool OutputLimited => server.Exited.IsCompleted && server.Error == ReasonCodes.OutputLimit;
 
-        public override string DescribeExit()
+        public override string DescribeExit(bool withErrorTail = false)
         {
             var status = server.Exited.IsCompleted ? server.Exited.Result.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
             var why = server.Error is { } error ? $", {error}: {server.Message}" : string.Empty;
             var tail = server.ErrorTail.Trim();
-            return $"exited (code {status}{why})" + (tail.Length > 0 ? $": {tail}" : string.Empty);
+            return $"exited (code {status}{why})" + (withErrorTail && tail.Length > 0 ? $": {tail}" : string.Empty);
         }
 
         public override void Kill() => server.Kill();

@@ -18,13 +18,18 @@ public static class ArgumentMaps
     /// <summary>
     /// The filesystem map when the command starts the reference filesystem server (its <c>mcp-server-filesystem</c> bin,
     /// or <c>node …/server-filesystem/dist/index.js</c>, or <c>npx @modelcontextprotocol/server-filesystem</c>); else none.
-    /// Another file server is not recognised: configure its map, or only <c>tool:call</c> holds for it.
+    /// Another file server is not recognised: configure its map, or only <c>tool:call</c> holds for it. Once started, the
+    /// reference server is also recognised by the name it gives itself (<see cref="FilesystemServerName"/>), however it
+    /// was launched (a container, a wrapper script).
     /// </summary>
     public static ArgumentMap Detect(string command, IEnumerable<string> arguments)
     {
         ArgumentNullException.ThrowIfNull(arguments);
-        return new[] { command }.Concat(arguments.Take(3)).Any(IsFilesystemServer) ? ArgumentMap.Filesystem : ArgumentMap.Empty;
+        return new[] { command }.Concat(arguments).Any(IsFilesystemServer) ? ArgumentMap.Filesystem : ArgumentMap.Empty;
     }
+
+    /// <summary>The <c>serverInfo.name</c> the reference filesystem server answers <c>initialize</c> with.</summary>
+    public const string FilesystemServerName = "secure-filesystem-server";
 
     private static bool IsFilesystemServer(string word) =>
         Path.GetFileName(word) == "mcp-server-filesystem"

@@ -6,6 +6,13 @@ namespace AgentSecurity.Mcp.Arguments;
 /// gateway also checks the real path of the longest prefix that exists (what the server will touch), when it differs.
 /// A race between the check and the server's access (TOCTOU) remains; the server's own roots bound it.
 /// </summary>
+/// <remarks>
+/// The reference file server looks up a name that does not exist as written by its Unicode normalization (NFC) among
+/// the entries of its directory, and follows what it finds: <c>K</c> written as the Kelvin sign (U+212A), or <c>é</c>
+/// decomposed, would name a link this check never saw. This process normalizes no Unicode (it runs in invariant
+/// globalization mode), so such a path is not resolved at all: a missing name that is not ASCII, or a missing name in
+/// a directory that holds a name that is not ASCII, resolves to nothing, and the gateway refuses the call.
+/// </remarks>
 public static class LocalPaths
 {
     /// <summary>Links followed at most, as Linux's <c>MAXSYMLINKS</c>: a loop resolves to nothing rather than forever.</summary>
@@ -46,6 +53,11 @@ public static class LocalPaths
                 }
 
                 var candidate = "/" + string.Join('/', resolved.Append(part));
+                if (existing && !File.Exists(candidate) && !Directory.Exists(candidate) && !IsLink(candidate) && MayHaveEquivalent(resolved, part))
+                {
+                    return null;
+                }
+
                 // Past the first missing component nothing exists to follow: the rest is appended as written.
                 if (existing && new FileInfo(candidate) is { LinkTarget: { } target })
                 {
@@ -74,9 +86,26 @@ public static class LocalPaths
             var result = "/" + string.Join('/', resolved);
             return path.EndsWith('/') && resolved.Count > 0 ? result + "/" : result;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return null;
         }
+    }
+
+    private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+
+    /// <summary>
+    /// Whether a missing <paramref name="name"/> might be found by a Unicode-equivalent spelling in <paramref name="parent"/>:
+    /// it is not ASCII itself, or the directory holds a name that is not (only those can normalize to another spelling).
+    /// </summary>
+    private static bool MayHaveEquivalent(List<string> parent, string name)
+    {
+        if (!System.Text.Ascii.IsValid(name))
+        {
+            return true;
+        }
+
+        var directory = "/" + string.Join('/', parent);
+        return Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any(e => !System.Text.Ascii.IsValid(Path.GetFileName(e)));
     }
 }

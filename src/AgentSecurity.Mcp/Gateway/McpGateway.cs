@@ -248,7 +248,17 @@ public sealed class McpGateway : IAsyncDisposable
             return Refuse(name!, unreadable.Code, unreadable.Message);
         }
 
-        var resources = upstream is { IsLocal: true } ? WithRealPaths(mapped) : mapped;
+        IReadOnlyList<MappedResource> resources = mapped;
+        if (upstream is { IsLocal: true })
+        {
+            if (!WithRealPaths(mapped).TryGetValue(out var withReal, out var unresolvable))
+            {
+                return Refuse(name!, unresolvable.Code, unresolvable.Message);
+            }
+
+            resources = withReal;
+        }
+
         if (resources.Count > ToolCall.MaxResources)
         {
             return Refuse(name!, ReasonCodes.InvalidRequest, $"the call names {resources.Count} resources; at most {ToolCall.MaxResources} are checked in one call");
@@ -275,6 +285,14 @@ public sealed class McpGateway : IAsyncDisposable
                 : Refuse(name!, ReasonCodes.InvalidRequest, $"upstream {server} lists no tool {tool}");
         }
 
+        // A list_changed may have arrived while the grain decided: forward only to the definition that was decided on.
+        // (A definition is kept as first seen, so a change of it is exactly what HasChanged records; a crash in the
+        // meantime is the forward's to report.)
+        if (upstream.HasChanged(tool))
+        {
+            return Refuse(name!, ReasonCodes.ToolChanged, $"the definition of {name} changed while the call was decided; it is refused");
+        }
+
         var forwarded = await upstream.CallAsync(connection, tool, arguments, cancellationToken).ConfigureAwait(false);
         if (!forwarded.TryGetValue(out var result, out var failure))
         {
@@ -288,21 +306,36 @@ public sealed class McpGateway : IAsyncDisposable
     }
 
     /// <summary>The mapped checks, each followed by the check of its real path when a link makes it differ (the file the upstream will touch).</summary>
-    private static List<MappedResource> WithRealPaths(IReadOnlyList<MappedResource> mapped)
+    /// <remarks>
+    /// An absolute path that cannot be resolved here (a link loop, an unreadable link, a name that may be another's Unicode
+    /// spelling) is refused: what the upstream would touch is unknown, and an unknown file is not one the grant gives.
+    /// Relative and other malformed paths go to the grain as written, which refuses them.
+    /// </remarks>
+    private static Result<List<MappedResource>> WithRealPaths(IReadOnlyList<MappedResource> mapped)
     {
         var all = new List<MappedResource>(mapped.Count);
         foreach (var resource in mapped)
         {
             all.Add(resource);
-            if (resource.Check.Capability.StartsWith("fileSystem:", StringComparison.Ordinal)
-                && LocalPaths.Resolve(resource.Check.Resource) is { } real && real != resource.Check.Resource)
+            if (!resource.Check.Capability.StartsWith("fileSystem:", StringComparison.Ordinal) || resource.Check.Resource is not ['/', ..] path)
+            {
+                continue;
+            }
+
+            if (LocalPaths.Resolve(path) is not { } real)
+            {
+                return Result<List<MappedResource>>.Fail(ReasonCodes.InvalidResource,
+                    $"argument {resource.Argument}: \"{Printable(path)}\" cannot be resolved on this machine (a link loop, an unreadable link, or a name that is not ASCII where another spelling could name a different file)");
+            }
+
+            if (real != path)
             {
                 // The same bytes, somewhere else: metered once, by the path as written.
                 all.Add(new MappedResource($"{resource.Argument} (resolved)", resource.Check with { Resource = real, Amount = resource.Check.Amount is null ? null : 0 }));
             }
         }
 
-        return all;
+        return Result<List<MappedResource>>.Ok(all);
     }
 
     private static string Describe(ToolCallDecision decision, IReadOnlyList<MappedResource> resources)

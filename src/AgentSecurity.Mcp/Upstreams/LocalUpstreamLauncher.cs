@@ -77,11 +77,11 @@ public sealed class LocalUpstreamLauncher(ILoggerFactory? loggerFactory = null) 
 
         public override int? ProcessId => _process.Id;
 
-        public override string DescribeExit()
+        public override string DescribeExit(bool withErrorTail = false)
         {
             var code = Exited.IsCompleted ? _process.ExitCode.ToString(CultureInfo.InvariantCulture) : "unknown";
             var tail = _standardError.Text;
-            return $"exited (code {code})" + (tail.Length > 0 ? $": {tail}" : string.Empty);
+            return $"exited (code {code})" + (withErrorTail && tail.Length > 0 ? $": {tail}" : string.Empty);
         }
 
         public override void Kill()

@@ -51,14 +51,18 @@ internal sealed class Upstream : IAsyncDisposable
         _toolsChanged = toolsChanged;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<Upstream>();
-        Map = options.EffectiveArgumentMap;
     }
 
     public string Name => _options.Name;
 
     public bool IsLocal => _options.IsLocal;
 
-    public ArgumentMap Map { get; }
+    /// <summary>
+    /// Which arguments name resources: the configured map, else the built-in one the command is recognised by, else (once
+    /// started) the filesystem map when the server names itself as the reference filesystem server, however launched.
+    /// </summary>
+    public ArgumentMap Map => _options.ArgumentMap
+        ?? (_connection?.Client.ServerInfo?.Name == ArgumentMaps.FilesystemServerName ? ArgumentMap.Filesystem : _options.EffectiveArgumentMap);
 
     /// <summary>The tools listed now, as first seen, without those whose definition changed; none while the upstream is down.</summary>
     public IReadOnlyList<UpstreamTool> Tools => _connection is { IsBroken: false } ? Volatile.Read(ref _tools) : [];
@@ -132,7 +136,7 @@ internal sealed class Upstream : IAsyncDisposable
                 await started.DisposeAsync().ConfigureAwait(false);
             }
 
-            Fail(e is UpstreamStartException ? e.Message : $"{e.GetType().Name}: {e.Message}");
+            Fail(e is UpstreamStartException ? e.Message : $"{e.GetType().Name}: {e.Message}", (e as UpstreamStartException)?.ErrorTail);
             return null;
         }
         finally
@@ -190,11 +194,13 @@ internal sealed class Upstream : IAsyncDisposable
     {
         if (ReferenceEquals(_connection, connection) && !_stopping.IsCancellationRequested)
         {
-            Fail(connection.DescribeExit());
+            Fail(connection.DescribeExit(), connection.DescribeExit(withErrorTail: true));
         }
     }
 
-    private void Fail(string problem)
+    /// <param name="problem">Why, as a refusal may say it to the agent.</param>
+    /// <param name="detail">What only the gateway's log gets (the upstream's standard error).</param>
+    private void Fail(string problem, string? detail = null)
     {
         _problem = problem;
         var failures = Interlocked.Increment(ref _failures);
@@ -203,7 +209,7 @@ internal sealed class Upstream : IAsyncDisposable
             ? TimeSpan.Zero
             : TimeSpan.FromTicks(Math.Min(_gateway.MaxRestartBackoff.Ticks, _gateway.RestartBackoff.Ticks << Math.Min(failures - 2, 20)));
         Volatile.Write(ref _nextAttempt, Environment.TickCount64 + (long)wait.TotalMilliseconds);
-        Log.UpstreamUnavailable(_logger, Name, problem, wait);
+        Log.UpstreamUnavailable(_logger, Name, string.IsNullOrEmpty(detail) || detail == problem ? problem : $"{problem} ({detail})", wait);
     }
 
     /// <summary>At most one re-list waits while another runs: a flood of list_changed notifications costs two listings.</summary>
@@ -290,6 +296,13 @@ internal sealed class Upstream : IAsyncDisposable
             {
                 if (!_firstSeen.TryGetValue(tool.Name, out var first))
                 {
+                    // What was once seen is kept for the session (to tell a change); an upstream that keeps inventing
+                    // names gets no more than one listing's worth, and its new names past that are not served.
+                    if (_firstSeen.Count >= _gateway.MaxToolsPerUpstream)
+                    {
+                        continue;
+                    }
+
                     _firstSeen[tool.Name] = tool;
                     current.Add(tool);
                 }

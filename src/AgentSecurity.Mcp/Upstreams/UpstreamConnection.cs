@@ -42,10 +42,14 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     public int? ProcessId => _process.ProcessId;
 
-    /// <summary>Why the program is gone: the line bound, or its exit and the end of its standard error.</summary>
-    public string DescribeExit() => _output.Overflowed
+    /// <summary>
+    /// Why the program is gone: the line bound, or its exit, and with <paramref name="withErrorTail"/> the end of its
+    /// standard error. Only the gateway's log gets the tail: an upstream's error output can hold what its environment was
+    /// given (a token), and a refusal goes to the agent.
+    /// </summary>
+    public string DescribeExit(bool withErrorTail = false) => _output.Overflowed
         ? $"it wrote a line over {_output.MaxLineBytes} bytes and was stopped"
-        : _process.DescribeExit();
+        : _process.DescribeExit(withErrorTail);
 
     /// <summary>Starts the program and completes the MCP handshake, or throws <see cref="UpstreamStartException"/> saying why not.</summary>
     public static async Task<UpstreamConnection> StartAsync(
@@ -92,7 +96,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
                     ? $"before answering initialize it {process.DescribeExit()}"
                     : $"it did not complete the MCP handshake ({e.GetType().Name}: {e.Message})";
             await process.DisposeAsync().ConfigureAwait(false);
-            throw new UpstreamStartException($"{options.Command} is not an MCP server on stdio: {why}", e);
+            throw new UpstreamStartException($"{options.Command} is not an MCP server on stdio: {why}", e) { ErrorTail = process.DescribeExit(withErrorTail: true) };
         }
         catch
         {

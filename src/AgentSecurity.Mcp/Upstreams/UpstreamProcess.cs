@@ -22,8 +22,11 @@ public abstract class UpstreamProcess : IAsyncDisposable
     /// <summary>Whether the launcher stopped the program for a line over its own bound (<c>output_limit</c>).</summary>
     public virtual bool OutputLimited => false;
 
-    /// <summary>Why the program ended, once <see cref="Exited"/> completed: <c>exited (code N)</c> and the end of its standard error.</summary>
-    public abstract string DescribeExit();
+    /// <summary>
+    /// Why the program ended, once <see cref="Exited"/> completed: <c>exited (code N)</c>, and with
+    /// <paramref name="withErrorTail"/> the end of its standard error (for the gateway's log only).
+    /// </summary>
+    public abstract string DescribeExit(bool withErrorTail = false);
 
     /// <summary>Kills the program (and its children) now; idempotent.</summary>
     public abstract void Kill();

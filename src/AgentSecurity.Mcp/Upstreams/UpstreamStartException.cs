@@ -16,4 +16,7 @@ public sealed class UpstreamStartException : Exception
         : base(message, inner)
     {
     }
+
+    /// <summary>The end of what the upstream wrote to standard error, for the gateway's log (never for a refusal).</summary>
+    public string ErrorTail { get; init; } = string.Empty;
 }

@@ -207,14 +207,18 @@ public sealed class ToolCallTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task RecordToolChanged_DefinitionChangedWhileServed_IsLogged()
+    public async Task RecordToolChanged_DefinitionChangedWhileServed_IsLoggedOnceForAGrantedTool()
     {
         var (tenant, bot) = await BotWithAsync(["fs/*"]);
 
         await bot.RecordToolChangedAsync(new("fs/read", Pin), new("fs/read", Changed));
+        await bot.RecordToolChangedAsync(new("fs/read", Pin), new("fs/read", Changed));     // the same change again
+        await bot.RecordToolChangedAsync(new("gh/other", Pin), new("gh/other", Changed));   // a tool the grant does not name
+        await bot.CheckToolCallAsync(Call("gh/marker"));                                     // a denial: after it, nothing else is coming
 
-        var changed = Assert.Single(await ToolEventsAsync(tenant, e => e.Count > 0));
-        Assert.Equal((SecurityEventTypes.ToolChanged, "read", Changed, ReasonCodes.ToolChanged), (changed.Type, changed.Tool, changed.DefinitionHash, changed.Reason));
+        var events = await ToolEventsAsync(tenant, e => e.Any(x => x.Type == SecurityEventTypes.ToolDenied));
+        var changed = Assert.Single(events, e => e.Type == SecurityEventTypes.ToolChanged);
+        Assert.Equal(("read", Changed, ReasonCodes.ToolChanged), (changed.Tool, changed.DefinitionHash, changed.Reason));
         Assert.Contains(Pin, changed.Message, StringComparison.Ordinal);
     }
 

@@ -25,6 +25,28 @@ public sealed class LocalPathsTests : IDisposable
         Assert.Equal(Path.Combine(target, "new", "file.txt"), LocalPaths.Resolve(Path.Combine(_root, "rel", "new", "file.txt")));
     }
 
+    [Theory]
+    [InlineData("Keys", "\u212Aeys")]       // a name the server would find by its NFC form
+    [InlineData("\u212Aeys", "Keys")]       // an ASCII name the server would find as a non-ASCII entry
+    [InlineData("caf\u00e9", "cafe\u0301")]
+    public void Resolve_MissingNameThatMayBeAUnicodeEquivalentOfALink_ResolvesToNothing(string link, string written)
+    {
+        var outside = Directory.CreateDirectory(Path.Combine(_root, "outside")).FullName;
+        var scope = Directory.CreateDirectory(Path.Combine(_root, "scope")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(scope, link), outside);
+
+        Assert.Null(LocalPaths.Resolve(Path.Combine(scope, written, "secret.txt")));
+    }
+
+    [Fact]
+    public void Resolve_MissingAsciiNameAmongAsciiNames_AppendedAsWritten()
+    {
+        var scope = Directory.CreateDirectory(Path.Combine(_root, "scope")).FullName;
+        File.WriteAllText(Path.Combine(scope, "a.txt"), "a");
+
+        Assert.Equal(Path.Combine(LocalPaths.Resolve(scope)!, "new.txt"), LocalPaths.Resolve(Path.Combine(scope, "new.txt")));
+    }
+
     [Fact]
     public void Resolve_NoLinks_Unchanged()
     {

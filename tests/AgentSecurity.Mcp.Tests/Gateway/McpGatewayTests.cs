@@ -1,3 +1,4 @@
+using AgentSecurity.Mcp.Upstreams;
 using System.Diagnostics;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
@@ -82,6 +83,28 @@ public sealed class McpGatewayTests : IDisposable
     }
 
     [Fact]
+    public async Task CallTool_FilesystemServerLaunchedByAWrapper_RecognisedByItsNameAndPathsChecked()
+    {
+        // The command line does not show the server (a shell, as a container or script would): its serverInfo does.
+        var server = NpmServers.Filesystem("fs", _root).Arguments[0];
+        var wrapped = new UpstreamOptions
+        {
+            Name = "fs",
+            Command = "/bin/sh",
+            Arguments = ["-c", "exec node \"$SERVER\" \"$0\"", _root],
+            Environment = { ["SERVER"] = server },
+        };
+        Assert.Same(Mcp.Arguments.ArgumentMap.Empty, wrapped.EffectiveArgumentMap);
+        await using var harness = await GatewayHarness.StartAsync(new McpGatewayOptions { Upstreams = [wrapped] }, FsGate("read_text_file"));
+
+        var outside = await harness.CallAsync("fs/read_text_file", new { path = "/etc/passwd" });
+        var inside = await harness.CallAsync("fs/read_text_file", new { path = Path.Combine(_root, "a.txt") });
+
+        Assert.StartsWith("out_of_scope: ", GatewayHarness.Text(outside), StringComparison.Ordinal);
+        Assert.Equal("hello\n", GatewayHarness.Text(inside));
+    }
+
+    [Fact]
     public async Task CallTool_HiddenToolByName_DecidedByGateAndRefused_NothingWritten()
     {
         var gate = FsGate("read_text_file");
@@ -146,6 +169,42 @@ public sealed class McpGatewayTests : IDisposable
         {
             Directory.Delete(outside, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("Keys", "\u212Aeys")]        // K written as the Kelvin sign: NFC makes it K
+    [InlineData("\u212Aeys", "Keys")]        // the link's name is the Kelvin sign, the call's ASCII
+    [InlineData("caf\u00e9", "cafe\u0301")] // é composed on disk, decomposed in the call
+    [InlineData("cafe\u0301", "caf\u00e9")] // and the other way round
+    public async Task CallTool_UnicodeEquivalentSpellingOfALinkToOutsideTheScope_Refused(string link, string written)
+    {
+        // Inside the server's root but outside the "grant": the server finds a name by its NFC form and follows the link.
+        var secret = Directory.CreateDirectory(Path.Combine(_root, "secret")).FullName;
+        File.WriteAllText(Path.Combine(secret, "s.txt"), "TOPSECRET");
+        var scope = Directory.CreateDirectory(Path.Combine(_root, "public")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(scope, link), secret);
+        var gate = new ScriptedToolGate { Granted = ["fs/read_text_file"], FileScope = scope + "/" };
+        await using var harness = await GatewayHarness.StartAsync(FsOptions(), gate);
+
+        var result = await harness.CallAsync("fs/read_text_file", new { path = Path.Combine(scope, written, "s.txt") });
+
+        // The server would find the link by the name's NFC form; this process cannot normalize, so it refuses.
+        var text = GatewayHarness.Text(result);
+        Assert.True(result.IsError);
+        Assert.StartsWith("invalid_resource: argument /path", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("TOPSECRET", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CallTool_UnicodeNameThatExistsAsWritten_IsReadAsUsual()
+    {
+        var scope = Directory.CreateDirectory(Path.Combine(_root, "public")).FullName;
+        File.WriteAllText(Path.Combine(scope, "caf\u00e9.txt"), "menu\n");
+        await using var harness = await GatewayHarness.StartAsync(FsOptions(), new ScriptedToolGate { Granted = ["fs/read_text_file"], FileScope = scope + "/" });
+
+        var result = await harness.CallAsync("fs/read_text_file", new { path = Path.Combine(scope, "caf\u00e9.txt") });
+
+        Assert.Equal("menu\n", GatewayHarness.Text(result));
     }
 
     [Fact]
