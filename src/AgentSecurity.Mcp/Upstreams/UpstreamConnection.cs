@@ -95,8 +95,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
                 : process.Exited.IsCompleted && e is OperationCanceledException
                     ? $"before answering initialize it {process.DescribeExit()}"
                     : $"it did not complete the MCP handshake ({e.GetType().Name}: {e.Message})";
+            var detail = process.Exited.IsCompleted ? process.DescribeExit(withErrorTail: true) : string.Empty;
             await process.DisposeAsync().ConfigureAwait(false);
-            throw new UpstreamStartException($"{options.Command} is not an MCP server on stdio: {why}", e) { ErrorTail = process.DescribeExit(withErrorTail: true) };
+            throw new UpstreamStartException($"{options.Command} is not an MCP server on stdio: {why}", e) { ErrorTail = detail };
         }
         catch
         {
