@@ -135,19 +135,6 @@ public sealed class ServerAdmissionTests(ClusterFixture fixture)
         Assert.Equal(ReasonCodes.InvalidRequest, admission.Error);
     }
 
-    private async Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until)
-    {
-        // Polls the audit store, which the grain writes to asynchronously; a condition, not a sleep, ends the wait.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            var events = fixture.AuditLog.Records(tenant).Select(r => SecurityEventJson.Read(r.EventJson)).ToList();
-            if (until(events) || DateTime.UtcNow > deadline)
-            {
-                return events;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until) =>
+        fixture.AuditLog.WaitForEventsAsync(tenant, until, TimeSpan.FromSeconds(15));
 }

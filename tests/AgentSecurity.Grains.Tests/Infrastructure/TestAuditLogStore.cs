@@ -47,6 +47,9 @@ public sealed class TestAuditLogStore : IAuditLogStore
             {
                 log.Checkpoints[head.Sequence] = checkpoint;
             }
+
+            log.Appended.TrySetResult();
+            log.Appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         return Task.CompletedTask;
@@ -109,8 +112,37 @@ public sealed class TestAuditLogStore : IAuditLogStore
 
     private Log For(string tenant) => _logs.GetOrAdd(tenant, _ => new Log());
 
+    /// <summary>
+    /// The tenant's events once <paramref name="until"/> holds for them, woken by each append (the grain writes the log
+    /// asynchronously, after the call that caused the event returned); after <paramref name="timeout"/>, whatever is there.
+    /// </summary>
+    public async Task<IReadOnlyList<Abstractions.Audit.SecurityEvent>> WaitForEventsAsync(string tenant, Func<IReadOnlyList<Abstractions.Audit.SecurityEvent>, bool> until, TimeSpan timeout)
+    {
+        var log = For(tenant);
+        using var expiry = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task appended;
+            lock (log)
+            {
+                appended = log.Appended.Task;
+            }
+
+            var events = Records(tenant).Select(r => Abstractions.Audit.SecurityEventJson.Read(r.EventJson)).ToList();
+            if (until(events) || expiry.IsCancellationRequested)
+            {
+                return events;
+            }
+
+            await appended.WaitAsync(expiry.Token).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+    }
+
     private sealed class Log
     {
+        /// <summary>Completed by the next append.</summary>
+        public TaskCompletionSource Appended { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public SortedDictionary<long, AuditRecord> Records { get; } = [];
 
         public SortedDictionary<long, string> Checkpoints { get; } = [];

@@ -8,6 +8,8 @@ internal static class UserProcesses
     /// <summary>Processes of <paramref name="owner"/> (zombies included) still alive after a short grace: trees are killed asynchronously.</summary>
     public static async Task<int> CountAsync(uint owner)
     {
+        // Polling on purpose: these processes are the agent's user's, reaped by bubblewrap inside their own pid
+        // namespace after SIGKILL; nothing the test holds (no handle, no event) says when /proc stops listing them.
         for (var i = 0; i < 20 && Count(owner) > 0; i++)
         {
             await Task.Delay(100);
