@@ -42,6 +42,18 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall);
 
     /// <summary>
+    /// Charges what a model call really used, after an <c>llm</c> check allowed it: <paramref name="usage"/> is an
+    /// <c>llm</c> request (the model as its resource) whose amount is the tokens used beyond what that check was metered
+    /// for. Charged against the grant's <c>llmTokensPerHour</c> even past the budget (the tokens are spent; the next
+    /// check is refused until they refill), whatever the agent's state now. An amount that is missing answers
+    /// <c>usage_unreported</c> and charges the whole budget; a negative one answers <c>invalid_request</c> and charges
+    /// the whole budget too: a usage nobody can read is never free. Only the agent's own grant is charged (the tenant's
+    /// shared limit is metered by the check alone). Recorded like a check: a charge with the summaries, a refusal now.
+    /// </summary>
+    [Requires(AccessRights.Check)]
+    Task<Decision> ChargeUsageAsync(CheckRequest usage);
+
+    /// <summary>
     /// Which of the listed tools the agent may be shown: granted by its active grant or a live elevation, and matching
     /// their pins. A tool that needs approval is shown (calling it asks for the approval). Decides and records nothing.
     /// </summary>

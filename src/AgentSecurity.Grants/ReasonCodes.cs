@@ -84,4 +84,10 @@ public static class ReasonCodes
     /// <c>localhost</c>) that no scope of the allowing grant names literally: "any host" means the internet.
     /// </summary>
     public const string InternalAddress = "internal_address";
+
+    /// <summary>
+    /// A model call's usage was not reported (or was negative), so what it used cannot be metered: the call is charged
+    /// the whole of <c>llmTokensPerHour</c>, never nothing.
+    /// </summary>
+    public const string UsageUnreported = "usage_unreported";
 }

@@ -95,6 +95,12 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
 
     public Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall) => _tools.CheckAsync(toolCall);
 
+    public async Task<Decision> ChargeUsageAsync(CheckRequest usage)
+    {
+        var request = usage ?? new CheckRequest(Capabilities.Llm);
+        return await _audit.RecordAsync(request, await _metering.ChargeAsync(request, _permissions.Active?.GrantId, _agent.Now));
+    }
+
     public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools) => Task.FromResult(_tools.SelectVisible(tools));
 
     public Task RecordToolChangedAsync(ToolListing before, ToolListing after) => _tools.RecordChangedAsync(before, after);

@@ -61,6 +61,59 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         return ValueTask.FromResult(plan.Remaining is null ? allowed : allowed with { Remaining = plan.Remaining });
     }
 
+    /// <summary>
+    /// Charges tokens a model call really used (<see cref="IAgentGrain.ChargeUsageAsync"/>): past the budget if need be,
+    /// reserved in storage first like any spending. A usage that is missing or negative spends the whole budget.
+    /// </summary>
+    public async Task<Decision> ChargeAsync(CheckRequest usage, string? grantId, DateTimeOffset now)
+    {
+        if (usage.Capability != Capabilities.Llm)
+        {
+            return Decision.Deny(ReasonCodes.InvalidRequest, $"only {Capabilities.Llm} usage is charged after the fact, not {usage.Capability}", grantId);
+        }
+
+        var bucket = _quotas.Own(MeteredLimit.LlmTokensPerHour);
+        var refused = usage.Amount switch
+        {
+            null => Decision.Deny(ReasonCodes.UsageUnreported, "the model call reported no usage: charged the whole llmTokensPerHour", grantId),
+            < 0 => Decision.Deny(ReasonCodes.InvalidRequest, $"a usage of {usage.Amount} tokens is negative: charged the whole llmTokensPerHour", grantId),
+            _ => null,
+        };
+        if (bucket is null)
+        {
+            return refused ?? new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "no llmTokensPerHour meters this agent", GrantId = grantId };
+        }
+
+        // A usage nobody can read costs a whole period's budget: the next checks are refused until it refills.
+        var tokens = refused is null ? usage.Amount!.Value : bucket.Bucket.Limit;
+        if (_renewal is { IsCompleted: false } renewal)
+        {
+            await renewal; // it changes what the bucket has reserved
+        }
+
+        var stored = true;
+        if (bucket.NeedsReservation(tokens))
+        {
+            var record = bucket.ReservationFor(tokens, now);
+            stored = await outbox.CommitAsync(s => s.Quotas[MeteredLimit.LlmTokensPerHour.Name()] = record);
+            if (stored)
+            {
+                bucket.Reserved(record);
+            }
+        }
+
+        // Charged here even when the reservation could not be stored: the tokens were spent, and the next reservation
+        // this activation writes counts them (it starts from what is in use).
+        bucket.Consume(tokens, bucket.Bucket.TatAfter(tokens, now));
+        _ = bucket.Bucket.Fits(0, now, out var remaining);
+        if (!stored)
+        {
+            return Decision.Deny(ReasonCodes.Unavailable, $"{tokens} tokens charged, but the charge could not be stored", grantId);
+        }
+
+        return refused ?? new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = $"{tokens} tokens charged", GrantId = grantId, Remaining = remaining };
+    }
+
     private async Task<Decision> MeterSlowAsync(Decision allowed, CheckKind kind, long? amount, DateTimeOffset now)
     {
         if (_quotas.TenantLimitsRefreshAt <= now)

@@ -52,6 +52,9 @@ internal sealed class AgentQuotas
         _ownList = _own.Select(p => (p.Key, p.Value)).ToArray();
     }
 
+    /// <summary>The bucket of one of the grant's own limits, or null when the grant does not set it.</summary>
+    public ReservedBucket? Own(MeteredLimit limit) => _own.GetValueOrDefault(limit);
+
     public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt)
     {
         _tenant = limits;
