@@ -55,9 +55,13 @@ public sealed class AgentGuardTests(KernelFixture kernel)
         var model = new ScriptedChatClient(Calls("get_weather", new { city = "Oslo" }));
         var agent = Agent(model, bot, asIs: true);
 
-        var response = await agent.RunAsync("weather?");
-        var streamed = await agent.RunStreamingAsync("weather?").ToListAsync();
+        var started = 0;
+        var run = new ChatClientAgentRunOptions { ChatClientFactory = client => { Interlocked.Increment(ref started); return client; } };
 
+        var response = await agent.RunAsync("weather?", options: run);
+        var streamed = await agent.RunStreamingAsync("weather?", options: run).ToListAsync();
+
+        Assert.Equal(0, started); // the run never started: refused before the agent's pipeline, not by its first model check
         Assert.Equal(0, model.CallCount);
         Assert.Equal(0, _tools.Weather);
         Assert.StartsWith($"{ReasonCodes.Quarantined}: ", response.Text, StringComparison.Ordinal);
