@@ -241,6 +241,45 @@ public sealed class PackagedClientTests(ClusterProcessFixture cluster)
         Assert.Equal(ReasonCodes.OutOfScope, denied.Field("reason"));
     }
 
+    [Fact]
+    public async Task AiPackage_AgentsAsGrainsSample_PrintsWhatItsAgentWasAllowedAndRefused()
+    {
+        RequireFeed();
+        var work = cluster.PathOf($"agents-as-grains-{Guid.NewGuid():N}");
+        var app = Path.Combine(work, "AgentsAsGrains");
+        Directory.CreateDirectory(app);
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "samples", "AgentsAsGrains")).Where(f => !f.Contains("/bin/", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
+        }
+
+        var packages = WriteNugetConfig(app);
+        await DotnetAsync(app, packages, "build", "AgentsAsGrains.csproj", "-c", "Release", $"-p:AgentSecurityVersion={Version}");
+        Assert.Contains($"AgentSecurity.AI/{Version}", AgentSecurityLibraries(Path.Combine(app, "obj", "project.assets.json")));
+
+        var silo = new Dictionary<string, string>
+        {
+            ["STORAGE"] = cluster.StorageConnectionString,
+            ["SILO_PORT"] = $"{FreePorts.Next()}",
+            ["GATEWAY_PORT"] = $"{FreePorts.Next()}",
+            ["AUDIT_KEY"] = cluster.AuditKeyFile,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+        };
+        var run = await cluster.RunAsync("dotnet", [Path.Combine(app, "bin", "Release", "net10.0", "AgentsAsGrains.dll")], silo);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(
+            [
+                "allowed get_weather {\"city\":\"Oslo\"}: sunny in Oslo",
+                "allowed read_file {\"path\":\"/workspace/notes.txt\"}: (the contents of /workspace/notes.txt)",
+                "refused read_file {\"path\":\"/etc/passwd\"}: out_of_scope",
+                "refused delete_repo {\"repo\":\"acme/prod\"}: out_of_scope",
+                "answer: Done.",
+            ],
+            lines.Select(l => l.StartsWith("refused", StringComparison.Ordinal) ? l[..(l.IndexOf("out_of_scope", StringComparison.Ordinal) + "out_of_scope".Length)] : l));
+    }
+
     /// <summary>Fails (never skips) when nothing was packed: these tests are the packages' only check.</summary>
     private static void RequireFeed()
     {
