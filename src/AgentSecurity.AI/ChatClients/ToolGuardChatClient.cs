@@ -62,7 +62,7 @@ internal sealed class ToolGuardChatClient(IChatClient inner, AgentGuard guard) :
             }
         }
 
-        var names = functions.Select(f => NameOf(f.Name)).ToList();
+        var names = functions.Select(f => guard.ToolOf(f.Name)).ToList();
         var listed = names.Where(ToolNames.IsTool).Select(n => new ToolListing(n, null)).ToList();
         var visible = await guard.SelectVisibleAsync(listed, cancellationToken).ConfigureAwait(false);
         var shown = visible.Length == listed.Count
@@ -83,21 +83,6 @@ internal sealed class ToolGuardChatClient(IChatClient inner, AgentGuard guard) :
         var copy = options.Clone();
         copy.Tools = guarded;
         return (copy, byName);
-    }
-
-    /// <summary>The tool a function is, or empty when the configured naming fails (never offered, refused when called).</summary>
-    private string NameOf(string function)
-    {
-        try
-        {
-            return guard.Options.ToolName(function) ?? string.Empty;
-        }
-#pragma warning disable CA1031 // A naming that throws names no tool: the function is not offered.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            return string.Empty;
-        }
     }
 
     /// <summary>

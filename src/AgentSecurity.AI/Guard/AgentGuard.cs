@@ -21,6 +21,21 @@ internal sealed class AgentGuard(IAgentGrain grain, AgentGuardOptions options, I
 
     public ILogger Logger { get; } = logger;
 
+    /// <summary>The tool a function is, or empty when the configured naming fails (never offered, refused when called).</summary>
+    public string ToolOf(string function)
+    {
+        try
+        {
+            return Options.ToolName(function) ?? string.Empty;
+        }
+#pragma warning disable CA1031 // A naming that throws names no tool: the grain refuses it as no tool server/tool.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return string.Empty;
+        }
+    }
+
     public Task<bool[]> SelectVisibleAsync(IReadOnlyList<ToolListing> tools, CancellationToken cancellation) =>
         AskAsync("tools", () => grain.SelectVisibleToolsAsync(tools), _ => new bool[tools.Count], cancellation);
 

@@ -20,7 +20,7 @@ internal sealed class GuardedFunction(AIFunction inner, AgentGuard guard, bool o
     public bool Offered { get; } = offered;
 
     /// <summary>The tool the grant names: <c>server/tool</c> by the configured naming.</summary>
-    public string Tool => guard.Options.ToolName(InnerFunction.Name) ?? string.Empty;
+    public string Tool => guard.ToolOf(InnerFunction.Name);
 
     protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
     {

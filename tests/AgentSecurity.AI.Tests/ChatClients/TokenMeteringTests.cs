@@ -70,6 +70,33 @@ public sealed class TokenMeteringTests(KernelFixture kernel)
     }
 
     [Fact]
+    public async Task GetStreamingResponse_UsageReportedInTheStream_IsCharged()
+    {
+        var (_, bot) = await AgentWithBudgetAsync(100);
+        var model = new ScriptedChatClient(Says("a", 100), Says("never"));
+        var client = model.AsBuilder().UseAgentSecurity(bot).Build();
+
+        var first = await client.GetStreamingResponseAsync("go").ToListAsync();
+        var second = await client.GetStreamingResponseAsync("go").ToListAsync();
+
+        Assert.Equal("a", string.Concat(first.Select(u => u.Text)));
+        Assert.Equal(1, model.CallCount);
+        Assert.StartsWith($"{ReasonCodes.QuotaExceeded}: ", string.Concat(second.Select(u => u.Text)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChargeUsage_SurvivesDeactivation()
+    {
+        var (_, bot) = await AgentWithBudgetAsync(1000);
+        Assert.True((await bot.ChargeUsageAsync(new CheckRequest(Capabilities.Llm, "m", 900))).Allowed);
+
+        await kernel.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await bot.CheckAsync(CheckRequests.Llm("m", 101))).Reason);
+        Assert.True((await bot.CheckAsync(CheckRequests.Llm("m", 100))).Allowed);
+    }
+
+    [Fact]
     public async Task ChargeUsage_NegativeAmountDirectly_IsInvalidRequestAndSpendsTheBudget()
     {
         var (_, bot) = await AgentWithBudgetAsync(1000);
