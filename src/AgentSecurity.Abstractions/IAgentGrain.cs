@@ -47,7 +47,8 @@ public interface IAgentGrain : IGrainWithStringKey
     /// for. Charged against the grant's <c>llmTokensPerHour</c> even past the budget (the tokens are spent; the next
     /// check is refused until they refill), whatever the agent's state now. An amount that is missing answers
     /// <c>usage_unreported</c> and charges the whole budget; a negative one answers <c>invalid_request</c> and charges
-    /// the whole budget too: a usage nobody can read is never free. Only the agent's own grant is charged (the tenant's
+    /// the whole budget too: a usage nobody can read is never free. Without an <c>llmTokensPerHour</c> there is nothing
+    /// to charge: a missing amount is allowed then, a negative one still <c>invalid_request</c>. Only the agent's own grant is charged (the tenant's
     /// shared limit is metered by the check alone). Recorded like a check: a charge with the summaries, a refusal now.
     /// </summary>
     [Requires(AccessRights.Check)]

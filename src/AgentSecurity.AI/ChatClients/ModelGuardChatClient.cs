@@ -97,6 +97,11 @@ internal sealed class ModelGuardChatClient(IChatClient inner, AgentGuard guard) 
             return; // the check metered it all
         }
 
+        if (beyond is null)
+        {
+            Log.UsageUnreported(guard.Logger, guard.Agent, model);
+        }
+
         var charged = await guard.ChargeUsageAsync(new CheckRequest(Capabilities.Llm, model, beyond), cancellationToken).ConfigureAwait(false);
         if (!charged.Allowed)
         {

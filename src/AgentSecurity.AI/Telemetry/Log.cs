@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace AgentSecurity.AI.Telemetry;
 
-/// <summary>The guard's log events: 12001–12099.</summary>
+/// <summary>The guard's log events: 12001–12099 (12001–12007 used).</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 12001, Level = LogLevel.Warning, Message = "The grain of agent {Agent} could not answer {Operation}; refused (fail closed)")]
@@ -19,6 +19,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 12005, Level = LogLevel.Information, Message = "Agent {Agent}: tool {Tool} is not a function and cannot be checked per call; not offered")]
     public static partial void ToolNotAFunction(ILogger logger, string agent, string tool);
+
+    [LoggerMessage(EventId = 12007, Level = LogLevel.Warning, Message = "Agent {Agent}: a call of model {Model} reported no usable token count; charged as unreported")]
+    public static partial void UsageUnreported(ILogger logger, string agent, string model);
 
     [LoggerMessage(EventId = 12006, Level = LogLevel.Information, Message = "Agent {Agent}: run refused ({Reason})")]
     public static partial void RunRefused(ILogger logger, string agent, string reason);

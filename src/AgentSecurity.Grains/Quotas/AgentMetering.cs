@@ -81,7 +81,11 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         };
         if (bucket is null)
         {
-            return refused ?? new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "no llmTokensPerHour meters this agent", GrantId = grantId };
+            // Nothing meters the agent's tokens, so an unreported usage costs nothing either; it is not counted as a denial
+            // (a provider that never reports usage must not quarantine its agents by the deny-burst rule).
+            return refused is { Reason: ReasonCodes.InvalidRequest }
+                ? refused
+                : new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "no llmTokensPerHour meters this agent", GrantId = grantId };
         }
 
         // A usage nobody can read costs a whole period's budget: the next checks are refused until it refills.

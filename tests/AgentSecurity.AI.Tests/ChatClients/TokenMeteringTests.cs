@@ -108,6 +108,18 @@ public sealed class TokenMeteringTests(KernelFixture kernel)
     }
 
     [Fact]
+    public async Task ChargeUsage_MissingWithoutAnLlmLimit_IsAllowedNotADenial()
+    {
+        var (_, bot) = await kernel.AgentAsync(t => TestDocuments.GrantV2(t, "bot", kernel.Now, ["local/*"]));
+
+        var charged = await bot.ChargeUsageAsync(new CheckRequest(Capabilities.Llm, "m"));
+        var negative = await bot.ChargeUsageAsync(new CheckRequest(Capabilities.Llm, "m", -1));
+
+        Assert.True(charged.Allowed, charged.Message);
+        Assert.Equal(ReasonCodes.InvalidRequest, negative.Reason);
+    }
+
+    [Fact]
     public async Task ChargeUsage_NotAnLlmUsage_IsInvalidRequestAndChargesNothing()
     {
         var (_, bot) = await AgentWithBudgetAsync(10);
