@@ -153,6 +153,33 @@ public sealed class ChatGuardTests(KernelFixture kernel)
     }
 
     [Fact]
+    public async Task GetResponse_ConfiguredNaming_OffersAndChecksTheFunctionAsThatTool()
+    {
+        var (tenant, bot) = await kernel.AgentAsync(t => TestDocuments.GrantV2(t, "bot", kernel.Now, ["crm/get_weather"]));
+        var model = new ScriptedChatClient(Calls("get_weather", new { city = "Oslo" }), Says("ok"));
+
+        await Guarded(model, bot, o => o.ToolName = f => $"crm/{f}").GetResponseAsync("weather?", WithTools(_tools.GetWeather));
+
+        Assert.Equal(["get_weather"], model.Offered[0]);
+        Assert.Equal(1, _tools.Weather);
+        var called = (await kernel.EventsAsync(tenant, e => e.OfType<ToolEvent>().Any())).OfType<ToolEvent>().Single();
+        Assert.Equal((SecurityEventTypes.ToolCalled, "crm", "get_weather"), (called.Type, called.Server, called.Tool));
+    }
+
+    [Fact]
+    public async Task GetResponse_SessionOfAPrincipalWithoutRights_IsRefusedForbiddenAndNothingRuns()
+    {
+        var (_, bot) = await kernel.AgentAsync(t => TestDocuments.GrantV2(t, "bot", kernel.Now, ["local/get_weather"]));
+        var stranger = AgentSecurity.Client.Sessions.ClientSession.Sign(TestKeys.FromByte(0x5A), kernel.Cluster.Options.ServiceId, kernel.Now, kernel.Now.AddHours(1));
+        var model = new ScriptedChatClient(Calls("get_weather", new { city = "Oslo" }));
+
+        var response = await Guarded(model, bot, o => o.Session = () => stranger).GetResponseAsync("weather?", WithTools(_tools.GetWeather));
+
+        Assert.Equal((0, 0), (model.CallCount, _tools.Weather));
+        Assert.StartsWith($"{ReasonCodes.Forbidden}: ", response.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetResponse_NotAFunction_IsNotOffered()
     {
         var (_, bot) = await kernel.AgentAsync(t => TestDocuments.GrantV2(t, "bot", kernel.Now, ["local/*"]));
