@@ -93,12 +93,8 @@ public sealed class KernelFixture : IAsyncLifetime
             silo.AddMemoryStreams(AuditStreams.ProviderName);
             silo.Services.Configure<AuditOptions>(o => o.KeyFile = AuditKeyFile);
 
-            // The test cluster's own plumbing, which its client calls while it starts, and the management grain.
-            silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o =>
-            {
-                o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks");
-                o.ClientInfrastructure.Add("Orleans.Runtime.IManagementGrain"); // to deactivate grains
-            });
+            // The test cluster's own plumbing, which its client calls while it starts.
+            silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o => o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks"));
         }
     }
 }
