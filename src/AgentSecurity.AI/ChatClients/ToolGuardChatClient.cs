@@ -27,16 +27,56 @@ internal sealed class ToolGuardChatClient(IChatClient inner, AgentGuard guard) :
             await AnnotateApprovalsAsync(message.Contents, functions, cancellationToken).ConfigureAwait(false);
         }
 
+        Settle(response.Messages.SelectMany(m => m.Contents));
         return response;
     }
 
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var (guarded, functions) = await GuardToolsAsync(options, cancellationToken).ConfigureAwait(false);
+
+        // A call is held back until its result has passed too, so that one this pipeline did not invoke leaves it settled.
+        var held = new List<ChatResponseUpdate>();
+        var open = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var update in base.GetStreamingResponseAsync(messages, guarded, cancellationToken).ConfigureAwait(false))
         {
             await AnnotateApprovalsAsync(update.Contents, functions, cancellationToken).ConfigureAwait(false);
+            open.UnionWith(update.Contents.OfType<FunctionCallContent>().Where(c => !c.InformationalOnly).Select(c => c.CallId));
+            open.ExceptWith(update.Contents.OfType<FunctionResultContent>().Select(r => r.CallId));
+            if (open.Count > 0)
+            {
+                held.Add(update);
+                continue;
+            }
+
+            foreach (var earlier in held)
+            {
+                yield return earlier;
+            }
+
+            held.Clear();
             yield return update;
+        }
+
+        Settle(held.SelectMany(u => u.Contents));
+        foreach (var update in held)
+        {
+            yield return update;
+        }
+    }
+
+    /// <summary>
+    /// Marks the calls this pipeline's function invocation did not answer (its iteration limit ended the loop) as
+    /// informational: a function-invoking client in front of the guard would otherwise invoke them, unchecked, with the
+    /// caller's own functions.
+    /// </summary>
+    private static void Settle(IEnumerable<AIContent> contents)
+    {
+        var all = contents.ToList();
+        var answered = all.OfType<FunctionResultContent>().Select(r => r.CallId).ToHashSet(StringComparer.Ordinal);
+        foreach (var call in all.OfType<FunctionCallContent>().Where(c => !answered.Contains(c.CallId)))
+        {
+            call.InformationalOnly = true;
         }
     }
 
