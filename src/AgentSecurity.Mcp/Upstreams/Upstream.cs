@@ -55,7 +55,7 @@ internal sealed class Upstream : IAsyncDisposable
 
     public string Name => _options.Name;
 
-    public bool IsLocal => _options.IsLocal;
+    public bool IsLocal => _options.IsLocal && _options.Url is null;
 
     /// <summary>
     /// Which arguments name resources: the configured map, else the built-in one the command is recognised by, else (once
@@ -169,7 +169,8 @@ internal sealed class Upstream : IAsyncDisposable
         {
             if (connection.Overflowed)
             {
-                return Result<CallToolResult>.Fail(ReasonCodes.OutputLimit, $"upstream {Name} wrote a line over {_gateway.MaxLineBytes} bytes answering {tool}; it was stopped and starts again on a later call");
+                var what = _options.Url is null ? "wrote a line" : "sent a message";
+                return Result<CallToolResult>.Fail(ReasonCodes.OutputLimit, $"upstream {Name} {what} over {_gateway.MaxLineBytes} bytes answering {tool}; it was stopped and starts again on a later call");
             }
 
             if (e is McpProtocolException protocol)
@@ -182,8 +183,7 @@ internal sealed class Upstream : IAsyncDisposable
                 return Result<CallToolResult>.Fail(ReasonCodes.Timeout, $"upstream {Name} did not answer {tool} within {_gateway.CallTimeout.TotalSeconds:0.###} s");
             }
 
-            // A broken session: wait briefly for the exit, so the refusal says the code and the last words on stderr.
-            await Task.WhenAny(connection.Exited, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
+            await connection.SettleAfterFailureAsync(e).ConfigureAwait(false);
             return Result<CallToolResult>.Fail(ReasonCodes.Unavailable, connection.HasExited
                 ? $"upstream {Name} {connection.DescribeExit()}; it starts again on a later call"
                 : $"upstream {Name} failed answering {tool} ({e.GetType().Name}: {e.Message})");

@@ -87,6 +87,34 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
     }
 
     [Fact]
+    public async Task McpEndpoint_UrlUpstream_GrantedRemoteToolForwardedOthersHiddenAndRefused()
+    {
+        var tenant = $"mcpr-{Guid.NewGuid():N}"[..20];
+        var rootKey = cluster.PathOf($"{tenant}-root.key");
+        var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
+        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        var grant = cluster.PathOf($"{tenant}-bot.json");
+        var signed = await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot",
+            "--isolation", "native", "--subprocess", "--tool", "remote/echo", "--out", grant, "--json");
+        Assert.True(signed.ExitCode == 0, signed.ToString());
+        Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grant, "--json")).ExitCode);
+        var caller = await HttpCallers.NodeSessionAsync(cluster);
+        await HttpCallers.GrantAccessAsync(cluster, rootKey, tenant, caller.Did, "check,execute");
+
+        var session = await SessionAsync(tenant, "bot", caller.Bearer,
+        [
+            new { name = "remote/echo", arguments = new { message = "through the silo" } },
+            new { name = "remote/get-sum", arguments = new { a = 1, b = 2 } },
+        ]);
+
+        Assert.Equal(["remote/echo"], session.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("Echo: through the silo", TextOf(session.GetProperty("results")[0]));
+        var refused = session.GetProperty("results")[1];
+        Assert.True(refused.GetProperty("isError").GetBoolean(), refused.ToString());
+        Assert.StartsWith("out_of_scope: ", TextOf(refused), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task McpEndpoint_WithoutSession_Is401()
     {
         var (tenant, _) = await TenantAsync("mcpu", "bot");
