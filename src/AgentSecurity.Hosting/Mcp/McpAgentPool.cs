@@ -117,7 +117,7 @@ internal sealed class McpAgentPool : IAsyncDisposable
             McpLog.KillSwitch(_logger, key, reason);
             entry.Kill();
         });
-        entry.Gateway = new McpGateway(McpEndpointOptionsValidator.GatewayOptions(_options, upstreams), gate, _loggerFactory, launcher);
+        entry.Gateway = new McpGateway(McpEndpointOptionsValidator.GatewayOptions(_options, upstreams), gate, _loggerFactory, launcher, kill.Token);
         entry.Touch(_time);
         McpLog.AgentStarted(_logger, key, admission.GrantId ?? "?", admission.WorkspaceAccess);
         return entry;

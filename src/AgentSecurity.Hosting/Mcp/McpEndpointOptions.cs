@@ -141,6 +141,11 @@ internal sealed class McpEndpointOptionsValidator : IValidateOptions<McpEndpoint
             if (config.Url is not null || config.Headers.Count > 0)
             {
                 problems.AddRange(McpGatewayOptionsValidator.UrlProblems(config.ToUpstream(server)).Select(p => $"{prefix}: {p}"));
+                if (config.Url is not null && (config.Arguments.Count > 0 || config.Environment.Count > 0 || config.ReadOnlyBinds.Count > 0))
+                {
+                    problems.Add($"{prefix}: Arguments, Environment and ReadOnlyBinds are for a command; a URL upstream runs elsewhere");
+                }
+
                 continue;
             }
 

@@ -105,23 +105,32 @@ public sealed class McpGatewayOptionsValidator : IValidateOptions<McpGatewayOpti
             {
                 yield return $"the header name \"{name}\" is not an HTTP token";
             }
-            else if (ReservedHeaders.Contains(name))
+            else if (ReservedHeaders.Contains(name) || name.StartsWith("Mcp-", StringComparison.OrdinalIgnoreCase))
             {
                 yield return $"the header {name} is set by the gateway";
             }
-
-            if (value.Any(c => c is '\r' or '\n' or '\0'))
+            else if (value.Any(c => c is '\r' or '\n' or '\0'))
             {
                 yield return $"the header {name} has a line break or NUL in its value";
+            }
+            else if (!IsRequestHeader(name, value))
+            {
+                yield return $"the header {name} is not a request header (a content header such as Content-Encoding cannot be sent this way)";
             }
         }
     }
 
-    /// <summary>Headers the MCP transport sets itself; a configured one would break or spoof the session.</summary>
+    /// <summary>Headers the MCP transport sets itself (and every <c>Mcp-*</c> one); a configured one would break or spoof the session.</summary>
     private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
-        "Accept", "Connection", "Content-Length", "Content-Type", "Host", "Last-Event-ID", "Mcp-Protocol-Version", "Mcp-Session-Id", "Transfer-Encoding",
+        "Accept", "Connection", "Content-Length", "Content-Type", "Host", "Last-Event-ID", "Transfer-Encoding",
     };
+
+    private static bool IsRequestHeader(string name, string value)
+    {
+        using var request = new HttpRequestMessage();
+        return request.Headers.TryAddWithoutValidation(name, value);
+    }
 
     private static bool IsTokenChar(char c) => c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 }

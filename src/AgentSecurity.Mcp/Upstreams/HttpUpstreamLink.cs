@@ -1,40 +1,57 @@
+using AgentSecurity.Mcp.Gateway;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 
 namespace AgentSecurity.Mcp.Upstreams;
 
 /// <summary>
-/// A Streamable HTTP session with an upstream that runs elsewhere, given by its URL. Its answers and events are bounded
-/// (<see cref="BoundedResponseStream"/>), it is never redirected (a redirect could carry the configured headers to
-/// another host), and any failed exchange ends the session: the next call opens a new one, initialized and listed
-/// again like a restarted program.
+/// A Streamable HTTP session with an upstream that runs elsewhere, given by its URL. What it sends is bounded
+/// (<see cref="BoundedResponseHandler"/>); every request has a deadline, so a server that never answers (a call, or the
+/// DELETE that ends a session) holds nothing for long; it is never redirected (a redirect could carry the configured
+/// headers to another host) and never reached through a proxy when it is on loopback (a proxy would read the headers
+/// and reach its own loopback). The session has no standalone event stream: a server's notifications arrive with its
+/// answers. Any failed exchange ends the session, and the next call opens a new one, initialized and listed again like a
+/// restarted program.
 /// </summary>
 internal sealed class HttpUpstreamLink : UpstreamLink
 {
+    /// <summary>Connections to one upstream at once: calls past it wait, so a server that holds answers open cannot make the gateway open ever more.</summary>
+    private const int MaxConnections = 8;
+
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HttpClient _http;
-    private readonly BoundingHandler _bounding;
-    private readonly Uri _url;
+    private readonly BoundedResponseHandler _bounding;
+    private readonly string _where;
     private string? _why;
 
-    public HttpUpstreamLink(UpstreamOptions options, long maxMessageBytes, TimeSpan connectTimeout, ILoggerFactory loggerFactory)
+    public HttpUpstreamLink(UpstreamOptions options, McpGatewayOptions gateway, ILoggerFactory loggerFactory)
     {
-        _url = options.Url ?? throw new ArgumentException("an HTTP upstream has a URL", nameof(options));
-        _bounding = new BoundingHandler(maxMessageBytes, () => End($"sent a message over {maxMessageBytes} bytes and its session was ended"))
+        var url = options.Url ?? throw new ArgumentException("an HTTP upstream has a URL", nameof(options));
+        // The scheme and authority only: a path or query can hold a key, and this text reaches the agent in refusals.
+        _where = url.GetLeftPart(UriPartial.Authority);
+        _bounding = new BoundedResponseHandler(gateway.MaxLineBytes, () => End($"sent a message over {gateway.MaxLineBytes} bytes and its session was ended"))
         {
-            InnerHandler = new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = connectTimeout },
+            InnerHandler = new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = !url.IsLoopback,
+                ConnectTimeout = gateway.InitializationTimeout,
+                MaxConnectionsPerServer = MaxConnections,
+            },
         };
-        // The standalone event stream lives as long as the session: the call timeout bounds each call instead.
-        _http = new HttpClient(_bounding) { Timeout = Timeout.InfiniteTimeSpan, MaxResponseContentBufferSize = maxMessageBytes };
+        // Until the answer's headers; reading an answer is bounded by the call's own timeout.
+        var deadline = gateway.CallTimeout > gateway.InitializationTimeout ? gateway.CallTimeout : gateway.InitializationTimeout;
+        _http = new HttpClient(_bounding) { Timeout = deadline };
         Transport = new HttpClientTransport(
             new HttpClientTransportOptions
             {
-                Endpoint = _url,
+                Endpoint = url,
                 Name = options.Name,
                 TransportMode = HttpTransportMode.StreamableHttp,
-                ConnectionTimeout = connectTimeout,
+                ConnectionTimeout = gateway.InitializationTimeout,
                 AdditionalHeaders = options.Headers,
-                // A dropped event stream ends the session rather than reconnecting behind the gateway's back.
+                EnableStandaloneGetStream = false,
+                // An answer's event stream that drops before its answer fails the call rather than being resumed.
                 MaxReconnectionAttempts = 0,
             },
             _http,
@@ -51,8 +68,8 @@ internal sealed class HttpUpstreamLink : UpstreamLink
     public override string DescribeEnd(bool withErrorTail = false) => _why ?? "ended the session";
 
     public override string DescribeStartFailure(Exception exception) => Overflowed
-        ? $"{_url} is not an MCP server over Streamable HTTP: it {_why}"
-        : $"{_url} is not an MCP server over Streamable HTTP: it did not complete the MCP handshake ({exception.GetType().Name}: {exception.Message})";
+        ? $"{_where} is not an MCP server over Streamable HTTP: it {_why}"
+        : $"{_where} is not an MCP server over Streamable HTTP: it did not complete the MCP handshake ({exception.GetType().Name}: {exception.Message})";
 
     public override void Attach(McpClient client) =>
         _ = client.Completion.ContinueWith(
@@ -67,7 +84,12 @@ internal sealed class HttpUpstreamLink : UpstreamLink
         return Task.CompletedTask;
     }
 
-    public override void Stop() => End("was disconnected by the gateway");
+    /// <summary>Ends the session now: requests in flight are cancelled (the agent's kill switch cuts off calls this way).</summary>
+    public override void Stop()
+    {
+        End("was disconnected by the gateway");
+        _http.CancelPendingRequests();
+    }
 
     private void End(string why)
     {
@@ -80,43 +102,5 @@ internal sealed class HttpUpstreamLink : UpstreamLink
         Stop();
         _http.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>Wraps each response's body in a <see cref="BoundedResponseStream"/> before anything reads it.</summary>
-    private sealed class BoundingHandler(long maxMessageBytes, Action onOverflow) : DelegatingHandler
-    {
-        private int _overflowed;
-
-        public bool Overflowed => Volatile.Read(ref _overflowed) == 1;
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var eventStream = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
-            if (!eventStream && response.Content.Headers.ContentLength > maxMessageBytes)
-            {
-                response.Dispose();
-                Overflow();
-                throw new IOException($"the upstream sent an answer over {maxMessageBytes} bytes");
-            }
-
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            var bounded = new StreamContent(new BoundedResponseStream(body, maxMessageBytes, eventStream, Overflow));
-            foreach (var header in response.Content.Headers)
-            {
-                bounded.Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-
-            response.Content = bounded;
-            return response;
-        }
-
-        private void Overflow()
-        {
-            if (Interlocked.Exchange(ref _overflowed, 1) == 0)
-            {
-                onOverflow();
-            }
-        }
     }
 }

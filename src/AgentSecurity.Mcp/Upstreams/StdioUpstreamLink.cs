@@ -40,7 +40,7 @@ internal sealed class StdioUpstreamLink : UpstreamLink
     /// a refusal goes to the agent.
     /// </summary>
     public override string DescribeEnd(bool withErrorTail = false) => _output.Overflowed
-        ? $"it wrote a line over {_output.MaxLineBytes} bytes and was stopped"
+        ? $"wrote a line over {_output.MaxLineBytes} bytes and was stopped"
         : _process.DescribeExit(withErrorTail);
 
     public override string DescribeStartFailure(Exception exception)

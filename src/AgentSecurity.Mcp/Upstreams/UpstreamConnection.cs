@@ -1,3 +1,4 @@
+using AgentSecurity.Mcp.Gateway;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -11,11 +12,13 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     public const string ProtocolVersion = "2025-11-25";
 
     private readonly UpstreamLink _link;
+    private readonly CancellationTokenRegistration _killSwitch;
 
-    private UpstreamConnection(UpstreamLink link, McpClient client)
+    private UpstreamConnection(UpstreamLink link, McpClient client, CancellationTokenRegistration killSwitch)
     {
         _link = link;
         Client = client;
+        _killSwitch = killSwitch;
     }
 
     public McpClient Client { get; }
@@ -42,19 +45,24 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     /// <inheritdoc cref="UpstreamLink.SettleAfterFailureAsync"/>
     public Task SettleAfterFailureAsync(Exception exception) => _link.SettleAfterFailureAsync(exception);
 
-    /// <summary>Starts or connects to the upstream and completes the MCP handshake, or throws <see cref="UpstreamStartException"/> saying why not.</summary>
+    /// <summary>
+    /// Starts or connects to the upstream and completes the MCP handshake, or throws <see cref="UpstreamStartException"/>
+    /// saying why not. The session ends at once when <paramref name="killSwitch"/> is cancelled, calls in flight included.
+    /// </summary>
     public static async Task<UpstreamConnection> StartAsync(
         IUpstreamLauncher launcher,
         UpstreamOptions options,
-        long maxMessageBytes,
-        TimeSpan initializationTimeout,
+        McpGatewayOptions gateway,
         Func<CancellationToken, ValueTask> onToolListChanged,
         ILoggerFactory loggerFactory,
+        CancellationToken killSwitch,
         CancellationToken cancellationToken)
     {
+        var initializationTimeout = gateway.InitializationTimeout;
         UpstreamLink link = options.Url is null
-            ? await StdioUpstreamLink.StartAsync(launcher, options, maxMessageBytes, loggerFactory, cancellationToken).ConfigureAwait(false)
-            : new HttpUpstreamLink(options, maxMessageBytes, initializationTimeout, loggerFactory);
+            ? await StdioUpstreamLink.StartAsync(launcher, options, gateway.MaxLineBytes, loggerFactory, cancellationToken).ConfigureAwait(false)
+            : new HttpUpstreamLink(options, gateway, loggerFactory);
+        var stop = killSwitch.Register(link.Stop);
         var clientOptions = new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "agentsec-mcp-gateway", Version = typeof(UpstreamConnection).Assembly.GetName().Version?.ToString() ?? "0" },
@@ -71,15 +79,28 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
         // A session that ends before answering (a program that is no MCP server, a bad argument) fails the start at once, not after the timeout.
         using var endedOrCancelled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _ = link.Ended.ContinueWith(_ => endedOrCancelled.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = link.Ended.ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    endedOrCancelled.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Started, or failed, before the session ended: nothing waits for it any more.
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             var client = await McpClient.CreateAsync(link.Transport, clientOptions, loggerFactory, endedOrCancelled.Token).ConfigureAwait(false);
             link.Attach(client);
-            return new UpstreamConnection(link, client);
+            return new UpstreamConnection(link, client, stop);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            await stop.DisposeAsync().ConfigureAwait(false);
             link.Stop();
             await link.Ended.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
             var why = link.DescribeStartFailure(e);
@@ -89,6 +110,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         }
         catch
         {
+            await stop.DisposeAsync().ConfigureAwait(false);
             await link.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -101,8 +123,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     {
         try
         {
-            // Closing the client closes a program's stdin, which ends a well-behaved server, and ends an HTTP session.
-            await Client.DisposeAsync().ConfigureAwait(false);
+            // Closing the client closes a program's stdin, which ends a well-behaved server, and ends an HTTP session
+            // (a DELETE, which a hostile server may never answer: the link's request timeout and disposal bound it).
+            await Client.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             await Exited.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or IOException or ObjectDisposedException or OperationCanceledException or HttpRequestException)
@@ -111,6 +134,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         }
         finally
         {
+            await _killSwitch.DisposeAsync().ConfigureAwait(false);
             _link.Stop();
             await _link.DisposeAsync().ConfigureAwait(false);
         }

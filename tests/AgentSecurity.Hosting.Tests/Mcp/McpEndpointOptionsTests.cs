@@ -59,11 +59,21 @@ public sealed class McpEndpointOptionsTests
     [InlineData("host", "evil", "set by the gateway")]
     [InlineData("Bad Name", "x", "not an HTTP token")]
     [InlineData("X-Token", "a\r\nInjected: 1", "line break")]
+    [InlineData("mcp-method", "tools/call", "set by the gateway")]
+    [InlineData("Content-Encoding", "gzip", "not a request header")]
     public void Validate_BadHeader_Fails(string name, string value, string problem)
     {
         var server = new McpServerConfig { Url = new Uri("https://mcp.example.com/mcp"), Headers = { [name] = value } };
 
         Assert.Contains(Problems(new McpEndpointOptions { Servers = { ["remote"] = server } }), p => p.Contains(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_UrlWithCommandSettings_Fails()
+    {
+        var server = new McpServerConfig { Url = new Uri("https://mcp.example.com/mcp"), Arguments = ["--x"] };
+
+        Assert.Contains(Problems(new McpEndpointOptions { Servers = { ["remote"] = server } }), p => p.Contains("are for a command", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -94,4 +94,44 @@ public sealed class HttpUpstreamTests
         Assert.Equal("Bearer s3cret", GatewayHarness.Text(seen));
         Assert.StartsWith("unavailable: upstream without is unavailable: ", GatewayHarness.Text(refused), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CallTool_KillSwitchPulledWhileAUrlCallWaits_CutOffAndNoNewSession()
+    {
+        await using var flooding = await HttpServer.FloodingAsync();
+        using var kill = new CancellationTokenSource();
+        var gate = new ScriptedToolGate { OnCheck = call => { if (call.Tool == "flood/hang") { kill.CancelAfter(TimeSpan.FromMilliseconds(200)); } } };
+        await using var harness = await GatewayHarness.StartAsync(new McpGatewayOptions { Upstreams = [flooding.Upstream("flood")], CallTimeout = TimeSpan.FromMinutes(5) }, gate, kill.Token);
+
+        // The call timeout is five minutes: only the kill switch can end this call within the harness's 90 s.
+        var cut = await harness.CallAsync("flood/hang");
+        var after = await harness.CallAsync("flood/whoami");
+
+        Assert.StartsWith("unavailable: upstream flood ", GatewayHarness.Text(cut), StringComparison.Ordinal);
+        Assert.Equal("unavailable: upstream flood is unavailable: unavailable: the agent's servers were stopped", GatewayHarness.Text(after));
+    }
+
+    [Fact]
+    public async Task Dispose_UrlUpstreamNeverAnswersTheSessionsEnd_GatewayStopsWithinTheRequestDeadline()
+    {
+        await using var flooding = await HttpServer.FloodingAsync(hangDelete: true);
+        var options = new McpGatewayOptions { Upstreams = [flooding.Upstream("flood")], CallTimeout = TimeSpan.FromSeconds(3), InitializationTimeout = TimeSpan.FromSeconds(3) };
+        var harness = await GatewayHarness.StartAsync(options, new ScriptedToolGate());
+        Assert.Equal("undefined", GatewayHarness.Text(await harness.CallAsync("flood/whoami")));
+
+        // Without a deadline on the DELETE this would never complete.
+        await harness.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task Session_UrlUpstream_OpensNoStandaloneEventStream()
+    {
+        await using var flooding = await HttpServer.FloodingAsync();
+        await using var harness = await GatewayHarness.StartAsync(new McpGatewayOptions { Upstreams = [flooding.Upstream("flood")] }, new ScriptedToolGate());
+
+        var requests = System.Text.Json.JsonDocument.Parse(GatewayHarness.Text(await harness.CallAsync("flood/requests"))).RootElement;
+
+        Assert.False(requests.TryGetProperty("GET", out _), requests.ToString());
+        Assert.True(requests.GetProperty("POST").GetInt32() >= 3, requests.ToString());
+    }
 }

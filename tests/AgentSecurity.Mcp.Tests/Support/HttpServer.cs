@@ -27,13 +27,17 @@ internal sealed class HttpServer : IAsyncDisposable
     public static Task<HttpServer> EverythingAsync(int? port = null) =>
         StartAsync(port ?? FreePorts.Next(), Path.Combine(NpmServers.NodeModules, "@modelcontextprotocol", "server-everything", "dist", "index.js"), "streamableHttp");
 
-    /// <summary>The flooding server; with <paramref name="token"/> it wants <c>Authorization: Bearer token</c>.</summary>
-    public static Task<HttpServer> FloodingAsync(string? token = null) =>
-        StartAsync(FreePorts.Next(), Path.Combine(AppContext.BaseDirectory, "Upstreams", "flooding-http-server.mjs"), token ?? string.Empty);
+    /// <summary>
+    /// The flooding server; with <paramref name="token"/> it wants <c>Authorization: Bearer token</c>; with
+    /// <paramref name="hangDelete"/> it never answers the DELETE that ends a session.
+    /// </summary>
+    public static Task<HttpServer> FloodingAsync(string? token = null, bool hangDelete = false) =>
+        StartAsync(FreePorts.Next(), Path.Combine(AppContext.BaseDirectory, "Upstreams", "flooding-http-server.mjs"), token ?? string.Empty, hangDelete);
 
-    private static async Task<HttpServer> StartAsync(int port, string script, string argument)
+    private static async Task<HttpServer> StartAsync(int port, string script, string argument, bool hangDelete = false)
     {
-        var process = ChildProcess.Start("node", [script, argument], new Dictionary<string, string> { ["PORT"] = port.ToString(CultureInfo.InvariantCulture) });
+        var environment = new Dictionary<string, string> { ["PORT"] = port.ToString(CultureInfo.InvariantCulture), ["HANG_DELETE"] = hangDelete ? "1" : "0" };
+        var process = ChildProcess.Start("node", [script, argument], environment);
         try
         {
             await process.WaitForOutputAsync($"listening on port {port}", TimeSpan.FromSeconds(60));

@@ -1,20 +1,24 @@
-// A tiny Streamable HTTP MCP server for the cases the real npm servers cannot produce: answers without end. Its tools:
-// `flood_events` answers with one server-sent event whose data lines never end, `flood_json` with a JSON body that never
-// ends, `whoami` with the Authorization header it was sent. With a token argument, a request without
-// `Authorization: Bearer <token>` is refused 401. Listens on 127.0.0.1:$PORT and then prints "listening on port $PORT".
-// Usage: PORT=n node flooding-http-server.mjs [token]
+// A tiny Streamable HTTP MCP server for the cases the real npm servers cannot produce: answers without end, or none.
+// Its tools: `flood_events` answers with one server-sent event whose data lines never end, `flood_json` with a JSON body
+// that never ends, `hang` never answers, `whoami` answers with the Authorization header it was sent, `requests` with the
+// number of requests it has had by HTTP method. With a token argument, a request without `Authorization: Bearer <token>`
+// is refused 401; with HANG_DELETE=1, a DELETE (the end of a session) is never answered. Listens on 127.0.0.1:$PORT and
+// then prints "listening on port $PORT".
+// Usage: PORT=n [HANG_DELETE=1] node flooding-http-server.mjs [token]
 import { createServer } from "node:http";
 
 const token = process.argv[2];
-const tools = ["flood_events", "flood_json", "whoami"].map((name) => ({ name, description: `The ${name} tool.`, inputSchema: { type: "object" } }));
+const tools = ["flood_events", "flood_json", "hang", "whoami", "requests"].map((name) => ({ name, description: `The ${name} tool.`, inputSchema: { type: "object" } }));
 
+const requests = {};
 const server = createServer(async (req, res) => {
+  requests[req.method] = (requests[req.method] ?? 0) + 1;
   if (token && req.headers.authorization !== `Bearer ${token}`) {
     res.writeHead(401).end();
     return;
   }
   if (req.method === "DELETE") {
-    res.writeHead(200).end();
+    if (process.env.HANG_DELETE !== "1") res.writeHead(200).end();
     return;
   }
   if (req.method !== "POST") {
@@ -46,6 +50,10 @@ const server = createServer(async (req, res) => {
     case "tools/call":
       if (message.params.name === "whoami") {
         answer({ content: [{ type: "text", text: String(req.headers.authorization) }] });
+      } else if (message.params.name === "requests") {
+        answer({ content: [{ type: "text", text: JSON.stringify(requests) }] });
+      } else if (message.params.name === "hang") {
+        // never answered
       } else if (message.params.name === "flood_events") {
         flood("text/event-stream", "event: message\n", `data: ${"x".repeat(1000)}\n`);
       } else {
