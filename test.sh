@@ -68,7 +68,12 @@ passed=${passed:-0}; failed=${failed:-0}; total=${total:-0}; executed=${executed
 skipped=$((total - executed))
 conformance=$(grep -ho '<UnitTestResult [^>]*testName="AgentSecurity.Grants.Tests.Vectors[^"]*"[^>]*outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
 conformance_skipped=$(grep -ho '<UnitTestResult [^>]*testName="AgentSecurity.Grants.Tests.Vectors[^"]*"[^>]*outcome="NotExecuted"' "$results"/*.trx 2>/dev/null | wc -l)
-echo "conformance: $conformance vector cases passed, $conformance_skipped skipped (vectors: ${AGENTSEC_VECTORS:-../shared/vectors})"
+vectors=${AGENTSEC_VECTORS:-../shared/vectors}
+echo "conformance: $conformance vector cases passed, $conformance_skipped skipped (vectors: $vectors)"
+if [ -d "$vectors" ] && [ -n "$(ls -A "$vectors" 2>/dev/null)" ] && [ "$conformance" -eq 0 ]; then
+  echo "test.sh: the conformance vectors are in $vectors, but no vector case ran" >&2
+  failed=$((failed + 1))
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts
 
 # A short fuzz run of each reader of outside input (a longer one: the same script with more seconds, docs/testing.md).
