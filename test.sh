@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds everything, packs the NuGet packages into artifacts/packages and runs every test; ends with "N passed, N failed,
-# N skipped" and exits non-zero on any failure. Installs what is missing (the Azurite npm package that the integration
-# tests start; the MCP servers and TypeScript MCP client that the gateway's tests drive).
+# Builds everything, packs the NuGet packages into artifacts/packages, runs every test and a short fuzz run; ends with
+# "N passed, N failed, N skipped" (the fuzz run counts as one test) and exits non-zero on any failure. Installs what is
+# missing (the Azurite npm package that the integration tests start; the MCP servers and TypeScript MCP client that the
+# gateway's tests drive; bubblewrap and afl++ from apt).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -23,6 +24,17 @@ if ! command -v bwrap >/dev/null; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null || exit 1
   else
     echo "test.sh: bubblewrap is required for the native sandbox's tests (apt-get install bubblewrap, as root)" >&2
+    exit 1
+  fi
+fi
+
+# The fuzz run (tests/AgentSecurity.Fuzzing/fuzz.sh) drives afl-fuzz.
+if ! command -v afl-fuzz >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> Installing afl++ (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++) >/dev/null || exit 1
+  else
+    echo "test.sh: afl++ is required for the fuzz run (apt-get install afl++, as root)" >&2
     exit 1
   fi
 fi
@@ -56,7 +68,16 @@ passed=${passed:-0}; failed=${failed:-0}; total=${total:-0}; executed=${executed
 skipped=$((total - executed))
 conformance=$(grep -ho '<UnitTestResult [^>]*testName="AgentSecurity.Grants.Tests.Vectors[^"]*"[^>]*outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
 conformance_skipped=$(grep -ho '<UnitTestResult [^>]*testName="AgentSecurity.Grants.Tests.Vectors[^"]*"[^>]*outcome="NotExecuted"' "$results"/*.trx 2>/dev/null | wc -l)
-echo "conformance: $conformance vector cases passed, $conformance_skipped skipped (vectors: ${AGENTSEC_VECTORS:-../shared/vectors})"
+vectors=${AGENTSEC_VECTORS:-../shared/vectors}
+echo "conformance: $conformance vector cases passed, $conformance_skipped skipped (vectors: $vectors)"
+if [ -d "$vectors" ] && [ -n "$(ls -A "$vectors" 2>/dev/null)" ] && [ "$conformance" -eq 0 ]; then
+  echo "test.sh: the conformance vectors are in $vectors, but no vector case ran" >&2
+  failed=$((failed + 1))
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts
+
+# A short fuzz run of each reader of outside input (a longer one: the same script with more seconds, docs/testing.md).
+echo "==> Fuzzing (afl-fuzz, ${AGENTSEC_FUZZ_SECONDS:-30} s per target)"
+if tests/AgentSecurity.Fuzzing/fuzz.sh "${AGENTSEC_FUZZ_SECONDS:-30}"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

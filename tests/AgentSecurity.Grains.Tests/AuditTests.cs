@@ -17,20 +17,8 @@ public sealed class AuditTests(ClusterFixture fixture)
 {
     private DateTimeOffset Now => fixture.Now;
 
-    private async Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            var events = fixture.AuditLog.Records(tenant).Select(r => SecurityEventJson.Read(r.EventJson)).ToList();
-            if (until(events) || DateTime.UtcNow > deadline)
-            {
-                return events;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until) =>
+        fixture.AuditLog.WaitForEventsAsync(tenant, until, TimeSpan.FromSeconds(15));
 
     [Fact]
     public async Task Events_DenialsAndAdministrativeChanges_ReachTheLogInOrder()

@@ -28,20 +28,20 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     private Task<ExecutionResult> RunAsync(string tenant, string agent, string runtime, string code, string input = "") =>
         fixture.Client.ExecuteAsync(tenant, agent, new ExecutionRequest { Runtime = runtime, Code = Encoding.UTF8.GetBytes(code), Input = input });
 
-    private async Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            var events = fixture.AuditLog.Records(tenant).Select(r => SecurityEventJson.Read(r.EventJson)).ToList();
-            if (until(events) || DateTime.UtcNow > deadline)
-            {
-                return events;
-            }
+    /// <summary>JavaScript that first makes a host call the grant denies: its denial in the log shows that the code runs.</summary>
+    private const string Started = "try { agentsec.http.fetch('http://started.invalid/'); } catch (e) { } ";
 
-            await Task.Delay(50);
-        }
+    /// <summary>Waits for the denial of <see cref="Started"/>'s host call: a marker from the running code, not a sleep.</summary>
+    private async Task WaitUntilStartedAsync(string tenant)
+    {
+        var events = await LoggedAsync(tenant, e => e.Any(IsStarted));
+        Assert.Contains(events, IsStarted);
+
+        static bool IsStarted(SecurityEvent e) => e is DecisionEvent { Type: SecurityEventTypes.CheckDenied, Resource: { } resource } && resource.Contains("started.invalid", StringComparison.Ordinal);
     }
+
+    private Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until) =>
+        fixture.AuditLog.WaitForEventsAsync(tenant, until, TimeSpan.FromSeconds(15));
 
     private const string WasmEcho = """
         (module
@@ -312,8 +312,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
         var tenant = await TenantWithAsync("bot", g => g
             .Set("expiresAt", Now.AddMinutes(1))
             .SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
-        var running = RunAsync(tenant, "bot", "js", "for (;;) {}");
-        await Task.Delay(500);
+        var running = RunAsync(tenant, "bot", "js", Started + "for (;;) {}");
+        await WaitUntilStartedAsync(tenant);
 
         ClusterFixture.Time.Advance(TimeSpan.FromMinutes(2));
         var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
@@ -343,8 +343,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     public async Task ExecuteAsync_RunningExecution_NeverBlocksChecksOfTheSameAgent()
     {
         var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":3000}"""));
-        var running = RunAsync(tenant, "bot", "js", "for (;;) {}");
-        await Task.Delay(300);
+        var running = RunAsync(tenant, "bot", "js", Started + "for (;;) {}");
+        await WaitUntilStartedAsync(tenant);
 
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < 20; i++)
@@ -362,8 +362,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     public async Task ExecuteAsync_MoreThanMaxConcurrentExecutions_IsQuotaExceeded()
     {
         var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxConcurrentExecutions":1,"maxCpuMillis":60000,"maxWallMillis":2000}"""));
-        var first = RunAsync(tenant, "bot", "js", "for (;;) {}");
-        await Task.Delay(300);
+        var first = RunAsync(tenant, "bot", "js", Started + "for (;;) {}");
+        await WaitUntilStartedAsync(tenant);
 
         var second = await RunAsync(tenant, "bot", "js", "agentsec.output('second')");
 
@@ -377,8 +377,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     {
         var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
         var wasm = RunAsync(tenant, "bot", "wasm", """(module (func (export "run") (loop $l (br $l))))""");
-        var js = RunAsync(tenant, "bot", "js", "for (;;) {}");
-        await Task.Delay(500);
+        var js = RunAsync(tenant, "bot", "js", Started + "for (;;) {}");
+        await WaitUntilStartedAsync(tenant);
         Assert.False(wasm.IsCompleted || js.IsCompleted);
 
         var watch = Stopwatch.StartNew();
@@ -395,8 +395,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     public async Task ExecuteAsync_RevocationWhileRunning_StopsTheExecution()
     {
         var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
-        var running = RunAsync(tenant, "bot", "js", "for (;;) {}");
-        await Task.Delay(500);
+        var running = RunAsync(tenant, "bot", "js", Started + "for (;;) {}");
+        await WaitUntilStartedAsync(tenant);
 
         var revoked = await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "g-1", Now).SignWith(TestKeys.Root));
         var result = await running.WaitAsync(TimeSpan.FromSeconds(10));

@@ -76,16 +76,39 @@ public static class SecurityEventJson
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote (the audit log stores events in this form).</summary>
+    /// <summary>
+    /// Reads what <see cref="Write"/> wrote (the audit log stores events in this form). Anything else, such as a stored
+    /// record changed by someone with access to the storage, is a <see cref="FormatException"/> and nothing else.
+    /// </summary>
     public static SecurityEvent Read(string json)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-        long Number(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException invalid)
+        {
+            throw new FormatException($"an event is one JSON object ({invalid.Message})", invalid);
+        }
 
-        var type = Text("type") ?? throw new FormatException("an event has a type");
-        var common = (Id: Text("id")!, Tenant: Text("tenant")!, Time: DateTimeOffset.Parse(Text("time")!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));
+        using var parsed = document;
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException("an event is a JSON object");
+        }
+
+        string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        string Required(string name) => Text(name) ?? throw new FormatException($"an event has a string \"{name}\"");
+        long Number(string name) => !root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Number
+            ? 0
+            : value.TryGetInt64(out var number) ? number : throw new FormatException($"an event's \"{name}\" is a 64-bit integer");
+
+        var type = Required("type");
+        var common = (Id: Required("id"), Tenant: Required("tenant"), Time: DateTimeOffset.TryParse(Required("time"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : throw new FormatException("an event's \"time\" is a date and time"));
         SecurityEvent e = type switch
         {
             SecurityEventTypes.CheckDenied or SecurityEventTypes.ChecksAllowed or SecurityEventTypes.QuotaExceeded => new DecisionEvent

@@ -110,22 +110,14 @@ internal sealed class McpAgentPool : IAsyncDisposable
         IUpstreamLauncher launcher = host is null || executions is null
             ? new UnavailableLauncher("the silo does not add the sandboxes (AddAgentSecuritySandboxes)")
             : new SandboxedUpstreamLauncher(host, executions, tenant, agent, admission, _options.Servers, kill.Token);
-        var upstreams = _options.Servers.Select(s => new UpstreamOptions
-        {
-            Name = s.Key,
-            Command = s.Value.Command,
-            Arguments = s.Value.Arguments,
-            ArgumentMap = s.Value.EffectiveArgumentMap,
-            // Paths are the sandbox's (/workspace/...), not this machine's: they are checked as written.
-            IsLocal = false,
-        }).ToList();
+        var upstreams = _options.Servers.Select(s => s.Value.ToUpstream(s.Key)).ToList();
         var entry = new AgentGateway(admission.GrantId, kill);
         var gate = new KillSwitchToolGate(new AgentToolGate(grain, key, _loggerFactory.CreateLogger<AgentToolGate>()), reason =>
         {
             McpLog.KillSwitch(_logger, key, reason);
             entry.Kill();
         });
-        entry.Gateway = new McpGateway(McpEndpointOptionsValidator.GatewayOptions(_options, upstreams), gate, _loggerFactory, launcher);
+        entry.Gateway = new McpGateway(McpEndpointOptionsValidator.GatewayOptions(_options, upstreams), gate, _loggerFactory, launcher, kill.Token);
         entry.Touch(_time);
         McpLog.AgentStarted(_logger, key, admission.GrantId ?? "?", admission.WorkspaceAccess);
         return entry;

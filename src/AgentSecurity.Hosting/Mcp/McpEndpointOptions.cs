@@ -1,6 +1,7 @@
 using AgentSecurity.Grants.Tools;
 using AgentSecurity.Mcp.Arguments;
 using AgentSecurity.Mcp.Gateway;
+using AgentSecurity.Mcp.Upstreams;
 using AgentSecurity.Sandbox.Servers;
 using Microsoft.Extensions.Options;
 
@@ -35,7 +36,10 @@ public sealed class McpEndpointOptions
     public TimeSpan InitializationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
-/// <summary>One upstream: a program already on the machine, started in the agent's sandbox. (A URL upstream is not supported yet.)</summary>
+/// <summary>
+/// One upstream: a program already on the machine, started in the agent's sandbox (<see cref="Command"/>), or a server
+/// that runs elsewhere, reached over Streamable HTTP (<see cref="Url"/>) by one session per agent.
+/// </summary>
 public sealed class McpServerConfig
 {
     /// <summary>The program as an absolute path inside the sandbox, e.g. <c>/usr/bin/node</c> (the sandbox shows the system's <c>/usr</c>).</summary>
@@ -56,17 +60,41 @@ public sealed class McpServerConfig
     /// <summary>Address space (default 256 MiB), never above what the agent's admission allows.</summary>
     public long MemoryBytes { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary><c>filesystem</c> (the reference filesystem server's map), <c>none</c>, or unset to recognise the filesystem server by its arguments.</summary>
+    /// <summary>
+    /// <c>filesystem</c> (the reference filesystem server's map), <c>none</c>, or unset to recognise the filesystem server
+    /// by its arguments or by the name it gives in <c>initialize</c>.
+    /// </summary>
     public string? ArgumentMap { get; set; }
 
-    /// <summary>Reserved for an upstream reached over HTTP; not supported yet (the options are refused).</summary>
+    /// <summary>
+    /// The Streamable HTTP endpoint of a server that runs elsewhere, instead of a command: <c>https</c>, or <c>http</c> to
+    /// a loopback address. Nothing of it runs in the agent's sandbox: the gateway checks every call, and the server must
+    /// keep agents apart itself (it sees one session per agent, all from the silo).
+    /// </summary>
     public Uri? Url { get; set; }
 
-    internal ArgumentMap EffectiveArgumentMap => ArgumentMap switch
+    /// <summary>Headers sent with every request to <see cref="Url"/> (its credentials); the agent never sees them.</summary>
+    public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The gateway's view of this server, named <paramref name="name"/>.</summary>
+    internal UpstreamOptions ToUpstream(string name) => new()
+    {
+        Name = name,
+        Command = Command,
+        Arguments = Arguments,
+        Url = Url,
+        Headers = Headers,
+        ArgumentMap = ConfiguredArgumentMap,
+        // Paths are the sandbox's (/workspace/...) or another machine's, not this one's: they are checked as written.
+        IsLocal = false,
+    };
+
+    /// <summary>The map named by <see cref="ArgumentMap"/>; unset leaves it to the gateway (the command, else the server's name).</summary>
+    internal ArgumentMap? ConfiguredArgumentMap => ArgumentMap switch
     {
         "filesystem" => AgentSecurity.Mcp.Arguments.ArgumentMap.Filesystem,
         "none" => AgentSecurity.Mcp.Arguments.ArgumentMap.Empty,
-        _ => ArgumentMaps.Detect(Command, Arguments.Where(a => !a.StartsWith('-'))),
+        _ => null,
     };
 }
 
@@ -105,15 +133,20 @@ internal sealed class McpEndpointOptionsValidator : IValidateOptions<McpEndpoint
                 problems.Add($"{prefix}: a server's name is [A-Za-z0-9][A-Za-z0-9._-], at most 64 characters");
             }
 
-            if (config.Url is not null)
-            {
-                problems.Add($"{prefix}:Url: upstreams over HTTP are not supported yet; give Command and Arguments");
-                continue;
-            }
-
             if (config.ArgumentMap is not (null or "filesystem" or "none"))
             {
                 problems.Add($"{prefix}:ArgumentMap is filesystem, none or unset, not \"{config.ArgumentMap}\"");
+            }
+
+            if (config.Url is not null || config.Headers.Count > 0)
+            {
+                problems.AddRange(McpGatewayOptionsValidator.UrlProblems(config.ToUpstream(server)).Select(p => $"{prefix}: {p}"));
+                if (config.Url is not null && (config.Arguments.Count > 0 || config.Environment.Count > 0 || config.ReadOnlyBinds.Count > 0))
+                {
+                    problems.Add($"{prefix}: Arguments, Environment and ReadOnlyBinds are for a command; a URL upstream runs elsewhere");
+                }
+
+                continue;
             }
 
             // The spec the sandbox would get, with a stand-in workspace: the same rules, checked at start.
@@ -138,7 +171,7 @@ internal sealed class McpEndpointOptionsValidator : IValidateOptions<McpEndpoint
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    internal static McpGatewayOptions GatewayOptions(McpEndpointOptions options, List<AgentSecurity.Mcp.Upstreams.UpstreamOptions> upstreams) => new()
+    internal static McpGatewayOptions GatewayOptions(McpEndpointOptions options, List<UpstreamOptions> upstreams) => new()
     {
         Upstreams = upstreams,
         MaxResultBytes = options.MaxResultBytes,

@@ -47,7 +47,7 @@ public sealed class McpGateway : IAsyncDisposable
     private readonly Lock _sync = new();
     private readonly List<McpServer> _servers = [];
 
-    public McpGateway(McpGatewayOptions options, IToolGate gate, ILoggerFactory? loggerFactory = null, IUpstreamLauncher? launcher = null)
+    public McpGateway(McpGatewayOptions options, IToolGate gate, ILoggerFactory? loggerFactory = null, IUpstreamLauncher? launcher = null, CancellationToken killSwitch = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(gate);
@@ -64,7 +64,7 @@ public sealed class McpGateway : IAsyncDisposable
         launcher ??= new LocalUpstreamLauncher(_loggerFactory);
         _upstreams = options.Upstreams.ToDictionary(
             u => u.Name,
-            u => new Upstream(u, options, (before, after) => _gate.RecordToolChangedAsync(before, after, CancellationToken.None), NotifyToolsChanged, launcher, _loggerFactory),
+            u => new Upstream(u, options, (before, after) => _gate.RecordToolChangedAsync(before, after, CancellationToken.None), NotifyToolsChanged, launcher, _loggerFactory, killSwitch),
             StringComparer.Ordinal);
     }
 

@@ -1,68 +1,24 @@
 namespace AgentSecurity.Mcp.Upstreams;
 
 /// <summary>
-/// A read-only view of an upstream's standard output that refuses lines longer than a bound. The SDK reads whole lines
-/// with no limit, so an upstream that writes one endless line would exhaust the gateway's memory; here the read fails
-/// instead (an <see cref="IOException"/>) and <see cref="Overflowed"/> tells why, so the gateway stops that upstream
-/// and answers <c>output_limit</c>.
+/// A stdio upstream's standard output, bounded by line: the stdio transport carries one JSON-RPC message per line.
 /// </summary>
-internal sealed class BoundedLineStream(Stream inner, long maxLineBytes, Action onOverflow) : Stream
+internal sealed class BoundedLineStream(Stream inner, long maxLineBytes, Action onOverflow) : BoundedReadStream(inner, maxLineBytes, onOverflow)
 {
     private long _sinceNewline;
-    private int _overflowed;
 
-    /// <summary>Whether a line went over the bound (the stream fails from then on).</summary>
-    public bool Overflowed => Volatile.Read(ref _overflowed) == 1;
+    public long MaxLineBytes => MaxMessageBytes;
 
-    public long MaxLineBytes => maxLineBytes;
+    protected override string Message => "a line";
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        ThrowIfOverflowed();
-        return Count(buffer[..inner.Read(buffer)]);
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        ThrowIfOverflowed();
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return Count(buffer.Span[..read]);
-    }
-
-    private int Count(ReadOnlySpan<byte> read)
+    protected override bool Exceeds(ReadOnlySpan<byte> read)
     {
         var previous = _sinceNewline;
         var newline = read.LastIndexOf((byte)'\n');
         // Every line completed in this read is bounded too, not only the one still open at its end.
-        var tooLong = newline >= 0 && LongestLine(read[..newline], previous) > maxLineBytes;
+        var tooLong = newline >= 0 && LongestLine(read[..newline], previous) > MaxMessageBytes;
         _sinceNewline = newline < 0 ? previous + read.Length : read.Length - newline - 1;
-        if (tooLong || _sinceNewline > maxLineBytes)
-        {
-            Interlocked.Exchange(ref _overflowed, 1);
-            onOverflow();
-            ThrowIfOverflowed();
-        }
-
-        return read.Length;
+        return tooLong || _sinceNewline > MaxMessageBytes;
     }
 
     /// <summary>The longest line among complete lines, the first of which continues <paramref name="carried"/> bytes of the previous read.</summary>
@@ -81,33 +37,5 @@ internal sealed class BoundedLineStream(Stream inner, long maxLineBytes, Action 
 
             complete = complete[(newline + 1)..];
         }
-    }
-
-    private void ThrowIfOverflowed()
-    {
-        if (Overflowed)
-        {
-            throw new IOException($"the upstream wrote a line over {maxLineBytes} bytes");
-        }
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }

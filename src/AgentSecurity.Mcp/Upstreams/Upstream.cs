@@ -33,6 +33,7 @@ internal sealed class Upstream : IAsyncDisposable
     private readonly Dictionary<string, UpstreamTool> _firstSeen = new(StringComparer.Ordinal);
     private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _killSwitch;
 
     private UpstreamConnection? _connection;
     private IReadOnlyList<UpstreamTool> _tools = [];
@@ -42,8 +43,10 @@ internal sealed class Upstream : IAsyncDisposable
     private long _nextAttempt;
     private int _relistQueued;
 
-    public Upstream(UpstreamOptions options, McpGatewayOptions gateway, Func<ToolListing, ToolListing, Task> recordChanged, Action toolsChanged, IUpstreamLauncher launcher, ILoggerFactory loggerFactory)
+    /// <summary>Once <paramref name="killSwitch"/> is cancelled, the upstream's session ends at once (calls in flight are cut off) and no new one starts.</summary>
+    public Upstream(UpstreamOptions options, McpGatewayOptions gateway, Func<ToolListing, ToolListing, Task> recordChanged, Action toolsChanged, IUpstreamLauncher launcher, ILoggerFactory loggerFactory, CancellationToken killSwitch = default)
     {
+        _killSwitch = killSwitch;
         _launcher = launcher;
         _options = options;
         _gateway = gateway;
@@ -55,7 +58,7 @@ internal sealed class Upstream : IAsyncDisposable
 
     public string Name => _options.Name;
 
-    public bool IsLocal => _options.IsLocal;
+    public bool IsLocal => _options.IsLocal && _options.Url is null;
 
     /// <summary>
     /// Which arguments name resources: the configured map, else the built-in one the command is recognised by, else (once
@@ -94,6 +97,12 @@ internal sealed class Upstream : IAsyncDisposable
             return running;
         }
 
+        if (_killSwitch.IsCancellationRequested)
+        {
+            _problem = $"{ReasonCodes.Unavailable}: the agent's servers were stopped";
+            return null;
+        }
+
         if (Environment.TickCount64 < Volatile.Read(ref _nextAttempt))
         {
             return null;
@@ -121,8 +130,8 @@ internal sealed class Upstream : IAsyncDisposable
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
             timeout.CancelAfter(_gateway.InitializationTimeout * 2);
-            started = await UpstreamConnection.StartAsync(_launcher, _options, _gateway.MaxLineBytes, _gateway.InitializationTimeout,
-                _ => { QueueRelist(); return ValueTask.CompletedTask; }, _loggerFactory, timeout.Token).ConfigureAwait(false);
+            started = await UpstreamConnection.StartAsync(_launcher, _options, _gateway,
+                _ => { QueueRelist(); return ValueTask.CompletedTask; }, _loggerFactory, _killSwitch, timeout.Token).ConfigureAwait(false);
             await RefreshLockedAsync(started, timeout.Token).ConfigureAwait(false);
             _connection = started;
             _ = started.Exited.ContinueWith(_ => OnExited(started), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -169,7 +178,7 @@ internal sealed class Upstream : IAsyncDisposable
         {
             if (connection.Overflowed)
             {
-                return Result<CallToolResult>.Fail(ReasonCodes.OutputLimit, $"upstream {Name} wrote a line over {_gateway.MaxLineBytes} bytes answering {tool}; it was stopped and starts again on a later call");
+                return Result<CallToolResult>.Fail(ReasonCodes.OutputLimit, $"upstream {Name} {connection.DescribeExit()} (answering {tool}); it starts again on a later call");
             }
 
             if (e is McpProtocolException protocol)
@@ -182,8 +191,7 @@ internal sealed class Upstream : IAsyncDisposable
                 return Result<CallToolResult>.Fail(ReasonCodes.Timeout, $"upstream {Name} did not answer {tool} within {_gateway.CallTimeout.TotalSeconds:0.###} s");
             }
 
-            // A broken session: wait briefly for the exit, so the refusal says the code and the last words on stderr.
-            await Task.WhenAny(connection.Exited, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
+            await connection.SettleAfterFailureAsync(e).ConfigureAwait(false);
             return Result<CallToolResult>.Fail(ReasonCodes.Unavailable, connection.HasExited
                 ? $"upstream {Name} {connection.DescribeExit()}; it starts again on a later call"
                 : $"upstream {Name} failed answering {tool} ({e.GetType().Name}: {e.Message})");

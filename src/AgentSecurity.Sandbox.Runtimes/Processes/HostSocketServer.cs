@@ -88,7 +88,7 @@ internal sealed class HostSocketServer : IAsyncDisposable
                 buffer.AddRange(chunk.AsSpan(start, read - start));
                 if (buffer.Count > MaxRequestBytes)
                 {
-                    await stream.WriteAsync(Reply(HostReply.Fail(ReasonCodes.InvalidRequest, $"a request is one line of at most {MaxRequestBytes} bytes")), _stop.Token);
+                    await stream.WriteAsync(HostCallLine.Write(HostReply.Fail(ReasonCodes.InvalidRequest, $"a request is one line of at most {MaxRequestBytes} bytes")), _stop.Token);
                     return;
                 }
             }
@@ -103,57 +103,9 @@ internal sealed class HostSocketServer : IAsyncDisposable
         }
     }
 
-    private async Task<byte[]> AnswerAsync(byte[] line)
-    {
-        HostCall call;
-        try
-        {
-            using var request = JsonDocument.Parse(line);
-            var root = request.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("op", out var op) || op.ValueKind != JsonValueKind.String)
-            {
-                return Reply(HostReply.Fail(ReasonCodes.InvalidRequest, "a request is a JSON object with a string \"op\""));
-            }
-
-            call = new HostCall(op.GetString()!, Text(root, "arg"), Text(root, "arg2"));
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            return Reply(HostReply.Fail(ReasonCodes.InvalidRequest, "a request is one line of JSON with \"op\" and optional string \"arg\" and \"arg2\""));
-        }
-
-        return Reply(await _host.CallAsync(call));
-    }
-
-    private static string? Text(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null
-            ? null
-            : throw new InvalidOperationException($"{name} must be a string");
-
-    private static byte[] Reply(HostReply reply)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("ok", reply.Ok);
-            if (reply.Ok)
-            {
-                writer.WriteString("value", reply.Value);
-            }
-            else
-            {
-                writer.WriteString("error", reply.Error);
-                writer.WriteString("message", reply.Message);
-                writer.WriteBoolean("denied", reply.Denied);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+    private async Task<byte[]> AnswerAsync(byte[] line) => HostCallLine.Parse(line).TryGetValue(out var call, out var invalid)
+        ? HostCallLine.Write(await _host.CallAsync(call))
+        : HostCallLine.Write(HostReply.Fail(invalid.Code, invalid.Message));
 
     public async ValueTask DisposeAsync()
     {

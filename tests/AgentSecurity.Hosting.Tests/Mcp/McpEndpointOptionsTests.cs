@@ -25,12 +25,64 @@ public sealed class McpEndpointOptionsTests
     public void Validate_NodeFileServer_Succeeds() =>
         Assert.Empty(Problems(new McpEndpointOptions { Servers = { ["fs"] = FileServer() } }));
 
-    [Fact]
-    public void Validate_UrlUpstream_FailsAsNotSupportedYet()
-    {
-        var problems = Problems(new McpEndpointOptions { Servers = { ["remote"] = new McpServerConfig { Url = new Uri("https://mcp.example.com/") } } });
+    [Theory]
+    [InlineData("https://mcp.example.com/mcp")]
+    [InlineData("http://127.0.0.1:3001/mcp")]
+    [InlineData("http://localhost:3001/mcp")]
+    [InlineData("http://[::1]:3001/mcp")]
+    public void Validate_UrlUpstream_Succeeds(string url) =>
+        Assert.Empty(Problems(new McpEndpointOptions { Servers = { ["remote"] = new McpServerConfig { Url = new Uri(url), Headers = { ["Authorization"] = "Bearer t" } } } }));
 
-        Assert.Contains(problems, p => p.Contains("not supported yet", StringComparison.Ordinal));
+    [Theory]
+    [InlineData("http://mcp.example.com/mcp", "https")]
+    [InlineData("ftp://127.0.0.1/mcp", "https")]
+    [InlineData("https://user:secret@mcp.example.com/mcp", "user or password")]
+    [InlineData("https://mcp.example.com/mcp#x", "fragment")]
+    public void Validate_UnsafeUrl_Fails(string url, string problem)
+    {
+        var problems = Problems(new McpEndpointOptions { Servers = { ["remote"] = new McpServerConfig { Url = new Uri(url) } } });
+
+        Assert.Contains(problems, p => p.StartsWith("AgentSecurity:Mcp:Servers:remote: ", StringComparison.Ordinal) && p.Contains(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_UrlAndCommand_Fails()
+    {
+        var server = FileServer();
+        server.Url = new Uri("https://mcp.example.com/mcp");
+
+        Assert.Contains(Problems(new McpEndpointOptions { Servers = { ["fs"] = server } }), p => p.Contains("not both", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Mcp-Session-Id", "x", "set by the gateway")]
+    [InlineData("host", "evil", "set by the gateway")]
+    [InlineData("Bad Name", "x", "not an HTTP token")]
+    [InlineData("X-Token", "a\r\nInjected: 1", "line break")]
+    [InlineData("mcp-method", "tools/call", "set by the gateway")]
+    [InlineData("Content-Encoding", "gzip", "not a request header")]
+    public void Validate_BadHeader_Fails(string name, string value, string problem)
+    {
+        var server = new McpServerConfig { Url = new Uri("https://mcp.example.com/mcp"), Headers = { [name] = value } };
+
+        Assert.Contains(Problems(new McpEndpointOptions { Servers = { ["remote"] = server } }), p => p.Contains(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_UrlWithCommandSettings_Fails()
+    {
+        var server = new McpServerConfig { Url = new Uri("https://mcp.example.com/mcp"), Arguments = ["--x"] };
+
+        Assert.Contains(Problems(new McpEndpointOptions { Servers = { ["remote"] = server } }), p => p.Contains("are for a command", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_HeadersWithoutUrl_Fails()
+    {
+        var server = FileServer();
+        server.Headers["Authorization"] = "Bearer t";
+
+        Assert.Contains(Problems(new McpEndpointOptions { Servers = { ["fs"] = server } }), p => p.Contains("Headers are for a URL upstream", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -73,15 +125,24 @@ public sealed class McpEndpointOptionsTests
     }
 
     [Fact]
-    public void EffectiveArgumentMap_NodeWithFlagsBeforeTheFileServer_IsTheFilesystemMap() =>
-        Assert.Same(ArgumentMap.Filesystem, FileServer().EffectiveArgumentMap);
+    public void ToUpstream_NodeWithFlagsBeforeTheFileServer_IsTheFilesystemMap() =>
+        Assert.Same(ArgumentMap.Filesystem, FileServer().ToUpstream("fs").EffectiveArgumentMap);
 
     [Fact]
-    public void EffectiveArgumentMap_None_IsEmpty()
+    public void ToUpstream_None_IsEmpty()
     {
         var server = FileServer();
         server.ArgumentMap = "none";
 
-        Assert.Same(ArgumentMap.Empty, server.EffectiveArgumentMap);
+        Assert.Same(ArgumentMap.Empty, server.ToUpstream("fs").EffectiveArgumentMap);
+    }
+
+    [Fact]
+    public void ToUpstream_Url_IsNotLocalAndCarriesItsHeaders()
+    {
+        var upstream = new McpServerConfig { Url = new Uri("https://mcp.example.com/mcp"), Headers = { ["Authorization"] = "Bearer t" } }.ToUpstream("remote");
+
+        Assert.Equal(("remote", new Uri("https://mcp.example.com/mcp"), "Bearer t", false), (upstream.Name, upstream.Url, upstream.Headers["authorization"], upstream.IsLocal));
+        Assert.Null(upstream.ArgumentMap);
     }
 }

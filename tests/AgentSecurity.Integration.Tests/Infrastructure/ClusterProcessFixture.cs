@@ -15,6 +15,7 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 {
     private AzuriteProcess? _azurite;
     private SiloProcess? _silo;
+    private ChildProcess? _remoteMcp;
 
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("agentsec-it-").FullName;
 
@@ -85,6 +86,13 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
             File.SetUnixFileMode(WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
 
+        // A server that runs elsewhere, reached by URL: the real server-everything in its Streamable HTTP mode.
+        var remotePort = FreePorts.Next();
+        _remoteMcp = ChildProcess.Start("node",
+            [Path.Combine(RepositoryPaths.Root, "mcp-servers", "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js"), "streamableHttp"],
+            new Dictionary<string, string> { ["PORT"] = $"{remotePort}" });
+        await _remoteMcp.WaitForOutputAsync($"listening on port {remotePort}", TimeSpan.FromSeconds(60));
+
         _silo = new SiloProcess(_azurite.ConnectionString, Operator.Did.Value, ClusterId, AuditKeyFile, SiloSettings(new Dictionary<string, string>
         {
             ["AgentSecurity__Sandbox__WorkspaceRoot"] = Path.Combine(WorkDirectory, "workspaces"),
@@ -99,6 +107,7 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
             ["AgentSecurity__Mcp__Servers__fs__ReadOnlyBinds__0__HostPath"] = Path.Combine(RepositoryPaths.Root, "mcp-servers", "node_modules"),
             ["AgentSecurity__Mcp__Servers__fs__ReadOnlyBinds__0__SandboxPath"] = "/opt/mcp/node_modules",
             ["AgentSecurity__Mcp__Servers__fs__MemoryBytes"] = $"{256L * 1024 * 1024}",
+            ["AgentSecurity__Mcp__Servers__remote__Url"] = $"http://127.0.0.1:{remotePort}/mcp",
         }));
         await _silo.StartAsync();
     }
@@ -106,6 +115,7 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
     public Task DisposeAsync()
     {
         _silo?.Dispose();
+        _remoteMcp?.Dispose();
         _azurite?.Dispose();
         Directory.Delete(WorkDirectory, recursive: true);
         return Task.CompletedTask;

@@ -27,13 +27,13 @@ internal sealed class GatewayHarness : IAsyncDisposable
     /// <summary>Completes when the gateway tells the client its tool list changed.</summary>
     public TaskCompletionSource ListChanged { get; }
 
-    public static async Task<GatewayHarness> StartAsync(McpGatewayOptions options, ScriptedToolGate gate)
+    public static async Task<GatewayHarness> StartAsync(McpGatewayOptions options, ScriptedToolGate gate, CancellationToken killSwitch = default)
     {
-        var gateway = new McpGateway(options, gate);
+        var gateway = new McpGateway(options, gate, killSwitch: killSwitch);
         var toServer = new Pipe();
         var toClient = new Pipe();
         var stop = new CancellationTokenSource();
-        var serving = Task.Run(() => gateway.RunAsync(toServer.Reader.AsStream(), toClient.Writer.AsStream(), stop.Token));
+        var serving = Task.Run(() => gateway.RunAsync(toServer.Reader.AsStream(), toClient.Writer.AsStream(), stop.Token), CancellationToken.None);
         var listChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var client = await McpClient.CreateAsync(
             new StreamClientTransport(toServer.Writer.AsStream(), toClient.Reader.AsStream()),
@@ -44,7 +44,8 @@ internal sealed class GatewayHarness : IAsyncDisposable
                 {
                     NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) => { listChanged.TrySetResult(); return ValueTask.CompletedTask; })],
                 },
-            }).WaitAsync(TimeSpan.FromSeconds(60));
+            },
+            cancellationToken: CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
         return new GatewayHarness(gateway, client, serving, listChanged, stop);
     }
 
