@@ -11,11 +11,22 @@ namespace AgentSecurity.Silo;
 /// namespace or IP from the downward API (Orleans would guess them from the machine name and DNS), or is given a service
 /// or cluster id through Orleans' own variables that differs from its own (Orleans' Kubernetes hosting lets
 /// <c>ORLEANS_SERVICE_ID</c> win, and the service id names the kernel's storage: the silo and <c>agentsec</c> would
-/// then use different tables). Off, it has nothing to say.
+/// then use different tables). Off, it has nothing to say. The silo checks this when it is built
+/// (<see cref="ThrowIfInvalid"/>), before anything of the Kubernetes hosting is constructed.
 /// </summary>
 public sealed class KubernetesHostingValidator(Func<string, string?> environment) : IValidateOptions<SiloHostOptions>
 {
     private const string Setting = "Silo:KubernetesHosting (AGENTSEC_KUBERNETES_HOSTING)";
+
+    /// <exception cref="OptionsValidationException">Every failure at once, each naming its setting or variable.</exception>
+    public static void ThrowIfInvalid(SiloHostOptions options, Func<string, string?> environment)
+    {
+        var result = new KubernetesHostingValidator(environment).Validate(null, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(SiloHostOptions.SectionName, typeof(SiloHostOptions), result.Failures);
+        }
+    }
 
     public ValidateOptionsResult Validate(string? name, SiloHostOptions options)
     {

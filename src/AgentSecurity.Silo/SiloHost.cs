@@ -36,7 +36,13 @@ public static class SiloHost
 
         var host = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
         builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<SiloHostOptions>>(new KubernetesHostingValidator(Environment.GetEnvironmentVariable));
+        if (host.KubernetesHosting)
+        {
+            // Checked here, not at start: building the host already constructs what the Kubernetes hosting configures (the
+            // silo's name and endpoints, the Kubernetes client), and that must not go ahead on settings the pod contradicts.
+            KubernetesHostingValidator.ThrowIfInvalid(host, Environment.GetEnvironmentVariable);
+        }
+
         if (host.ListenOnAnyAddress)
         {
             // Beyond loopback the HTTP port carries bearer sessions: HTTPS with the silo's certificate, which a silo that
