@@ -252,8 +252,8 @@ public sealed partial class KubernetesManifestsTests
         Assert.Contains(referenced, r => r.Name == "agentsec-tls");
         foreach (var (name, key) in referenced)
         {
-            Assert.Contains($"`{name}`", operations, StringComparison.Ordinal);
-            Assert.Contains(key, operations, StringComparison.Ordinal);
+            Assert.True(operations.Contains($"`{name}`", StringComparison.Ordinal), $"docs/operations.md does not name `{name}`, which the silos read");
+            Assert.True(operations.Contains($"`{key}`", StringComparison.Ordinal), $"docs/operations.md does not name the key `{key}` of {name}");
         }
 
         // Nothing secret is kept here: no Secret resources, and no literal value of a storage key or a private key.
