@@ -59,6 +59,24 @@ public sealed partial class KubernetesManifestsTests
         Assert.Single(KubernetesManifest.Workloads);
     }
 
+    /// <summary>
+    /// The schema check: each file read into the Kubernetes API's own models (KubernetesClient, the client Orleans'
+    /// Kubernetes hosting uses), strictly, so a misspelt or misplaced field (<c>readinessProbes</c>, a probe under the
+    /// pod instead of the container) fails here rather than being dropped by the API server.
+    /// </summary>
+    [Fact]
+    public void Manifests_EveryFile_ReadsStrictlyIntoTheKubernetesModels()
+    {
+        foreach (var file in KubernetesManifest.ResourceFiles())
+        {
+            var objects = k8s.KubernetesYaml.LoadAllFromString(File.ReadAllText(file), typeMap: null, strict: true);
+            var documents = KubernetesManifest.All.Where(m => m.File == Path.GetFileName(file)).ToList();
+
+            Assert.Equal(documents.Select(d => d.Kind), objects.Select(o => ((k8s.IKubernetesObject)o).Kind));
+            Assert.All(objects, o => Assert.StartsWith("V1", o.GetType().Name, StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void Workloads_EveryProbe_GetsHealthzOnTheSilosHttpPort()
     {
@@ -232,8 +250,11 @@ public sealed partial class KubernetesManifestsTests
                 {
                     Assert.NotEmpty(secret.Seq("items")); // named keys only: a key missing from the secret fails the pod, not silently
                     referenced.AddRange(secret.Seq("items").Select(i => (secret.Str("secretName"), i.Str("key"))));
-                    // Keys are read by the silo's user through fsGroup: never by other users.
-                    Assert.Equal(0, Convert.ToInt32(secret.Str("defaultMode"), 8) & 0b111);
+                    // Keys are read by the silo's user through fsGroup: never by other users, never written. Decimal only: YAML
+                    // parsers disagree on a leading 0 (octal in YAML 1.1, decimal in 1.2).
+                    var mode = int.Parse(secret.Str("defaultMode"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+                    Assert.False(secret.Str("defaultMode").StartsWith('0'), $"{workload}: defaultMode {secret.Str("defaultMode")} is ambiguous");
+                    Assert.Equal(0, mode & 0b010_010_111); // no write for owner or group, nothing for others (0227)
                 }
             }
 
