@@ -38,8 +38,9 @@ public static class SiloHost
         builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         if (host.KubernetesHosting)
         {
-            // Checked here, not at start: building the host already constructs what the Kubernetes hosting configures (the
-            // silo's name and endpoints, the Kubernetes client), and that must not go ahead on settings the pod contradicts.
+            // Checked here, not with the options at start: starting constructs the silo's details and the Kubernetes client
+            // before options are validated, so Orleans' own complaint (or a client failing outside a cluster) would come
+            // first and this one never.
             KubernetesHostingValidator.ThrowIfInvalid(host, Environment.GetEnvironmentVariable);
         }
 
