@@ -16,6 +16,7 @@ public static class EnvironmentAliases
         ["AGENTSEC_STORAGE"] = "Silo:Storage",
         ["AGENTSEC_ADVERTISED_HOST"] = "Silo:AdvertisedHost",
         ["AGENTSEC_LISTEN_ANY"] = "Silo:ListenOnAnyAddress",
+        ["AGENTSEC_KUBERNETES_HOSTING"] = "Silo:KubernetesHosting",
         ["AGENTSEC_TLS_CERT"] = "Silo:Tls:CertificateFile",
         ["AGENTSEC_TLS_KEY"] = "Silo:Tls:KeyFile",
         ["AGENTSEC_TLS_CA"] = "Silo:Tls:CaFile",

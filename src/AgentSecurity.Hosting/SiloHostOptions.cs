@@ -39,6 +39,13 @@ public sealed class SiloHostOptions
     public bool ListenOnAnyAddress { get; set; }
 
     /// <summary>
+    /// Run as a pod of a Kubernetes cluster (Orleans' Kubernetes hosting): the silo is named after its pod, advertises
+    /// the pod's IP, and silos whose pods are gone are declared dead. Off by default; the shipped silo only
+    /// (<c>deploy/kubernetes</c>, docs/operations.md), which then needs <see cref="ListenOnAnyAddress"/> and TLS.
+    /// </summary>
+    public bool KubernetesHosting { get; set; }
+
+    /// <summary>
     /// Azure Storage connection string. The default is the local emulator on its standard ports
     /// (Azurite: blob 10000, queue 10001, table 10002).
     /// </summary>

@@ -13,9 +13,13 @@ internal static class SiloTlsCertificates
     private const string Key = $"{SiloTlsOptions.SectionName}:KeyFile (AGENTSEC_TLS_KEY)";
     private const string Authority = $"{SiloTlsOptions.SectionName}:CaFile (AGENTSEC_TLS_CA)";
 
-    /// <summary>Whether the silo is reachable from anywhere but this machine: then nothing may travel in clear.</summary>
+    /// <summary>
+    /// Whether the silo is reachable from anywhere but this machine: then nothing may travel in clear.
+    /// A silo in Kubernetes hosting listens on every address of its pod whatever else is set (Orleans' Kubernetes hosting
+    /// binds the silo and gateway ports to any address).
+    /// </summary>
     public static bool ListensBeyondLoopback(SiloHostOptions host) =>
-        host.ListenOnAnyAddress || !(IPAddress.TryParse(host.AdvertisedHost, out var address)
+        host.ListenOnAnyAddress || host.KubernetesHosting || !(IPAddress.TryParse(host.AdvertisedHost, out var address)
             ? IPAddress.IsLoopback(address)
             : string.Equals(host.AdvertisedHost, "localhost", StringComparison.OrdinalIgnoreCase));
 
@@ -25,7 +29,7 @@ internal static class SiloTlsCertificates
         if (!tls.AnySet)
         {
             return ListensBeyondLoopback(host)
-                ? (null, [$"{Certificate} and {Authority} are required: this silo listens beyond loopback (Silo:ListenOnAnyAddress = {host.ListenOnAnyAddress}, Silo:AdvertisedHost = {host.AdvertisedHost}), and nothing leaves loopback without TLS"])
+                ? (null, [$"{Certificate} and {Authority} are required: this silo listens beyond loopback (Silo:ListenOnAnyAddress = {host.ListenOnAnyAddress}, Silo:KubernetesHosting = {host.KubernetesHosting}, Silo:AdvertisedHost = {host.AdvertisedHost}), and nothing leaves loopback without TLS"])
                 : (null, []);
         }
 

@@ -23,7 +23,8 @@ namespace AgentSecurity.Silo;
 
 /// <summary>
 /// The whole silo on an ASP.NET Core host: Orleans with Azure Storage, the kernel, the Orleans dashboard,
-/// Prometheus metrics and a health endpoint, all on loopback.
+/// Prometheus metrics and a health endpoint, all on loopback unless configured (<c>Silo:ListenOnAnyAddress</c>, or a pod
+/// of Kubernetes with <c>Silo:KubernetesHosting</c>).
 /// </summary>
 public static class SiloHost
 {
@@ -35,6 +36,14 @@ public static class SiloHost
 
         var host = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
         builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        if (host.KubernetesHosting)
+        {
+            // Checked here, not with the options at start: starting constructs the silo's details and the Kubernetes client
+            // before options are validated, so Orleans' own complaint (or a client failing outside a cluster) would come
+            // first and this one never.
+            KubernetesHostingValidator.ThrowIfInvalid(host, Environment.GetEnvironmentVariable);
+        }
+
         if (host.ListenOnAnyAddress)
         {
             // Beyond loopback the HTTP port carries bearer sessions: HTTPS with the silo's certificate, which a silo that
@@ -60,7 +69,11 @@ public static class SiloHost
                 o.ClusterId = host.ClusterId;
                 o.ServiceId = host.ServiceId;
             });
-            if (IPAddress.TryParse(host.AdvertisedHost, out var address))
+            if (host.KubernetesHosting)
+            {
+                silo.UseAgentSecurityKubernetesHosting(host);
+            }
+            else if (IPAddress.TryParse(host.AdvertisedHost, out var address))
             {
                 silo.ConfigureEndpoints(address, host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: host.ListenOnAnyAddress);
             }

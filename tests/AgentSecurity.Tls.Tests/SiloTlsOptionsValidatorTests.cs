@@ -57,6 +57,16 @@ public sealed class SiloTlsOptionsValidatorTests : IDisposable
         Assert.Contains("beyond loopback", failure, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Validate_KubernetesHostingWithoutTls_FailsEvenOnALoopbackAdvertisedHost()
+    {
+        // Orleans' Kubernetes hosting binds the silo and gateway ports to every address of the pod, whatever the advertised host.
+        var failure = Failure(Validate(new SiloTlsOptions(), new SiloHostOptions { KubernetesHosting = true, AdvertisedHost = "127.0.0.1" }));
+
+        Assert.Contains("Silo:Tls:CertificateFile (AGENTSEC_TLS_CERT)", failure, StringComparison.Ordinal);
+        Assert.Contains("Silo:KubernetesHosting = True", failure, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("10.0.0.5")]
     [InlineData("0.0.0.0")]
