@@ -111,5 +111,6 @@ internal sealed class AgentGuard(IAgentGrain grain, AgentGuardOptions options, I
 
     private static Decision Refusal(Exception e) => e is CallRefusedException refused
         ? Decision.Deny(refused.Code is { Length: > 0 } code ? code : ReasonCodes.Forbidden, refused.Message)
-        : Decision.Deny(ReasonCodes.Unavailable, $"the agent's grain could not decide ({e.GetType().Name}: {e.Message})");
+        // The exception's message stays in the log (event 12001): it can name the cluster's silos, and a refusal reaches the model.
+        : Decision.Deny(ReasonCodes.Unavailable, $"the agent's grain could not decide ({e.GetType().Name}; the application's log has the details)");
 }

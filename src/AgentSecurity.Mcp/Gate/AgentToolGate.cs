@@ -47,7 +47,8 @@ public sealed class AgentToolGate(IAgentGrain agent, string agentName, ILogger<A
 #pragma warning restore CA1031
         {
             Log.GateFailed(logger, agentName, "tools/call " + toolCall.Tool, e);
-            return new ToolCallDecision { Decision = Decision.Deny(ReasonCodes.Unavailable, $"the agent's grain could not decide the call ({e.GetType().Name}: {e.Message})") };
+            // The exception's message stays in the log: it can name the cluster's silos and storage, and a refusal goes to the agent.
+            return new ToolCallDecision { Decision = Decision.Deny(ReasonCodes.Unavailable, $"the agent's grain could not decide the call ({e.GetType().Name}; the gateway's log has the details)") };
         }
     }
 

@@ -13,15 +13,16 @@ public sealed class AgentToolGateTests
     private static readonly ToolCall Call = new() { Tool = "fs/read_text_file" };
 
     [Fact]
-    public async Task CheckToolCallAsync_GrainThrows_DeniedUnavailable()
+    public async Task CheckToolCallAsync_GrainThrows_DeniedUnavailableWithoutTheExceptionsText()
     {
-        var gate = new AgentToolGate(FailingGrain.Create(new TimeoutException("silo gone")), "t/a", NullLogger<AgentToolGate>.Instance);
+        var gate = new AgentToolGate(FailingGrain.Create(new TimeoutException("silo S10.0.0.7:11111 gone")), "t/a", NullLogger<AgentToolGate>.Instance);
 
         var decision = await gate.CheckToolCallAsync(Call, CancellationToken.None);
 
         Assert.False(decision.Allowed);
         Assert.Equal(ReasonCodes.Unavailable, decision.Decision.Reason);
-        Assert.Contains("silo gone", decision.Decision.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(TimeoutException), decision.Decision.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.0.0.7", decision.Decision.Message, StringComparison.Ordinal);
     }
 
     [Fact]
