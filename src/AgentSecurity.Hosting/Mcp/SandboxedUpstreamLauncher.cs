@@ -24,11 +24,6 @@ internal sealed class SandboxedUpstreamLauncher(
 {
     public async Task<UpstreamProcess> StartAsync(UpstreamOptions options, CancellationToken cancellationToken)
     {
-        if (killSwitch.IsCancellationRequested)
-        {
-            throw new UpstreamStartException($"{ReasonCodes.Unavailable}: the agent's servers were stopped");
-        }
-
         if (!servers.TryGetValue(options.Name, out var config))
         {
             throw new UpstreamStartException($"no server {options.Name} is configured");

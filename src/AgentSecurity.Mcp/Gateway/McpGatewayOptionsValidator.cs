@@ -101,11 +101,7 @@ public sealed class McpGatewayOptionsValidator : IValidateOptions<McpGatewayOpti
 
         foreach (var (name, value) in upstream.Headers)
         {
-            if (name.Length == 0 || !name.All(IsTokenChar))
-            {
-                yield return $"the header name \"{name}\" is not an HTTP token";
-            }
-            else if (ReservedHeaders.Contains(name) || name.StartsWith("Mcp-", StringComparison.OrdinalIgnoreCase))
+            if (ReservedHeaders.Contains(name) || name.StartsWith("Mcp-", StringComparison.OrdinalIgnoreCase))
             {
                 yield return $"the header {name} is set by the gateway";
             }
@@ -115,7 +111,7 @@ public sealed class McpGatewayOptionsValidator : IValidateOptions<McpGatewayOpti
             }
             else if (!IsRequestHeader(name, value))
             {
-                yield return $"the header {name} is not a request header (a content header such as Content-Encoding cannot be sent this way)";
+                yield return $"the header \"{name}\" is not a request header: not an HTTP token, or a content header such as Content-Encoding";
             }
         }
     }
@@ -126,11 +122,10 @@ public sealed class McpGatewayOptionsValidator : IValidateOptions<McpGatewayOpti
         "Accept", "Connection", "Content-Length", "Content-Type", "Host", "Last-Event-ID", "Transfer-Encoding",
     };
 
+    /// <summary>What the transport could send: a valid name (an HTTP token) of a request header, not a content header.</summary>
     private static bool IsRequestHeader(string name, string value)
     {
         using var request = new HttpRequestMessage();
-        return request.Headers.TryAddWithoutValidation(name, value);
+        return name.Length > 0 && request.Headers.TryAddWithoutValidation(name, value);
     }
-
-    private static bool IsTokenChar(char c) => c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 }

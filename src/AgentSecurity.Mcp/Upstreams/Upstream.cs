@@ -99,7 +99,8 @@ internal sealed class Upstream : IAsyncDisposable
 
         if (_killSwitch.IsCancellationRequested)
         {
-            _problem = $"{ReasonCodes.Unavailable}: the agent's servers were stopped";
+            // The gateway's kill switch, whatever launched the upstream: no new session, for programs and URLs alike.
+            _problem = "the agent's servers were stopped";
             return null;
         }
 

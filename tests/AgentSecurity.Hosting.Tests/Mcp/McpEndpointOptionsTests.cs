@@ -58,6 +58,7 @@ public sealed class McpEndpointOptionsTests
     [InlineData("Mcp-Session-Id", "x", "set by the gateway")]
     [InlineData("host", "evil", "set by the gateway")]
     [InlineData("Bad Name", "x", "not an HTTP token")]
+    [InlineData("", "x", "not an HTTP token")]
     [InlineData("X-Token", "a\r\nInjected: 1", "line break")]
     [InlineData("mcp-method", "tools/call", "set by the gateway")]
     [InlineData("Content-Encoding", "gzip", "not a request header")]

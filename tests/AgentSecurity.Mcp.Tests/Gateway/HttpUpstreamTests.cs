@@ -108,7 +108,7 @@ public sealed class HttpUpstreamTests
         var after = await harness.CallAsync("flood/whoami");
 
         Assert.StartsWith("unavailable: upstream flood ", GatewayHarness.Text(cut), StringComparison.Ordinal);
-        Assert.Equal("unavailable: upstream flood is unavailable: unavailable: the agent's servers were stopped", GatewayHarness.Text(after));
+        Assert.Equal("unavailable: upstream flood is unavailable: the agent's servers were stopped", GatewayHarness.Text(after));
     }
 
     [Fact]
