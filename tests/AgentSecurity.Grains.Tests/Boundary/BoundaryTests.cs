@@ -136,6 +136,25 @@ public sealed class BoundaryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ChargeUsage_ByARootOfAnotherTenant_IsForbiddenAndChargesNothing()
+    {
+        var isolated = await fixture.NewTenantAsync(TestKeys.OtherRoot);
+        await fixture.ApplyAsync(TestDocuments.Grant(isolated, "bot", Now).SetJson("resourceLimits", """{"llmTokensPerHour":100}""").SignWith(TestKeys.OtherRoot));
+
+        using (AgentSecurityClient.As(fixture.SessionOf(TestKeys.Root)))
+        {
+            var refused = await Assert.ThrowsAsync<CallRefusedException>(() => fixture.Client.Agent(isolated, "bot").ChargeUsageAsync(new CheckRequest(Capabilities.Llm, amount: 100)));
+            Assert.Equal(ReasonCodes.Forbidden, refused.Code);
+        }
+
+        using (AgentSecurityClient.As(fixture.SessionOf(TestKeys.OtherRoot)))
+        {
+            var whole = await fixture.Client.Agent(isolated, "bot").CheckAsync(new CheckRequest(Capabilities.Llm, amount: 100));
+            Assert.True(whole.Allowed, $"{whole.Reason}: {whole.Message}"); // the whole budget is still there
+        }
+    }
+
+    [Fact]
     public async Task LiveAdmin_MayCallForItsTenant_UntilItsRegistrationEnds()
     {
         var tenant = await TenantAsync();
