@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using AgentSecurity.Grains.Audit;
-using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Hosting;
 using AgentSecurity.Hosting.Http;
 using AgentSecurity.Hosting.Mcp;
@@ -15,7 +14,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 
@@ -90,9 +88,7 @@ public static class SiloHost
             silo.AddDashboard();
         });
 
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(AgentSecurityMetrics.MeterName, "Microsoft.Orleans")
-            .AddPrometheusExporter());
+        builder.AddSiloTelemetry();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         builder.Services.AddAgentSecurityHttp(builder.Configuration);
         builder.Services.AddAgentSecurityMcp(builder.Configuration);

@@ -133,6 +133,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
     private async Task<AuditAppendResult> AppendCoreAsync(IReadOnlyList<SecurityEvent> events)
     {
         var started = Stopwatch.GetTimestamp();
+        var appendStarted = KernelTracing.Enabled ? TimeProvider.System.GetUtcNow() : default; // a span's start, not the kernel's time
         var fresh = new List<SecurityEvent>(events.Count);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
@@ -187,6 +188,16 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
             }
 
             _metrics.AuditEventsAppended.Add(chunk.Length);
+            if (KernelTracing.Enabled)
+            {
+                // The leaf index is known only now, after the check answered: the record's span joins the trace of
+                // the span that recorded the event, as its child, and carries the sequence `audit prove` takes.
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    KernelTracing.Recorded(_tenant, records[i].Sequence, chunk[i], appendStarted);
+                }
+            }
+
             if (_subscribers.Count > 0)
             {
                 _subscribers.Appended(records.Zip(chunk, (r, e) => new LoggedEvent(r.Sequence, e)).ToArray());
