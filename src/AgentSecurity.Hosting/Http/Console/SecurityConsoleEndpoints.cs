@@ -29,8 +29,7 @@ internal static class SecurityConsoleEndpoints
 
     private static readonly (string Path, string Resource, string ContentType)[] Files =
     [
-        (Prefix, "index.html", "text/html; charset=utf-8"),
-        (Prefix + "/", "index.html", "text/html; charset=utf-8"),
+        (Prefix, "index.html", "text/html; charset=utf-8"), // routing matches /security/ too
         (Prefix + "/console.css", "console.css", "text/css; charset=utf-8"),
         (Prefix + "/console.js", "console.js", "text/javascript; charset=utf-8"),
     ];

@@ -59,11 +59,13 @@ function openStream(tenant) {
 function addEvent(sequence, e) {
   const body = $("#events");
   const row = body.insertRow(0);
+  const received = new Date();
   row.className = "new" + (denialTypes.has(e.type) ? " deny" : "");
+  row.dataset.received = String(received.getTime());
   row.dataset.sequence = sequence;
   row.dataset.type = e.type;
   if (e.resource) row.dataset.resource = e.resource;
-  cell(row, clock(new Date()));
+  cell(row, clock(received));
   cell(row, sequence);
   cell(row, e.time ? e.time.slice(11, 23) : "");
   cell(row, e.type);
