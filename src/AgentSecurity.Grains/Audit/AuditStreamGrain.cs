@@ -45,6 +45,9 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
     private string _lastHash = AuditChain.Genesis;
     private MerkleAccumulator _tree = new();
     private long _lastCheckpoint;
+
+    /// <summary>The last verification's result, for the security console; in memory only (a new activation has none).</summary>
+    private LastAuditVerification? _lastVerification;
     private IReadOnlyList<DetectionRuleSettings> _rules = [];
 
     private readonly AgentSecurityMetrics _metrics;
@@ -261,8 +264,12 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
             records.Add(record);
         }
 
-        return AuditVerifier.Verify(_tenant, records, head is null ? null : (head.Sequence, head.Hash), checkpoints, _key.Trusted);
+        var verification = AuditVerifier.Verify(_tenant, records, head is null ? null : (head.Sequence, head.Hash), checkpoints, _key.Trusted);
+        _lastVerification = new LastAuditVerification { Verification = verification, At = _time.GetUtcNow() };
+        return verification;
     }
+
+    public Task<LastAuditVerification?> GetLastVerificationAsync() => Task.FromResult(_lastVerification);
 
     public async Task<AuditCheckpointInfo?> CheckpointAsync()
     {
