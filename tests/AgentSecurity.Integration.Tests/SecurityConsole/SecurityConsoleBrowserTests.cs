@@ -21,8 +21,11 @@ public sealed class SecurityConsoleBrowserTests(ClusterProcessFixture cluster, I
     /// <summary>What the issue asks: a denial on the console within a second of the check.</summary>
     private static readonly TimeSpan LiveWithin = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long the whole test may wait for the browser and the silo before it fails.</summary>
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// How long the test may wait for the browser, the silo and the command line (a quarantine, the overview's refresh)
+    /// before it fails: a deadline for a loaded machine, not the measure; the live denial is held to <see cref="LiveWithin"/>.
+    /// </summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(300);
 
     [Fact]
     public async Task Console_ACheckDeniedAfterThePageLoaded_ShowsLiveWithinASecondAndInTheOverview()
