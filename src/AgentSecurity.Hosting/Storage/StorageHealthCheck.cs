@@ -22,8 +22,11 @@ public sealed partial class StorageHealthCheck(
     [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
     ILogger<StorageHealthCheck> logger) : IHealthCheck
 {
-    /// <summary>How long a probe waits for storage before it calls it unreachable (Azure SDK retries included).</summary>
-    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long a probe waits for storage before it calls it unreachable (Azure SDK retries included): long enough for a
+    /// loaded machine's first call, well within the 10 s the probes of deploy/kubernetes wait for an answer.
+    /// </summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>How long one probe's answer stands.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
