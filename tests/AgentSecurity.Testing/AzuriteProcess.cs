@@ -47,7 +47,7 @@ public sealed class AzuriteProcess : IDisposable
         var azurite = new AzuriteProcess(Launch(executable, data, blob, queue, table), data, blob, queue, table);
         try
         {
-            await azurite.WaitUntilListeningAsync();
+            await azurite.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
         }
         catch
         {
@@ -78,7 +78,8 @@ public sealed class AzuriteProcess : IDisposable
     {
         _process.Dispose();
         _process = Launch(Path.Combine(RepositoryPaths.Root, "azurite", "node_modules", ".bin", "azurite"), _dataDirectory, BlobPort, QueuePort, TablePort);
-        await WaitUntilListeningAsync();
+        // Longer than a first start: Azurite reads back all its data first, on a machine that may be loaded.
+        await WaitUntilListeningAsync(TimeSpan.FromSeconds(180));
     }
 
     private static ChildProcess Launch(string executable, string data, int blob, int queue, int table) =>
@@ -90,11 +91,11 @@ public sealed class AzuriteProcess : IDisposable
             "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
         ]);
 
-    private async Task WaitUntilListeningAsync()
+    private async Task WaitUntilListeningAsync(TimeSpan timeout)
     {
         foreach (var port in new[] { BlobPort, QueuePort, TablePort })
         {
-            await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60), () => _process.Output);
+            await FreePorts.WaitUntilListeningAsync(port, timeout, () => _process.Output);
         }
     }
 
