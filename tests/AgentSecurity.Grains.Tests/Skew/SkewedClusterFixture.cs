@@ -57,6 +57,10 @@ public sealed class SkewedClusterFixture : IAsyncLifetime
         {
             ClusterFixture.ConfigureKernelSilo(silo);
 
+            // Random placement: the default (resource-optimized) prefers the calling silo, so the agents an issuer
+            // activates would all land beside it, and the test needs agents on both silos for issuers on both.
+            silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
+
             // Registered after the grain tests' clock, so that this one is the kernel's.
             silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, (services, _) => new OffsetTimeProvider(Time,
                 services.GetRequiredService<IOptions<SiloOptions>>().Value.SiloName == global::Orleans.Runtime.Silo.PrimarySiloName ? -Skew / 2 : Skew / 2));
