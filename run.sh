@@ -13,6 +13,8 @@
 # AGENTSEC_OPERATOR_KEY/AGENTSEC_AUDIT_KEY name other files, tls/) and Azurite's data in azurite/data; with
 # AGENTSEC_STATE_DIR all of it goes under that folder (Azurite's data in its azurite/), so that clusters with other
 # ports and state dirs run side by side from one checkout and --stop stops only that folder's cluster.
+# AGENTSEC_SKIP_BUILD=1 starts the build already in the checkout (the test suite's, which a build beside it would
+# rewrite under the tests that run it) and fails if there is none.
 set -euo pipefail
 # Before the cd below: a relative state dir is taken from where run.sh was called, as the command line takes it.
 case "${AGENTSEC_STATE_DIR:-}" in
@@ -89,6 +91,11 @@ install_bubblewrap() {
 }
 
 build() {
+  if [ "${AGENTSEC_SKIP_BUILD:-}" = 1 ]; then
+    [ -f "$SILO_DLL" ] || die "AGENTSEC_SKIP_BUILD=1, but there is no build: $(shown "$SILO_DLL") is missing"
+    say "Not building (AGENTSEC_SKIP_BUILD=1): starting the current build"
+    return
+  fi
   say "Building the silo and the command line (Release)"
   dotnet build src/AgentSecurity.Silo/AgentSecurity.Silo.csproj -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary"
   dotnet build src/AgentSecurity.Cli/AgentSecurity.Cli.csproj -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary"
@@ -242,7 +249,7 @@ case "${1:-}" in
     while true; do sleep 3600 & wait $!; done
     ;;
   *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
