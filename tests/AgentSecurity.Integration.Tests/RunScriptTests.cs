@@ -130,6 +130,7 @@ public sealed class RunScriptTests(ITestOutputHelper output)
         while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            // A poll of processes run.sh started (ports, /healthz), with a deadline: they signal nothing to the test.
             await Task.Delay(250);
         }
     }

@@ -71,6 +71,7 @@ internal sealed class ClusterPlacement(IClusterClient grains, string serviceId)
                     string.Join("; ", readers.Select(r => $"{r.Key}: {string.Join(",", r.Value)}")));
             }
 
+            // A poll with a deadline: the silos' queue readers start on their own schedule and announce it nowhere.
             await Task.Delay(500);
         }
     }

@@ -104,6 +104,7 @@ internal sealed class DevToolsPage : IAsyncDisposable
                     return value;
                 }
 
+                // A poll of the page's DOM with the caller's deadline: the browser pushes nothing over this protocol use.
                 await Task.Delay(TimeSpan.FromMilliseconds(50), cancellation);
             }
         }

@@ -93,6 +93,7 @@ internal sealed class HeadlessChromium : IAsyncDisposable
                 throw new InvalidOperationException("chromium listed no page within 30 s");
             }
 
+            // A poll of another process with a deadline: chromium lists its page when ready and signals nothing.
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellation);
         }
     }
