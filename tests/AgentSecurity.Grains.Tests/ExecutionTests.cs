@@ -31,6 +31,12 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     /// <summary>JavaScript that first makes a host call the grant denies: its denial in the log shows that the code runs.</summary>
     private const string Started = "try { agentsec.http.fetch('http://started.invalid/'); } catch (e) { } ";
 
+    /// <summary>As <see cref="Started"/>, from a shell script: the host call made over the host socket (perl is in every sandbox).</summary>
+    private const string StartedFromShell = """
+        perl -MIO::Socket::UNIX -e '$h = IO::Socket::UNIX->new(Peer => $ENV{AGENTSEC_HOST_SOCKET}) or die; print $h qq({"op":"http.fetch","arg":"http://started.invalid/"}\n); <$h>'
+
+        """;
+
     /// <summary>Waits for the denial of <see cref="Started"/>'s host call: a marker from the running code, not a sleep.</summary>
     private async Task WaitUntilStartedAsync(string tenant)
     {
@@ -296,8 +302,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
             .Set("environmentIsolation", "native")
             .SetJson("capabilities", """{"fileSystem":"write","network":"none","memory":"none","subprocess":true,"vectorDb":false,"llm":false}""")
             .SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}"""));
-        var running = RunAsync(tenant, "bot", "process", "#!/bin/sh\nsleep 60\n");
-        await Task.Delay(500);
+        var running = RunAsync(tenant, "bot", "process", "#!/bin/sh\n" + StartedFromShell + "sleep 60\n");
+        await WaitUntilStartedAsync(tenant);
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
 
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-2").SignWith(TestKeys.Root)); // sandboxed

@@ -13,6 +13,13 @@ public sealed class FaultyAuditEvents(
     IClusterClient client) : AuditEvents(time, silo, client)
 {
     private static readonly ConcurrentDictionary<string, bool> Failing = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Refusals = new(StringComparer.Ordinal);
+
+    /// <summary>Completes once a publish to the tenant has been refused: a marker that the kernel tried, not a sleep.</summary>
+    public static Task RefusedAsync(string tenant) => RefusalOf(tenant).Task;
+
+    private static TaskCompletionSource RefusalOf(string tenant) =>
+        Refusals.GetOrAdd(tenant, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public static void FailPublishing(string tenant, bool fail)
     {
@@ -26,8 +33,14 @@ public sealed class FaultyAuditEvents(
         }
     }
 
-    public override Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events) =>
-        Failing.ContainsKey(tenantId)
-            ? Task.FromException(new InvalidOperationException($"test: publishing to {tenantId} fails"))
-            : base.PublishAsync(tenantId, events);
+    public override Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
+    {
+        if (!Failing.ContainsKey(tenantId))
+        {
+            return base.PublishAsync(tenantId, events);
+        }
+
+        RefusalOf(tenantId).TrySetResult();
+        return Task.FromException(new InvalidOperationException($"test: publishing to {tenantId} fails"));
+    }
 }

@@ -76,8 +76,15 @@ public sealed class ProcessRuntimeTests
     {
         var workspace = Jobs.NewWorkspace();
         using var stop = new CancellationTokenSource();
-        var run = RunAsync("#!/bin/sh\nsleep 1000 & sleep 1000 & while :; do :; done\n", limits: Jobs.Limits with { CpuTime = TimeSpan.FromMinutes(5), WallTime = TimeSpan.FromMinutes(5) }, workspace: workspace, cancellation: stop.Token);
-        await Task.Delay(500);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var host = FakeHostApi.AllowingEverything();
+        host.OnCall = _ => started.TrySetResult();
+
+        // The script's host call, made once its background processes are forked, is the marker that it runs.
+        var run = RunAsync(
+            "#!/bin/sh\nsleep 1000 & sleep 1000 & perl -MIO::Socket::UNIX -e '$h = IO::Socket::UNIX->new(Peer => $ENV{AGENTSEC_HOST_SOCKET}) or die; print $h qq({\"op\":\"memory.get\",\"arg\":\"started\"}\\n); <$h>'\nwhile :; do :; done\n",
+            limits: Jobs.Limits with { CpuTime = TimeSpan.FromMinutes(5), WallTime = TimeSpan.FromMinutes(5) }, host: host, workspace: workspace, cancellation: stop.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(run.IsCompleted);
 
         await stop.CancelAsync();
