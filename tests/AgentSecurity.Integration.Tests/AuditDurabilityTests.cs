@@ -96,7 +96,7 @@ public sealed class AuditDurabilityTests(ClusterProcessFixture cluster, ITestOut
             }
         })).ToList();
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await Task.Delay(TimeSpan.FromSeconds(4)); // the load's length before the kill: the scenario, not a wait for something
         victim.Kill();
         Volatile.Write(ref killed, 1);
         var deniedAtKill = deniedReturned.Count;
@@ -105,10 +105,10 @@ public sealed class AuditDurabilityTests(ClusterProcessFixture cluster, ITestOut
         var recovery = Stopwatch.StartNew();
         while (Volatile.Read(ref deniedAfterKill) < 50 && recovery.Elapsed < TimeSpan.FromSeconds(60))
         {
-            await Task.Delay(250);
+            await Task.Delay(250); // a poll of the load's own counter, with a deadline
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a second more of load once denials return: the scenario
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
@@ -125,14 +125,14 @@ public sealed class AuditDurabilityTests(ClusterProcessFixture cluster, ITestOut
         var (loggedDenials, loggedApplies, records) = await ReadLogAsync(audit);
         while ((!expectedDenials.IsSubsetOf(loggedDenials) || !expectedApplies.IsSubsetOf(loggedApplies)) && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            await Task.Delay(TimeSpan.FromSeconds(2)); // a poll of the log through the surviving silo process, with a deadline
             (loggedDenials, loggedApplies, records) = await ReadLogAsync(audit);
         }
 
         var (heardDenials, heardApplies) = Keys(received.Values);
         while ((!expectedDenials.IsSubsetOf(heardDenials) || !expectedApplies.IsSubsetOf(heardApplies)) && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(TimeSpan.FromSeconds(1)); // a poll of what the external subscriber heard, with the same deadline
             (heardDenials, heardApplies) = Keys(received.Values);
         }
 

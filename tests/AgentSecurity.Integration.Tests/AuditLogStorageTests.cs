@@ -41,7 +41,7 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while ((await audit.GetHeadAsync()).LastSequence < Denials + 2 && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(100);
+            await Task.Delay(100); // a poll of the log's head in storage (written by the silo's queue reader), with a deadline
         }
 
         Assert.Equal(Denials + 2, (await audit.GetHeadAsync()).LastSequence);
@@ -177,7 +177,7 @@ public sealed class AuditLogStorageTests(ClusterProcessFixture cluster)
         {
             Assert.False(process.HasExited, $"agentsec exited:\n{process.Output}");
             Assert.True(DateTime.UtcNow < deadline, $"timed out; agentsec printed:\n{process.Output}");
-            await Task.Delay(100);
+            await Task.Delay(100); // a poll of the log's head in storage (written by the silo's queue reader), with a deadline
         }
     }
 }

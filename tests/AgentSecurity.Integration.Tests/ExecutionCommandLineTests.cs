@@ -139,7 +139,7 @@ public sealed class ExecutionCommandLineTests(ClusterProcessFixture cluster)
                 return events;
             }
 
-            await Task.Delay(500);
+            await Task.Delay(500); // a poll of another process (agentsec audit tail) with a deadline
         }
     }
 }

@@ -51,7 +51,7 @@ public static class FreePorts
                 throw new TimeoutException($"nothing listens on {port} after {timeout}: {describe()}");
             }
 
-            await Task.Delay(100);
+            await Task.Delay(100); // a poll of another process's port with a deadline
         }
     }
 }

@@ -81,7 +81,7 @@ internal sealed class SiloProcess : IDisposable
                 throw new TimeoutException($"the silo did not become healthy:\n{_process.Output}");
             }
 
-            await Task.Delay(250);
+            await Task.Delay(250); // a poll of the silo process's /healthz with a deadline: it pushes nothing
         }
     }
 
