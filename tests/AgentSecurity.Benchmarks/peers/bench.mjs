@@ -17,7 +17,7 @@ const roundMs = option('--round-ms', 40);
 const warmupMs = option('--warmup-ms', 1500);
 const asJson = args.includes('--json');
 
-const { grant, requests } = JSON.parse(readFileSync(new URL('./requests.json', import.meta.url), 'utf8'));
+const { grant, requests, differences } = JSON.parse(readFileSync(new URL('./requests.json', import.meta.url), 'utf8'));
 const clockSkewSeconds = 60; // DocumentChecks.DefaultClockSkew
 const issuedAt = 1767225600; // a fixed instant: the answers must not depend on when the script runs
 const checkedAt = (request) => issuedAt + (request.atSeconds ?? 60); // TypicalGrant: issued a minute before the check
@@ -51,6 +51,15 @@ if (wrong.length > 0) {
   console.error(`peers disagree with the kernel:\n  ${wrong.join('\n  ')}`);
   process.exit(1);
 }
+
+// Where the peers' text matchers and the kernel's normal form part: shown, not held to the kernel's answer.
+const differs = differences.requests.map((request) => ({
+  request: request.name,
+  resource: request.resource,
+  kernel: request.allowed ? 'allow' : `deny (${request.reason})`,
+  ...Object.fromEntries(Object.entries(deciders).filter(([name]) => !name.startsWith('harness'))
+    .map(([name, decide]) => [name, decide(request, checkedAt(request)) ? 'allow' : 'deny'])),
+}));
 
 const timed = requests.filter((r) => r.timed);
 
@@ -132,7 +141,7 @@ const machine = {
 };
 
 if (asJson) {
-  console.log(JSON.stringify({ machine, rounds, checks: requests.length, results }, null, 2));
+  console.log(JSON.stringify({ machine, rounds, checks: requests.length, results, differences: differs }, null, 2));
 } else {
   console.log(`${requests.length} checks answered as the kernel answers them by each peer`);
   console.log(`node ${machine.node}, cedar ${machine.cedar}, casbin ${machine.casbin}, ${machine.cpus} cpus, load ${machine.loadAverage.before.join(' ')} -> ${machine.loadAverage.after.join(' ')}`);
@@ -142,4 +151,9 @@ if (asJson) {
   for (const r of results) {
     console.log(`| ${r.decider} | ${r.request} | ${r.medianNs.toFixed(0)} | ${r.minNs.toFixed(0)}..${r.maxNs.toFixed(0)} | ${r.medianCpuNs.toFixed(0)} |`);
   }
+  console.log('where they differ (not held to the kernel\'s answers):');
+  const columns = Object.keys(differs[0]);
+  console.log(`| ${columns.join(' | ')} |`);
+  console.log(`|${columns.map(() => '---').join('|')}|`);
+  for (const d of differs) console.log(`| ${columns.map((c) => d[c]).join(' | ')} |`);
 }

@@ -1,8 +1,8 @@
-// Asks the running kernel (./run.sh --detach) every check of requests.json that happens now, under the typical grant
-// signed and applied for a new tenant, and exits 1 unless each answer (allowed and reason) is the one recorded there:
-// the answers the peers are held to in bench.mjs are the kernel's own. The check after expiry is left to
-// Grains.Tests: the cluster's clock cannot be moved from here.
-//   node kernel-answers.mjs        (from any folder; calls the repository's ./agentsec)
+// Asks the running kernel (./run.sh --detach) every check of requests.json that happens now, its differences too,
+// under the typical grant signed and applied for a new tenant, and exits 1 unless each answer (allowed and reason) is
+// the one recorded there: the answers the peers are held to in bench.mjs are the kernel's own. The check after expiry
+// is left to Grains.Tests: the cluster's clock cannot be moved from here.
+//   node kernel-answers.mjs        (from any folder; calls the repository's ./agentsec; AGENTSEC_GATEWAY as for it)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ const agentsec = (args, okCodes = [0]) => {
   }
 };
 
-const { grant, requests } = JSON.parse(readFileSync(new URL('./requests.json', import.meta.url), 'utf8'));
+const { grant, requests, differences } = JSON.parse(readFileSync(new URL('./requests.json', import.meta.url), 'utf8'));
 const work = mkdtempSync(path.join(tmpdir(), 'peers-'));
 const tenant = `peers${Date.now().toString(36)}`;
 const agent = grant.agent.split('/')[1];
@@ -41,7 +41,7 @@ try {
 
   const wrong = [];
   let asked = 0;
-  for (const request of requests.filter((r) => r.atSeconds === undefined)) {
+  for (const request of [...requests, ...differences.requests].filter((r) => r.atSeconds === undefined)) {
     const args = ['check', `${tenant}/${agent}`, request.capability, '--json'];
     if (request.resource !== undefined) args.push('--resource', request.resource);
     const answer = JSON.parse(agentsec(args, [0, 1]).out);
