@@ -6,11 +6,10 @@ using AgentSecurity.Sandbox.Tests.Infrastructure;
 
 namespace AgentSecurity.Sandbox.Tests.JavaScript;
 
-public sealed class JavaScriptRuntimeTests : IDisposable
+/// <summary>JavaScript as a silo runs it: each script in a worker process taken from the pool.</summary>
+public sealed class JavaScriptRuntimeTests
 {
-    private readonly JavaScriptRuntime _runtime = new();
-
-    public void Dispose() => _runtime.Dispose();
+    private readonly ISandboxRuntime _runtime = JsWorkers.Shared;
 
     private Task<SandboxResult> RunAsync(string script, string input = "", SandboxLimits? limits = null, IHostApi? host = null, CancellationToken cancellation = default) =>
         _runtime.RunAsync(Jobs.For(SandboxRuntimes.JavaScript, script, input, limits), host ?? FakeHostApi.AllowingEverything(), cancellation);
