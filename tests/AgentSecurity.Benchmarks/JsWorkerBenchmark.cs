@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Client;
+using AgentSecurity.Sandbox;
+using AgentSecurity.Sandbox.Host;
+using AgentSecurity.Sandbox.JavaScript;
+using AgentSecurity.Sandbox.Processes;
+using AgentSecurity.Sandbox.Workspaces;
+using AgentSecurity.Testing;
+using Orleans.TestingHost;
+
+namespace AgentSecurity.Benchmarks;
+
+/// <summary>
+/// JavaScript out of the silo's process, in one run: (1) the median of a trivial execution on a warm worker of the pool,
+/// against Jint in this process, and how long the pool takes to have a warm worker again; (2) the silo's check latency
+/// (p50, p99, max) while JavaScript memory bombs (each allocating up to 512 MiB, the silo's largest memory limit) run
+/// back to back, first in the silo's process (Jint in process, as before the worker pool) and then in the pool's workers,
+/// in alternating phases, after a quiet phase with no bomb. Needs root and bubblewrap, as the pool does.
+/// </summary>
+internal static class JsWorkerBenchmark
+{
+    private const int Rounds = 5;
+    private const int InProcessRuns = 200;
+    private const int PoolRuns = 20;
+    private static readonly TimeSpan Phase = TimeSpan.FromSeconds(8);
+    private const string Trivial = "agentsec.output('')";
+    private const string Bomb = "const kept = []; for (let i = 0; ; i++) kept.push('x'.repeat(1 << 20) + i);";
+
+    public static async Task RunAsync()
+    {
+        var root = Directory.CreateTempSubdirectory("agentsec-bench-js-");
+        if (!OperatingSystem.IsWindows())
+        {
+            root.UnixFileMode |= UnixFileMode.GroupExecute | UnixFileMode.OtherExecute; // workers' users pass through
+        }
+
+        try
+        {
+            var pool = new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = Path.Combine(root.FullName, ".exec") }, new JsWorkerPoolOptions());
+            await using (pool)
+            {
+                if (pool.Unavailable is not null)
+                {
+                    Console.WriteLine($"javascript worker pool unavailable here: {pool.Unavailable}");
+                    return;
+                }
+
+                using var inProcess = new JavaScriptRuntime();
+                var workspace = AgentWorkspace.For(new WorkspaceOptions { Root = Path.Combine(root.FullName, "runtimes") }, "bench", "js");
+                await TrivialAsync(inProcess, pool, workspace);
+                await BombsAsync(inProcess, pool, workspace, Path.Combine(root.FullName, "silo"));
+            }
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    private static async Task TrivialAsync(JavaScriptRuntime inProcess, JsWorkerPool pool, AgentWorkspace workspace)
+    {
+        var job = new SandboxJob(SandboxRuntimes.JavaScript, Encoding.UTF8.GetBytes(Trivial), string.Empty, new SandboxLimits(), workspace);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        List<double> local = [], pooled = [], refill = [];
+        foreach (var round in Enumerable.Range(0, Rounds + 1))
+        {
+            var inProcessTimes = new double[InProcessRuns];
+            for (var i = 0; i < InProcessRuns; i++)
+            {
+                inProcessTimes[i] = await TimeAsync(() => inProcess.RunAsync(job, ExecutionBenchmark.NoHost.Instance, CancellationToken.None));
+            }
+
+            // Each execution on a warm worker: the pool is let refill first, as a silo's is between executions.
+            var poolTimes = new double[PoolRuns];
+            var refillTimes = new double[PoolRuns];
+            for (var i = 0; i < PoolRuns; i++)
+            {
+                var waited = Stopwatch.GetTimestamp();
+                await pool.WaitWarmAsync(deadline.Token);
+                refillTimes[i] = Stopwatch.GetElapsedTime(waited).TotalMilliseconds;
+                poolTimes[i] = await TimeAsync(() => pool.RunAsync(job, ExecutionBenchmark.NoHost.Instance, CancellationToken.None));
+            }
+
+            if (round > 0)
+            {
+                local.Add(Median(inProcessTimes));
+                pooled.Add(Median(poolTimes));
+                refill.Add(Median(refillTimes[1..]));
+            }
+        }
+
+        Console.WriteLine("trivial JavaScript execution, median of the per-round medians:");
+        Console.WriteLine($"  worker pool (warm worker, own process)  {Median([.. pooled]),8:F0} µs   (rounds: {Join(pooled)})");
+        Console.WriteLine($"  Jint in the silo's process (baseline)   {Median([.. local]),8:F0} µs   (rounds: {Join(local)})");
+        Console.WriteLine($"  the pool warm again after an execution  {Median([.. refill]),8:F0} ms   (median wait before the next run; rounds: {Join(refill)})");
+    }
+
+    private static async Task BombsAsync(JavaScriptRuntime inProcess, JsWorkerPool pool, AgentWorkspace workspace, string workspaceRoot)
+    {
+        var builder = new TestClusterBuilder(1);
+        builder.Properties["WorkspaceRoot"] = workspaceRoot;
+        builder.AddSiloBuilderConfigurator<BenchmarkSilo>();
+        await using var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var client = new AgentSecurityClient(cluster.Client);
+        var now = Grants.Documents.DocumentTime.WholeSeconds(DateTimeOffset.UtcNow);
+        await client.CreateTenantAsync(TestDocuments.Tenant("bench", now, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator));
+        var applied = await client.ApplyGrantAsync(TestDocuments.Grant("bench", "checker", now).SignWith(TestKeys.Root));
+        if (!applied.Applied)
+        {
+            throw new InvalidOperationException($"{applied.Error}: {applied.Message}");
+        }
+
+        var check = new CheckRequest(Capabilities.FileSystemRead, "/workspace/a.txt");
+        for (var i = 0; i < 2_000; i++)
+        {
+            await client.CheckAsync("bench", "checker", check); // warm
+        }
+
+        var bomb = new SandboxJob(SandboxRuntimes.JavaScript, Encoding.UTF8.GetBytes(Bomb), string.Empty,
+            new SandboxLimits { MemoryBytes = 512L * 1024 * 1024, CpuTime = TimeSpan.FromSeconds(30), WallTime = TimeSpan.FromSeconds(30) }, workspace);
+        var phases = new List<(string Name, ISandboxRuntime? Runtime)> { ("no bomb", null) };
+        for (var round = 0; round < 2; round++)
+        {
+            phases.Add(("bombs in the silo's process (Jint in process)", inProcess));
+            phases.Add(("bombs in the worker pool", pool));
+        }
+
+        var results = new Dictionary<string, List<double>>();
+        var bombs = new Dictionary<string, List<string>>();
+        foreach (var (name, runtime) in phases)
+        {
+            GC.Collect();
+            await pool.WaitWarmAsync(CancellationToken.None);
+            using var stop = new CancellationTokenSource(Phase);
+            var ended = new List<string>();
+            var bomber = runtime is null ? Task.CompletedTask : Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var result = await runtime.RunAsync(bomb, ExecutionBenchmark.NoHost.Instance, CancellationToken.None);
+                    ended.Add(result.Error ?? "ok");
+                }
+            });
+            var latencies = new List<double>();
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var decision = await client.CheckAsync("bench", "checker", check);
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                if (!decision.Allowed)
+                {
+                    throw new InvalidOperationException($"the check was denied: {decision.Reason}");
+                }
+            }
+
+            await bomber;
+            (results.TryGetValue(name, out var all) ? all : results[name] = []).AddRange(latencies);
+            (bombs.TryGetValue(name, out var codes) ? codes : bombs[name] = []).AddRange(ended);
+        }
+
+        Console.WriteLine($"silo check latency (fileSystem:read, one caller in a loop) while JavaScript memory bombs of 512 MiB run back to back, {Phase.TotalSeconds:0} s phases:");
+        foreach (var (name, latencies) in results)
+        {
+            latencies.Sort();
+            var endings = string.Join(", ", bombs[name].GroupBy(c => c).Select(g => $"{g.Count()} {g.Key}"));
+            Console.WriteLine($"  {name,-48} p50 {Percentile(latencies, 0.50),8:F0} µs   p99 {Percentile(latencies, 0.99),8:F0} µs   max {latencies[^1],8:F0} µs   ({latencies.Count} checks; bombs: {(endings.Length > 0 ? endings : "none")})");
+        }
+    }
+
+    private static async Task<double> TimeAsync(Func<Task<SandboxResult>> run)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await run();
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        return result.Ok ? elapsed : throw new InvalidOperationException($"{result.Error}: {result.Message}");
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    private static string Join(List<double> values) => string.Join(", ", values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)));
+}
