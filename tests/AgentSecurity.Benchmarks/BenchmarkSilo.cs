@@ -25,6 +25,8 @@ internal sealed class BenchmarkSilo : ISiloConfigurator
             silo.Services.Configure<SandboxOptions>(o => o.WorkspaceRoot = workspaces);
         }
 
+        // The test cluster's own plumbing, which the kernel's boundary otherwise refuses to any client.
+        silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o => o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks"));
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, new DiscardingStorage());
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, new DiscardingStorage());
         silo.Services.AddSingleton<IAgentMemoryStore, NoMemoryStore>();

@@ -22,9 +22,9 @@ namespace AgentSecurity.Benchmarks;
 /// </summary>
 internal static class JsWorkerBenchmark
 {
-    private const int Rounds = 5;
+    private const int Rounds = 3;
     private const int InProcessRuns = 200;
-    private const int PoolRuns = 20;
+    private const int PoolRuns = 10;
     private static readonly TimeSpan Phase = TimeSpan.FromSeconds(8);
     private const string Trivial = "agentsec.output('')";
     private const string Bomb = "const kept = []; for (let i = 0; ; i++) kept.push('x'.repeat(1 << 20) + i);";
@@ -63,7 +63,7 @@ internal static class JsWorkerBenchmark
     private static async Task TrivialAsync(JavaScriptRuntime inProcess, JsWorkerPool pool, AgentWorkspace workspace)
     {
         var job = new SandboxJob(SandboxRuntimes.JavaScript, Encoding.UTF8.GetBytes(Trivial), string.Empty, new SandboxLimits(), workspace);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(30));
         List<double> local = [], pooled = [], refill = [];
         foreach (var round in Enumerable.Range(0, Rounds + 1))
         {
@@ -84,6 +84,7 @@ internal static class JsWorkerBenchmark
                 poolTimes[i] = await TimeAsync(() => pool.RunAsync(job, ExecutionBenchmark.NoHost.Instance, CancellationToken.None));
             }
 
+            Console.WriteLine($"  round {round}: pool {Median(poolTimes):F0} µs, in process {Median(inProcessTimes):F0} µs{(round == 0 ? " (warm-up, not counted)" : string.Empty)}");
             if (round > 0)
             {
                 local.Add(Median(inProcessTimes));

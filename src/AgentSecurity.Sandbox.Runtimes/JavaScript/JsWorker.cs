@@ -279,7 +279,6 @@ internal sealed class JsWorker : IAsyncDisposable
                 new("DOTNET_GCHeapHardLimit", options.HeapBytes.ToString("x", CultureInfo.InvariantCulture)),
                 new("DOTNET_EnableDiagnostics", "0"),
                 new("DOTNET_EnableWriteXorExecute", "0"),
-                new("DOTNET_TieredPGO", "0"),
                 new("DOTNET_NOLOGO", "1"),
                 new("DOTNET_CLI_TELEMETRY_OPTOUT", "1"),
             ],

@@ -24,13 +24,12 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<JsWorker> _warm = Channel.CreateUnbounded<JsWorker>();
-    private readonly HashSet<uint> _users = [];
+    private readonly JsWorkerUsers _users;
     private readonly ConcurrentDictionary<JsWorker, bool> _running = new();
     private readonly ConcurrentDictionary<Task, bool> _background = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private string? _folder;
-    private uint _nextUser;
     private int _starting;
     private int _failures;
     private volatile string? _lastFailure;
@@ -50,6 +49,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         _time = time ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         Unavailable = BubblewrapCommand.Unavailable(processes);
+        _users = new JsWorkerUsers(options.UserLockDirectory, options.FirstUserId, options.UserIdCount);
     }
 
     public string Name => SandboxRuntimes.JavaScript;
@@ -133,7 +133,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
             uint user;
             lock (_lock)
             {
-                if (_stopping.IsCancellationRequested || Warm + _starting >= _options.WarmWorkers || NextUser() is not { } free)
+                if (_stopping.IsCancellationRequested || Warm + _starting >= _options.WarmWorkers || _users.Take() is not { } free)
                 {
                     return;
                 }
@@ -174,6 +174,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            Release(user); // a second release of a user its worker released is nothing
             _failures++;
             _lastFailure = e.Message;
             LogStartFailed(_logger, e.Message);
@@ -189,29 +190,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         }
     }
 
-    /// <summary>A user id no live worker has; null when every one is in use.</summary>
-    private uint? NextUser()
-    {
-        for (var i = 0u; i < _options.UserIdCount; i++)
-        {
-            var user = _options.FirstUserId + ((_nextUser + i) % _options.UserIdCount);
-            if (_users.Add(user))
-            {
-                _nextUser = (_nextUser + i + 1) % _options.UserIdCount;
-                return user;
-            }
-        }
-
-        return null;
-    }
-
-    private void Release(uint user)
-    {
-        lock (_lock)
-        {
-            _users.Remove(user);
-        }
-    }
+    private void Release(uint user) => _users.Release(user);
 
     private string Folder()
     {
@@ -253,6 +232,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
             Directory.Delete(_folder, recursive: true);
         }
 
+        _users.Dispose();
         _stopping.Dispose();
     }
 

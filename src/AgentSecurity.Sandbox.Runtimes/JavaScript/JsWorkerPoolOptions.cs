@@ -26,6 +26,12 @@ public sealed class JsWorkerPoolOptions
     public uint UserIdCount { get; set; } = 1_000;
 
     /// <summary>
+    /// Where the silos of one machine reserve workers' user ids (a lock file each; default <c>/run/agentsec-js-users</c>,
+    /// a tmpfs). Every silo of the machine must name the same directory.
+    /// </summary>
+    public string UserLockDirectory { get; set; } = "/run/agentsec-js-users";
+
+    /// <summary>
     /// The .NET heap of a worker (<c>DOTNET_GCHeapHardLimit</c>, default 768 MiB): past it the worker fails with
     /// <c>memory_limit</c>, whatever the script's own limit (which Jint enforces first, up to the silo's
     /// <c>MaxMemoryBytes</c>, 512 MiB by default).
@@ -44,8 +50,12 @@ public sealed class JsWorkerPoolOptions
     /// <summary>How long after its wall time an execution's worker is killed if it has not answered (default 1 s).</summary>
     public TimeSpan KillGrace { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long an execution waits for a warm worker before it answers <c>unavailable</c> (default 15 s).</summary>
-    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long a worker may take to start, and an execution to wait for a warm one, before it answers
+    /// <c>unavailable</c> (default 30 s: a worker takes seconds to start on a loaded machine). The wait counts against
+    /// the execution's own wall-clock limit, which the kernel enforces from outside.
+    /// </summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class JsWorkerPoolOptionsValidator : IValidateOptions<JsWorkerPoolOptions>
@@ -68,6 +78,7 @@ public sealed class JsWorkerPoolOptionsValidator : IValidateOptions<JsWorkerPool
         Require(options.FirstUserId >= 1000, "FirstUserId", "must be at least 1000 (no system account's)", options.FirstUserId);
         Require(options.UserIdCount >= 2L * options.WarmWorkers && (ulong)options.FirstUserId + options.UserIdCount <= int.MaxValue, "UserIdCount",
             $"must be at least twice WarmWorkers, and FirstUserId + UserIdCount at most {int.MaxValue}", options.UserIdCount);
+        Require(Path.IsPathFullyQualified(options.UserLockDirectory), "UserLockDirectory", "must be an absolute path", options.UserLockDirectory);
         Require(options.HeapBytes >= MinHeapBytes, "HeapBytes", $"must be at least {MinHeapBytes}", options.HeapBytes);
         Require(options.AddressSpaceBytes >= 4 * options.HeapBytes, "AddressSpaceBytes", "must be at least 4 × HeapBytes (the runtime reserves far more than it uses)", options.AddressSpaceBytes);
         Require(options.Threads >= 16, "Threads", "must be at least 16 (the runtime's own threads)", options.Threads);
