@@ -33,6 +33,13 @@ internal sealed class BenchmarkSilo : ISiloConfigurator
     }
 }
 
+/// <summary>The benchmark's client calls as the operator, as the kernel's boundary requires a session of every caller.</summary>
+internal sealed class BenchmarkClient : IClientBuilderConfigurator
+{
+    public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
+        AgentSecurity.Client.AgentSecurityClientBuilderExtensions.UseAgentSecuritySession(client, TestKeys.Operator);
+}
+
 internal sealed class DiscardingStorage : IGrainStorage
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;

@@ -112,7 +112,6 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
                 : SandboxResult.Failed(ReasonCodes.Unavailable, $"no JavaScript worker was ready within {_options.StartTimeout.TotalSeconds:0.#} s{(_lastFailure is { } why ? $": {why}" : string.Empty)}", string.Empty, new SandboxUsage());
         }
 
-        Fill();
         _running[worker] = true;
         try
         {
@@ -121,7 +120,12 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         finally
         {
             _running.TryRemove(worker, out _);
-            Track(worker.DisposeAsync().AsTask()); // its end is off the execution's path
+
+            // The replacement starts after the job, not beside it: a .NET start is a burst of CPU that would slow the
+            // job's own run on a small machine, and the other warm workers serve executions meanwhile.
+            Fill();
+            // Its end is off the execution's path: killing a process tree reads all of /proc, milliseconds on a busy machine.
+            Track(Task.Run(() => worker.DisposeAsync().AsTask(), CancellationToken.None));
         }
     }
 
