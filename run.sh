@@ -2,7 +2,8 @@
 # AgentSecurity, locally: Azurite + silo(s) + dashboard.
 #
 #   ./run.sh                        Azurite, one silo, the dashboard and a short demo; stays up until Ctrl-C
-#   ./run.sh --detach [--silos N]   the same without the demo, in the background; returns once every silo answers
+#   ./run.sh --detach [--silos N]   the same without the demo, in the background; returns once every silo answers;
+#                                   run again, it starts only what is not running (Azurite after it died, say)
 #   ./run.sh --stop                 stops what --detach started
 #
 # Addresses (environment variables override them): silo port AGENTSEC_SILO_PORT (11111), gateway
@@ -12,6 +13,8 @@
 # AGENTSEC_OPERATOR_KEY/AGENTSEC_AUDIT_KEY name other files, tls/) and Azurite's data in azurite/data; with
 # AGENTSEC_STATE_DIR all of it goes under that folder (Azurite's data in its azurite/), so that clusters with other
 # ports and state dirs run side by side from one checkout and --stop stops only that folder's cluster.
+# AGENTSEC_SKIP_BUILD=1 starts the build already in the checkout (the test suite's, which a build beside it would
+# rewrite under the tests that run it) and fails if there is none.
 set -euo pipefail
 # Before the cd below: a relative state dir is taken from where run.sh was called, as the command line takes it.
 case "${AGENTSEC_STATE_DIR:-}" in
@@ -88,9 +91,30 @@ install_bubblewrap() {
 }
 
 build() {
+  if [ "${AGENTSEC_SKIP_BUILD:-}" = 1 ]; then
+    [ -f "$SILO_DLL" ] || die "AGENTSEC_SKIP_BUILD=1, but there is no build: $(shown "$SILO_DLL") is missing"
+    say "Not building (AGENTSEC_SKIP_BUILD=1): starting the current build"
+    return
+  fi
   say "Building the silo and the command line (Release)"
   dotnet build src/AgentSecurity.Silo/AgentSecurity.Silo.csproj -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary"
   dotnet build src/AgentSecurity.Cli/AgentSecurity.Cli.csproj -c Release -nologo -v quiet -tl:off "-clp:ErrorsOnly;NoSummary"
+}
+
+# The process id recorded for NAME, when that process still runs.
+running_pid() {
+  [ -f "$PIDS" ] || return 1
+  local pid
+  pid="$(awk -v name="$1" '$1 == name { pid = $2 } END { print pid }' "$PIDS")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+# Records NAME's new process id, dropping an old one: a dead process's id may since belong to another process.
+record_pid() {
+  touch "$PIDS"
+  awk -v name="$1" '$1 != name' "$PIDS" >"$PIDS.new" && mv "$PIDS.new" "$PIDS"
+  echo "$1 $2" >>"$PIDS"
+  STARTED+=("$1")
 }
 
 start_azurite() {
@@ -105,8 +129,8 @@ start_azurite() {
   setsid azurite/node_modules/.bin/azurite --silent --disableTelemetry --skipApiVersionCheck \
     --blobHost 127.0.0.1 --blobPort "$BLOB_PORT" --queueHost 127.0.0.1 --queuePort "$QUEUE_PORT" \
     --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" --location "$AZURITE_DATA" \
-    >"$RUN_DIR/azurite.log" 2>&1 </dev/null &
-  echo "azurite $!" >>"$PIDS"
+    >>"$RUN_DIR/azurite.log" 2>&1 </dev/null &
+  record_pid azurite $!
   wait_for 60 "Azurite" listening "$TABLE_PORT"
 }
 
@@ -137,16 +161,16 @@ start_silo() { # start_silo INDEX
   AGENTSEC_SILO_PORT=$((SILO_PORT + i)) AGENTSEC_GATEWAY_PORT=$((GATEWAY_PORT + i)) AGENTSEC_HTTP_PORT=$((HTTP_PORT + i)) \
   AGENTSEC_STORAGE="$STORAGE" AGENTSEC_OPERATOR_DID="$OPERATOR_DID" AGENTSEC_AUDIT_KEY="$AUDIT_KEY" \
   AGENTSEC_TLS_CERT="$TLS_DIR/silo.crt" AGENTSEC_TLS_KEY="$TLS_DIR/silo.key" AGENTSEC_TLS_CA="$TLS_DIR/ca.crt" \
-    setsid dotnet "$SILO_DLL" >"$RUN_DIR/silo-$i.log" 2>&1 </dev/null &
-  echo "silo-$i $!" >>"$PIDS"
+    setsid dotnet "$SILO_DLL" >>"$RUN_DIR/silo-$i.log" 2>&1 </dev/null &
+  record_pid "silo-$i" $!
 }
 
 healthy() { curl -sf "http://127.0.0.1:$1/healthz" >/dev/null 2>&1; }
 
-stop_all() {
+stop_all() { # stop_all [NAME...]: those (default: all), silos first (newest first), Azurite last
   [ -f "$PIDS" ] || { echo "nothing to stop"; return 0; }
-  # Silos first (newest first), Azurite last.
   tac "$PIDS" | while read -r name pid; do
+    if [ "$#" -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
@@ -154,7 +178,7 @@ stop_all() {
       echo "stopped $name ($pid)"
     fi
   done
-  rm -f "$PIDS"
+  if [ "$#" -eq 0 ]; then rm -f "$PIDS"; fi
 }
 
 any_running() {
@@ -163,20 +187,34 @@ any_running() {
   return 1
 }
 
-start_cluster() { # start_cluster SILOS
-  if any_running; then die "already running (see $(shown "$PIDS")); ./run.sh --stop first"; fi
+start_cluster() { # start_cluster SILOS: starts what of Azurite and silos 0..SILOS-1 is not running (contracts/cli.md)
   mkdir -p "$RUN_DIR"
-  rm -f "$PIDS"
-  # Whatever fails from here on, leave nothing running behind.
-  trap 'stop_all >/dev/null' EXIT
+  STARTED=()
+  # Whatever fails from here on, stop what this run started; what was already running stays.
+  trap 'if [ "${#STARTED[@]}" -gt 0 ]; then stop_all "${STARTED[@]}" >/dev/null; fi' EXIT
   require_tools
   install_azurite
   install_bubblewrap
-  build
+  local missing=() i
+  for i in $(seq 0 $(($1 - 1))); do
+    if pid="$(running_pid "silo-$i")"; then
+      say "Silo $i already runs (process $pid); leaving it alone"
+    else
+      missing+=("$i")
+    fi
+  done
+  if [ "${#missing[@]}" -eq "$1" ]; then
+    build
+  elif [ "${#missing[@]}" -gt 0 ] && [ ! -f "$SILO_DLL" ]; then
+    die "silos are running but $(shown "$SILO_DLL") is missing"
+  elif [ "${#missing[@]}" -gt 0 ]; then
+    # A build would rewrite the files the running silos have loaded: new silos run the build those run.
+    say "Not rebuilding while silos run; new silos start from the current build"
+  fi
   start_azurite
   operator_key
   tls_files
-  for i in $(seq 0 $(($1 - 1))); do start_silo "$i"; done
+  for i in "${missing[@]}"; do start_silo "$i"; done
   for i in $(seq 0 $(($1 - 1))); do
     wait_for 120 "silo $i (log: $(shown "$RUN_DIR")/silo-$i.log)" healthy $((HTTP_PORT + i))
   done
@@ -203,6 +241,7 @@ case "${1:-}" in
     echo "operator key: $(shown "$OPERATOR_KEY")   logs: $(shown "$RUN_DIR")/   stop: $stop"
     ;;
   "")
+    if any_running; then die "already running (see $(shown "$PIDS")); ./run.sh --stop first, or ./run.sh --detach to start what is missing"; fi
     start_cluster 1
     trap 'echo; stop_all; trap - EXIT; exit 0' INT TERM
     ./deploy/demo.sh || echo "the demo failed; the cluster stays up (logs in $(shown "$RUN_DIR")/)"
@@ -210,7 +249,7 @@ case "${1:-}" in
     while true; do sleep 3600 & wait $!; done
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

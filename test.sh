@@ -2,7 +2,7 @@
 # Builds everything, packs the NuGet packages into artifacts/packages, runs every test and a short fuzz run; ends with
 # "N passed, N failed, N skipped" (the fuzz run counts as one test) and exits non-zero on any failure. Installs what is
 # missing (the Azurite npm package that the integration tests start; the MCP servers and TypeScript MCP client that the
-# gateway's tests drive; bubblewrap and afl++ from apt).
+# gateway's tests drive; bubblewrap, Chromium and afl++ from apt).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -24,6 +24,17 @@ if ! command -v bwrap >/dev/null; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null || exit 1
   else
     echo "test.sh: bubblewrap is required for the native sandbox's tests (apt-get install bubblewrap, as root)" >&2
+    exit 1
+  fi
+fi
+
+# The security console's tests drive the page in headless Chromium (Debian package chromium).
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> Installing Chromium (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null || exit 1
+  else
+    echo "test.sh: Chromium is required for the security console's tests (apt-get install chromium, as root)" >&2
     exit 1
   fi
 fi

@@ -14,6 +14,11 @@ public interface ITenantQuotaGrain : IGrainWithStringKey
     [Requires(AccessRights.Check, CallScope.Tenant)]
     [AlwaysInterleave, ReadOnly]
     Task<TenantLimits> GetLimitsAsync();
+
+    /// <summary>How much of each tenant-wide limit is spent now (empty: the tenant has none).</summary>
+    [Requires(AccessRights.Check, CallScope.Tenant)]
+    [AlwaysInterleave, ReadOnly]
+    Task<IReadOnlyList<TenantBudgetUse>> GetBudgetUseAsync();
 }
 
 /// <summary>Units of a tenant-wide limit an agent may spend until <see cref="ValidUntil"/>; unspent ones lapse (and are returned with the next lease).</summary>

@@ -52,6 +52,12 @@ public sealed class AgentSecurityOptions
 
     /// <summary>The largest single value (default 64 KiB).</summary>
     public int MaxMemoryValueBytes { get; set; } = 64 << 10;
+
+    /// <summary>
+    /// One allowed check in this many gets a span when traces are exported (default 100; 1: every check; 0: none).
+    /// Denials, and checks inside a sampled trace, always get one. See <c>docs/operations.md</c>, Traces.
+    /// </summary>
+    public int CheckTraceSampleEvery { get; set; } = 100;
 }
 
 /// <summary>Refuses to start a silo with settings that would weaken or break the kernel.</summary>
@@ -74,6 +80,7 @@ public sealed class AgentSecurityOptionsValidator : IValidateOptions<AgentSecuri
             .Positive("MaxPendingRequestsPerAgent", options.MaxPendingRequestsPerAgent)
             .Require(options.MaxPendingRequestsPerTenant >= options.MaxPendingRequestsPerAgent, "MaxPendingRequestsPerTenant", $"must be at least MaxPendingRequestsPerAgent ({options.MaxPendingRequestsPerAgent})", options.MaxPendingRequestsPerTenant)
             .Positive("MaxAdminsPerTenant", options.MaxAdminsPerTenant)
+            .NotNegative("CheckTraceSampleEvery", options.CheckTraceSampleEvery)
             .Result;
     }
 }

@@ -2,23 +2,20 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentSecurity.Hosting;
 
-/// <summary>Healthy when this silo answers a grain call and sees at least one active silo.</summary>
-public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
+/// <summary>
+/// Healthy when this silo is an active member of its cluster in its own view of the membership. The view is kept in
+/// memory and by silos probing each other, so it answers during a storage outage too (a grain call to the management
+/// grain would read the membership table and call every silo unhealthy then); storage is <see cref="Storage.StorageHealthCheck"/>'s.
+/// </summary>
+public sealed class ClusterHealthCheck(IClusterMembershipService membership, ILocalSiloDetails silo) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
-            return hosts.Count > 0
-                ? HealthCheckResult.Healthy($"{hosts.Count} active silo(s)")
-                : HealthCheckResult.Unhealthy("no active silo");
-        }
-#pragma warning disable CA1031 // Health is a yes or no; the reason goes into the answer.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            return HealthCheckResult.Unhealthy(e.GetType().Name, e);
-        }
+        var snapshot = membership.CurrentSnapshot;
+        var status = snapshot.GetSiloStatus(silo.SiloAddress);
+        var active = snapshot.Members.Values.Count(m => m.Status == SiloStatus.Active);
+        return Task.FromResult(status == SiloStatus.Active
+            ? HealthCheckResult.Healthy($"{active} active silo(s)")
+            : HealthCheckResult.Unhealthy($"this silo is {status}"));
     }
 }

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using AgentSecurity.Grains.Audit;
-using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Hosting;
 using AgentSecurity.Hosting.Http;
 using AgentSecurity.Hosting.Mcp;
+using AgentSecurity.Hosting.Storage;
 using Azure.Data.Tables;
 using AgentSecurity.Tls;
 using Microsoft.Extensions.Logging;
@@ -13,9 +13,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 
@@ -83,17 +83,19 @@ public static class SiloHost
             }
 
             silo.UseAgentSecurityTls(host);
-            silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(host.Storage));
+            // Bounded retries as for the kernel's own storage. A storage outage alone never makes silos declare each other
+            // dead: they probe each other directly, and a declaration is itself a write to this table.
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(host.Storage, StorageRetry.Bounded(new TableClientOptions())));
             silo.UseAgentSecurityAzureStorage(host.Storage);
             silo.AddAgentSecurity();
             silo.AddAgentSecuritySandboxes();
             silo.AddDashboard();
         });
 
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(AgentSecurityMetrics.MeterName, "Microsoft.Orleans")
-            .AddPrometheusExporter());
-        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.AddSiloTelemetry();
+        // Storage that does not answer makes the silo degraded (still HTTP 200), not unhealthy: the probes of
+        // deploy/kubernetes restart silos on failure, which would not bring storage back.
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster").AddCheck<StorageHealthCheck>("storage", HealthStatus.Degraded);
         builder.Services.AddAgentSecurityHttp(builder.Configuration);
         builder.Services.AddAgentSecurityMcp(builder.Configuration);
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace AgentSecurity.Testing;
 
 /// <summary>
@@ -8,7 +10,7 @@ public sealed class AzuriteProcess : IDisposable
 {
     private const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private readonly ChildProcess _process;
+    private ChildProcess _process;
     private readonly string _dataDirectory;
 
     private AzuriteProcess(ChildProcess process, string dataDirectory, int blobPort, int queuePort, int tablePort)
@@ -42,20 +44,10 @@ public sealed class AzuriteProcess : IDisposable
 
         var data = Directory.CreateTempSubdirectory("agentsec-azurite-").FullName;
         var (blob, queue, table) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
-        var process = ChildProcess.Start(executable,
-        [
-            "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--location", data,
-            "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
-            "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
-            "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
-        ]);
-        var azurite = new AzuriteProcess(process, data, blob, queue, table);
+        var azurite = new AzuriteProcess(Launch(executable, data, blob, queue, table), data, blob, queue, table);
         try
         {
-            foreach (var port in new[] { blob, queue, table })
-            {
-                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60), () => process.Output);
-            }
+            await azurite.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
         }
         catch
         {
@@ -64,6 +56,47 @@ public sealed class AzuriteProcess : IDisposable
         }
 
         return azurite;
+    }
+
+    /// <summary>
+    /// Stops Azurite (SIGTERM) and waits until it has exited; its ports and data stay for <see cref="StartAgainAsync"/>.
+    /// Not SIGKILL: Azurite keeps its data in memory and saves it every few seconds, so a killed Azurite loses writes it
+    /// acknowledged, which real storage does not.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        using (var term = Process.Start("kill", ["-TERM", $"{_process.Id}"]))
+        {
+            await term.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Starts Azurite again on the same ports with the same data, as an operator does after an outage.</summary>
+    public async Task StartAgainAsync()
+    {
+        _process.Dispose();
+        _process = Launch(Path.Combine(RepositoryPaths.Root, "azurite", "node_modules", ".bin", "azurite"), _dataDirectory, BlobPort, QueuePort, TablePort);
+        // Longer than a first start: Azurite reads back all its data first, on a machine that may be loaded.
+        await WaitUntilListeningAsync(TimeSpan.FromSeconds(180));
+    }
+
+    private static ChildProcess Launch(string executable, string data, int blob, int queue, int table) =>
+        ChildProcess.Start(executable,
+        [
+            "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--location", data,
+            "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
+            "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
+            "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
+        ]);
+
+    private async Task WaitUntilListeningAsync(TimeSpan timeout)
+    {
+        foreach (var port in new[] { BlobPort, QueuePort, TablePort })
+        {
+            await FreePorts.WaitUntilListeningAsync(port, timeout, () => _process.Output);
+        }
     }
 
     public void Dispose()

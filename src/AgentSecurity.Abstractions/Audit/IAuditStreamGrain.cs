@@ -49,6 +49,11 @@ public interface IAuditStreamGrain : IGrainWithStringKey
     [Requires(AccessRights.Audit, CallScope.Tenant)]
     [AlwaysInterleave, ReadOnly]
     Task<AuditHeadInfo> GetHeadAsync();
+
+    /// <summary>The result of the last <see cref="VerifyAsync"/> since this grain activated (null: none yet), for the security console.</summary>
+    [Requires(AccessRights.Audit, CallScope.Tenant)]
+    [AlwaysInterleave, ReadOnly]
+    Task<LastAuditVerification?> GetLastVerificationAsync();
 }
 
 [GenerateSerializer, Immutable, Alias("agentsec.AuditAppendResult.v1")]

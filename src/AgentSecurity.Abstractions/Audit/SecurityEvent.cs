@@ -29,6 +29,13 @@ public abstract record SecurityEvent
 
     /// <summary>Why: a reason code of <c>contracts/cli.md</c> (or a detection rule's name for alerts).</summary>
     [Id(8)] public string? Reason { get; init; }
+
+    /// <summary>
+    /// The span, of trace <see cref="TraceId"/>, under which the kernel recorded the event, when that span was exported:
+    /// the audit log's span of the record (with its sequence number) becomes its child. Carried with the event to the
+    /// log, never part of its JSON form, so neither the hash chain nor the contract's event shape changes.
+    /// </summary>
+    [Id(9)] public string? SpanId { get; init; }
 }
 
 /// <summary>A check decided: a denial (one event each) or allowed checks summarised per agent, capability and second.</summary>

@@ -28,6 +28,7 @@ public static class SecurityEventBounds
             AgentId = Clip(e.AgentId),
             Silo = Clip(e.Silo),
             TraceId = Clip(e.TraceId),
+            SpanId = Clip(e.SpanId),
             Message = Clip(e.Message),
             Reason = Clip(e.Reason),
         };

@@ -86,14 +86,34 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
     /// <summary>The DID the agent's active grant names, read by the trust boundary in this grain's turn: that principal may check and ask for it.</summary>
     internal string? AgentDid => _permissions.Active?.AgentDid;
 
-    public Task<Decision> CheckAsync(CheckRequest request) => DecideAsync(request);
+    public Task<Decision> CheckAsync(CheckRequest request) =>
+        KernelTracing.Enabled && KernelTracing.SampleCheck(_agent.Options.CheckTraceSampleEvery) ? CheckTracedAsync(request) : DecideAsync(request);
+
+    /// <summary>A sampled check: a span over the decision, metering and recording (a denial not sampled gets one when recorded).</summary>
+    private async Task<Decision> CheckTracedAsync(CheckRequest request)
+    {
+        using var activity = KernelTracing.Start(KernelTracing.Check);
+        KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
+        KernelTracing.TagRequest(activity, request);
+        var decision = await DecideAsync(request);
+        KernelTracing.TagDecision(activity, decision);
+        return decision;
+    }
 
     public Task<Explanation> ExplainAsync(CheckRequest request) => Task.FromResult(_permissions.Explain(request, _agent.Now, _agent.Key));
 
     public Task<Explanation> WhatIfAsync(CheckRequest request, string proposedGrant) =>
         Task.FromResult(AgentPermissions.WhatIf(request, proposedGrant, _agent.Now, _agent.Options.ClockSkew));
 
-    public Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall) => _tools.CheckAsync(toolCall);
+    public async Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall)
+    {
+        using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.ToolCall) : null;
+        KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
+        activity?.SetTag(KernelTracing.ResourceAttribute, toolCall?.Tool);
+        var decision = await _tools.CheckAsync(toolCall);
+        KernelTracing.TagDecision(activity, decision.Decision);
+        return decision;
+    }
 
     public async Task<Decision> ChargeUsageAsync(CheckRequest usage)
     {
@@ -105,13 +125,27 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
 
     public Task RecordToolChangedAsync(ToolListing before, ToolListing after) => _tools.RecordChangedAsync(before, after);
 
-    public Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant) => _grants.ApplyAsync(signedGrant);
+    public async Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant)
+    {
+        using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.GrantApply) : null;
+        KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
+        var result = await _grants.ApplyAsync(signedGrant);
+        activity?.SetTag(KernelTracing.GrantAttribute, result.GrantId);
+        activity?.SetTag(KernelTracing.ReasonAttribute, result.Error ?? ReasonCodes.Allowed);
+        return result;
+    }
 
     public Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant) => _grants.ApplyElevationAsync(requestId, signedGrant);
 
     public Task<PermissionRequestResult> RequestPermissionAsync(PermissionRequestInput request) => _grants.RequestAsync(request);
 
-    public Task NotifyRevokedAsync(string grantId) => _grants.NotifyRevokedAsync(grantId);
+    public async Task NotifyRevokedAsync(string grantId)
+    {
+        using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.RevocationNotice) : null;
+        KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
+        activity?.SetTag(KernelTracing.GrantAttribute, grantId);
+        await _grants.NotifyRevokedAsync(grantId);
+    }
 
     public Task<string?> GetActiveGrantAsync(string grantId) => Task.FromResult(_grants.ActiveGrantText(grantId));
 
@@ -127,7 +161,15 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
 
     public Task<MemoryResult> ListMemoryAsync(string? prefix) => _memory.ListAsync(prefix);
 
-    public Task<ExecutionResult> ExecuteAsync(ExecutionRequest request) => _executions.ExecuteAsync(request);
+    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request)
+    {
+        using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.Execution) : null;
+        KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
+        activity?.SetTag(KernelTracing.RuntimeAttribute, request?.Runtime);
+        var result = await _executions.ExecuteAsync(request!); // as before: a null request is refused there
+        activity?.SetTag(KernelTracing.ReasonAttribute, result.Error ?? ReasonCodes.Allowed);
+        return result;
+    }
 
     public Task<ServerAdmission> AdmitServerAsync(string server) => _executions.AdmitServerAsync(server);
 

@@ -46,9 +46,20 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     private async Task<Decision> RecordDenialAsync(CheckRequest request, Decision decision)
     {
         var quota = decision.Reason is ReasonCodes.QuotaExceeded or ReasonCodes.RateLimited;
+
+        // A recorded decision always has a span when traces are exported: a denial whose check was not sampled gets
+        // one now, over its recording, so that its event carries the span's trace and its record joins it.
+        using var own = KernelTracing.Enabled && KernelTracing.CurrentKernelSpan() is null ? KernelTracing.Start(KernelTracing.Check) : null;
+        if (own is not null)
+        {
+            KernelTracing.TagAgent(own, agent.TenantId, agent.AgentId);
+            KernelTracing.TagRequest(own, request);
+            KernelTracing.TagDecision(own, decision);
+        }
+
         try
         {
-            await agent.Events.PublishAsync(agent.TenantId, [agent.Events.Stamp(new DecisionEvent
+            var denial = agent.Events.Stamp(new DecisionEvent
             {
                 Id = string.Empty,
                 Type = quota ? SecurityEventTypes.QuotaExceeded : SecurityEventTypes.CheckDenied,
@@ -59,7 +70,9 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
                 GrantId = decision.GrantId,
                 Reason = decision.Reason,
                 Message = decision.Message,
-            })]);
+            });
+            KernelTracing.TagEvent(KernelTracing.CurrentKernelSpan(), denial);
+            await agent.Events.PublishAsync(agent.TenantId, [denial]);
             return decision;
         }
 #pragma warning disable CA1031 // A denial that cannot be recorded is still a denial: unavailable says the system is degraded.
@@ -85,6 +98,7 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
         }
 
         var stamped = agent.Events.Stamp(e);
+        KernelTracing.TagEvent(KernelTracing.CurrentKernelSpan(), stamped);
         if (decision.Allowed)
         {
             _toolCalls.Add(stamped);

@@ -2,6 +2,7 @@ using AgentSecurity.Abstractions.Boundary;
 using System.Diagnostics;
 using AgentSecurity.Abstractions.Audit;
 using Microsoft.Extensions.DependencyInjection;
+using AgentSecurity.Grains.Telemetry;
 using Orleans.Streams;
 
 namespace AgentSecurity.Grains.Audit;
@@ -28,6 +29,7 @@ public class AuditEvents(
             Time = now,
             Silo = _silo,
             TraceId = Activity.Current?.TraceId.ToHexString(),
+            SpanId = KernelTracing.RecordingSpanId(),
         });
     }
 
@@ -66,6 +68,7 @@ public class AuditEvents(
         RequestContext.Remove(CallerContext.SessionKey);
         RequestContext.Remove(CallerContext.KernelKey);
         RequestContext.Remove(CallerContext.PrincipalKey);
+        RequestContext.Remove(KernelTracing.ParentKey); // the event carries its trace itself
         await (events.Count == 1 ? stream.OnNextAsync(events[0]) : stream.OnNextBatchAsync(events));
     }
 }

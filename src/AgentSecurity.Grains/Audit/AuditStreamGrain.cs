@@ -45,6 +45,9 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
     private string _lastHash = AuditChain.Genesis;
     private MerkleAccumulator _tree = new();
     private long _lastCheckpoint;
+
+    /// <summary>The last verification's result, for the security console; in memory only (a new activation has none).</summary>
+    private LastAuditVerification? _lastVerification;
     private IReadOnlyList<DetectionRuleSettings> _rules = [];
 
     private readonly AgentSecurityMetrics _metrics;
@@ -133,6 +136,7 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
     private async Task<AuditAppendResult> AppendCoreAsync(IReadOnlyList<SecurityEvent> events)
     {
         var started = Stopwatch.GetTimestamp();
+        var appendStarted = KernelTracing.Enabled ? TimeProvider.System.GetUtcNow() : default; // a span's start, not the kernel's time
         var fresh = new List<SecurityEvent>(events.Count);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
@@ -187,6 +191,16 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
             }
 
             _metrics.AuditEventsAppended.Add(chunk.Length);
+            if (KernelTracing.Enabled)
+            {
+                // The leaf index is known only now, after the check answered: the record's span joins the trace of
+                // the span that recorded the event, as its child, and carries the sequence `audit prove` takes.
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    KernelTracing.Recorded(_tenant, records[i].Sequence, chunk[i], appendStarted);
+                }
+            }
+
             if (_subscribers.Count > 0)
             {
                 _subscribers.Appended(records.Zip(chunk, (r, e) => new LoggedEvent(r.Sequence, e)).ToArray());
@@ -250,8 +264,12 @@ public sealed class AuditStreamGrain : Grain, IAuditStreamGrain, IAuditKernelGra
             records.Add(record);
         }
 
-        return AuditVerifier.Verify(_tenant, records, head is null ? null : (head.Sequence, head.Hash), checkpoints, _key.Trusted);
+        var verification = AuditVerifier.Verify(_tenant, records, head is null ? null : (head.Sequence, head.Hash), checkpoints, _key.Trusted);
+        _lastVerification = new LastAuditVerification { Verification = verification, At = _time.GetUtcNow() };
+        return verification;
     }
+
+    public Task<LastAuditVerification?> GetLastVerificationAsync() => Task.FromResult(_lastVerification);
 
     public async Task<AuditCheckpointInfo?> CheckpointAsync()
     {

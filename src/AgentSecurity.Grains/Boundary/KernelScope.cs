@@ -4,7 +4,8 @@ namespace AgentSecurity.Grains.Boundary;
 /// Marks the calls of the current flow as the kernel's own where the silo cannot tell by itself: code of the silo that
 /// runs outside any grain activation (a background service, a sandbox's host calls, a read of who may call) and calls
 /// the kernel's interfaces. Calls made inside an activation need no scope. The silo's HTTP endpoints never enter one:
-/// they call for a client, with the client's session, through the same boundary as any client (<see cref="KernelCallStamp"/>).
+/// they call for a client, with the client's session, through the same boundary as any client (<see cref="KernelCallStamp"/>),
+/// but for the security console's reads, admitted as the Orleans dashboard is (<see cref="OperatorReads"/>).
 /// </summary>
 internal static class KernelScope
 {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using AgentSecurity.Grains.Telemetry;
 using System.Text;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
@@ -21,14 +23,22 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
     /// <summary>The call was allowed, but the service it went to failed (HTTP error, timeout, provider error).</summary>
     public const string UpstreamError = "upstream_error";
 
+    // The execution's span: host calls come on the sandbox's threads, outside the flow that started it.
+    private readonly ActivityContext _execution = KernelTracing.CurrentKernelSpan() is { Recorded: true } span ? span.Context : default;
+
     public async ValueTask<HostReply> CallAsync(HostCall call)
     {
         // The sandbox's threads are no grain activation: the checks a host call makes on the agent's grain are the
         // kernel's by scope (the agent's code acts through the kernel, never with the session of whoever started it).
         using var kernel = Boundary.KernelScope.Enter();
+        using var activity = KernelTracing.Enabled ? KernelTracing.StartUnder(KernelTracing.HostCall, _execution) : null;
+        activity?.SetTag(KernelTracing.OperationAttribute, call.Operation);
+        KernelTracing.Propagate(); // the check this call makes on the agent's grain is a child of this span
         try
         {
-            return await DispatchAsync(call);
+            var reply = await DispatchAsync(call);
+            activity?.SetTag(KernelTracing.ReasonAttribute, reply.Error ?? ReasonCodes.Allowed);
+            return reply;
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

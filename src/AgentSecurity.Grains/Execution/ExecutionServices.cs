@@ -68,6 +68,15 @@ public sealed class ExecutionServices : IDisposable
     /// <summary>Executions running on this silo now.</summary>
     public int Running => Volatile.Read(ref _running);
 
+    /// <summary>Executions of <paramref name="tenant"/> running on this silo now.</summary>
+    public int RunningFor(string tenant)
+    {
+        lock (_perTenant)
+        {
+            return _perTenant.GetValueOrDefault(tenant);
+        }
+    }
+
     /// <summary>
     /// Takes one of the silo's execution slots and one of the tenant's (<see cref="SandboxOptions.MaxExecutionsPerSilo"/>,
     /// <see cref="SandboxOptions.MaxExecutionsPerTenant"/>): null, or why there is none (<c>unavailable</c>: try again).

@@ -6,6 +6,7 @@ using AgentSecurity.Grains.Boundary;
 using AgentSecurity.Grants.Access;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grants;
 using AgentSecurity.Grants.Capabilities;
 using AgentSecurity.Grants.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -79,7 +80,15 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain, IIssuerKernelGr
 
     public Task<GrantVerification> VerifyGrantAsync(string signedGrant) => _grants.VerifyAsync(signedGrant ?? string.Empty);
 
-    public Task<RevocationResult> RevokeAsync(string signedRevocation) => _revocations.RevokeAsync(signedRevocation ?? string.Empty);
+    public async Task<RevocationResult> RevokeAsync(string signedRevocation)
+    {
+        using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.Revoke) : null;
+        activity?.SetTag(KernelTracing.TenantAttribute, this.GetPrimaryKeyString());
+        KernelTracing.Propagate(); // the notices to the agents holding the grant continue this trace
+        var result = await _revocations.RevokeAsync(signedRevocation ?? string.Empty);
+        activity?.SetTag(KernelTracing.ReasonAttribute, result.Error ?? ReasonCodes.Allowed);
+        return result;
+    }
 
     public Task<IReadOnlyList<StoredGrantStatus>> ConfirmStoredGrantsAsync(IReadOnlyList<StoredGrantRef> grants) => Task.FromResult(_revocations.ConfirmStoredGrants(grants));
 

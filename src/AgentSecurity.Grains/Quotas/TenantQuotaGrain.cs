@@ -81,6 +81,19 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
 
     public Task<TenantLimits> GetLimitsAsync() => Task.FromResult(_limits);
 
+    public Task<IReadOnlyList<TenantBudgetUse>> GetBudgetUseAsync()
+    {
+        var now = _time.GetUtcNow();
+        IReadOnlyList<TenantBudgetUse> use = [.. _buckets.Select(p => new TenantBudgetUse
+        {
+            Limit = p.Key.Name(),
+            Value = p.Value.Bucket.Limit,
+            Used = p.Value.Bucket.Used(now),
+            Period = p.Value.Bucket.Period,
+        }).OrderBy(u => u.Limit, StringComparer.Ordinal)];
+        return Task.FromResult(use);
+    }
+
     public async Task<QuotaLease> LeaseAsync(string agentId, string limit, long wanted, long returned)
     {
         if (!MeteredLimits.TryParse(limit, out var metered) || !_buckets.TryGetValue(metered, out var bucket))

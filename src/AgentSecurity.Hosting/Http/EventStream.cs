@@ -12,8 +12,9 @@ namespace AgentSecurity.Hosting.Http;
 
 /// <summary>
 /// One client's stream of a tenant's security events over HTTP: an observer of the tenant's audit grain (as the typed
-/// client's subscription is, no storage keys), subscribed and renewed with the client's own session, so that the trust
-/// boundary requires the <c>audit</c> right at the start and at every renewal. Events come in log order, each once, with
+/// client's subscription is, no storage keys), subscribed and renewed as <paramref name="callAs"/> makes the calls: with
+/// the client's own session, so that the trust boundary requires the <c>audit</c> right at the start and at every
+/// renewal (or, for the security console, which the operator guard admitted, as the operator's reads). Events come in log order, each once, with
 /// their sequence as the event id. The stream ends, with a last <c>end</c> event naming why, when the session expires,
 /// the boundary refuses a renewal, the client reads too slowly for its buffer, or the silo stops; and silently when the
 /// client goes away. A client resumes with <c>Last-Event-ID</c>.
@@ -22,7 +23,8 @@ internal sealed class EventStream(
     IGrainFactory grains,
     string tenant,
     IAuditStreamGrain log,
-    HttpCaller caller,
+    string principal,
+    Func<IDisposable> callAs,
     HttpApiOptions options,
     TimeProvider time,
     DateTimeOffset sessionEnd,
@@ -52,7 +54,7 @@ internal sealed class EventStream(
         try
         {
             long last;
-            using (CallerSession.Enter(caller))
+            using (callAs())
             {
                 last = await log.SubscribeAsync(_reference, afterSequence);
             }
@@ -180,7 +182,7 @@ internal sealed class EventStream(
 
         if (end is not null)
         {
-            HttpLog.EventStreamEnded(logger, tenant, caller.Principal, end.Error, end.Message);
+            HttpLog.EventStreamEnded(logger, tenant, principal, end.Error, end.Message);
             yield return new SseItem<string>(JsonSerializer.Serialize(end, HttpJson.Default.EventStreamEnd), "end");
         }
     }
@@ -196,7 +198,7 @@ internal sealed class EventStream(
                 after = _last;
             }
 
-            using (CallerSession.Enter(caller))
+            using (callAs())
             {
                 await log.SubscribeAsync(_reference!, after);
             }
@@ -225,7 +227,7 @@ internal sealed class EventStream(
         {
             try
             {
-                using (CallerSession.Enter(caller))
+                using (callAs())
                 {
                     await log.UnsubscribeAsync(_reference);
                 }

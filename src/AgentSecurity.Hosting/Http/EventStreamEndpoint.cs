@@ -64,7 +64,7 @@ internal static class EventStreamEndpoint
         var sessionLeft = SessionDocument.Parse(caller.Session).TryGetValue(out var session) ? session.ExpiresAt - kernelTime.GetUtcNow() : TimeSpan.Zero;
         var logger = loggers.CreateLogger<EventStream>();
         var stream = new EventStream(
-            grains, tenant, grains.GetGrain<IAuditStreamGrain>(tenant), caller, options.Value, TimeProvider.System,
+            grains, tenant, grains.GetGrain<IAuditStreamGrain>(tenant), caller.Principal, () => CallerSession.Enter(caller), options.Value, TimeProvider.System,
             TimeProvider.System.GetUtcNow() + sessionLeft, () => slots.Release(caller.Principal), logger);
         http.Response.RegisterForDisposeAsync(stream);
         if (await stream.StartAsync(after) is { } refused)
@@ -80,7 +80,7 @@ internal static class EventStreamEndpoint
     }
 
     /// <summary>-1 without the header (only new events), else the sequence it names.</summary>
-    private static bool TryReadLastEventId(HttpRequest request, out long after)
+    public static bool TryReadLastEventId(HttpRequest request, out long after)
     {
         after = -1;
         var values = request.Headers["Last-Event-ID"];

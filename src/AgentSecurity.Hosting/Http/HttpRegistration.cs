@@ -15,12 +15,13 @@ public static class HttpRegistration
         services.AddSingleton<HttpAuthentication>();
         services.AddSingleton<AgentChecks>();
         services.AddSingleton<EventStreamSlots>();
+        services.AddSingleton<Console.ConsoleOverviewReader>();
         return services;
     }
 
     /// <summary>
-    /// The silo's HTTP API: the AuthZEN 1.0 access evaluation endpoints and their metadata, tenants' event streams, and the
-    /// guard that puts the dashboard and the metrics behind the operator when the silo listens beyond loopback. Every call
+    /// The silo's HTTP API: the AuthZEN 1.0 access evaluation endpoints and their metadata, tenants' event streams, the security
+    /// console (<c>/security</c>), and the guard that puts the dashboard, the console and the metrics behind the operator when the silo listens beyond loopback. Every call
     /// it makes into the cluster carries its caller's session and passes the trust boundary like a .NET client's.
     /// </summary>
     public static WebApplication MapAgentSecurityHttp(this WebApplication app)
@@ -28,6 +29,7 @@ public static class HttpRegistration
         app.UseMiddleware<OperatorGuard>();
         AuthZenEndpoints.Map(app);
         EventStreamEndpoint.Map(app);
+        Console.SecurityConsoleEndpoints.Map(app);
         return app;
     }
 }

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace AgentSecurity.Hosting.Http;
 
 /// <summary>
-/// The dashboard and the metrics belong to no tenant and show every tenant's grains. They are open only to a request that
+/// The dashboard, the security console and the metrics belong to no tenant and show every tenant's grains. They are open only to a request that
 /// comes straight from this machine: a silo on loopback (the default), a loopback peer, and no proxy header. Any other
 /// request (the silo exposed with <see cref="SiloHostOptions.ListenOnAnyAddress"/>, a peer elsewhere, or a request a proxy,
 /// tunnel or sidecar forwarded to loopback and said so) needs a bearer session of the operator, or of a principal with an
@@ -20,7 +20,7 @@ namespace AgentSecurity.Hosting.Http;
 internal sealed class OperatorGuard(RequestDelegate next, IOptions<SiloHostOptions> host, HttpAuthentication authentication, IBoundaryGate gate, AgentSecurityMetrics metrics)
 {
     /// <summary>The path prefixes guarded, matched by segment and without regard to case, as routing matches them.</summary>
-    public static readonly PathString[] Guarded = ["/dashboard", "/metrics"];
+    public static readonly PathString[] Guarded = ["/dashboard", "/metrics", "/security"];
 
     public async Task InvokeAsync(HttpContext http)
     {

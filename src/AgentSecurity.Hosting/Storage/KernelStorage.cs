@@ -7,7 +7,10 @@ using Orleans.Configuration;
 
 namespace AgentSecurity.Hosting.Storage;
 
-/// <summary>The kernel's storage services and names, resolved once from <see cref="AgentSecurityStorageOptions"/>.</summary>
+/// <summary>
+/// The kernel's storage services and names, resolved once from <see cref="AgentSecurityStorageOptions"/>. Clients it
+/// makes retry within <see cref="StorageRetry"/>'s bounds; clients the host gives keep the host's options.
+/// </summary>
 public sealed class KernelStorage
 {
     public KernelStorage(IOptions<AgentSecurityStorageOptions> options, IOptions<ClusterOptions> cluster)
@@ -22,11 +25,11 @@ public sealed class KernelStorage
         Names = new KernelStorageNames(StorageNamePrefix.Resolve(o.NamePrefix, ServiceId).Prefix!);
         var credential = new Lazy<Azure.Core.TokenCredential>(() => o.Credential ?? new DefaultAzureCredential());
         Tables = o.TableServiceClient
-            ?? (o.TableServiceUri is { } tables ? new TableServiceClient(tables, credential.Value) : new TableServiceClient(o.ConnectionString));
+            ?? (o.TableServiceUri is { } tables ? new TableServiceClient(tables, credential.Value, StorageRetry.Bounded(new TableClientOptions())) : new TableServiceClient(o.ConnectionString, StorageRetry.Bounded(new TableClientOptions())));
         Blobs = o.BlobServiceClient
-            ?? (o.BlobServiceUri is { } blobs ? new BlobServiceClient(blobs, credential.Value) : new BlobServiceClient(o.ConnectionString));
+            ?? (o.BlobServiceUri is { } blobs ? new BlobServiceClient(blobs, credential.Value, StorageRetry.Bounded(new BlobClientOptions())) : new BlobServiceClient(o.ConnectionString, StorageRetry.Bounded(new BlobClientOptions())));
         Queues = o.QueueServiceClient
-            ?? (o.QueueServiceUri is { } queues ? new QueueServiceClient(queues, credential.Value) : new QueueServiceClient(o.ConnectionString));
+            ?? (o.QueueServiceUri is { } queues ? new QueueServiceClient(queues, credential.Value, StorageRetry.Bounded(new QueueClientOptions())) : new QueueServiceClient(o.ConnectionString, StorageRetry.Bounded(new QueueClientOptions())));
     }
 
     public KernelStorageNames Names { get; }

@@ -140,44 +140,50 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder silo)
+        public void Configure(ISiloBuilder silo) => ConfigureKernelSilo(silo);
+    }
+
+    /// <summary>
+    /// A test silo's kernel: the shared in-memory stores, in-process streams, test sandboxes, and <see cref="Time"/> as
+    /// the kernel's clock (a fixture of other silos registers its own clock after this).
+    /// </summary>
+    internal static void ConfigureKernelSilo(ISiloBuilder silo)
+    {
+        silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
+        silo.AddAgentSecuritySandboxes();
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, TestGrainStorage.Shared);
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, TestGrainStorage.Shared);
+        silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);
+        silo.Services.AddSingleton<IAgentMemoryStore>(TestAgentMemoryStore.Shared);
+        silo.Services.AddSingleton<IAuditLogStore>(TestAuditLogStore.Shared);
+        silo.Services.AddSingleton<AuditEvents, FaultyAuditEvents>();
+
+        // In-process streams for grain logic: fast, and they deliver between the test silos and to the client.
+        // The durable Azure Queue streams (at-least-once across silo crashes) are the integration tests' job.
+        silo.AddMemoryGrainStorage("PubSubStore");
+        silo.AddMemoryStreams(AuditStreams.ProviderName);
+        silo.Services.Configure<SandboxOptions>(o =>
         {
-            silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
-            silo.AddAgentSecuritySandboxes();
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, TestGrainStorage.Shared);
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, TestGrainStorage.Shared);
-            silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);
-            silo.Services.AddSingleton<IAgentMemoryStore>(TestAgentMemoryStore.Shared);
-            silo.Services.AddSingleton<IAuditLogStore>(TestAuditLogStore.Shared);
-            silo.Services.AddSingleton<AuditEvents, FaultyAuditEvents>();
+            o.WorkspaceRoot = WorkspaceRoot;
+            o.LlmBaseUrl = new Uri(Llm.Address, "v1/");
+            o.FirstUserId = 1_600_000_000 + ((uint)Environment.ProcessId % 1000 * 1000);
+            o.UserIdCount = 1000;
 
-            // In-process streams for grain logic: fast, and they deliver between the test silos and to the client.
-            // The durable Azure Queue streams (at-least-once across silo crashes) are the integration tests' job.
-            silo.AddMemoryGrainStorage("PubSubStore");
-            silo.AddMemoryStreams(AuditStreams.ProviderName);
-            silo.Services.Configure<SandboxOptions>(o =>
-            {
-                o.WorkspaceRoot = WorkspaceRoot;
-                o.LlmBaseUrl = new Uri(Llm.Address, "v1/");
-                o.FirstUserId = 1_600_000_000 + ((uint)Environment.ProcessId % 1000 * 1000);
-                o.UserIdCount = 1000;
-
-                // Tests move the kernel's clock by days; workspaces of tests still running must not be swept meanwhile
-                // (the janitor's own tests drive ExecutionServices directly).
-                o.WorkspaceRetention = TimeSpan.FromDays(3650);
-            });
-            // The test cluster's own plumbing, and the management grain the tests use to deactivate grains.
-            silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o =>
-            {
-                o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks");
-                o.ClientInfrastructure.Add("Orleans.Runtime.IManagementGrain");
-            });
-            silo.Services.Configure<AuditOptions>(o =>
-            {
-                o.KeyFile = AuditKeyFile;
-                o.Rules.DenyBurst.Threshold = 20;
-            });
-        }
+            // Tests move the kernel's clock by days; workspaces of tests still running must not be swept meanwhile
+            // (the janitor's own tests drive ExecutionServices directly).
+            o.WorkspaceRetention = TimeSpan.FromDays(3650);
+        });
+        // The test cluster's own plumbing, and the management grain the tests use to deactivate grains.
+        silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o =>
+        {
+            o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks");
+            o.ClientInfrastructure.Add("Orleans.Runtime.IManagementGrain");
+        });
+        silo.Services.Configure<AuditOptions>(o =>
+        {
+            o.KeyFile = AuditKeyFile;
+            o.Rules.DenyBurst.Threshold = 20;
+        });
     }
 }
 

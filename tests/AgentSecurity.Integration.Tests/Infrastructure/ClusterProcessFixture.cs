@@ -167,6 +167,9 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     public string PathOf(string name) => Path.Combine(WorkDirectory, name);
 
+    /// <summary>What the silo process has written so far (for a failing test to show).</summary>
+    internal string SiloOutput => _silo?.Output ?? string.Empty;
+
     /// <summary>An Orleans client of this cluster, in the test process, calling as the operator.</summary>
     internal Task<OrleansClientHost> ConnectClientAsync() => OrleansClientHost.StartAsync(Gateway, ClusterId, Operator, ClientTls);
 }

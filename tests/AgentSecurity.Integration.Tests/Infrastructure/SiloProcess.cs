@@ -41,6 +41,9 @@ internal sealed class SiloProcess : IDisposable
 
     public string Output => _process?.Output ?? string.Empty;
 
+    /// <summary>True while the process last started runs (a silo declared dead by its cluster stops itself).</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
     /// <summary>Completes when the silo has logged a line containing <paramref name="text"/>.</summary>
     public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
         (_process ?? throw new InvalidOperationException("the silo was not started")).WaitForOutputAsync(text, timeout);
