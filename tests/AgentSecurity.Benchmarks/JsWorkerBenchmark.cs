@@ -25,7 +25,8 @@ internal static class JsWorkerBenchmark
     private const int Rounds = 3;
     private const int InProcessRuns = 200;
     private const int PoolRuns = 10;
-    private static readonly TimeSpan Phase = TimeSpan.FromSeconds(8);
+    private const int BombRounds = 4;
+    private static readonly TimeSpan Phase = TimeSpan.FromSeconds(6);
     private const string Trivial = "agentsec.output('')";
     private const string Bomb = "const kept = []; for (let i = 0; ; i++) kept.push('x'.repeat(1 << 20) + i);";
 
@@ -93,7 +94,7 @@ internal static class JsWorkerBenchmark
             }
         }
 
-        Console.WriteLine("trivial JavaScript execution, median of the per-round medians:");
+        Console.WriteLine($"trivial JavaScript execution, median of the per-round medians (load average {LoadAverage()}):");
         Console.WriteLine($"  worker pool (warm worker, own process)  {Median([.. pooled]),8:F0} µs   (rounds: {Join(pooled)})");
         Console.WriteLine($"  Jint in the silo's process (baseline)   {Median([.. local]),8:F0} µs   (rounds: {Join(local)})");
         Console.WriteLine($"  the pool warm again after an execution  {Median([.. refill]),8:F0} ms   (median wait before the next run; rounds: {Join(refill)})");
@@ -124,54 +125,71 @@ internal static class JsWorkerBenchmark
 
         var bomb = new SandboxJob(SandboxRuntimes.JavaScript, Encoding.UTF8.GetBytes(Bomb), string.Empty,
             new SandboxLimits { MemoryBytes = 512L * 1024 * 1024, CpuTime = TimeSpan.FromSeconds(30), WallTime = TimeSpan.FromSeconds(30) }, workspace);
-        var phases = new List<(string Name, ISandboxRuntime? Runtime)> { ("no bomb", null) };
-        for (var round = 0; round < 2; round++)
-        {
-            phases.Add(("bombs in the silo's process (Jint in process)", inProcess));
-            phases.Add(("bombs in the worker pool", pool));
-        }
 
-        var results = new Dictionary<string, List<double>>();
-        var bombs = new Dictionary<string, List<string>>();
-        foreach (var (name, runtime) in phases)
+        // Alternating rounds, the order flipped each round, so that neither mode always follows the other (or the
+        // quiet phase) and a change of the machine's load during the run falls on both.
+        const string Quiet = "no bomb", InProcess = "bombs in the silo's process (Jint in process)", Pooled = "bombs in the worker pool";
+        var p99s = new Dictionary<string, List<double>> { [Quiet] = [], [InProcess] = [], [Pooled] = [] };
+        var maxima = new Dictionary<string, List<double>> { [Quiet] = [], [InProcess] = [], [Pooled] = [] };
+        var pauses = new Dictionary<string, List<int>> { [Quiet] = [], [InProcess] = [], [Pooled] = [] };
+        Console.WriteLine($"silo GC: server {System.Runtime.GCSettings.IsServerGC}, latency mode {System.Runtime.GCSettings.LatencyMode}; load average {LoadAverage()}");
+        for (var round = 0; round < BombRounds; round++)
         {
-            GC.Collect();
-            await pool.WaitWarmAsync(CancellationToken.None);
-            using var stop = new CancellationTokenSource(Phase);
-            var ended = new List<string>();
-            var bomber = runtime is null ? Task.CompletedTask : Task.Run(async () =>
+            List<(string Name, ISandboxRuntime? Runtime)> phases = round % 2 == 0
+                ? [(Quiet, null), (InProcess, inProcess), (Pooled, pool)]
+                : [(Quiet, null), (Pooled, pool), (InProcess, inProcess)];
+            var line = new StringBuilder($"  round {round}:");
+            foreach (var (name, runtime) in phases)
             {
+                GC.Collect();
+                await pool.WaitWarmAsync(CancellationToken.None);
+                var gen2Before = GC.CollectionCount(2);
+                using var stop = new CancellationTokenSource(Phase);
+                var ended = new List<string>();
+                var bomber = runtime is null ? Task.CompletedTask : Task.Run(async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        var result = await runtime.RunAsync(bomb, ExecutionBenchmark.NoHost.Instance, CancellationToken.None);
+                        ended.Add(result.Error ?? "ok");
+                    }
+                });
+                var latencies = new List<double>();
                 while (!stop.IsCancellationRequested)
                 {
-                    var result = await runtime.RunAsync(bomb, ExecutionBenchmark.NoHost.Instance, CancellationToken.None);
-                    ended.Add(result.Error ?? "ok");
+                    var started = Stopwatch.GetTimestamp();
+                    var decision = await client.CheckAsync("bench", "checker", check);
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                    if (!decision.Allowed)
+                    {
+                        throw new InvalidOperationException($"the check was denied: {decision.Reason}");
+                    }
                 }
-            });
-            var latencies = new List<double>();
-            while (!stop.IsCancellationRequested)
-            {
-                var started = Stopwatch.GetTimestamp();
-                var decision = await client.CheckAsync("bench", "checker", check);
-                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
-                if (!decision.Allowed)
-                {
-                    throw new InvalidOperationException($"the check was denied: {decision.Reason}");
-                }
+
+                await bomber;
+                latencies.Sort();
+                var gen2 = GC.CollectionCount(2) - gen2Before;
+                p99s[name].Add(Percentile(latencies, 0.99));
+                maxima[name].Add(latencies[^1]);
+                pauses[name].Add(gen2);
+                var endings = string.Join(", ", ended.GroupBy(c => c).Select(g => $"{g.Count()} {g.Key}"));
+                line.Append(CultureInfo.InvariantCulture, $" [{(runtime is null ? "quiet" : runtime == pool ? "pool" : "in process")}: p99 {Percentile(latencies, 0.99):F0} µs, max {latencies[^1]:F0} µs, {latencies.Count} checks, silo gen2 GCs {gen2}, bombs {(endings.Length > 0 ? endings : "none")}]");
             }
 
-            await bomber;
-            (results.TryGetValue(name, out var all) ? all : results[name] = []).AddRange(latencies);
-            (bombs.TryGetValue(name, out var codes) ? codes : bombs[name] = []).AddRange(ended);
+            Console.WriteLine(line);
         }
 
-        Console.WriteLine($"silo check latency (fileSystem:read, one caller in a loop) while JavaScript memory bombs of 512 MiB run back to back, {Phase.TotalSeconds:0} s phases:");
-        foreach (var (name, latencies) in results)
+        Console.WriteLine($"silo check latency (fileSystem:read, one caller in a loop) while JavaScript memory bombs of 512 MiB run back to back; {BombRounds} alternating rounds of {Phase.TotalSeconds:0} s phases; medians of the per-phase figures:");
+        foreach (var name in (string[])[Quiet, InProcess, Pooled])
         {
-            latencies.Sort();
-            var endings = string.Join(", ", bombs[name].GroupBy(c => c).Select(g => $"{g.Count()} {g.Key}"));
-            Console.WriteLine($"  {name,-48} p50 {Percentile(latencies, 0.50),8:F0} µs   p99 {Percentile(latencies, 0.99),8:F0} µs   max {latencies[^1],8:F0} µs   ({latencies.Count} checks; bombs: {(endings.Length > 0 ? endings : "none")})");
+            Console.WriteLine($"  {name,-48} p99 {Median([.. p99s[name]]),8:F0} µs   max {Median([.. maxima[name]]),8:F0} µs   silo gen2 GCs {Median([.. pauses[name].Select(p => (double)p)]),3:F0}   (p99 per round: {Join(p99s[name])})");
         }
+
+        var better = p99s[InProcess].Zip(p99s[Pooled]).Count(pair => pair.Second < pair.First);
+        Console.WriteLine($"  rounds in which the pool's p99 was lower than in process: {better} of {BombRounds}; load average {LoadAverage()}");
     }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     private static async Task<double> TimeAsync(Func<Task<SandboxResult>> run)
     {
@@ -186,7 +204,7 @@ internal static class JsWorkerBenchmark
     private static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static string Join(List<double> values) => string.Join(", ", values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)));

@@ -29,10 +29,6 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
     public const uint MaxArrayLength = 1_000_000;
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
 
-    // Ample for MaxRecursionDepth, and small enough that the stack guard stops built-ins recursing over a deep structure
-    // within a second or two: inside a built-in no statement is counted and no deadline is looked at.
-    private const int ThreadStackBytes = 16 * 1024 * 1024;
-
     private static readonly Prepared<Acornima.Ast.Script> Prelude = Engine.PrepareScript(ReadPrelude(), "agentsec-prelude.js", strict: true);
 
     private readonly SandboxThreads _threads = new("agentsec-js", ThreadStackBytes);
@@ -45,9 +41,20 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
         return RunAsync(job.Code, job.Input, job.Limits, host, cancellation);
     }
 
-    /// <summary>One script on a thread of this runtime's own (the worker process runs its one job so too).</summary>
+    /// <summary>One script on a thread of this runtime's own.</summary>
     internal Task<SandboxResult> RunAsync(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host, CancellationToken cancellation) =>
         _threads.Run(() => Run(code, input, limits, host, cancellation));
+
+    /// <summary>
+    /// One script on the calling thread, which must have a stack of <see cref="ThreadStackBytes"/> (the worker process
+    /// runs its job so, on the one thread that also reads the job and writes the result: no hand-over between threads).
+    /// </summary>
+    internal static SandboxResult RunOnThisThread(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host) =>
+        Run(code, input, limits, host, CancellationToken.None);
+
+    // Ample for MaxRecursionDepth, and small enough that the stack guard stops built-ins recursing over a deep structure
+    // within a second or two: inside a built-in no statement is counted and no deadline is looked at.
+    internal const int ThreadStackBytes = 16 * 1024 * 1024;
 
     public void Dispose() => _threads.Dispose();
 

@@ -25,9 +25,19 @@ public static class JsWorkerProgram
     // Runs the engine's paths once (parse, prelude, a host call, JSON, output) so that the job's own run is JIT-compiled.
     private const string WarmUp = "const o = JSON.parse(agentsec.input()); try { agentsec.call('memory.get', 'k'); } catch (e) { } agentsec.output(JSON.stringify(o) + String(o.a.length));";
 
-    public static async Task<int> Main()
+    public static int Main()
     {
-        using var runtime = new JavaScriptRuntime();
+        // Everything on one thread with the stack scripts need: the job is read, run and answered without handing it
+        // from thread to thread, each hand-over being a wake-up that costs milliseconds on a loaded machine.
+        var exit = 0;
+        var serving = new Thread(() => exit = Serve(), JavaScriptRuntime.ThreadStackBytes) { Name = "agentsec-js-worker" };
+        serving.Start();
+        serving.Join();
+        return exit;
+    }
+
+    private static int Serve()
+    {
         using var input = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
         var stdout = Console.OpenStandardOutput();
 
@@ -37,9 +47,11 @@ public static class JsWorkerProgram
         for (var i = 0; i < 2; i++)
         {
             var warm = Parse(sample)!;
-            Result(await runtime.RunAsync(warm.Code, warm.Input, warm.Limits, WarmUpHost.Instance, CancellationToken.None));
+            Result(JavaScriptRuntime.RunOnThisThread(warm.Code, warm.Input, warm.Limits, WarmUpHost.Instance));
         }
 
+        // The warm-up's garbage is collected now rather than in the job's first allocations.
+        GC.Collect();
         using var host = new HostSocketClient(Environment.GetEnvironmentVariable(HostSocketVariable) ?? "/run/agentsec/host.sock");
         host.Connect();
         stdout.Write(Encoding.UTF8.GetBytes(Ready + "\n"));
@@ -52,7 +64,7 @@ public static class JsWorkerProgram
         }
 
         var result = Parse(line) is { } job
-            ? Result(await runtime.RunAsync(job.Code, job.Input, job.Limits, host, CancellationToken.None))
+            ? Result(JavaScriptRuntime.RunOnThisThread(job.Code, job.Input, job.Limits, host))
             : Result(SandboxResult.Failed(ReasonCodes.InvalidRequest, "the worker's job could not be read", string.Empty, new SandboxUsage()));
         stdout.Write(result);
         stdout.Flush();

@@ -119,8 +119,9 @@ internal sealed class JsWorker : IAsyncDisposable
             string? line;
             try
             {
-                await _process.StandardInput.BaseStream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(WorkerJob.For(job), WorkerJson.Default.WorkerJob), stop.Token);
-                await _process.StandardInput.BaseStream.WriteAsync("\n"u8.ToArray(), stop.Token);
+                // One write of the whole line: the worker wakes once, to a job it can read at once.
+                byte[] bytes = [.. JsonSerializer.SerializeToUtf8Bytes(WorkerJob.For(job), WorkerJson.Default.WorkerJob), (byte)'\n'];
+                await _process.StandardInput.BaseStream.WriteAsync(bytes, stop.Token);
                 await _process.StandardInput.BaseStream.FlushAsync(stop.Token);
                 line = await _results.ReadLineAsync(stop.Token);
             }

@@ -11,10 +11,12 @@ public sealed class JsWorkerPoolOptions
     public const string SectionName = "AgentSecurity:Sandbox:JavaScript";
 
     /// <summary>
-    /// Workers kept started and warm (default 2). A burst of more executions than this waits for new ones (~0.2-0.5 s
-    /// of CPU each to start); a silo that runs JavaScript in bursts keeps more.
+    /// Workers kept started and warm (default 4, each an idle .NET process of some 40 MB). Every execution uses one up
+    /// and its replacement takes ~0.4 s of CPU to start (seconds of wall time on a loaded machine), so this many
+    /// executions may come at once, or one every start time ÷ this many, without waiting; more wait for a start, up to
+    /// <see cref="StartTimeout"/>, then answer <c>unavailable</c>.
     /// </summary>
-    public int WarmWorkers { get; set; } = 2;
+    public int WarmWorkers { get; set; } = 4;
 
     /// <summary>
     /// The user ids workers run as, one per live worker, from <see cref="FirstUserId"/> (default 1,499,000,000, below

@@ -10,7 +10,9 @@ namespace AgentSecurity.Sandbox.Tests.Infrastructure;
 /// </summary>
 internal static class JsWorkers
 {
-    private static readonly Lazy<JsWorkerPool> SharedPool = new(() => New(new JsWorkerPoolOptions { WarmWorkers = 2 }));
+    // Four warm: the contract suite runs its JavaScript cases one after another, each taking a worker, so the
+    // replacements start while the next cases run rather than each case waiting for one.
+    private static readonly Lazy<JsWorkerPool> SharedPool = new(() => New(new JsWorkerPoolOptions { WarmWorkers = 4 }));
     private static int _pools;
 
     /// <summary>The pool the JavaScript tests share (never disposed: its workers die with the test process).</summary>

@@ -6,10 +6,17 @@ using AgentSecurity.Sandbox.Tests.Infrastructure;
 
 namespace AgentSecurity.Sandbox.Tests.JavaScript;
 
-/// <summary>JavaScript as a silo runs it: each script in a worker process taken from the pool.</summary>
-public sealed class JavaScriptRuntimeTests
+/// <summary>
+/// The language-level boundary: what a script can reach and how Jint's limits end it. These run the engine in this
+/// process, the very code a worker runs on its one thread (<c>JavaScriptRuntime.Run</c>), since each execution in the
+/// pool costs a worker's start (~0.4 s of CPU) and these cases test the engine, not the process around it; the
+/// contract suite (<c>SandboxRuntimeContractTests</c>) and <see cref="JsWorkerPoolTests"/> run JavaScript through the pool.
+/// </summary>
+public sealed class JavaScriptRuntimeTests : IDisposable
 {
-    private readonly ISandboxRuntime _runtime = JsWorkers.Shared;
+    private readonly JavaScriptRuntime _runtime = new();
+
+    public void Dispose() => _runtime.Dispose();
 
     private Task<SandboxResult> RunAsync(string script, string input = "", SandboxLimits? limits = null, IHostApi? host = null, CancellationToken cancellation = default) =>
         _runtime.RunAsync(Jobs.For(SandboxRuntimes.JavaScript, script, input, limits), host ?? FakeHostApi.AllowingEverything(), cancellation);
