@@ -65,7 +65,12 @@ internal static class JsWorkerBenchmark
     {
         var job = new SandboxJob(SandboxRuntimes.JavaScript, Encoding.UTF8.GetBytes(Trivial), string.Empty, new SandboxLimits(), workspace);
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(30));
-        List<double> local = [], pooled = [], refill = [];
+        List<double> local = [], pooled = [], refill = [], floor = [];
+
+        // The floor of any process boundary on this machine at this moment: a line to an idle cat and back through
+        // pipes, taken just before each pool execution, after the same idle wait (no .NET, no engine in it).
+        using var echo = new Process { StartInfo = new ProcessStartInfo("cat") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false } };
+        echo.Start();
         foreach (var round in Enumerable.Range(0, Rounds + 1))
         {
             var inProcessTimes = new double[InProcessRuns];
@@ -77,19 +82,26 @@ internal static class JsWorkerBenchmark
             // Each execution on a warm worker: the pool is let refill first, as a silo's is between executions.
             var poolTimes = new double[PoolRuns];
             var refillTimes = new double[PoolRuns];
+            var floorTimes = new double[PoolRuns];
             for (var i = 0; i < PoolRuns; i++)
             {
                 var waited = Stopwatch.GetTimestamp();
                 await pool.WaitWarmAsync(deadline.Token);
                 refillTimes[i] = Stopwatch.GetElapsedTime(waited).TotalMilliseconds;
+                var echoed = Stopwatch.GetTimestamp();
+                await echo.StandardInput.WriteLineAsync("x");
+                await echo.StandardInput.FlushAsync();
+                _ = await echo.StandardOutput.ReadLineAsync();
+                floorTimes[i] = Stopwatch.GetElapsedTime(echoed).TotalMicroseconds;
                 poolTimes[i] = await TimeAsync(() => pool.RunAsync(job, ExecutionBenchmark.NoHost.Instance, CancellationToken.None));
             }
 
-            Console.WriteLine($"  round {round}: pool {Median(poolTimes):F0} µs, in process {Median(inProcessTimes):F0} µs{(round == 0 ? " (warm-up, not counted)" : string.Empty)}");
+            Console.WriteLine($"  round {round}: pool {Median(poolTimes):F0} µs, pipe round trip {Median(floorTimes):F0} µs, in process {Median(inProcessTimes):F0} µs{(round == 0 ? " (warm-up, not counted)" : string.Empty)}");
             if (round > 0)
             {
                 local.Add(Median(inProcessTimes));
                 pooled.Add(Median(poolTimes));
+                floor.Add(Median(floorTimes));
                 refill.Add(Median(refillTimes[1..]));
             }
         }
@@ -97,6 +109,7 @@ internal static class JsWorkerBenchmark
         Console.WriteLine($"trivial JavaScript execution, median of the per-round medians (load average {LoadAverage()}):");
         Console.WriteLine($"  worker pool (warm worker, own process)  {Median([.. pooled]),8:F0} µs   (rounds: {Join(pooled)})");
         Console.WriteLine($"  Jint in the silo's process (baseline)   {Median([.. local]),8:F0} µs   (rounds: {Join(local)})");
+        Console.WriteLine($"  pipe round trip to an idle cat (floor)   {Median([.. floor]),8:F0} µs   (rounds: {Join(floor)})");
         Console.WriteLine($"  the pool warm again after an execution  {Median([.. refill]),8:F0} ms   (median wait before the next run; rounds: {Join(refill)})");
     }
 

@@ -11,7 +11,7 @@ public sealed class JsWorkerPoolOptions
     public const string SectionName = "AgentSecurity:Sandbox:JavaScript";
 
     /// <summary>
-    /// Workers kept started and warm (default 4, each an idle .NET process of some 40 MB). Every execution uses one up
+    /// Workers kept started and warm (default 4, each an idle .NET process of some 60 MB resident). Every execution uses one up
     /// and its replacement takes ~0.4 s of CPU to start (seconds of wall time on a loaded machine), so this many
     /// executions may come at once, or one every start time ÷ this many, without waiting; more wait for a start, up to
     /// <see cref="StartTimeout"/>, then answer <c>unavailable</c>.
