@@ -11,12 +11,13 @@ public sealed class JsWorkerPoolOptions
     public const string SectionName = "AgentSecurity:Sandbox:JavaScript";
 
     /// <summary>
-    /// Workers kept started and warm (default 4, each an idle .NET process of some 60 MB resident). Every execution uses one up
-    /// and its replacement takes ~0.4 s of CPU to start (seconds of wall time on a loaded machine), so this many
+    /// Workers kept started and warm (default 2, each an idle .NET process of some 60 MB resident). Every execution uses
+    /// one up and its replacement takes ~0.4 s of CPU to start (seconds of wall time on a loaded machine), so this many
     /// executions may come at once, or one every start time ÷ this many, without waiting; more wait for a start, up to
-    /// <see cref="StartTimeout"/>, then answer <c>unavailable</c>.
+    /// <see cref="StartTimeout"/>, then answer <c>unavailable</c>. More warm workers cover larger bursts but not a faster
+    /// steady rate, which the CPU of the starts bounds; and every silo starts this many (a test cluster of three, three times).
     /// </summary>
-    public int WarmWorkers { get; set; } = 4;
+    public int WarmWorkers { get; set; } = 2;
 
     /// <summary>
     /// The user ids workers run as, one per live worker, from <see cref="FirstUserId"/> (default 1,499,000,000, below
