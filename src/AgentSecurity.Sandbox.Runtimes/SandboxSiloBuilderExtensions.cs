@@ -5,6 +5,8 @@ using AgentSecurity.Sandbox.Processes;
 using AgentSecurity.Sandbox.Servers;
 using AgentSecurity.Sandbox.Wasm;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AgentSecurity.Hosting;
@@ -12,7 +14,8 @@ namespace AgentSecurity.Hosting;
 public static class SandboxSiloBuilderExtensions
 {
     /// <summary>
-    /// Runs agent code on this silo: the WebAssembly (Wasmtime), JavaScript (Jint) and native (bubblewrap) runtimes,
+    /// Runs agent code on this silo: the WebAssembly (Wasmtime), JavaScript (Jint, in a pool of sandboxed worker
+    /// processes, section <c>AgentSecurity:Sandbox:JavaScript</c>) and native (bubblewrap) runtimes,
     /// the host of agents' long-lived sandboxed servers (<see cref="ISandboxServerHost"/>, for MCP upstreams started by
     /// the silo), the model provider that host calls reach, and the janitor that removes idle agents' workspaces (settings:
     /// section <c>AgentSecurity:Sandbox</c>). Without it the kernel decides checks and answers executions
@@ -29,12 +32,22 @@ public static class SandboxSiloBuilderExtensions
         silo.Services.AddSingleton<SandboxesAdded>();
         silo.Services.AddHostedService<WorkspaceJanitor>();
         silo.Services.AddSingleton<ISandboxRuntime>(_ => new WasmRuntime());
-        silo.Services.AddSingleton<ISandboxRuntime>(_ => new JavaScriptRuntime());
         static ProcessRuntimeOptions Processes(IServiceProvider services) => new()
         {
             ScratchRoot = Path.Combine(services.GetRequiredService<IOptions<SandboxOptions>>().Value.WorkspaceRoot, ".exec"),
         };
         silo.Services.AddSingleton<ISandboxRuntime>(services => new ProcessRuntime(Processes(services)));
+
+        // JavaScript runs in worker processes sandboxed as native programs are, never in the silo's own process.
+        silo.Services.AddOptions<JsWorkerPoolOptions>().Bind(silo.Configuration.GetSection(JsWorkerPoolOptions.SectionName)).ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<JsWorkerPoolOptions>, JsWorkerPoolOptionsValidator>();
+        silo.Services.AddSingleton(services => new JsWorkerPool(
+            Processes(services),
+            services.GetRequiredService<IOptions<JsWorkerPoolOptions>>().Value,
+            services.GetService<TimeProvider>(),
+            services.GetService<ILogger<JsWorkerPool>>()));
+        silo.Services.AddSingleton<ISandboxRuntime>(services => services.GetRequiredService<JsWorkerPool>());
+        silo.Services.AddHostedService<JsWorkerPoolStarter>();
         silo.Services.AddSingleton<ISandboxServerHost>(services => new SandboxServerHost(Processes(services)));
         silo.Services.AddHttpClient<ILlmProvider, OpenAiCompatibleLlmProvider>();
         return silo;

@@ -25,10 +25,19 @@ internal sealed class BenchmarkSilo : ISiloConfigurator
             silo.Services.Configure<SandboxOptions>(o => o.WorkspaceRoot = workspaces);
         }
 
+        // The test cluster's own plumbing, which the kernel's boundary otherwise refuses to any client.
+        silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o => o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks"));
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, new DiscardingStorage());
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, new DiscardingStorage());
         silo.Services.AddSingleton<IAgentMemoryStore, NoMemoryStore>();
     }
+}
+
+/// <summary>The benchmark's client calls as the operator, as the kernel's boundary requires a session of every caller.</summary>
+internal sealed class BenchmarkClient : IClientBuilderConfigurator
+{
+    public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
+        AgentSecurity.Client.AgentSecurityClientBuilderExtensions.UseAgentSecuritySession(client, TestKeys.Operator);
 }
 
 internal sealed class DiscardingStorage : IGrainStorage

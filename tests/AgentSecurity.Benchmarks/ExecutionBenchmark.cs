@@ -204,7 +204,7 @@ internal static class ExecutionBenchmark
         return values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
     }
 
-    private sealed class NoHost : IHostApi
+    internal sealed class NoHost : IHostApi
     {
         public static readonly NoHost Instance = new();
 

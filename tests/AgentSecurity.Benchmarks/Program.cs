@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 // the docs name them, and take further BenchmarkDotNet arguments. `sanity` runs each once, in this process (--job dry
 // --inProcess: no generated project to build), to see that they work, not to measure. The cluster- and process-level
 // figures time themselves and print medians with a baseline measured in the same run: `memory [agents]`,
-// `executions`, `workspaces`. `all` runs everything.
+// `executions`, `javascript` (the worker pool), `workspaces`. `all` runs everything.
 var benchmarks = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly);
 var config = BenchmarkConfig.Create();
 var further = args.Skip(1).ToArray();
@@ -29,10 +29,14 @@ switch (args.FirstOrDefault())
     case "workspaces":
         WorkspaceBenchmark.Run();
         return 0;
+    case "javascript":
+        await JsWorkerBenchmark.RunAsync();
+        return 0;
     case "all":
         var summaries = benchmarks.Run(["--filter", "*", .. further], config).ToList();
         await ActivationMemoryBenchmark.RunAsync(5_000);
         await ExecutionBenchmark.RunAsync();
+        await JsWorkerBenchmark.RunAsync();
         WorkspaceBenchmark.Run();
         return BenchmarkConfig.ExitCode(summaries);
     default:

@@ -7,7 +7,8 @@ namespace AgentSecurity.Sandbox.Host;
 /// The native sandbox's host protocol, one line each way: a request is a JSON object with a string <c>op</c> and optional
 /// string (or null) <c>arg</c> and <c>arg2</c>; a reply is <c>{"ok": true, "value": ...}</c> or
 /// <c>{"ok": false, "error": code, "message": ..., "denied": bool}</c>. A line comes from agent code, so reading one
-/// never throws: anything else is <c>invalid_request</c>.
+/// never throws: anything else is <c>invalid_request</c>. The JavaScript worker speaks the other side of it
+/// (<see cref="WriteRequest"/>, <see cref="ParseReply"/>).
 /// </summary>
 public static class HostCallLine
 {
@@ -65,6 +66,55 @@ public static class HostCallLine
         buffer.WriteByte((byte)'\n');
         return buffer.ToArray();
     }
+
+    /// <summary>The request's line, newline included: what a sandboxed program writes.</summary>
+    public static byte[] WriteRequest(HostCall call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("op", call.Operation);
+            writer.WriteString("arg", call.Argument);
+            writer.WriteString("arg2", call.Second);
+            writer.WriteEndObject();
+        }
+
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
+    }
+
+    /// <summary>A reply line as a sandboxed program reads it; one that is not a reply is a failure, never a value.</summary>
+    public static HostReply ParseReply(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            using var reply = JsonDocument.Parse(line.ToArray());
+            var root = reply.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("ok", out var ok) && ok.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                if (ok.GetBoolean())
+                {
+                    return Text(root, "value", out var value) ? HostReply.Success(value) : Malformed;
+                }
+
+                if (Text(root, "error", out var error) && error is not null && Text(root, "message", out var message))
+                {
+                    var denied = root.TryGetProperty("denied", out var flag) && flag.ValueKind == JsonValueKind.True;
+                    return HostReply.Fail(error, message ?? string.Empty) with { Denied = denied };
+                }
+            }
+
+            return Malformed;
+        }
+        catch (JsonException)
+        {
+            return Malformed;
+        }
+    }
+
+    private static HostReply Malformed => HostReply.Fail(ReasonCodes.Unavailable, "the host's reply could not be read");
 
     private static bool Text(JsonElement root, string name, out string? text)
     {

@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using AgentSecurity.Sandbox.Host;
-using AgentSecurity.Sandbox.JavaScript;
+using AgentSecurity.Sandbox.Tests.Infrastructure;
 
 namespace AgentSecurity.Sandbox.Tests.Contract;
 
@@ -22,7 +22,7 @@ internal sealed class JavaScriptAdapter : RuntimeAdapter
 
     public override string NotAProgram => "syntax error (";
 
-    public override ISandboxRuntime Create() => new JavaScriptRuntime();
+    public override ISandboxRuntime Create() => JsWorkers.Shared;
 
     public override string Write(int bytes) => $$"""
         const chunk = 'x'.repeat(1024);

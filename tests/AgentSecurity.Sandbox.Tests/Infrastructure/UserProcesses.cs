@@ -18,8 +18,19 @@ internal static class UserProcesses
         return Count(owner);
     }
 
-    public static int Count(uint owner) =>
-        Directory.EnumerateDirectories("/proc").Count(p => char.IsAsciiDigit(Path.GetFileName(p)[0]) && OwnerOf(p) == owner);
+    public static int Count(uint owner) => Of(owner).Count;
+
+    public static List<int> Of(uint owner) =>
+        [.. Directory.EnumerateDirectories("/proc").Where(p => char.IsAsciiDigit(Path.GetFileName(p)[0]) && OwnerOf(p) == owner).Select(p => int.Parse(Path.GetFileName(p), CultureInfo.InvariantCulture))];
+
+    /// <summary>Sends <paramref name="signal"/> (a name kill(1) knows: KILL, STOP) to every process of <paramref name="owner"/>.</summary>
+    public static async Task SignalAsync(uint owner, string signal)
+    {
+        var pids = Of(owner);
+        Assert.NotEmpty(pids);
+        using var kill = System.Diagnostics.Process.Start("/bin/kill", ["-" + signal, .. pids.Select(p => p.ToString(CultureInfo.InvariantCulture))]);
+        await kill.WaitForExitAsync();
+    }
 
     private static uint? OwnerOf(string path)
     {

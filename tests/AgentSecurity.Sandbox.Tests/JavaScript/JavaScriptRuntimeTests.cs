@@ -6,6 +6,12 @@ using AgentSecurity.Sandbox.Tests.Infrastructure;
 
 namespace AgentSecurity.Sandbox.Tests.JavaScript;
 
+/// <summary>
+/// The language-level boundary: what a script can reach and how Jint's limits end it. These run the engine in this
+/// process, the very code a worker runs on its one thread (<c>JavaScriptRuntime.Run</c>), since each execution in the
+/// pool costs a worker's start (~0.4 s of CPU) and these cases test the engine, not the process around it; the
+/// contract suite (<c>SandboxRuntimeContractTests</c>) and <see cref="JsWorkerPoolTests"/> run JavaScript through the pool.
+/// </summary>
 public sealed class JavaScriptRuntimeTests : IDisposable
 {
     private readonly JavaScriptRuntime _runtime = new();

@@ -9,18 +9,23 @@ namespace AgentSecurity.Sandbox;
 /// the metered host API, and the two ways an execution is stopped from outside: the wall-clock deadline and the
 /// kernel's kill switch. Lives on the execution's own thread.
 /// </summary>
-internal sealed class InProcessExecution(SandboxJob job, IHostApi host, CancellationToken cancellation)
+internal sealed class InProcessExecution(string input, SandboxLimits limits, IHostApi host, CancellationToken cancellation)
 {
+    public InProcessExecution(SandboxJob job, IHostApi host, CancellationToken cancellation)
+        : this(job.Input, job.Limits, host, cancellation)
+    {
+    }
+
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly TimeSpan _cpuAtStart = ThreadCpuClock.Now();
 
-    public string Input { get; } = job.Input;
+    public string Input { get; } = input;
 
-    public OutputBuffer Output { get; } = new(job.Limits.OutputBytes);
+    public OutputBuffer Output { get; } = new(limits.OutputBytes);
 
-    public HostCallMeter Host { get; } = new(host, job.Limits.HostCalls);
+    public HostCallMeter Host { get; } = new(host, limits.HostCalls);
 
-    public SandboxLimits Limits { get; } = job.Limits;
+    public SandboxLimits Limits { get; } = limits;
 
     public CancellationToken Cancellation { get; } = cancellation;
 

@@ -15,9 +15,10 @@ namespace AgentSecurity.Sandbox.JavaScript;
 /// <c>eval</c> or <c>Function(string)</c>, no modules. Jint's constraints bound statements (the CPU budget), wall time,
 /// allocation, recursion, array size and regular-expression time; the kill switch cancels it. Jint looks at allocation
 /// only between statements, so the built-ins that build a large string or buffer in one call are guarded to ask the
-/// execution's <see cref="AllocationBudget"/> first (<see cref="AllocationGuards"/>, the host prelude). Jint runs in the silo's
-/// process, so it is a language-level boundary, not an operating-system one: see docs/sandboxes.md for what that
-/// means for the <c>sandboxed</c> isolation level.
+/// execution's <see cref="AllocationBudget"/> first (<see cref="AllocationGuards"/>, the host prelude). This is the
+/// language-level boundary; on a silo it runs inside a sandboxed worker process (<see cref="Worker.JsWorkerProgram"/>,
+/// started by the silo's worker pool), so that a Jint bug, hang or heap blow-up costs that worker, never the silo.
+/// In the silo's own process it runs only as a baseline for the benchmark and for the allocation tests.
 /// </summary>
 public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
 {
@@ -28,31 +29,45 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
     public const uint MaxArrayLength = 1_000_000;
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
 
-    // Ample for MaxRecursionDepth, and small enough that the stack guard stops built-ins recursing over a deep structure
-    // within a second or two: inside a built-in no statement is counted and no deadline is looked at.
-    private const int ThreadStackBytes = 16 * 1024 * 1024;
-
     private static readonly Prepared<Acornima.Ast.Script> Prelude = Engine.PrepareScript(ReadPrelude(), "agentsec-prelude.js", strict: true);
 
     private readonly SandboxThreads _threads = new("agentsec-js", ThreadStackBytes);
 
     public string Name => SandboxRuntimes.JavaScript;
 
-    public Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, CancellationToken cancellation) =>
-        _threads.Run(() => Run(job, host, cancellation));
+    public Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return RunAsync(job.Code, job.Input, job.Limits, host, cancellation);
+    }
+
+    /// <summary>One script on a thread of this runtime's own.</summary>
+    internal Task<SandboxResult> RunAsync(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host, CancellationToken cancellation) =>
+        _threads.Run(() => Run(code, input, limits, host, cancellation));
+
+    /// <summary>
+    /// One script on the calling thread, which must have a stack of <see cref="ThreadStackBytes"/> (the worker process
+    /// runs its job so, on the one thread that also reads the job and writes the result: no hand-over between threads).
+    /// </summary>
+    internal static SandboxResult RunOnThisThread(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host) =>
+        Run(code, input, limits, host, CancellationToken.None);
+
+    // Ample for MaxRecursionDepth, and small enough that the stack guard stops built-ins recursing over a deep structure
+    // within a second or two: inside a built-in no statement is counted and no deadline is looked at.
+    internal const int ThreadStackBytes = 16 * 1024 * 1024;
 
     public void Dispose() => _threads.Dispose();
 
-    private static SandboxResult Run(SandboxJob job, IHostApi host, CancellationToken cancellation)
+    private static SandboxResult Run(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host, CancellationToken cancellation)
     {
-        var execution = new InProcessExecution(job, host, cancellation);
-        var budget = new AllocationBudget(job.Limits.MemoryBytes);
+        var execution = new InProcessExecution(input, limits, host, cancellation);
+        var budget = new AllocationBudget(limits.MemoryBytes);
         long Allocated() => budget.Allocated;
 
         Prepared<Acornima.Ast.Script> script;
         try
         {
-            script = Engine.PrepareScript(new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(job.Code.Span), "agent.js");
+            script = Engine.PrepareScript(new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(code.Span), "agent.js");
         }
         catch (DecoderFallbackException)
         {
@@ -63,7 +78,6 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
             return execution.Finish(ReasonCodes.BadModule, $"the script does not parse: {e.Message}", 0);
         }
 
-        var limits = job.Limits;
         using var engine = new Engine(options =>
         {
             options.Strict = false;
@@ -115,8 +129,8 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            var (code, message) = Classify(e);
-            return execution.Finish(code, message, Allocated());
+            var (error, message) = Classify(e);
+            return execution.Finish(error, message, Allocated());
         }
     }
 
@@ -144,6 +158,7 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
         RegexMatchTimeoutException => (ReasonCodes.Timeout, $"a regular expression ran longer than {RegexTimeout.TotalMilliseconds:0} ms"),
         TimeoutException => (ReasonCodes.Timeout, "the script ran out of wall-clock time"),
         MemoryLimitExceededException => (ReasonCodes.MemoryLimit, $"the script allocated more than its memory limit: {e.Message}"),
+        OutOfMemoryException => (ReasonCodes.MemoryLimit, "the script ran the engine out of memory"),
         RecursionDepthOverflowException => (ReasonCodes.MemoryLimit, $"stack overflow: the recursion went deeper than {MaxRecursionDepth} calls"),
         InsufficientExecutionStackException => (ReasonCodes.MemoryLimit, "stack overflow: the code is nested too deeply"),
         JavaScriptException js when js.Message.Contains("Maximum call stack size exceeded", StringComparison.Ordinal) => (ReasonCodes.MemoryLimit, "stack overflow: a structure is nested too deeply"),

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using AgentSecurity.Grants;
+using AgentSecurity.Sandbox.Host;
+using AgentSecurity.Sandbox.JavaScript;
+using AgentSecurity.Sandbox.Processes;
+using AgentSecurity.Sandbox.Tests.Infrastructure;
+
+namespace AgentSecurity.Sandbox.Tests.JavaScript;
+
+/// <summary>
+/// JavaScript runs in worker processes, so whatever goes wrong in the engine costs one worker: the execution fails with a
+/// code, the silo (this test process) carries on, the pool replaces the worker, and the next execution runs. A crash and
+/// a hang are stood for by signals sent to the worker's processes while its script runs (SIGKILL, SIGSTOP), since the
+/// engine's own guards leave no script that crashes or hangs it; the heap blow-up is real.
+/// </summary>
+[Collection(nameof(ProcessAllocationCollection))]
+public sealed class JsWorkerPoolTests : IAsyncLifetime
+{
+    /// <summary>Makes a host call (the test's marker that the script runs in a worker), then loops until stopped.</summary>
+    private const string MarkThenLoop = "agentsec.call('memory.get', 'started'); for (;;) {}";
+
+    private readonly JsWorkerPool _pool = JsWorkers.New(new JsWorkerPoolOptions { WarmWorkers = 1, StartTimeout = TimeSpan.FromSeconds(20) });
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _pool.DisposeAsync();
+
+    [Fact]
+    public async Task RunAsync_WorkerCrashesMidExecution_FailsThatExecutionAndTheNextRunsOnAFreshWorker()
+    {
+        var (running, user, _) = await StartMarkedAsync(_pool, Jobs.Limits with { WallTime = TimeSpan.FromSeconds(30), CpuTime = TimeSpan.FromSeconds(30) });
+
+        await UserProcesses.SignalAsync(user, "KILL");
+        var result = await running;
+
+        Assert.Equal(ReasonCodes.ExecutionFailed, result.Error);
+        Assert.Contains("ended without a result", result.Message, StringComparison.Ordinal);
+        await AssertNextRunsAsync(_pool, user);
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkerHangs_IsKilledAtItsWallTimeAndTheNextRuns()
+    {
+        var wall = TimeSpan.FromSeconds(2);
+        var watch = Stopwatch.StartNew();
+        var (running, user, _) = await StartMarkedAsync(_pool, Jobs.Limits with { WallTime = wall, CpuTime = TimeSpan.FromSeconds(30) });
+
+        await UserProcesses.SignalAsync(user, "STOP");
+        var result = await running;
+
+        Assert.Equal(ReasonCodes.Timeout, result.Error);
+        Assert.Contains("its worker was killed", result.Message, StringComparison.Ordinal);
+        Assert.InRange(watch.Elapsed, wall, wall + TimeSpan.FromSeconds(10));
+        await AssertNextRunsAsync(_pool, user);
+    }
+
+    /// <summary>
+    /// A script whose own limit does not stop it (1 GiB) fills the worker's 64 MiB heap: the execution ends with
+    /// <c>memory_limit</c>, and this process (the silo) allocated a fraction of what the script did.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_HeapBlowUp_CostsTheWorkerNotTheSilo()
+    {
+        const long Heap = 64L * 1024 * 1024;
+        await using var pool = JsWorkers.New(new JsWorkerPoolOptions { WarmWorkers = 1, HeapBytes = Heap });
+        await pool.WaitWarmAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+
+        var result = await pool.RunAsync(
+            Jobs.For(SandboxRuntimes.JavaScript, "const kept = []; for (let i = 0; ; i++) kept.push('x'.repeat(1 << 20) + i);", limits: Jobs.Limits with { MemoryBytes = 1L << 30, CpuTime = TimeSpan.FromSeconds(30), WallTime = TimeSpan.FromSeconds(30) }),
+            FakeHostApi.AllowingEverything(),
+            CancellationToken.None);
+
+        var allocatedBySilo = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Assert.Equal(ReasonCodes.MemoryLimit, result.Error);
+        Assert.True(allocatedBySilo < Heap / 4, $"the silo allocated {allocatedBySilo} bytes while the script filled its worker's heap");
+        await AssertNextRunsAsync(pool, null);
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoExecutions_RunInTwoWorkersAndTheFirstLeavesNoProcessBehind()
+    {
+        var first = await StartMarkedAsync(_pool, Jobs.Limits with { WallTime = TimeSpan.FromMilliseconds(300) });
+        Assert.Equal(ReasonCodes.Timeout, (await first.Running).Error);
+
+        var second = await StartMarkedAsync(_pool, Jobs.Limits with { WallTime = TimeSpan.FromMilliseconds(300) });
+        await second.Running;
+
+        Assert.NotEqual(first.User, second.User);
+        Assert.Equal(0, await UserProcesses.CountAsync(first.User));
+    }
+
+    [Fact]
+    public async Task RunAsync_WithoutBubblewrap_IsUnavailable()
+    {
+        await using var pool = new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = Path.Combine(Jobs.Workspaces.Root, ".exec"), Bubblewrap = "/nonexistent/bwrap" }, new JsWorkerPoolOptions());
+
+        var result = await pool.RunAsync(Jobs.For(SandboxRuntimes.JavaScript, "agentsec.output('in process?')"), FakeHostApi.AllowingEverything(), CancellationToken.None);
+
+        Assert.Equal(ReasonCodes.Unavailable, result.Error);
+        Assert.Empty(result.Output);
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_Throws()
+    {
+        var exception = Assert.Throws<ArgumentException>(() => new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = "/tmp" }, new JsWorkerPoolOptions { WarmWorkers = 0, HeapBytes = 1 }));
+
+        Assert.Contains("WarmWorkers", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("HeapBytes", exception.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts <see cref="MarkThenLoop"/> and returns once its host call arrived, with the user of the worker that runs it.</summary>
+    private static async Task<(Task<SandboxResult> Running, uint User, FakeHostApi Host)> StartMarkedAsync(JsWorkerPool pool, SandboxLimits limits)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var host = FakeHostApi.AllowingEverything();
+        host.OnCall = _ => started.TrySetResult();
+        var running = pool.RunAsync(Jobs.For(SandboxRuntimes.JavaScript, MarkThenLoop, limits: limits), host, CancellationToken.None);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return (running, Assert.Single(pool.RunningUsers), host);
+    }
+
+    /// <summary>The pool is warm again, and the next script runs (in another worker than <paramref name="broken"/>'s).</summary>
+    private static async Task AssertNextRunsAsync(JsWorkerPool pool, uint? broken)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await pool.WaitWarmAsync(deadline.Token);
+        var host = FakeHostApi.AllowingEverything();
+        uint? user = null;
+        host.OnCall = _ => user = pool.RunningUsers.Single();
+
+        var next = await pool.RunAsync(Jobs.For(SandboxRuntimes.JavaScript, "agentsec.call('memory.get', 'k'); agentsec.output(agentsec.input().toUpperCase())", "still here"), host, CancellationToken.None);
+
+        Assert.True(next.Ok, next.Message);
+        Assert.Equal("STILL HERE", next.Output);
+        Assert.NotEqual(broken, user);
+        if (broken is { } gone)
+        {
+            Assert.Equal(0, await UserProcesses.CountAsync(gone));
+        }
+    }
+}
