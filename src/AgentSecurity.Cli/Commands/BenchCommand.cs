@@ -125,7 +125,7 @@ internal static class BenchCommand
             }, cancellation);
         });
 
-        return new Command("bench", "Measure the running cluster") { checks, Revocations(app, operatorKey), BenchAuditCommand.Create(app, operatorKey), BenchToolsCommand.Create(app, operatorKey) };
+        return new Command("bench", "Measure the running cluster") { checks, Revocations(app, operatorKey), BenchAuditCommand.Create(app, operatorKey), BenchToolsCommand.Create(app, operatorKey), BenchDenialsCommand.Create(app, operatorKey) };
     }
 
     /// <summary>
@@ -243,7 +243,7 @@ internal static class BenchCommand
     /// (a chunk is a tenth of a limit: a reservation about every half second per agent for checksPerSecond at the
     /// benchmark's rate, every few seconds for the others).
     /// </summary>
-    private static async Task<IAgentGrain[]?> PrepareAsync(Client.AgentSecurityClient client, SigningKey operatorKey, int agents, bool limits, CliOutput output)
+    internal static async Task<IAgentGrain[]?> PrepareAsync(Client.AgentSecurityClient client, SigningKey operatorKey, int agents, bool limits, CliOutput output)
     {
         using var root = SigningKey.Generate();
         var tenant = $"bench-{Guid.NewGuid():N}"[..18];

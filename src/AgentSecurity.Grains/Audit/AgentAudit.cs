@@ -46,6 +46,7 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     private async Task<Decision> RecordDenialAsync(CheckRequest request, Decision decision)
     {
         var quota = decision.Reason is ReasonCodes.QuotaExceeded or ReasonCodes.RateLimited;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp(); // a metric of real waiting, not the kernel's clock
 
         // A recorded decision always has a span when traces are exported: a denial whose check was not sampled gets
         // one now, over its recording, so that its event carries the span's trace and its record joins it.
@@ -73,12 +74,14 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             });
             KernelTracing.TagEvent(KernelTracing.CurrentKernelSpan(), denial);
             await agent.Events.PublishAsync(agent.TenantId, [denial]);
+            agent.Metrics.RecordDenialRecording(System.Diagnostics.Stopwatch.GetElapsedTime(started), recorded: true);
             return decision;
         }
 #pragma warning disable CA1031 // A denial that cannot be recorded is still a denial: unavailable says the system is degraded.
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            agent.Metrics.RecordDenialRecording(System.Diagnostics.Stopwatch.GetElapsedTime(started), recorded: false);
             Log.AuditPublishFailed(agent.Logger, e, agent.Key);
             return Decision.Deny(ReasonCodes.Unavailable, $"denied ({decision.Reason}), and the denial could not be recorded", decision.GrantId);
         }
@@ -111,15 +114,18 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             return decision;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await agent.Events.PublishAsync(agent.TenantId, [stamped]);
+            agent.Metrics.RecordDenialRecording(System.Diagnostics.Stopwatch.GetElapsedTime(started), recorded: true);
             return decision;
         }
 #pragma warning disable CA1031 // A refusal that cannot be recorded is still a refusal: unavailable says the system is degraded.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            agent.Metrics.RecordDenialRecording(System.Diagnostics.Stopwatch.GetElapsedTime(started), recorded: false);
             Log.AuditPublishFailed(agent.Logger, ex, agent.Key);
             return Decision.Deny(ReasonCodes.Unavailable, $"denied ({decision.Reason}), and the denial could not be recorded", decision.GrantId);
         }

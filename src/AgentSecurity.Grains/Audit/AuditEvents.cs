@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using AgentSecurity.Abstractions.Boundary;
 using System.Diagnostics;
 using AgentSecurity.Abstractions.Audit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using AgentSecurity.Grains.Telemetry;
 using Orleans.Streams;
 
@@ -9,14 +11,20 @@ namespace AgentSecurity.Grains.Audit;
 
 /// <summary>
 /// Makes and publishes security events for the grains of one silo: each event gets a unique id, the kernel's time,
-/// this silo's address and the current trace id, and goes to its tenant's stream.
+/// this silo's address and the current trace id, and goes to its tenant's stream, in group commits per tenant
+/// (<see cref="TenantEventBatcher"/>): publishers that arrive while a write of their tenant is in flight share the next.
 /// </summary>
 public class AuditEvents(
     [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
     ILocalSiloDetails silo,
-    IClusterClient client)
+    IClusterClient client,
+    IOptions<AuditOptions> options,
+    AgentSecurityMetrics metrics)
 {
     private readonly string _silo = silo.SiloAddress.ToString();
+
+    // Only tenants with a write in flight or waiting: a batcher leaves when its tenant goes idle.
+    private readonly ConcurrentDictionary<string, TenantEventBatcher> _batchers = new(StringComparer.Ordinal);
 
     /// <summary>Fills in what every event carries, within the bounds of <see cref="SecurityEventBounds"/>; callers set the rest.</summary>
     public T Stamp<T>(T e)
@@ -49,7 +57,8 @@ public class AuditEvents(
 
     /// <summary>
     /// Publishes to the tenant's stream and returns once the stream holds the events (with Azure Queue streams:
-    /// once the queue message is written, so a crash after this loses nothing).
+    /// once the queue message holding them is written, so a crash after this loses nothing). The events may share that
+    /// message with other publishers' of the tenant; a failed write fails every publisher in it.
     /// </summary>
     public virtual Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
     {
@@ -58,11 +67,38 @@ public class AuditEvents(
             return Task.CompletedTask;
         }
 
-        return PublishCoreAsync(client.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId)), events);
+        while (true)
+        {
+            var batcher = _batchers.GetOrAdd(tenantId, static (tenant, self) => self.NewBatcher(tenant), this);
+            if (batcher.TryPublish(events) is { } published)
+            {
+                return published;
+            }
+
+            _batchers.TryRemove(KeyValuePair.Create(tenantId, batcher));
+        }
     }
 
-    // A stream message carries the publisher's request context into storage and to every consumer: not the caller's
-    // session (a bearer credential) nor the kernel's token. Async, so the publishing flow keeps its own context.
+    /// <summary>
+    /// Writes one batch to the tenant's stream: one queue message. Runs off every grain's scheduler with an empty request
+    /// context, so no session, kernel token, principal or trace parent travels into storage.
+    /// </summary>
+    protected virtual Task WriteAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
+    {
+        metrics.RecordQueueWrite(events.Count);
+        var stream = client.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId));
+        return PublishCoreAsync(stream, events);
+    }
+
+    private TenantEventBatcher NewBatcher(string tenantId)
+    {
+        var bounds = options.Value;
+        return new TenantEventBatcher(events => WriteAsync(tenantId, events), bounds.QueueMessageMaxEvents, bounds.QueueMessageMaxBytes,
+            retired => _batchers.TryRemove(KeyValuePair.Create(tenantId, retired)));
+    }
+
+    // The batcher writes without the publishers' flow; removing the caller's credentials here as well keeps a subclass or
+    // a future caller from carrying them into storage and to every consumer. Async, so the writing flow keeps its own context.
     private static async Task PublishCoreAsync(IAsyncStream<SecurityEvent> stream, IReadOnlyList<SecurityEvent> events)
     {
         RequestContext.Remove(CallerContext.SessionKey);

@@ -26,6 +26,19 @@ public sealed class AuditOptions
     /// <summary>How long allowed checks are summarised per agent and capability before they are published (default 1 s).</summary>
     public TimeSpan AllowedSummaryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Most events in one write to a tenant's queue (default 256, 1..10,000). Publishers of a tenant that arrive while a
+    /// write is in flight share the next write (a group commit), up to this and <see cref="QueueMessageMaxBytes"/>.
+    /// </summary>
+    public int QueueMessageMaxEvents { get; set; } = 256;
+
+    /// <summary>
+    /// Most estimated bytes of events in one queue write, before base64 (default 32,768, 1,024..46,000). An Azure queue
+    /// message holds 64 KiB, and Orleans' queue adapter writes the serialized batch as base64 (4 bytes for 3), so 48 KiB
+    /// of serialized batch at most, less its envelope. One event larger than this is written alone.
+    /// </summary>
+    public int QueueMessageMaxBytes { get; set; } = 32_768;
+
     /// <summary>The detection rules of every tenant, unless <see cref="Tenants"/> says otherwise.</summary>
     public DetectionRuleSet Rules { get; set; } = new();
 
@@ -81,6 +94,11 @@ public sealed class AuditOptionsValidator(IHostEnvironment environment) : IValid
         if (options.CheckpointEveryRecords < 1 || options.CheckpointInterval <= TimeSpan.Zero || options.AllowedSummaryInterval <= TimeSpan.Zero)
         {
             failures.Add("AgentSecurity:Audit: CheckpointEveryRecords, CheckpointInterval and AllowedSummaryInterval must be positive");
+        }
+
+        if (options.QueueMessageMaxEvents is < 1 or > 10_000 || options.QueueMessageMaxBytes is < 1_024 or > 46_000)
+        {
+            failures.Add("AgentSecurity:Audit: QueueMessageMaxEvents 1..10000 and QueueMessageMaxBytes 1024..46000 (an Azure queue message holds 64 KiB of base64)");
         }
 
         foreach (var (tenant, rules) in options.Tenants.Append(new("(default)", options.Rules)))

@@ -4,7 +4,7 @@ namespace AgentSecurity.Grains.Telemetry;
 
 /// <summary>
 /// The kernel's one meter, made by the silo's <see cref="IMeterFactory"/> (so each silo of a test cluster counts its own).
-/// Counters only: each costs a few nanoseconds on the check path.
+/// Counters on the check path (a few nanoseconds each); histograms only where a check already waits for storage.
 /// </summary>
 public sealed class AgentSecurityMetrics
 {
@@ -23,6 +23,12 @@ public sealed class AgentSecurityMetrics
         Executions = meter.CreateCounter<long>("agentsec.executions", unit: "{execution}", description: "Executions ended, by runtime and result");
         CallsRefused = meter.CreateCounter<long>("agentsec.calls.refused", unit: "{call}", description: "Client calls the trust boundary refused, by reason");
         SessionsVerified = meter.CreateCounter<long>("agentsec.sessions.verified", unit: "{session}", description: "Sessions whose signature a silo verified (once per session and silo)");
+        DenialRecordDuration = meter.CreateHistogram("agentsec.audit.denial.record.duration", unit: "ms",
+            description: "How long a denial waited for its event to be in the tenant's queue (answered unavailable if it could not be)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000] });
+        EventsPerQueueWrite = meter.CreateHistogram<int>("agentsec.audit.queue.write.events", unit: "{event}",
+            description: "Security events per write to a tenant's queue (one queue message; publishers that wait for a write share the next)",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
     }
 
     /// <summary>Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code).</summary>
@@ -58,6 +64,17 @@ public sealed class AgentSecurityMetrics
 
     /// <summary>Sessions verified by signature: once per session and silo; then each call is a lookup.</summary>
     public Counter<long> SessionsVerified { get; }
+
+    /// <summary>Milliseconds a denial (a check's or a tool call's) waited for its recording, by <c>recorded</c> (true, or false for <c>unavailable</c>).</summary>
+    public Histogram<double> DenialRecordDuration { get; }
+
+    /// <summary>Security events per queue write: above 1 when denials and other events of a tenant share writes.</summary>
+    public Histogram<int> EventsPerQueueWrite { get; }
+
+    public void RecordDenialRecording(TimeSpan waited, bool recorded) =>
+        DenialRecordDuration.Record(waited.TotalMilliseconds, new KeyValuePair<string, object?>("recorded", recorded));
+
+    public void RecordQueueWrite(int events) => EventsPerQueueWrite.Record(events);
 
     public void RecordCallRefused(string reason) => CallsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -69,6 +69,10 @@ public sealed class AuditOptionsValidatorTests
     [InlineData("Rules:DenyBurst:Threshold", "1000000")]
     [InlineData("Rules:QuotaStorm:Window", "1.00:00:00")]
     [InlineData("Tenants:acme:SandboxViolations:Threshold", "1")]
+    [InlineData("QueueMessageMaxEvents", "1")]
+    [InlineData("QueueMessageMaxEvents", "10000")]
+    [InlineData("QueueMessageMaxBytes", "1024")]
+    [InlineData("QueueMessageMaxBytes", "46000")]
     public void Validate_SettingAtItsBound_Succeeds(string setting, string value) =>
         Assert.True(Validate(Options(setting, value)).Succeeded);
 
@@ -86,6 +90,10 @@ public sealed class AuditOptionsValidatorTests
     [InlineData("CheckpointInterval", "00:00:00")]
     [InlineData("AllowedSummaryInterval", "-00:00:01")]
     [InlineData("TrustedDids:0", "did:web:example.com")]
+    [InlineData("QueueMessageMaxEvents", "0")]
+    [InlineData("QueueMessageMaxEvents", "10001")]
+    [InlineData("QueueMessageMaxBytes", "1023")]
+    [InlineData("QueueMessageMaxBytes", "46001")]
     public void Validate_SettingOutOfBounds_FailsNamingIt(string setting, string value)
     {
         var result = Validate(Options(setting, value));

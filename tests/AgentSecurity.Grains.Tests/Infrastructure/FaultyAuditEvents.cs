@@ -2,20 +2,29 @@ using System.Collections.Concurrent;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace AgentSecurity.Grains.Tests.Infrastructure;
 
-/// <summary>The silos' event publisher, which tests can make fail for one tenant, as an unreachable queue service would.</summary>
+/// <summary>
+/// The silos' event publisher, whose queue writes tests can make fail for one tenant, as an unreachable queue service
+/// would, or hold until released, as a slow one would. A fake at the write: the in-process streams of these tests
+/// cannot be made to fail or stall for one tenant, and the batching above the write is the code under test.
+/// </summary>
 public sealed class FaultyAuditEvents(
     [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
     ILocalSiloDetails silo,
-    IClusterClient client) : AuditEvents(time, silo, client)
+    IClusterClient client,
+    IOptions<AuditOptions> options,
+    AgentSecurityMetrics metrics) : AuditEvents(time, silo, client, options, metrics)
 {
     private static readonly ConcurrentDictionary<string, bool> Failing = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Hold> Holds = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, TaskCompletionSource> Refusals = new(StringComparer.Ordinal);
 
-    /// <summary>Completes once a publish to the tenant has been refused: a marker that the kernel tried, not a sleep.</summary>
+    /// <summary>Completes once a queue write of the tenant has been refused: a marker that the kernel tried, not a sleep.</summary>
     public static Task RefusedAsync(string tenant) => RefusalOf(tenant).Task;
 
     private static TaskCompletionSource RefusalOf(string tenant) =>
@@ -33,14 +42,72 @@ public sealed class FaultyAuditEvents(
         }
     }
 
+    /// <summary>
+    /// Holds every queue write of the tenant (on every silo) until <see cref="Hold.Release"/>, and records what is
+    /// published and written until disposed.
+    /// </summary>
+    public static Hold HoldWrites(string tenant, int publishes) => Holds[tenant] = new Hold(tenant, publishes);
+
     public override Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
     {
-        if (!Failing.ContainsKey(tenantId))
+        var published = base.PublishAsync(tenantId, events);
+        if (Holds.TryGetValue(tenantId, out var hold))
         {
-            return base.PublishAsync(tenantId, events);
+            hold.Published(events.Count);
         }
 
-        RefusalOf(tenantId).TrySetResult();
-        return Task.FromException(new InvalidOperationException($"test: publishing to {tenantId} fails"));
+        return published;
+    }
+
+    protected override async Task WriteAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
+    {
+        if (Holds.TryGetValue(tenantId, out var hold))
+        {
+            await hold.WaitAsync(events);
+        }
+
+        if (Failing.ContainsKey(tenantId))
+        {
+            RefusalOf(tenantId).TrySetResult();
+            throw new InvalidOperationException($"test: publishing to {tenantId} fails");
+        }
+
+        await base.WriteAsync(tenantId, events);
+    }
+
+    public sealed class Hold(string tenant, int publishes) : IDisposable
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _allPublished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _published;
+
+        /// <summary>The events of each queue write, in the order the writes started.</summary>
+        public ConcurrentQueue<IReadOnlyList<SecurityEvent>> Writes { get; } = new();
+
+        /// <summary>Completes when <c>publishes</c> events were handed to the publisher (each queued for a write on return).</summary>
+        public Task AllPublished => _allPublished.Task;
+
+        internal void Published(int events)
+        {
+            if (Interlocked.Add(ref _published, events) >= publishes)
+            {
+                _allPublished.TrySetResult();
+            }
+        }
+
+        internal Task WaitAsync(IReadOnlyList<SecurityEvent> events)
+        {
+            Writes.Enqueue(events);
+            return _released.Task;
+        }
+
+        /// <summary>Lets held and later writes go.</summary>
+        public void Release() => _released.TrySetResult();
+
+        public void Dispose()
+        {
+            Holds.TryRemove(KeyValuePair.Create(tenant, this));
+            Release();
+        }
     }
 }
