@@ -22,7 +22,7 @@ internal sealed class ActiveGrant
         ParentGrantId = document.ParentGrantId;
         AgentDid = document.AgentDid?.Value;
         ContentHash = document.Envelope.ContentHash;
-        Limits = document.Limits;
+        Limits = policy.Terms.Limits;
         ElevationText = text;
         Policy = policy;
         Allowed = new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "allowed by the grant", GrantId = GrantId };
@@ -60,9 +60,10 @@ internal sealed class ActiveGrant
 
     public GrantPolicy Policy { get; }
 
-    public static ActiveGrant Compile(GrantDocument document, TimeSpan clockSkew) => new(document, GrantPolicy.For(document, clockSkew), null);
+    /// <summary>The active grant, with a policy shared with every agent whose grant compiles the same (<see cref="SharedPolicies"/>).</summary>
+    public static ActiveGrant Compile(GrantDocument document, TimeSpan clockSkew) => new(document, SharedPolicies.For(document.Terms, clockSkew), null);
 
     /// <summary>An elevation: few, and kept with their text (see <see cref="ElevationText"/>).</summary>
     public static ActiveGrant CompileElevation(GrantDocument document, TimeSpan clockSkew) =>
-        new(document, GrantPolicy.For(document, clockSkew), document.Envelope.CanonicalText);
+        new(document, SharedPolicies.For(document.Terms, clockSkew), document.Envelope.CanonicalText);
 }
