@@ -1,4 +1,6 @@
+using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains;
+using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Memory;
 using AgentSecurity.Hosting;
@@ -30,6 +32,10 @@ internal sealed class BenchmarkSilo : ISiloConfigurator
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, new DiscardingStorage());
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, new DiscardingStorage());
         silo.Services.AddSingleton<IAgentMemoryStore, NoMemoryStore>();
+        silo.Services.AddSingleton<AuditEvents, DiscardingAuditEvents>();
+
+        // The test cluster's own plumbing: its client asks the silo's status through it when deployed.
+        silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o => o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks"));
     }
 }
 
@@ -52,6 +58,18 @@ internal sealed class DiscardingStorage : IGrainStorage
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Events go nowhere: the benchmarks measure the agents, not the audit pipeline. Without a stream to take them, every
+/// agent would keep its events in its outbox and a timer to retry them, which no deployment does once its queue answers.
+/// </summary>
+internal sealed class DiscardingAuditEvents(
+    [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
+    ILocalSiloDetails silo,
+    IClusterClient client) : AuditEvents(time, silo, client)
+{
+    public override Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events) => Task.CompletedTask;
 }
 
 /// <summary>The benchmark stores no agent memory.</summary>

@@ -28,7 +28,7 @@ namespace AgentSecurity.Grains.Agents;
 /// through one <see cref="StateOutbox{TState}"/>. Grants are verified once, by the tenant's issuer, when applied (and
 /// re-verified when loaded from storage); a check is a lookup in memory.
 /// </summary>
-public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
+public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDecisions
 {
     private readonly AgentContext _agent;
     private readonly StateOutbox<AgentGrainState> _outbox;
@@ -57,13 +57,13 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
     {
         _agent = new AgentContext(this.GetPrimaryKeyString(), grains, time, options.Value, events, metrics, logger);
         _outbox = new StateOutbox<AgentGrainState>(this, state, copier, events, _agent.TenantId, logger, e => Log.AgentNotPersisted(logger, e, _agent.Key));
-        _audit = new AgentAudit(_agent, this, auditOptions.Value, () => _agent.IsValidKey && (_permissions.Active is not null || _outbox.State.Version > 0));
+        _audit = new AgentAudit(_agent, this, auditOptions.Value, _permissions, _outbox);
         _metering = new AgentMetering(_agent, _outbox);
         _executions = new AgentExecutions(_agent, this.AsReference<IAgentGrain>(), _permissions, _audit, executionServices, platform);
         _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, _executions);
-        _memory = new AgentMemory(_agent, memoryStore, platform, _permissions, _audit, _metering, DecideAsync);
+        _memory = new AgentMemory(_agent, memoryStore, platform, _permissions, _audit, _metering, this);
         _quarantine = new AgentQuarantine(_agent, _outbox, _permissions, _executions);
-        _tools = new AgentTools(_agent, _permissions, _audit, _grants, DecideAndMeterAsync);
+        _tools = new AgentTools(_agent, _permissions, _audit, _grants, this);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -207,6 +207,10 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain
         var pending = DecideAndMeterAsync(request, _agent.Now);
         return pending.IsCompletedSuccessfully ? _audit.RecordAsync(request, pending.Result) : RecordWhenDecidedAsync(request, pending);
     }
+
+    Task<Decision> IAgentDecisions.DecideAsync(CheckRequest request) => DecideAsync(request);
+
+    ValueTask<Decision> IAgentDecisions.DecideAndMeterAsync(CheckRequest request, DateTimeOffset now) => DecideAndMeterAsync(request, now);
 
     private async Task<Decision> RecordWhenDecidedAsync(CheckRequest request, ValueTask<Decision> pending) =>
         await _audit.RecordAsync(request, await pending);

@@ -1,6 +1,8 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Outbox;
+using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
 
@@ -12,17 +14,19 @@ namespace AgentSecurity.Grains.Audit;
 /// summary per interval. Agents that never had a grant publish nothing: probing unknown agents must not be able to grow
 /// a tenant's log or make logs for tenants that do not exist.
 /// </summary>
-internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOptions options, Func<bool> audited)
+internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOptions options, AgentPermissions permissions, StateOutbox<AgentGrainState> outbox)
 {
     /// <summary>Allowed tool calls wait at most this many before they are published in the caller's turn.</summary>
     private const int MaxBufferedToolCalls = 256;
 
-    private readonly Dictionary<string, (long Count, string? GrantId)> _allowed = new(StringComparer.Ordinal);
-    private readonly List<SecurityEvent> _toolCalls = [];
+    // Both are made by their first entry: most agents never call a tool, and an agent that checks is counted per capability
+    // in a small list (a linear search over the few capabilities an agent uses): bytes per active agent count.
+    private List<AllowedCount>? _allowed;
+    private List<SecurityEvent>? _toolCalls;
     private IGrainTimer? _summaryTimer;
 
     /// <summary>Whether this agent's events belong in its tenant's log: it has, or had, a grant.</summary>
-    public bool IsAudited => audited();
+    public bool IsAudited => agent.IsValidKey && (permissions.Active is not null || outbox.State.Version > 0);
 
     /// <summary>Counts the decision and records it: an allowed check in the next summary, a denial on the stream now.</summary>
     public Task<Decision> RecordAsync(CheckRequest request, Decision decision)
@@ -104,7 +108,7 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
         KernelTracing.TagEvent(KernelTracing.CurrentKernelSpan(), stamped);
         if (decision.Allowed)
         {
-            _toolCalls.Add(stamped);
+            (_toolCalls ??= []).Add(stamped);
             StartSummaries();
             if (_toolCalls.Count >= MaxBufferedToolCalls)
             {
@@ -133,7 +137,19 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
 
     private void CountAllowed(string capability, string? grantId)
     {
-        _allowed[capability] = (_allowed.GetValueOrDefault(capability).Count + 1, grantId);
+        var allowed = _allowed ??= new List<AllowedCount>(1);
+        for (var i = 0; i < allowed.Count; i++)
+        {
+            if (string.Equals(allowed[i].Capability, capability, StringComparison.Ordinal))
+            {
+                allowed[i] = new AllowedCount(capability, allowed[i].Count + 1, grantId);
+                StartSummaries();
+                return;
+            }
+        }
+
+        allowed.Add(new AllowedCount(capability, 1, grantId));
+
         StartSummaries();
     }
 
@@ -145,26 +161,26 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     /// <summary>Publishes the allowed-check counts of the last interval (their loss window is one interval).</summary>
     public async Task PublishSummariesAsync(CancellationToken cancellation)
     {
-        if (_allowed.Count == 0 && _toolCalls.Count == 0)
+        if (_allowed is not { Count: > 0 } && _toolCalls is not { Count: > 0 })
         {
             _summaryTimer?.Dispose(); // nothing to count: let an idle agent deactivate
             _summaryTimer = null;
             return;
         }
 
-        var summaries = _toolCalls.Concat(_allowed.Select(p => (SecurityEvent)agent.Events.Stamp(new DecisionEvent
+        var summaries = (_toolCalls ?? []).Concat((_allowed ?? []).Select(p => (SecurityEvent)agent.Events.Stamp(new DecisionEvent
         {
             Id = string.Empty,
             Type = SecurityEventTypes.ChecksAllowed,
             TenantId = agent.TenantId,
             AgentId = agent.AgentId,
-            Capability = p.Key,
-            GrantId = p.Value.GrantId,
-            Count = p.Value.Count,
+            Capability = p.Capability,
+            GrantId = p.GrantId,
+            Count = p.Count,
             Reason = ReasonCodes.Allowed,
         }))).ToList();
-        _allowed.Clear();
-        _toolCalls.Clear();
+        _allowed = null; // an agent idle after this interval holds no counts
+        _toolCalls = null;
         try
         {
             await agent.Events.PublishAsync(agent.TenantId, summaries);
@@ -191,4 +207,6 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             Log.AuditPublishFailed(agent.Logger, ex, agent.Key);
         }
     }
+
+    private readonly record struct AllowedCount(string Capability, long Count, string? GrantId);
 }

@@ -34,7 +34,8 @@ internal sealed class AgentExecutions(
     /// <summary>Past the deadline, how long the caller waits for a runtime that does not stop before it is answered.</summary>
     private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(10);
 
-    private readonly Dictionary<long, RunningExecution> _running = [];
+    // Made by the first execution: most agents never run code here (bytes per active agent count).
+    private Dictionary<long, RunningExecution>? _running;
     private long _executionCounter;
 
     public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request)
@@ -54,7 +55,7 @@ internal sealed class AgentExecutions(
         // Wall time is real time, as the runtimes measure it; a grant's expiry is the kernel's time.
         running.StopAfter(limits!.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);
         running.StopAfter(grant.ExpiresAt - agent.Now, ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", agent.Time);
-        _running[id] = running;
+        (_running ??= [])[id] = running;
         ExecutionResult outcome;
         try
         {
@@ -62,7 +63,7 @@ internal sealed class AgentExecutions(
         }
         finally
         {
-            _running.Remove(id);
+            _running?.Remove(id);
         }
 
         agent.Metrics.RecordExecution(runtime.Name, outcome.Error ?? ReasonCodes.Allowed);
@@ -200,9 +201,9 @@ internal sealed class AgentExecutions(
         }
 
         var concurrency = ExecutionLimits.Concurrency(grant.Limits, platform, o);
-        if (_running.Count >= concurrency)
+        if (_running?.Count >= concurrency)
         {
-            return (ExecutionResult.Refused(ReasonCodes.QuotaExceeded, $"{_running.Count} executions are running, the most maxConcurrentExecutions allows ({concurrency})", grant.GrantId), null, null);
+            return (ExecutionResult.Refused(ReasonCodes.QuotaExceeded, $"{_running!.Count} executions are running, the most maxConcurrentExecutions allows ({concurrency})", grant.GrantId), null, null);
         }
 
         if (services.TryEnter(agent.TenantId) is { } full)
@@ -304,7 +305,7 @@ internal sealed class AgentExecutions(
     /// <summary>The kill switch: every running execution of this agent stops, reporting why.</summary>
     public void StopAll(string reason, string message)
     {
-        foreach (var running in _running.Values)
+        foreach (var running in _running?.Values ?? Enumerable.Empty<RunningExecution>())
         {
             running.Stop(reason, message);
         }
@@ -313,7 +314,7 @@ internal sealed class AgentExecutions(
     /// <summary>A new grant holds for running code too: what it would not admit stops, and nothing outlives its expiry.</summary>
     public void Review(ActiveGrant grant)
     {
-        foreach (var running in _running.Values)
+        foreach (var running in _running?.Values ?? Enumerable.Empty<RunningExecution>())
         {
             if (IsolationForbids(grant, running.Runtime) is { } forbidden)
             {

@@ -22,14 +22,14 @@ internal sealed class AgentMemory(
     AgentPermissions permissions,
     AgentAudit audit,
     AgentMetering metering,
-    Func<CheckRequest, Task<Decision>> decide)
+    IAgentDecisions decisions)
 {
     // The agent's keys with their sizes; null until read, and again after the store failed.
     private Dictionary<string, long>? _index;
 
     public async Task<MemoryResult> GetAsync(string? key)
     {
-        var decision = await decide(new CheckRequest(CheckKind.MemoryRead.Name(), key ?? string.Empty));
+        var decision = await decisions.DecideAsync(new CheckRequest(CheckKind.MemoryRead.Name(), key ?? string.Empty));
         if (!decision.Allowed)
         {
             return Result(decision);
@@ -47,7 +47,7 @@ internal sealed class AgentMemory(
             return Result(Decision.Deny(ReasonCodes.InvalidRequest, "a memory value is required"));
         }
 
-        var decision = await decide(new CheckRequest(CheckKind.MemoryWrite.Name(), key ?? string.Empty));
+        var decision = await decisions.DecideAsync(new CheckRequest(CheckKind.MemoryWrite.Name(), key ?? string.Empty));
         if (!decision.Allowed)
         {
             return Result(decision);
@@ -86,7 +86,7 @@ internal sealed class AgentMemory(
 
     public async Task<MemoryResult> DeleteAsync(string? key)
     {
-        var decision = await decide(new CheckRequest(CheckKind.MemoryDelete.Name(), key ?? string.Empty));
+        var decision = await decisions.DecideAsync(new CheckRequest(CheckKind.MemoryDelete.Name(), key ?? string.Empty));
         if (!decision.Allowed)
         {
             return Result(decision);

@@ -31,6 +31,9 @@ internal sealed class StateOutbox<TState>(
     // Writes go one at a time (a grain's background work may write while a request does): each waits for the last.
     private Task _lastWrite = Task.CompletedTask;
 
+    // Counts commits, so that the last one knows it is the last and lets go of itself when done.
+    private long _writes;
+
     /// <summary>The state as last written (or read). Change it only through <see cref="CommitAsync"/>.</summary>
     public TState State => storage.State;
 
@@ -40,14 +43,30 @@ internal sealed class StateOutbox<TState>(
     /// </summary>
     public Task<bool> CommitAsync(Action<TState> change, params SecurityEvent[] events)
     {
-        var write = CommitAfterAsync(_lastWrite, change, events);
-        _lastWrite = write;
+        var write = CommitAfterAsync(_lastWrite, change, events, ++_writes);
+        _lastWrite = write.IsCompleted ? Task.CompletedTask : write;
         return write;
     }
 
-    private async Task<bool> CommitAfterAsync(Task previous, Action<TState> change, SecurityEvent[] events)
+    private async Task<bool> CommitAfterAsync(Task previous, Action<TState> change, SecurityEvent[] events, long write)
     {
         await previous; // never faults: a commit answers false instead
+        try
+        {
+            return await WriteAsync(change, events);
+        }
+        finally
+        {
+            // A finished write is not kept: it holds its change, events and the state it replaced, for every active grain.
+            if (_writes == write)
+            {
+                _lastWrite = Task.CompletedTask;
+            }
+        }
+    }
+
+    private async Task<bool> WriteAsync(Action<TState> change, SecurityEvent[] events)
+    {
         var before = storage.State;
         try
         {

@@ -7,12 +7,12 @@ using AgentSecurity.Grants.Policy;
 namespace AgentSecurity.Grains.Permissions;
 
 /// <summary>
-/// A verified grant in memory, compiled for checks. It keeps what decisions and operators need and the canonical
-/// signed text, not the parsed document tree: a few hundred bytes less per active agent for every field not kept.
+/// A verified grant in memory, compiled for checks. It keeps what decisions and operators need, not the parsed document
+/// tree nor, for the active grant, its signed text (the agent's state holds that once): bytes per active agent count.
 /// </summary>
 internal sealed class ActiveGrant
 {
-    private ActiveGrant(GrantDocument document, GrantPolicy policy)
+    private ActiveGrant(GrantDocument document, GrantPolicy policy, string? text)
     {
         GrantId = document.GrantId;
         IssuedAt = document.IssuedAt;
@@ -22,8 +22,8 @@ internal sealed class ActiveGrant
         ParentGrantId = document.ParentGrantId;
         AgentDid = document.AgentDid?.Value;
         ContentHash = document.Envelope.ContentHash;
-        Limits = document.Limits;
-        CanonicalText = document.Envelope.CanonicalText;
+        Limits = policy.Terms.Limits;
+        ElevationText = text;
         Policy = policy;
         Allowed = new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "allowed by the grant", GrantId = GrantId };
     }
@@ -52,10 +52,18 @@ internal sealed class ActiveGrant
 
     public ResourceLimits Limits { get; }
 
-    /// <summary>The signed grant as stored, and as a delegation is checked against.</summary>
-    public string CanonicalText { get; }
+    /// <summary>
+    /// An elevation's signed text, as stored: the state's list of elevations is rewritten from the elevations held when
+    /// one is added. Null for an active grant, whose text the agent's state holds.
+    /// </summary>
+    public string? ElevationText { get; }
 
     public GrantPolicy Policy { get; }
 
-    public static ActiveGrant Compile(GrantDocument document, TimeSpan clockSkew) => new(document, GrantPolicy.For(document, clockSkew));
+    /// <summary>The active grant, with a policy shared with every agent whose grant compiles the same (<see cref="SharedPolicies"/>).</summary>
+    public static ActiveGrant Compile(GrantDocument document, TimeSpan clockSkew) => new(document, SharedPolicies.For(document.Terms, clockSkew), null);
+
+    /// <summary>An elevation: few, and kept with their text (see <see cref="ElevationText"/>).</summary>
+    public static ActiveGrant CompileElevation(GrantDocument document, TimeSpan clockSkew) =>
+        new(document, SharedPolicies.For(document.Terms, clockSkew), document.Envelope.CanonicalText);
 }

@@ -43,11 +43,11 @@ internal sealed class AgentGrants(
         permissions.State = State.State;
         if (State.GrantDocument is { } stored)
         {
-            permissions.Active = LoadStored(stored, "grant");
+            permissions.Active = LoadStored(stored, "grant", elevation: false);
             metering.Configure(permissions.Active?.Limits ?? ResourceLimits.None);
         }
 
-        permissions.SetElevations(State.Elevations.Select(e => LoadStored(e, "elevation")).OfType<ActiveGrant>());
+        permissions.SetElevations(State.Elevations.Select(e => LoadStored(e, "elevation", elevation: true)).OfType<ActiveGrant>());
 
         // Storage is not trusted on its own: the issuer confirms each live grant read back (same content, accepted by
         // the tenant) and says which were revoked while this agent was not active.
@@ -97,18 +97,22 @@ internal sealed class AgentGrants(
             return Applied(grant.GrantId, unchanged: true);
         }
 
+        // The change captures what it writes, not the parsed grant: the outbox may hold on to its last change.
         var history = agent.Options.GrantHistoryLength;
+        var text = grant.Envelope.CanonicalText;
+        var previousId = previous?.GrantId;
+        var sameSecond = previous is not null && previous.IssuedAt == grant.IssuedAt;
         var written = await outbox.CommitAsync(
             s =>
             {
-                s.ReplacedInActiveSecond = previous is not null && previous.IssuedAt == grant.IssuedAt ? [.. s.ReplacedInActiveSecond, previous.GrantId] : [];
-                if (previous is not null)
+                s.ReplacedInActiveSecond = sameSecond ? [.. s.ReplacedInActiveSecond, previousId!] : [];
+                if (previousId is not null)
                 {
-                    s.PreviousGrantIds.Insert(0, previous.GrantId);
+                    s.PreviousGrantIds.Insert(0, previousId);
                     s.PreviousGrantIds.RemoveRange(Math.Min(s.PreviousGrantIds.Count, history), Math.Max(0, s.PreviousGrantIds.Count - history));
                 }
 
-                s.GrantDocument = grant.Envelope.CanonicalText;
+                s.GrantDocument = text;
                 s.Version++;
             },
             agent.Administrative(SecurityEventTypes.GrantApplied, grant.GrantId, grant.SignedBy.Value, ReasonCodes.Allowed, previous is null ? "first grant" : $"replaces {previous.GrantId}"));
@@ -142,14 +146,14 @@ internal sealed class AgentGrants(
         var now = agent.Now;
         var kept = permissions.Elevations.Where(e => e.ExpiresAt > now).TakeLast(MaxElevations - 1).ToList();
         var written = await outbox.CommitAsync(
-            s => s.Elevations = [.. kept.Select(e => e.CanonicalText), grant!.Envelope.CanonicalText],
+            s => s.Elevations = [.. kept.Select(e => e.ElevationText!), grant!.Envelope.CanonicalText],
             agent.Administrative(SecurityEventTypes.GrantApplied, grant!.GrantId, grant.SignedBy.Value, ReasonCodes.Allowed, $"elevation answering {requestId}"));
         if (!written)
         {
             return await RefuseAsync(Refused(new Failure(ReasonCodes.Unavailable, "the elevation could not be stored"), grant.GrantId), grant);
         }
 
-        permissions.SetElevations([.. kept, ActiveGrant.Compile(grant, agent.Options.ClockSkew)]);
+        permissions.SetElevations([.. kept, ActiveGrant.CompileElevation(grant, agent.Options.ClockSkew)]);
         Log.GrantApplied(agent.Logger, grant.GrantId, agent.Key, State.Version, grant.SignedBy.Value);
         return Applied(grant.GrantId, unchanged: false);
     }
@@ -174,11 +178,15 @@ internal sealed class AgentGrants(
         Log.AgentGrantRevoked(agent.Logger, agent.Key, grantId);
     }
 
-    /// <summary>Only an agent in good standing has a grant that can be delegated: not quarantined, not revoked.</summary>
+    /// <summary>
+    /// Only an agent in good standing has a grant that can be delegated: not quarantined, not revoked. Its text is the
+    /// state's: the active grant is compiled from what the state holds (applied, or loaded and verified), never from
+    /// anything else, so memory keeps one copy of it.
+    /// </summary>
     public string? ActiveGrantText(string grantId) =>
         permissions.Active is { } active && active.GrantId == grantId && !permissions.IsRevoked(grantId) &&
         permissions.State == AgentState.Active && permissions.Problem is null
-            ? active.CanonicalText
+            ? State.GrantDocument
             : null;
 
     /// <summary>Asks for a capability the agent lacks; the issuer records the request for the tenant's admins.</summary>
@@ -304,7 +312,7 @@ internal sealed class AgentGrants(
     /// Loads a stored grant. It was fully verified when applied; form, signature and addressee are checked again against
     /// storage altered behind the cluster's back. A grant that fails makes the agent deny everything.
     /// </summary>
-    private ActiveGrant? LoadStored(string stored, string what)
+    private ActiveGrant? LoadStored(string stored, string what, bool elevation)
     {
         var parsed = GrantDocument.Parse(stored);
         var failure = !parsed.TryGetValue(out var grant) ? parsed.Failure
@@ -312,7 +320,7 @@ internal sealed class AgentGrants(
             ?? (grant.TenantId != agent.TenantId || grant.AgentId != agent.AgentId ? new Failure(ReasonCodes.AgentMismatch, "the stored grant names another agent") : null);
         if (failure is null)
         {
-            return ActiveGrant.Compile(grant!, agent.Options.ClockSkew);
+            return elevation ? ActiveGrant.CompileElevation(grant!, agent.Options.ClockSkew) : ActiveGrant.Compile(grant!, agent.Options.ClockSkew);
         }
 
         permissions.Problem = $"the stored {what} failed verification ({failure.Code}); apply a grant again";

@@ -12,8 +12,9 @@ namespace AgentSecurity.Grains.Permissions;
 /// </summary>
 internal sealed class AgentPermissions
 {
-    private readonly HashSet<string> _revoked = new(StringComparer.Ordinal);
-    private readonly List<ActiveGrant> _elevations = [];
+    // Both stay empty for nearly every agent, so they exist only once something is in them: bytes per active agent count.
+    private HashSet<string>? _revoked;
+    private ActiveGrant[] _elevations = [];
 
     public ActiveGrant? Active { get; set; }
 
@@ -24,20 +25,19 @@ internal sealed class AgentPermissions
     /// <summary>Set when stored grants failed to load: every request is then denied as unavailable.</summary>
     public string? Problem { get; set; }
 
-    public bool IsActiveRevoked => Active is not null && _revoked.Contains(Active.GrantId);
+    public bool IsActiveRevoked => Active is not null && IsRevoked(Active.GrantId);
 
     public IEnumerable<string> GrantIds => Active is null ? _elevations.Select(e => e.GrantId) : [Active.GrantId, .. _elevations.Select(e => e.GrantId)];
 
     public bool Holds(string grantId) => GrantIds.Contains(grantId, StringComparer.Ordinal);
 
-    public void MarkRevoked(string grantId) => _revoked.Add(grantId);
+    public void MarkRevoked(string grantId) => (_revoked ??= new(StringComparer.Ordinal)).Add(grantId);
 
-    public bool IsRevoked(string grantId) => _revoked.Contains(grantId);
+    public bool IsRevoked(string grantId) => _revoked is { } revoked && revoked.Contains(grantId);
 
     public void SetElevations(IEnumerable<ActiveGrant> elevations)
     {
-        _elevations.Clear();
-        _elevations.AddRange(elevations);
+        _elevations = [.. elevations];
     }
 
     public Decision Decide(CheckRequest? request, DateTimeOffset now, string agent) => Evaluate(request, now, agent).Decision;
@@ -175,7 +175,7 @@ internal sealed class AgentPermissions
             // An elevation (an approved permission request) adds to a live grant; it never revives a dead one.
             foreach (var elevation in _elevations)
             {
-                if (_revoked.Contains(elevation.GrantId) || (known == CheckKind.ToolCall && !NamesTool(elevation, resource)))
+                if (IsRevoked(elevation.GrantId) || (known == CheckKind.ToolCall && !NamesTool(elevation, resource)))
                 {
                     continue;
                 }

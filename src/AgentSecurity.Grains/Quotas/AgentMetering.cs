@@ -125,12 +125,13 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
             _quotas.SetTenantLimits(await TenantQuota.GetLimitsAsync(), now + agent.Options.TenantLimitsRefreshInterval);
         }
 
-        var plan = _quotas.Plan(kind, amount, now);
+        // A plan of its own: this one is kept across awaits, while other agents plan on this thread.
+        var plan = _quotas.Plan(kind, amount, now, new MeterPlan());
         if (plan.Reservations.Count > 0 && _renewal is { IsCompleted: false } renewal)
         {
             // A reservation is being written in the background: what it adds may spare this check a write of its own.
             await renewal;
-            plan = _quotas.Plan(kind, amount, now);
+            plan = _quotas.Plan(kind, amount, now, plan);
         }
 
         if (plan.DenialReason is not null)

@@ -20,63 +20,73 @@ internal sealed class AgentQuotas
     /// </summary>
     public const int LeasesPerPeriod = 50;
 
-    private readonly Dictionary<MeteredLimit, ReservedBucket> _own = [];
+    // The grant's few limits in a small array (a linear search over at most a handful), and the tenant's leases only once
+    // the tenant limits something: bytes per active agent count.
     private (MeteredLimit Limit, ReservedBucket Bucket)[] _ownList = [];
-    private readonly Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil, long Granted)> _leases = [];
+    private Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil, long Granted)>? _leases;
     private TenantLimits _tenant = TenantLimits.None;
 
     // The tenant's limits that a check can meter, parsed once when they are set rather than on every check.
     private (MeteredLimit Limit, long Value)[] _tenantList = [];
 
-    // One plan, reused: an agent grain meters one check at a time, and the hot path should not allocate.
-    private readonly MeterPlan _plan = new();
+    // One plan per thread, reused: a plan that is committed or dropped before its caller yields the thread (as a check that
+    // meters synchronously does) needs no plan of its own per agent, and the hot path should not allocate. A caller that
+    // awaits between planning and committing passes a plan of its own.
+    [ThreadStatic]
+    private static MeterPlan? t_plan;
 
     /// <summary>When the tenant's limits should be read again (they can change while the agent is active).</summary>
     public DateTimeOffset TenantLimitsRefreshAt { get; private set; } = DateTimeOffset.MinValue;
 
     /// <summary>True when nothing meters this agent's checks: the common fast path.</summary>
-    public bool IsEmpty => _own.Count == 0 && _tenant.Limits.Count == 0 && !_tenant.Unavailable;
+    public bool IsEmpty => _ownList.Length == 0 && _tenant.Limits.Count == 0 && !_tenant.Unavailable;
 
     /// <summary>Builds the buckets of a grant's limits; consumption so far carries over from <paramref name="stored"/>.</summary>
     public void Configure(ResourceLimits limits, IReadOnlyDictionary<string, BucketRecord> stored)
     {
-        _own.Clear();
-        foreach (var limit in MeteredLimits.All)
-        {
-            if (limit.ValueIn(limits) is { } value)
-            {
-                _own[limit] = new ReservedBucket(value, limit.Period(), stored.GetValueOrDefault(limit.Name()));
-            }
-        }
-
-        _ownList = _own.Select(p => (p.Key, p.Value)).ToArray();
+        _ownList = [.. MeteredLimits.All
+            .Select(limit => (limit, Value: limit.ValueIn(limits)))
+            .Where(l => l.Value is not null)
+            .Select(l => (l.limit, new ReservedBucket(l.Value!.Value, l.limit.Period(), stored.GetValueOrDefault(l.limit.Name()))))];
     }
 
     /// <summary>The bucket of one of the grant's own limits, or null when the grant does not set it.</summary>
-    public ReservedBucket? Own(MeteredLimit limit) => _own.GetValueOrDefault(limit);
+    public ReservedBucket? Own(MeteredLimit limit)
+    {
+        foreach (var (own, bucket) in _ownList)
+        {
+            if (own == limit)
+            {
+                return bucket;
+            }
+        }
+
+        return null;
+    }
 
     public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt)
     {
         _tenant = limits;
         _tenantList = limits.Limits.Select(p => (Parsed: MeteredLimits.TryParse(p.Key, out var limit), limit, p.Value)).Where(p => p.Parsed).Select(p => (p.limit, p.Value)).ToArray();
         TenantLimitsRefreshAt = refreshAt;
-        foreach (var limit in _leases.Keys.Where(l => !limits.Limits.ContainsKey(l.Name())).ToList())
+        foreach (var limit in _leases?.Keys.Where(l => !limits.Limits.ContainsKey(l.Name())).ToList() ?? [])
         {
-            _leases.Remove(limit);
+            _leases!.Remove(limit);
         }
     }
 
     /// <summary>The exact state of every bucket, for a clean deactivation.</summary>
     public IEnumerable<(string Limit, BucketRecord Record)> Snapshot(DateTimeOffset now) =>
-        _own.Select(p => (p.Key.Name(), p.Value.Snapshot(now)));
+        _ownList.Select(p => (p.Limit.Name(), p.Bucket.Snapshot(now)));
 
     /// <summary>
-    /// Whether the check fits every limit that meters it; changes nothing. The plan returned is reused by the next
-    /// call: commit or drop it before planning again.
+    /// Whether the check fits every limit that meters it; changes nothing. Without <paramref name="into"/>, the plan
+    /// returned is the thread's, reused by the next call on this thread (of any agent): commit or drop it before planning
+    /// again or yielding the thread. A caller that awaits in between passes a plan of its own.
     /// </summary>
-    public MeterPlan Plan(CheckKind kind, long? amount, DateTimeOffset now)
+    public MeterPlan Plan(CheckKind kind, long? amount, DateTimeOffset now, MeterPlan? into = null)
     {
-        var plan = _plan.Reset();
+        var plan = (into ?? (t_plan ??= new MeterPlan())).Reset();
         if (_tenant.Unavailable)
         {
             return plan.Deny(ReasonCodes.Unavailable, "the tenant's shared limits could not be verified; nothing is metered against them");
@@ -120,7 +130,7 @@ internal sealed class AgentQuotas
                 return plan.Deny(ReasonCodes.InvalidRequest, $"{kind.Name()} is metered by the tenant's {limit.Name()}: the check needs an amount");
             }
 
-            var lease = _leases.GetValueOrDefault(limit);
+            var lease = _leases?.GetValueOrDefault(limit) ?? default;
             var live = lease.ValidUntil > now;
             var leased = live ? lease.Units : 0;
             var seen = live ? lease.Granted : lease.Granted - lease.Units;
@@ -136,7 +146,7 @@ internal sealed class AgentQuotas
     /// </summary>
     public long TakeReturn(MeteredLimit limit, DateTimeOffset now)
     {
-        if (!_leases.TryGetValue(limit, out var lease) || lease.ValidUntil > now || lease.Units <= 0)
+        if (_leases is null || !_leases.TryGetValue(limit, out var lease) || lease.ValidUntil > now || lease.Units <= 0)
         {
             return 0;
         }
@@ -148,6 +158,7 @@ internal sealed class AgentQuotas
     /// <summary>Records a lease the tenant granted (adding to what is left of an unexpired one).</summary>
     public void AddLease(MeteredLimit limit, QuotaLease lease, DateTimeOffset now)
     {
+        _leases ??= [];
         var current = _leases.GetValueOrDefault(limit);
         _leases[limit] = current.ValidUntil > now
             ? (current.Units + lease.Granted, lease.ValidUntil, current.Granted + lease.Granted)
@@ -155,7 +166,7 @@ internal sealed class AgentQuotas
     }
 
     public bool HasLeased(MeteredLimit limit, long cost, DateTimeOffset now) =>
-        _leases.TryGetValue(limit, out var lease) && lease.ValidUntil > now && lease.Units >= cost;
+        _leases is not null && _leases.TryGetValue(limit, out var lease) && lease.ValidUntil > now && lease.Units >= cost;
 
     /// <summary>Whether some bucket runs low on reserved units and no renewal is under way (see <see cref="BeginRenewals"/>).</summary>
     public bool RenewalDue { get; private set; }
@@ -172,7 +183,7 @@ internal sealed class AgentQuotas
     {
         foreach (var (limit, record) in plan.Reservations)
         {
-            _own[limit].Reserved(record);
+            Own(limit)!.Reserved(record);
         }
 
         foreach (var (_, bucket, cost, tatAfter) in plan.Own)
@@ -183,7 +194,7 @@ internal sealed class AgentQuotas
 
         foreach (var (limit, cost, _) in plan.Tenant)
         {
-            var lease = _leases[limit];
+            var lease = _leases![limit];
             _leases[limit] = lease with { Units = lease.Units - cost };
         }
     }

@@ -18,7 +18,7 @@ internal sealed class AgentTools(
     AgentPermissions permissions,
     AgentAudit audit,
     AgentGrants grants,
-    Func<CheckRequest, DateTimeOffset, ValueTask<Decision>> decideAndMeter)
+    IAgentDecisions decisions)
 {
     /// <summary>A gateway asks about its tools in lists of at most this many; a longer list shows nothing.</summary>
     public const int MaxListedTools = 1024;
@@ -26,7 +26,8 @@ internal sealed class AgentTools(
     /// <summary>Changed definitions recorded per activation; the same change reported again is recorded once.</summary>
     private const int MaxRecordedChanges = 256;
 
-    private readonly HashSet<(string Tool, string Hash)> _recordedChanges = [];
+    // Made by the first change recorded: most agents never see one (bytes per active agent count).
+    private HashSet<(string Tool, string Hash)>? _recordedChanges;
 
     public async Task<ToolCallDecision> CheckAsync(ToolCall? call)
     {
@@ -89,7 +90,7 @@ internal sealed class AgentTools(
 
     private async Task<(Decision, CheckRequest?)> MeterAsync(CheckRequest tool, IReadOnlyList<CheckRequest> resources, DateTimeOffset now)
     {
-        var decision = await decideAndMeter(tool, now);
+        var decision = await decisions.DecideAndMeterAsync(tool, now);
         if (!decision.Allowed)
         {
             return (decision, null);
@@ -97,7 +98,7 @@ internal sealed class AgentTools(
 
         foreach (var resource in resources)
         {
-            var metered = await decideAndMeter(resource, now);
+            var metered = await decisions.DecideAndMeterAsync(resource, now);
             if (!metered.Allowed)
             {
                 return (metered, resource);
@@ -125,7 +126,7 @@ internal sealed class AgentTools(
         if (!audit.IsAudited || after is null || !ToolNames.TrySplit(after.Tool, out var server, out var name) || !ToolDefinitionHash.IsHash(after.DefinitionHash)
             || permissions.Decide(new CheckRequest(Capabilities.ToolCall, after.Tool) { DefinitionHash = after.DefinitionHash }, agent.Now, agent.Key).Reason
                 is not (ReasonCodes.Allowed or ReasonCodes.ApprovalRequired or ReasonCodes.ToolChanged)
-            || _recordedChanges.Count >= MaxRecordedChanges || !_recordedChanges.Add((after.Tool, after.DefinitionHash!)))
+            || _recordedChanges?.Count >= MaxRecordedChanges || !(_recordedChanges ??= []).Add((after.Tool, after.DefinitionHash!)))
         {
             return Task.CompletedTask;
         }
