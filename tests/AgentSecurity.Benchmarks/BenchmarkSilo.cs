@@ -33,17 +33,7 @@ internal sealed class BenchmarkSilo : ISiloConfigurator
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, new DiscardingStorage());
         silo.Services.AddSingleton<IAgentMemoryStore, NoMemoryStore>();
         silo.Services.AddSingleton<AuditEvents, DiscardingAuditEvents>();
-
-        // The test cluster's own plumbing: its client asks the silo's status through it when deployed.
-        silo.Services.Configure<AgentSecurity.Grains.Boundary.BoundaryOptions>(o => o.ClientInfrastructure.Add("Orleans.Runtime.TestHooks.ITestHooks"));
     }
-}
-
-/// <summary>The benchmark's client calls as the operator, as the kernel's boundary requires a session of every caller.</summary>
-internal sealed class BenchmarkClient : IClientBuilderConfigurator
-{
-    public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-        AgentSecurity.Client.AgentSecurityClientBuilderExtensions.UseAgentSecuritySession(client, TestKeys.Operator);
 }
 
 internal sealed class DiscardingStorage : IGrainStorage
@@ -67,7 +57,9 @@ internal sealed class DiscardingStorage : IGrainStorage
 internal sealed class DiscardingAuditEvents(
     [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
     ILocalSiloDetails silo,
-    IClusterClient client) : AuditEvents(time, silo, client)
+    IClusterClient client,
+    Microsoft.Extensions.Options.IOptions<AuditOptions> options,
+    AgentSecurity.Grains.Telemetry.AgentSecurityMetrics metrics) : AuditEvents(time, silo, client, options, metrics)
 {
     public override Task PublishAsync(string tenantId, IReadOnlyList<SecurityEvent> events) => Task.CompletedTask;
 }

@@ -134,6 +134,7 @@ internal static class ExecutionBenchmark
         var builder = new TestClusterBuilder(1);
         builder.Properties["WorkspaceRoot"] = workspaceRoot;
         builder.AddSiloBuilderConfigurator<BenchmarkSilo>();
+        builder.AddClientBuilderConfigurator<BenchmarkClient>();
         await using var cluster = builder.Build();
         await cluster.DeployAsync();
         var client = new AgentSecurityClient(cluster.Client);
