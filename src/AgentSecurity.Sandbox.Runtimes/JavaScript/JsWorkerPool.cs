@@ -24,6 +24,9 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<JsWorker> _warm = Channel.CreateUnbounded<JsWorker>();
+
+    // Completed (and replaced) each time a worker turns warm, for those who wait for the pool to fill.
+    private TaskCompletionSource _warmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly JsWorkerUsers _users;
     private readonly ConcurrentDictionary<JsWorker, bool> _running = new();
     private readonly ConcurrentDictionary<Task, bool> _background = new();
@@ -77,9 +80,16 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
     public async Task WaitWarmAsync(CancellationToken cancellation)
     {
         Start();
-        while (Warm < _options.WarmWorkers)
+        while (true)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellation);
+            // Taken before the count is read: a worker that turns warm after the read completes this very signal.
+            var warmed = Volatile.Read(ref _warmed);
+            if (Warm >= _options.WarmWorkers)
+            {
+                return;
+            }
+
+            await warmed.Task.WaitAsync(cancellation);
         }
     }
 
@@ -160,7 +170,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
             if (_failures > 0)
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(MaxRetryDelay.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(_failures, 10))));
-                await Task.Delay(delay, _time, _stopping.Token);
+                await Task.Delay(delay, _time, _stopping.Token); // a back-off after failed starts: the wait is the point
             }
 
             var worker = await JsWorker.StartAsync(_processes, _options, Folder(), user, Release, _time);
@@ -169,6 +179,8 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
                 await worker.DisposeAsync();
                 return;
             }
+
+            Interlocked.Exchange(ref _warmed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
             _failures = 0;
             _lastFailure = null;
