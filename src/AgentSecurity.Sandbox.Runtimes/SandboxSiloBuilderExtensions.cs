@@ -41,10 +41,12 @@ public static class SandboxSiloBuilderExtensions
         // JavaScript runs in worker processes sandboxed as native programs are, never in the silo's own process.
         silo.Services.AddOptions<JsWorkerPoolOptions>().Bind(silo.Configuration.GetSection(JsWorkerPoolOptions.SectionName)).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<JsWorkerPoolOptions>, JsWorkerPoolOptionsValidator>();
+        // Its deadlines (a worker's start, the back-off after failed starts) are real time, as a process's start is, and
+        // never the kernel's clock: a test's fake clock that jumps or stands still must neither end a start nor stall the pool.
         silo.Services.AddSingleton(services => new JsWorkerPool(
             Processes(services),
             services.GetRequiredService<IOptions<JsWorkerPoolOptions>>().Value,
-            services.GetService<TimeProvider>(),
+            TimeProvider.System,
             services.GetService<ILogger<JsWorkerPool>>()));
         silo.Services.AddSingleton<ISandboxRuntime>(services => services.GetRequiredService<JsWorkerPool>());
         silo.Services.AddHostedService<JsWorkerPoolStarter>();

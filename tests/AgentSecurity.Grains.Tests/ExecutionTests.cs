@@ -279,7 +279,7 @@ public sealed class ExecutionTests(ClusterFixture fixture)
 
         var result = await RunAsync(tenant, "bot", runtime, code);
 
-        Assert.Equal(expected, result.Error);
+        Assert.True(expected == result.Error, $"expected {expected}, got {result.Error}: {result.Message}");
         var type = expected == ReasonCodes.ExecutionFailed ? SecurityEventTypes.ExecutionFailed : SecurityEventTypes.SandboxViolation;
         var events = await LoggedAsync(tenant, e => e.Any(x => x.Type == type));
         var audited = Assert.IsType<SandboxEvent>(events.Single(e => e.Type == type));
@@ -396,7 +396,8 @@ public sealed class ExecutionTests(ClusterFixture fixture)
 
         Assert.True(quarantine.Accepted);
         Assert.All(results, r => Assert.Equal(ReasonCodes.Quarantined, r.Error));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {watch.Elapsed}");
+        // Far inside the 60 s limits (under 0.2 s on a quiet machine; a loaded one took 4.5 s to kill the worker's tree).
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"stopping took {watch.Elapsed}");
         Assert.Equal(ReasonCodes.Quarantined, (await RunAsync(tenant, "bot", "js", "agentsec.output(1)")).Error);
     }
 

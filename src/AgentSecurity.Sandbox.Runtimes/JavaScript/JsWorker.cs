@@ -107,7 +107,7 @@ internal sealed class JsWorker : IAsyncDisposable
     }
 
     /// <summary>Runs the job; the worker is used up afterwards, whatever happened.</summary>
-    public async Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, JsWorkerPoolOptions options, TimeProvider time, CancellationToken cancellation)
+    public async Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, JsWorkerPoolOptions options, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
         var meter = new HostCallMeter(host, job.Limits.HostCalls);

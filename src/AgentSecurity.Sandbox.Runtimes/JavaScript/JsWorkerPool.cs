@@ -126,7 +126,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         _running[worker] = true;
         try
         {
-            return await worker.RunAsync(job, host, _options, _time, cancellation);
+            return await worker.RunAsync(job, host, _options, cancellation);
         }
         finally
         {
