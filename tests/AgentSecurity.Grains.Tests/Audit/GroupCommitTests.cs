@@ -8,7 +8,8 @@ namespace AgentSecurity.Grains.Tests.Audit;
 
 /// <summary>
 /// Denials of many agents of one tenant, answered while their queue writes are held (as under a slow queue), share
-/// writes: each reaches the log once, and none is answered before the write that holds it has succeeded.
+/// writes: each reaches the log once, and none is answered before the write that holds it has succeeded. Writes are
+/// shared within a tenant only: another tenant's denials, at the same moment, never ride in them.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class GroupCommitTests(ClusterFixture fixture)
@@ -78,5 +79,47 @@ public sealed class GroupCommitTests(ClusterFixture fixture)
         Assert.Equal(ReasonCodes.OutOfScope, marker.Reason);
         var logged = await fixture.AuditLog.WaitForEventsAsync(tenant, e => e.Any(x => x is DecisionEvent { Resource: "/etc/after" }), TimeSpan.FromSeconds(15));
         Assert.Equal(["/etc/after"], logged.OfType<DecisionEvent>().Where(d => d.Type == SecurityEventTypes.CheckDenied).Select(d => d.Resource));
+    }
+
+    [Fact]
+    public async Task Denials_OfTwoTenantsAtOnce_NeverShareAWriteAndOneTenantsFailedWriteStaysItsOwn()
+    {
+        var (a, b) = (await TenantWithAgentsAsync(), await TenantWithAgentsAsync());
+        IReadOnlyList<IReadOnlyList<SecurityEvent>> writesOfA, writesOfB;
+        using (var holdA = FaultyAuditEvents.HoldWrites(a, Denials))
+        using (var holdB = FaultyAuditEvents.HoldWrites(b, Denials))
+        {
+            FaultyAuditEvents.FailPublishing(a, true);
+            try
+            {
+                var (checksA, checksB) = (DenyAll(a), DenyAll(b));
+                await Task.WhenAll(holdA.AllPublished, holdB.AllPublished).WaitAsync(TimeSpan.FromSeconds(30));
+                holdA.Release();
+                holdB.Release();
+
+                Assert.All(await Task.WhenAll(checksA), d => Assert.Equal(ReasonCodes.Unavailable, d.Reason));
+                Assert.All(await Task.WhenAll(checksB), d => Assert.Equal(ReasonCodes.OutOfScope, d.Reason));
+            }
+            finally
+            {
+                FaultyAuditEvents.FailPublishing(a, false);
+            }
+
+            (writesOfA, writesOfB) = (holdA.Writes.ToList(), holdB.Writes.ToList());
+        }
+
+        // Each write went to its tenant's stream with that tenant's events only, and all of B's reached B's log.
+        Assert.All(writesOfA.SelectMany(w => w), e => Assert.Equal(a, e.TenantId));
+        Assert.All(writesOfB.SelectMany(w => w), e => Assert.Equal(b, e.TenantId));
+        Assert.Equal(Denials, writesOfB.Sum(w => w.Count));
+        var logOfB = await fixture.AuditLog.WaitForEventsAsync(b, e => e.Count(x => x.Type == SecurityEventTypes.CheckDenied) >= Denials, TimeSpan.FromSeconds(30));
+        Assert.Equal(Denials, logOfB.Count(x => x.Type == SecurityEventTypes.CheckDenied));
+        Assert.All(logOfB, e => Assert.Equal(b, e.TenantId));
+
+        // A's failed denials are nowhere: a denial after its queue is back is the first of its log.
+        Assert.Equal(ReasonCodes.OutOfScope, (await fixture.CheckAsync(a, "bot0", "fileSystem:read", "/etc/after")).Reason);
+        var logOfA = await fixture.AuditLog.WaitForEventsAsync(a, e => e.Any(x => x is DecisionEvent { Resource: "/etc/after" }), TimeSpan.FromSeconds(15));
+        Assert.Equal(["/etc/after"], logOfA.OfType<DecisionEvent>().Where(d => d.Type == SecurityEventTypes.CheckDenied).Select(d => d.Resource));
+        Assert.All(logOfA, e => Assert.Equal(a, e.TenantId));
     }
 }
