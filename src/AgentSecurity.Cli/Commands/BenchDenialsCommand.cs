@@ -93,8 +93,10 @@ internal static class BenchDenialsCommand
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
                 const string Recording = "agentsec_audit_denial_record_duration_milliseconds";
                 const string Writes = "agentsec_audit_queue_write_events";
+                const string WriteTimes = "agentsec_audit_queue_write_duration_milliseconds";
                 var recordingBefore = await SiloHistogram.ReadAsync(http, urls, Recording, "recorded=\"true\"", cancellation);
                 var writesBefore = await SiloHistogram.ReadAsync(http, urls, Writes, null, cancellation);
+                var writeTimesBefore = await SiloHistogram.ReadAsync(http, urls, WriteTimes, "written=\"true\"", cancellation);
 
                 var phase = TimeSpan.FromSeconds(s / (2.0 * Rounds));
                 var baseline = new List<LoadPhase.Outcome>();
@@ -113,6 +115,7 @@ internal static class BenchDenialsCommand
 
                 var recording = recordingBefore is null ? null : (await SiloHistogram.ReadAsync(http, urls, Recording, "recorded=\"true\"", cancellation))?.Since(recordingBefore);
                 var writes = writesBefore is null ? null : (await SiloHistogram.ReadAsync(http, urls, Writes, null, cancellation))?.Since(writesBefore);
+                var writeTimes = writeTimesBefore is null ? null : (await SiloHistogram.ReadAsync(http, urls, WriteTimes, "written=\"true\"", cancellation))?.Since(writeTimesBefore);
                 double? Figure(double value) => double.IsNaN(value) ? null : Math.Round(value, 3);
                 var denialTicks = measured.SelectMany(o => o.LatencyTicks).ToArray();
                 var baseTicks = baseline.SelectMany(o => o.LatencyTicks).ToArray();
@@ -129,6 +132,9 @@ internal static class BenchDenialsCommand
                     siloRecordingP99Ms = recording is null ? null : Figure(recording.Percentile(99)),
                     siloRecordingMeanMs = recording is null ? null : Figure(recording.Mean),
                     eventsPerQueueWrite = writes is null ? null : Figure(writes.Mean),
+                    siloQueueWriteP50Ms = writeTimes is null ? null : Figure(writeTimes.Percentile(50)),
+                    siloQueueWriteP99Ms = writeTimes is null ? null : Figure(writeTimes.Percentile(99)),
+                    siloQueueWriteMeanMs = writeTimes is null ? null : Figure(writeTimes.Mean),
                     denials = measured.Sum(o => o.Calls),
                     unrecorded = Interlocked.Read(ref unrecorded),
                     agents = n,
@@ -138,7 +144,7 @@ internal static class BenchDenialsCommand
                 };
                 var silo = recording is null
                     ? "silo-side figures: not read (--metrics unreachable)"
-                    : $"silo-side: a denial waited p50 {report.siloRecordingP50Ms} ms, p99 {report.siloRecordingP99Ms} ms for its recording (histogram buckets, interpolated); {report.eventsPerQueueWrite} events per queue write";
+                    : $"silo-side: a denial waited p50 {report.siloRecordingP50Ms} ms, p99 {report.siloRecordingP99Ms} ms for its recording, of which the queue write itself took p50 {report.siloQueueWriteP50Ms} ms, p99 {report.siloQueueWriteP99Ms} ms (histogram buckets, interpolated; means {report.siloRecordingMeanMs} and {report.siloQueueWriteMeanMs} ms); {report.eventsPerQueueWrite} events per queue write";
                 return output.Answer(report.unrecorded == 0 ? ExitCodes.Ok : ExitCodes.No, report,
                     $"denials: {report.denialsPerSecond:F0}/s (p50 {report.p50Ms} ms, p99 {report.p99Ms} ms)\n" +
                     $"trivial grain call: {report.baselineCallsPerSecond:F0}/s (p50 {report.baselineP50Ms} ms, p99 {report.baselineP99Ms} ms)\n" +

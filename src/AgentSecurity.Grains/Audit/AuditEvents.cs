@@ -83,11 +83,21 @@ public class AuditEvents(
     /// Writes one batch to the tenant's stream: one queue message. Runs off every grain's scheduler with an empty request
     /// context, so no session, kernel token, principal or trace parent travels into storage.
     /// </summary>
-    protected virtual Task WriteAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
+    protected virtual async Task WriteAsync(string tenantId, IReadOnlyList<SecurityEvent> events)
     {
         metrics.RecordQueueWrite(events.Count);
         var stream = client.GetStreamProvider(AuditStreams.ProviderName).GetStream<SecurityEvent>(AuditStreams.For(tenantId));
-        return PublishCoreAsync(stream, events);
+        var started = Stopwatch.GetTimestamp(); // a metric of real waiting, not the kernel's clock
+        var written = false;
+        try
+        {
+            await PublishCoreAsync(stream, events);
+            written = true;
+        }
+        finally
+        {
+            metrics.RecordQueueWriteDuration(Stopwatch.GetElapsedTime(started), written);
+        }
     }
 
     private TenantEventBatcher NewBatcher(string tenantId)

@@ -29,6 +29,9 @@ public sealed class AgentSecurityMetrics
         EventsPerQueueWrite = meter.CreateHistogram<int>("agentsec.audit.queue.write.events", unit: "{event}",
             description: "Security events per write to a tenant's queue (one queue message; publishers that wait for a write share the next)",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+        QueueWriteDuration = meter.CreateHistogram("agentsec.audit.queue.write.duration", unit: "ms",
+            description: "How long one write to a tenant's queue took, by whether it succeeded: the storage's share of a denial's recording",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000] });
     }
 
     /// <summary>Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code).</summary>
@@ -74,7 +77,13 @@ public sealed class AgentSecurityMetrics
     public void RecordDenialRecording(TimeSpan waited, bool recorded) =>
         DenialRecordDuration.Record(waited.TotalMilliseconds, new KeyValuePair<string, object?>("recorded", recorded));
 
+    /// <summary>Milliseconds per queue write, by <c>written</c>: what storage takes of <see cref="DenialRecordDuration"/>.</summary>
+    public Histogram<double> QueueWriteDuration { get; }
+
     public void RecordQueueWrite(int events) => EventsPerQueueWrite.Record(events);
+
+    public void RecordQueueWriteDuration(TimeSpan took, bool written) =>
+        QueueWriteDuration.Record(took.TotalMilliseconds, new KeyValuePair<string, object?>("written", written));
 
     public void RecordCallRefused(string reason) => CallsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
