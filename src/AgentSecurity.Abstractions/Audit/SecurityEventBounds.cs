@@ -1,13 +1,19 @@
+using System.Text;
+
 namespace AgentSecurity.Abstractions.Audit;
 
 /// <summary>
-/// Keeps every text of an event within <see cref="MaxFieldLength"/> characters. Events carry what callers sent (a
-/// denied request's resource can be any length), and an event too large for a queue message or a table property
-/// would make its denial unrecordable, or stall the log behind it; a clipped field says how long it was.
+/// Keeps every text of an event within <see cref="MaxFieldLength"/> characters and <see cref="MaxFieldBytes"/> bytes of
+/// UTF-8. Events carry what callers sent (a denied request's resource can be any length), and an event too large for a
+/// queue message or a table property would make its denial unrecordable, or stall the log behind it; a clipped field
+/// says how long it was. The byte bound is what keeps the largest event (a tool event: sixteen texts) within one queue
+/// message: at 1,024 characters of three UTF-8 bytes each it came to 52 KB, past what a message holds.
 /// </summary>
 public static class SecurityEventBounds
 {
     public const int MaxFieldLength = 1024;
+
+    public const int MaxFieldBytes = 1024;
 
     public static SecurityEvent Clamp(SecurityEvent e)
     {
@@ -36,13 +42,27 @@ public static class SecurityEventBounds
 
     private static string? Clip(string? text)
     {
-        if (text is null || text.Length <= MaxFieldLength)
+        if (text is null || (text.Length <= MaxFieldLength && (text.Length * 3 <= MaxFieldBytes || Encoding.UTF8.GetByteCount(text) <= MaxFieldBytes)))
         {
             return text;
         }
 
-        var keep = MaxFieldLength - 40;
-        keep -= char.IsHighSurrogate(text[keep - 1]) ? 1 : 0; // never half a character
-        return string.Concat(text.AsSpan(0, keep), $"...[{text.Length} characters, clipped]");
+        // Whole characters only (a surrogate pair stays whole or goes), within both bounds once the ASCII suffix is added.
+        var suffix = $"...[{text.Length} characters, clipped]";
+        var (chars, bytes) = (0, 0);
+        while (chars < text.Length)
+        {
+            // An unpaired surrogate counts as U+FFFD, three bytes, which is what UTF-8 encoding writes for it.
+            Rune.DecodeFromUtf16(text.AsSpan(chars), out var rune, out var consumed);
+            if (chars + consumed > MaxFieldLength - suffix.Length || bytes + rune.Utf8SequenceLength > MaxFieldBytes - suffix.Length)
+            {
+                break;
+            }
+
+            chars += consumed;
+            bytes += rune.Utf8SequenceLength;
+        }
+
+        return string.Concat(text.AsSpan(0, chars), suffix);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using AgentSecurity.Abstractions.Audit;
 
 namespace AgentSecurity.Audit.Tests.Detection;
@@ -37,14 +38,51 @@ public sealed class SecurityEventBoundsTests
         Assert.Equal(("e-1", "bot", "fileSystem:read"), (clamped.Id, clamped.AgentId, clamped.Capability));
     }
 
-    [Fact]
-    public void Clamp_CutInsideASurrogatePair_KeepsWholeCharacters()
+    [Theory]
+    [InlineData(1024)] // within the characters, three times the bytes
+    [InlineData(5000)]
+    public void Clamp_TextOfThreeByteCharacters_IsClippedToTheBytesAndSaysHowLongItWas(int length)
     {
-        // The cut falls right after a high surrogate: the pair goes, it is not halved.
-        var text = new string('a', SecurityEventBounds.MaxFieldLength - 41) + "😀" + new string('b', 5000);
+        var clamped = Assert.IsType<DecisionEvent>(SecurityEventBounds.Clamp(Denial(new string('\u20AC', length)))).Resource!;
 
-        var clamped = Assert.IsType<DecisionEvent>(SecurityEventBounds.Clamp(Denial(text))).Resource!;
+        Assert.True(Encoding.UTF8.GetByteCount(clamped) <= SecurityEventBounds.MaxFieldBytes, $"{Encoding.UTF8.GetByteCount(clamped)} bytes");
+        Assert.StartsWith("\u20AC\u20AC", clamped, StringComparison.Ordinal);
+        Assert.EndsWith($"[{length} characters, clipped]", clamped, StringComparison.Ordinal);
+    }
 
-        Assert.DoesNotContain(clamped, char.IsSurrogate);
+    [Fact]
+    public void Clamp_TextOfThreeByteCharactersWithinTheBytes_IsUntouched()
+    {
+        var e = Denial(new string('\u20AC', SecurityEventBounds.MaxFieldBytes / 3));
+
+        Assert.Equal(e, SecurityEventBounds.Clamp(e));
+    }
+
+    [Fact]
+    public void Clamp_CutAtAnyPlaceAroundASurrogatePair_KeepsWholeCharacters()
+    {
+        // Wherever the cut falls, before, inside or after the pair, the pair stays whole or goes whole.
+        for (var at = 900; at < SecurityEventBounds.MaxFieldLength; at++)
+        {
+            var text = new string('a', at) + "😀" + new string('b', 5000);
+
+            var clamped = Assert.IsType<DecisionEvent>(SecurityEventBounds.Clamp(Denial(text))).Resource!;
+
+            Assert.True(IsWholeCharacters(clamped), $"cut at {at}: a surrogate was halved");
+            Assert.True(clamped.Length <= SecurityEventBounds.MaxFieldLength && Encoding.UTF8.GetByteCount(clamped) <= SecurityEventBounds.MaxFieldBytes);
+        }
+    }
+
+    private static bool IsWholeCharacters(string text)
+    {
+        for (var i = 0; i < text.Length; i += char.IsSurrogatePair(text, i) ? 2 : 1)
+        {
+            if (char.IsSurrogate(text[i]) && !char.IsSurrogatePair(text, i))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -16,7 +16,7 @@ public sealed class QueueMessageSizeTests
 
     private static readonly AzureQueueDataAdapterV2 Adapter = new(new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>());
 
-    // The largest a clamped field can be in UTF-8: 1,024 characters of three bytes each.
+    // Wider than any field may be, in characters and in UTF-8 (three bytes each): clamped to the widest a field can be.
     private static readonly string Widest = new('\u20AC', SecurityEventBounds.MaxFieldLength);
 
     private static DecisionEvent WidestDenial(int n) => (DecisionEvent)SecurityEventBounds.Clamp(new DecisionEvent
@@ -115,5 +115,34 @@ public sealed class QueueMessageSizeTests
         Assert.True(MessageLength(calls) > AzureQueueMessageLimit, $"256 tool calls as one message: {MessageLength(calls)} characters");
         Assert.Equal(calls.Select(c => c.Id), writes.SelectMany(w => w).Select(e => e.Id));
         Assert.All(writes, w => Assert.True(MessageLength(w) <= AzureQueueMessageLimit, $"{w.Count} events make a message of {MessageLength(w)} characters"));
+    }
+
+    [Fact]
+    public void ToQueueMessage_TheWidestToolEventAlone_FitsAnAzureQueueMessage()
+    {
+        // The event with the most texts, each as wide as a caller could make it: clamped, it must fit one message, or a
+        // denial of it could never be recorded.
+        var tool = (ToolEvent)SecurityEventBounds.Clamp(new ToolEvent
+        {
+            Id = Widest,
+            Type = Widest,
+            TenantId = Widest,
+            AgentId = Widest,
+            Silo = Widest,
+            TraceId = Widest,
+            SpanId = Widest,
+            Message = Widest,
+            Reason = Widest,
+            Server = Widest,
+            Tool = Widest,
+            GrantId = Widest,
+            DefinitionHash = Widest,
+            Capability = Widest,
+            Resource = Widest,
+            RequestId = Widest,
+        });
+
+        Assert.True(MessageLength([tool]) <= AzureQueueMessageLimit, $"one tool event makes a message of {MessageLength([tool])} characters");
+        Assert.True(TenantEventBatcher.EstimatedSize(tool) <= new AuditOptions().QueueMessageMaxBytes, $"estimated {TenantEventBatcher.EstimatedSize(tool)} bytes");
     }
 }
