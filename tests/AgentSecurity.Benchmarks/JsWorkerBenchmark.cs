@@ -147,6 +147,9 @@ internal static class JsWorkerBenchmark
         var p99s = new Dictionary<string, List<double>> { [Quiet] = [], [InProcess] = [], [Pooled] = [] };
         var maxima = new Dictionary<string, List<double>> { [Quiet] = [], [InProcess] = [], [Pooled] = [] };
         var pauses = new Dictionary<string, List<int>> { [Quiet] = [], [InProcess] = [], [Pooled] = [] };
+
+        // One caller in a loop: the checks a phase completes measure the mean latency, which moves where the p99 does not.
+        var counts = new Dictionary<string, List<double>> { [Quiet] = [], [InProcess] = [], [Pooled] = [] };
         Console.WriteLine($"silo GC: server {System.Runtime.GCSettings.IsServerGC}, latency mode {System.Runtime.GCSettings.LatencyMode}; load average {LoadAverage()}");
         for (var round = -1; round < BombRounds; round++)
         {
@@ -189,6 +192,7 @@ internal static class JsWorkerBenchmark
                     p99s[name].Add(Percentile(latencies, 0.99));
                     maxima[name].Add(latencies[^1]);
                     pauses[name].Add(gen2);
+                    counts[name].Add(latencies.Count);
                 }
 
                 var endings = string.Join(", ", ended.GroupBy(c => c).Select(g => $"{g.Count()} {g.Key}"));
@@ -201,11 +205,12 @@ internal static class JsWorkerBenchmark
         Console.WriteLine($"silo check latency (fileSystem:read, one caller in a loop) while JavaScript memory bombs of 512 MiB run back to back; {BombRounds} alternating rounds of {Phase.TotalSeconds:0} s phases after one not counted; medians over the rounds of the per-phase figures:");
         foreach (var name in (string[])[Quiet, InProcess, Pooled])
         {
-            Console.WriteLine($"  {name,-48} p99 {Median([.. p99s[name]]),8:F0} µs   max {Median([.. maxima[name]]),8:F0} µs   silo gen2 GCs {Median([.. pauses[name].Select(p => (double)p)]),3:F0}   (p99 per round: {Join(p99s[name])})");
+            Console.WriteLine($"  {name,-48} p99 {Median([.. p99s[name]]),8:F0} µs   max {Median([.. maxima[name]]),8:F0} µs   silo gen2 GCs {Median([.. pauses[name].Select(p => (double)p)]),3:F0}   checks a phase {Median([.. counts[name]]),8:F0}   (p99 per round: {Join(p99s[name])})");
         }
 
         var better = p99s[InProcess].Zip(p99s[Pooled]).Count(pair => pair.Second < pair.First);
-        Console.WriteLine($"  rounds in which the pool's p99 was lower than in process: {better} of {BombRounds}; load average {LoadAverage()}");
+        var more = counts[InProcess].Zip(counts[Pooled]).Count(pair => pair.Second > pair.First);
+        Console.WriteLine($"  rounds in which the pool's p99 was lower than in process: {better} of {BombRounds}; in which the pool's phase completed more checks: {more} of {BombRounds}; load average {LoadAverage()}");
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
