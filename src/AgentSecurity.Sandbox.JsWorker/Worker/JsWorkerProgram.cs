@@ -1,8 +1,10 @@
+using System.IO.Pipes;
 using System.Text;
 using System.Text.Json;
 using AgentSecurity.Grants;
 using AgentSecurity.Sandbox.Host;
 using AgentSecurity.Sandbox.JavaScript;
+using Microsoft.Win32.SafeHandles;
 
 namespace AgentSecurity.Sandbox.Worker;
 
@@ -22,7 +24,11 @@ public static class JsWorkerProgram
     /// <summary>Where the host socket is, inside the sandbox.</summary>
     public const string HostSocketVariable = "AGENTSEC_HOST_SOCKET";
 
-    // Runs the engine's paths once (parse, prelude, a host call, JSON, output) so that the job's own run is JIT-compiled.
+    private static readonly UTF8Encoding Utf8 = new(false);
+
+    private const string Trivial = "agentsec.output('')";
+
+    // Takes the engine's paths (parse, prelude, a host call, JSON, output), so that the job's own run is JIT-compiled.
     private const string WarmUp = "const o = JSON.parse(agentsec.input()); try { agentsec.call('memory.get', 'k'); } catch (e) { } agentsec.output(JSON.stringify(o) + String(o.a.length));";
 
     public static int Main()
@@ -38,16 +44,37 @@ public static class JsWorkerProgram
 
     private static int Serve()
     {
-        using var input = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
+        // Standard input as a plain file stream over descriptor 0, not the console's stream: the warm-up reads its jobs
+        // through the same stream type from a pipe of its own, so that reading the real job runs nothing for the first
+        // time (the console's read path resolved its calls after the job's bytes had arrived, on the job's time).
+        using var input = new StreamReader(new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8);
         var stdout = Console.OpenStandardOutput();
 
-        // The warm-up takes the job's own path (its JSON read, the engine, the result's JSON), so that the job finds
-        // every method of it compiled: a cold path costs ~100 ms of JIT, fifty times a trivial script's run.
-        var sample = JsonSerializer.Serialize(new WorkerJob { Code = Encoding.UTF8.GetBytes(WarmUp), Input = "{\"a\":[1,2]}", WallMillis = 5_000, CpuMillis = 2_000, MemoryBytes = 64L << 20, OutputBytes = 64 << 10, HostCalls = 10 }, WorkerJson.Default.WorkerJob);
+        // The warm-up is jobs run through the very function that runs the real one (read a line, parse it, run it,
+        // write the result): with tiered compilation off a cold method is fully compiled on its first call, ~100 ms for
+        // the whole path, fifty times a trivial script's run; and what the runtime resolves on a first call (stubs,
+        // fix-ups, type loads) is done then too. A script that takes the host API, JSON and output paths, and the
+        // trivial one, twice each.
+        var jobs = new StringBuilder();
         for (var i = 0; i < 2; i++)
         {
-            var warm = Parse(sample)!;
-            Result(JavaScriptRuntime.RunOnThisThread(warm.Code, warm.Input, warm.Limits, WarmUpHost.Instance));
+            foreach (var script in (string[])[WarmUp, Trivial])
+            {
+                var job = new WorkerJob { Code = Encoding.UTF8.GetBytes(script), Input = "{\"a\":[1,2]}", WallMillis = 5_000, CpuMillis = 2_000, MemoryBytes = 64L << 20, OutputBytes = 64 << 10, HostCalls = 10 };
+                jobs.Append(JsonSerializer.Serialize(job, WorkerJson.Default.WorkerJob)).Append('\n');
+            }
+        }
+
+        using (var pipe = new AnonymousPipeServerStream(PipeDirection.Out))
+        using (var reading = pipe.ClientSafePipeHandle)
+        using (var warm = new StreamReader(new FileStream(new SafeFileHandle(reading.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8))
+        {
+            // A few kilobytes: all of it fits in the pipe's buffer, so it is written at once and then read to its end.
+            pipe.Write(Utf8.GetBytes(jobs.ToString()));
+            pipe.Dispose();
+            while (RunOne(warm, Stream.Null, WarmUpHost.Instance))
+            {
+            }
         }
 
         // The warm-up's garbage is collected now rather than in the job's first allocations.
@@ -56,19 +83,25 @@ public static class JsWorkerProgram
         host.Connect();
         stdout.Write(Encoding.UTF8.GetBytes(Ready + "\n"));
         stdout.Flush();
+        _ = RunOne(input, stdout, host); // false: the pool let it go unused
+        return 0;
+    }
 
+    /// <summary>Reads one job's line, runs it and writes its result's line; false when the input has ended.</summary>
+    private static bool RunOne(TextReader input, Stream output, IHostApi host)
+    {
         var line = input.ReadLine();
         if (line is null)
         {
-            return 0; // the pool let it go unused
+            return false;
         }
 
         var result = Parse(line) is { } job
             ? Result(JavaScriptRuntime.RunOnThisThread(job.Code, job.Input, job.Limits, host))
             : Result(SandboxResult.Failed(ReasonCodes.InvalidRequest, "the worker's job could not be read", string.Empty, new SandboxUsage()));
-        stdout.Write(result);
-        stdout.Flush();
-        return 0;
+        output.Write(result);
+        output.Flush();
+        return true;
     }
 
     /// <summary>The result's line, newline included.</summary>

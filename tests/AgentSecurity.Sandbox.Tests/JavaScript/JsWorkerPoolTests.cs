@@ -90,6 +90,26 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
         Assert.Equal(0, await UserProcesses.CountAsync(first.User));
     }
 
+    /// <summary>
+    /// The worker ran its warm-up jobs (a global <c>o</c>, a host call for <c>k</c>, outputs) through the same function
+    /// before this job: none of it reaches the job's engine, its output or the silo's host.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_AfterTheWorkersWarmUp_TheJobSeesOnlyItsOwnInputOutputAndCalls()
+    {
+        var host = FakeHostApi.AllowingEverything();
+
+        var result = await _pool.RunAsync(
+            Jobs.For(SandboxRuntimes.JavaScript, "agentsec.call('memory.get', 'mine'); agentsec.output(agentsec.input() + '|' + typeof o);", input: "hello"),
+            host,
+            CancellationToken.None);
+
+        Assert.True(result.Ok, $"{result.Error}: {result.Message}");
+        Assert.Equal("hello|undefined", result.Output);
+        var call = Assert.Single(host.Calls);
+        Assert.Equal(new HostCall("memory.get", "mine"), call);
+    }
+
     [Fact]
     public async Task RunAsync_WithoutBubblewrap_IsUnavailable()
     {
