@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Permissions;
+using AgentSecurity.Grains.Quotas;
+using AgentSecurity.Grants.Policy;
+
+namespace AgentSecurity.Grains.Execution;
+
+/// <summary>
+/// The local path of host calls' checks. A sandbox runs on the silo of its agent's grain, so a host call need not be an
+/// Orleans message to be decided by the grain: the grain publishes, in its own turn, an immutable picture of what decides
+/// (the active grant's compiled policy, taken only while the agent is in good standing and nothing meters its checks),
+/// and a host call on a sandbox thread that this picture allows is allowed without a message. Everything else (a denial,
+/// anything metered, an elevation, a picture that is no longer the grain's) is a check on the grain as before, so the
+/// grain stays the single decider and the single recorder of denials.
+/// </summary>
+/// <remarks>
+/// Why a published picture rather than a cheaper grain call or a work item on the grain's scheduler: both of those still
+/// hand the call to another thread and back (two thread switches, most of the cost on a busy machine), and a work item
+/// scheduled on the grain bypasses its non-reentrancy, under which metering and audit are written. The picture is never
+/// stale: every change of the grant, state, revocations, elevations or limits moves a version
+/// (<see cref="AgentPermissions.Version"/>, <see cref="AgentMetering.Version"/>) in the turn that makes it, before the
+/// grain answers; a host call compares both versions with the picture's before it decides, so a host call that starts
+/// after a revocation, replacement or quarantine returned goes to the grain, which denies it. Expiry is the compiled
+/// policy's own time check against the kernel's clock. Nothing is metered here (the picture exists only when nothing
+/// meters), and allowed calls are counted for the audit's summaries per picture, atomically, and handed to the grain's
+/// <see cref="AgentAudit.RecordAsync"/> in its own turn: none lost, none counted twice.
+/// </remarks>
+internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions permissions, AgentMetering metering, AgentAudit audit)
+{
+    /// <summary>The capabilities host calls check, each counted in its own slot of a picture.</summary>
+    private static readonly string[] HostCapabilities =
+        [Capabilities.FileSystemRead, Capabilities.FileSystemWrite, Capabilities.NetworkOutbound, Capabilities.Llm, Capabilities.VectorDb];
+
+    private readonly ConcurrentQueue<Picture> _uncounted = new();
+    private Picture? _picture;
+    private TaskScheduler? _grain;
+    private int _publishQueued;
+    private int _countQueued;
+    private bool _closed;
+
+    /// <summary>
+    /// Binds the grain's scheduler (where pictures are made and counts recorded) and publishes a picture; in the grain's
+    /// turn. Without the grain's own scheduler (not a grain turn) nothing is decided locally.
+    /// </summary>
+    public void Start()
+    {
+        var current = TaskScheduler.Current;
+        if (current != TaskScheduler.Default)
+        {
+            _grain = current;
+            Publish();
+        }
+    }
+
+    /// <summary>
+    /// Allows a host call's check locally, or says the grain must decide it (null). <paramref name="stale"/> says the
+    /// picture was out of date: the caller asks for a new one once the grain has decided (and loaded what it needed).
+    /// On a sandbox thread.
+    /// </summary>
+    public Decision? TryAllow(string capability, string? resource, out bool stale)
+    {
+        stale = false;
+        var slot = Array.IndexOf(HostCapabilities, capability);
+        var picture = Volatile.Read(ref _picture);
+        if (slot < 0 || picture is null || Volatile.Read(ref _closed))
+        {
+            return null;
+        }
+
+        var now = agent.Now;
+        if (picture.PermissionsVersion != permissions.Version || picture.MeteringVersion != metering.Version || now >= picture.Until)
+        {
+            stale = true;
+            return null;
+        }
+
+        if (picture.Grant is not { } grant || !CheckKinds.TryParse(capability, out var kind) || !grant.Policy.Decide(kind, resource, now).Allowed)
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref picture.Allowed[slot]);
+        if (Interlocked.Exchange(ref picture.Queued, 1) == 0)
+        {
+            _uncounted.Enqueue(picture);
+            if (Interlocked.Exchange(ref _countQueued, 1) == 0)
+            {
+                Schedule(RecordAllowed);
+            }
+        }
+
+        return grant.Allowed;
+    }
+
+    /// <summary>Asks the grain for a new picture, once at a time; from a sandbox thread.</summary>
+    public void Refresh()
+    {
+        if (_grain is not null && Interlocked.Exchange(ref _publishQueued, 1) == 0)
+        {
+            Schedule(() =>
+            {
+                Volatile.Write(ref _publishQueued, 0);
+                Publish();
+            });
+        }
+    }
+
+    /// <summary>
+    /// Hands the allowed calls counted so far to the audit, as the grain's own allowed checks. In the grain's turn:
+    /// scheduled by the first count of a picture, and at the end of every execution and of the activation.
+    /// </summary>
+    public void RecordAllowed()
+    {
+        Volatile.Write(ref _countQueued, 0);
+        while (_uncounted.TryDequeue(out var picture))
+        {
+            // Cleared before the counts are taken: a count that lands between queues the picture again, so it is
+            // recorded by the next pass (an empty pass costs nothing); none is taken twice.
+            Interlocked.Exchange(ref picture.Queued, 0);
+            for (var slot = 0; slot < HostCapabilities.Length; slot++)
+            {
+                var count = Interlocked.Exchange(ref picture.Allowed[slot], 0);
+                if (count > 0)
+                {
+                    var request = new CheckRequest(HostCapabilities[slot]);
+                    for (var i = 0; i < count; i++)
+                    {
+                        _ = audit.RecordAsync(request, picture.Grant!.Allowed); // an allowed check is counted synchronously
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The activation ends: from now on every host call is a grain call, and what was counted is recorded.</summary>
+    public void Close()
+    {
+        Volatile.Write(ref _closed, true);
+        RecordAllowed();
+    }
+
+    /// <summary>
+    /// Makes the picture from the grain's state, in its turn: the active grant when the agent may act and nothing meters
+    /// it, else a picture that sends every call to the grain (so that a metered agent does not ask for pictures anew).
+    /// </summary>
+    private void Publish()
+    {
+        var (permissionsVersion, meteringVersion) = (permissions.Version, metering.Version);
+        var local = permissions is { Problem: null, Active: not null, State: AgentState.Active, IsActiveRevoked: false };
+        var unmetered = metering.IsUnmetered(out var until);
+        Volatile.Write(ref _picture, local && unmetered
+            ? new Picture(permissions.Active, until, permissionsVersion, meteringVersion)
+            : new Picture(null, DateTimeOffset.MaxValue, permissionsVersion, meteringVersion));
+    }
+
+    private void Schedule(Action work) =>
+        _ = Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _grain!);
+
+    /// <summary>What decides, as the grain saw it when it published, and the calls allowed on it not yet recorded.</summary>
+    private sealed class Picture(ActiveGrant? grant, DateTimeOffset until, int permissionsVersion, int meteringVersion)
+    {
+        public readonly long[] Allowed = new long[HostCapabilities.Length];
+        public int Queued;
+
+        public ActiveGrant? Grant { get; } = grant;
+
+        public DateTimeOffset Until { get; } = until;
+
+        public int PermissionsVersion { get; } = permissionsVersion;
+
+        public int MeteringVersion { get; } = meteringVersion;
+    }
+}
