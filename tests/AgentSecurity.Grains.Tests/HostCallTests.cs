@@ -31,13 +31,16 @@ public sealed class HostCallTests(ClusterFixture fixture)
     private Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until) =>
         fixture.AuditLog.WaitForEventsAsync(tenant, until, TimeSpan.FromSeconds(15));
 
+    /// <summary>Room for a JavaScript worker to start and run on a loaded machine (the default wall limit is 5 s).</summary>
+    private const string LoadedMachine = """{"maxCpuMillis":60000,"maxWallMillis":60000}""";
+
     private static string Scopes(string fileSystem, int port) => $$"""{"fileSystem":["{{fileSystem}}"],"network":["127.0.0.1:{{port}}"]}""";
 
     [Fact]
     public async Task ExecuteAsync_HostCallAfterAReplacementNarrowsTheScope_IsDeniedAndRecordedOnce()
     {
         await using var server = new HeldHttpServer();
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)));
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
 
         // Reads the grant allows (the later ones on the local path), then waits in a fetch while the test replaces the grant.
         var running = RunAsync(tenant, "bot", $$"""
@@ -47,11 +50,15 @@ public sealed class HostCallTests(ClusterFixture fixture)
             let after; try { after = agentsec.fs.read('/workspace/a.txt'); } catch (e) { after = e.code; }
             agentsec.output(before.join(',') + '|' + after);
             """);
-        await server.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+        if (await Task.WhenAny(server.Arrived, running).WaitAsync(TimeSpan.FromSeconds(60)) == running)
+        {
+            Assert.Fail($"the execution ended before its fetch: {(await running).Error} {(await running).Message}");
+        }
+
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-2").SetJson("scopes", Scopes("/workspace/other/**", server.Port)).SignWith(TestKeys.Root));
         server.Release();
-        var result = await running.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(result.Ok, result.Message);
         Assert.Equal("mine,mine,mine|out_of_scope", result.Output);
@@ -63,7 +70,7 @@ public sealed class HostCallTests(ClusterFixture fixture)
     [Fact]
     public async Task ExecuteAsync_HostCallsOfARateLimitedAgent_AllowExactlyTheLimit()
     {
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"checksPerSecond":10}"""));
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"checksPerSecond":10,"maxCpuMillis":60000,"maxWallMillis":60000}"""));
 
         // The kernel's clock stands still here: the bucket does not refill while the code runs.
         var result = await RunAsync(tenant, "bot", """
@@ -85,7 +92,7 @@ public sealed class HostCallTests(ClusterFixture fixture)
     public async Task ExecuteAsync_TwoExecutionsReadingAtOnce_CountEachAllowedReadOnce()
     {
         const int Reads = 300;
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}""")); // a loaded machine
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", LoadedMachine));
         var written = await RunAsync(tenant, "bot", "agentsec.fs.write('/workspace/shared.txt', 'x'); agentsec.output('ok')");
         Assert.True(written.Ok, written.Message);
 
