@@ -4,6 +4,7 @@ using AgentSecurity.Grains.Agents;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Quotas;
+using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Policy;
 
 namespace AgentSecurity.Grains.Execution;
@@ -156,8 +157,25 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
             : new Picture(null, DateTimeOffset.MaxValue, permissionsVersion, meteringVersion));
     }
 
+    /// <summary>Runs grain-side work in the grain's turn, from a sandbox thread; a failure is logged (no sandbox thread waits for it).</summary>
     private void Schedule(Action work) =>
-        _ = Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _grain!);
+        _ = Task.Factory.StartNew(
+            () =>
+            {
+                try
+                {
+                    work();
+                }
+#pragma warning disable CA1031 // A picture not published leaves host calls to grain calls; counts lost are summaries' loss.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    Log.HostCallDecisionsFailed(agent.Logger, e, agent.Key);
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.DenyChildAttach,
+            _grain!);
 
     /// <summary>What decides, as the grain saw it when it published, and the calls allowed on it not yet recorded.</summary>
     private sealed class Picture(ActiveGrant? grant, DateTimeOffset until, int permissionsVersion, int meteringVersion)
