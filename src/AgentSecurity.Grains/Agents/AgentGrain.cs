@@ -74,13 +74,21 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Code must not run on for an agent whose kill switch the next activation could not reach.
-        _executions.StopAll(ReasonCodes.Unavailable, "the agent's activation ended");
+        // The local path of host calls ends first: whatever stopping the code throws (a token's callback), no sandbox
+        // thread goes on allowing on this activation's picture while a new activation may be revoking or quarantining.
         _executions.EndHostCalls();
-        await _audit.PublishSummariesAsync(cancellationToken);
-        if (_permissions.Problem is null)
+        try
         {
-            await _metering.SaveUsageAsync();
+            // Code must not run on for an agent whose kill switch the next activation could not reach.
+            _executions.StopAll(ReasonCodes.Unavailable, "the agent's activation ended");
+        }
+        finally
+        {
+            await _audit.PublishSummariesAsync(cancellationToken);
+            if (_permissions.Problem is null)
+            {
+                await _metering.SaveUsageAsync();
+            }
         }
     }
 
