@@ -27,7 +27,7 @@ namespace AgentSecurity.Grains.Execution;
 /// after a revocation, replacement or quarantine returned goes to the grain, which denies it. Expiry is the compiled
 /// policy's own time check against the kernel's clock. Nothing is metered here (the picture exists only when nothing
 /// meters), and allowed calls are counted for the audit's summaries per picture, atomically, and handed to the grain's
-/// <see cref="AgentAudit.RecordAsync"/> in its own turn: none lost, none counted twice.
+/// <see cref="AgentAudit.RecordAllowed"/> in its own turn: none lost, none counted twice.
 /// </remarks>
 internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions permissions, AgentMetering metering, AgentAudit audit)
 {
@@ -36,6 +36,10 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
         [Capabilities.FileSystemRead, Capabilities.FileSystemWrite, Capabilities.NetworkOutbound, Capabilities.Llm, Capabilities.VectorDb];
 
     private readonly ConcurrentQueue<Picture> _uncounted = new();
+
+    // Makes "not closed" and "counted" one step for a host call, against Close: a count is either drained by Close or
+    // never taken (the call then goes to the grain), never left on an activation that is gone.
+    private readonly Lock _gate = new();
     private Picture? _picture;
     private TaskScheduler? _grain;
     private int _publishQueued;
@@ -83,14 +87,25 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
             return null;
         }
 
-        Interlocked.Increment(ref picture.Allowed[slot]);
-        if (Interlocked.Exchange(ref picture.Queued, 1) == 0)
+        var schedule = false;
+        lock (_gate)
         {
-            _uncounted.Enqueue(picture);
-            if (Interlocked.Exchange(ref _countQueued, 1) == 0)
+            if (_closed)
             {
-                Schedule(RecordAllowed);
+                return null;
             }
+
+            Interlocked.Increment(ref picture.Allowed[slot]);
+            if (Interlocked.Exchange(ref picture.Queued, 1) == 0)
+            {
+                _uncounted.Enqueue(picture);
+                schedule = Interlocked.Exchange(ref _countQueued, 1) == 0;
+            }
+        }
+
+        if (schedule)
+        {
+            Schedule(RecordAllowed);
         }
 
         return grant.Allowed;
@@ -116,31 +131,38 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
     public void RecordAllowed()
     {
         Volatile.Write(ref _countQueued, 0);
-        while (_uncounted.TryDequeue(out var picture))
+
+        // The only consumer (always in the grain's turn), so the picture peeked is the one dequeued after its counts.
+        while (_uncounted.TryPeek(out var picture))
         {
             // Cleared before the counts are taken: a count that lands between queues the picture again, so it is
-            // recorded by the next pass (an empty pass costs nothing); none is taken twice.
+            // recorded by the next pass (an empty pass costs nothing); none is taken twice. A count taken is with the
+            // audit before anything there can fail, and the picture leaves the queue only after all its slots: a
+            // failure loses no count, what was not taken waits for the next pass (Close's at the latest).
             Interlocked.Exchange(ref picture.Queued, 0);
             for (var slot = 0; slot < HostCapabilities.Length; slot++)
             {
                 var count = Interlocked.Exchange(ref picture.Allowed[slot], 0);
                 if (count > 0)
                 {
-                    var request = new CheckRequest(HostCapabilities[slot]);
-                    for (var i = 0; i < count; i++)
-                    {
-                        _ = audit.RecordAsync(request, picture.Grant!.Allowed); // an allowed check is counted synchronously
-                    }
+                    audit.RecordAllowed(HostCapabilities[slot], picture.Grant!.GrantId, count);
                 }
             }
+
+            _uncounted.TryDequeue(out _);
         }
     }
 
     /// <summary>The activation ends: from now on every host call is a grain call, and what was counted is recorded.</summary>
     public void Close()
     {
-        Volatile.Write(ref _closed, true);
-        RecordAllowed();
+        lock (_gate)
+        {
+            _closed = true;
+        }
+
+        RecordAllowed(); // after the lock: every count taken before it is queued by now
+
     }
 
     /// <summary>
