@@ -68,6 +68,47 @@ public sealed class HostCallTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteAsync_HostCallWhileAQuarantineIsUnderWay_WaitsForTheGrainAndIsDeniedQuarantined()
+    {
+        await using var server = new HeldHttpServer();
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
+
+        // A read the picture allows, a fetch the test holds, then the same read (the late one) and one out of scope,
+        // which the grain decides whatever the picture: the first check the grain sees after the fetch says which it was.
+        var running = RunAsync(tenant, "bot", $$"""
+            agentsec.fs.write('/workspace/a.txt', 'mine');
+            agentsec.fs.read('/workspace/a.txt');
+            agentsec.http.fetch('http://127.0.0.1:{{server.Port}}/');
+            let late; try { late = agentsec.fs.read('/workspace/a.txt'); } catch (e) { late = e.code; }
+            try { agentsec.fs.read('/etc/after'); } catch (e) { }
+            agentsec.output(late);
+            """);
+        if (await Task.WhenAny(server.Arrived, running).WaitAsync(TimeSpan.FromSeconds(60)) == running)
+        {
+            Assert.Fail($"the execution ended before its fetch: {(await running).Error} {(await running).Message}");
+        }
+
+        // The quarantine's turn is held in its outbox's flush: its state is stored, its event on the way to a queue
+        // write the test holds, and the permission change not made yet.
+        using var hold = FaultyAuditEvents.HoldWrites(tenant, int.MaxValue);
+        var quarantine = fixture.Client.QuarantineAsync(TestDocuments.Quarantine(tenant, "bot", Now, reason: "runaway").SignWith(TestKeys.Root));
+        await hold.PublishedAsync(SecurityEventTypes.AgentQuarantined).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var check = AgentCheckWatch.NextAsync(tenant);
+        server.Release();
+        var first = await check.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(("fileSystem:read", "/workspace/a.txt"), (first.Capability, first.Resource)); // not allowed on the local path
+
+        hold.Release();
+        Assert.True((await quarantine.WaitAsync(TimeSpan.FromSeconds(60))).Accepted);
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotEqual("mine", result.Output);
+        var events = await LoggedAsync(tenant, e => e.OfType<DecisionEvent>().Any(d => d.Type == SecurityEventTypes.CheckDenied && d.Resource == "/workspace/a.txt"));
+        var denial = Assert.Single(events.OfType<DecisionEvent>(), d => d.Type == SecurityEventTypes.CheckDenied && d.Resource == "/workspace/a.txt");
+        Assert.Equal(ReasonCodes.Quarantined, denial.Reason);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_HostCallsOfARateLimitedAgent_AllowExactlyTheLimit()
     {
         var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"checksPerSecond":10,"maxCpuMillis":60000,"maxWallMillis":60000}"""));

@@ -138,13 +138,13 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
     {
         using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.GrantApply) : null;
         KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
-        var result = await _grants.ApplyAsync(signedGrant);
+        var result = await WhileChangingAsync(() => _grants.ApplyAsync(signedGrant));
         activity?.SetTag(KernelTracing.GrantAttribute, result.GrantId);
         activity?.SetTag(KernelTracing.ReasonAttribute, result.Error ?? ReasonCodes.Allowed);
         return result;
     }
 
-    public Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant) => _grants.ApplyElevationAsync(requestId, signedGrant);
+    public Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant) => WhileChangingAsync(() => _grants.ApplyElevationAsync(requestId, signedGrant));
 
     public Task<PermissionRequestResult> RequestPermissionAsync(PermissionRequestInput request) => _grants.RequestAsync(request);
 
@@ -153,14 +153,36 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.RevocationNotice) : null;
         KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
         activity?.SetTag(KernelTracing.GrantAttribute, grantId);
-        await _grants.NotifyRevokedAsync(grantId);
+        await WhileChangingAsync(async () =>
+        {
+            await _grants.NotifyRevokedAsync(grantId);
+            return true;
+        });
     }
 
     public Task<string?> GetActiveGrantAsync(string grantId) => Task.FromResult(_grants.ActiveGrantText(grantId));
 
-    public Task<QuarantineResult> QuarantineAsync(string signedQuarantine) => _quarantine.ApplyAsync(signedQuarantine);
+    public Task<QuarantineResult> QuarantineAsync(string signedQuarantine) => WhileChangingAsync(() => _quarantine.ApplyAsync(signedQuarantine));
 
-    public Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason) => _quarantine.ApplyRuleAsync(rule, reason);
+    public Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason) => WhileChangingAsync(() => _quarantine.ApplyRuleAsync(rule, reason));
+
+    /// <summary>
+    /// A turn that may change what decides, and awaits (the issuer, storage, the outbox's events) before it does: host
+    /// calls are not allowed on the local path meanwhile, they wait for the grain, which decides them after the turn,
+    /// as before there was a local path (see <see cref="AgentPermissions.BeginChange"/>).
+    /// </summary>
+    private async Task<T> WhileChangingAsync<T>(Func<Task<T>> change)
+    {
+        _permissions.BeginChange();
+        try
+        {
+            return await change();
+        }
+        finally
+        {
+            _permissions.EndChange();
+        }
+    }
 
     public Task<MemoryResult> GetMemoryAsync(string key) => _memory.GetAsync(key);
 

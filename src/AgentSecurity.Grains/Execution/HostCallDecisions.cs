@@ -172,7 +172,7 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
     private void Publish()
     {
         var (permissionsVersion, meteringVersion) = (permissions.Version, metering.Version);
-        var local = permissions is { Problem: null, Active: not null, State: AgentState.Active, IsActiveRevoked: false };
+        var local = permissions is { IsChanging: false, Problem: null, Active: not null, State: AgentState.Active, IsActiveRevoked: false };
         var unmetered = metering.IsUnmetered(out var until);
         Volatile.Write(ref _picture, local && unmetered
             ? new Picture(permissions.Active, until, permissionsVersion, meteringVersion)

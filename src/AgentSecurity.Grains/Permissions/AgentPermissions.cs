@@ -19,6 +19,7 @@ internal sealed class AgentPermissions
     private AgentState _state;
     private string? _problem;
     private int _version;
+    private int _changing;
 
     public ActiveGrant? Active
     {
@@ -61,6 +62,29 @@ internal sealed class AgentPermissions
     public int Version => Volatile.Read(ref _version);
 
     private void Changed() => Volatile.Write(ref _version, _version + 1);
+
+    /// <summary>
+    /// A turn that may change what decides has begun and awaits before it does (a quarantine or release, a grant or an
+    /// elevation applied, a revocation notice): until its <see cref="EndChange"/> the local path of host calls allows
+    /// nothing (the version moves, and a picture made meanwhile sends every call to the grain), so host calls wait for
+    /// the grain, which decides them after the turn, on what it changed, as it does every check from outside. Counted:
+    /// a revocation notice interleaves with the other turns. In the grain's turn, before the turn's first await.
+    /// </summary>
+    public void BeginChange()
+    {
+        _changing++;
+        Changed();
+    }
+
+    /// <summary>The turn that <see cref="BeginChange"/> began is over; the version moves again, so a new picture is made.</summary>
+    public void EndChange()
+    {
+        _changing--;
+        Changed();
+    }
+
+    /// <summary>Whether a turn that may change what decides is under way (see <see cref="BeginChange"/>).</summary>
+    public bool IsChanging => _changing > 0;
 
     public bool IsActiveRevoked => Active is not null && IsRevoked(Active.GrantId);
 
