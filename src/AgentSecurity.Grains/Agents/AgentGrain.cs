@@ -59,7 +59,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         _outbox = new StateOutbox<AgentGrainState>(this, state, copier, events, _agent.TenantId, logger, e => Log.AgentNotPersisted(logger, e, _agent.Key));
         _audit = new AgentAudit(_agent, this, auditOptions.Value, _permissions, _outbox);
         _metering = new AgentMetering(_agent, _outbox);
-        _executions = new AgentExecutions(_agent, this.AsReference<IAgentGrain>(), _permissions, _audit, _metering, executionServices, platform);
+        _executions = new AgentExecutions(_agent, this.AsReference<IAgentGrain>(), GrainContext, _permissions, _audit, _metering, executionServices, platform);
         _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, _executions);
         _memory = new AgentMemory(_agent, memoryStore, platform, _permissions, _audit, _metering, this);
         _quarantine = new AgentQuarantine(_agent, _outbox, _permissions, _executions);

@@ -154,7 +154,9 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
         var allowed = _allowed ??= new List<AllowedCount>(1);
         for (var i = 0; i < allowed.Count; i++)
         {
-            if (string.Equals(allowed[i].Capability, capability, StringComparison.Ordinal))
+            // Per grant too: the host calls' local path records its counts after the grain's own, so a grant replaced
+            // meanwhile must not lend its id to calls another grant allowed.
+            if (string.Equals(allowed[i].Capability, capability, StringComparison.Ordinal) && string.Equals(allowed[i].GrantId, grantId, StringComparison.Ordinal))
             {
                 allowed[i] = new AllowedCount(capability, allowed[i].Count + count, grantId);
                 StartSummaries();

@@ -24,6 +24,7 @@ namespace AgentSecurity.Grains.Execution;
 internal sealed class AgentExecutions(
     AgentContext agent,
     IAgentGrain self,
+    IGrainContext grain,
     AgentPermissions permissions,
     AgentAudit audit,
     AgentMetering metering,
@@ -102,7 +103,7 @@ internal sealed class AgentExecutions(
             return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace is not available on this silo", grant.GrantId);
         }
 
-        var hostCalls = _hostCalls ??= new HostCallDecisions(agent, permissions, metering, audit);
+        var hostCalls = _hostCalls ??= new HostCallDecisions(agent, grain, permissions, metering, audit);
         hostCalls.Start();
         var host = new AgentHostApi(self, hostCalls, workspace, services, running.Token);
         var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant));

@@ -6,6 +6,7 @@ using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Policy;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentSecurity.Grains.Execution;
 
@@ -29,7 +30,7 @@ namespace AgentSecurity.Grains.Execution;
 /// meters), and allowed calls are counted for the audit's summaries per picture, atomically, and handed to the grain's
 /// <see cref="AgentAudit.RecordAllowed"/> in its own turn: none lost, none counted twice.
 /// </remarks>
-internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions permissions, AgentMetering metering, AgentAudit audit)
+internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain, AgentPermissions permissions, AgentMetering metering, AgentAudit audit)
 {
     /// <summary>The capabilities host calls check, each counted in its own slot of a picture.</summary>
     private static readonly string[] HostCapabilities =
@@ -41,21 +42,20 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
     // never taken (the call then goes to the grain), never left on an activation that is gone.
     private readonly Lock _gate = new();
     private Picture? _picture;
-    private TaskScheduler? _grain;
+    private bool _started;
     private int _publishQueued;
     private int _countQueued;
     private bool _closed;
 
     /// <summary>
-    /// Binds the grain's scheduler (where pictures are made and counts recorded) and publishes a picture; in the grain's
-    /// turn. Without the grain's own scheduler (not a grain turn) nothing is decided locally.
+    /// Publishes a picture, in the grain's own turn (checked: the current activation is this grain's, not merely some
+    /// scheduler other than the thread pool's); anywhere else nothing is published and every host call is a grain call.
     /// </summary>
     public void Start()
     {
-        var current = TaskScheduler.Current;
-        if (current != TaskScheduler.Default)
+        if (ReferenceEquals(grain.ActivationServices.GetService<IGrainContextAccessor>()?.GrainContext, grain))
         {
-            _grain = current;
+            _started = true;
             Publish();
         }
     }
@@ -114,7 +114,7 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
     /// <summary>Asks the grain for a new picture, once at a time; from a sandbox thread.</summary>
     public void Refresh()
     {
-        if (_grain is not null && Interlocked.Exchange(ref _publishQueued, 1) == 0)
+        if (Volatile.Read(ref _started) && Interlocked.Exchange(ref _publishQueued, 1) == 0)
         {
             Schedule(() =>
             {
@@ -179,10 +179,17 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
             : new Picture(null, DateTimeOffset.MaxValue, permissionsVersion, meteringVersion));
     }
 
-    /// <summary>Runs grain-side work in the grain's turn, from a sandbox thread; a failure is logged (no sandbox thread waits for it).</summary>
-    private void Schedule(Action work) =>
-        _ = Task.Factory.StartNew(
-            () =>
+    /// <summary>
+    /// Runs grain-side work in the grain's turn, on its activation's own scheduler, from a sandbox thread; a failure is
+    /// logged (no sandbox thread waits for it). Without the sandbox thread's ExecutionContext: its kernel scope, host-call
+    /// span and the executing caller's RequestContext belong to that call, not to grain work or a timer registered there.
+    /// </summary>
+    private void Schedule(Action work)
+    {
+        var flow = ExecutionContext.IsFlowSuppressed() ? (AsyncFlowControl?)null : ExecutionContext.SuppressFlow();
+        try
+        {
+            grain.Scheduler.QueueAction(() =>
             {
                 try
                 {
@@ -194,10 +201,13 @@ internal sealed class HostCallDecisions(AgentContext agent, AgentPermissions per
                 {
                     Log.HostCallDecisionsFailed(agent.Logger, e, agent.Key);
                 }
-            },
-            CancellationToken.None,
-            TaskCreationOptions.DenyChildAttach,
-            _grain!);
+            });
+        }
+        finally
+        {
+            flow?.Undo();
+        }
+    }
 
     /// <summary>What decides, as the grain saw it when it published, and the calls allowed on it not yet recorded.</summary>
     private sealed class Picture(ActiveGrant? grant, DateTimeOffset until, int permissionsVersion, int meteringVersion)
