@@ -171,7 +171,7 @@ internal static class ExecutionBenchmark
 
         var (c, u) = (Median([.. checkedPerCall]), Median([.. uncheckedPerCall]));
         Console.WriteLine($"host call fs.read, per call, median of {Rounds} rounds of {HostCalls} calls:");
-        Console.WriteLine($"  checked (a check on the agent grain first) {c,8:F1} µs");
+        Console.WriteLine($"  checked (decided by the agent grain)      {c,8:F1} µs");
         Console.WriteLine($"  unchecked (the same read, no check)        {u,8:F1} µs");
         Console.WriteLine($"  overhead of the check                      {c - u,8:F1} µs ({c / u:F1}×)");
     }

@@ -59,7 +59,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         _outbox = new StateOutbox<AgentGrainState>(this, state, copier, events, _agent.TenantId, logger, e => Log.AgentNotPersisted(logger, e, _agent.Key));
         _audit = new AgentAudit(_agent, this, auditOptions.Value, _permissions, _outbox);
         _metering = new AgentMetering(_agent, _outbox);
-        _executions = new AgentExecutions(_agent, this.AsReference<IAgentGrain>(), _permissions, _audit, executionServices, platform);
+        _executions = new AgentExecutions(_agent, this.AsReference<IAgentGrain>(), GrainContext, _permissions, _audit, _metering, executionServices, platform);
         _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, _executions);
         _memory = new AgentMemory(_agent, memoryStore, platform, _permissions, _audit, _metering, this);
         _quarantine = new AgentQuarantine(_agent, _outbox, _permissions, _executions);
@@ -74,12 +74,21 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Code must not run on for an agent whose kill switch the next activation could not reach.
-        _executions.StopAll(ReasonCodes.Unavailable, "the agent's activation ended");
-        await _audit.PublishSummariesAsync(cancellationToken);
-        if (_permissions.Problem is null)
+        // The local path of host calls ends first: whatever stopping the code throws (a token's callback), no sandbox
+        // thread goes on allowing on this activation's picture while a new activation may be revoking or quarantining.
+        _executions.EndHostCalls();
+        try
         {
-            await _metering.SaveUsageAsync();
+            // Code must not run on for an agent whose kill switch the next activation could not reach.
+            _executions.StopAll(ReasonCodes.Unavailable, "the agent's activation ended");
+        }
+        finally
+        {
+            await _audit.PublishSummariesAsync(cancellationToken);
+            if (_permissions.Problem is null)
+            {
+                await _metering.SaveUsageAsync();
+            }
         }
     }
 
@@ -129,13 +138,13 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
     {
         using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.GrantApply) : null;
         KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
-        var result = await _grants.ApplyAsync(signedGrant);
+        var result = await WhileChangingAsync(() => _grants.ApplyAsync(signedGrant));
         activity?.SetTag(KernelTracing.GrantAttribute, result.GrantId);
         activity?.SetTag(KernelTracing.ReasonAttribute, result.Error ?? ReasonCodes.Allowed);
         return result;
     }
 
-    public Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant) => _grants.ApplyElevationAsync(requestId, signedGrant);
+    public Task<ApplyGrantResult> ApplyElevationAsync(string requestId, string signedGrant) => WhileChangingAsync(() => _grants.ApplyElevationAsync(requestId, signedGrant));
 
     public Task<PermissionRequestResult> RequestPermissionAsync(PermissionRequestInput request) => _grants.RequestAsync(request);
 
@@ -144,14 +153,36 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.RevocationNotice) : null;
         KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
         activity?.SetTag(KernelTracing.GrantAttribute, grantId);
-        await _grants.NotifyRevokedAsync(grantId);
+        await WhileChangingAsync(async () =>
+        {
+            await _grants.NotifyRevokedAsync(grantId);
+            return true;
+        });
     }
 
     public Task<string?> GetActiveGrantAsync(string grantId) => Task.FromResult(_grants.ActiveGrantText(grantId));
 
-    public Task<QuarantineResult> QuarantineAsync(string signedQuarantine) => _quarantine.ApplyAsync(signedQuarantine);
+    public Task<QuarantineResult> QuarantineAsync(string signedQuarantine) => WhileChangingAsync(() => _quarantine.ApplyAsync(signedQuarantine));
 
-    public Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason) => _quarantine.ApplyRuleAsync(rule, reason);
+    public Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason) => WhileChangingAsync(() => _quarantine.ApplyRuleAsync(rule, reason));
+
+    /// <summary>
+    /// A turn that may change what decides, and awaits (the issuer, storage, the outbox's events) before it does: host
+    /// calls are not allowed on the local path meanwhile, they wait for the grain, which decides them after the turn,
+    /// as before there was a local path (see <see cref="AgentPermissions.BeginChange"/>).
+    /// </summary>
+    private async Task<T> WhileChangingAsync<T>(Func<Task<T>> change)
+    {
+        _permissions.BeginChange();
+        try
+        {
+            return await change();
+        }
+        finally
+        {
+            _permissions.EndChange();
+        }
+    }
 
     public Task<MemoryResult> GetMemoryAsync(string key) => _memory.GetAsync(key);
 

@@ -4,6 +4,7 @@ using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Agents;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Permissions;
+using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants;
 using AgentSecurity.Grants.Capabilities;
@@ -23,8 +24,10 @@ namespace AgentSecurity.Grains.Execution;
 internal sealed class AgentExecutions(
     AgentContext agent,
     IAgentGrain self,
+    IGrainContext grain,
     AgentPermissions permissions,
     AgentAudit audit,
+    AgentMetering metering,
     ExecutionServices services,
     PlatformLimits platform)
 {
@@ -37,6 +40,9 @@ internal sealed class AgentExecutions(
     // Made by the first execution: most agents never run code here (bytes per active agent count).
     private Dictionary<long, RunningExecution>? _running;
     private long _executionCounter;
+
+    // Made by the first execution, like the table above: the local path of its host calls' checks.
+    private HostCallDecisions? _hostCalls;
 
     public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request)
     {
@@ -97,7 +103,9 @@ internal sealed class AgentExecutions(
             return ExecutionResult.Refused(ReasonCodes.Unavailable, "the agent's workspace is not available on this silo", grant.GrantId);
         }
 
-        var host = new AgentHostApi(self, workspace, services, running.Token);
+        var hostCalls = _hostCalls ??= new HostCallDecisions(agent, grain, permissions, metering, audit);
+        hostCalls.Start();
+        var host = new AgentHostApi(self, hostCalls, workspace, services, running.Token);
         var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant));
 
         // Never on the grain's scheduler: a runtime may do work before its first await (the native one watches /proc).
@@ -123,7 +131,9 @@ internal sealed class AgentExecutions(
 
         try
         {
-            return Outcome(await run, running, grant);
+            var result = await run;
+            hostCalls.RecordAllowed(); // the execution's allowed host calls are in the audit's counts before its caller hears of it
+            return Outcome(result, running, grant);
         }
 #pragma warning disable CA1031 // A runtime that throws ends the execution with a code, which is audited; the kernel goes on.
         catch (Exception e)
@@ -310,6 +320,9 @@ internal sealed class AgentExecutions(
             running.Stop(reason, message);
         }
     }
+
+    /// <summary>The activation ends: host calls still under way are checks on the grain again, and those allowed are recorded.</summary>
+    public void EndHostCalls() => _hostCalls?.Close();
 
     /// <summary>A new grant holds for running code too: what it would not admit stops, and nothing outlives its expiry.</summary>
     public void Review(ActiveGrant grant)

@@ -9,16 +9,18 @@ using AgentSecurity.Sandbox.Workspaces;
 namespace AgentSecurity.Grains.Execution;
 
 /// <summary>
-/// The host API of one execution. Every call is first a check on the agent's own grain (a grain call, so it is decided
-/// and audited in the grain's turn, exactly like a check from outside, and sees a revocation or quarantine at once);
-/// only an allowed call does anything. Called from the sandbox's threads, never from the grain's scheduler: the execution
-/// interleaves on the grain, so the grain is free to answer.
+/// The host API of one execution. Every call is first a check decided by the agent's own grain: allowed on the picture
+/// the grain published when that picture is still the grain's and allows it (<see cref="HostCallDecisions"/>, no
+/// message), else a grain call, decided and audited in the grain's turn exactly like a check from outside; either way a
+/// revocation or quarantine is seen at once, and only an allowed call does anything. Called from the sandbox's threads,
+/// never from the grain's scheduler: the execution interleaves on the grain, so the grain is free to answer.
 /// </summary>
-/// <param name="agent">The agent's own grain: every call is a check on it.</param>
+/// <param name="agent">The agent's own grain: every check the local path does not allow is a call on it.</param>
+/// <param name="local">The local path of the checks, published by the same grain.</param>
 /// <param name="workspace">Where <c>fs.*</c> calls read and write.</param>
 /// <param name="services">The silo's providers and limits of host calls.</param>
 /// <param name="cancellation">The execution's kill switch.</param>
-internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, ExecutionServices services, CancellationToken cancellation) : IHostApi
+internal sealed class AgentHostApi(IAgentGrain agent, HostCallDecisions local, AgentWorkspace workspace, ExecutionServices services, CancellationToken cancellation) : IHostApi
 {
     /// <summary>The call was allowed, but the service it went to failed (HTTP error, timeout, provider error).</summary>
     public const string UpstreamError = "upstream_error";
@@ -92,9 +94,27 @@ internal sealed class AgentHostApi(IAgentGrain agent, AgentWorkspace workspace, 
         _ => Task.FromResult(HostReply.Fail(ReasonCodes.InvalidRequest, $"\"{call.Operation}\" is not a host operation")),
     };
 
-    private async Task<HostReply?> DenialAsync(string capability, string? resource, long? amount = null)
+    /// <summary>Null when the check allows the call, else the reply that refuses it.</summary>
+    private ValueTask<HostReply?> DenialAsync(string capability, string? resource, long? amount = null)
     {
-        var decision = await agent.CheckAsync(new CheckRequest(capability, resource, amount));
+        // A stopped execution's calls go to the grain, which answers as it does for any other caller.
+        var stale = false;
+        if (!cancellation.IsCancellationRequested && local.TryAllow(capability, resource, out stale) is not null)
+        {
+            return ValueTask.FromResult<HostReply?>(null);
+        }
+
+        return new ValueTask<HostReply?>(GrainDenialAsync(new CheckRequest(capability, resource, amount), stale));
+    }
+
+    private async Task<HostReply?> GrainDenialAsync(CheckRequest request, bool stale)
+    {
+        var decision = await agent.CheckAsync(request);
+        if (stale)
+        {
+            local.Refresh(); // after the grain's check, which may have loaded what the picture needs (the tenant's limits)
+        }
+
         return decision.Allowed ? null : Denied(decision);
     }
 

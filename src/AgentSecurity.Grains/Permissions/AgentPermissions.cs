@@ -15,15 +15,76 @@ internal sealed class AgentPermissions
     // Both stay empty for nearly every agent, so they exist only once something is in them: bytes per active agent count.
     private HashSet<string>? _revoked;
     private ActiveGrant[] _elevations = [];
+    private ActiveGrant? _active;
+    private AgentState _state;
+    private string? _problem;
+    private int _version;
+    private int _changing;
 
-    public ActiveGrant? Active { get; set; }
+    public ActiveGrant? Active
+    {
+        get => _active;
+        set
+        {
+            _active = value;
+            Changed();
+        }
+    }
 
     public IReadOnlyList<ActiveGrant> Elevations => _elevations;
 
-    public AgentState State { get; set; }
+    public AgentState State
+    {
+        get => _state;
+        set
+        {
+            _state = value;
+            Changed();
+        }
+    }
 
     /// <summary>Set when stored grants failed to load: every request is then denied as unavailable.</summary>
-    public string? Problem { get; set; }
+    public string? Problem
+    {
+        get => _problem;
+        set
+        {
+            _problem = value;
+            Changed();
+        }
+    }
+
+    /// <summary>
+    /// Moves on with every change of what decides (grant, state, problem, revocations, elevations): the local path of
+    /// host calls (<see cref="Execution.HostCallDecisions"/>) reads it from the sandbox's threads to see that the
+    /// picture it decides from is still the grain's. Written only in the grain's turns, after the change.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    private void Changed() => Volatile.Write(ref _version, _version + 1);
+
+    /// <summary>
+    /// A turn that may change what decides has begun and awaits before it does (a quarantine or release, a grant or an
+    /// elevation applied, a revocation notice): until its <see cref="EndChange"/> the local path of host calls allows
+    /// nothing (the version moves, and a picture made meanwhile sends every call to the grain), so host calls wait for
+    /// the grain, which decides them after the turn, on what it changed, as it does every check from outside. Counted:
+    /// a revocation notice interleaves with the other turns. In the grain's turn, before the turn's first await.
+    /// </summary>
+    public void BeginChange()
+    {
+        _changing++;
+        Changed();
+    }
+
+    /// <summary>The turn that <see cref="BeginChange"/> began is over; the version moves again, so a new picture is made.</summary>
+    public void EndChange()
+    {
+        _changing--;
+        Changed();
+    }
+
+    /// <summary>Whether a turn that may change what decides is under way (see <see cref="BeginChange"/>).</summary>
+    public bool IsChanging => _changing > 0;
 
     public bool IsActiveRevoked => Active is not null && IsRevoked(Active.GrantId);
 
@@ -31,13 +92,18 @@ internal sealed class AgentPermissions
 
     public bool Holds(string grantId) => GrantIds.Contains(grantId, StringComparer.Ordinal);
 
-    public void MarkRevoked(string grantId) => (_revoked ??= new(StringComparer.Ordinal)).Add(grantId);
+    public void MarkRevoked(string grantId)
+    {
+        (_revoked ??= new(StringComparer.Ordinal)).Add(grantId);
+        Changed();
+    }
 
     public bool IsRevoked(string grantId) => _revoked is { } revoked && revoked.Contains(grantId);
 
     public void SetElevations(IEnumerable<ActiveGrant> elevations)
     {
         _elevations = [.. elevations];
+        Changed();
     }
 
     public Decision Decide(CheckRequest? request, DateTimeOffset now, string agent) => Evaluate(request, now, agent).Decision;

@@ -22,14 +22,39 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
     // The background write of the next chunks of the agent's reservations, while one is under way.
     private Task? _renewal;
 
+    private int _version;
+
+    /// <summary>
+    /// Moves on with every change of what meters (a grant's limits, the tenant's limits): the local path of host calls
+    /// reads it from the sandbox's threads. Written only in the grain's turns, after the change.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>
+    /// Whether nothing meters this agent's checks until <paramref name="until"/> (when the tenant's limits are read
+    /// again): then an allowed check spends nothing, and may be decided off the grain. Read in the grain's turn.
+    /// </summary>
+    public bool IsUnmetered(out DateTimeOffset until)
+    {
+        until = _quotas.TenantLimitsRefreshAt;
+        return _quotas.IsEmpty;
+    }
+
     private ITenantQuotaKernelGrain TenantQuota => agent.Grains.GetGrain<ITenantQuotaKernelGrain>(agent.TenantId);
 
     /// <summary>Meters a grant's limits, starting from what storage says was used.</summary>
-    public void Configure(ResourceLimits limits) => _quotas.Configure(limits, outbox.State.Quotas);
+    public void Configure(ResourceLimits limits)
+    {
+        _quotas.Configure(limits, outbox.State.Quotas);
+        Changed();
+    }
 
     /// <summary>Meters a new grant's limits: consumption carries over, a new grant is not a fresh budget.</summary>
-    public void Reconfigure(ResourceLimits limits) =>
+    public void Reconfigure(ResourceLimits limits)
+    {
         _quotas.Configure(limits, _quotas.Snapshot(agent.Now).ToDictionary(s => s.Limit, s => s.Record));
+        Changed();
+    }
 
     /// <summary>Spends what an allowed check costs, or denies it (consuming nothing) when a limit does not let it through.</summary>
     public ValueTask<Decision> MeterAsync(Decision allowed, CheckKind kind, long? amount, DateTimeOffset now)
@@ -123,6 +148,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         if (_quotas.TenantLimitsRefreshAt <= now)
         {
             _quotas.SetTenantLimits(await TenantQuota.GetLimitsAsync(), now + agent.Options.TenantLimitsRefreshInterval);
+            Changed();
         }
 
         // A plan of its own: this one is kept across awaits, while other agents plan on this thread.
@@ -168,6 +194,8 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         Commit(plan, now);
         return plan.Remaining is null ? allowed : allowed with { Remaining = plan.Remaining };
     }
+
+    private void Changed() => Volatile.Write(ref _version, _version + 1);
 
     private void Commit(MeterPlan plan, DateTimeOffset now)
     {

@@ -80,6 +80,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6006, Level = LogLevel.Error, Message = "Sweeping idle workspaces failed; the next sweep tries again")]
     public static partial void WorkspaceSweepFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "The grain's side of the local host-call checks of {Agent} failed (a picture or the allowed calls' counts for the audit); its host calls are decided by grain calls until a picture is published again")]
+    public static partial void HostCallDecisionsFailed(ILogger logger, Exception exception, string agent);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Audit stream of tenant {Tenant} reported an error")]
     public static partial void AuditStreamError(ILogger logger, Exception exception, string tenant);
 

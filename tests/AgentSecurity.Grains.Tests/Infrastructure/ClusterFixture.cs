@@ -157,6 +157,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         silo.Services.AddSingleton<IAgentMemoryStore>(TestAgentMemoryStore.Shared);
         silo.Services.AddSingleton<IAuditLogStore>(TestAuditLogStore.Shared);
         silo.Services.AddSingleton<AuditEvents, FaultyAuditEvents>();
+        silo.AddOutgoingGrainCallFilter(AgentCheckWatch.InvokeAsync);
 
         // In-process streams for grain logic: fast, and they deliver between the test silos and to the client.
         // The durable Azure Queue streams (at-least-once across silo crashes) are the integration tests' job.

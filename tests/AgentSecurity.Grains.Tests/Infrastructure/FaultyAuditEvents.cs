@@ -53,7 +53,7 @@ public sealed class FaultyAuditEvents(
         var published = base.PublishAsync(tenantId, events);
         if (Holds.TryGetValue(tenantId, out var hold))
         {
-            hold.Published(events.Count);
+            hold.Published(events);
         }
 
         return published;
@@ -79,6 +79,7 @@ public sealed class FaultyAuditEvents(
     {
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _allPublished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentDictionary<string, TaskCompletionSource> _publishedTypes = new(StringComparer.Ordinal);
         private int _published;
 
         /// <summary>The events of each queue write, in the order the writes started.</summary>
@@ -87,9 +88,23 @@ public sealed class FaultyAuditEvents(
         /// <summary>Completes when <c>publishes</c> events were handed to the publisher (each queued for a write on return).</summary>
         public Task AllPublished => _allPublished.Task;
 
-        internal void Published(int events)
+        /// <summary>
+        /// Completes when an event of the type was handed to the publisher: a marker that the turn publishing it got that
+        /// far (other events of the tenant, such as allowed-check summaries, do not count).
+        /// </summary>
+        public Task PublishedAsync(string type) => PublishedOf(type).Task;
+
+        private TaskCompletionSource PublishedOf(string type) =>
+            _publishedTypes.GetOrAdd(type, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        internal void Published(IReadOnlyList<SecurityEvent> events)
         {
-            if (Interlocked.Add(ref _published, events) >= publishes)
+            foreach (var e in events)
+            {
+                PublishedOf(e.Type).TrySetResult();
+            }
+
+            if (Interlocked.Add(ref _published, events.Count) >= publishes)
             {
                 _allPublished.TrySetResult();
             }
