@@ -53,7 +53,7 @@ public sealed class FaultyAuditEvents(
         var published = base.PublishAsync(tenantId, events);
         if (Holds.TryGetValue(tenantId, out var hold))
         {
-            hold.Published(events.Count);
+            hold.Published(events);
         }
 
         return published;
@@ -87,9 +87,17 @@ public sealed class FaultyAuditEvents(
         /// <summary>Completes when <c>publishes</c> events were handed to the publisher (each queued for a write on return).</summary>
         public Task AllPublished => _allPublished.Task;
 
-        internal void Published(int events)
+        /// <summary>The events handed to the publisher, in the order they were handed over (each queued for a write on return).</summary>
+        public ConcurrentQueue<SecurityEvent> Handed { get; } = new();
+
+        internal void Published(IReadOnlyList<SecurityEvent> events)
         {
-            if (Interlocked.Add(ref _published, events) >= publishes)
+            foreach (var e in events)
+            {
+                Handed.Enqueue(e);
+            }
+
+            if (Interlocked.Add(ref _published, events.Count) >= publishes)
             {
                 _allPublished.TrySetResult();
             }
