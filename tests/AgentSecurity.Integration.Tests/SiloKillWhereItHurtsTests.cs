@@ -47,11 +47,11 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
             $"127.0.0.1:{first.GatewayPort},127.0.0.1:{second.GatewayPort}", clusterId, cluster.Operator, cluster.ClientTls, clusterId);
         var client = host.Client;
         var placement = new ClusterPlacement(host.Grains, clusterId);
-        // Whose pulling agent reads which queue: a queue whose agent only one silo lists is read by that silo.
-        var readers = await placement.ExclusiveQueueReadersAsync(TimeSpan.FromSeconds(90));
+        // Whose pulling agent reads which queue, once the silos have settled it (each queue read by one silo alone).
+        var readers = await placement.ExclusiveQueueReadersAsync(TimeSpan.FromSeconds(120));
         var allReaders = await placement.QueueReadersAsync();
         output.WriteLine("queue readers: " + string.Join("; ", allReaders.Select(r => $"silo {r.Key}: {string.Join(",", r.Value)}")) +
-            "; read by one silo alone: " + string.Join("; ", readers.Select(r => $"silo {r.Key}: {string.Join(",", r.Value)}")));
+            "; settled: " + string.Join("; ", readers.Select(r => $"silo {r.Key}: {string.Join(",", r.Value)}")));
 
         // The tenant: one whose audit grain landed on the silo that alone reads its queue. Which silo reads a queue is
         // known before the tenant exists; where its audit grain activates is not, so tenants are tried until they
@@ -91,7 +91,17 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
 
                 return Task.CompletedTask;
             });
-            await heard.Task.WaitAsync(TimeSpan.FromSeconds(60)); // delivered through the queue: the audit grain is active
+            try
+            {
+                await heard.Task.WaitAsync(TimeSpan.FromSeconds(90)); // delivered through the queue: the audit grain is active
+            }
+            catch (TimeoutException)
+            {
+                var now = await placement.QueueReadersAsync();
+                throw new TimeoutException($"tenant {candidate}'s creation did not reach the subscriber in 90 s; queue readers now: " +
+                    string.Join("; ", now.Select(r => $"silo {r.Key}: {string.Join(",", r.Value)}")));
+            }
+
             var auditSilo = await placement.SiloOfAsync(client.Audit(candidate));
             output.WriteLine($"tenant {candidate}: queue read by silo {aim}, audit grain on silo {auditSilo}");
             if (auditSilo == aim)

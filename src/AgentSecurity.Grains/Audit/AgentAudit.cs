@@ -99,8 +99,8 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
 
     /// <summary>
     /// Records a tool call: a refusal on the stream before the caller hears of it (or <c>unavailable</c>), an allowed
-    /// call with the next summaries, each call its own <c>tool.called</c> event (its loss window is one interval, as
-    /// for summaries, so that a call does not wait for a queue write).
+    /// call with the next summaries, each call its own <c>tool.called</c> event (its loss window is the summaries', so
+    /// that a call does not wait for a queue write).
     /// </summary>
     public async Task<Decision> RecordToolAsync(ToolEvent e, Decision decision)
     {
