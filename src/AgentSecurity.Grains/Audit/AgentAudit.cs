@@ -25,6 +25,12 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     private List<SecurityEvent>? _toolCalls;
     private IGrainTimer? _summaryTimer;
 
+    // When the last summary was handed to the tenant's queue writer (the kernel clock's timestamp; 0: never), and whether
+    // one was since the timer's last tick. The check that finds an interval gone since then hands the next one over in its
+    // own turn, so counts wait for no timer while checks come: a timer's tick queues behind the checks of a loaded agent.
+    private long _summaryBegun;
+    private bool _begunSinceTick;
+
     /// <summary>Whether this agent's events belong in its tenant's log: it has, or had, a grant.</summary>
     public bool IsAudited => agent.IsValidKey && (permissions.Active is not null || outbox.State.Version > 0);
 
@@ -107,8 +113,8 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
 
     /// <summary>
     /// Records a tool call: a refusal on the stream before the caller hears of it (or <c>unavailable</c>), an allowed
-    /// call with the next summaries, each call its own <c>tool.called</c> event (its loss window is one interval, as
-    /// for summaries, so that a call does not wait for a queue write).
+    /// call with the next summaries, each call its own <c>tool.called</c> event (its loss window is the summaries', so
+    /// that a call does not wait for a queue write).
     /// </summary>
     public async Task<Decision> RecordToolAsync(ToolEvent e, Decision decision)
     {
@@ -123,10 +129,13 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
         if (decision.Allowed)
         {
             (_toolCalls ??= []).Add(stamped);
-            StartSummaries();
             if (_toolCalls.Count >= MaxBufferedToolCalls)
             {
                 await PublishSummariesAsync(CancellationToken.None);
+            }
+            else
+            {
+                SummariseIfDue();
             }
 
             return decision;
@@ -159,22 +168,53 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             if (string.Equals(allowed[i].Capability, capability, StringComparison.Ordinal) && string.Equals(allowed[i].GrantId, grantId, StringComparison.Ordinal))
             {
                 allowed[i] = new AllowedCount(capability, allowed[i].Count + count, grantId);
-                StartSummaries();
+                SummariseIfDue();
                 return;
             }
         }
 
         allowed.Add(new AllowedCount(capability, count, grantId));
-
-        StartSummaries();
+        SummariseIfDue();
     }
 
-    private void StartSummaries()
+    /// <summary>
+    /// Hands the counts to the queue writer in this turn once an interval has gone since the last summary was handed over,
+    /// without waiting for the write (an allowed check stays a lookup in memory); otherwise makes sure the timer will, should
+    /// the agent go idle. So the counts a crash can lose are those counted since the last summary whose write had begun (all
+    /// within one interval after it) and those of summaries whose write was still in flight (docs/durability.md).
+    /// </summary>
+    private void SummariseIfDue()
     {
-        _summaryTimer ??= grain.RegisterGrainTimer(PublishSummariesAsync, new GrainTimerCreationOptions(options.AllowedSummaryInterval, options.AllowedSummaryInterval) { Interleave = false });
+        if (agent.Time.GetElapsedTime(_summaryBegun) >= options.AllowedSummaryInterval)
+        {
+            _ = BeginSummaries();
+            return;
+        }
+
+        _summaryTimer ??= grain.RegisterGrainTimer(OnSummaryTimerAsync, new GrainTimerCreationOptions(options.AllowedSummaryInterval, options.AllowedSummaryInterval) { Interleave = false });
     }
 
-    /// <summary>Publishes the allowed-check counts of the last interval (their loss window is one interval).</summary>
+    /// <summary>
+    /// The timer is for an agent that went idle with counts pending: a tick after a summary the checks handed over leaves
+    /// the next to them, and one that finds nothing pending ends the timer, so that an idle agent can deactivate.
+    /// </summary>
+    private Task OnSummaryTimerAsync(CancellationToken cancellation)
+    {
+        if (_allowed is not { Count: > 0 } && _toolCalls is not { Count: > 0 })
+        {
+            _summaryTimer?.Dispose();
+            _summaryTimer = null;
+        }
+        else if (!_begunSinceTick)
+        {
+            _ = BeginSummaries();
+        }
+
+        _begunSinceTick = false;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Publishes the allowed-check counts not yet published and waits for their write (their loss window is in docs/durability.md).</summary>
     public async Task PublishSummariesAsync(CancellationToken cancellation)
     {
         if (_allowed is not { Count: > 0 } && _toolCalls is not { Count: > 0 })
@@ -184,28 +224,74 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             return;
         }
 
-        var summaries = (_toolCalls ?? []).Concat((_allowed ?? []).Select(p => (SecurityEvent)agent.Events.Stamp(new DecisionEvent
-        {
-            Id = string.Empty,
-            Type = SecurityEventTypes.ChecksAllowed,
-            TenantId = agent.TenantId,
-            AgentId = agent.AgentId,
-            Capability = p.Capability,
-            GrantId = p.GrantId,
-            Count = p.Count,
-            Reason = ReasonCodes.Allowed,
-        }))).ToList();
-        _allowed = null; // an agent idle after this interval holds no counts
-        _toolCalls = null;
+        await BeginSummaries();
+    }
+
+    /// <summary>
+    /// Hands the pending counts and tool calls to the tenant's queue writer now, in order with this agent's other events;
+    /// the task completes when their write has, and never fails: a failure is logged.
+    /// </summary>
+    private Task BeginSummaries()
+    {
+        // A summary stands for many checks, not the one whose span may be current: it carries no trace of its own.
+        var traced = System.Diagnostics.Activity.Current;
+        System.Diagnostics.Activity.Current = null;
+        List<SecurityEvent> summaries;
         try
         {
-            await agent.Events.PublishAsync(agent.TenantId, summaries);
+            summaries = _toolCalls ?? [];
+            foreach (var p in _allowed ?? [])
+            {
+                summaries.Add(agent.Events.Stamp(new DecisionEvent
+                {
+                    Id = string.Empty,
+                    Type = SecurityEventTypes.ChecksAllowed,
+                    TenantId = agent.TenantId,
+                    AgentId = agent.AgentId,
+                    Capability = p.Capability,
+                    GrantId = p.GrantId,
+                    Count = p.Count,
+                    Reason = ReasonCodes.Allowed,
+                }));
+            }
+        }
+        finally
+        {
+            System.Diagnostics.Activity.Current = traced;
+        }
+
+        _allowed = null; // an agent idle after this holds no counts
+        _toolCalls = null;
+        _summaryBegun = agent.Time.GetTimestamp();
+        _begunSinceTick = true;
+        Task written;
+        try
+        {
+            written = agent.Events.PublishAsync(agent.TenantId, summaries);
         }
 #pragma warning disable CA1031 // Summaries are the part of the log allowed to be lost; the failure is logged.
         catch (Exception e)
 #pragma warning restore CA1031
         {
             Log.AuditPublishFailed(agent.Logger, e, agent.Key);
+            return Task.CompletedTask;
+        }
+
+        return written.IsCompletedSuccessfully ? written : LogFailureAsync(written, agent);
+
+        // Not in the grain's turn: the write completes on the thread pool, and the check that began it has been answered.
+        static async Task LogFailureAsync(Task written, AgentContext agent)
+        {
+            try
+            {
+                await written.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Summaries are the part of the log allowed to be lost; the failure is logged.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.AuditPublishFailed(agent.Logger, e, agent.Key);
+            }
         }
     }
 

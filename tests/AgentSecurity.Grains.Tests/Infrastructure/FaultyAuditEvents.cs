@@ -97,11 +97,15 @@ public sealed class FaultyAuditEvents(
         private TaskCompletionSource PublishedOf(string type) =>
             _publishedTypes.GetOrAdd(type, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
+        /// <summary>The events handed to the publisher, in the order they were handed over (each queued for a write on return).</summary>
+        public ConcurrentQueue<SecurityEvent> Handed { get; } = new();
+
         internal void Published(IReadOnlyList<SecurityEvent> events)
         {
             foreach (var e in events)
             {
                 PublishedOf(e.Type).TrySetResult();
+                Handed.Enqueue(e);
             }
 
             if (Interlocked.Add(ref _published, events.Count) >= publishes)

@@ -1,0 +1,51 @@
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Tests.Infrastructure;
+using AgentSecurity.Grants;
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Grains.Tests.Audit;
+
+/// <summary>
+/// The loss window of allowed-check counts (docs/durability.md): the check that finds an interval gone since the last
+/// summary hands the counts to the queue writer in its own turn, without waiting for the write, and a timer hands over
+/// what an idle agent still holds. The kernel clock is the fixture's fake one; the timer runs on the machine's clock.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class AllowedSummaryTests(ClusterFixture fixture)
+{
+    // The fixture's silos keep the default interval.
+    private static readonly TimeSpan Interval = new AuditOptions().AllowedSummaryInterval;
+
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(10);
+
+    private static long HandedCounts(FaultyAuditEvents.Hold hold) =>
+        hold.Handed.OfType<DecisionEvent>().Where(e => e.Type == SecurityEventTypes.ChecksAllowed).Sum(e => e.Count);
+
+    [Fact]
+    public async Task Check_AnIntervalAfterTheLastSummary_HandsTheCountsOverInItsTurnWithoutWaitingForTheWrite()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", fixture.Now).SignWith(TestKeys.Root));
+        using var hold = FaultyAuditEvents.HoldWrites(tenant, int.MaxValue); // every queue write of the tenant waits
+
+        // No summary was handed over before: the first allow is due at once. Its write is held, its answer is not.
+        Assert.True((await fixture.CheckAsync(tenant, "bot", "llm").WaitAsync(Answer)).Allowed);
+        Assert.Equal(1, HandedCounts(hold));
+
+        // An interval later the next allow is due: its count is handed over before it is answered, while the first
+        // summary's write is still held. No timer was started (nothing was left pending), so only the check can have.
+        ClusterFixture.Time.Advance(Interval);
+        Assert.True((await fixture.CheckAsync(tenant, "bot", "llm").WaitAsync(Answer)).Allowed);
+        Assert.Equal(2, HandedCounts(hold));
+
+        // Within the interval an allow is counted, not published one by one; once the agent is idle the timer hands it over.
+        Assert.True((await fixture.CheckAsync(tenant, "bot", "llm").WaitAsync(Answer)).Allowed);
+        hold.Release();
+        var logged = await fixture.AuditLog.WaitForEventsAsync(tenant,
+            e => e.OfType<DecisionEvent>().Where(d => d.Type == SecurityEventTypes.ChecksAllowed).Sum(d => d.Count) >= 3, TimeSpan.FromSeconds(15));
+
+        var summaries = logged.OfType<DecisionEvent>().Where(d => d.Type == SecurityEventTypes.ChecksAllowed).ToList();
+        Assert.Equal([1L, 1L, 1L], summaries.Select(s => s.Count));
+    }
+}
