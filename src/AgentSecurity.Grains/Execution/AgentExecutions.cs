@@ -56,7 +56,7 @@ internal sealed class AgentExecutions(
 
         var grant = permissions.Active!;
         var id = ++_executionCounter;
-        var running = new RunningExecution(runtime!.Name);
+        var running = new RunningExecution(runtime!.Name, e => Log.ExecutionStopFailed(agent.Logger, e, agent.Key, runtime.Name));
 
         // Wall time is real time, as the runtimes measure it; a grant's expiry is the kernel's time.
         running.StopAfter(limits!.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);

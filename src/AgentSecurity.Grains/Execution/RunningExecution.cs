@@ -4,7 +4,13 @@ namespace AgentSecurity.Grains.Execution;
 /// One running execution's stop: the first reason wins (the kill switch, a deadline, a new grant); the token it
 /// cancels reaches the runtime and every host call. Stopped from the grain's turns and from timers.
 /// </summary>
-internal sealed class RunningExecution(string runtime) : IDisposable
+/// <param name="runtime">The runtime's name.</param>
+/// <param name="stopFailed">
+/// Told when a callback on the token threw while stopping. The stop itself never throws: the token is cancelled and
+/// every other callback has run by then, and a throw would end a loop that stops the agent's other executions (a
+/// quarantine's, a revocation's) half way, or the silo's process from a deadline's timer.
+/// </param>
+internal sealed class RunningExecution(string runtime, Action<Exception> stopFailed) : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<ITimer> _deadlines = [];
@@ -36,7 +42,14 @@ internal sealed class RunningExecution(string runtime) : IDisposable
             }
 
             _stoppedFor = (reason, message);
-            _stop.Cancel(); // under the lock, so never after Release disposed it
+            try
+            {
+                _stop.Cancel(); // under the lock, so never after Release disposed it
+            }
+            catch (AggregateException e)
+            {
+                stopFailed(e);
+            }
         }
     }
 

@@ -83,6 +83,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6010, Level = LogLevel.Error, Message = "The grain's side of the local host-call checks of {Agent} failed (a picture or the allowed calls' counts for the audit); its host calls are decided by grain calls until a picture is published again")]
     public static partial void HostCallDecisionsFailed(ILogger logger, Exception exception, string agent);
 
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Error, Message = "Stopping an execution of {Agent} in {Runtime}: a callback on its token failed; the execution is stopped, the agent's other executions are stopped as well")]
+    public static partial void ExecutionStopFailed(ILogger logger, Exception exception, string agent, string runtime);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Audit stream of tenant {Tenant} reported an error")]
     public static partial void AuditStreamError(ILogger logger, Exception exception, string tenant);
 
