@@ -38,8 +38,10 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
             ["AgentSecurity__Audit__AllowedSummaryInterval"] = SummaryInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
             [ClusterPlacement.ManagementSetting.Key] = ClusterPlacement.ManagementSetting.Value,
         });
-        using var first = new SiloProcess(cluster.StorageConnectionString, cluster.Operator.Did.Value, clusterId, cluster.AuditKeyFile, settings);
-        using var second = new SiloProcess(cluster.StorageConnectionString, cluster.Operator.Did.Value, clusterId, cluster.AuditKeyFile, settings);
+        // Storage of its own: the test freezes it around the kill, which the other tests' silo must not feel.
+        using var storage = await AzuriteProcess.StartAsync();
+        using var first = new SiloProcess(storage.ConnectionString, cluster.Operator.Did.Value, clusterId, cluster.AuditKeyFile, settings);
+        using var second = new SiloProcess(storage.ConnectionString, cluster.Operator.Did.Value, clusterId, cluster.AuditKeyFile, settings);
         await first.StartAsync();
         await second.StartAsync();
         var silos = new Dictionary<int, SiloProcess> { [first.SiloPort] = first, [second.SiloPort] = second };
@@ -170,6 +172,10 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
 
         var unavailable = 0;
         long killedAt = 0; // Stopwatch timestamp; 0 while the victim runs
+        long stalledAt = 0, resumedAt = 0; // Stopwatch timestamps of the storage stall around the kill; 0 until then
+        var startedInStall = 0;
+        var answeredInStall = 0; // denials that started during the stall and came back out_of_scope before it ended
+        var answeredInStallMark = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var afterKill = new int[3]; // denials, allows, applies returned after the kill
         var before = new int[3];
         var loadRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -191,16 +197,29 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
         }
 
         using var stop = new CancellationTokenSource();
+        // A denial worker keeps to one agent: the agent whose grant is being applied waits for storage in its turn, and workers
+        // going round all agents would all end up waiting there (in the stall below too, hiding what the others answer).
         var workers = Enumerable.Range(0, 6).Select(worker => Task.Run(async () =>
         {
+            var agent = loaded[worker % loaded.Count];
             for (var n = 0; !stop.IsCancellationRequested; n++)
             {
-                var agent = loaded[(worker + n) % loaded.Count];
                 var resource = $"/secrets/w{worker}-{n}";
                 var started = Stopwatch.GetTimestamp();
+                if (Interlocked.Read(ref stalledAt) is not 0 and var stalling && started > stalling && Interlocked.Read(ref resumedAt) == 0)
+                {
+                    Interlocked.Increment(ref startedInStall);
+                }
+
                 var decision = await client.CheckAsync(tenant!, agent, new CheckRequest("fileSystem:read", resource));
                 if (decision.Reason == ReasonCodes.OutOfScope)
                 {
+                    var stall = Interlocked.Read(ref stalledAt);
+                    if (stall != 0 && started > stall && Interlocked.Read(ref resumedAt) == 0 && Interlocked.Increment(ref answeredInStall) >= 10)
+                    {
+                        answeredInStallMark.TrySetResult();
+                    }
+
                     denialTimes.Add((started, Stopwatch.GetTimestamp()));
                     deniedReturned.Add($"{agent} {resource}");
                     Returned(0);
@@ -252,8 +271,18 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
         bool Summarised() => loaded.All(a => received.Values.OfType<DecisionEvent>().Count(e => e.Type == SecurityEventTypes.ChecksAllowed && e.AgentId == a) >= 2);
         await LoadWait.ForAsync(WhenAsync(Summarised, summarisedHeard), workers, TimeSpan.FromSeconds(120), State);
 
+        // Storage stalls, and the victim dies during the stall: with queue writes that finish in milliseconds a kill rarely
+        // catches one, and a kernel that answered a denial before its write would then lose nothing visible. In the
+        // stall every denial the victim answers must wait for its write; one that came back would be lost with the
+        // victim. The stall ends at the kill, or early once ten such denials came back (which fails the test below).
+        await storage.PauseAsync();
+        Interlocked.Exchange(ref stalledAt, Stopwatch.GetTimestamp());
+        await Task.WhenAny(answeredInStallMark.Task, Task.Delay(TimeSpan.FromSeconds(2)));
         victim.Kill(); // SIGKILL, and waits until the process is gone
         Interlocked.Exchange(ref killedAt, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref resumedAt, Stopwatch.GetTimestamp());
+        await storage.ResumeAsync();
+        var stalledFor = Stopwatch.GetElapsedTime(Interlocked.Read(ref stalledAt), Interlocked.Read(ref resumedAt));
         var recovery = Stopwatch.StartNew();
         await LoadWait.ForAsync(recovered.Task, workers, TimeSpan.FromSeconds(120), State);
         var recoveredIn = recovery.Elapsed;
@@ -265,7 +294,8 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
         output.WriteLine($"returned: {expectedDenials.Count} denials ({before[0]} before the kill, {afterKill[0]} after), " +
             $"{allowedReturned.Values.Sum(b => b.Count)} allows ({before[1]} before, {afterKill[1]} after), " +
             $"{expectedApplies.Count} applied grants ({before[2]} under load before, {afterKill[2]} after), {unavailable} unavailable; " +
-            $"load returned on the survivor {recoveredIn.TotalSeconds:F1} s after the kill");
+            $"load returned on the survivor {recoveredIn.TotalSeconds:F1} s after the kill; storage stalled {stalledFor.TotalSeconds:F2} s before it, " +
+            $"{startedInStall} denials started in the stall, {answeredInStall} answered in it");
 
         // The stated window, per agent, from the client's own times. An allow x is covered when a later allow y of the
         // same agent started at least an interval after x was answered (so y's check found an interval gone since any
@@ -332,6 +362,7 @@ public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITe
                 $"(allows answered in the last {SummaryInterval.TotalSeconds:F0} s before the kill: {inLastInterval[agent]})");
         }
 
+        Assert.True(answeredInStall == 0, $"{answeredInStall} denials were answered while storage stalled, before their write could be made");
         Assert.Empty(expectedDenials.Except(loggedDenials));
         Assert.Empty(expectedApplies.Except(loggedApplies));
         Assert.Empty(expectedDenials.Except(heardDenials));

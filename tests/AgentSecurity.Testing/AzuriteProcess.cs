@@ -73,6 +73,25 @@ public sealed class AzuriteProcess : IDisposable
         await _process.WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>
+    /// Freezes Azurite (SIGSTOP): a stall, not an outage. Connections stay open and requests already sent wait in its
+    /// sockets' buffers, as with a disk or network that stops answering; nothing fails until a client's own timeout.
+    /// </summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Lets a paused Azurite go on (SIGCONT); it then serves what waited in its sockets.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var sender = Process.Start("kill", [signal, $"{_process.Id}"]);
+        await sender.WaitForExitAsync();
+        if (sender.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {_process.Id} exited {sender.ExitCode}");
+        }
+    }
+
     /// <summary>Starts Azurite again on the same ports with the same data, as an operator does after an outage.</summary>
     public async Task StartAgainAsync()
     {
