@@ -7,8 +7,25 @@ namespace AgentSecurity.Grains.Agents;
 [GenerateSerializer, Alias("agentsec.AgentGrainState.v1")]
 public sealed class AgentGrainState : IOutboxState
 {
-    /// <summary>The active grant's canonical signed text; null when the agent has never had one.</summary>
-    [Id(0)] public string? GrantDocument { get; set; }
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    // Held as UTF-8, not as the UTF-16 string it is stored as: half the bytes, and it is the largest thing an active
+    // agent keeps (bytes per active agent count). Canonical texts are ASCII, so this is a byte per character; the
+    // encoding throws rather than change a text it cannot represent exactly (a write then fails: unavailable).
+    [NonSerialized]
+    private byte[]? _grantDocument;
+
+    /// <summary>
+    /// The active grant's canonical signed text; null when the agent has never had one. Stored, serialized and copied as
+    /// the string it always was (the same JSON member, the same <c>[Id]</c>), so states written before load as they did.
+    /// Each read makes a new string: read it where it is needed (a write, a delegation), not per check.
+    /// </summary>
+    [Id(0)]
+    public string? GrantDocument
+    {
+        get => _grantDocument is null ? null : StrictUtf8.GetString(_grantDocument);
+        set => _grantDocument = value is null ? null : StrictUtf8.GetBytes(value);
+    }
 
     [Id(1)] public long Version { get; set; }
 

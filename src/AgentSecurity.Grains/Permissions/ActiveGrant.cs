@@ -12,16 +12,19 @@ namespace AgentSecurity.Grains.Permissions;
 /// </summary>
 internal sealed class ActiveGrant
 {
+    // The hash's 32 bytes, not its 64 hex characters as a string of their own (150 bytes per active agent).
+    private readonly Sha256Hash _contentHash;
+
     private ActiveGrant(GrantDocument document, GrantPolicy policy, string? text)
     {
         GrantId = document.GrantId;
         IssuedAt = document.IssuedAt;
         NotBefore = document.NotBefore;
         ExpiresAt = document.ExpiresAt;
-        SignedBy = document.SignedBy.Value;
+        SignedBy = SharedStrings.For(document.SignedBy.Value);
         ParentGrantId = document.ParentGrantId;
         AgentDid = document.AgentDid?.Value;
-        ContentHash = document.Envelope.ContentHash;
+        _contentHash = Sha256Hash.Parse(document.Envelope.ContentHash);
         Limits = policy.Terms.Limits;
         ElevationText = text;
         Policy = policy;
@@ -39,6 +42,7 @@ internal sealed class ActiveGrant
 
     public DateTimeOffset ExpiresAt { get; }
 
+    /// <summary>The signer's DID: one string for every grant its key signed (<see cref="SharedStrings"/>).</summary>
     public string SignedBy { get; }
 
     /// <summary>The agent's own DID, when the grant names it: a principal that may check and ask for this agent.</summary>
@@ -47,8 +51,11 @@ internal sealed class ActiveGrant
     /// <summary>The grant this one was delegated from, or null for a grant from a root or admin.</summary>
     public string? ParentGrantId { get; }
 
-    /// <summary>SHA-256 of the signed bytes (see <see cref="SignedDocument.ContentHash"/>).</summary>
-    public string ContentHash { get; }
+    /// <summary>SHA-256 of the signed bytes (see <see cref="SignedDocument.ContentHash"/>), as lowercase hex: made when asked.</summary>
+    public string ContentHash => _contentHash.ToString();
+
+    /// <summary>Whether <paramref name="contentHash"/> (as <see cref="SignedDocument.ContentHash"/> gives it) is this grant's.</summary>
+    public bool HasContent(string contentHash) => _contentHash.Is(contentHash);
 
     public ResourceLimits Limits { get; }
 
