@@ -21,7 +21,7 @@ internal sealed class ActiveGrant
         IssuedAt = document.IssuedAt;
         NotBefore = document.NotBefore;
         ExpiresAt = document.ExpiresAt;
-        SignedBy = SharedStrings.For(document.SignedBy.Value);
+        SignedBy = SharedStrings.Signers.For(document.SignedBy.Value);
         ParentGrantId = document.ParentGrantId;
         AgentDid = document.AgentDid?.Value;
         _contentHash = Sha256Hash.Parse(document.Envelope.ContentHash);
