@@ -19,13 +19,10 @@ internal sealed class ActiveGrant
     {
         GrantId = document.GrantId;
         IssuedAt = document.IssuedAt;
-        NotBefore = document.NotBefore;
-        ExpiresAt = document.ExpiresAt;
         SignedBy = SharedStrings.Signers.For(document.SignedBy.Value);
         ParentGrantId = document.ParentGrantId;
         AgentDid = document.AgentDid?.Value;
         _contentHash = Sha256Hash.Parse(document.Envelope.ContentHash);
-        Limits = policy.Terms.Limits;
         ElevationText = text;
         Policy = policy;
         Allowed = new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "allowed by the grant", GrantId = GrantId };
@@ -38,9 +35,11 @@ internal sealed class ActiveGrant
 
     public DateTimeOffset IssuedAt { get; }
 
-    public DateTimeOffset NotBefore { get; }
+    // The time window and limits are the policy's terms (a shared policy's are equal to this grant's, times to the
+    // offset: see SharedPolicies), read from there rather than kept again per agent.
+    public DateTimeOffset NotBefore => Policy.Terms.NotBefore;
 
-    public DateTimeOffset ExpiresAt { get; }
+    public DateTimeOffset ExpiresAt => Policy.Terms.ExpiresAt;
 
     /// <summary>The signer's DID: one string for every grant its key signed (<see cref="SharedStrings"/>).</summary>
     public string SignedBy { get; }
@@ -57,7 +56,7 @@ internal sealed class ActiveGrant
     /// <summary>Whether <paramref name="contentHash"/> (as <see cref="SignedDocument.ContentHash"/> gives it) is this grant's.</summary>
     public bool HasContent(string contentHash) => _contentHash.Is(contentHash);
 
-    public ResourceLimits Limits { get; }
+    public ResourceLimits Limits => Policy.Terms.Limits;
 
     /// <summary>
     /// An elevation's signed text, as stored: the state's list of elevations is rewritten from the elevations held when
