@@ -7,9 +7,10 @@ namespace AgentSecurity.Grants.Quotas;
 /// </summary>
 /// <remarks>
 /// Chosen over a sliding window (no per-event history to keep) and over a token bucket with fractional tokens (no
-/// floating point): one <see cref="Int128"/> per limit, O(1) per check, and a denial changes nothing.
+/// floating point): one <see cref="Int128"/> per limit, O(1) per check, and a denial changes nothing. Not sealed so that
+/// a bucket with more to keep (an agent's reservations) is one object, not two: an agent keeps one per limit.
 /// </remarks>
-public sealed class RateBucket
+public class RateBucket
 {
     public RateBucket(long limit, TimeSpan period, Int128 tat = default)
     {
