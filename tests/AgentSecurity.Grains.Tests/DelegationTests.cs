@@ -47,6 +47,20 @@ public sealed class DelegationTests(ClusterFixture fixture)
         Assert.Equal(ReasonCodes.CapabilityNotGranted, (await fixture.CheckAsync(tenant, "helper", "fileSystem:write", "/workspace/reports/q3.md")).Reason);
     }
 
+    [Fact]
+    public async Task Delegation_AfterTheParentsAgentReactivated_IsApplied()
+    {
+        // The issuer checks a delegation against the parent's exact signed text, which the parent's agent gives back
+        // (GetActiveGrantAsync): after a reactivation, as loaded from storage, and byte for byte the text accepted.
+        var tenant = await TenantWithLeadAsync();
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var result = await fixture.Client.ApplyGrantAsync(Child(tenant).SignWith(Lead));
+
+        Assert.True(result.Applied, $"{result.Error}: {result.Message}");
+        Assert.True((await fixture.CheckAsync(tenant, "helper", "fileSystem:read", "/workspace/reports/q3.md")).Allowed);
+    }
+
     public static TheoryData<string, string, string> WiderDimensions => new()
     {
         { "fileSystem level", "capabilities", """{"fileSystem":"full","network":"none","memory":"read","subprocess":false,"vectorDb":false,"llm":false}""" },

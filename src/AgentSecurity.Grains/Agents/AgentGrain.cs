@@ -16,7 +16,9 @@ using AgentSecurity.Grants.Policy;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Core;
 using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace AgentSecurity.Grains.Agents;
 
@@ -28,46 +30,63 @@ namespace AgentSecurity.Grains.Agents;
 /// through one <see cref="StateOutbox{TState}"/>. Grants are verified once, by the tenant's issuer, when applied (and
 /// re-verified when loaded from storage); a check is a lookup in memory.
 /// </summary>
-public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDecisions
+public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDecisions, IAgentParts
 {
     private readonly AgentContext _agent;
     private readonly StateOutbox<AgentGrainState> _outbox;
+    private readonly StateStorageBridge<AgentGrainState> _state;
     private readonly AgentPermissions _permissions = new();
     private readonly AgentAudit _audit;
     private readonly AgentMetering _metering;
     private readonly AgentGrants _grants;
-    private readonly AgentMemory _memory;
-    private readonly AgentExecutions _executions;
-    private readonly AgentQuarantine _quarantine;
-    private readonly AgentTools _tools;
+
+    // Made by their first use: most agents check and never run code, use memory or tools, or get quarantined while
+    // active, and each part is an object of its own (bytes per active agent count). Their services are the silo's.
+    private AgentMemory? _memory;
+    private AgentExecutions? _executions;
+    private AgentQuarantine? _quarantine;
+    private AgentTools? _tools;
 
     public AgentGrain(
-        [PersistentState("agent", StorageNames.Grains)] IPersistentState<AgentGrainState> state,
+        [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
         DeepCopier<AgentGrainState> copier,
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
         IOptions<AgentSecurityOptions> options,
         IOptions<AuditOptions> auditOptions,
-        IAgentMemoryStore memoryStore,
         AuditEvents events,
-        ExecutionServices executionServices,
-        PlatformLimits platform,
         IGrainFactory grains,
         AgentSecurityMetrics metrics,
         ILogger<AgentGrain> logger)
     {
         _agent = new AgentContext(this.GetPrimaryKeyString(), grains, time, options.Value, events, metrics, logger);
-        _outbox = new StateOutbox<AgentGrainState>(this, state, copier, events, _agent.TenantId, logger, e => Log.AgentNotPersisted(logger, e, _agent.Key));
+
+        // The storage bridge without [PersistentState]'s lifecycle participation (an observer, its lists and the grain's
+        // lifecycle, per activation): the state is read in OnActivateAsync instead, before anything uses it, and an
+        // activation whose read fails fails as before. A migrated activation reads its state from storage again.
+        _state = new StateStorageBridge<AgentGrainState>(StateName, GrainContext, storage);
+        _outbox = new StateOutbox<AgentGrainState>(this, _state, copier, events, _agent.TenantId, logger, static (log, e, key) => Log.AgentNotPersisted(log, e, key));
         _audit = new AgentAudit(_agent, this, auditOptions.Value, _permissions, _outbox);
         _metering = new AgentMetering(_agent, _outbox);
-        _executions = new AgentExecutions(_agent, this.AsReference<IAgentGrain>(), GrainContext, _permissions, _audit, _metering, executionServices, platform);
-        _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, _executions);
-        _memory = new AgentMemory(_agent, memoryStore, platform, _permissions, _audit, _metering, this);
-        _quarantine = new AgentQuarantine(_agent, _outbox, _permissions, _executions);
-        _tools = new AgentTools(_agent, _permissions, _audit, _grants, this);
+        _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, this);
     }
+
+    /// <summary>The name of the agent's record in grain storage, as <c>[PersistentState]</c> named it.</summary>
+    internal const string StateName = "agent";
+
+    private AgentMemory Memory => _memory ??= new AgentMemory(_agent, ServiceProvider.GetRequiredService<IAgentMemoryStore>(), ServiceProvider.GetRequiredService<PlatformLimits>(), _permissions, _audit, _metering, this);
+
+    private AgentExecutions Executions => _executions ??= new AgentExecutions(
+        _agent, this.AsReference<IAgentGrain>(), GrainContext, _permissions, _audit, _metering, ServiceProvider.GetRequiredService<ExecutionServices>(), ServiceProvider.GetRequiredService<PlatformLimits>());
+
+    private AgentQuarantine Quarantine => _quarantine ??= new AgentQuarantine(_agent, _outbox, _permissions, this);
+
+    private AgentTools Tools => _tools ??= new AgentTools(_agent, _permissions, _audit, _grants, this);
+
+    AgentExecutions? IAgentParts.ExecutionsIfAny => _executions;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        await _state.ReadStateAsync();
         await _outbox.FlushAsync();
         await _grants.LoadAsync();
     }
@@ -76,11 +95,11 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
     {
         // The local path of host calls ends first: whatever stopping the code throws (a token's callback), no sandbox
         // thread goes on allowing on this activation's picture while a new activation may be revoking or quarantining.
-        _executions.EndHostCalls();
+        _executions?.EndHostCalls();
         try
         {
             // Code must not run on for an agent whose kill switch the next activation could not reach.
-            _executions.StopAll(ReasonCodes.Unavailable, "the agent's activation ended");
+            _executions?.StopAll(ReasonCodes.Unavailable, "the agent's activation ended");
         }
         finally
         {
@@ -119,7 +138,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.ToolCall) : null;
         KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
         activity?.SetTag(KernelTracing.ResourceAttribute, toolCall?.Tool);
-        var decision = await _tools.CheckAsync(toolCall);
+        var decision = await Tools.CheckAsync(toolCall);
         KernelTracing.TagDecision(activity, decision.Decision);
         return decision;
     }
@@ -130,9 +149,9 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         return await _audit.RecordAsync(request, await _metering.ChargeAsync(request, _permissions.Active?.GrantId, _agent.Now));
     }
 
-    public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools) => Task.FromResult(_tools.SelectVisible(tools));
+    public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools) => Task.FromResult(Tools.SelectVisible(tools));
 
-    public Task RecordToolChangedAsync(ToolListing before, ToolListing after) => _tools.RecordChangedAsync(before, after);
+    public Task RecordToolChangedAsync(ToolListing before, ToolListing after) => Tools.RecordChangedAsync(before, after);
 
     public async Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant)
     {
@@ -162,9 +181,9 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     public Task<string?> GetActiveGrantAsync(string grantId) => Task.FromResult(_grants.ActiveGrantText(grantId));
 
-    public Task<QuarantineResult> QuarantineAsync(string signedQuarantine) => WhileChangingAsync(() => _quarantine.ApplyAsync(signedQuarantine));
+    public Task<QuarantineResult> QuarantineAsync(string signedQuarantine) => WhileChangingAsync(() => Quarantine.ApplyAsync(signedQuarantine));
 
-    public Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason) => WhileChangingAsync(() => _quarantine.ApplyRuleAsync(rule, reason));
+    public Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason) => WhileChangingAsync(() => Quarantine.ApplyRuleAsync(rule, reason));
 
     /// <summary>
     /// A turn that may change what decides, and awaits (the issuer, storage, the outbox's events) before it does: host
@@ -184,25 +203,25 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         }
     }
 
-    public Task<MemoryResult> GetMemoryAsync(string key) => _memory.GetAsync(key);
+    public Task<MemoryResult> GetMemoryAsync(string key) => Memory.GetAsync(key);
 
-    public Task<MemoryResult> PutMemoryAsync(string key, byte[] value) => _memory.PutAsync(key, value);
+    public Task<MemoryResult> PutMemoryAsync(string key, byte[] value) => Memory.PutAsync(key, value);
 
-    public Task<MemoryResult> DeleteMemoryAsync(string key) => _memory.DeleteAsync(key);
+    public Task<MemoryResult> DeleteMemoryAsync(string key) => Memory.DeleteAsync(key);
 
-    public Task<MemoryResult> ListMemoryAsync(string? prefix) => _memory.ListAsync(prefix);
+    public Task<MemoryResult> ListMemoryAsync(string? prefix) => Memory.ListAsync(prefix);
 
     public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request)
     {
         using var activity = KernelTracing.Enabled ? KernelTracing.Start(KernelTracing.Execution) : null;
         KernelTracing.TagAgent(activity, _agent.TenantId, _agent.AgentId);
         activity?.SetTag(KernelTracing.RuntimeAttribute, request?.Runtime);
-        var result = await _executions.ExecuteAsync(request!); // as before: a null request is refused there
+        var result = await Executions.ExecuteAsync(request!); // as before: a null request is refused there
         activity?.SetTag(KernelTracing.ReasonAttribute, result.Error ?? ReasonCodes.Allowed);
         return result;
     }
 
-    public Task<ServerAdmission> AdmitServerAsync(string server) => _executions.AdmitServerAsync(server);
+    public Task<ServerAdmission> AdmitServerAsync(string server) => Executions.AdmitServerAsync(server);
 
     public Task PingAsync() => Task.CompletedTask;
 
@@ -261,7 +280,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     /// <summary>A memory write that says its size is held to the memory store's limits before the quotas meter it.</summary>
     private async ValueTask<Decision> MeterMemoryWriteAsync(Decision allowed, long bytes, DateTimeOffset now) =>
-        await _memory.CheckWriteAsync(bytes) is { } tooMuch
+        await Memory.CheckWriteAsync(bytes) is { } tooMuch
             ? Decision.Deny(tooMuch.Code, tooMuch.Message, allowed.GrantId)
             : await _metering.MeterAsync(allowed, CheckKind.MemoryWrite, bytes, now);
 }

@@ -7,8 +7,23 @@ namespace AgentSecurity.Grains.Agents;
 [GenerateSerializer, Alias("agentsec.AgentGrainState.v1")]
 public sealed class AgentGrainState : IOutboxState
 {
-    /// <summary>The active grant's canonical signed text; null when the agent has never had one.</summary>
-    [Id(0)] public string? GrantDocument { get; set; }
+    // Held compressed (Brotli over its UTF-8), not as the UTF-16 string it is stored as: it is the largest thing an
+    // active agent keeps, and a typical grant's 770 characters (1.5 KB as a string) take about 450 bytes so. See
+    // CompactText for the cost and the failure mode.
+    [NonSerialized]
+    private byte[]? _grantDocument;
+
+    /// <summary>
+    /// The active grant's canonical signed text; null when the agent has never had one. Stored, serialized and copied as
+    /// the string it always was (the same JSON member, the same <c>[Id]</c>), so states written before load as they did.
+    /// Each read makes a new string: read it where it is needed (a write, a delegation), not per check.
+    /// </summary>
+    [Id(0)]
+    public string? GrantDocument
+    {
+        get => _grantDocument is null ? null : CompactText.Read(_grantDocument);
+        set => _grantDocument = value is null ? null : CompactText.Write(value);
+    }
 
     [Id(1)] public long Version { get; set; }
 

@@ -53,7 +53,7 @@ public sealed class AccessRegistryGrain : Grain, IAccessRegistryGrain
         AuditEvents audit,
         ILogger<AccessRegistryGrain> logger)
     {
-        _outbox = new StateOutbox<AccessRegistryState>(this, state, copier, audit, string.Empty, logger, e => Log.IssuerNotPersisted(logger, e, IAccessRegistryGrain.Key));
+        _outbox = new StateOutbox<AccessRegistryState>(this, state, copier, audit, string.Empty, logger, static (log, e, key) => Log.IssuerNotPersisted(log, e, key));
         _time = time;
         _options = options.Value;
         _operator = DidKey.Parse(_options.OperatorDid).Value; // validated at silo start

@@ -46,7 +46,7 @@ public sealed class GrantIssuerGrain : Grain, IGrantIssuerGrain, IIssuerKernelGr
         var operatorDid = DidKey.Parse(settings.OperatorDid).Value; // validated at silo start
         var events = new IssuerEvents(audit, tenantId, logger);
         var callers = new CallerChanges(GrainFactory, tenantId, logger);
-        _outbox = new StateOutbox<IssuerGrainState>(this, state, copier, audit, tenantId, logger, e => Log.IssuerNotPersisted(logger, e, tenantId));
+        _outbox = new StateOutbox<IssuerGrainState>(this, state, copier, audit, tenantId, logger, static (log, e, key) => Log.IssuerNotPersisted(log, e, key));
         _trust = new TrustAdministration(_outbox, events, callers, operatorDid, time, settings, tenantId, logger);
         var authorizer = ServiceProvider.GetRequiredService<CallAuthorizer>();
         _limits = new LimitsAdministration(_outbox, _trust, events, GrainFactory, operatorDid, time, settings, tenantId,

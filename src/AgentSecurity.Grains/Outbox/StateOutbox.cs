@@ -2,6 +2,7 @@ using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
+using Orleans.Core;
 using Orleans.Serialization;
 
 namespace AgentSecurity.Grains.Outbox;
@@ -12,15 +13,17 @@ namespace AgentSecurity.Grains.Outbox;
 /// before the caller hears of the change. A failed write leaves the state as it was (nothing half-applied, no undo to
 /// write by hand) and the activation ends when idle, so the next one reads the truth and a fresh ETag. Events that
 /// could not be published stay in the stored outbox, retried while the grain is active and by its next activation.
+/// A write failure is logged by <c>logWriteFailure</c> with the grain's key: a static lambda, not one closing over the
+/// grain, so that no grain keeps a delegate of its own for it (bytes per active agent count).
 /// </summary>
 internal sealed class StateOutbox<TState>(
     IGrainBase grain,
-    IPersistentState<TState> storage,
+    IStorage<TState> storage,
     DeepCopier<TState> copier,
     AuditEvents audit,
     string tenantId,
     ILogger logger,
-    Action<Exception> logWriteFailure)
+    Action<ILogger, Exception, string> logWriteFailure)
     where TState : class, IOutboxState
 {
     /// <summary>How often an outbox that could not be published is tried again while the grain is active.</summary>
@@ -81,7 +84,7 @@ internal sealed class StateOutbox<TState>(
 #pragma warning restore CA1031
         {
             storage.State = before;
-            logWriteFailure(e);
+            logWriteFailure(logger, e, grain.GrainContext.GrainId.Key.ToString()!);
             grain.DeactivateOnIdle(); // the stored ETag may be stale now; a fresh activation reads the truth
             return false;
         }

@@ -12,17 +12,17 @@ namespace AgentSecurity.Grains.Permissions;
 /// </summary>
 internal sealed class ActiveGrant
 {
+    // The hash's 32 bytes, not its 64 hex characters as a string of their own (150 bytes per active agent).
+    private readonly Sha256Hash _contentHash;
+
     private ActiveGrant(GrantDocument document, GrantPolicy policy, string? text)
     {
         GrantId = document.GrantId;
         IssuedAt = document.IssuedAt;
-        NotBefore = document.NotBefore;
-        ExpiresAt = document.ExpiresAt;
-        SignedBy = document.SignedBy.Value;
+        SignedBy = SharedStrings.Signers.For(document.SignedBy.Value);
         ParentGrantId = document.ParentGrantId;
         AgentDid = document.AgentDid?.Value;
-        ContentHash = document.Envelope.ContentHash;
-        Limits = policy.Terms.Limits;
+        _contentHash = Sha256Hash.Parse(document.Envelope.ContentHash);
         ElevationText = text;
         Policy = policy;
         Allowed = new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "allowed by the grant", GrantId = GrantId };
@@ -35,10 +35,13 @@ internal sealed class ActiveGrant
 
     public DateTimeOffset IssuedAt { get; }
 
-    public DateTimeOffset NotBefore { get; }
+    // The time window and limits are the policy's terms (a shared policy's are equal to this grant's, times to the
+    // offset: see SharedPolicies), read from there rather than kept again per agent.
+    public DateTimeOffset NotBefore => Policy.Terms.NotBefore;
 
-    public DateTimeOffset ExpiresAt { get; }
+    public DateTimeOffset ExpiresAt => Policy.Terms.ExpiresAt;
 
+    /// <summary>The signer's DID: one string for every grant its key signed (<see cref="SharedStrings"/>).</summary>
     public string SignedBy { get; }
 
     /// <summary>The agent's own DID, when the grant names it: a principal that may check and ask for this agent.</summary>
@@ -47,10 +50,13 @@ internal sealed class ActiveGrant
     /// <summary>The grant this one was delegated from, or null for a grant from a root or admin.</summary>
     public string? ParentGrantId { get; }
 
-    /// <summary>SHA-256 of the signed bytes (see <see cref="SignedDocument.ContentHash"/>).</summary>
-    public string ContentHash { get; }
+    /// <summary>SHA-256 of the signed bytes (see <see cref="SignedDocument.ContentHash"/>), as lowercase hex: made when asked.</summary>
+    public string ContentHash => _contentHash.ToString();
 
-    public ResourceLimits Limits { get; }
+    /// <summary>Whether <paramref name="contentHash"/> (as <see cref="SignedDocument.ContentHash"/> gives it) is this grant's.</summary>
+    public bool HasContent(string contentHash) => _contentHash.Is(contentHash);
+
+    public ResourceLimits Limits => Policy.Terms.Limits;
 
     /// <summary>
     /// An elevation's signed text, as stored: the state's list of elevations is rewritten from the elevations held when

@@ -2,7 +2,6 @@ using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Agents;
 using AgentSecurity.Grains.Audit;
-using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grains.Quotas;
 using AgentSecurity.Grains.Telemetry;
@@ -25,7 +24,7 @@ internal sealed class AgentGrants(
     AgentPermissions permissions,
     AgentAudit audit,
     AgentMetering metering,
-    AgentExecutions executions)
+    IAgentParts parts)
 {
     /// <summary>Elevations an agent holds at once; the oldest goes first.</summary>
     public const int MaxElevations = 8;
@@ -92,14 +91,14 @@ internal sealed class AgentGrants(
         }
 
         var previous = permissions.Active;
-        if (previous?.ContentHash == grant!.Envelope.ContentHash)
+        if (previous is not null && previous.HasContent(grant!.Envelope.ContentHash))
         {
             return Applied(grant.GrantId, unchanged: true);
         }
 
         // The change captures what it writes, not the parsed grant: the outbox may hold on to its last change.
         var history = agent.Options.GrantHistoryLength;
-        var text = grant.Envelope.CanonicalText;
+        var text = grant!.Envelope.CanonicalText;
         var previousId = previous?.GrantId;
         var sameSecond = previous is not null && previous.IssuedAt == grant.IssuedAt;
         var written = await outbox.CommitAsync(
@@ -123,7 +122,7 @@ internal sealed class AgentGrants(
 
         permissions.Active = ActiveGrant.Compile(grant, agent.Options.ClockSkew);
         permissions.Problem = null;
-        executions.Review(permissions.Active);
+        parts.ExecutionsIfAny?.Review(permissions.Active);
         metering.Reconfigure(grant.Limits);
         Log.GrantApplied(agent.Logger, grant.GrantId, agent.Key, State.Version, grant.SignedBy.Value);
         agent.Metrics.GrantsApplied.Add(1);
@@ -172,7 +171,7 @@ internal sealed class AgentGrants(
         permissions.MarkRevoked(grantId);
         if (permissions.IsActiveRevoked)
         {
-            executions.StopAll(ReasonCodes.Revoked, $"grant {grantId} was revoked");
+            parts.ExecutionsIfAny?.StopAll(ReasonCodes.Revoked, $"grant {grantId} was revoked");
         }
 
         Log.AgentGrantRevoked(agent.Logger, agent.Key, grantId);
@@ -263,7 +262,7 @@ internal sealed class AgentGrants(
     /// </summary>
     private Failure? CannotReplace(GrantDocument grant)
     {
-        if (permissions.Active is { } active && active.ContentHash != grant.Envelope.ContentHash)
+        if (permissions.Active is { } active && !active.HasContent(grant.Envelope.ContentHash))
         {
             if (grant.IssuedAt < active.IssuedAt)
             {

@@ -1,7 +1,6 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Agents;
-using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Outbox;
 using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Telemetry;
@@ -14,7 +13,7 @@ namespace AgentSecurity.Grains.Quarantine;
 /// The kill switch: a quarantined agent is denied every check and its running executions stop. A signed document of a
 /// root or admin quarantines or releases; a detection rule may only quarantine, and only a release issued after it lifts it.
 /// </summary>
-internal sealed class AgentQuarantine(AgentContext agent, StateOutbox<AgentGrainState> outbox, AgentPermissions permissions, AgentExecutions executions)
+internal sealed class AgentQuarantine(AgentContext agent, StateOutbox<AgentGrainState> outbox, AgentPermissions permissions, IAgentParts parts)
 {
     private AgentGrainState State => outbox.State;
 
@@ -44,7 +43,7 @@ internal sealed class AgentQuarantine(AgentContext agent, StateOutbox<AgentGrain
         permissions.State = newState;
         if (newState == AgentState.Quarantined)
         {
-            executions.StopAll(ReasonCodes.Quarantined, $"{agent.Key} was quarantined: {document.Reason}");
+            parts.ExecutionsIfAny?.StopAll(ReasonCodes.Quarantined, $"{agent.Key} was quarantined: {document.Reason}");
         }
 
         Log.QuarantineChanged(agent.Logger, agent.Key, newState.ToString(), document.Reason);
@@ -69,7 +68,7 @@ internal sealed class AgentQuarantine(AgentContext agent, StateOutbox<AgentGrain
         }
 
         permissions.State = AgentState.Quarantined;
-        executions.StopAll(ReasonCodes.Quarantined, $"{agent.Key} was quarantined by detection rule {rule}");
+        parts.ExecutionsIfAny?.StopAll(ReasonCodes.Quarantined, $"{agent.Key} was quarantined by detection rule {rule}");
         Log.QuarantineChanged(agent.Logger, agent.Key, nameof(AgentState.Quarantined), rule);
         return new QuarantineResult { Accepted = true, Agent = agent.Key, State = AgentState.Quarantined };
     }

@@ -10,7 +10,7 @@ namespace AgentSecurity.Grains.Quotas;
 /// half a chunk is left, so a check waits for storage only when spending outruns that write. The price: after a
 /// crash, up to a chunk and a half may be counted as spent that never was (the loss window errs towards denying).
 /// </summary>
-internal sealed class ReservedBucket
+internal sealed class ReservedBucket : RateBucket
 {
     /// <summary>
     /// A chunk is a tenth of the limit, and at least a second's worth of it: at full use, at most ten reservation
@@ -21,9 +21,9 @@ internal sealed class ReservedBucket
     private long _reserved;
 
     public ReservedBucket(long limit, TimeSpan period, BucketRecord? stored)
+        : base(limit, period)
     {
         Chunk = Math.Max(1, limit / (long)Math.Clamp(period.TotalSeconds, 1, ChunksPerPeriod));
-        Bucket = new RateBucket(limit, period);
         if (stored is not null)
         {
             // Everything used or reserved at the last write is taken as spent at that moment.
@@ -31,7 +31,8 @@ internal sealed class ReservedBucket
         }
     }
 
-    public RateBucket Bucket { get; }
+    /// <summary>The rate limit itself: this object, whose reservations are kept with it (one object per limit, not two).</summary>
+    public RateBucket Bucket => this;
 
     public long Chunk { get; }
 
@@ -79,7 +80,8 @@ internal sealed class ReservedBucket
     /// Takes back units spent earlier and not used after all (a lapsed lease's remainder). The last reservation written
     /// counts them as spent already, so they can be spent again without reserving them anew.
     /// </summary>
-    public long Refund(long units, DateTimeOffset now)
+    /// <remarks>Hides <see cref="RateBucket.Refund"/>, which it calls for the rate limit itself; through this type a refund adds to what is reserved too.</remarks>
+    public new long Refund(long units, DateTimeOffset now)
     {
         var refunded = Math.Clamp(units, 0, Bucket.Used(now));
         Bucket.Refund(refunded, now);

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using AgentSecurity.Grains.Agents;
+using AgentSecurity.Grains.Tests.Infrastructure;
+using AgentSecurity.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+
+namespace AgentSecurity.Grains.Tests;
+
+/// <summary>
+/// The agent's state holds its grant's text compactly in memory, and stores, copies and reads it exactly as before: the
+/// same JSON member with the same string, so that what the current main stored still loads, and the exact signed text
+/// comes back.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class AgentGrainStateTests(ClusterFixture fixture)
+{
+    // Every kind of character a canonical text could carry: ASCII, escapes, two-byte, three-byte and four-byte UTF-8.
+    private const string Text = "{\"a\":\"x\\\"y\\\\z\",\"b\":\"caf\u00e9 \u20ac \U0001F600\"}";
+
+    [Fact]
+    public void GrantDocument_StoredAsJson_IsTheSameMemberWithTheSameString()
+    {
+        var json = JsonSerializer.Serialize(new AgentGrainState { GrantDocument = Text, Version = 3 });
+
+        using var stored = JsonDocument.Parse(json);
+        Assert.Equal(Text, stored.RootElement.GetProperty("GrantDocument").GetString());
+        Assert.False(stored.RootElement.TryGetProperty("_grantDocument", out _));
+    }
+
+    [Fact]
+    public void GrantDocument_StateAsTheFormerShapeStoredIt_ReadsTheExactText()
+    {
+        // Written by hand as AgentGrainState was stored before its text was held as UTF-8: not through the class itself.
+        var former = $$$"""
+            {"GrantDocument":{{{JsonSerializer.Serialize(Text)}}},"Version":7,"State":0,"PreviousGrantIds":["g-0"],"QuarantineReason":null,
+            "QuarantineIssuedAt":null,"Elevations":[],"Quotas":{"checksPerSecond":{"At":"2026-01-01T00:00:00+00:00","Used":3,"Reserved":10}},
+            "PendingEvents":[],"ReplacedInActiveSecond":[]}
+            """;
+
+        var state = JsonSerializer.Deserialize<AgentGrainState>(former)!;
+
+        Assert.Equal(Text, state.GrantDocument);
+        Assert.Equal(7, state.Version);
+        Assert.Equal(["g-0"], state.PreviousGrantIds);
+        Assert.Equal(10, state.Quotas["checksPerSecond"].Reserved);
+    }
+
+    [Fact]
+    public void GrantDocument_CopiedAndSerializedByOrleans_IsTheExactText()
+    {
+        var services = fixture.Cluster.Client.ServiceProvider;
+        var state = new AgentGrainState { GrantDocument = Text, Version = 2 };
+
+        var copy = services.GetRequiredService<DeepCopier<AgentGrainState>>().Copy(state);
+        var serializer = services.GetRequiredService<Serializer<AgentGrainState>>();
+        var read = serializer.Deserialize(serializer.SerializeToArray(state));
+
+        Assert.Equal(Text, copy.GrantDocument);
+        Assert.Equal(Text, read!.GrantDocument);
+        Assert.Null(services.GetRequiredService<DeepCopier<AgentGrainState>>().Copy(new AgentGrainState()).GrantDocument);
+    }
+
+    [Fact]
+    public void GrantDocument_TextThatUtf8CannotCarryExactly_IsRefusedNotChanged()
+    {
+        var state = new AgentGrainState();
+
+        // A lone surrogate would come back as U+FFFD: the set throws, so a commit that tries it fails (unavailable).
+        Assert.ThrowsAny<ArgumentException>(() => state.GrantDocument = "{\"a\":\"\ud800\"}");
+        Assert.Null(state.GrantDocument);
+    }
+
+    [Fact]
+    public async Task CheckAsync_StateStoredInTheFormerShape_LoadsAndDecidesAfterReactivation()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var grant = TestDocuments.Grant(tenant, "bot", fixture.Now).SignWith(TestKeys.Root);
+        await fixture.ApplyAsync(grant);
+        using (var stored = JsonDocument.Parse(fixture.Storage.Read("agent", $"{tenant}/bot")!))
+        {
+            Assert.Equal(grant, stored.RootElement.GetProperty("GrantDocument").GetString());
+        }
+
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        fixture.Storage.Tamper("agent", $"{tenant}/bot", $$"""
+            {"GrantDocument":{{JsonSerializer.Serialize(grant)}},"Version":1,"State":0,"PreviousGrantIds":[],"QuarantineReason":null,
+            "QuarantineIssuedAt":null,"Elevations":[],"Quotas":{},"PendingEvents":[],"ReplacedInActiveSecond":[]}
+            """);
+
+        var allowed = await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/out.txt");
+        var status = await fixture.Client.GetStatusAsync(tenant, "bot");
+
+        Assert.True(allowed.Allowed, $"{allowed.Reason}: {allowed.Message}");
+        Assert.Equal("g-1", status.GrantId);
+        Assert.Null(status.Problem);
+    }
+}
