@@ -62,6 +62,28 @@ public sealed class AgentGrainStateTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public void CopyForChange_IsTheCopiersCopyAndLeavesTheOriginalAsItWas()
+    {
+        var copier = fixture.Cluster.Client.ServiceProvider.GetRequiredService<DeepCopier<AgentGrainState>>();
+        var state = new AgentGrainState { GrantDocument = Text, Version = 4, PreviousGrantIds = ["g-0"], QuarantineReason = "r" };
+
+        var copy = state.CopyForChange(copier);
+        copy.GrantDocument = "{\"b\":1}"; // what a change does to the copy
+        copy.PreviousGrantIds.Add("g-1");
+        copy.Version = 5;
+
+        Assert.Equal(Text, state.GrantDocument);
+        Assert.Equal(["g-0"], state.PreviousGrantIds);
+        Assert.Equal(4, state.Version);
+        Assert.Equal("{\"b\":1}", copy.GrantDocument);
+        Assert.Equal("r", copy.QuarantineReason);
+        var unchanged = state.CopyForChange(copier);
+        Assert.Equal(Text, unchanged.GrantDocument);
+        Assert.Equal(JsonSerializer.Serialize(copier.Copy(state)), JsonSerializer.Serialize(unchanged));
+        Assert.False(new AgentGrainState().CopyForChange(copier).HasGrantDocument);
+    }
+
+    [Fact]
     public void GrantDocument_TextThatUtf8CannotCarryExactly_IsRefusedNotChanged()
     {
         var state = new AgentGrainState();

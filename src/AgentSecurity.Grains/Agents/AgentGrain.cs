@@ -60,6 +60,12 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
     {
         _agent = new AgentContext(this.GetPrimaryKeyString(), grains, time, options.Value, events, metrics, logger);
 
+        // The services of the parts made on first use, asked for now though not kept: a silo without one fails the
+        // activation, as when they were constructor parameters, rather than a check that needs the part throwing.
+        _ = ServiceProvider.GetRequiredService<IAgentMemoryStore>();
+        _ = ServiceProvider.GetRequiredService<ExecutionServices>();
+        _ = ServiceProvider.GetRequiredService<PlatformLimits>();
+
         // The storage bridge without [PersistentState]'s lifecycle participation (an observer, its lists and the grain's
         // lifecycle, per activation): the state is read in OnActivateAsync instead, before anything uses it, and an
         // activation whose read fails fails as before. A migrated activation reads its state from storage again.

@@ -1,11 +1,12 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Outbox;
+using Orleans.Serialization;
 
 namespace AgentSecurity.Grains.Agents;
 
 /// <summary>What an agent grain persists. Grants are kept as the signed documents themselves and re-verified on load.</summary>
 [GenerateSerializer, Alias("agentsec.AgentGrainState.v1")]
-public sealed class AgentGrainState : IOutboxState
+public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrainState>
 {
     // Held compressed (Brotli over its UTF-8), not as the UTF-16 string it is stored as: it is the largest thing an
     // active agent keeps, and a typical grant's 770 characters (1.5 KB as a string) take about 450 bytes so. See
@@ -23,6 +24,30 @@ public sealed class AgentGrainState : IOutboxState
     {
         get => _grantDocument is null ? null : CompactText.Read(_grantDocument);
         set => _grantDocument = value is null ? null : CompactText.Write(value);
+    }
+
+    /// <summary>Whether the agent has a grant text, without reading it back.</summary>
+    public bool HasGrantDocument => _grantDocument is not null;
+
+    /// <summary>
+    /// The generated copier's copy, sharing the compact text: its bytes are never changed in place (a new text is new
+    /// bytes), and through the property every write would decompress and compress the grant again (tens of microseconds
+    /// and an encoder's native buffers), a quota reservation's write on the check path among them.
+    /// </summary>
+    public AgentGrainState CopyForChange(DeepCopier<AgentGrainState> copier)
+    {
+        var text = _grantDocument;
+        _grantDocument = null; // the grain's turn: nothing else reads this state meanwhile
+        try
+        {
+            var copy = copier.Copy(this);
+            copy._grantDocument = text;
+            return copy;
+        }
+        finally
+        {
+            _grantDocument = text;
+        }
     }
 
     [Id(1)] public long Version { get; set; }

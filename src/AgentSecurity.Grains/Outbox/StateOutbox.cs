@@ -73,7 +73,7 @@ internal sealed class StateOutbox<TState>(
         var before = storage.State;
         try
         {
-            var after = copier.Copy(before);
+            var after = before is ISharingCopyState<TState> sharing ? sharing.CopyForChange(copier) : copier.Copy(before);
             change(after);
             after.PendingEvents.AddRange(events.Select(SecurityEventJson.Write));
             storage.State = after;

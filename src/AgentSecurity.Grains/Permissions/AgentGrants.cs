@@ -293,7 +293,7 @@ internal sealed class AgentGrants(
     private Failure? DelegationCannotReplace(GrantDocument delegation)
     {
         var current = permissions.Active;
-        if (State.GrantDocument is null || (current?.ParentGrantId is not null && current.SignedBy == delegation.SignedBy.Value))
+        if (!State.HasGrantDocument || (current?.ParentGrantId is not null && current.SignedBy == delegation.SignedBy.Value))
         {
             return null;
         }
