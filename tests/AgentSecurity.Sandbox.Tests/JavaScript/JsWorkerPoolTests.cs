@@ -124,9 +124,10 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
     [Fact]
     public void Constructor_InvalidOptions_Throws()
     {
-        var exception = Assert.Throws<ArgumentException>(() => new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = "/tmp" }, new JsWorkerPoolOptions { WarmWorkers = 0, HeapBytes = 1 }));
+        var exception = Assert.Throws<ArgumentException>(() => new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = "/tmp" }, new JsWorkerPoolOptions { WarmWorkers = 0, HeapBytes = 1, KeepWarmEvery = TimeSpan.FromMilliseconds(5) }));
 
         Assert.Contains("WarmWorkers", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("KeepWarmEvery", exception.Message, StringComparison.Ordinal);
         Assert.Contains("HeapBytes", exception.Message, StringComparison.Ordinal);
     }
 
