@@ -62,6 +62,10 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
 
     private static SandboxResult Run(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host, CancellationToken cancellation, PreparedEngine? prepared = null)
     {
+        // The execution's clocks and its allocation budget start here, before the parse, as they always did: the parse
+        // and, when no engine fits, the engine's creation are the execution's.
+        var execution = new InProcessExecution(input, limits, host, cancellation);
+        var budget = new AllocationBudget(limits.MemoryBytes);
         Prepared<Acornima.Ast.Script> script;
         try
         {
@@ -69,17 +73,17 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
         }
         catch (DecoderFallbackException)
         {
-            return new InProcessExecution(input, limits, host, cancellation).Finish(ReasonCodes.BadModule, "the script is not valid UTF-8", 0);
+            return execution.Finish(ReasonCodes.BadModule, "the script is not valid UTF-8", 0);
         }
         catch (Exception e) when (e is Acornima.ParseErrorException or ScriptPreparationException or JavaScriptException)
         {
-            return new InProcessExecution(input, limits, host, cancellation).Finish(ReasonCodes.BadModule, $"the script does not parse: {e.Message}", 0);
+            return execution.Finish(ReasonCodes.BadModule, $"the script does not parse: {e.Message}", 0);
         }
 
         // An engine built before the job is used only if it enforces the job's memory limit; otherwise one is built
         // for it now, as it is in the silo's process.
         using var engine = prepared is not null && prepared.Fits(limits) ? null : new PreparedEngine(limits.MemoryBytes);
-        return (engine ?? prepared!).Run(script, new InProcessExecution(input, limits, host, cancellation));
+        return (engine ?? prepared!).Run(script, execution, budget);
     }
 
     /// <summary>How an execution that threw ended, as an error code. Reads nothing of the script's objects (a getter would run its code).</summary>

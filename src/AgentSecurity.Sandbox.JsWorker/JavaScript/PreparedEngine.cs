@@ -86,17 +86,16 @@ internal sealed class PreparedEngine : IDisposable
     public bool Fits(SandboxLimits limits) => limits.MemoryBytes == _memoryBytes;
 
     /// <summary>
-    /// Binds the execution (its clocks start now) and runs the script under its limits; throws what the script made
-    /// the engine throw. Once only.
+    /// Binds the execution and its allocation budget and runs the script under its limits; whatever the script makes the
+    /// engine throw ends the execution with a code. Once only.
     /// </summary>
-    public SandboxResult Run(Prepared<Acornima.Ast.Script> script, InProcessExecution execution)
+    public SandboxResult Run(Prepared<Acornima.Ast.Script> script, InProcessExecution execution, AllocationBudget budget)
     {
         if (!Fits(execution.Limits))
         {
             throw new InvalidOperationException("the engine was built for another memory limit");
         }
 
-        var budget = new AllocationBudget(execution.Limits.MemoryBytes);
         _slot.Fill(execution, budget);
         _statements.MaxStatements = (int)Math.Min(int.MaxValue - 1, (long)execution.Limits.CpuTime.TotalMilliseconds * JavaScriptRuntime.StatementsPerCpuMillisecond);
         try
