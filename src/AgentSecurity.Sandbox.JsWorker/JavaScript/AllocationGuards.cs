@@ -25,24 +25,27 @@ namespace AgentSecurity.Sandbox.JavaScript;
 internal sealed class AllocationGuards
 {
     private readonly Engine _engine;
-    private readonly AllocationBudget _budget;
+    private readonly JobSlot _slot;
     private readonly JsValue _objectConstructor;
     private readonly ErrorConstructor _rangeError;
 
     // One set for join and toLocaleString, as Jint keeps one: an array that contains itself joins to "" there.
     private readonly HashSet<ObjectInstance> _joining = new(ReferenceEqualityComparer.Instance);
 
-    private AllocationGuards(Engine engine, AllocationBudget budget)
+    private AllocationGuards(Engine engine, JobSlot slot)
     {
         _engine = engine;
-        _budget = budget;
+        _slot = slot;
         _objectConstructor = engine.Global.Get("Object");
         _rangeError = (ErrorConstructor)engine.Global.Get("RangeError");
     }
 
     private delegate JsValue Guard(JsValue original, JsValue thisObject, JsValue[] arguments);
 
-    public static void Install(Engine engine, AllocationBudget budget) => new AllocationGuards(engine, budget).Install();
+    /// <summary>Installs the guards; they draw on the budget of the execution the slot holds when they are called.</summary>
+    public static void Install(Engine engine, JobSlot slot) => new AllocationGuards(engine, slot).Install();
+
+    private AllocationBudget Budget => _slot.Budget;
 
     private void Install()
     {
@@ -77,7 +80,7 @@ internal sealed class AllocationGuards
         var symbolReplace = ((ObjectInstance)global.Get("Symbol")).Get("replace");
         Replace(PrototypeOf(global, "RegExp"), symbolReplace, "[Symbol.replace]", 2, (original, thisObject, arguments) => ReplaceMatches("RegExp.prototype[Symbol.replace]", original, thisObject, arguments, 1));
 
-        Replace((ObjectInstance)global.Get("JSON"), "stringify", 3, (original, _, arguments) => JsonBudget.Stringify(engine, _budget, original, arguments));
+        Replace((ObjectInstance)global.Get("JSON"), "stringify", 3, (original, _, arguments) => JsonBudget.Stringify(engine, Budget, original, arguments));
     }
 
     private static ObjectInstance PrototypeOf(ObjectInstance global, string constructor) =>
@@ -113,7 +116,7 @@ internal sealed class AllocationGuards
         var length = count * text.Length;
         if (length > 0 && length <= AllocationBudget.MaxStringLength)
         {
-            _budget.Reserve(AllocationBudget.BuiltString(length), "String.prototype.repeat");
+            Budget.Reserve(AllocationBudget.BuiltString(length), "String.prototype.repeat");
         }
 
         return _engine.Call(original, text, [JsNumber.Create(count)]);
@@ -137,7 +140,7 @@ internal sealed class AllocationGuards
         var filler = arguments.At(1).IsUndefined() ? JsString.Create(" ") : AsJsString(arguments.At(1));
         if (filler.Length > 0 && maxLength <= AllocationBudget.MaxStringLength)
         {
-            _budget.Reserve(AllocationBudget.BuiltString(maxLength), what);
+            Budget.Reserve(AllocationBudget.BuiltString(maxLength), what);
         }
 
         return _engine.Call(original, text, [JsNumber.Create((double)maxLength), filler]);
@@ -162,7 +165,7 @@ internal sealed class AllocationGuards
 
         if (length <= AllocationBudget.MaxStringLength)
         {
-            _budget.Reserve(AllocationBudget.BuiltString(length), "String.prototype.concat");
+            Budget.Reserve(AllocationBudget.BuiltString(length), "String.prototype.concat");
         }
 
         return _engine.Call(original, text, parts);
@@ -183,7 +186,7 @@ internal sealed class AllocationGuards
         var replacement = arguments.At(index);
         var function = replacement.IsCallable() ? replacement : null;
         var template = function is null ? TypeConverter.ToString(replacement) : null;
-        var available = _budget.Remaining;
+        var available = Budget.Remaining;
         double replaced = 0;
         double length = 0;
         var callback = new ClrFunction(_engine, "", (_, match) =>
@@ -201,9 +204,9 @@ internal sealed class AllocationGuards
                 throw new JavaScriptException(_rangeError, "Invalid string length");
             }
 
-            if (AllocationBudget.BuiltString(replaced) > available || _budget.Remaining < 0)
+            if (AllocationBudget.BuiltString(replaced) > available || Budget.Remaining < 0)
             {
-                throw _budget.Exceeded(what, AllocationBudget.BuiltString(length + replaced));
+                throw Budget.Exceeded(what, AllocationBudget.BuiltString(length + replaced));
             }
 
             return answer;
@@ -430,7 +433,7 @@ internal sealed class AllocationGuards
         var chars = length + (Math.Max(0, length - 1) * separator.Length);
         if (chars <= AllocationBudget.MaxStringLength)
         {
-            _budget.Reserve(AllocationBudget.BuiltString(chars), "%TypedArray%.prototype.join");
+            Budget.Reserve(AllocationBudget.BuiltString(chars), "%TypedArray%.prototype.join");
         }
 
         return _engine.Call(original, thisObject, [separator]);
@@ -484,7 +487,7 @@ internal sealed class AllocationGuards
 
             // The builder's chunks so far are already counted; this piece is copied into it, and the whole once more
             // into the result.
-            guards._budget.Reserve((2.0 * piece.Length) + (2.0 * length), what);
+            guards.Budget.Reserve((2.0 * piece.Length) + (2.0 * length), what);
             _text.Append(piece);
         }
 

@@ -27,9 +27,10 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
 
     public const int MaxRecursionDepth = 512;
     public const uint MaxArrayLength = 1_000_000;
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
+    internal const int RegexTimeoutMillis = 250;
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(RegexTimeoutMillis);
 
-    private static readonly Prepared<Acornima.Ast.Script> Prelude = Engine.PrepareScript(ReadPrelude(), "agentsec-prelude.js", strict: true);
+    internal static readonly Prepared<Acornima.Ast.Script> Prelude = Engine.PrepareScript(ReadPrelude(), "agentsec-prelude.js", strict: true);
 
     private readonly SandboxThreads _threads = new("agentsec-js", ThreadStackBytes);
 
@@ -47,10 +48,11 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
 
     /// <summary>
     /// One script on the calling thread, which must have a stack of <see cref="ThreadStackBytes"/> (the worker process
-    /// runs its job so, on the one thread that also reads the job and writes the result: no hand-over between threads).
+    /// runs its job so, on the one thread that also reads the job and writes the result: no hand-over between threads),
+    /// on <paramref name="prepared"/> when that engine fits the job's limits.
     /// </summary>
-    internal static SandboxResult RunOnThisThread(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host) =>
-        Run(code, input, limits, host, CancellationToken.None);
+    internal static SandboxResult RunOnThisThread(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host, PreparedEngine? prepared) =>
+        Run(code, input, limits, host, CancellationToken.None, prepared);
 
     // Ample for MaxRecursionDepth, and small enough that the stack guard stops built-ins recursing over a deep structure
     // within a second or two: inside a built-in no statement is counted and no deadline is looked at.
@@ -58,12 +60,12 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
 
     public void Dispose() => _threads.Dispose();
 
-    private static SandboxResult Run(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host, CancellationToken cancellation)
+    private static SandboxResult Run(ReadOnlyMemory<byte> code, string input, SandboxLimits limits, IHostApi host, CancellationToken cancellation, PreparedEngine? prepared = null)
     {
+        // The execution's clocks and its allocation budget start here, before the parse, as they always did: the parse
+        // and, when no engine fits, the engine's creation are the execution's.
         var execution = new InProcessExecution(input, limits, host, cancellation);
         var budget = new AllocationBudget(limits.MemoryBytes);
-        long Allocated() => budget.Allocated;
-
         Prepared<Acornima.Ast.Script> script;
         try
         {
@@ -78,79 +80,14 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
             return execution.Finish(ReasonCodes.BadModule, $"the script does not parse: {e.Message}", 0);
         }
 
-        using var engine = new Engine(options =>
-        {
-            options.Strict = false;
-            options.Host.StringCompilationAllowed = false;
-            options.Interop.Enabled = false;
-            options.Interop.AllowGetType = false;
-            options.Interop.AllowSystemReflection = false;
-            options.MaxStatements((int)Math.Min(int.MaxValue, (long)limits.CpuTime.TotalMilliseconds * StatementsPerCpuMillisecond));
-            options.TimeoutInterval(limits.WallTime);
-            options.LimitMemory(limits.MemoryBytes);
-            options.LimitRecursion(MaxRecursionDepth);
-            options.CancellationToken(cancellation);
-            options.Constraints.MaxArraySize = MaxArrayLength;
-            options.Constraints.RegexTimeout = RegexTimeout;
-
-            // Built-ins that recurse in C# (String of nested arrays, JSON, flat, bound functions) check the thread's
-            // stack and throw a RangeError rather than overflow it, which would end the silo's process.
-            options.Constraints.StackOverflowGuard = true;
-            options.Constraint(new CpuBudgetConstraint(execution));
-        });
-
-        try
-        {
-            // Before the prelude, which takes the built-ins it uses (JSON.stringify) as they are then.
-            AllocationGuards.Install(engine, budget);
-            engine.Invoke(engine.Evaluate(Prelude),
-                new ClrFunction(engine, "call", (_, arguments) => Call(engine, execution, arguments)),
-                new ClrFunction(engine, "output", (_, arguments) =>
-                {
-                    execution.Write(arguments.At(0) is JsString text ? text.ToString() : string.Empty);
-                    return JsValue.Undefined;
-                }),
-                new ClrFunction(engine, "input", (_, _) => execution.Input),
-                new ClrFunction(engine, "reserve", (_, arguments) =>
-                {
-                    // Past its ceiling the engine refuses a buffer itself, with a RangeError the script may catch.
-                    var bytes = TypeConverter.ToNumber(arguments.At(0));
-                    if (bytes <= AllocationBudget.MaxBufferBytes)
-                    {
-                        budget.Reserve(bytes, TypeConverter.ToString(arguments.At(1)));
-                    }
-
-                    return JsValue.Undefined;
-                }));
-            engine.Execute(script);
-            return execution.Finish(null, null, Allocated());
-        }
-#pragma warning disable CA1031 // Whatever the script makes the engine throw ends its execution with a code; nothing escapes to the kernel.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            var (error, message) = Classify(e);
-            return execution.Finish(error, message, Allocated());
-        }
-    }
-
-    private static JsArray Call(Engine engine, InProcessExecution execution, JsValue[] arguments)
-    {
-        // The prelude passes strings or null; anything else did not come through it.
-        static string? Text(JsValue value) => value is JsString text ? text.ToString() : null;
-        if (arguments.At(0) is not JsString operation)
-        {
-            return new JsArray(engine, [2, "invalid_request: the operation is a string", ReasonCodes.InvalidRequest]);
-        }
-
-        var reply = execution.Call(new HostCall(operation.ToString(), Text(arguments.At(1)), Text(arguments.At(2))));
-        JsValue status = reply.Ok ? 0 : reply.Denied ? 1 : 2;
-        JsValue value = reply.Ok ? (reply.Value is null ? JsValue.Null : reply.Value) : $"{reply.Error}: {reply.Message}";
-        return new JsArray(engine, [status, value, reply.Error is null ? JsValue.Null : reply.Error]);
+        // An engine built before the job is used only if it enforces the job's memory limit; otherwise one is built
+        // for it now, as it is in the silo's process.
+        using var engine = prepared is not null && prepared.Fits(limits) ? null : new PreparedEngine(limits.MemoryBytes);
+        return (engine ?? prepared!).Run(script, execution, budget);
     }
 
     /// <summary>How an execution that threw ended, as an error code. Reads nothing of the script's objects (a getter would run its code).</summary>
-    private static (string Code, string Message) Classify(Exception e) => e switch
+    internal static (string Code, string Message) Classify(Exception e) => e switch
     {
         SandboxException s => (s.Code, s.Message),
         ExecutionCanceledException => (SandboxResult.Cancelled, "the execution was stopped"),

@@ -21,12 +21,26 @@ public static class JsWorkerProgram
     /// <summary>The line a worker writes once it is warm and waits for its job.</summary>
     public const string Ready = "ready";
 
+    /// <summary>How often (milliseconds) a worker waiting for its job runs a keep-warm job; unset or 0: never.</summary>
+    public const string KeepWarmVariable = "AGENTSEC_JS_KEEP_WARM_MILLIS";
+
     /// <summary>Where the host socket is, inside the sandbox.</summary>
     public const string HostSocketVariable = "AGENTSEC_HOST_SOCKET";
 
     private static readonly UTF8Encoding Utf8 = new(false);
 
     private const string Trivial = "agentsec.output('')";
+
+    private const int WarmUpJobs = 4;
+
+    /// <summary>The trivial script's job, which a waiting worker runs to keep warm.</summary>
+    private static readonly string KeepWarmJob = JsonSerializer.Serialize(TrivialJob(), WorkerJson.Default.WorkerJob);
+
+    /// <summary>
+    /// The memory limit the engine built before the job enforces: the kernel's default (SandboxLimits, and the silo's
+    /// <c>DefaultMemoryBytes</c>); a job with another limit gets an engine built for it after it arrives.
+    /// </summary>
+    private static readonly long PreparedMemoryBytes = new SandboxLimits().MemoryBytes;
 
     // Takes the engine's paths (parse, prelude, a host call, JSON, output), so that the job's own run is JIT-compiled.
     private const string WarmUp = "const o = JSON.parse(agentsec.input()); try { agentsec.call('memory.get', 'k'); } catch (e) { } agentsec.output(JSON.stringify(o) + String(o.a.length));";
@@ -56,26 +70,28 @@ public static class JsWorkerProgram
         // fix-ups, type loads) is done then too. A script that takes the host API, JSON and output paths, and the
         // trivial one, twice each.
         var jobs = new StringBuilder();
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < WarmUpJobs / 2; i++)
         {
             foreach (var script in (string[])[WarmUp, Trivial])
             {
-                var job = new WorkerJob { Code = Encoding.UTF8.GetBytes(script), Input = "{\"a\":[1,2]}", WallMillis = 5_000, CpuMillis = 2_000, MemoryBytes = 64L << 20, OutputBytes = 64 << 10, HostCalls = 10 };
-                jobs.Append(JsonSerializer.Serialize(job, WorkerJson.Default.WorkerJob)).Append('\n');
+                jobs.Append(JsonSerializer.Serialize(TrivialJob() with { Code = Encoding.UTF8.GetBytes(script) }, WorkerJson.Default.WorkerJob)).Append('\n');
             }
         }
 
-        using (var pipe = new AnonymousPipeServerStream(PipeDirection.Out))
-        using (var reading = pipe.ClientSafePipeHandle)
-        using (var warm = new StreamReader(new FileStream(new SafeFileHandle(reading.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8))
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var warm = new StreamReader(new FileStream(new SafeFileHandle(pipe.ClientSafePipeHandle.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8);
+
+        // A few kilobytes: all of it fits in the pipe's buffer, so it is written at once and then read job by job.
+        pipe.Write(Utf8.GetBytes(jobs.ToString()));
+        for (var i = 0; i < WarmUpJobs; i++)
         {
-            // A few kilobytes: all of it fits in the pipe's buffer, so it is written at once and then read to its end.
-            pipe.Write(Utf8.GetBytes(jobs.ToString()));
-            pipe.Dispose();
-            while (RunOne(warm, Stream.Null, WarmUpHost.Instance))
-            {
-            }
+            using var prepared = new PreparedEngine(PreparedMemoryBytes);
+            _ = RunOne(warm, Stream.Null, WarmUpHost.Instance, prepared, 0);
         }
+
+        // The job's engine, built now rather than after the job arrives (most of a trivial script's run): one the job
+        // never shares with anything, since the warm-up's ran on engines of their own.
+        using var engine = new PreparedEngine(PreparedMemoryBytes);
 
         // The warm-up's garbage is collected now rather than in the job's first allocations.
         GC.Collect();
@@ -83,12 +99,43 @@ public static class JsWorkerProgram
         host.Connect();
         stdout.Write(Encoding.UTF8.GetBytes(Ready + "\n"));
         stdout.Flush();
-        _ = RunOne(input, stdout, host); // false: the pool let it go unused
+
+        var keepWarmMillis = int.TryParse(Environment.GetEnvironmentVariable(KeepWarmVariable), out var millis) && millis > 0 ? millis : 0;
+        _ = KeepWarmThenRun(() => keepWarmMillis == 0 || InputWait.Readable(0, keepWarmMillis), KeepWarmJob, input, stdout, host, engine);
         return 0;
     }
 
+    /// <summary>
+    /// Runs a keep-warm job each time <paramref name="jobWaiting"/> answers false (it waits, with a timeout, for the job
+    /// to be readable), then the job from <paramref name="input"/> on <paramref name="engine"/>; false when the input
+    /// ended without one (the pool let the worker go unused).
+    /// </summary>
+    /// <remarks>
+    /// A worker idle for half a second or more ran a trivial job on 1.5 to 2 ms of CPU, one idle for 100 ms or less on
+    /// about 0.5 ms: its code and the runtime's data still in the processor's caches. So while it waits it runs
+    /// <paramref name="keepWarmJob"/> through the same path as the job's (a line read from a pipe through the same stream
+    /// type, parsed, run, its result serialized), each on an engine of its own, never the job's, its output to nowhere
+    /// and its host calls to no one; the job's result says how many ran.
+    /// </remarks>
+    internal static bool KeepWarmThenRun(Func<bool> jobWaiting, string keepWarmJob, TextReader input, Stream output, IHostApi host, PreparedEngine engine)
+    {
+        var keepWarmJobs = 0;
+        var line = Utf8.GetBytes(keepWarmJob + "\n");
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var warm = new StreamReader(new FileStream(new SafeFileHandle(pipe.ClientSafePipeHandle.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8);
+        while (!jobWaiting())
+        {
+            pipe.Write(line);
+            using var prepared = new PreparedEngine(PreparedMemoryBytes);
+            _ = RunOne(warm, Stream.Null, WarmUpHost.Instance, prepared, keepWarmJobs);
+            keepWarmJobs++;
+        }
+
+        return RunOne(input, output, host, engine, keepWarmJobs);
+    }
+
     /// <summary>Reads one job's line, runs it and writes its result's line; false when the input has ended.</summary>
-    private static bool RunOne(TextReader input, Stream output, IHostApi host)
+    private static bool RunOne(TextReader input, Stream output, IHostApi host, PreparedEngine prepared, int keepWarmJobs)
     {
         var line = input.ReadLine();
         if (line is null)
@@ -97,16 +144,16 @@ public static class JsWorkerProgram
         }
 
         var result = Parse(line) is { } job
-            ? Result(JavaScriptRuntime.RunOnThisThread(job.Code, job.Input, job.Limits, host))
-            : Result(SandboxResult.Failed(ReasonCodes.InvalidRequest, "the worker's job could not be read", string.Empty, new SandboxUsage()));
+            ? Result(JavaScriptRuntime.RunOnThisThread(job.Code, job.Input, job.Limits, host, prepared), keepWarmJobs)
+            : Result(SandboxResult.Failed(ReasonCodes.InvalidRequest, "the worker's job could not be read", string.Empty, new SandboxUsage()), keepWarmJobs);
         output.Write(result);
         output.Flush();
         return true;
     }
 
     /// <summary>The result's line, newline included.</summary>
-    private static byte[] Result(SandboxResult result) =>
-        [.. JsonSerializer.SerializeToUtf8Bytes(WorkerResult.Of(result), WorkerJson.Default.WorkerResult), (byte)'\n'];
+    private static byte[] Result(SandboxResult result, int keepWarmJobs) =>
+        [.. JsonSerializer.SerializeToUtf8Bytes(WorkerResult.Of(result) with { KeepWarmJobs = keepWarmJobs }, WorkerJson.Default.WorkerResult), (byte)'\n'];
 
     private static WorkerJob? Parse(string line)
     {
@@ -119,6 +166,8 @@ public static class JsWorkerProgram
             return null;
         }
     }
+
+    private static WorkerJob TrivialJob() => new() { Code = Encoding.UTF8.GetBytes(Trivial), Input = "{\"a\":[1,2]}", WallMillis = 5_000, CpuMillis = 2_000, MemoryBytes = PreparedMemoryBytes, OutputBytes = 64 << 10, HostCalls = 10 };
 
     /// <summary>Answers the warm-up's host call without the silo: the warm-up is no agent's.</summary>
     private sealed class WarmUpHost : IHostApi

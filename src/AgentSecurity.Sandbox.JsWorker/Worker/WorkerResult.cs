@@ -15,6 +15,9 @@ internal sealed record WorkerResult
 
     public long MemoryBytes { get; init; }
 
+    /// <summary>How many keep-warm jobs the worker ran while it waited for this one: how the silo's tests see them run.</summary>
+    public int KeepWarmJobs { get; init; }
+
     public static WorkerResult Of(SandboxResult result)
     {
         ArgumentNullException.ThrowIfNull(result);

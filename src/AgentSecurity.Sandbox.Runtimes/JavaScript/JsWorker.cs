@@ -106,6 +106,9 @@ internal sealed class JsWorker : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>How many keep-warm jobs the worker said it ran before its job (0 until it answered).</summary>
+    public int KeepWarmJobs { get; private set; }
+
     /// <summary>Runs the job; the worker is used up afterwards, whatever happened.</summary>
     public async Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, JsWorkerPoolOptions options, CancellationToken cancellation)
     {
@@ -139,6 +142,7 @@ internal sealed class JsWorker : IAsyncDisposable
 
             if (line is not null && Parse(line) is { } result)
             {
+                KeepWarmJobs = result.KeepWarmJobs;
                 return new SandboxResult
                 {
                     Error = result.Error,
@@ -276,6 +280,7 @@ internal sealed class JsWorker : IAsyncDisposable
                 new("HOME", "/tmp"),
                 new("LANG", "C.UTF-8"),
                 new(JsWorkerProgram.HostSocketVariable, BubblewrapCommand.HostSocket),
+                new(JsWorkerProgram.KeepWarmVariable, ((long)options.KeepWarmEvery.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
                 new("DOTNET_ROOT", JsWorkerFolder.DotnetRoot),
                 new("DOTNET_GCHeapHardLimit", options.HeapBytes.ToString("x", CultureInfo.InvariantCulture)),
                 new("DOTNET_EnableDiagnostics", "0"),

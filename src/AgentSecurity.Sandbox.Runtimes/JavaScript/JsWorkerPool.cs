@@ -30,6 +30,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
     private readonly JsWorkerUsers _users;
     private readonly ConcurrentDictionary<JsWorker, bool> _running = new();
     private readonly ConcurrentDictionary<Task, bool> _background = new();
+    private long _keepWarmJobs;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private string? _folder;
@@ -65,6 +66,9 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
 
     /// <summary>The users of the workers running a job now (tests stop or kill them to stand for a crash or a hang).</summary>
     internal IReadOnlyList<uint> RunningUsers => [.. _running.Keys.Select(w => w.User)];
+
+    /// <summary>Keep-warm jobs the workers that answered said they ran before their job (the tests' evidence that they ran).</summary>
+    internal long KeepWarmJobs => Interlocked.Read(ref _keepWarmJobs);
 
     /// <summary>Starts the warm workers in the background (the first execution does it otherwise).</summary>
     public void Start()
@@ -131,6 +135,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         finally
         {
             _running.TryRemove(worker, out _);
+            Interlocked.Add(ref _keepWarmJobs, worker.KeepWarmJobs);
 
             // The replacement starts after the job, not beside it: a .NET start is a burst of CPU that would slow the
             // job's own run on a small machine, and the other warm workers serve executions meanwhile. It starts in

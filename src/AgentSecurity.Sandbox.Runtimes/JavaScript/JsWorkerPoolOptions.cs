@@ -59,6 +59,14 @@ public sealed class JsWorkerPoolOptions
     /// the execution's own wall-clock limit, which the kernel enforces from outside.
     /// </summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often a warm worker waiting for its job runs a keep-warm job (the trivial script, on an engine of its own, its
+    /// output to nowhere and its host calls to no one; default 100 ms; zero: never). A worker idle for half a second or
+    /// more runs a trivial job on 1.5 to 2 ms of CPU, one idle for 100 ms or less on about 0.5 ms: its code and the
+    /// runtime's data are still in the processor's caches. Each costs a waiting worker about 1.5% of a core at 100 ms.
+    /// </summary>
+    public TimeSpan KeepWarmEvery { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 public sealed class JsWorkerPoolOptionsValidator : IValidateOptions<JsWorkerPoolOptions>
@@ -87,6 +95,8 @@ public sealed class JsWorkerPoolOptionsValidator : IValidateOptions<JsWorkerPool
         Require(options.Threads >= 16, "Threads", "must be at least 16 (the runtime's own threads)", options.Threads);
         Require(options.KillGrace > TimeSpan.Zero, "KillGrace", "must be positive", options.KillGrace);
         Require(options.StartTimeout > TimeSpan.Zero, "StartTimeout", "must be positive", options.StartTimeout);
+        Require(options.KeepWarmEvery == TimeSpan.Zero || (options.KeepWarmEvery >= TimeSpan.FromMilliseconds(10) && options.KeepWarmEvery <= TimeSpan.FromMinutes(10)),
+            "KeepWarmEvery", "must be zero (never) or between 10 ms and 10 minutes", options.KeepWarmEvery);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

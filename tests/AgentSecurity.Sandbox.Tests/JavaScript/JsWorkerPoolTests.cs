@@ -92,7 +92,8 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
 
     /// <summary>
     /// The worker ran its warm-up jobs (a global <c>o</c>, a host call for <c>k</c>, outputs) through the same function
-    /// before this job: none of it reaches the job's engine, its output or the silo's host.
+    /// before this job, and maybe keep-warm jobs: none of it reaches the job's engine, its output or the silo's host. The
+    /// job has the default memory limit, so it runs on the engine the worker built before it said <c>ready</c>.
     /// </summary>
     [Fact]
     public async Task RunAsync_AfterTheWorkersWarmUp_TheJobSeesOnlyItsOwnInputOutputAndCalls()
@@ -100,7 +101,7 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
         var host = FakeHostApi.AllowingEverything();
 
         var result = await _pool.RunAsync(
-            Jobs.For(SandboxRuntimes.JavaScript, "agentsec.call('memory.get', 'mine'); agentsec.output(agentsec.input() + '|' + typeof o);", input: "hello"),
+            Jobs.For(SandboxRuntimes.JavaScript, "agentsec.call('memory.get', 'mine'); agentsec.output(agentsec.input() + '|' + typeof o);", input: "hello", limits: Jobs.Limits with { MemoryBytes = new SandboxLimits().MemoryBytes }),
             host,
             CancellationToken.None);
 
@@ -124,9 +125,10 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
     [Fact]
     public void Constructor_InvalidOptions_Throws()
     {
-        var exception = Assert.Throws<ArgumentException>(() => new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = "/tmp" }, new JsWorkerPoolOptions { WarmWorkers = 0, HeapBytes = 1 }));
+        var exception = Assert.Throws<ArgumentException>(() => new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = "/tmp" }, new JsWorkerPoolOptions { WarmWorkers = 0, HeapBytes = 1, KeepWarmEvery = TimeSpan.FromMilliseconds(5) }));
 
         Assert.Contains("WarmWorkers", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("KeepWarmEvery", exception.Message, StringComparison.Ordinal);
         Assert.Contains("HeapBytes", exception.Message, StringComparison.Ordinal);
     }
 
