@@ -82,6 +82,9 @@ internal sealed class PreparedEngine : IDisposable
             }));
     }
 
+    /// <summary>The statement limit the engine enforces now: after <see cref="Run"/>, its job's (for tests).</summary>
+    internal int StatementLimit => _statements.MaxStatements;
+
     /// <summary>Whether this engine enforces exactly the memory limit of <paramref name="limits"/>.</summary>
     public bool Fits(SandboxLimits limits) => limits.MemoryBytes == _memoryBytes;
 

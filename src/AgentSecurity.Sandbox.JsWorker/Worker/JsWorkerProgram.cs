@@ -33,7 +33,11 @@ public static class JsWorkerProgram
 
     private const int WarmUpJobs = 4;
 
-    /// <summary>The trivial script's job, which a waiting worker runs to keep warm.</summary>
+    /// <summary>
+    /// The trivial script's job, which a waiting worker runs to keep warm. A constant of the kernel's, and must stay one:
+    /// what keep-warm runs share with the job in this process (Jint's static and per-thread state, the prelude's parsed
+    /// tree) only ever holds this script's data, never a tenant's.
+    /// </summary>
     private static readonly string KeepWarmJob = JsonSerializer.Serialize(TrivialJob(), WorkerJson.Default.WorkerJob);
 
     /// <summary>

@@ -142,7 +142,7 @@ internal sealed class JsWorker : IAsyncDisposable
 
             if (line is not null && Parse(line) is { } result)
             {
-                KeepWarmJobs = result.KeepWarmJobs;
+                KeepWarmJobs = Math.Max(0, result.KeepWarmJobs); // the worker's word, for a diagnostic count only: never decides anything
                 return new SandboxResult
                 {
                     Error = result.Error,

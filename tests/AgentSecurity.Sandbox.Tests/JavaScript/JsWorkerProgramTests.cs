@@ -66,6 +66,22 @@ public sealed class JsWorkerProgramTests
     }
 
     /// <summary>
+    /// The statement count is the job's CPU budget in statements, bound when the job came, not the unbounded count the
+    /// engine was built with: the CPU clock alone would end a loop too, so this reads the limit itself.
+    /// </summary>
+    [Fact]
+    public void RunOnThisThread_OnAnEngineBuiltBeforeTheJob_CountsStatementsAgainstTheJobsBudget()
+    {
+        using var engine = new PreparedEngine(Prepared);
+        var limits = Fitting with { CpuTime = TimeSpan.FromMilliseconds(7) };
+
+        var result = OnScriptThread(() => JavaScriptRuntime.RunOnThisThread(Encoding.UTF8.GetBytes("let i = 0; while (true) { i++; }"), string.Empty, limits, FakeHostApi.AllowingEverything(), engine));
+
+        Assert.Equal(ReasonCodes.FuelExhausted, result.Error);
+        Assert.Equal(7 * JavaScriptRuntime.StatementsPerCpuMillisecond, engine.StatementLimit);
+    }
+
+    /// <summary>
     /// A job whose memory limit (8 MiB) is not the one the engine was built for (64 MiB) runs on an engine built for its
     /// own: 12 MiB of strings end it with <c>memory_limit</c>, and the engine built before stays unused.
     /// </summary>
