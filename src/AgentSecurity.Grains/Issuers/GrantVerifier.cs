@@ -85,7 +85,7 @@ internal sealed class GrantVerifier(
         // judged then; its time window is still checked.
         if (State.AcceptedGrants.TryGetValue(grant.GrantId, out var accepted))
         {
-            if (accepted.ContentHash != grant.Envelope.ContentHash)
+            if (!accepted.HasContent(grant.Envelope.ContentHash))
             {
                 return new Failure(ReasonCodes.Replayed, $"grant id {grant.GrantId} was already used for a different grant");
             }
@@ -224,7 +224,7 @@ internal sealed class GrantVerifier(
             return new Failure(ReasonCodes.Stale, $"the parent grant {parentId} is no longer the active grant of {parent.AgentId}");
         }
 
-        if (!GrantDocument.Parse(parentText).TryGetValue(out var parentGrant) || parentGrant.Envelope.ContentHash != parent.ContentHash)
+        if (!GrantDocument.Parse(parentText).TryGetValue(out var parentGrant) || !parent.HasContent(parentGrant.Envelope.ContentHash))
         {
             return new Failure(ReasonCodes.Unavailable, $"the parent grant {parentId} held by {parent.AgentId} does not match what this tenant accepted");
         }

@@ -1,5 +1,6 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Outbox;
+using AgentSecurity.Grains.Permissions;
 
 namespace AgentSecurity.Grains.Issuers;
 
@@ -55,14 +56,31 @@ public sealed class IssuerGrainState : IOutboxState
 [GenerateSerializer, Alias("agentsec.AcceptedGrant.v1")]
 public sealed class AcceptedGrant
 {
-    /// <summary>SHA-256 of the signed bytes: the same id with other content is a replay.</summary>
-    [Id(0)] public string ContentHash { get; set; } = string.Empty;
+    // The issuer keeps one of these per live grant, so per active agent: the hash as its 32 bytes inline rather than
+    // 64 hex characters as a string of their own, and the signer's DID as the one string its key's grants share. The
+    // stored form is unchanged (the properties read and write the same text), so states stored before load as they were.
+    [NonSerialized] private Sha256Hash _contentHash = Sha256Hash.Parse(string.Empty);
+    [NonSerialized] private string _signedBy = string.Empty;
+
+    /// <summary>SHA-256 of the signed bytes: the same id with other content is a replay. Made when asked: compare with <see cref="HasContent"/>.</summary>
+    [Id(0)]
+    public string ContentHash
+    {
+        get => _contentHash.ToString();
+        set => _contentHash = Sha256Hash.Parse(value);
+    }
 
     [Id(1)] public string AgentId { get; set; } = string.Empty;
 
     [Id(2)] public DateTimeOffset ExpiresAt { get; set; }
 
-    [Id(3)] public string SignedBy { get; set; } = string.Empty;
+    /// <summary>The signer's DID (one string for every grant its key signed: <see cref="SharedStrings"/>).</summary>
+    [Id(3)]
+    public string SignedBy
+    {
+        get => _signedBy;
+        set => _signedBy = SharedStrings.Signers.For(value);
+    }
 
     [Id(4)] public string? ParentGrantId { get; set; }
 
@@ -71,6 +89,9 @@ public sealed class AcceptedGrant
 
     /// <summary>1 for a grant signed by a root or admin, the parent's depth plus one for a delegation.</summary>
     [Id(6)] public int Depth { get; set; } = 1;
+
+    /// <summary>Whether <paramref name="contentHash"/> (as <see cref="Grants.Documents.SignedDocument.ContentHash"/> gives it) is this grant's, exactly as text.</summary>
+    public bool HasContent(string? contentHash) => _contentHash.Is(contentHash);
 }
 
 [GenerateSerializer, Alias("agentsec.RevokedGrant.v1")]

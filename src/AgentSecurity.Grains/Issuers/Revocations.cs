@@ -91,7 +91,7 @@ internal sealed class Revocations(
             return StoredGrantState.Revoked;
         }
 
-        return State.AcceptedGrants.TryGetValue(grant.GrantId, out var accepted) && accepted.ContentHash == grant.ContentHash
+        return State.AcceptedGrants.TryGetValue(grant.GrantId, out var accepted) && accepted.HasContent(grant.ContentHash)
             ? StoredGrantState.Accepted
             : StoredGrantState.Unknown;
     }
