@@ -31,6 +31,9 @@ internal sealed class InProcessExecution(string input, SandboxLimits limits, IHo
 
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
 
+    /// <summary>Whether the execution's wall-clock limit is up.</summary>
+    public bool OutOfWallTime => Elapsed >= Limits.WallTime;
+
     /// <summary>Ends the execution (by throwing <see cref="SandboxException"/>) once it was cancelled or its wall time is up.</summary>
     public void ThrowIfStopped()
     {
@@ -39,7 +42,7 @@ internal sealed class InProcessExecution(string input, SandboxLimits limits, IHo
             throw new SandboxException(SandboxResult.Cancelled, "the execution was stopped");
         }
 
-        if (Elapsed >= Limits.WallTime)
+        if (OutOfWallTime)
         {
             throw new SandboxException(ReasonCodes.Timeout, $"the execution ran out of wall-clock time ({Limits.WallTime.TotalMilliseconds:0} ms)");
         }

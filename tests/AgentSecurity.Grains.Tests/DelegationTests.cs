@@ -61,6 +61,45 @@ public sealed class DelegationTests(ClusterFixture fixture)
         Assert.True((await fixture.CheckAsync(tenant, "helper", "fileSystem:read", "/workspace/reports/q3.md")).Allowed);
     }
 
+    [Fact]
+    public async Task Revocation_ByTheDelegatorAfterTheIssuerReloaded_RevokesTheDelegation()
+    {
+        // The delegator is no root nor admin: only the issuer's record of the delegation (its signer, kept as a shared
+        // string) lets it revoke, so that record must still name its DID once the issuer has reloaded it from storage.
+        var tenant = await TenantWithLeadAndHelperAsync();
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var revoked = await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "c-1", Now).SignWith(Lead));
+
+        Assert.True(revoked.Revoked, $"{revoked.Error}: {revoked.Message}");
+        Assert.Equal(ReasonCodes.Revoked, (await fixture.CheckAsync(tenant, "helper", "fileSystem:read", "/workspace/reports/q3.md")).Reason);
+    }
+
+    [Fact]
+    public async Task ApplyGrant_SameIdOtherContentAfterTheIssuerReloaded_IsReplayedAndTheSameGrantIsNot()
+    {
+        // The issuer's record keeps the delegation's content hash as bytes: after a reload it still tells the same grant
+        // from another one under the same id.
+        var tenant = await TenantWithLeadAndHelperAsync();
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var again = await fixture.Client.ApplyGrantAsync(Child(tenant).SignWith(Lead));
+        var other = await fixture.Client.ApplyGrantAsync(Child(tenant).Set("expiresAt", Now.AddMinutes(30)).SignWith(Lead));
+
+        Assert.True(again.Applied, $"{again.Error}: {again.Message}");
+        Assert.Equal(ReasonCodes.Replayed, other.Error);
+    }
+
+    /// <summary><see cref="TenantWithLeadAsync"/>, with c-1 delegated by "lead" to "helper" and deciding.</summary>
+    private async Task<string> TenantWithLeadAndHelperAsync()
+    {
+        var tenant = await TenantWithLeadAsync();
+        var child = await fixture.Client.ApplyGrantAsync(Child(tenant).SignWith(Lead));
+        Assert.True(child.Applied, $"{child.Error}: {child.Message}");
+        Assert.True((await fixture.CheckAsync(tenant, "helper", "fileSystem:read", "/workspace/reports/q3.md")).Allowed);
+        return tenant;
+    }
+
     public static TheoryData<string, string, string> WiderDimensions => new()
     {
         { "fileSystem level", "capabilities", """{"fileSystem":"full","network":"none","memory":"read","subprocess":false,"vectorDb":false,"llm":false}""" },

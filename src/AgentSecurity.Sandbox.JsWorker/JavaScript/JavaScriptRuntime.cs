@@ -27,8 +27,7 @@ public sealed class JavaScriptRuntime : ISandboxRuntime, IDisposable
 
     public const int MaxRecursionDepth = 512;
     public const uint MaxArrayLength = 1_000_000;
-    internal const int RegexTimeoutMillis = 250;
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(RegexTimeoutMillis);
+    internal static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
 
     internal static readonly Prepared<Acornima.Ast.Script> Prelude = Engine.PrepareScript(ReadPrelude(), "agentsec-prelude.js", strict: true);
 

@@ -19,8 +19,6 @@ namespace AgentSecurity.Sandbox.JavaScript;
 /// </summary>
 internal sealed class PreparedEngine : IDisposable
 {
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(JavaScriptRuntime.RegexTimeoutMillis);
-
     private readonly Engine _engine;
     private readonly JobSlot _slot = new();
     private readonly MaxStatementsConstraint _statements;
@@ -46,7 +44,7 @@ internal sealed class PreparedEngine : IDisposable
             options.LimitMemory(memoryBytes);
             options.LimitRecursion(JavaScriptRuntime.MaxRecursionDepth);
             options.Constraints.MaxArraySize = JavaScriptRuntime.MaxArrayLength;
-            options.Constraints.RegexTimeout = RegexTimeout;
+            options.Constraints.RegexTimeout = JavaScriptRuntime.RegexTimeout;
 
             // Built-ins that recurse in C# (String of nested arrays, JSON, flat, bound functions) check the thread's
             // stack and throw a RangeError rather than overflow it, which would end the process.

@@ -28,7 +28,7 @@ internal sealed class WallClockConstraint(JobSlot slot) : Constraint
             throw new Jint.Runtime.ExecutionCanceledException();
         }
 
-        if (execution.Elapsed >= execution.Limits.WallTime)
+        if (execution.OutOfWallTime)
         {
             throw new TimeoutException();
         }

@@ -65,7 +65,7 @@ public static class JsWorkerProgram
         // Standard input as a plain file stream over descriptor 0, not the console's stream: the warm-up reads its jobs
         // through the same stream type from a pipe of its own, so that reading the real job runs nothing for the first
         // time (the console's read path resolved its calls after the job's bytes had arrived, on the job's time).
-        using var input = new StreamReader(new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8);
+        using var input = ReaderOf(0);
         var stdout = Console.OpenStandardOutput();
 
         // The warm-up is jobs run through the very function that runs the real one (read a line, parse it, run it,
@@ -83,7 +83,7 @@ public static class JsWorkerProgram
         }
 
         using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var warm = new StreamReader(new FileStream(new SafeFileHandle(pipe.ClientSafePipeHandle.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8);
+        using var warm = ReaderOf(pipe.ClientSafePipeHandle.DangerousGetHandle());
 
         // A few kilobytes: all of it fits in the pipe's buffer, so it is written at once and then read job by job.
         pipe.Write(Utf8.GetBytes(jobs.ToString()));
@@ -126,7 +126,7 @@ public static class JsWorkerProgram
         var keepWarmJobs = 0;
         var line = Utf8.GetBytes(keepWarmJob + "\n");
         using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var warm = new StreamReader(new FileStream(new SafeFileHandle(pipe.ClientSafePipeHandle.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8);
+        using var warm = ReaderOf(pipe.ClientSafePipeHandle.DangerousGetHandle());
         while (!jobWaiting())
         {
             pipe.Write(line);
@@ -137,6 +137,13 @@ public static class JsWorkerProgram
 
         return RunOne(input, output, host, engine, keepWarmJobs);
     }
+
+    /// <summary>
+    /// A reader of <paramref name="descriptor"/> as the job is read from standard input, unbuffered below the reader: the
+    /// warm-up and keep-warm jobs go through this same type, so that the job's read path is the one already run.
+    /// </summary>
+    private static StreamReader ReaderOf(nint descriptor) =>
+        new(new FileStream(new SafeFileHandle(descriptor, ownsHandle: false), FileAccess.Read, bufferSize: 0), Utf8);
 
     /// <summary>Reads one job's line, runs it and writes its result's line; false when the input has ended.</summary>
     private static bool RunOne(TextReader input, Stream output, IHostApi host, PreparedEngine prepared, int keepWarmJobs)
