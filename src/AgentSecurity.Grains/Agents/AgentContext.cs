@@ -17,7 +17,7 @@ internal sealed class AgentContext
         Grains = grains;
         Key = key;
         IsValidKey = AgentKey.TryParse(key, out var tenantId, out var agentId);
-        TenantId = tenantId;
+        TenantId = IsValidKey ? Permissions.SharedStrings.Tenants.For(tenantId) : tenantId; // 32 bytes an agent otherwise
         AgentId = agentId;
         Time = time;
         Options = options;

@@ -107,8 +107,7 @@ internal sealed class AgentGrants(
                 s.ReplacedInActiveSecond = sameSecond ? [.. s.ReplacedInActiveSecond, previousId!] : [];
                 if (previousId is not null)
                 {
-                    s.PreviousGrantIds.Insert(0, previousId);
-                    s.PreviousGrantIds.RemoveRange(Math.Min(s.PreviousGrantIds.Count, history), Math.Max(0, s.PreviousGrantIds.Count - history));
+                    s.PreviousGrantIds = [.. new[] { previousId }.Concat(s.PreviousGrantIds).Take(history)];
                 }
 
                 s.GrantDocument = text;
