@@ -1,5 +1,6 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Outbox;
+using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Quotas;
 using Orleans.Serialization;
 
@@ -9,9 +10,13 @@ namespace AgentSecurity.Grains.Agents;
 [GenerateSerializer, Alias("agentsec.AgentGrainState.v1")]
 public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrainState>
 {
-    // Held compressed (Brotli over its UTF-8), not as the UTF-16 string it is stored as: it is the largest thing an
-    // active agent keeps, and a typical grant's 770 characters (1.5 KB as a string) take about 450 bytes so. See
-    // CompactText for the cost and the failure mode.
+    // The text as what rebuilds it exactly (RebuiltGrantText: the active grant, a template shared between agents and the
+    // signature), about 100 bytes; or, for a text that does not rebuild exactly or before the grant is compiled (a load),
+    // compressed (Brotli over its UTF-8: a typical grant's 770 characters, 1.5 KB as a string, in about 450 bytes; see
+    // CompactText for the cost and the failure mode). At most one of the two is set.
+    [NonSerialized]
+    private RebuiltGrantText? _rebuiltGrant;
+
     [NonSerialized]
     private byte[]? _grantDocument;
 
@@ -23,12 +28,34 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
     [Id(0)]
     public string? GrantDocument
     {
-        get => _grantDocument is null ? null : CompactText.Read(_grantDocument);
-        set => _grantDocument = value is null ? null : CompactText.Write(value);
+        get => _rebuiltGrant?.Text() ?? (_grantDocument is null ? null : CompactText.Read(_grantDocument));
+        set => (_rebuiltGrant, _grantDocument) = (null, value is null ? null : CompactText.Write(value));
     }
 
     /// <summary>Whether the agent has a grant text, without reading it back.</summary>
-    public bool HasGrantDocument => _grantDocument is not null;
+    public bool HasGrantDocument => _rebuiltGrant is not null || _grantDocument is not null;
+
+    /// <summary>
+    /// Sets the text with the form that rebuilds it, when there is one (<see cref="RebuiltGrantText.For"/> made it for
+    /// exactly this text); else the text is held compressed.
+    /// </summary>
+    internal void SetGrantDocument(string text, RebuiltGrantText? rebuilt)
+    {
+        if (rebuilt is null)
+        {
+            GrantDocument = text;
+        }
+        else
+        {
+            (_rebuiltGrant, _grantDocument) = (rebuilt, null);
+        }
+    }
+
+    /// <summary>
+    /// Holds the text read from storage as the form that rebuilds it (made for exactly that text): the same text, so no
+    /// write; the compressed copy read at activation goes.
+    /// </summary>
+    internal void HoldRebuilt(RebuiltGrantText rebuilt) => (_rebuiltGrant, _grantDocument) = (rebuilt, null);
 
     /// <summary>
     /// The generated copier's copy, sharing the compact text, the lists and the reservations: none is ever changed in
@@ -38,17 +65,17 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
     /// </summary>
     public AgentGrainState CopyForChange(DeepCopier<AgentGrainState> copier)
     {
-        var (text, previous, elevations, pending, replaced, quotas) = (_grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas);
-        (_grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (null, null, null, null, null, null); // the grain's turn: nothing else reads this state meanwhile
+        var (rebuilt, text, previous, elevations, pending, replaced, quotas) = (_rebuiltGrant, _grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas);
+        (_rebuiltGrant, _grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (null, null, null, null, null, null, null); // the grain's turn: nothing else reads this state meanwhile
         try
         {
             var copy = copier.Copy(this);
-            (copy._grantDocument, copy._previousGrantIds, copy._elevations, copy._pendingEvents, copy._replacedInActiveSecond, copy._quotas) = (text, previous, elevations, pending, replaced, quotas);
+            (copy._rebuiltGrant, copy._grantDocument, copy._previousGrantIds, copy._elevations, copy._pendingEvents, copy._replacedInActiveSecond, copy._quotas) = (rebuilt, text, previous, elevations, pending, replaced, quotas);
             return copy;
         }
         finally
         {
-            (_grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (text, previous, elevations, pending, replaced, quotas);
+            (_rebuiltGrant, _grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (rebuilt, text, previous, elevations, pending, replaced, quotas);
         }
     }
 

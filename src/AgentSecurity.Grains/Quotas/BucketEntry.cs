@@ -15,7 +15,7 @@ internal readonly record struct BucketEntry(string Limit, DateTimeOffset At, lon
         var records = new Dictionary<string, BucketRecord>(entries?.Length ?? 0, StringComparer.Ordinal);
         foreach (var entry in entries ?? [])
         {
-            records[entry.Limit] = new BucketRecord { At = entry.At, Used = entry.Used, Reserved = entry.Reserved };
+            records.Add(entry.Limit, new BucketRecord { At = entry.At, Used = entry.Used, Reserved = entry.Reserved }); // one entry a limit: With replaces
         }
 
         return records;
