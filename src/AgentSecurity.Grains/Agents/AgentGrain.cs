@@ -34,7 +34,6 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 {
     private readonly AgentContext _agent;
     private readonly StateOutbox<AgentGrainState> _outbox;
-    private readonly StateStorageBridge<AgentGrainState> _state;
     private readonly AgentPermissions _permissions = new();
     private readonly AgentAudit _audit;
     private readonly AgentMetering _metering;
@@ -69,8 +68,9 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         // The storage bridge without [PersistentState]'s lifecycle participation (an observer, its lists and the grain's
         // lifecycle, per activation): the state is read in OnActivateAsync instead, before anything uses it, and an
         // activation whose read fails fails as before. A migrated activation reads its state from storage again.
-        _state = new StateStorageBridge<AgentGrainState>(StateName, GrainContext, storage);
-        _outbox = new StateOutbox<AgentGrainState>(this, _state, copier, events, _agent.TenantId, logger, static (log, e, key) => Log.AgentNotPersisted(log, e, key));
+        // Held by the outbox alone (the grain reads through it), not by a field of the grain's too.
+        var state = new StateStorageBridge<AgentGrainState>(StateName, GrainContext, storage);
+        _outbox = new StateOutbox<AgentGrainState>(this, state, copier, events, _agent.TenantId, logger, static (log, e, key) => Log.AgentNotPersisted(log, e, key));
         _audit = new AgentAudit(_agent, this, auditOptions.Value, _permissions, _outbox);
         _metering = new AgentMetering(_agent, _outbox);
         _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, this);
@@ -92,7 +92,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await _state.ReadStateAsync();
+        await _outbox.ReadAsync();
         await _outbox.FlushAsync();
         await _grants.LoadAsync();
     }

@@ -13,12 +13,10 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
     // The text as what rebuilds it exactly (RebuiltGrantText: the active grant, a template shared between agents and the
     // signature), about 100 bytes; or, for a text that does not rebuild exactly or before the grant is compiled (a load),
     // compressed (Brotli over its UTF-8: a typical grant's 770 characters, 1.5 KB as a string, in about 450 bytes; see
-    // CompactText for the cost and the failure mode). At most one of the two is set.
+    // CompactText for the cost and the failure mode). One field for either (a RebuiltGrantText or the compact bytes):
+    // every field is 8 bytes of every active agent.
     [NonSerialized]
-    private RebuiltGrantText? _rebuiltGrant;
-
-    [NonSerialized]
-    private byte[]? _grantDocument;
+    private object? _grant;
 
     /// <summary>
     /// The active grant's canonical signed text; null when the agent has never had one. Stored, serialized and copied as
@@ -28,12 +26,17 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
     [Id(0)]
     public string? GrantDocument
     {
-        get => _rebuiltGrant?.Text() ?? (_grantDocument is null ? null : CompactText.Read(_grantDocument));
-        set => (_rebuiltGrant, _grantDocument) = (null, value is null ? null : CompactText.Write(value));
+        get => _grant switch
+        {
+            RebuiltGrantText rebuilt => rebuilt.Text(),
+            byte[] compact => CompactText.Read(compact),
+            _ => null,
+        };
+        set => _grant = value is null ? null : CompactText.Write(value);
     }
 
     /// <summary>Whether the agent has a grant text, without reading it back.</summary>
-    public bool HasGrantDocument => _rebuiltGrant is not null || _grantDocument is not null;
+    public bool HasGrantDocument => _grant is not null;
 
     /// <summary>
     /// Sets the text with the form that rebuilds it, when there is one (<see cref="RebuiltGrantText.For"/> made it for
@@ -47,7 +50,7 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
         }
         else
         {
-            (_rebuiltGrant, _grantDocument) = (rebuilt, null);
+            _grant = rebuilt;
         }
     }
 
@@ -55,7 +58,7 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
     /// Holds the text read from storage as the form that rebuilds it (made for exactly that text): the same text, so no
     /// write; the compressed copy read at activation goes.
     /// </summary>
-    internal void HoldRebuilt(RebuiltGrantText rebuilt) => (_rebuiltGrant, _grantDocument) = (rebuilt, null);
+    internal void HoldRebuilt(RebuiltGrantText rebuilt) => _grant = rebuilt;
 
     /// <summary>
     /// The generated copier's copy, sharing the compact text, the lists and the reservations: none is ever changed in
@@ -65,17 +68,17 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
     /// </summary>
     public AgentGrainState CopyForChange(DeepCopier<AgentGrainState> copier)
     {
-        var (rebuilt, text, previous, elevations, pending, replaced, quotas) = (_rebuiltGrant, _grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas);
-        (_rebuiltGrant, _grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (null, null, null, null, null, null, null); // the grain's turn: nothing else reads this state meanwhile
+        var (grant, previous, elevations, pending, replaced, quotas) = (_grant, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas);
+        (_grant, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (null, null, null, null, null, null); // the grain's turn: nothing else reads this state meanwhile
         try
         {
             var copy = copier.Copy(this);
-            (copy._rebuiltGrant, copy._grantDocument, copy._previousGrantIds, copy._elevations, copy._pendingEvents, copy._replacedInActiveSecond, copy._quotas) = (rebuilt, text, previous, elevations, pending, replaced, quotas);
+            (copy._grant, copy._previousGrantIds, copy._elevations, copy._pendingEvents, copy._replacedInActiveSecond, copy._quotas) = (grant, previous, elevations, pending, replaced, quotas);
             return copy;
         }
         finally
         {
-            (_rebuiltGrant, _grantDocument, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (rebuilt, text, previous, elevations, pending, replaced, quotas);
+            (_grant, _previousGrantIds, _elevations, _pendingEvents, _replacedInActiveSecond, _quotas) = (grant, previous, elevations, pending, replaced, quotas);
         }
     }
 

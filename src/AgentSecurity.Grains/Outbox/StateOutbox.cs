@@ -37,6 +37,9 @@ internal sealed class StateOutbox<TState>(
     // Counts commits, so that the last one knows it is the last and lets go of itself when done.
     private long _writes;
 
+    /// <summary>Reads the state from storage (at activation, before anything uses it); a failed read throws.</summary>
+    public Task ReadAsync() => storage.ReadStateAsync();
+
     /// <summary>The state as last written (or read). Change it only through <see cref="CommitAsync"/>.</summary>
     public TState State => storage.State;
 
