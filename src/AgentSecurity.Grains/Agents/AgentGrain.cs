@@ -57,7 +57,8 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         AgentSecurityMetrics metrics,
         ILogger<AgentGrain> logger)
     {
-        _agent = new AgentContext(this.GetPrimaryKeyString(), grains, time, options.Value, events, metrics, logger);
+        // The silo's one AgentServices when the host registered it (AddAgentSecurity does); else this agent's own.
+        _agent = new AgentContext(this.GetPrimaryKeyString(), ServiceProvider.GetService<AgentServices>() ?? new AgentServices(grains, time, options, events, metrics, logger));
 
         // The services of the parts made on first use, asked for now though not kept: a silo without one fails the
         // activation, as when they were constructor parameters, rather than a check that needs the part throwing.
