@@ -26,6 +26,7 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         Assert.True((await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/out.txt")).Allowed);
         Assert.Equal(grant, await ActiveGrantAsync(tenant));
         Assert.Equal(grant, StoredText(tenant)); // the reservation the check wrote carries the text as it was
+        Assert.True(Reserved(tenant) > 0, "the check wrote a reservation"); // a deactivation writes 0
     }
 
     [Fact]
@@ -61,7 +62,8 @@ public sealed class GrantTextTests(ClusterFixture fixture)
 
         Assert.True(allowed.Allowed, $"{allowed.Reason}: {allowed.Message}");
         Assert.Equal(stored, await ActiveGrantAsync(tenant));
-        Assert.Equal(stored, StoredText(tenant));
+        Assert.Equal(stored, StoredText(tenant)); // written back by the check's reservation, as it was
+        Assert.True(Reserved(tenant) > 0, "the check wrote a reservation"); // the deactivation before the tamper wrote 0
     }
 
     /// <summary>The same signed grant, members in reverse order and indented: its signature still holds (it covers the canonical form).</summary>
@@ -77,9 +79,9 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         return await fixture.Cluster.Client.GetGrain<IAgentKernelGrain>($"{tenant}/bot").GetActiveGrantAsync("g-1");
     }
 
-    private string? StoredText(string tenant)
-    {
-        using var stored = JsonDocument.Parse(fixture.Storage.Read("agent", $"{tenant}/bot")!);
-        return stored.RootElement.GetProperty("GrantDocument").GetString();
-    }
+    private string? StoredText(string tenant) => Stored(tenant).GetProperty("GrantDocument").GetString();
+
+    private long Reserved(string tenant) => Stored(tenant).GetProperty("Quotas").GetProperty("checksPerSecond").GetProperty("Reserved").GetInt64();
+
+    private JsonElement Stored(string tenant) => JsonDocument.Parse(fixture.Storage.Read("agent", $"{tenant}/bot")!).RootElement;
 }

@@ -12,19 +12,24 @@ namespace AgentSecurity.Grains.Permissions;
 /// </summary>
 internal sealed class GrantTextTemplate : IEquatable<GrantTextTemplate>
 {
-    // The literal text before each slot, and after the last: _pieces.Length == _slots.Length + 1.
-    private readonly string[] _pieces;
+    // The literal pieces, concatenated and held compressed (CompactText): a template no other agent shares costs its
+    // agent about what the compressed text did, not the 1.5 KB of the pieces as strings. _lengths[i] is the length of
+    // the piece before slot i, and the last one's of the piece after the last slot.
+    private readonly byte[] _literal;
+    private readonly int[] _lengths;
     private readonly GrantTextSlot[] _slots;
     private readonly int _hash;
 
-    private GrantTextTemplate(string[] pieces, GrantTextSlot[] slots)
+    private GrantTextTemplate(byte[] literal, int[] lengths, GrantTextSlot[] slots)
     {
-        _pieces = pieces;
+        _literal = literal;
+        _lengths = lengths;
         _slots = slots;
         var hash = new HashCode();
-        foreach (var piece in pieces)
+        hash.AddBytes(literal);
+        foreach (var length in lengths)
         {
-            hash.Add(piece, StringComparer.Ordinal);
+            hash.Add(length);
         }
 
         foreach (var slot in slots)
@@ -41,51 +46,59 @@ internal sealed class GrantTextTemplate : IEquatable<GrantTextTemplate>
     /// <summary>The template of a grant's body (signature included). A slot member whose value is not a string stays literal.</summary>
     public static GrantTextTemplate Of(JObject body)
     {
-        var pieces = new List<string>();
+        var lengths = new List<int>();
         var slots = new List<GrantTextSlot>();
-        var piece = new StringBuilder("{");
+        var literal = new StringBuilder("{");
+        var start = 0;
         var first = true;
         foreach (var (name, value) in body.Members.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
             if (!first)
             {
-                piece.Append(',');
+                literal.Append(',');
             }
 
             first = false;
-            JsonCanonicalizer.WriteString(piece, name);
-            piece.Append(':');
+            JsonCanonicalizer.WriteString(literal, name);
+            literal.Append(':');
             if (value is JString && GrantTextSlots.TryParse(name, out var slot))
             {
-                pieces.Add(piece.ToString());
+                lengths.Add(literal.Length - start);
+                start = literal.Length;
                 slots.Add(slot);
-                piece.Clear();
             }
             else
             {
-                piece.Append(JsonCanonicalizer.CanonicalizeToString(value));
+                literal.Append(JsonCanonicalizer.CanonicalizeToString(value));
             }
         }
 
-        pieces.Add(piece.Append('}').ToString());
-        return new GrantTextTemplate([.. pieces], [.. slots]);
+        literal.Append('}');
+        lengths.Add(literal.Length - start);
+        return new GrantTextTemplate(Agents.CompactText.Write(literal.ToString()), [.. lengths], [.. slots]);
     }
 
     /// <summary>The text with each slot's value (as a JSON string) in its place.</summary>
     public string Fill(Func<GrantTextSlot, string> value)
     {
-        var text = new StringBuilder(_pieces.Sum(p => p.Length) + (_slots.Length * 32));
+        var literal = Agents.CompactText.Read(_literal);
+        var text = new StringBuilder(literal.Length + (_slots.Length * 32));
+        var at = 0;
         for (var i = 0; i < _slots.Length; i++)
         {
-            text.Append(_pieces[i]);
+            text.Append(literal, at, _lengths[i]);
+            at += _lengths[i];
             JsonCanonicalizer.WriteString(text, value(_slots[i]));
         }
 
-        return text.Append(_pieces[^1]).ToString();
+        return text.Append(literal, at, _lengths[^1]).ToString();
     }
 
+    // Equal compressed bytes are equal pieces (reading them back is a function); equal pieces compressed by this one
+    // encoder give equal bytes, and where they would not, two agents merely hold a template each.
     public bool Equals(GrantTextTemplate? other) =>
-        other is not null && _hash == other._hash && _slots.AsSpan().SequenceEqual(other._slots) && _pieces.SequenceEqual(other._pieces, StringComparer.Ordinal);
+        other is not null && _hash == other._hash && _slots.AsSpan().SequenceEqual(other._slots) &&
+        _lengths.AsSpan().SequenceEqual(other._lengths) && _literal.AsSpan().SequenceEqual(other._literal);
 
     public override bool Equals(object? obj) => Equals(obj as GrantTextTemplate);
 

@@ -39,7 +39,19 @@ internal sealed class RebuiltGrantText
             return null;
         }
 
-        var rebuilt = new RebuiltGrantText(SharedGrantTemplates.For(GrantTextTemplate.Of(document.Envelope.Body)), grant, agentId, signature);
+        GrantTextTemplate template;
+        try
+        {
+            template = GrantTextTemplate.Of(document.Envelope.Body);
+        }
+        catch (ArgumentException)
+        {
+            // A text UTF-8 cannot carry exactly (a lone surrogate): not held compactly either way; the state's own
+            // write refuses it, as it always did.
+            return null;
+        }
+
+        var rebuilt = new RebuiltGrantText(SharedGrantTemplates.For(template), grant, agentId, signature);
         return string.Equals(rebuilt.Text(), text, StringComparison.Ordinal) ? rebuilt : null;
     }
 
