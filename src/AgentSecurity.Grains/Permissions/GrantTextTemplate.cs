@@ -12,8 +12,8 @@ namespace AgentSecurity.Grains.Permissions;
 /// </summary>
 internal sealed class GrantTextTemplate : IEquatable<GrantTextTemplate>
 {
-    // The literal pieces, concatenated and held compressed (CompactText): a template no other agent shares costs its
-    // agent about what the compressed text did, not the 1.5 KB of the pieces as strings. _lengths[i] is the length of
+    // The literal pieces, concatenated and held compressed (CompactText): a template no other agent shares is its one
+    // agent's alone, and should not cost it the 1.5 KB of the pieces as strings. _lengths[i] is the length of
     // the piece before slot i, and the last one's of the piece after the last slot.
     private readonly byte[] _literal;
     private readonly int[] _lengths;
