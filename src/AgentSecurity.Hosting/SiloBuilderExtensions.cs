@@ -1,4 +1,5 @@
 using AgentSecurity.Grains;
+using AgentSecurity.Grains.Agents;
 using AgentSecurity.Grains.Audit;
 using AgentSecurity.Grains.Boundary;
 using AgentSecurity.Grains.Execution;
@@ -35,6 +36,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddSingleton<AgentSecurityMetrics>();
         silo.Services.AddSingleton<AuditKey>();
         silo.Services.AddSingleton<AuditEvents>();
+        silo.Services.AddSingleton<AgentServices>();
         silo.Services.AddOptions<SandboxOptions>().Bind(silo.Configuration.GetSection(SandboxOptions.SectionName)).ValidateOnStart();
         silo.Services.AddSingleton<IValidateOptions<SandboxOptions>, SandboxOptionsValidator>();
         silo.Services.AddSingleton<ExecutionServices>();

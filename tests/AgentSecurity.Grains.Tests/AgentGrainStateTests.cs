@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AgentSecurity.Grains.Agents;
 using AgentSecurity.Grains.Tests.Infrastructure;
 using AgentSecurity.Testing;
@@ -69,7 +70,7 @@ public sealed class AgentGrainStateTests(ClusterFixture fixture)
 
         var copy = state.CopyForChange(copier);
         copy.GrantDocument = "{\"b\":1}"; // what a change does to the copy
-        copy.PreviousGrantIds.Add("g-1");
+        copy.PreviousGrantIds = [.. copy.PreviousGrantIds, "g-1"];
         copy.Version = 5;
 
         Assert.Equal(Text, state.GrantDocument);
@@ -116,5 +117,55 @@ public sealed class AgentGrainStateTests(ClusterFixture fixture)
         Assert.True(allowed.Allowed, $"{allowed.Reason}: {allowed.Message}");
         Assert.Equal("g-1", status.GrantId);
         Assert.Null(status.Problem);
+    }
+
+    [Fact]
+    public void StoredForm_EmptyAndFilledListsAndReservations_AreWrittenAsTheFormerShapeWroteThem()
+    {
+        // The lists are held as nothing while empty and the reservations as structs: the stored JSON must still be the
+        // former shape's, [] and {} included, so that what is stored now loads in the code before, and the reverse.
+        var empty = JsonNode.Parse(JsonSerializer.Serialize(new AgentGrainState()))!;
+        var formerEmpty = JsonNode.Parse("""
+            {"GrantDocument":null,"HasGrantDocument":false,"Version":0,"State":0,"PreviousGrantIds":[],"QuarantineReason":null,
+            "QuarantineIssuedAt":null,"Elevations":[],"Quotas":{},"PendingEvents":[],"ReplacedInActiveSecond":[]}
+            """);
+        Assert.True(JsonNode.DeepEquals(formerEmpty, empty), empty.ToJsonString());
+
+        var former = """
+            {"GrantDocument":null,"HasGrantDocument":false,"Version":7,"State":0,"PreviousGrantIds":["g-1","g-0"],"QuarantineReason":null,
+            "QuarantineIssuedAt":null,"Elevations":["{}"],"Quotas":{"llmTokensPerHour":{"At":"2026-01-01T00:00:00+00:00","Used":3,"Reserved":10},
+            "checksPerSecond":{"At":"2026-01-01T00:00:01+00:00","Used":1,"Reserved":2}},"PendingEvents":["e-1"],"ReplacedInActiveSecond":["g-2"]}
+            """;
+        var state = JsonSerializer.Deserialize<AgentGrainState>(former)!;
+        state.SetQuota("checksPerSecond", new AgentSecurity.Grains.Quotas.BucketRecord { At = TestDocuments.Epoch.AddSeconds(1), Used = 1, Reserved = 2 });
+
+        var written = JsonSerializer.Serialize(state);
+        Assert.Equal(former.ReplaceLineEndings(string.Empty), written);
+        Assert.Equal(["llmTokensPerHour", "checksPerSecond"], state.Quotas.Keys);
+    }
+
+    [Fact]
+    public void CopyForChange_ChangedListsAndReservations_LeaveTheOriginalAsItWas()
+    {
+        var copier = fixture.Cluster.Client.ServiceProvider.GetRequiredService<DeepCopier<AgentGrainState>>();
+        var state = new AgentGrainState { Elevations = ["{}"], PendingEvents = ["e-1"] };
+        state.SetQuota("checksPerSecond", new AgentSecurity.Grains.Quotas.BucketRecord { Used = 1, Reserved = 2 });
+
+        var copy = state.CopyForChange(copier);
+        copy.SetQuota("checksPerSecond", new AgentSecurity.Grains.Quotas.BucketRecord { Used = 5, Reserved = 9 });
+        copy.SetQuota("llmTokensPerHour", new AgentSecurity.Grains.Quotas.BucketRecord { Used = 1 });
+        copy.AddPendingEvents(["e-2"]);
+        copy.RemovePendingEvents(new HashSet<string> { "e-1" });
+        copy.Elevations = [];
+        copy.ReplacedInActiveSecond = ["g-0"];
+
+        Assert.Equal(2, state.Quotas["checksPerSecond"].Reserved);
+        Assert.Single(state.Quotas);
+        Assert.Equal(["e-1"], state.PendingEvents);
+        Assert.Equal(["{}"], state.Elevations);
+        Assert.Empty(state.ReplacedInActiveSecond);
+        Assert.Equal(9, copy.Quotas["checksPerSecond"].Reserved);
+        Assert.Equal(["e-2"], copy.PendingEvents);
+        Assert.Equal(JsonSerializer.Serialize(copier.Copy(copy)), JsonSerializer.Serialize(copy.CopyForChange(copier)));
     }
 }

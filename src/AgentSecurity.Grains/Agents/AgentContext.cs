@@ -11,18 +11,15 @@ namespace AgentSecurity.Grains.Agents;
 /// <summary>What every part of one agent's activation shares: who the agent is, the kernel's clock and settings, its log.</summary>
 internal sealed class AgentContext
 {
-    public AgentContext(string key, IGrainFactory grains, TimeProvider time, AgentSecurityOptions options, AuditEvents events, AgentSecurityMetrics metrics, ILogger logger)
+    private readonly AgentServices _services;
+
+    public AgentContext(string key, AgentServices services)
     {
-        Metrics = metrics;
-        Grains = grains;
+        _services = services;
         Key = key;
         IsValidKey = AgentKey.TryParse(key, out var tenantId, out var agentId);
-        TenantId = tenantId;
+        TenantId = IsValidKey ? Permissions.SharedStrings.Tenants.For(tenantId) : tenantId; // 32 bytes an agent otherwise
         AgentId = agentId;
-        Time = time;
-        Options = options;
-        Events = events;
-        Logger = logger;
     }
 
     /// <summary><c>tenant/agent</c>, as the grain is keyed; not necessarily a valid agent key.</summary>
@@ -35,21 +32,21 @@ internal sealed class AgentContext
 
     public string AgentId { get; }
 
-    public IGrainFactory Grains { get; }
+    public IGrainFactory Grains => _services.Grains;
 
     /// <summary>The tenant's issuer: the verifier of every document that changes what this agent may do.</summary>
     public IIssuerKernelGrain Issuer => Grains.GetGrain<IIssuerKernelGrain>(TenantId);
 
-    public TimeProvider Time { get; }
+    public TimeProvider Time => _services.Time;
 
-    public AgentSecurityOptions Options { get; }
+    public AgentSecurityOptions Options => _services.Options;
 
     /// <summary>Makes and publishes the agent's security events.</summary>
-    public AuditEvents Events { get; }
+    public AuditEvents Events => _services.Events;
 
-    public ILogger Logger { get; }
+    public ILogger Logger => _services.Logger;
 
-    public AgentSecurityMetrics Metrics { get; }
+    public AgentSecurityMetrics Metrics => _services.Metrics;
 
     public DateTimeOffset Now => Time.GetUtcNow();
 

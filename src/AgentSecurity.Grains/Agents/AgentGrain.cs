@@ -34,7 +34,6 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 {
     private readonly AgentContext _agent;
     private readonly StateOutbox<AgentGrainState> _outbox;
-    private readonly StateStorageBridge<AgentGrainState> _state;
     private readonly AgentPermissions _permissions = new();
     private readonly AgentAudit _audit;
     private readonly AgentMetering _metering;
@@ -58,7 +57,8 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         AgentSecurityMetrics metrics,
         ILogger<AgentGrain> logger)
     {
-        _agent = new AgentContext(this.GetPrimaryKeyString(), grains, time, options.Value, events, metrics, logger);
+        // The silo's one AgentServices when the host registered it (AddAgentSecurity does); else this agent's own.
+        _agent = new AgentContext(this.GetPrimaryKeyString(), ServiceProvider.GetService<AgentServices>() ?? new AgentServices(grains, time, options, events, metrics, logger));
 
         // The services of the parts made on first use, asked for now though not kept: a silo without one fails the
         // activation, as when they were constructor parameters, rather than a check that needs the part throwing.
@@ -69,8 +69,9 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
         // The storage bridge without [PersistentState]'s lifecycle participation (an observer, its lists and the grain's
         // lifecycle, per activation): the state is read in OnActivateAsync instead, before anything uses it, and an
         // activation whose read fails fails as before. A migrated activation reads its state from storage again.
-        _state = new StateStorageBridge<AgentGrainState>(StateName, GrainContext, storage);
-        _outbox = new StateOutbox<AgentGrainState>(this, _state, copier, events, _agent.TenantId, logger, static (log, e, key) => Log.AgentNotPersisted(log, e, key));
+        // Held by the outbox alone (the grain reads through it), not by a field of the grain's too.
+        var state = new StateStorageBridge<AgentGrainState>(StateName, GrainContext, storage);
+        _outbox = new StateOutbox<AgentGrainState>(this, state, copier, events, _agent.TenantId, logger, static (log, e, key) => Log.AgentNotPersisted(log, e, key));
         _audit = new AgentAudit(_agent, this, auditOptions.Value, _permissions, _outbox);
         _metering = new AgentMetering(_agent, _outbox);
         _grants = new AgentGrants(_agent, _outbox, _permissions, _audit, _metering, this);
@@ -92,7 +93,7 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await _state.ReadStateAsync();
+        await _outbox.ReadAsync();
         await _outbox.FlushAsync();
         await _grants.LoadAsync();
     }

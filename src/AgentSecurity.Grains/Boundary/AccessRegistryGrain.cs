@@ -28,6 +28,12 @@ public sealed class AccessRegistryState : IOutboxState
     /// <inheritdoc />
     /// <remarks>Always empty: the registry belongs to no tenant, so its changes are logged by the silo, not a tenant's audit stream.</remarks>
     [Id(2)] public List<string> PendingEvents { get; set; } = [];
+
+    IReadOnlyList<string> IOutboxState.PendingEvents => PendingEvents;
+
+    void IOutboxState.AddPendingEvents(IEnumerable<string> events) => PendingEvents.AddRange(events);
+
+    void IOutboxState.RemovePendingEvents(IReadOnlySet<string> published) => PendingEvents.RemoveAll(published.Contains);
 }
 
 /// <summary>

@@ -37,6 +37,9 @@ internal sealed class StateOutbox<TState>(
     // Counts commits, so that the last one knows it is the last and lets go of itself when done.
     private long _writes;
 
+    /// <summary>Reads the state from storage (at activation, before anything uses it); a failed read throws.</summary>
+    public Task ReadAsync() => storage.ReadStateAsync();
+
     /// <summary>The state as last written (or read). Change it only through <see cref="CommitAsync"/>.</summary>
     public TState State => storage.State;
 
@@ -75,7 +78,10 @@ internal sealed class StateOutbox<TState>(
         {
             var after = before is ISharingCopyState<TState> sharing ? sharing.CopyForChange(copier) : copier.Copy(before);
             change(after);
-            after.PendingEvents.AddRange(events.Select(SecurityEventJson.Write));
+            if (events.Length > 0)
+            {
+                after.AddPendingEvents(events.Select(SecurityEventJson.Write));
+            }
             storage.State = after;
             await storage.WriteStateAsync();
         }
@@ -96,17 +102,18 @@ internal sealed class StateOutbox<TState>(
     /// <summary>Publishes the outbox; what is published leaves it (the stored copy empties with the next write).</summary>
     public async Task FlushAsync()
     {
-        var pending = State.PendingEvents.ToList();
-        if (pending.Count == 0)
+        if (State.PendingEvents.Count == 0)
         {
             return;
         }
+
+        var pending = State.PendingEvents.ToList();
 
         try
         {
             await audit.PublishAsync(tenantId, pending.Select(SecurityEventJson.Read).ToList());
             var published = pending.ToHashSet(StringComparer.Ordinal);
-            State.PendingEvents.RemoveAll(published.Contains); // a write meanwhile may have replaced the state's copy
+            State.RemovePendingEvents(published); // a write meanwhile may have replaced the state's copy
             _retry?.Dispose();
             _retry = null;
         }

@@ -101,17 +101,19 @@ internal sealed class AgentGrants(
         var text = grant!.Envelope.CanonicalText;
         var previousId = previous?.GrantId;
         var sameSecond = previous is not null && previous.IssuedAt == grant.IssuedAt;
+        // Compiled before the write so that the state can hold the text as what rebuilds it; active once written.
+        var active = ActiveGrant.Compile(grant, agent.Options.ClockSkew);
+        var rebuilt = RebuiltGrantText.For(grant, active, agent.AgentId, text);
         var written = await outbox.CommitAsync(
             s =>
             {
                 s.ReplacedInActiveSecond = sameSecond ? [.. s.ReplacedInActiveSecond, previousId!] : [];
                 if (previousId is not null)
                 {
-                    s.PreviousGrantIds.Insert(0, previousId);
-                    s.PreviousGrantIds.RemoveRange(Math.Min(s.PreviousGrantIds.Count, history), Math.Max(0, s.PreviousGrantIds.Count - history));
+                    s.PreviousGrantIds = [.. new[] { previousId }.Concat(s.PreviousGrantIds).Take(history)];
                 }
 
-                s.GrantDocument = text;
+                s.SetGrantDocument(text, rebuilt);
                 s.Version++;
             },
             agent.Administrative(SecurityEventTypes.GrantApplied, grant.GrantId, grant.SignedBy.Value, ReasonCodes.Allowed, previous is null ? "first grant" : $"replaces {previous.GrantId}"));
@@ -120,7 +122,7 @@ internal sealed class AgentGrants(
             return await RefuseAsync(Refused(new Failure(ReasonCodes.Unavailable, "the grant could not be stored; the previous grant stays in force"), grant.GrantId), grant);
         }
 
-        permissions.Active = ActiveGrant.Compile(grant, agent.Options.ClockSkew);
+        permissions.Active = active;
         permissions.Problem = null;
         parts.ExecutionsIfAny?.Review(permissions.Active);
         metering.Reconfigure(grant.Limits);
@@ -317,9 +319,21 @@ internal sealed class AgentGrants(
         var failure = !parsed.TryGetValue(out var grant) ? parsed.Failure
             : DocumentChecks.Signature(grant.Envelope)
             ?? (grant.TenantId != agent.TenantId || grant.AgentId != agent.AgentId ? new Failure(ReasonCodes.AgentMismatch, "the stored grant names another agent") : null);
+        if (failure is null && elevation)
+        {
+            return ActiveGrant.CompileElevation(grant!, agent.Options.ClockSkew);
+        }
+
         if (failure is null)
         {
-            return elevation ? ActiveGrant.CompileElevation(grant!, agent.Options.ClockSkew) : ActiveGrant.Compile(grant!, agent.Options.ClockSkew);
+            // The text read back stays exactly what storage gave (compared whole); only how memory holds it changes.
+            var active = ActiveGrant.Compile(grant!, agent.Options.ClockSkew);
+            if (RebuiltGrantText.For(grant!, active, agent.AgentId, stored) is { } rebuilt)
+            {
+                State.HoldRebuilt(rebuilt);
+            }
+
+            return active;
         }
 
         permissions.Problem = $"the stored {what} failed verification ({failure.Code}); apply a grant again";

@@ -2,7 +2,7 @@ namespace AgentSecurity.Grains.Permissions;
 
 /// <summary>
 /// One copy of a string that many active agents hold equal copies of: signers' DIDs (a tenant's few root and admin keys
-/// sign most of its grants). Strings are immutable, so sharing one changes nothing an agent decides.
+/// sign most of its grants), tenant ids (each agent's key is parsed into a tenant id of its own). Strings are immutable, so sharing one changes nothing an agent decides.
 /// Bounded: past <see cref="Capacity"/> distinct strings a string is not shared but returned as it is, so what the
 /// table holds stays small however many keys sign (its entries are signers of verified grants).
 /// </summary>
@@ -16,6 +16,9 @@ internal sealed class SharedStrings(int capacity)
 
     /// <summary>The signers' DIDs of the silo's active grants.</summary>
     public static SharedStrings Signers { get; } = new(4096);
+
+    /// <summary>The tenant ids of the silo's active agents with valid keys.</summary>
+    public static SharedStrings Tenants { get; } = new(4096);
 
     public int Capacity => capacity;
 

@@ -124,7 +124,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         if (bucket.NeedsReservation(tokens))
         {
             var record = bucket.ReservationFor(tokens, now);
-            stored = await outbox.CommitAsync(s => s.Quotas[MeteredLimit.LlmTokensPerHour.Name()] = record);
+            stored = await outbox.CommitAsync(s => s.SetQuota(MeteredLimit.LlmTokensPerHour.Name(), record));
             if (stored)
             {
                 bucket.Reserved(record);
@@ -180,7 +180,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
             }
         }
 
-        if (plan.Reservations.Count > 0 && !await outbox.CommitAsync(s => plan.Reservations.ForEach(r => s.Quotas[r.Limit.Name()] = r.Record)))
+        if (plan.Reservations.Count > 0 && !await outbox.CommitAsync(s => plan.Reservations.ForEach(r => s.SetQuota(r.Limit.Name(), r.Record))))
         {
             return Decision.Deny(ReasonCodes.Unavailable, "the quota reservation could not be stored", allowed.GrantId);
         }
@@ -215,7 +215,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         }
 
         agent.Metrics.QuotaRenewals.Add(renewals.Count);
-        var written = await outbox.CommitAsync(s => renewals.ForEach(r => s.Quotas[r.Limit] = r.Record));
+        var written = await outbox.CommitAsync(s => renewals.ForEach(r => s.SetQuota(r.Limit, r.Record)));
         renewals.ForEach(r => r.Bucket.EndRenewal(written));
     }
 
@@ -233,7 +233,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         var snapshot = _quotas.Snapshot(agent.Now).ToList();
         if (snapshot.Count > 0)
         {
-            await outbox.CommitAsync(s => snapshot.ForEach(u => s.Quotas[u.Limit] = u.Record));
+            await outbox.CommitAsync(s => snapshot.ForEach(u => s.SetQuota(u.Limit, u.Record)));
         }
     }
 }

@@ -22,7 +22,7 @@ internal sealed class AgentQuotas
 
     // The grant's few limits in a small array (a linear search over at most a handful), and the tenant's leases only once
     // the tenant limits something: bytes per active agent count.
-    private (MeteredLimit Limit, ReservedBucket Bucket)[] _ownList = [];
+    private ReservedBucket[] _ownList = [];
     private Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil, long Granted)>? _leases;
     private TenantLimits _tenant = TenantLimits.None;
 
@@ -47,15 +47,15 @@ internal sealed class AgentQuotas
         _ownList = [.. MeteredLimits.All
             .Select(limit => (limit, Value: limit.ValueIn(limits)))
             .Where(l => l.Value is not null)
-            .Select(l => (l.limit, new ReservedBucket(l.Value!.Value, l.limit.Period(), stored.GetValueOrDefault(l.limit.Name()))))];
+            .Select(l => new ReservedBucket(l.Value!.Value, l.limit.Period(), stored.GetValueOrDefault(l.limit.Name())) { Metered = l.limit })];
     }
 
     /// <summary>The bucket of one of the grant's own limits, or null when the grant does not set it.</summary>
     public ReservedBucket? Own(MeteredLimit limit)
     {
-        foreach (var (own, bucket) in _ownList)
+        foreach (var bucket in _ownList)
         {
-            if (own == limit)
+            if (bucket.Metered == limit)
             {
                 return bucket;
             }
@@ -77,7 +77,7 @@ internal sealed class AgentQuotas
 
     /// <summary>The exact state of every bucket, for a clean deactivation.</summary>
     public IEnumerable<(string Limit, BucketRecord Record)> Snapshot(DateTimeOffset now) =>
-        _ownList.Select(p => (p.Limit.Name(), p.Bucket.Snapshot(now)));
+        _ownList.Select(b => (b.Metered.Name(), b.Snapshot(now)));
 
     /// <summary>
     /// Whether the check fits every limit that meters it; changes nothing. Without <paramref name="into"/>, the plan
@@ -92,8 +92,9 @@ internal sealed class AgentQuotas
             return plan.Deny(ReasonCodes.Unavailable, "the tenant's shared limits could not be verified; nothing is metered against them");
         }
 
-        foreach (var (limit, bucket) in _ownList)
+        foreach (var bucket in _ownList)
         {
+            var limit = bucket.Metered;
             var cost = limit.CostOf(kind, amount);
             if (cost is null)
             {
@@ -175,7 +176,7 @@ internal sealed class AgentQuotas
     public List<(string Limit, ReservedBucket Bucket, BucketRecord Record)> BeginRenewals(DateTimeOffset now)
     {
         RenewalDue = false;
-        return _ownList.Where(o => o.Bucket.RenewalDue).Select(o => (o.Limit.Name(), o.Bucket, o.Bucket.BeginRenewal(now))).ToList();
+        return _ownList.Where(b => b.RenewalDue).Select(b => (b.Metered.Name(), b, b.BeginRenewal(now))).ToList();
     }
 
     /// <summary>Spends what the plan says; its reservations must have been written.</summary>

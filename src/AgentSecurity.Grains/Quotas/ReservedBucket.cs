@@ -36,6 +36,12 @@ internal sealed class ReservedBucket : RateBucket
 
     public long Chunk { get; }
 
+    /// <summary>
+    /// The limit of the grant this bucket meters, for an agent's buckets: kept in the object's padding, so that an agent
+    /// holds its buckets in one array of references rather than of (limit, bucket) pairs.
+    /// </summary>
+    public MeteredLimit Metered { get; init; }
+
     /// <summary>Whether spending <paramref name="cost"/> needs a reservation written first.</summary>
     public bool NeedsReservation(long cost) => cost > _reserved;
 

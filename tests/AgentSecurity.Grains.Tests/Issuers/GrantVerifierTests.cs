@@ -49,8 +49,7 @@ public sealed class GrantVerifierTests
     [Fact]
     public void ParentFailure_ParentWithoutAgentDid_IsUntrustedSigner()
     {
-        var parent = Parent();
-        parent.AgentDid = null;
+        var parent = new AcceptedGrant { AgentId = "lead", ExpiresAt = Now.AddHours(1), AgentDid = null, Depth = 1 };
 
         var failure = GrantVerifier.ParentFailure(parent, "p-1", parentRevoked: false, Delegation(), Now);
 

@@ -23,7 +23,7 @@ public sealed class IssuerGrainStateTests
         state.PendingEvents.Add("{}");
 
         var copy = services.GetRequiredService<DeepCopier<IssuerGrainState>>().Copy(state);
-        copy.AcceptedGrants["g-1"].Depth = 2;
+        copy.AcceptedGrants["g-1"] = new AcceptedGrant { AgentId = "bot", Depth = 2 }; // a record is replaced, never changed
         copy.RevokedGrants["g-0"].Reason = "changed";
         copy.Requests[0].Status = PermissionRequestStatus.Approved;
         copy.AdminDocuments.Clear();
@@ -31,10 +31,26 @@ public sealed class IssuerGrainStateTests
         copy.NextRequestNumber = 7;
 
         Assert.Equal(1, state.AcceptedGrants["g-1"].Depth);
+        Assert.Equal(2, copy.AcceptedGrants["g-1"].Depth);
         Assert.Equal("leaked", state.RevokedGrants["g-0"].Reason);
         Assert.Equal(PermissionRequestStatus.Pending, state.Requests[0].Status);
         Assert.Single(state.AdminDocuments);
         Assert.Single(state.PendingEvents);
         Assert.Equal(1, state.NextRequestNumber);
+    }
+
+    [Fact]
+    public void DeepCopy_AcceptedGrants_AreSharedNotCopied()
+    {
+        // Records are immutable (init only), so the copy of a state with thousands of them copies none: a write of the
+        // issuer's state does not allocate per live grant, nor grow the copier's pooled context to their number.
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var state = new IssuerGrainState();
+        state.AcceptedGrants["g-1"] = new AcceptedGrant { AgentId = "bot", Depth = 1 };
+
+        var copy = services.GetRequiredService<DeepCopier<IssuerGrainState>>().Copy(state);
+
+        Assert.NotSame(state.AcceptedGrants, copy.AcceptedGrants);
+        Assert.Same(state.AcceptedGrants["g-1"], copy.AcceptedGrants["g-1"]);
     }
 }

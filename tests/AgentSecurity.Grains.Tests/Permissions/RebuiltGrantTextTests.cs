@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentSecurity.Grains.Permissions;
+using AgentSecurity.Grants.Documents;
+using AgentSecurity.Testing;
+
+namespace AgentSecurity.Grains.Tests.Permissions;
+
+/// <summary>
+/// An agent holds its grant's text as what rebuilds it (a shared template, its ids and times, the signature) only when
+/// the rebuild gives back exactly the text; any other text stays held as it is.
+/// </summary>
+public sealed class RebuiltGrantTextTests
+{
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(60);
+
+    // Every slot filled (agentDid, parentGrantId, notBefore), tools and tool rules, limits.
+    private static string Signed(string agent, string grantId, DateTimeOffset issuedAt, string tool = "files/read_*") =>
+        TestDocuments.GrantV2("text-shared", agent, issuedAt, [tool], """{"approve":["files/read_secret"]}""", grantId)
+            .Set("agentDid", TestKeys.FromByte(0x31).Did.Value)
+            .Set("parentGrantId", "g-parent")
+            .Set("notBefore", issuedAt.AddMinutes(1))
+            .SetJson("resourceLimits", """{"checksPerSecond":100,"llmTokensPerHour":100000}""")
+            .SignWith(TestKeys.Root);
+
+    private static (GrantDocument Document, ActiveGrant Grant) Compile(string text)
+    {
+        var document = GrantDocument.Parse(text).Value;
+        return (document, ActiveGrant.Compile(document, ClockSkew));
+    }
+
+    [Fact]
+    public void For_CanonicalGrantWithEverySlot_RebuildsTheExactText()
+    {
+        var text = Signed("bot", "g-1", TestDocuments.Epoch);
+        var (document, grant) = Compile(text);
+
+        var rebuilt = RebuiltGrantText.For(document, grant, "bot", text);
+
+        Assert.NotNull(rebuilt);
+        Assert.Equal(text, rebuilt.Text());
+    }
+
+    [Fact]
+    public void For_TextWithWhitespaceOrAnotherMemberOrder_IsNull()
+    {
+        var text = Signed("bot", "g-1", TestDocuments.Epoch);
+        var (document, grant) = Compile(text);
+        var node = JsonNode.Parse(text)!.AsObject();
+        var indented = node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var reordered = new JsonObject(node.Reverse().Select(m => KeyValuePair.Create(m.Key, m.Value?.DeepClone()))).ToJsonString();
+
+        Assert.Null(RebuiltGrantText.For(document, grant, "bot", indented));
+        Assert.Null(RebuiltGrantText.For(document, grant, "bot", reordered));
+        Assert.Null(RebuiltGrantText.For(document, grant, "other", text));
+    }
+
+    [Fact]
+    public void For_GrantsThatDifferOnlyInIdsTimesAndSignature_ShareOneTemplate()
+    {
+        var first = Signed("a1", "g-a1", TestDocuments.Epoch);
+        var second = Signed("a2", "g-a2", TestDocuments.Epoch.AddHours(3));
+        var (firstDocument, firstGrant) = Compile(first);
+        var (secondDocument, secondGrant) = Compile(second);
+
+        var a = RebuiltGrantText.For(firstDocument, firstGrant, "a1", first)!;
+        var b = RebuiltGrantText.For(secondDocument, secondGrant, "a2", second)!;
+
+        Assert.Same(a.Template, b.Template);
+        Assert.Equal(first, a.Text());
+        Assert.Equal(second, b.Text());
+        var other = Signed("a3", "g-a3", TestDocuments.Epoch, tool: "files/*");
+        var (otherDocument, otherGrant) = Compile(other);
+        var c = RebuiltGrantText.For(otherDocument, otherGrant, "a3", other)!;
+        Assert.NotSame(a.Template, c.Template);
+        Assert.Equal(other, c.Text());
+    }
+}
