@@ -1,3 +1,5 @@
+using AgentSecurity.Abstractions.Wire;
+
 namespace AgentSecurity.Abstractions;
 
 /// <summary>
@@ -7,6 +9,11 @@ namespace AgentSecurity.Abstractions;
 [GenerateSerializer, Immutable, Alias("agentsec.CheckRequest.v1")]
 public sealed record CheckRequest
 {
+    // The capability travels as its code in WireVocabulary.Capabilities when it has one, else as its text (Id 0, where
+    // its text always was).
+    [Id(0)] private readonly string? _capabilityText;
+    [Id(4)] private readonly byte _capabilityCode;
+
     public CheckRequest(string capability, string? resource = null, long? amount = null)
     {
         Capability = capability;
@@ -14,7 +21,12 @@ public sealed record CheckRequest
         Amount = amount;
     }
 
-    [Id(0)] public string Capability { get; init; }
+    /// <summary>The capability; empty (so unknown, decided as such) for a code this version does not know.</summary>
+    public string Capability
+    {
+        get => _capabilityText ?? WireVocabulary.Capabilities.TextOf(_capabilityCode) ?? string.Empty;
+        init => (_capabilityCode, _capabilityText) = WireVocabulary.Capabilities.Encode(value);
+    }
 
     [Id(1)] public string? Resource { get; init; }
 

@@ -28,7 +28,7 @@ internal static class BenchCommand
             Description = "The operator's key file, to create a throw-away tenant (default: $AGENTSEC_OPERATOR_KEY, else operator.key in $AGENTSEC_STATE_DIR or .agentsec)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGENTSEC_OPERATOR_KEY") is { Length: > 0 } k ? k : Path.Combine(DevelopmentFiles.Directory, Caller.OperatorKeyFile),
         };
-        var checks = new Command("checks", "Checks per second against a trivial grain call, in the same run") { agents, concurrency, seconds, operatorKey };
+        var checks = new Command("checks", "Checks per second against a trivial grain call, in the same run (with AGENTSEC_BENCH_SILO_PID, a local silo's CPU per call too)") { agents, concurrency, seconds, operatorKey };
         checks.SetAction(async (result, cancellation) =>
         {
             var output = app.OutputFor(result);
@@ -76,6 +76,7 @@ internal static class BenchCommand
                 await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(3), LimitedCheck, cancellation);
 
                 var phase = TimeSpan.FromSeconds(s / (3.0 * Rounds));
+                var cpu = ProcessCpu.FromEnvironment();
                 var baseline = new List<LoadPhase.Outcome>();
                 var measured = new List<LoadPhase.Outcome>();
                 var limited = new List<LoadPhase.Outcome>();
@@ -85,7 +86,7 @@ internal static class BenchCommand
                     var kinds = new (List<LoadPhase.Outcome> Into, Func<int, ValueTask<bool>> Call)[] { (baseline, Ping), (measured, Check), (limited, LimitedCheck) };
                     foreach (var (into, call) in round % 2 == 1 ? kinds : kinds.Reverse())
                     {
-                        into.Add(await LoadPhase.RunAsync(c, phase, call, cancellation));
+                        into.Add(await LoadPhase.RunAsync(c, phase, call, cancellation, cpu));
                     }
 
                     output.Progress($"round {round}: checks {measured[^1].CallsPerSecond:F0}/s, with every limit {limited[^1].CallsPerSecond:F0}/s, trivial calls {baseline[^1].CallsPerSecond:F0}/s");
@@ -108,6 +109,11 @@ internal static class BenchCommand
                     p99Ms = Math.Round(LoadPhase.PercentileMillis(checkTicks, 99), 3),
                     baselineP50Ms = Math.Round(LoadPhase.PercentileMillis(baseTicks, 50), 3),
                     baselineP99Ms = Math.Round(LoadPhase.PercentileMillis(baseTicks, 99), 3),
+                    // CPU per call of each side, from the same phases: what a shared machine turns into throughput.
+                    clientCpuMicrosPerCheck = LoadPhase.CpuMicrosPerCall(measured, side => side.Client),
+                    clientCpuMicrosPerBaselineCall = LoadPhase.CpuMicrosPerCall(baseline, side => side.Client),
+                    siloCpuMicrosPerCheck = cpu.HasSilo ? LoadPhase.CpuMicrosPerCall(measured, side => side.Silo) : (double?)null,
+                    siloCpuMicrosPerBaselineCall = cpu.HasSilo ? LoadPhase.CpuMicrosPerCall(baseline, side => side.Silo) : (double?)null,
                     limitedChecksPerSecond = Math.Round(limitedRate),
                     limitsRatio = Math.Round(limitsRatio, 3),
                     checks = measured.Sum(o => o.Calls) + limited.Sum(o => o.Calls),
