@@ -1,5 +1,3 @@
-using AgentSecurity.Abstractions.Wire;
-
 namespace AgentSecurity.Abstractions;
 
 /// <summary>
@@ -9,11 +7,6 @@ namespace AgentSecurity.Abstractions;
 [GenerateSerializer, Immutable, Alias("agentsec.CheckRequest.v1")]
 public sealed record CheckRequest
 {
-    // The capability travels as its code in WireVocabulary.Capabilities when it has one, else as its text (Id 0, where
-    // its text always was).
-    [Id(0)] private readonly string? _capabilityText;
-    [Id(4)] private readonly byte _capabilityCode;
-
     public CheckRequest(string capability, string? resource = null, long? amount = null)
     {
         Capability = capability;
@@ -21,12 +14,7 @@ public sealed record CheckRequest
         Amount = amount;
     }
 
-    /// <summary>The capability; empty (so unknown, decided as such) for a code this version does not know.</summary>
-    public string Capability
-    {
-        get => _capabilityText ?? WireVocabulary.Capabilities.TextOf(_capabilityCode) ?? string.Empty;
-        init => (_capabilityCode, _capabilityText) = WireVocabulary.Capabilities.Encode(value);
-    }
+    [Id(0)] public string Capability { get; init; }
 
     [Id(1)] public string? Resource { get; init; }
 

@@ -1,4 +1,3 @@
-using AgentSecurity.Abstractions.Wire;
 using AgentSecurity.Grants;
 
 namespace AgentSecurity.Abstractions;
@@ -7,31 +6,12 @@ namespace AgentSecurity.Abstractions;
 [GenerateSerializer, Immutable, Alias("agentsec.Decision.v1")]
 public sealed record Decision
 {
-    /// <summary>The message of a check the active grant allows, the answer to nearly every check.</summary>
-    public const string AllowedByTheGrant = "allowed by the grant";
-
-    // The reason and the message travel as codes of their vocabularies when they have one, else as their text (Id 1
-    // and 2, where their text always was): see WireVocabulary.
-    [Id(1)] private readonly string? _reasonText;
-    [Id(5)] private readonly byte _reasonCode;
-    [Id(2)] private readonly string? _messageText;
-    [Id(6)] private readonly byte _messageCode;
-
     [Id(0)] public bool Allowed { get; init; }
 
     /// <summary>A stable code from <see cref="ReasonCodes"/>: <c>allowed</c> or why not.</summary>
-    public required string Reason
-    {
-        // A code this version does not know (from a newer peer) reads as no reason; Allowed still says what was decided.
-        get => _reasonText ?? WireVocabulary.Reasons.TextOf(_reasonCode) ?? string.Empty;
-        init => (_reasonCode, _reasonText) = WireVocabulary.Reasons.Encode(value);
-    }
+    [Id(1)] public required string Reason { get; init; }
 
-    public required string Message
-    {
-        get => _messageText ?? WireVocabulary.Messages.TextOf(_messageCode) ?? string.Empty;
-        init => (_messageCode, _messageText) = WireVocabulary.Messages.Encode(value);
-    }
+    [Id(2)] public required string Message { get; init; }
 
     /// <summary>The grant that decided, when there is one.</summary>
     [Id(3)] public string? GrantId { get; init; }

@@ -25,7 +25,7 @@ internal sealed class ActiveGrant
         _contentHash = Sha256Hash.Parse(document.Envelope.ContentHash);
         ElevationText = text;
         Policy = policy;
-        Allowed = new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = Decision.AllowedByTheGrant, GrantId = GrantId };
+        Allowed = new Decision { Allowed = true, Reason = ReasonCodes.Allowed, Message = "allowed by the grant", GrantId = GrantId };
     }
 
     /// <summary>The answer to every allowed check without quota figures: immutable, so shared, so not allocated per check.</summary>
