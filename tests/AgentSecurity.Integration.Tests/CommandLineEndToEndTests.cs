@@ -76,6 +76,30 @@ public sealed class CommandLineEndToEndTests(ClusterProcessFixture cluster)
     }
 
     [Fact]
+    public async Task AgentsecBenchChecks_AgainstTheSilo_ReportsRatesAndEachSidesCpuPerCall()
+    {
+        var bench = await cluster.RunAsync("dotnet",
+            [BuiltArtifacts.Cli, "bench", "checks", "--agents", "4", "--concurrency", "8", "--seconds", "3", "--operator-key", cluster.OperatorKeyFile, "--json"],
+            new Dictionary<string, string> { ["AGENTSEC_BENCH_SILO_PID"] = cluster.Silo.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.True(bench.ExitCode == 0, bench.ToString());
+        Assert.Equal(0, bench.Json.GetProperty("denied").GetInt64());
+        Assert.True(bench.Json.GetProperty("checksPerSecond").GetDouble() > 0, bench.Stdout);
+        Assert.True(bench.Json.GetProperty("baselineCallsPerSecond").GetDouble() > 0, bench.Stdout);
+        // Each side used CPU for each kind of call; the silo's figures come from the process the variable named.
+        foreach (var figure in new[] { "clientCpuMicrosPerCheck", "clientCpuMicrosPerBaselineCall", "clientCpuMicrosPerLimitedCheck",
+                     "siloCpuMicrosPerCheck", "siloCpuMicrosPerBaselineCall", "siloCpuMicrosPerLimitedCheck" })
+        {
+            Assert.True(bench.Json.GetProperty(figure).GetDouble() > 0, $"{figure}: {bench.Stdout}");
+        }
+
+        var withoutSilo = await cluster.AgentsecAsync("bench", "checks", "--agents", "2", "--concurrency", "2", "--seconds", "2", "--operator-key", cluster.OperatorKeyFile, "--json");
+        Assert.True(withoutSilo.ExitCode == 0, withoutSilo.ToString());
+        Assert.Equal(JsonValueKind.Null, withoutSilo.Json.GetProperty("siloCpuMicrosPerCheck").ValueKind);
+        Assert.True(withoutSilo.Json.GetProperty("clientCpuMicrosPerCheck").GetDouble() > 0, withoutSilo.Stdout);
+    }
+
+    [Fact]
     public async Task Agentsec_TamperedGrantFile_IsRefusedWithExit1AndCode()
     {
         var (tenant, rootKey) = await NewTenantAsync();

@@ -51,11 +51,11 @@ internal static class LoadPhase
         return new Outcome(all.Length, seconds, all, results.Sum(r => r.failures)) { Cpu = (cpuAfter.Client - cpuBefore.Client, cpuAfter.Silo - cpuBefore.Silo) };
     }
 
-    /// <summary>Microseconds of CPU per call over the phases, from the side <paramref name="side"/> picks.</summary>
-    public static double CpuMicrosPerCall(IReadOnlyCollection<Outcome> phases, Func<(TimeSpan Client, TimeSpan Silo), TimeSpan> side)
+    /// <summary>Microseconds of CPU per call over the phases, from the side <paramref name="side"/> picks; null without calls.</summary>
+    public static double? CpuMicrosPerCall(IReadOnlyCollection<Outcome> phases, Func<(TimeSpan Client, TimeSpan Silo), TimeSpan> side)
     {
         var calls = phases.Sum(o => o.Calls);
-        return calls == 0 ? double.NaN : Math.Round(phases.Sum(o => side(o.Cpu).TotalMicroseconds) / calls, 2);
+        return calls == 0 ? null : Math.Round(phases.Sum(o => side(o.Cpu).TotalMicroseconds) / calls, 2);
     }
 
     public static double PercentileMillis(long[] ticks, double percentile)

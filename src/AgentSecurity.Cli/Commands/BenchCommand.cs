@@ -76,7 +76,7 @@ internal static class BenchCommand
                 await LoadPhase.RunAsync(c, TimeSpan.FromSeconds(3), LimitedCheck, cancellation);
 
                 var phase = TimeSpan.FromSeconds(s / (3.0 * Rounds));
-                var cpu = ProcessCpu.FromEnvironment();
+                using var cpu = ProcessCpu.FromEnvironment();
                 var baseline = new List<LoadPhase.Outcome>();
                 var measured = new List<LoadPhase.Outcome>();
                 var limited = new List<LoadPhase.Outcome>();
@@ -112,8 +112,10 @@ internal static class BenchCommand
                     // CPU per call of each side, from the same phases: what a shared machine turns into throughput.
                     clientCpuMicrosPerCheck = LoadPhase.CpuMicrosPerCall(measured, side => side.Client),
                     clientCpuMicrosPerBaselineCall = LoadPhase.CpuMicrosPerCall(baseline, side => side.Client),
-                    siloCpuMicrosPerCheck = cpu.HasSilo ? LoadPhase.CpuMicrosPerCall(measured, side => side.Silo) : (double?)null,
-                    siloCpuMicrosPerBaselineCall = cpu.HasSilo ? LoadPhase.CpuMicrosPerCall(baseline, side => side.Silo) : (double?)null,
+                    clientCpuMicrosPerLimitedCheck = LoadPhase.CpuMicrosPerCall(limited, side => side.Client),
+                    siloCpuMicrosPerCheck = cpu.HasSilo ? LoadPhase.CpuMicrosPerCall(measured, side => side.Silo) : null,
+                    siloCpuMicrosPerBaselineCall = cpu.HasSilo ? LoadPhase.CpuMicrosPerCall(baseline, side => side.Silo) : null,
+                    siloCpuMicrosPerLimitedCheck = cpu.HasSilo ? LoadPhase.CpuMicrosPerCall(limited, side => side.Silo) : null,
                     limitedChecksPerSecond = Math.Round(limitedRate),
                     limitsRatio = Math.Round(limitsRatio, 3),
                     checks = measured.Sum(o => o.Calls) + limited.Sum(o => o.Calls),
@@ -127,7 +129,9 @@ internal static class BenchCommand
                     $"checks: {report.checksPerSecond:F0}/s (p50 {report.p50Ms} ms, p99 {report.p99Ms} ms)\n" +
                     $"checks with every limit metered: {report.limitedChecksPerSecond:F0}/s (ratio {report.limitsRatio})\n" +
                     $"trivial grain call: {report.baselineCallsPerSecond:F0}/s (p50 {report.baselineP50Ms} ms, p99 {report.baselineP99Ms} ms)\n" +
-                    $"ratio {report.ratio} (ratios are medians of {Rounds} alternating rounds; {n} agents, {c} in flight, {report.denied} unexpected denials)");
+                    $"ratio {report.ratio} (ratios are medians of {Rounds} alternating rounds; {n} agents, {c} in flight, {report.denied} unexpected denials)\n" +
+                    $"CPU per call, client: check {report.clientCpuMicrosPerCheck} µs, trivial call {report.clientCpuMicrosPerBaselineCall} µs" +
+                    (cpu.HasSilo ? $"; silo: check {report.siloCpuMicrosPerCheck} µs, trivial call {report.siloCpuMicrosPerBaselineCall} µs" : " (AGENTSEC_BENCH_SILO_PID=<a local silo's pid> adds the silo's)"));
             }, cancellation);
         });
 

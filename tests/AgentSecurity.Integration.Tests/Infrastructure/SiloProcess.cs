@@ -44,6 +44,9 @@ internal sealed class SiloProcess : IDisposable
     /// <summary>True while the process last started runs (a silo declared dead by its cluster stops itself).</summary>
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The running silo's process id.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("the silo has not been started");
+
     /// <summary>Completes when the silo has logged a line containing <paramref name="text"/>.</summary>
     public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
         (_process ?? throw new InvalidOperationException("the silo was not started")).WaitForOutputAsync(text, timeout);
