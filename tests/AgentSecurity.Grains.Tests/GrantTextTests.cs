@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentSecurity.Abstractions.Kernel;
+using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Tests.Infrastructure;
+using AgentSecurity.Grants.Documents;
 using AgentSecurity.Testing;
 
 namespace AgentSecurity.Grains.Tests;
@@ -64,6 +66,33 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         Assert.Equal(stored, await ActiveGrantAsync(tenant));
         Assert.Equal(stored, StoredText(tenant)); // written back by the check's reservation, as it was
         Assert.True(Reserved(tenant) > 0, "the check wrote a reservation"); // the deactivation before the tamper wrote 0
+    }
+
+    [Fact]
+    public async Task ApplyGrant_CanonicalGrant_IsHeldRebuiltAfterApplyAndAfterReactivation()
+    {
+        // The tenant is new, so is the template: only this agent's rebuilt text can keep it alive (the table holds
+        // templates weakly), which is how the test sees what form the grain holds its text in.
+        var tenant = await fixture.NewTenantAsync();
+        var grant = TestDocuments.Grant(tenant, "bot", fixture.Now).SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
+        var template = GrantTextTemplate.Of(GrantDocument.Parse(grant).Value.Envelope.Body);
+
+        await fixture.ApplyAsync(grant);
+        Assert.True(HeldAlive(template), "the applied grant's text is held rebuilt");
+
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.False(HeldAlive(template), "with the agent deactivated nothing holds the template");
+        Assert.True((await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/out.txt")).Allowed);
+        Assert.True(HeldAlive(template), "the text loaded at reactivation is held rebuilt");
+        Assert.Equal(grant, await ActiveGrantAsync(tenant));
+    }
+
+    private static bool HeldAlive(GrantTextTemplate template)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return SharedGrantTemplates.HoldsAlive(template);
     }
 
     /// <summary>The same signed grant, members in reverse order and indented: its signature still holds (it covers the canonical form).</summary>

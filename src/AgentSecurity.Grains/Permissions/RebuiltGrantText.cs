@@ -51,8 +51,12 @@ internal sealed class RebuiltGrantText
             return null;
         }
 
-        var rebuilt = new RebuiltGrantText(SharedGrantTemplates.For(template), grant, agentId, signature);
-        return string.Equals(rebuilt.Text(), text, StringComparison.Ordinal) ? rebuilt : null;
+        // Compared with the candidate (its literal as text: nothing compressed yet), and only then held: a template that
+        // does not rebuild its grant takes no slot of the shared table. An equal held template rebuilds the same text.
+        var rebuilt = new RebuiltGrantText(template, grant, agentId, signature);
+        return string.Equals(rebuilt.Text(), text, StringComparison.Ordinal)
+            ? new RebuiltGrantText(SharedGrantTemplates.For(template), grant, agentId, signature)
+            : null;
     }
 
     /// <summary>The template this text shares with the agents whose grants differ from it only in their slots.</summary>

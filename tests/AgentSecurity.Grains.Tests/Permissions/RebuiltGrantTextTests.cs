@@ -75,4 +75,36 @@ public sealed class RebuiltGrantTextTests
         Assert.NotSame(a.Template, c.Template);
         Assert.Equal(other, c.Text());
     }
+
+    [Fact]
+    public void For_CommonV1Grant_RebuildsTheExactText()
+    {
+        // No agentDid, notBefore or parentGrantId: the shape most agents hold.
+        var text = TestDocuments.Grant("text-v1", "bot", TestDocuments.Epoch, "g-v1")
+            .SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
+        var (document, grant) = Compile(text);
+
+        var rebuilt = RebuiltGrantText.For(document, grant, "bot", text);
+
+        Assert.NotNull(rebuilt);
+        Assert.Equal(text, rebuilt.Text());
+        Assert.True(rebuilt.Template.IsCompressed);
+    }
+
+    [Fact]
+    public void For_TwoTenantsWithOtherwiseEqualGrants_HoldDifferentTemplates()
+    {
+        var first = TestDocuments.Grant("text-tenant-a", "bot", TestDocuments.Epoch).SignWith(TestKeys.Root);
+        var second = TestDocuments.Grant("text-tenant-b", "bot", TestDocuments.Epoch).SignWith(TestKeys.Root);
+        var (firstDocument, firstGrant) = Compile(first);
+        var (secondDocument, secondGrant) = Compile(second);
+
+        var a = RebuiltGrantText.For(firstDocument, firstGrant, "bot", first)!;
+        var b = RebuiltGrantText.For(secondDocument, secondGrant, "bot", second)!;
+
+        Assert.NotSame(a.Template, b.Template);
+        Assert.NotEqual(a.Template, b.Template);
+        Assert.Equal(first, a.Text());
+        Assert.Equal(second, b.Text());
+    }
 }
