@@ -69,22 +69,26 @@ public sealed class GrantTextTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task ApplyGrant_CanonicalGrant_IsHeldRebuiltAfterApplyAndAfterReactivation()
+    public async Task ApplyGrant_TwoAgentsWithOneTemplate_TheSecondIsHeldRebuiltAfterApplyAndAfterReactivation()
     {
-        // The tenant is new, so is the template: only this agent's rebuilt text can keep it alive (the table holds
-        // templates weakly), which is how the test sees what form the grain holds its text in.
+        // The tenant is new, so is the template: only a rebuilt text can keep it alive (the table holds templates weakly),
+        // which is how the test sees what form the grains hold their texts in. The first agent with a template keeps its
+        // text compressed; the second holds it rebuilt.
         var tenant = await fixture.NewTenantAsync();
-        var grant = TestDocuments.Grant(tenant, "bot", fixture.Now).SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
-        var template = GrantTextTemplate.Of(GrantDocument.Parse(grant).Value.Envelope.Body);
+        string Grant(string agent) => TestDocuments.Grant(tenant, agent, fixture.Now, agent == "bot" ? "g-1" : "g-2").SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
+        var template = GrantTextTemplate.Of(GrantDocument.Parse(Grant("bot")).Value.Envelope.Body);
 
-        await fixture.ApplyAsync(grant);
-        Assert.True(HeldAlive(template), "the applied grant's text is held rebuilt");
+        await fixture.ApplyAsync(Grant("bot"));
+        Assert.False(HeldAlive(template), "the first agent with the template keeps its text compressed");
+        await fixture.ApplyAsync(Grant("bot2"));
+        Assert.True(HeldAlive(template), "the second agent's text is held rebuilt");
 
         await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        Assert.False(HeldAlive(template), "with the agent deactivated nothing holds the template");
+        Assert.False(HeldAlive(template), "with the agents deactivated nothing holds the template");
         Assert.True((await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/out.txt")).Allowed);
-        Assert.True(HeldAlive(template), "the text loaded at reactivation is held rebuilt");
-        Assert.Equal(grant, await ActiveGrantAsync(tenant));
+        Assert.True((await fixture.CheckAsync(tenant, "bot2", "fileSystem:write", "/workspace/out.txt")).Allowed);
+        Assert.True(HeldAlive(template), "a text loaded at reactivation is held rebuilt");
+        Assert.Equal(Grant("bot"), await ActiveGrantAsync(tenant));
     }
 
     private static bool HeldAlive(GrantTextTemplate template)

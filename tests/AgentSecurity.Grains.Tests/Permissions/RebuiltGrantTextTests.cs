@@ -29,13 +29,21 @@ public sealed class RebuiltGrantTextTests
         return (document, ActiveGrant.Compile(document, ClockSkew));
     }
 
+    /// <summary>The rebuilt form of an agent's text made after another agent's with the same template (the first keeps its text compressed).</summary>
+    private static RebuiltGrantText? SecondOfItsTemplate(string first, string firstAgent, string text, string agent)
+    {
+        var (firstDocument, firstGrant) = Compile(first);
+        Assert.Null(RebuiltGrantText.For(firstDocument, firstGrant, firstAgent, first)); // no other agent has its template yet
+        var (document, grant) = Compile(text);
+        return RebuiltGrantText.For(document, grant, agent, text);
+    }
+
     [Fact]
     public void For_CanonicalGrantWithEverySlot_RebuildsTheExactText()
     {
         var text = Signed("bot", "g-1", TestDocuments.Epoch);
-        var (document, grant) = Compile(text);
 
-        var rebuilt = RebuiltGrantText.For(document, grant, "bot", text);
+        var rebuilt = SecondOfItsTemplate(Signed("bot-first", "g-0", TestDocuments.Epoch), "bot-first", text, "bot");
 
         Assert.NotNull(rebuilt);
         Assert.Equal(text, rebuilt.Text());
@@ -60,18 +68,16 @@ public sealed class RebuiltGrantTextTests
     {
         var first = Signed("a1", "g-a1", TestDocuments.Epoch);
         var second = Signed("a2", "g-a2", TestDocuments.Epoch.AddHours(3));
-        var (firstDocument, firstGrant) = Compile(first);
         var (secondDocument, secondGrant) = Compile(second);
 
-        var a = RebuiltGrantText.For(firstDocument, firstGrant, "a1", first)!;
+        var a = SecondOfItsTemplate(Signed("a0", "g-a0", TestDocuments.Epoch), "a0", first, "a1")!;
         var b = RebuiltGrantText.For(secondDocument, secondGrant, "a2", second)!;
 
         Assert.Same(a.Template, b.Template);
         Assert.Equal(first, a.Text());
         Assert.Equal(second, b.Text());
         var other = Signed("a3", "g-a3", TestDocuments.Epoch, tool: "files/*");
-        var (otherDocument, otherGrant) = Compile(other);
-        var c = RebuiltGrantText.For(otherDocument, otherGrant, "a3", other)!;
+        var c = SecondOfItsTemplate(Signed("a4", "g-a4", TestDocuments.Epoch, tool: "files/*"), "a4", other, "a3")!;
         Assert.NotSame(a.Template, c.Template);
         Assert.Equal(other, c.Text());
     }
@@ -80,11 +86,11 @@ public sealed class RebuiltGrantTextTests
     public void For_CommonV1Grant_RebuildsTheExactText()
     {
         // No agentDid, notBefore or parentGrantId: the shape most agents hold.
-        var text = TestDocuments.Grant("text-v1", "bot", TestDocuments.Epoch, "g-v1")
+        string V1(string agent, string grantId) => TestDocuments.Grant("text-v1", agent, TestDocuments.Epoch, grantId)
             .SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
-        var (document, grant) = Compile(text);
+        var text = V1("bot", "g-v1");
 
-        var rebuilt = RebuiltGrantText.For(document, grant, "bot", text);
+        var rebuilt = SecondOfItsTemplate(V1("bot-first", "g-v0"), "bot-first", text, "bot");
 
         Assert.NotNull(rebuilt);
         Assert.Equal(text, rebuilt.Text());
@@ -96,11 +102,9 @@ public sealed class RebuiltGrantTextTests
     {
         var first = TestDocuments.Grant("text-tenant-a", "bot", TestDocuments.Epoch).SignWith(TestKeys.Root);
         var second = TestDocuments.Grant("text-tenant-b", "bot", TestDocuments.Epoch).SignWith(TestKeys.Root);
-        var (firstDocument, firstGrant) = Compile(first);
-        var (secondDocument, secondGrant) = Compile(second);
 
-        var a = RebuiltGrantText.For(firstDocument, firstGrant, "bot", first)!;
-        var b = RebuiltGrantText.For(secondDocument, secondGrant, "bot", second)!;
+        var a = SecondOfItsTemplate(TestDocuments.Grant("text-tenant-a", "bot0", TestDocuments.Epoch, "g-0").SignWith(TestKeys.Root), "bot0", first, "bot")!;
+        var b = SecondOfItsTemplate(TestDocuments.Grant("text-tenant-b", "bot0", TestDocuments.Epoch, "g-0").SignWith(TestKeys.Root), "bot0", second, "bot")!;
 
         Assert.NotSame(a.Template, b.Template);
         Assert.NotEqual(a.Template, b.Template);

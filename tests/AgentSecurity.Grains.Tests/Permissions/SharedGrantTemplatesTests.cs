@@ -29,10 +29,12 @@ public sealed class SharedGrantTemplatesTests
         var fresh = new List<GrantTextTemplate>();
         for (var i = 0; i <= SharedGrantTemplates.SweepEvery && SharedGrantTemplates.Count >= SharedGrantTemplates.Capacity; i++)
         {
-            fresh.Add(SharedGrantTemplates.For(Candidate($"/fresh/{run}/{i}/**")));
+            SharedGrantTemplates.For(Candidate($"/fresh/{run}/{i}/**"));
+            fresh.Add(SharedGrantTemplates.For(Candidate($"/fresh/{run}/{i}/**"))!);
         }
 
         Assert.True(SharedGrantTemplates.Count < SharedGrantTemplates.Capacity / 2, $"{SharedGrantTemplates.Count} templates held after they died");
+        SharedGrantTemplates.For(Candidate($"/again/{run}/**"));
         var held = SharedGrantTemplates.For(Candidate($"/again/{run}/**"));
         Assert.Same(held, SharedGrantTemplates.For(Candidate($"/again/{run}/**")));
         GC.KeepAlive(fresh);
@@ -47,7 +49,8 @@ public sealed class SharedGrantTemplatesTests
         const int Refused = 3 * SharedGrantTemplates.SweepEvery;
         for (var i = 0; i < SharedGrantTemplates.Capacity + Refused; i++)
         {
-            alive.Add(SharedGrantTemplates.For(Candidate($"/workspace/{run}/{i}/**")));
+            Assert.Null(SharedGrantTemplates.For(Candidate($"/workspace/{run}/{i}/**"))); // the first agent keeps its text
+            alive.Add(SharedGrantTemplates.For(Candidate($"/workspace/{run}/{i}/**"))!);
         }
 
         Assert.True(SharedGrantTemplates.Count <= SharedGrantTemplates.Capacity, $"{SharedGrantTemplates.Count} templates held");
@@ -57,12 +60,13 @@ public sealed class SharedGrantTemplatesTests
     }
 
     [Fact]
-    public void For_EqualCandidate_IsTheHeldCompressedTemplate()
+    public void For_EqualCandidate_IsNullTheFirstTimeThenTheHeldCompressedTemplate()
     {
         var scope = $"/workspace/{Guid.NewGuid():N}/**";
         var candidate = Candidate(scope);
 
-        var held = SharedGrantTemplates.For(candidate);
+        Assert.Null(SharedGrantTemplates.For(Candidate(scope)));
+        var held = SharedGrantTemplates.For(candidate)!;
 
         Assert.False(candidate.IsCompressed);
         Assert.True(held.IsCompressed);
