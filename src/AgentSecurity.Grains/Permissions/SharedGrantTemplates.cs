@@ -2,14 +2,15 @@ namespace AgentSecurity.Grains.Permissions;
 
 /// <summary>
 /// Grant text templates shared between agents whose grants differ only in their slots (<see cref="GrantTextTemplate"/>).
-/// A template is held for sharing from the second agent that has it on: a template only one agent has would cost that
-/// agent more than its compressed text (measured: 5,684 against 5,454 bytes an agent when no two agents share a grant),
-/// so the first keeps its text compressed and the template waits, as text and not compressed, among the last
-/// <see cref="Waiting"/> templates seen once (a fixed cost of the silo, not of any agent). Held weakly, keys included (a template lives while an agent's text uses it, and a dead one leaves only its hash and
-/// an empty reference behind), and bounded: past <see cref="Capacity"/> templates a template finds no room and is its
-/// agent's own. Dead entries are swept then, but at most once every <see cref="SweepEvery"/> templates that found no
-/// room or templates added since a sweep that freed as many: a sweep copies the whole table under the one lock every agent of the silo takes to apply or load a grant, so
-/// a tenant with thousands of distinct live grants must not make each of those pay it.
+/// A template is held for sharing from the second agent that has it on: a template only one agent has cost that agent
+/// more than its compressed text (5,684 against 5,454 bytes an agent when no two agents share a grant, `memory 5000
+/// --distinct`), so the first keeps its text compressed and the template waits, as text, among the last
+/// <see cref="Waiting"/> templates seen once (a fixed cost of the silo, not of any agent). Held weakly, keys included (a
+/// template lives while an agent's text uses it, and a dead one leaves only its hash and an empty reference behind), and
+/// bounded: past <see cref="Capacity"/> templates a template finds no room and is its agent's own. Dead entries are swept
+/// then, but at most once every <see cref="SweepEvery"/> templates that found no room, or after a sweep that freed as
+/// many: a sweep copies the whole table under the one lock every agent of the silo takes to apply or load a grant, so a
+/// tenant with thousands of distinct live grants must not make each of those pay it.
 /// </summary>
 internal static class SharedGrantTemplates
 {

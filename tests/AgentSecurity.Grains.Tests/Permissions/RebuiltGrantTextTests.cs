@@ -41,9 +41,10 @@ public sealed class RebuiltGrantTextTests
     [Fact]
     public void For_CanonicalGrantWithEverySlot_RebuildsTheExactText()
     {
-        var text = Signed("bot", "g-1", TestDocuments.Epoch);
+        // A tool of its own: a template no other test makes, so this test's first agent is the first with it.
+        var text = Signed("bot", "g-1", TestDocuments.Epoch, tool: "files/every_slot_*");
 
-        var rebuilt = SecondOfItsTemplate(Signed("bot-first", "g-0", TestDocuments.Epoch), "bot-first", text, "bot");
+        var rebuilt = SecondOfItsTemplate(Signed("bot-first", "g-0", TestDocuments.Epoch, tool: "files/every_slot_*"), "bot-first", text, "bot");
 
         Assert.NotNull(rebuilt);
         Assert.Equal(text, rebuilt.Text());
