@@ -17,10 +17,12 @@ namespace AgentSecurity.Benchmarks;
 /// keeps per activation. The answers are not kept (the client's copies are not the silo's heap). With
 /// <c>AGENTSEC_BENCH_HOLD=1</c> the process waits for a line on its input after each step, for heap dumps
 /// (<c>dotnet-dump collect -p PID</c>, then <c>dumpheap -stat</c>) whose difference says which types hold the bytes.
+/// With <c>--distinct</c> each agent's grant differs in a file scope (<c>/workspace/a{i}/**</c>), so no two agents share
+/// a grant's template or policy: what an agent costs when it is the only one given its grant.
 /// </summary>
 internal static class ActivationMemoryBenchmark
 {
-    public static async Task RunAsync(int agents)
+    public static async Task RunAsync(int agents, bool distinct)
     {
         var builder = new TestClusterBuilder(1);
         builder.AddSiloBuilderConfigurator<BenchmarkSilo>();
@@ -32,6 +34,7 @@ internal static class ActivationMemoryBenchmark
         await client.CreateTenantAsync(TestDocuments.Tenant("bench", now, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator));
         var grants = Enumerable.Range(0, agents).Select(i => TestDocuments.Grant("bench", $"a{i}", now, $"g{i}")
             .SetJson("resourceLimits", """{"checksPerSecond":100,"llmTokensPerHour":100000,"fileBytesWrittenPerHour":10000000}""")
+            .SetJson("scopes", distinct ? $$"""{"fileSystem":["/workspace/a{{i}}/**"],"network":["*.example.com:443"],"memory":["notes/**"]}""" : """{"fileSystem":["/workspace/**"],"network":["*.example.com:443"],"memory":["notes/**"]}""")
             .SignWith(TestKeys.Root)).ToArray();
         await client.CheckAsync("bench", "warm", new CheckRequest("llm"));
 
@@ -64,7 +67,7 @@ internal static class ActivationMemoryBenchmark
         }
 
         Console.WriteLine($"heap per active trivial grain: {(trivial - before) / (double)agents:F0} bytes ({agents:N0} grains)");
-        Console.WriteLine($"heap per active agent grain with a typical grant: {(after - trivial) / (double)agents:F0} bytes ({agents:N0} agents)");
+        Console.WriteLine($"heap per active agent grain with a typical grant: {(after - trivial) / (double)agents:F0} bytes ({agents:N0} agents{(distinct ? ", each grant its own" : string.Empty)})");
         Hold("agents");
         GC.KeepAlive(grants);
     }

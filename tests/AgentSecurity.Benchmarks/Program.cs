@@ -21,7 +21,9 @@ switch (args.FirstOrDefault())
         var ran = benchmarks.Run(["--filter", "*", "--job", "dry", "--inProcess", .. further], config).ToList();
         return ran.Count == 0 ? 1 : BenchmarkConfig.ExitCode(ran);
     case "memory":
-        await ActivationMemoryBenchmark.RunAsync(further.Length > 0 ? int.Parse(further[0], CultureInfo.InvariantCulture) : 5_000);
+        await ActivationMemoryBenchmark.RunAsync(
+            further.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } count ? int.Parse(count, CultureInfo.InvariantCulture) : 5_000,
+            distinct: further.Contains("--distinct"));
         return 0;
     case "executions":
         await ExecutionBenchmark.RunAsync();
@@ -34,7 +36,7 @@ switch (args.FirstOrDefault())
         return 0;
     case "all":
         var summaries = benchmarks.Run(["--filter", "*", .. further], config).ToList();
-        await ActivationMemoryBenchmark.RunAsync(5_000);
+        await ActivationMemoryBenchmark.RunAsync(5_000, distinct: false);
         await ExecutionBenchmark.RunAsync();
         await JsWorkerBenchmark.RunAsync();
         WorkspaceBenchmark.Run();

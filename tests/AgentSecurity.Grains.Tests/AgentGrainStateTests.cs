@@ -123,26 +123,44 @@ public sealed class AgentGrainStateTests(ClusterFixture fixture)
     public void StoredForm_EmptyAndFilledListsAndReservations_AreWrittenAsTheFormerShapeWroteThem()
     {
         // The lists are held as nothing while empty and the reservations as structs: the stored JSON must still be the
-        // former shape's, [] and {} included, so that what is stored now loads in the code before, and the reverse.
-        var empty = JsonNode.Parse(JsonSerializer.Serialize(new AgentGrainState()))!;
+        // former shape's, [] and {} included, so that what is stored now loads in the code before, and the reverse. As
+        // the kernel's storage writes it: its settings leave null members out.
+        var kernel = KernelStorageJson();
+        var empty = JsonNode.Parse(JsonSerializer.Serialize(new AgentGrainState(), kernel))!;
         var formerEmpty = JsonNode.Parse("""
-            {"GrantDocument":null,"HasGrantDocument":false,"Version":0,"State":0,"PreviousGrantIds":[],"QuarantineReason":null,
-            "QuarantineIssuedAt":null,"Elevations":[],"Quotas":{},"PendingEvents":[],"ReplacedInActiveSecond":[]}
+            {"HasGrantDocument":false,"Version":0,"State":0,"PreviousGrantIds":[],"Elevations":[],"Quotas":{},"PendingEvents":[],"ReplacedInActiveSecond":[]}
             """);
         Assert.True(JsonNode.DeepEquals(formerEmpty, empty), empty.ToJsonString());
 
         var former = """
-            {"GrantDocument":null,"HasGrantDocument":false,"Version":7,"State":0,"PreviousGrantIds":["g-1","g-0"],"QuarantineReason":null,
-            "QuarantineIssuedAt":null,"Elevations":["{}"],"Quotas":{"llmTokensPerHour":{"At":"2026-01-01T00:00:00+00:00","Used":3,"Reserved":10},
+            {"HasGrantDocument":false,"Version":7,"State":0,"PreviousGrantIds":["g-1","g-0"],"Elevations":["{}"],"Quotas":{"llmTokensPerHour":{"At":"2026-01-01T00:00:00+00:00","Used":3,"Reserved":10},
             "checksPerSecond":{"At":"2026-01-01T00:00:01+00:00","Used":1,"Reserved":2}},"PendingEvents":["e-1"],"ReplacedInActiveSecond":["g-2"]}
             """;
-        var state = JsonSerializer.Deserialize<AgentGrainState>(former)!;
+        var state = JsonSerializer.Deserialize<AgentGrainState>(former, kernel)!;
         state.SetQuota("checksPerSecond", new AgentSecurity.Grains.Quotas.BucketRecord { At = TestDocuments.Epoch.AddSeconds(1), Used = 1, Reserved = 2 });
 
-        var written = JsonSerializer.Serialize(state);
+        var written = JsonSerializer.Serialize(state, kernel);
         Assert.Equal(former.ReplaceLineEndings(string.Empty), written);
         Assert.Equal(["llmTokensPerHour", "checksPerSecond"], state.Quotas.Keys);
     }
+
+    [Fact]
+    public void PreviousGrantIds_CallersArrayChangedAfterwards_StateKeepsWhatWasSet()
+    {
+        var ids = new[] { "g-1", "g-0" };
+        var state = new AgentGrainState { PreviousGrantIds = ids, Elevations = ids };
+
+        ids[0] = "g-forged";
+
+        Assert.Equal(["g-1", "g-0"], state.PreviousGrantIds);
+        Assert.Equal(["g-1", "g-0"], state.Elevations);
+    }
+
+    /// <summary>The JSON settings the kernel's grain storage writes with (named options the silo configures), not the defaults.</summary>
+    private JsonSerializerOptions KernelStorageJson() =>
+        ((Orleans.TestingHost.InProcessSiloHandle)fixture.Cluster.Primary!).SiloHost!.Services
+            .GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<SystemTextJsonGrainStorageSerializerOptions>>()
+            .Get(StorageNames.Grains).JsonSerializerOptions;
 
     [Fact]
     public void CopyForChange_ChangedListsAndReservations_LeaveTheOriginalAsItWas()

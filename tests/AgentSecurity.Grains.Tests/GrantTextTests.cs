@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentSecurity.Abstractions.Kernel;
+using AgentSecurity.Grains.Permissions;
 using AgentSecurity.Grains.Tests.Infrastructure;
+using AgentSecurity.Grants.Documents;
 using AgentSecurity.Testing;
 
 namespace AgentSecurity.Grains.Tests;
@@ -64,6 +66,37 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         Assert.Equal(stored, await ActiveGrantAsync(tenant));
         Assert.Equal(stored, StoredText(tenant)); // written back by the check's reservation, as it was
         Assert.True(Reserved(tenant) > 0, "the check wrote a reservation"); // the deactivation before the tamper wrote 0
+    }
+
+    [Fact]
+    public async Task ApplyGrant_TwoAgentsWithOneTemplate_TheSecondIsHeldRebuiltAfterApplyAndAfterReactivation()
+    {
+        // The tenant is new, so is the template: only a rebuilt text can keep it alive (the table holds templates weakly),
+        // which is how the test sees what form the grains hold their texts in. The first agent with a template keeps its
+        // text compressed; the second holds it rebuilt.
+        var tenant = await fixture.NewTenantAsync();
+        string Grant(string agent) => TestDocuments.Grant(tenant, agent, fixture.Now, agent == "bot" ? "g-1" : "g-2").SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
+        var template = GrantTextTemplate.Of(GrantDocument.Parse(Grant("bot")).Value.Envelope.Body);
+
+        await fixture.ApplyAsync(Grant("bot"));
+        Assert.False(HeldAlive(template), "the first agent with the template keeps its text compressed");
+        await fixture.ApplyAsync(Grant("bot2"));
+        Assert.True(HeldAlive(template), "the second agent's text is held rebuilt");
+
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.False(HeldAlive(template), "with the agents deactivated nothing holds the template");
+        Assert.True((await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/out.txt")).Allowed);
+        Assert.True((await fixture.CheckAsync(tenant, "bot2", "fileSystem:write", "/workspace/out.txt")).Allowed);
+        Assert.True(HeldAlive(template), "a text loaded at reactivation is held rebuilt");
+        Assert.Equal(Grant("bot"), await ActiveGrantAsync(tenant));
+    }
+
+    private static bool HeldAlive(GrantTextTemplate template)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return SharedGrantTemplates.HoldsAlive(template);
     }
 
     /// <summary>The same signed grant, members in reverse order and indented: its signature still holds (it covers the canonical form).</summary>

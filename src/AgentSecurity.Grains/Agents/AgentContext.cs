@@ -18,7 +18,8 @@ internal sealed class AgentContext
         _services = services;
         Key = key;
         IsValidKey = AgentKey.TryParse(key, out var tenantId, out var agentId);
-        TenantId = IsValidKey ? Permissions.SharedStrings.Tenants.For(tenantId) : tenantId; // 32 bytes an agent otherwise
+        // A key is not verified: it only finds a tenant id an agent with a verified grant shared (32 bytes an agent otherwise).
+        TenantId = IsValidKey ? Permissions.SharedStrings.Tenants.Find(tenantId) : tenantId;
         AgentId = agentId;
     }
 

@@ -163,5 +163,6 @@ public sealed class AgentGrainState : IOutboxState, ISharingCopyState<AgentGrain
         set => _replacedInActiveSecond = Exact(value);
     }
 
-    private static string[]? Exact(IReadOnlyList<string>? value) => value is null || value.Count == 0 ? null : value as string[] ?? [.. value];
+    // Always a copy: a caller's array kept as it is would stay theirs to change, under a state whose copies share it.
+    private static string[]? Exact(IReadOnlyList<string>? value) => value is null || value.Count == 0 ? null : [.. value];
 }

@@ -60,8 +60,9 @@ public sealed class IssuerGrainState : IOutboxState
 }
 
 /// <summary>
-/// The issuer's record of one accepted grant. Immutable once made (a change is a new record; the hash and signer keep
-/// setters only because Orleans' generated serializer needs them for members read through a property), so Orleans' copier shares
+/// The issuer's record of one accepted grant. Immutable once made (a change is a new record; every member is init-only
+/// or, for the hash and signer, which Orleans' generated serializer needs a setter for, assignable once: a test holds
+/// this), so Orleans' copier shares
 /// it rather than copying it: the issuer's state is copied on every write, and with a record per live grant of the tenant
 /// each copy was thousands of objects, tracked in a copy context that the silo's pool then keeps at that size (about
 /// 110 bytes per active agent in <c>memory 5000</c>).
@@ -75,12 +76,22 @@ public sealed class AcceptedGrant
     [NonSerialized] private Sha256Hash _contentHash = Sha256Hash.Parse(string.Empty);
     [NonSerialized] private string _signedBy = string.Empty;
 
+    // Which of the two set-once members were assigned: a record is shared between the live state and a copy being
+    // changed, so a second assignment would change both. A byte in the padding after Depth: no larger record.
+    private const byte HashAssigned = 1;
+    private const byte SignerAssigned = 2;
+    [NonSerialized] private byte _assigned;
+
     /// <summary>SHA-256 of the signed bytes: the same id with other content is a replay. Made when asked: compare with <see cref="HasContent"/>.</summary>
     [Id(0)]
     public string ContentHash
     {
         get => _contentHash.ToString();
-        set => _contentHash = Sha256Hash.Parse(value);
+        set
+        {
+            AssignOnce(HashAssigned);
+            _contentHash = Sha256Hash.Parse(value);
+        }
     }
 
     [Id(1)] public string AgentId { get; init; } = string.Empty;
@@ -92,7 +103,11 @@ public sealed class AcceptedGrant
     public string SignedBy
     {
         get => _signedBy;
-        set => _signedBy = SharedStrings.Signers.For(value);
+        set
+        {
+            AssignOnce(SignerAssigned);
+            _signedBy = SharedStrings.Signers.For(value);
+        }
     }
 
     [Id(4)] public string? ParentGrantId { get; init; }
@@ -102,6 +117,16 @@ public sealed class AcceptedGrant
 
     /// <summary>1 for a grant signed by a root or admin, the parent's depth plus one for a delegation.</summary>
     [Id(6)] public int Depth { get; init; } = 1;
+
+    private void AssignOnce(byte member)
+    {
+        if ((_assigned & member) != 0)
+        {
+            throw new InvalidOperationException("An accepted grant's record is immutable once made (copies share it): make a new one.");
+        }
+
+        _assigned |= member;
+    }
 
     /// <summary>Whether <paramref name="contentHash"/> (as <see cref="Grants.Documents.SignedDocument.ContentHash"/> gives it) is this grant's, exactly as text.</summary>
     public bool HasContent(string? contentHash) => _contentHash.Is(contentHash);

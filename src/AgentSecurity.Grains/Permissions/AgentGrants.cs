@@ -103,7 +103,7 @@ internal sealed class AgentGrants(
         var sameSecond = previous is not null && previous.IssuedAt == grant.IssuedAt;
         // Compiled before the write so that the state can hold the text as what rebuilds it; active once written.
         var active = ActiveGrant.Compile(grant, agent.Options.ClockSkew);
-        var rebuilt = RebuiltGrantText.For(grant, active, agent.AgentId, text);
+        var rebuilt = Rebuilt(grant, active, text);
         var written = await outbox.CommitAsync(
             s =>
             {
@@ -124,6 +124,7 @@ internal sealed class AgentGrants(
 
         permissions.Active = active;
         permissions.Problem = null;
+        SharedStrings.Tenants.For(agent.TenantId); // a verified grant's tenant: the agents activated after share its id
         parts.ExecutionsIfAny?.Review(permissions.Active);
         metering.Reconfigure(grant.Limits);
         Log.GrantApplied(agent.Logger, grant.GrantId, agent.Key, State.Version, grant.SignedBy.Value);
@@ -328,17 +329,35 @@ internal sealed class AgentGrants(
         {
             // The text read back stays exactly what storage gave (compared whole); only how memory holds it changes.
             var active = ActiveGrant.Compile(grant!, agent.Options.ClockSkew);
-            if (RebuiltGrantText.For(grant!, active, agent.AgentId, stored) is { } rebuilt)
+            if (Rebuilt(grant!, active, stored) is { } rebuilt)
             {
                 State.HoldRebuilt(rebuilt);
             }
 
+            SharedStrings.Tenants.For(agent.TenantId); // a verified grant's tenant: the agents activated after share its id
             return active;
         }
 
         permissions.Problem = $"the stored {what} failed verification ({failure.Code}); apply a grant again";
         Log.StoredGrantRejected(agent.Logger, agent.Key, failure.Message);
         return null;
+    }
+
+    /// <summary>
+    /// The form that rebuilds <paramref name="text"/>, or null to hold it compressed: the compact form is a saving, never a
+    /// reason to refuse a grant or fail an activation, so whatever goes wrong making it falls back (and is logged).
+    /// </summary>
+    private RebuiltGrantText? Rebuilt(GrantDocument grant, ActiveGrant active, string text)
+    {
+        try
+        {
+            return RebuiltGrantText.For(grant, active, agent.AgentId, text);
+        }
+        catch (Exception e)
+        {
+            Log.GrantTextNotRebuilt(agent.Logger, e, agent.Key);
+            return null;
+        }
     }
 
     /// <summary>

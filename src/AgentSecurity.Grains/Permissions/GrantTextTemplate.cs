@@ -12,38 +12,29 @@ namespace AgentSecurity.Grains.Permissions;
 /// </summary>
 internal sealed class GrantTextTemplate : IEquatable<GrantTextTemplate>
 {
-    // The literal pieces, concatenated and held compressed (CompactText): a template no other agent shares is its one
-    // agent's alone, and should not cost it the 1.5 KB of the pieces as strings. _lengths[i] is the length of
-    // the piece before slot i, and the last one's of the piece after the last slot.
-    private readonly byte[] _literal;
+    // The literal pieces, concatenated: as text while the template is only a candidate (just made from a grant, compared
+    // and looked up without compressing it), compressed (CompactText) once it is held, since a template no other agent
+    // shares is its one agent's alone and should not cost it the 1.5 KB of the pieces as a string. Exactly one is set.
+    // _lengths[i] is the length of the piece before slot i, and the last one's of the piece after the last slot.
+    private readonly string? _text;
+    private readonly byte[]? _compressed;
     private readonly int[] _lengths;
     private readonly GrantTextSlot[] _slots;
     private readonly int _hash;
 
-    private GrantTextTemplate(byte[] literal, int[] lengths, GrantTextSlot[] slots)
+    private GrantTextTemplate(string? text, byte[]? compressed, int[] lengths, GrantTextSlot[] slots, int hash)
     {
-        _literal = literal;
+        _text = text;
+        _compressed = compressed;
         _lengths = lengths;
         _slots = slots;
-        var hash = new HashCode();
-        hash.AddBytes(literal);
-        foreach (var length in lengths)
-        {
-            hash.Add(length);
-        }
-
-        foreach (var slot in slots)
-        {
-            hash.Add(slot);
-        }
-
-        _hash = hash.ToHashCode();
+        _hash = hash;
     }
 
-    /// <summary>The slots, in the order their members come in the canonical text.</summary>
-    public IReadOnlyList<GrantTextSlot> Slots => _slots;
+    /// <summary>Whether the literal is held compressed (a template made to be held), not as text (a candidate).</summary>
+    public bool IsCompressed => _compressed is not null;
 
-    /// <summary>The template of a grant's body (signature included). A slot member whose value is not a string stays literal.</summary>
+    /// <summary>The template of a grant's body (signature included), uncompressed. A slot member whose value is not a string stays literal.</summary>
     public static GrantTextTemplate Of(JObject body)
     {
         var lengths = new List<int>();
@@ -75,14 +66,33 @@ internal sealed class GrantTextTemplate : IEquatable<GrantTextTemplate>
 
         literal.Append('}');
         lengths.Add(literal.Length - start);
-        return new GrantTextTemplate(Agents.CompactText.Write(literal.ToString()), [.. lengths], [.. slots]);
+        var text = literal.ToString();
+        var hash = new HashCode();
+        hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text.AsSpan()));
+        foreach (var length in lengths)
+        {
+            hash.Add(length);
+        }
+
+        foreach (var each in slots)
+        {
+            hash.Add(each);
+        }
+
+        return new GrantTextTemplate(text, null, [.. lengths], [.. slots], hash.ToHashCode());
     }
+
+    /// <summary>This template with its literal compressed, to be held (by <see cref="SharedGrantTemplates"/>); itself when it is.</summary>
+    public GrantTextTemplate Compressed() =>
+        _compressed is not null ? this : new GrantTextTemplate(null, Agents.CompactText.Write(_text!), _lengths, _slots, _hash);
 
     /// <summary>The text with each slot's value (as a JSON string) in its place.</summary>
     public string Fill(Func<GrantTextSlot, string> value)
     {
-        var literal = Agents.CompactText.Read(_literal);
-        var text = new StringBuilder(literal.Length + (_slots.Length * 32));
+        var literal = Literal();
+        // Slot values: ids and times are short, a DID about 56 characters, the signature 86; 64 each covers most
+        // texts in one allocation without sizing every grant for its longest member.
+        var text = new StringBuilder(literal.Length + (_slots.Length * 64));
         var at = 0;
         for (var i = 0; i < _slots.Length; i++)
         {
@@ -94,13 +104,19 @@ internal sealed class GrantTextTemplate : IEquatable<GrantTextTemplate>
         return text.Append(literal, at, _lengths[^1]).ToString();
     }
 
-    // Equal compressed bytes are equal pieces (reading them back is a function); equal pieces compressed by this one
-    // encoder give equal bytes, and where they would not, two agents merely hold a template each.
+    // Equal literals are equal templates whichever form holds them. Two compressed ones compare their bytes (reading them
+    // back is a function; where one encoder gave different bytes for equal pieces, two agents merely hold a template
+    // each); a candidate compares as text, so a lookup compresses nothing and decompresses only on a hash match.
     public bool Equals(GrantTextTemplate? other) =>
         other is not null && _hash == other._hash && _slots.AsSpan().SequenceEqual(other._slots) &&
-        _lengths.AsSpan().SequenceEqual(other._lengths) && _literal.AsSpan().SequenceEqual(other._literal);
+        _lengths.AsSpan().SequenceEqual(other._lengths) &&
+        (_compressed is not null && other._compressed is not null
+            ? _compressed.AsSpan().SequenceEqual(other._compressed)
+            : string.Equals(Literal(), other.Literal(), StringComparison.Ordinal));
 
     public override bool Equals(object? obj) => Equals(obj as GrantTextTemplate);
 
     public override int GetHashCode() => _hash;
+
+    private string Literal() => _text ?? Agents.CompactText.Read(_compressed!);
 }

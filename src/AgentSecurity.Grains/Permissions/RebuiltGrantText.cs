@@ -29,7 +29,7 @@ internal sealed class RebuiltGrantText
     /// <summary>
     /// The rebuilt form of <paramref name="text"/>, the signed text of <paramref name="document"/> compiled as
     /// <paramref name="grant"/> for the agent <paramref name="agentId"/>; null when it would not give back exactly
-    /// <paramref name="text"/> (then the text is kept as it is).
+    /// <paramref name="text"/>, or when no other agent has had its template yet (then the text is kept as it is).
     /// </summary>
     public static RebuiltGrantText? For(GrantDocument document, ActiveGrant grant, string agentId, string text)
     {
@@ -51,8 +51,13 @@ internal sealed class RebuiltGrantText
             return null;
         }
 
-        var rebuilt = new RebuiltGrantText(SharedGrantTemplates.For(template), grant, agentId, signature);
-        return string.Equals(rebuilt.Text(), text, StringComparison.Ordinal) ? rebuilt : null;
+        // Compared with the candidate (its literal as text: nothing compressed yet), and only then held: a template that
+        // does not rebuild its grant takes no slot of the shared table. An equal held template rebuilds the same text.
+        var rebuilt = new RebuiltGrantText(template, grant, agentId, signature);
+        // Null too for the first agent with this template: it is held for sharing from the second on.
+        return string.Equals(rebuilt.Text(), text, StringComparison.Ordinal) && SharedGrantTemplates.For(template) is { } shared
+            ? new RebuiltGrantText(shared, grant, agentId, signature)
+            : null;
     }
 
     /// <summary>The template this text shares with the agents whose grants differ from it only in their slots.</summary>

@@ -18,6 +18,7 @@ internal static class SharedPolicies
 
     private static readonly Lock Gate = new();
     private static readonly Dictionary<(GrantTerms Terms, TimeSpan ClockSkew), WeakReference<GrantPolicy>> Policies = new(new TermsComparer());
+    private static int s_refusedSinceSweep = SharedGrantTemplates.SweepEvery;
 
     /// <summary>How many policies are held now, dead or alive (for tests of the bound).</summary>
     public static int Count
@@ -43,7 +44,9 @@ internal static class SharedPolicies
             }
 
             var policy = new GrantPolicy(terms, clockSkew);
-            if (Policies.Count >= Capacity)
+            // A sweep copies the table under the lock every activation takes: at most once every SweepEvery
+            // policies that found no room, as SharedGrantTemplates does.
+            if (Policies.Count >= Capacity && !Policies.ContainsKey(key) && ++s_refusedSinceSweep >= SharedGrantTemplates.SweepEvery)
             {
                 Sweep();
             }
@@ -59,6 +62,7 @@ internal static class SharedPolicies
 
     private static void Sweep()
     {
+        s_refusedSinceSweep = 0;
         foreach (var dead in Policies.Where(p => !p.Value.TryGetTarget(out _)).Select(p => p.Key).ToList())
         {
             Policies.Remove(dead);

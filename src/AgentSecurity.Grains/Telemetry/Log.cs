@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "Stored grant of {Agent} failed to load and is not used; every check is denied: {Reason}")]
     public static partial void StoredGrantRejected(ILogger logger, string agent, string reason);
 
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "The grant text of {Agent} could not be held as what rebuilds it; it is held compressed")]
+    public static partial void GrantTextNotRebuilt(ILogger logger, Exception exception, string agent);
+
     [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Could not persist a change of {Agent}; it is not made, and what was in force stays")]
     public static partial void AgentNotPersisted(ILogger logger, Exception exception, string agent);
 

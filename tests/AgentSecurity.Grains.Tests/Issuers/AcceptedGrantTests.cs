@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentSecurity.Grains.Issuers;
@@ -52,5 +53,27 @@ public sealed class AcceptedGrantTests
         Assert.Equal(Hash, copy.AcceptedGrants["g-1"].ContentHash);
         Assert.True(copy.AcceptedGrants["g-1"].HasContent(Hash));
         Assert.Equal("did:key:z6MkSigner", copy.AcceptedGrants["g-1"].SignedBy);
+    }
+
+    [Fact]
+    public void AcceptedGrant_EveryPublicSetter_IsInitOnlyOrAssignableOnce()
+    {
+        // Immutable: one record is shared by the live state and the copy being changed, so a member set again would
+        // change both. Orleans' serializer needs a setter for members read through a property: those assign once.
+        foreach (var property in typeof(AcceptedGrant).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.SetMethod is not { IsPublic: true } setter ||
+                setter.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(System.Runtime.CompilerServices.IsExternalInit)))
+            {
+                continue;
+            }
+
+            Assert.True(property.PropertyType == typeof(string), $"{property.Name}: a settable member this test cannot give values to");
+            var grant = new AcceptedGrant();
+            property.SetValue(grant, Hash);
+            var again = Assert.Throws<TargetInvocationException>(() => property.SetValue(grant, "did:key:z6MkOther"));
+            Assert.IsType<InvalidOperationException>(again.InnerException);
+            Assert.Equal(Hash, property.GetValue(grant));
+        }
     }
 }

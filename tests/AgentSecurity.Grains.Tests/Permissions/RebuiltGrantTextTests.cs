@@ -29,13 +29,22 @@ public sealed class RebuiltGrantTextTests
         return (document, ActiveGrant.Compile(document, ClockSkew));
     }
 
+    /// <summary>The rebuilt form of an agent's text made after another agent's with the same template (the first keeps its text compressed).</summary>
+    private static RebuiltGrantText? SecondOfItsTemplate(string first, string firstAgent, string text, string agent)
+    {
+        var (firstDocument, firstGrant) = Compile(first);
+        Assert.Null(RebuiltGrantText.For(firstDocument, firstGrant, firstAgent, first)); // no other agent has its template yet
+        var (document, grant) = Compile(text);
+        return RebuiltGrantText.For(document, grant, agent, text);
+    }
+
     [Fact]
     public void For_CanonicalGrantWithEverySlot_RebuildsTheExactText()
     {
-        var text = Signed("bot", "g-1", TestDocuments.Epoch);
-        var (document, grant) = Compile(text);
+        // A tool of its own: a template no other test makes, so this test's first agent is the first with it.
+        var text = Signed("bot", "g-1", TestDocuments.Epoch, tool: "files/every_slot_*");
 
-        var rebuilt = RebuiltGrantText.For(document, grant, "bot", text);
+        var rebuilt = SecondOfItsTemplate(Signed("bot-first", "g-0", TestDocuments.Epoch, tool: "files/every_slot_*"), "bot-first", text, "bot");
 
         Assert.NotNull(rebuilt);
         Assert.Equal(text, rebuilt.Text());
@@ -60,19 +69,47 @@ public sealed class RebuiltGrantTextTests
     {
         var first = Signed("a1", "g-a1", TestDocuments.Epoch);
         var second = Signed("a2", "g-a2", TestDocuments.Epoch.AddHours(3));
-        var (firstDocument, firstGrant) = Compile(first);
         var (secondDocument, secondGrant) = Compile(second);
 
-        var a = RebuiltGrantText.For(firstDocument, firstGrant, "a1", first)!;
+        var a = SecondOfItsTemplate(Signed("a0", "g-a0", TestDocuments.Epoch), "a0", first, "a1")!;
         var b = RebuiltGrantText.For(secondDocument, secondGrant, "a2", second)!;
 
         Assert.Same(a.Template, b.Template);
         Assert.Equal(first, a.Text());
         Assert.Equal(second, b.Text());
         var other = Signed("a3", "g-a3", TestDocuments.Epoch, tool: "files/*");
-        var (otherDocument, otherGrant) = Compile(other);
-        var c = RebuiltGrantText.For(otherDocument, otherGrant, "a3", other)!;
+        var c = SecondOfItsTemplate(Signed("a4", "g-a4", TestDocuments.Epoch, tool: "files/*"), "a4", other, "a3")!;
         Assert.NotSame(a.Template, c.Template);
         Assert.Equal(other, c.Text());
+    }
+
+    [Fact]
+    public void For_CommonV1Grant_RebuildsTheExactText()
+    {
+        // No agentDid, notBefore or parentGrantId: the shape most agents hold.
+        string V1(string agent, string grantId) => TestDocuments.Grant("text-v1", agent, TestDocuments.Epoch, grantId)
+            .SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
+        var text = V1("bot", "g-v1");
+
+        var rebuilt = SecondOfItsTemplate(V1("bot-first", "g-v0"), "bot-first", text, "bot");
+
+        Assert.NotNull(rebuilt);
+        Assert.Equal(text, rebuilt.Text());
+        Assert.True(rebuilt.Template.IsCompressed);
+    }
+
+    [Fact]
+    public void For_TwoTenantsWithOtherwiseEqualGrants_HoldDifferentTemplates()
+    {
+        var first = TestDocuments.Grant("text-tenant-a", "bot", TestDocuments.Epoch).SignWith(TestKeys.Root);
+        var second = TestDocuments.Grant("text-tenant-b", "bot", TestDocuments.Epoch).SignWith(TestKeys.Root);
+
+        var a = SecondOfItsTemplate(TestDocuments.Grant("text-tenant-a", "bot0", TestDocuments.Epoch, "g-0").SignWith(TestKeys.Root), "bot0", first, "bot")!;
+        var b = SecondOfItsTemplate(TestDocuments.Grant("text-tenant-b", "bot0", TestDocuments.Epoch, "g-0").SignWith(TestKeys.Root), "bot0", second, "bot")!;
+
+        Assert.NotSame(a.Template, b.Template);
+        Assert.NotEqual(a.Template, b.Template);
+        Assert.Equal(first, a.Text());
+        Assert.Equal(second, b.Text());
     }
 }

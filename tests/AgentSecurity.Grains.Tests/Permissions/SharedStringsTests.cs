@@ -44,4 +44,17 @@ public sealed class SharedStringsTests
         Assert.Same(first, strings.For(new string("a".AsSpan()))); // what it holds is still shared
 
     }
+
+    [Fact]
+    public void Find_StringNotHeld_AddsNothingAndFindsTheSharedCopyOnceAdded()
+    {
+        var strings = new SharedStrings(4);
+        var tenant = "tenant-" + Guid.NewGuid().ToString("N");
+        var again = new string(tenant.AsSpan());
+
+        Assert.Same(tenant, strings.Find(tenant));
+        Assert.Equal(0, strings.Count);
+        strings.For(tenant);
+        Assert.Same(tenant, strings.Find(again));
+    }
 }
