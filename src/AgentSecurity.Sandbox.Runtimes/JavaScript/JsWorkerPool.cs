@@ -222,7 +222,7 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         {
             if (_folder is null)
             {
-                Sandbox.Workspaces.AgentWorkspace.CreateTraversable(_processes.ScratchRoot);
+                Sandbox.Workspaces.AgentWorkspace.CreateTraversableScratchRoot(_processes.ScratchRoot);
                 _folder = JsWorkerFolder.Stage(Path.Combine(_processes.ScratchRoot, "jsworker-" + Guid.NewGuid().ToString("N")));
             }
 

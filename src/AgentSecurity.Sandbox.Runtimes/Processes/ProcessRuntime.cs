@@ -42,7 +42,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         }
 
         var scratch = Path.Combine(options.ScratchRoot, Guid.NewGuid().ToString("N"));
-        Workspaces.AgentWorkspace.CreateTraversable(options.ScratchRoot);
+        Workspaces.AgentWorkspace.CreateTraversableScratchRoot(options.ScratchRoot);
         Directory.CreateDirectory(scratch, (UnixFileMode)ScratchMode);
         try
         {

@@ -75,7 +75,7 @@ internal static class SeccompFilter
     /// </summary>
     public static string FileIn(string scratchRoot) => Files.GetOrAdd(scratchRoot, root => new Lazy<string>(() =>
     {
-        Workspaces.AgentWorkspace.CreateTraversable(root);
+        Workspaces.AgentWorkspace.CreateTraversableScratchRoot(root);
         var path = Path.Combine(root, "seccomp.bpf");
         var written = $"{path}.{Guid.NewGuid():N}";
         File.WriteAllBytes(written, Program());

@@ -191,6 +191,21 @@ public sealed class AgentWorkspace
     }
 
     /// <summary>
+    /// Creates the scratch root of sandboxed processes traversable, and the directory it is in (the workspace root):
+    /// a sandbox's user passes through both, and before any workspace exists nothing has made the root traversable
+    /// (a root made private, as <c>mktemp -d</c> makes one, kept every JavaScript worker from starting).
+    /// </summary>
+    internal static void CreateTraversableScratchRoot(string scratchRoot)
+    {
+        if (Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(scratchRoot)) is { Length: > 0 } parent)
+        {
+            CreateTraversable(parent);
+        }
+
+        CreateTraversable(scratchRoot);
+    }
+
+    /// <summary>
     /// A user id of the configured range that no other workspace here has: the agent's hash picks where to start, and
     /// creating <c>{root}/.uids/{uid}</c> (atomically, holding the agent's name) claims it.
     /// </summary>

@@ -18,13 +18,13 @@ internal static class JsWorkers
     /// <summary>The pool the JavaScript tests share (never disposed: its workers die with the test process).</summary>
     public static ISandboxRuntime Shared => new Unowned(SharedPool.Value);
 
-    /// <summary>A pool of its own, for tests that count or break its workers; each gets a distinct range of users.</summary>
-    public static JsWorkerPool New(JsWorkerPoolOptions options)
+    /// <summary>A pool of its own, for tests that count or break its workers; each gets a distinct range of users (and, if given, its own workspace root).</summary>
+    public static JsWorkerPool New(JsWorkerPoolOptions options, string? workspaceRoot = null)
     {
         var index = (uint)Interlocked.Increment(ref _pools);
         options.FirstUserId = 1_690_000_000 + ((uint)Environment.ProcessId % 1000 * 10_000) + (index * 100);
         options.UserIdCount = 100;
-        return new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = Path.Combine(Jobs.Workspaces.Root, ".exec") }, options);
+        return new JsWorkerPool(new ProcessRuntimeOptions { ScratchRoot = Path.Combine(workspaceRoot ?? Jobs.Workspaces.Root, ".exec") }, options);
     }
 
     /// <summary>The shared pool as a runtime whose owner is not its user: disposing it is not this user's to do.</summary>

@@ -55,6 +55,31 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A silo whose workspace root is private (as <c>mktemp -d</c> makes it) and holds no workspace yet: its workers, each
+    /// as a user of its own, must still reach their scratch folder inside it (a full run once failed so, when the first
+    /// JavaScript job of a fresh silo came before its first workspace).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_PrivateWorkspaceRootWithoutWorkspaces_WorkersStartAndRun()
+    {
+        var root = Directory.CreateTempSubdirectory("agentsec-private-root-");
+        try
+        {
+            Assert.Equal(UnixFileMode.None, root.UnixFileMode & (UnixFileMode.GroupExecute | UnixFileMode.OtherExecute));
+            await using var pool = JsWorkers.New(new JsWorkerPoolOptions { WarmWorkers = 1, StartTimeout = TimeSpan.FromSeconds(20) }, root.FullName);
+
+            var result = await pool.RunAsync(Jobs.For(SandboxRuntimes.JavaScript, "agentsec.output(agentsec.input().toUpperCase())", "reached"), FakeHostApi.AllowingEverything(), CancellationToken.None);
+
+            Assert.True(result.Ok, result.Message);
+            Assert.Equal("REACHED", result.Output);
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
     /// A script whose own limit does not stop it (1 GiB) fills the worker's 64 MiB heap: the execution ends with
     /// <c>memory_limit</c>, and this process (the silo) allocated a fraction of what the script did.
     /// </summary>

@@ -177,8 +177,9 @@ public sealed class SandboxServerHostTests
 
         var status = await server.Exited.WaitAsync(Patience);
 
-        // Node says so, mostly; where a failed allocation crashes it instead (seen under load), it dies by SIGSEGV.
-        Assert.True(server.Error == ReasonCodes.MemoryLimit || (server.Error == ReasonCodes.ExecutionFailed && status == 128 + 11), $"{status} {server.Error}: {server.Message}");
+        // Node says so, mostly; where a failed allocation crashes it instead (seen under load), it dies by SIGSEGV, or by
+        // SIGTRAP where V8's fatal-error path stops it after printing its native stack (seen once, under load).
+        Assert.True(server.Error == ReasonCodes.MemoryLimit || (server.Error == ReasonCodes.ExecutionFailed && status is 128 + 11 or 128 + 5), $"{status} {server.Error}: {server.Message}");
         Assert.Equal(0, await UserProcesses.CountAsync(workspace.Owner!.Value));
     }
 
