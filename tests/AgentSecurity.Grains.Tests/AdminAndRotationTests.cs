@@ -175,7 +175,7 @@ public sealed class AdminAndRotationTests(ClusterFixture fixture)
         var tenant = await fixture.NewTenantAsync();
         await fixture.Client.RotateRootAsync(TestDocuments.Rotation(tenant, TestKeys.Root.Did.Value, NewRoot.Did.Value, Now).SignWith(TestKeys.Root));
 
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "x").SignWith(NewRoot));
         Assert.Equal(ReasonCodes.UntrustedSigner, (await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot2", Now, "y").SignWith(TestKeys.Root))).Error);

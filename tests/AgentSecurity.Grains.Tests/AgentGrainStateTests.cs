@@ -105,7 +105,7 @@ public sealed class AgentGrainStateTests(ClusterFixture fixture)
             Assert.Equal(grant, stored.RootElement.GetProperty("GrantDocument").GetString());
         }
 
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
         fixture.Storage.Tamper("agent", $"{tenant}/bot", $$"""
             {"GrantDocument":{{JsonSerializer.Serialize(grant)}},"Version":1,"State":0,"PreviousGrantIds":[],"QuarantineReason":null,
             "QuarantineIssuedAt":null,"Elevations":[],"Quotas":{},"PendingEvents":[],"ReplacedInActiveSecond":[]}

@@ -153,7 +153,7 @@ public sealed class AgentMemoryTests(ClusterFixture fixture)
         Assert.Equal("y", Encoding.UTF8.GetString((await bot.GetMemoryAsync("notes/k000")).Value!));
 
         // The cap is counted from the store, so a new activation enforces it too.
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
         Assert.Equal(ReasonCodes.QuotaExceeded, (await bot.PutMemoryAsync("notes/extra", Bytes("x"))).Decision.Reason);
 
         Assert.True((await bot.DeleteMemoryAsync("notes/k100")).Found);

@@ -225,7 +225,7 @@ public sealed class BoundedHistoryTests(ClusterFixture fixture)
         Assert.Equal(TrustAdministration.MaxRotations, StoredIssuer(tenant).RotationDocuments.Count);
 
         // The stored chain replays on a new activation: the last root is the root, earlier ones and the refused one are not.
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
         Assert.Equal([roots[^1].Did.Value], (await fixture.Client.GetTenantAsync(tenant))!.RootDids);
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "by-last-root").SignWith(roots[^1]));
         Assert.Equal(ReasonCodes.UntrustedSigner, (await fixture.Client.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot2", Now, "by-refused").SignWith(next))).Error);

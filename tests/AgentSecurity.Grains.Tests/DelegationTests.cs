@@ -53,7 +53,7 @@ public sealed class DelegationTests(ClusterFixture fixture)
         // The issuer checks a delegation against the parent's exact signed text, which the parent's agent gives back
         // (GetActiveGrantAsync): after a reactivation, as loaded from storage, and byte for byte the text accepted.
         var tenant = await TenantWithLeadAsync();
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         var result = await fixture.Client.ApplyGrantAsync(Child(tenant).SignWith(Lead));
 
@@ -67,7 +67,7 @@ public sealed class DelegationTests(ClusterFixture fixture)
         // The delegator is no root nor admin: only the issuer's record of the delegation (its signer, kept as a shared
         // string) lets it revoke, so that record must still name its DID once the issuer has reloaded it from storage.
         var tenant = await TenantWithLeadAndHelperAsync();
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         var revoked = await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "c-1", Now).SignWith(Lead));
 
@@ -81,7 +81,7 @@ public sealed class DelegationTests(ClusterFixture fixture)
         // The issuer's record keeps the delegation's content hash as bytes: after a reload it still tells the same grant
         // from another one under the same id.
         var tenant = await TenantWithLeadAndHelperAsync();
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         var again = await fixture.Client.ApplyGrantAsync(Child(tenant).SignWith(Lead));
         var other = await fixture.Client.ApplyGrantAsync(Child(tenant).Set("expiresAt", Now.AddMinutes(30)).SignWith(Lead));

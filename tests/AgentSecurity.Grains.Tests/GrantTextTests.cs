@@ -23,7 +23,7 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         await fixture.ApplyAsync(grant);
 
         Assert.Equal(grant, await ActiveGrantAsync(tenant));
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         Assert.True((await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/out.txt")).Allowed);
         Assert.Equal(grant, await ActiveGrantAsync(tenant));
@@ -38,7 +38,7 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         var grant = TestDocuments.Grant(tenant, "bot", fixture.Now).SignWith(TestKeys.Root);
 
         var applied = await fixture.Client.ApplyGrantAsync(NonCanonical(grant));
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         Assert.True(applied.Applied, $"{applied.Error}: {applied.Message}");
         Assert.Equal(grant, StoredText(tenant));
@@ -54,7 +54,7 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         var tenant = await fixture.NewTenantAsync();
         var grant = TestDocuments.Grant(tenant, "bot", fixture.Now).SetJson("resourceLimits", """{"checksPerSecond":100}""").SignWith(TestKeys.Root);
         await fixture.ApplyAsync(grant);
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
         var stored = NonCanonical(grant);
         var json = JsonNode.Parse(fixture.Storage.Read("agent", $"{tenant}/bot")!)!;
         json["GrantDocument"] = stored;
@@ -83,7 +83,7 @@ public sealed class GrantTextTests(ClusterFixture fixture)
         await fixture.ApplyAsync(Grant("bot2"));
         Assert.True(HeldAlive(template), "the second agent's text is held rebuilt");
 
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
         Assert.False(HeldAlive(template), "with the agents deactivated nothing holds the template");
         Assert.True((await fixture.CheckAsync(tenant, "bot", "fileSystem:write", "/workspace/out.txt")).Allowed);
         Assert.True((await fixture.CheckAsync(tenant, "bot2", "fileSystem:write", "/workspace/out.txt")).Allowed);

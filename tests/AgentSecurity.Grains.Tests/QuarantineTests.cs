@@ -40,7 +40,7 @@ public sealed class QuarantineTests(ClusterFixture fixture)
         var tenant = await TenantWithBotAsync();
         await fixture.Client.QuarantineAsync(TestDocuments.Quarantine(tenant, "bot", Now).SignWith(TestKeys.Root));
 
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         Assert.Equal(ReasonCodes.Quarantined, (await fixture.CheckAsync(tenant, "bot", "llm")).Reason);
     }

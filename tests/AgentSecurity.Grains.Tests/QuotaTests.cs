@@ -168,7 +168,7 @@ public sealed class QuotaTests(ClusterFixture fixture)
         var tenant = await AgentWithLimitsAsync("""{"llmTokensPerHour":1000}""");
         Assert.True((await Check(tenant, "llm", amount: 900)).Allowed);
 
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         Assert.Equal(ReasonCodes.QuotaExceeded, (await Check(tenant, "llm", amount: 101)).Reason);
         Assert.True((await Check(tenant, "llm", amount: 100)).Allowed);

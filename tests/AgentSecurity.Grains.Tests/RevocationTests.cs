@@ -84,7 +84,7 @@ public sealed class RevocationTests(ClusterFixture fixture)
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-d").SignWith(TestKeys.Root));
         await fixture.Client.RevokeAsync(TestDocuments.Revocation(tenant, "g-d", Now).SignWith(TestKeys.Root));
 
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         Assert.Equal(ReasonCodes.Revoked, (await fixture.CheckAsync(tenant, "bot", "llm")).Reason);
         Assert.True((await fixture.Client.GetStatusAsync(tenant, "bot")).Revoked);

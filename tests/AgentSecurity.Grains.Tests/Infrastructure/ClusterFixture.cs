@@ -118,6 +118,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>A session of <paramref name="key"/> for this cluster, valid for an hour of the kernel's clock.</summary>
     public string SessionOf(SigningKey key) => AgentSecurity.Client.Sessions.ClientSession.Sign(key, Cluster.Options.ServiceId, Now, Now.AddHours(1));
 
+    /// <summary>Deactivates every grain of the cluster, so that the next call loads its state from storage.</summary>
+    public Task DeactivateAllAsync() => Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
     public Task<Abstractions.Decision> CheckAsync(string tenant, string agent, string capability, string? resource = null) =>
         Client.CheckAsync(tenant, agent, new Abstractions.CheckRequest(capability, resource));
 

@@ -91,7 +91,7 @@ public sealed class ChargeUsageTests(ClusterFixture fixture)
         var (_, bot) = await BotAsync("""{"llmTokensPerHour":1000}""");
         Assert.True((await bot.ChargeUsageAsync(Used(900))).Allowed);
 
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.DeactivateAllAsync();
 
         Assert.Equal(ReasonCodes.QuotaExceeded, (await bot.CheckAsync(CheckRequests.Llm("gpt-x", 101))).Reason);
         Assert.True((await bot.CheckAsync(CheckRequests.Llm("gpt-x", 100))).Allowed);
