@@ -286,8 +286,19 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
     }
 
     /// <summary>A memory write that says its size is held to the memory store's limits before the quotas meter it.</summary>
-    private async ValueTask<Decision> MeterMemoryWriteAsync(Decision allowed, long bytes, DateTimeOffset now) =>
-        await Memory.CheckWriteAsync(bytes) is { } tooMuch
-            ? Decision.Deny(tooMuch.Code, tooMuch.Message, allowed.GrantId)
-            : await _metering.MeterAsync(allowed, CheckKind.MemoryWrite, bytes, now);
+    private ValueTask<Decision> MeterMemoryWriteAsync(Decision allowed, long bytes, DateTimeOffset now)
+    {
+        // Once the agent's memory index is read, the limits are known in this turn: no state machine per check.
+        var limits = Memory.CheckWriteAsync(bytes);
+        return limits.IsCompletedSuccessfully
+            ? MeterMemoryWrite(limits.Result, allowed, bytes, now)
+            : MeterMemoryWriteWhenCheckedAsync(limits, allowed, bytes, now);
+    }
+
+    private async ValueTask<Decision> MeterMemoryWriteWhenCheckedAsync(ValueTask<Failure?> limits, Decision allowed, long bytes, DateTimeOffset now) =>
+        await MeterMemoryWrite(await limits, allowed, bytes, now);
+
+    private ValueTask<Decision> MeterMemoryWrite(Failure? tooMuch, Decision allowed, long bytes, DateTimeOffset now) => tooMuch is null
+        ? _metering.MeterAsync(allowed, CheckKind.MemoryWrite, bytes, now)
+        : ValueTask.FromResult(Decision.Deny(tooMuch.Code, tooMuch.Message, allowed.GrantId));
 }

@@ -167,7 +167,12 @@ internal sealed class AgentMemory(
     private Failure? LimitFailure(Dictionary<string, long> index, long addedBytes, int keysAdded)
     {
         var limit = platform.Effective("memoryBytesStored", permissions.Active?.Limits.MemoryBytesStored) ?? agent.Options.MaxMemoryBytesPerAgent;
-        var used = index.Values.Sum();
+        long used = 0;
+        foreach (var size in index.Values)
+        {
+            used += size;
+        }
+
         if (used + addedBytes > limit)
         {
             return new Failure(ReasonCodes.QuotaExceeded, $"memoryBytesStored ({limit}) leaves {Math.Max(0, limit - used)} bytes; this needs {addedBytes}");

@@ -55,7 +55,11 @@ public sealed class GrantPolicy
     {
         var capability = kind.Name();
         var resourceKind = kind.ResourceKindOf();
-        if (resource is not null && resourceKind is { } rk && !ResourceNames.IsNormal(resource, rk))
+        string? host = null;
+        var port = 0;
+        // A host is parsed once, here, for the decision too.
+        if (resource is not null && resourceKind is { } rk
+            && !(rk == ResourceKind.Host ? ResourceNames.TryParseHost(resource, out host, out port) : ResourceNames.IsNormal(resource, rk)))
         {
             return PolicyDecision.Deny(ReasonCodes.InvalidResource, $"\"{resource}\" is not {Describe(rk)} in normal form", DecisionRule.Resource);
         }
@@ -75,9 +79,9 @@ public sealed class GrantPolicy
             return PolicyDecision.Deny(ReasonCodes.CapabilityNotGranted, $"the grant does not give {capability}", DecisionRule.Level);
         }
 
-        if (resourceKind == ResourceKind.Host && resource is not null)
+        if (host is not null)
         {
-            return DecideHost(capability, resource);
+            return DecideHost(capability, resource!, host, port);
         }
 
         if (kind == CheckKind.ToolCall)
@@ -194,9 +198,8 @@ public sealed class GrantPolicy
     /// allowed only by a pattern that names it literally: a grant for any host, or for <c>*.0.0.1:*</c>, means the
     /// internet, and an elevation is judged the same way, whichever document allows the call.
     /// </summary>
-    private PolicyDecision DecideHost(string capability, string resource)
+    private PolicyDecision DecideHost(string capability, string resource, string host, int port)
     {
-        _ = ResourceNames.TryParseHost(resource, out var host, out var port); // normal, so it parses
         var internalHost = InternalAddresses.IsInternalHost(host);
         if (_network is null && !internalHost)
         {

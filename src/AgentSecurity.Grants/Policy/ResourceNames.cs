@@ -39,13 +39,15 @@ public static class ResourceNames
 
         // ASCII only, checked before lowercasing: some non-ASCII letters lowercase into ASCII (U+212A KELVIN SIGN
         // becomes 'k'), which would give one host two spellings.
-        host = resource[..colon];
-        if (!System.Text.Ascii.IsValid(host))
+        var name = resource.AsSpan(0, colon);
+        if (!System.Text.Ascii.IsValid(name))
         {
             return false;
         }
 
-        host = host.ToLowerInvariant();
+        // One string, the lower-case one: a host is most often lower case already, and every check of a network
+        // capability parses its resource.
+        host = name.ContainsAnyInRange('A', 'Z') ? resource[..colon].ToLowerInvariant() : resource[..colon];
         return IsHostName(host) && IsCanonicalIfAddress(host);
     }
 
@@ -85,9 +87,11 @@ public static class ResourceNames
             return false;
         }
 
-        foreach (var label in host.Split('.'))
+        var text = host.AsSpan();
+        foreach (var range in text.Split('.'))
         {
-            if (label.Length is 0 or > 63 || label.AsSpan().IndexOfAnyExcept(LabelChars) >= 0)
+            var label = text[range];
+            if (label.Length is 0 or > 63 || label.IndexOfAnyExcept(LabelChars) >= 0)
             {
                 return false;
             }

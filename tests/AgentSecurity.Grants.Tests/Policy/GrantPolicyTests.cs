@@ -250,6 +250,9 @@ public sealed class GrantPolicyTests
     [InlineData("[fd00::1]:443")]
     [InlineData("localhost:8080")]
     [InlineData("metrics.localhost:8080")]
+    [InlineData("LOCALHOST:8080")]            // the host decides as parsed once: lower case
+    [InlineData("Metrics.LocalHost:8080")]
+    [InlineData("[::FFFF:127.0.0.1]:80")]
     public void Decide_InternalDestinationUnderAnUnscopedNetworkLevel_IsInternalAddress(string resource)
     {
         var decision = Policy(Everything).Decide("network:outbound", resource, During);
@@ -289,6 +292,7 @@ public sealed class GrantPolicyTests
     [Theory]
     [InlineData("2130706433:80")]
     [InlineData("0x7f.0.0.1:80")]
+    [InlineData("0X7F.0.0.1:80")]
     [InlineData("127.1:80")]
     [InlineData("0177.0.0.1:80")]
     [InlineData("[0:0::1]:80")]
