@@ -37,17 +37,19 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     /// <summary>Counts the decision and records it: an allowed check in the next summary, a denial on the stream now.</summary>
     public Task<Decision> RecordAsync(CheckRequest request, Decision decision)
     {
-        agent.Metrics.RecordCheck(decision.Reason);
         if (!IsAudited)
         {
+            agent.Metrics.RecordCheck(decision.Reason);
             return Task.FromResult(decision);
         }
 
         if (!decision.Allowed)
         {
+            agent.Metrics.RecordCheck(decision.Reason);
             return RecordDenialAsync(request, decision);
         }
 
+        // Into the checks metric with its summary (BeginSummaries): one measurement an interval, not one a check.
         CountAllowed(request.Capability, decision.GrantId, 1);
         return Task.FromResult(decision);
     }
@@ -59,10 +61,13 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     /// </summary>
     public void RecordAllowed(string capability, string? grantId, long count)
     {
-        agent.Metrics.Checks.Add(count, new KeyValuePair<string, object?>("reason", ReasonCodes.Allowed));
         if (IsAudited)
         {
             CountAllowed(capability, grantId, count);
+        }
+        else
+        {
+            agent.Metrics.RecordAllowedChecks(count);
         }
     }
 
@@ -237,11 +242,13 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
         var traced = System.Diagnostics.Activity.Current;
         System.Diagnostics.Activity.Current = null;
         List<SecurityEvent> summaries;
+        long allowedChecks = 0;
         try
         {
             summaries = _toolCalls ?? [];
             foreach (var p in _allowed ?? [])
             {
+                allowedChecks += p.Count;
                 summaries.Add(agent.Events.Stamp(new DecisionEvent
                 {
                     Id = string.Empty,
@@ -260,6 +267,9 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             System.Diagnostics.Activity.Current = traced;
         }
 
+        // The checks metric gets the allowed checks here, once an interval (RecordAsync): a failed write loses them
+        // from the log, not from the metric.
+        agent.Metrics.RecordAllowedChecks(allowedChecks);
         _allowed = null; // an agent idle after this holds no counts
         _toolCalls = null;
         _summaryBegun = agent.Time.GetTimestamp();

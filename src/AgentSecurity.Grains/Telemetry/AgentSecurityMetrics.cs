@@ -34,7 +34,11 @@ public sealed class AgentSecurityMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000] });
     }
 
-    /// <summary>Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code).</summary>
+    /// <summary>
+    /// Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code). An agent's allowed checks are added with its
+    /// summary of them, at most the audit's <c>AllowedSummaryInterval</c> after they were decided (one measurement an
+    /// interval rather than one a check: on a loaded silo the measurement cost more than the decision).
+    /// </summary>
     public Counter<long> Checks { get; }
 
     /// <summary>Grants installed on agents.</summary>
@@ -93,6 +97,15 @@ public sealed class AgentSecurityMetrics
     public void RecordMeteringWait(string cause) => MeteringWaits.Add(1, new KeyValuePair<string, object?>("cause", cause));
 
     public void RecordCheck(string reason) => Checks.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Allowed checks counted together: an agent's summary of them, or the host calls' local path.</summary>
+    public void RecordAllowedChecks(long count)
+    {
+        if (count > 0)
+        {
+            Checks.Add(count, new KeyValuePair<string, object?>("reason", Grants.ReasonCodes.Allowed));
+        }
+    }
 
     public void RecordRefusedGrant(string reason) => GrantsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Grains.Audit;
+using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grains.Tests.Infrastructure;
 using AgentSecurity.Grants;
 using AgentSecurity.Testing;
@@ -48,4 +50,60 @@ public sealed class AllowedSummaryTests(ClusterFixture fixture)
         var summaries = logged.OfType<DecisionEvent>().Where(d => d.Type == SecurityEventTypes.ChecksAllowed).ToList();
         Assert.Equal([1L, 1L, 1L], summaries.Select(s => s.Count));
     }
+
+    [Fact]
+    public async Task Check_AllowedChecks_ReachTheChecksMetricWithTheirSummaryNotOneByOne()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", fixture.Now).SignWith(TestKeys.Root));
+
+        // Measurements of this test's checks only: other agents' summaries are measured too, but in other turns. A
+        // summary is measured in the turn that hands it over, whose request context is the check's.
+        var marker = Guid.NewGuid().ToString("N");
+        long measured = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == AgentSecurityMetrics.MeterName && instrument.Name == "agentsec.checks")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            if (RequestContext.Get(MarkerKey) as string == marker && tags.ToArray().Contains(new("reason", ReasonCodes.Allowed)))
+            {
+                Interlocked.Add(ref measured, value);
+            }
+        });
+        listener.Start();
+        RequestContext.Set(MarkerKey, marker);
+        try
+        {
+            // No summary was handed over before: the first allow is due at once, and measured with it.
+            Assert.True((await fixture.CheckAsync(tenant, "bot", "llm")).Allowed);
+            Assert.Equal(1, Interlocked.Read(ref measured));
+
+            // Within the interval allows are counted, and measured with the next summary, not each on its own.
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.True((await fixture.CheckAsync(tenant, "bot", "llm")).Allowed);
+            }
+
+            Assert.Equal(1, Interlocked.Read(ref measured));
+
+            // An interval later the next allow hands over the summary of all four, and the metric gets them: each once.
+            ClusterFixture.Time.Advance(Interval);
+            Assert.True((await fixture.CheckAsync(tenant, "bot", "llm")).Allowed);
+            Assert.Equal(5, Interlocked.Read(ref measured));
+        }
+        finally
+        {
+            RequestContext.Remove(MarkerKey);
+        }
+    }
+
+    private const string MarkerKey = "test-metric-marker";
 }
