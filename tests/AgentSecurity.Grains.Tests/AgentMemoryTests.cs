@@ -123,6 +123,22 @@ public sealed class AgentMemoryTests(ClusterFixture fixture)
         Assert.Equal(ReasonCodes.QuotaExceeded, (await fixture.Client.CheckAsync(tenant, "bot", new Abstractions.CheckRequest("memory:write", "notes/c", 1))).Reason);
     }
 
+    [Theory]
+    [InlineData("""{"memoryBytesStored":30}""", long.MaxValue)]
+    [InlineData("""{"memoryBytesStored":30}""", long.MaxValue - 7)] // 8 + this: just past long.MaxValue
+    [InlineData("{}", long.MaxValue)] // the platform's default limit
+    public async Task Check_MemoryWriteWhoseSizeOverflowsWhatIsStored_IsQuotaExceeded(string limits, long amount)
+    {
+        var tenant = await AgentAsync(limits: limits);
+        Assert.True((await fixture.Client.Agent(tenant, "bot").PutMemoryAsync("notes/a", new byte[1])).Decision.Allowed); // 8 bytes stored
+
+        // What is stored plus the amount wraps past long.MaxValue to a negative total, which every limit would fit.
+        var decision = await fixture.Client.CheckAsync(tenant, "bot", new Abstractions.CheckRequest("memory:write", "notes/c", amount));
+
+        Assert.False(decision.Allowed);
+        Assert.Equal(ReasonCodes.QuotaExceeded, decision.Reason);
+    }
+
     [Fact]
     public async Task Memory_KeyBeyondTheCapOf256_IsQuotaExceededAndStoresNothingUntilAKeyIsDeleted()
     {

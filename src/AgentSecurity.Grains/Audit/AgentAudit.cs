@@ -261,15 +261,16 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
                     Reason = ReasonCodes.Allowed,
                 }));
             }
+
+            // The checks metric gets the allowed checks here, once an interval (RecordAsync), outside any one check's
+            // trace; a failed write loses them from the log, not from the metric.
+            agent.Metrics.RecordAllowedChecks(allowedChecks);
         }
         finally
         {
             System.Diagnostics.Activity.Current = traced;
         }
 
-        // The checks metric gets the allowed checks here, once an interval (RecordAsync): a failed write loses them
-        // from the log, not from the metric.
-        agent.Metrics.RecordAllowedChecks(allowedChecks);
         _allowed = null; // an agent idle after this holds no counts
         _toolCalls = null;
         _summaryBegun = agent.Time.GetTimestamp();

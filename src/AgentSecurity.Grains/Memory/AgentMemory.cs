@@ -167,13 +167,11 @@ internal sealed class AgentMemory(
     private Failure? LimitFailure(Dictionary<string, long> index, long addedBytes, int keysAdded)
     {
         var limit = platform.Effective("memoryBytesStored", permissions.Active?.Limits.MemoryBytesStored) ?? agent.Options.MaxMemoryBytesPerAgent;
-        long used = 0;
-        foreach (var size in index.Values)
-        {
-            used += size;
-        }
+        var used = StoredBytes(index);
 
-        if (used + addedBytes > limit)
+        // Compared without adding: a check names its own amount, and long.MaxValue added to what is stored would wrap
+        // to a negative total that fits any limit.
+        if (addedBytes > limit - used)
         {
             return new Failure(ReasonCodes.QuotaExceeded, $"memoryBytesStored ({limit}) leaves {Math.Max(0, limit - used)} bytes; this needs {addedBytes}");
         }
@@ -181,6 +179,18 @@ internal sealed class AgentMemory(
         return index.Count + keysAdded > agent.Options.MaxMemoryKeys
             ? new Failure(ReasonCodes.QuotaExceeded, $"an agent's memory holds at most {agent.Options.MaxMemoryKeys} keys")
             : null;
+    }
+
+    /// <summary>What the agent stores, in bytes: at most <see cref="long.MaxValue"/>, however large what the store reports.</summary>
+    private static long StoredBytes(Dictionary<string, long> index)
+    {
+        long used = 0;
+        foreach (var size in index.Values)
+        {
+            used = size > long.MaxValue - used ? long.MaxValue : used + Math.Max(0, size);
+        }
+
+        return used;
     }
 
     private async Task<Dictionary<string, long>?> IndexAsync()
@@ -223,6 +233,6 @@ internal sealed class AgentMemory(
         Value = value,
         Keys = keys,
         Found = found,
-        StoredBytes = _index?.Values.Sum() ?? 0,
+        StoredBytes = _index is { } index ? StoredBytes(index) : 0,
     };
 }

@@ -35,8 +35,9 @@ public sealed class AgentSecurityMetrics
     }
 
     /// <summary>
-    /// Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code). An agent's allowed checks are added with its
-    /// summary of them, at most the audit's <c>AllowedSummaryInterval</c> after they were decided (one measurement an
+    /// Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code). An agent's allowed checks (not its tool
+    /// calls) are added with its summary of them, up to about twice the audit's <c>AllowedSummaryInterval</c> after they
+    /// were decided (an idle agent's timer may skip one tick) (one measurement an
     /// interval rather than one a check: on a loaded silo the measurement cost more than the decision).
     /// </summary>
     public Counter<long> Checks { get; }

@@ -55,7 +55,6 @@ public sealed class AllowedSummaryTests(ClusterFixture fixture)
     public async Task Check_AllowedChecks_ReachTheChecksMetricWithTheirSummaryNotOneByOne()
     {
         var tenant = await fixture.NewTenantAsync();
-        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", fixture.Now).SignWith(TestKeys.Root));
 
         // Measurements of this test's checks only: other agents' summaries are measured too, but in other turns. A
         // summary is measured in the turn that hands it over, whose request context is the check's.
@@ -82,22 +81,40 @@ public sealed class AllowedSummaryTests(ClusterFixture fixture)
         RequestContext.Set(MarkerKey, marker);
         try
         {
-            // No summary was handed over before: the first allow is due at once, and measured with it.
-            Assert.True((await fixture.CheckAsync(tenant, "bot", "llm")).Allowed);
-            Assert.Equal(1, Interlocked.Read(ref measured));
-
-            // Within the interval allows are counted, and measured with the next summary, not each on its own.
-            for (var i = 0; i < 3; i++)
+            for (var attempt = 1; ; attempt++)
             {
-                Assert.True((await fixture.CheckAsync(tenant, "bot", "llm")).Allowed);
+                var agent = $"bot{attempt}";
+                await fixture.ApplyAsync(TestDocuments.Grant(tenant, agent, fixture.Now).SignWith(TestKeys.Root));
+                Interlocked.Exchange(ref measured, 0);
+
+                // No summary was handed over before: the first allow is due at once, and measured with it.
+                Assert.True((await fixture.CheckAsync(tenant, agent, "llm")).Allowed);
+                Assert.Equal(1, Interlocked.Read(ref measured));
+
+                // Within the interval allows are counted, and measured with the next summary, not each on its own.
+                var pending = System.Diagnostics.Stopwatch.StartNew();
+                for (var i = 0; i < 3; i++)
+                {
+                    Assert.True((await fixture.CheckAsync(tenant, agent, "llm")).Allowed);
+                }
+
+                var withinInterval = Interlocked.Read(ref measured);
+
+                // An interval later the next allow hands over the summary of all four, and the metric gets them: each once.
+                ClusterFixture.Time.Advance(Interval);
+                Assert.True((await fixture.CheckAsync(tenant, agent, "llm")).Allowed);
+
+                // The summary timer (started by the second check) runs on the machine's clock: if an interval of it went
+                // by, its tick may have handed the counts over in a turn of its own, which the marker cannot pick out.
+                if (pending.Elapsed >= Interval && attempt < 3)
+                {
+                    continue;
+                }
+
+                Assert.Equal(1, withinInterval);
+                Assert.Equal(5, Interlocked.Read(ref measured));
+                break;
             }
-
-            Assert.Equal(1, Interlocked.Read(ref measured));
-
-            // An interval later the next allow hands over the summary of all four, and the metric gets them: each once.
-            ClusterFixture.Time.Advance(Interval);
-            Assert.True((await fixture.CheckAsync(tenant, "bot", "llm")).Allowed);
-            Assert.Equal(5, Interlocked.Read(ref measured));
         }
         finally
         {
