@@ -114,7 +114,9 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
         }
 
         // A usage nobody can read costs a whole period's budget: the next checks are refused until it refills.
-        var tokens = refused is null ? usage.Amount!.Value : bucket.Bucket.Limit;
+        // What is in use stops at long.MaxValue (a budget spent for good): a charge past it would wrap what is stored to
+        // a negative count, which a reactivation would read as nothing spent.
+        var tokens = Math.Min(refused is null ? usage.Amount!.Value : bucket.Bucket.Limit, long.MaxValue - bucket.Bucket.Used(now));
         if (_renewal is { IsCompleted: false } renewal)
         {
             await renewal; // it changes what the bucket has reserved

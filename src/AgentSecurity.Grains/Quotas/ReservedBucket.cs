@@ -26,8 +26,10 @@ internal sealed class ReservedBucket : RateBucket
         Chunk = Math.Max(1, limit / (long)Math.Clamp(period.TotalSeconds, 1, ChunksPerPeriod));
         if (stored is not null)
         {
-            // Everything used or reserved at the last write is taken as spent at that moment.
-            Bucket.AtLeast(Bucket.Reserve(stored.Used + stored.Reserved, stored.At));
+            // Everything used or reserved at the last write is taken as spent at that moment, added without wrapping; a
+            // count that cannot be (negative: what wrapped before this was added so) as a whole period's budget.
+            var spent = stored.Used < 0 || stored.Reserved < 0 ? limit : (long)Int128.Min((Int128)stored.Used + stored.Reserved, long.MaxValue);
+            Bucket.AtLeast(Bucket.Reserve(spent, stored.At));
         }
     }
 
@@ -79,7 +81,7 @@ internal sealed class ReservedBucket : RateBucket
     public void Consume(long cost, Int128 tatAfter)
     {
         Bucket.Commit(tatAfter);
-        _reserved -= cost;
+        _reserved = (long)Int128.Max((Int128)_reserved - cost, long.MinValue);
     }
 
     /// <summary>

@@ -42,7 +42,7 @@ public class RateBucket
         var after = TatAfter(cost, now) - scaledNow;
         var fits = cost <= Limit && after <= capacity;
         var left = capacity - (fits ? after : Int128.Max(Tat - scaledNow, 0));
-        remaining = left <= long.MaxValue ? (long)left / (long)PeriodTicks : (long)(left / PeriodTicks);
+        remaining = (long)Int128.Clamp(left / PeriodTicks, long.MinValue, long.MaxValue);
         return fits;
     }
 
@@ -61,11 +61,11 @@ public class RateBucket
         return true;
     }
 
-    /// <summary>Units in use now (consumed and not yet refilled), rounded up.</summary>
+    /// <summary>Units in use now (consumed and not yet refilled), rounded up; at most <see cref="long.MaxValue"/>.</summary>
     public long Used(DateTimeOffset now)
     {
         var owed = Int128.Max(Tat - Scaled(now), 0);
-        return (long)((owed + PeriodTicks - 1) / PeriodTicks);
+        return (long)Int128.Min((owed + PeriodTicks - 1) / PeriodTicks, long.MaxValue);
     }
 
     /// <summary>Gives back up to <paramref name="units"/> units in use (never more than are in use now).</summary>

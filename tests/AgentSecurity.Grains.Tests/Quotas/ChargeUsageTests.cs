@@ -50,6 +50,22 @@ public sealed class ChargeUsageTests(ClusterFixture fixture)
     }
 
     [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MaxValue - 999)] // with the 1,000 in use: just past long.MaxValue
+    public async Task ChargeUsage_UsageThatWouldWrapWhatIsInUse_KeepsTheBudgetSpentAcrossAReactivation(long tokens)
+    {
+        var (_, bot) = await BotAsync("""{"llmTokensPerHour":1000}""");
+        Assert.True((await bot.CheckAsync(CheckRequests.Llm("gpt-x", 1000))).Allowed);
+        Assert.True((await bot.ChargeUsageAsync(Used(tokens))).Allowed);
+
+        // A clean deactivation stores what is in use, the next activation reads it: a wrapped count would read as none.
+        await fixture.DeactivateAllAsync();
+        ClusterFixture.Time.Advance(TimeSpan.FromHours(2));
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, (await bot.CheckAsync(CheckRequests.Llm("gpt-x", 1))).Reason);
+    }
+
+    [Theory]
     [InlineData(null, ReasonCodes.UsageUnreported)]
     [InlineData(-1L, ReasonCodes.InvalidRequest)]
     public async Task ChargeUsage_MissingOrNegative_IsRefusedAndSpendsTheWholeBudget(long? tokens, string reason)
