@@ -37,21 +37,16 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
     /// <summary>Counts the decision and records it: an allowed check in the next summary, a denial on the stream now.</summary>
     public Task<Decision> RecordAsync(CheckRequest request, Decision decision)
     {
-        if (!IsAudited)
+        var audited = IsAudited;
+        if (audited && decision.Allowed)
         {
-            agent.Metrics.RecordCheck(decision.Reason);
+            // Into the checks metric with its summary (BeginSummaries): one measurement an interval, not one a check.
+            CountAllowed(request.Capability, decision.GrantId, 1);
             return Task.FromResult(decision);
         }
 
-        if (!decision.Allowed)
-        {
-            agent.Metrics.RecordCheck(decision.Reason);
-            return RecordDenialAsync(request, decision);
-        }
-
-        // Into the checks metric with its summary (BeginSummaries): one measurement an interval, not one a check.
-        CountAllowed(request.Capability, decision.GrantId, 1);
-        return Task.FromResult(decision);
+        agent.Metrics.RecordCheck(decision.Reason);
+        return audited ? RecordDenialAsync(request, decision) : Task.FromResult(decision);
     }
 
     /// <summary>

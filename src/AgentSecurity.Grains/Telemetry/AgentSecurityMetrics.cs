@@ -36,9 +36,9 @@ public sealed class AgentSecurityMetrics
 
     /// <summary>
     /// Checks decided, by <c>reason</c> (<c>allowed</c> or the denial code). An agent's allowed checks (not its tool
-    /// calls) are added with its summary of them, up to about twice the audit's <c>AllowedSummaryInterval</c> after they
-    /// were decided (an idle agent's timer may skip one tick) (one measurement an
-    /// interval rather than one a check: on a loaded silo the measurement cost more than the decision).
+    /// calls) are added with its summary of them, one measurement an interval rather than one a check (on a loaded silo
+    /// the measurement cost more than the decision): up to about twice the audit's <c>AllowedSummaryInterval</c> after
+    /// they were decided, since an idle agent's timer may skip a tick.
     /// </summary>
     public Counter<long> Checks { get; }
 
