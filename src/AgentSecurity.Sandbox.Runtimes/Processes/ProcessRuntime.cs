@@ -19,10 +19,6 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
 {
     private const int ScratchMode = 0b111_000_000; // 0700
 
-    // How programs say that a limit stopped them, for processes that end before a sample sees the limit reached.
-    internal static readonly string[] OutOfMemorySigns = ["Cannot allocate memory", "Out of memory", "out of memory", "MemoryError", "bad_alloc", "Array buffer allocation failed"];
-    private static readonly string[] ProcessLimitSigns = ["Cannot fork", "fork: Resource temporarily unavailable", "fork: retry", "can't fork"];
-
     public string Name => SandboxRuntimes.Process;
 
     /// <summary>Why native executions cannot run on this machine, or null when they can.</summary>
@@ -86,7 +82,8 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         var watch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = start };
         var output = new OutputBuffer(job.Limits.OutputBytes);
-        var errors = new StringBuilder(); // the tail of standard error, to tell why it failed
+        var errors = new StringBuilder(); // the tail of standard error, for the message of why it failed
+        var signs = new StandardErrorSigns();
         var stop = new StopReason(process);
         // bubblewrap passes every open descriptor on to the sandbox: the child must inherit none but the standard three.
         Posix.CloseInheritedOnExec();
@@ -95,8 +92,8 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         var peak = new AgentProcesses(0, TimeSpan.Zero, 0);
 
         var pumps = Task.WhenAll(
-            PumpAsync(process.StandardOutput.BaseStream, output, null, stop, job.Limits.OutputBytes),
-            PumpAsync(process.StandardError.BaseStream, output, errors, stop, job.Limits.OutputBytes),
+            PumpAsync(process.StandardOutput.BaseStream, output, null, null, stop, job.Limits.OutputBytes),
+            PumpAsync(process.StandardError.BaseStream, output, errors, signs, stop, job.Limits.OutputBytes),
             FeedAsync(process.StandardInput.BaseStream, job.Input));
         var exited = process.WaitForExitAsync(CancellationToken.None);
         while (!exited.IsCompleted)
@@ -140,7 +137,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
             HostCalls = meter.Calls,
             Denied = meter.Denied,
         };
-        var (code, message) = stop.Code is not null ? (stop.Code, stop.Message) : Classify(process.ExitCode, peak.Cpu, job.Limits, errors.ToString());
+        var (code, message) = stop.Code is not null ? (stop.Code, stop.Message) : Classify(process.ExitCode, peak.Cpu, job.Limits, errors.ToString(), signs);
         if (code is null or ReasonCodes.ExecutionFailed && workspace.Overgrown() is { } overgrown)
         {
             (code, message) = (ReasonCodes.QuotaExceeded, overgrown);
@@ -150,7 +147,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
     }
 
     /// <summary>How a process that ended by itself ended, as an error code (null when it succeeded).</summary>
-    private static (string? Code, string? Message) Classify(int exitCode, TimeSpan cpu, SandboxLimits limits, string errors)
+    private static (string? Code, string? Message) Classify(int exitCode, TimeSpan cpu, SandboxLimits limits, string errors, StandardErrorSigns signs)
     {
         const int SignalBase = 128;
         const int CpuLimitSignal = 24;     // SIGXCPU
@@ -173,17 +170,17 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         }
 
         // As its namespace's init the program ignores SIGXFSZ, and the write fails instead.
-        if (exitCode == SignalBase + FileSizeSignal || errors.Contains("File too large", StringComparison.Ordinal))
+        if (exitCode == SignalBase + FileSizeSignal || signs.FileTooLarge)
         {
             return (ReasonCodes.QuotaExceeded, $"the process wrote a file larger than {limits.FileBytes} bytes");
         }
 
-        if (ProcessLimitSigns.Any(sign => errors.Contains(sign, StringComparison.Ordinal)))
+        if (signs.ProcessLimit)
         {
             return (ReasonCodes.ProcessLimit, $"the process could not start more processes (at most {limits.Processes}): {lastError}");
         }
 
-        if (OutOfMemorySigns.Any(sign => errors.Contains(sign, StringComparison.Ordinal)))
+        if (signs.OutOfMemory)
         {
             return (ReasonCodes.MemoryLimit, $"the process ran out of memory ({limits.MemoryBytes} bytes of address space): {lastError}");
         }
@@ -193,7 +190,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
     }
 
     /// <summary>Copies a stream into the output; past the limit the process is killed (<c>output_limit</c>).</summary>
-    private static async Task PumpAsync(Stream stream, OutputBuffer output, StringBuilder? errors, StopReason stop, int limit)
+    private static async Task PumpAsync(Stream stream, OutputBuffer output, StringBuilder? errors, StandardErrorSigns? signs, StopReason stop, int limit)
     {
         var decoder = new UTF8Encoding(false).GetDecoder();
         var bytes = new byte[8192];
@@ -203,6 +200,7 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         {
             var count = decoder.GetChars(bytes, 0, read, chars, 0);
             var text = new string(chars, 0, count);
+            signs?.Observe(text);
             if (errors is not null)
             {
                 errors.Append(text);

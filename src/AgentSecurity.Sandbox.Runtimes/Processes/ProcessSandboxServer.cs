@@ -80,12 +80,12 @@ internal sealed class ProcessSandboxServer : SandboxServer
         // The server's tree is gone, so its standard error ends; a descriptor passed elsewhere could hold it open.
         await _draining.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         var status = _process.ExitCode;
-        _outcome = _stop.Code is not null ? (_stop.Code, _stop.Message) : Classify(status, limits, _errors.ToString());
+        _outcome = _stop.Code is not null ? (_stop.Code, _stop.Message) : Classify(status, limits, _errors.ToString(), _errors.Signs);
         _exited.SetResult(status);
     }
 
     /// <summary>How a server that ended by itself ended, as an error code (null for status 0).</summary>
-    private static (string? Code, string? Message) Classify(int status, SandboxServerLimits limits, string errors)
+    private static (string? Code, string? Message) Classify(int status, SandboxServerLimits limits, string errors, StandardErrorSigns signs)
     {
         const int SignalBase = 128;
         const int CpuLimitSignal = 24; // SIGXCPU
@@ -105,7 +105,7 @@ internal sealed class ProcessSandboxServer : SandboxServer
             return (ReasonCodes.FuelExhausted, $"the server used up its CPU time ({limits.CpuTime?.TotalSeconds:0.#} s)");
         }
 
-        if (ProcessRuntime.OutOfMemorySigns.Any(sign => errors.Contains(sign, StringComparison.Ordinal)))
+        if (signs.OutOfMemory)
         {
             return (ReasonCodes.MemoryLimit, $"the server ran out of memory ({limits.MemoryBytes} bytes of address space): {lastError}");
         }
@@ -155,20 +155,28 @@ internal sealed class ProcessSandboxServer : SandboxServer
         }
     }
 
-    /// <summary>The end of standard error, at most a number of bytes; the rest is read and dropped, so the server never blocks writing it.</summary>
+    /// <summary>
+    /// The end of standard error, at most a number of bytes, and the signs of a limit anywhere in it; the rest is read and
+    /// dropped, so the server never blocks writing it.
+    /// </summary>
     private sealed class ErrorBuffer(int limitBytes)
     {
         private readonly Lock _lock = new();
         private readonly Queue<byte> _bytes = new();
 
+        public StandardErrorSigns Signs { get; } = new();
+
         public async Task DrainAsync(Stream stream)
         {
             var chunk = new byte[8192];
+            var chars = new char[chunk.Length];
             try
             {
                 int read;
                 while ((read = await stream.ReadAsync(chunk)) > 0)
                 {
+                    // Byte for byte: the signs are ASCII, which no byte of a multi-byte UTF-8 character can fake.
+                    Signs.Observe(chars.AsSpan(0, Encoding.Latin1.GetChars(chunk.AsSpan(0, read), chars)));
                     lock (_lock)
                     {
                         foreach (var b in chunk.AsSpan(Math.Max(0, read - limitBytes), Math.Min(read, limitBytes)))

@@ -348,6 +348,17 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_OutOfMemoryFollowedByMoreErrorsThanTheTailKeeps_EndsWithMemoryLimit()
+    {
+        // As V8 dies at its heap limit: the reason first, then a native stack longer than the tail kept for the message.
+        var result = await RunAsync("#!/bin/sh\necho 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' >&2\n" +
+            "i=0; while [ $i -lt 400 ]; do echo \" $i: 0xb7a940 node::Abort() [node]\" >&2; i=$((i+1)); done\n" +
+            "sh -c 'kill -TRAP $$'; exit $?\n"); // a child dies by the signal: the sandbox's init would ignore it
+
+        Assert.Equal(ReasonCodes.MemoryLimit, result.Error);
+    }
+
+    [Fact]
     public async Task RunAsync_FailingProgram_EndsWithExecutionFailed()
     {
         var result = await RunAsync("#!/bin/sh\necho 'something broke' >&2\nexit 3\n");

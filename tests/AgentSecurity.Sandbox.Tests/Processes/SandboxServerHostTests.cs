@@ -184,6 +184,20 @@ public sealed class SandboxServerHostTests
     }
 
     [Fact]
+    public async Task StartAsync_ServerOutOfMemoryFollowedByMoreErrorsThanTheTailKeeps_DiesWithMemoryLimit()
+    {
+        // As V8 dies at its heap limit: the reason first, then a native stack longer than the tail kept, then SIGTRAP.
+        var workspace = Jobs.NewWorkspace();
+        await using var server = await StartAsync(Shell(workspace, "echo 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' >&2; " +
+            "i=0; while [ $i -lt 400 ]; do echo \" $i: 0xb7a940 node::Abort() [node]\" >&2; i=$((i+1)); done; " +
+            "sh -c 'kill -TRAP $$'; exit $?")); // a child dies by the signal: the sandbox's init would ignore it
+
+        var status = await server.Exited.WaitAsync(Patience);
+
+        Assert.Equal((128 + 5, ReasonCodes.MemoryLimit), (status, server.Error));
+    }
+
+    [Fact]
     public async Task StartAsync_ServerFillingItsWorkspace_IsStoppedWithQuotaExceeded()
     {
         var workspace = Jobs.NewWorkspace(bytes: 2 * 1024 * 1024);
