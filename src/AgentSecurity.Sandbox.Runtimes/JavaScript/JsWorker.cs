@@ -195,7 +195,7 @@ internal sealed class JsWorker : IAsyncDisposable
     }
 
     private static bool OutOfMemory(string why) =>
-        why.Contains("OutOfMemory", StringComparison.Ordinal) || StandardErrorSigns.ShowsOutOfMemory(why);
+        why.Contains("OutOfMemory", StringComparison.Ordinal) || StandardErrorSigns.Shows(why, StandardErrorSigns.OutOfMemorySigns);
 
     /// <summary>
     /// The longest result line read from a worker: the largest output an execution may have (the silo's

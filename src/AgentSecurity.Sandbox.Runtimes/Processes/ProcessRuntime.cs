@@ -170,17 +170,17 @@ public sealed class ProcessRuntime(ProcessRuntimeOptions options) : ISandboxRunt
         }
 
         // As its namespace's init the program ignores SIGXFSZ, and the write fails instead.
-        if (exitCode == SignalBase + FileSizeSignal || signs.FileTooLarge)
+        if (exitCode == SignalBase + FileSizeSignal || errors.Contains("File too large", StringComparison.Ordinal))
         {
             return (ReasonCodes.QuotaExceeded, $"the process wrote a file larger than {limits.FileBytes} bytes");
         }
 
-        if (signs.ProcessLimit)
+        if (StandardErrorSigns.Shows(errors, StandardErrorSigns.ProcessLimitSigns))
         {
             return (ReasonCodes.ProcessLimit, $"the process could not start more processes (at most {limits.Processes}): {lastError}");
         }
 
-        if (signs.OutOfMemory)
+        if (signs.OutOfMemoryBefore(exitCode, errors))
         {
             return (ReasonCodes.MemoryLimit, $"the process ran out of memory ({limits.MemoryBytes} bytes of address space): {lastError}");
         }

@@ -105,7 +105,7 @@ internal sealed class ProcessSandboxServer : SandboxServer
             return (ReasonCodes.FuelExhausted, $"the server used up its CPU time ({limits.CpuTime?.TotalSeconds:0.#} s)");
         }
 
-        if (signs.OutOfMemory)
+        if (signs.OutOfMemoryBefore(status, errors))
         {
             return (ReasonCodes.MemoryLimit, $"the server ran out of memory ({limits.MemoryBytes} bytes of address space): {lastError}");
         }

@@ -359,6 +359,17 @@ public sealed class ProcessRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_ExitsByItselfLongAfterSayingOutOfMemory_EndsWithExecutionFailed()
+    {
+        // Text far back in the stream of a program that exits by itself can be anyone's (an echoed page, a caught error):
+        // a limit is audited as a violation, so only its last words say it.
+        var result = await RunAsync("#!/bin/sh\necho 'MemoryError' >&2\n" +
+            "i=0; while [ $i -lt 400 ]; do echo \"line $i of an ordinary log\" >&2; i=$((i+1)); done\nexit 1\n");
+
+        Assert.Equal(ReasonCodes.ExecutionFailed, result.Error);
+    }
+
+    [Fact]
     public async Task RunAsync_FailingProgram_EndsWithExecutionFailed()
     {
         var result = await RunAsync("#!/bin/sh\necho 'something broke' >&2\nexit 3\n");
