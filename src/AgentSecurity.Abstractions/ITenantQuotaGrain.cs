@@ -34,6 +34,9 @@ public sealed record QuotaLease
 
     /// <summary>Set when the lease could not be given (storage); the check is then denied as unavailable.</summary>
     [Id(3)] public string? Error { get; init; }
+
+    /// <summary>What the tenant has left of the limit after this lease (when it granted nothing: less than was needed).</summary>
+    [Id(4)] public long Available { get; init; }
 }
 
 /// <summary>A tenant's limits as verified from its latest <c>agentsec.limits.v1</c>.</summary>

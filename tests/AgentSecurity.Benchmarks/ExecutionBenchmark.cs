@@ -29,6 +29,9 @@ internal static class ExecutionBenchmark
     private const int Rounds = 7;
     private const int HostCalls = 2_000;
 
+    /// <summary>Limits of a typical metered agent that meter its model calls and writes, not its reads.</summary>
+    private const string MeteredNotReads = """{"llmTokensPerHour":100000,"fileBytesWrittenPerHour":10000000}""";
+
     private const string TrivialWasm = """(module (memory (export "memory") 1) (func (export "run")))""";
 
     /// <summary>Reads /workspace/bench.txt <c>$n</c> times through the host API, n from the input's first byte times 100.</summary>
@@ -140,40 +143,49 @@ internal static class ExecutionBenchmark
         var client = new AgentSecurityClient(cluster.Client);
         var now = Grants.Documents.DocumentTime.WholeSeconds(DateTimeOffset.UtcNow);
         await client.CreateTenantAsync(TestDocuments.Tenant("bench", now, TestKeys.Root.Did.Value).SignWith(TestKeys.Operator));
-        var applied = await client.ApplyGrantAsync(TestDocuments.Grant("bench", "reader", now).SignWith(TestKeys.Root));
-        if (!applied.Applied)
+        // "metered": limits that meter its model calls and writes, not its reads (a read stays on the local path).
+        foreach (var (agent, limits) in new[] { ("reader", "{}"), ("metered", MeteredNotReads) })
         {
-            throw new InvalidOperationException($"{applied.Error}: {applied.Message}");
+            var applied = await client.ApplyGrantAsync(TestDocuments.Grant("bench", agent, now, $"g-{agent}").SetJson("resourceLimits", limits).SignWith(TestKeys.Root));
+            if (!applied.Applied)
+            {
+                throw new InvalidOperationException($"{applied.Error}: {applied.Message}");
+            }
+
+            if (AgentWorkspace.For(new WorkspaceOptions { Root = workspaceRoot }, "bench", agent).Write("/workspace/bench.txt", Encoding.UTF8.GetBytes("a short file the agent reads")) is { } refused)
+            {
+                throw new InvalidOperationException(refused.ToString());
+            }
         }
 
         var workspace = AgentWorkspace.For(new WorkspaceOptions { Root = workspaceRoot }, "bench", "reader");
-        if (workspace.Write("/workspace/bench.txt", Encoding.UTF8.GetBytes("a short file the agent reads")) is { } refused)
-        {
-            throw new InvalidOperationException(refused.ToString());
-        }
 
         using var wasm = new WasmRuntime();
         var withoutChecks = new UncheckedReads(workspace);
         var code = Encoding.UTF8.GetBytes(ReadingWasm);
         var checkedPerCall = new List<double>();
         var uncheckedPerCall = new List<double>();
+        var meteredPerCall = new List<double>();
         foreach (var round in Enumerable.Range(0, Rounds + 1))
         {
             // Per call: the time with 4 × 500 calls less the time with none, so instantiation and messaging cancel out.
             var viaGrain = await TimeAsync(input => client.ExecuteAsync("bench", "reader", new ExecutionRequest { Runtime = "wasm", Code = code, Input = input }).ContinueWith(t => (t.Result.Ok, t.Result.Error), TaskScheduler.Default));
             var direct = await TimeAsync(input => wasm.RunAsync(new SandboxJob("wasm", code, input, new SandboxLimits(), workspace), withoutChecks, CancellationToken.None).ContinueWith(t => (t.Result.Ok, t.Result.Error), TaskScheduler.Default));
+            var metered = await TimeAsync(input => client.ExecuteAsync("bench", "metered", new ExecutionRequest { Runtime = "wasm", Code = code, Input = input }).ContinueWith(t => (t.Result.Ok, t.Result.Error), TaskScheduler.Default));
             if (round > 0)
             {
                 checkedPerCall.Add(viaGrain);
                 uncheckedPerCall.Add(direct);
+                meteredPerCall.Add(metered);
             }
         }
 
-        var (c, u) = (Median([.. checkedPerCall]), Median([.. uncheckedPerCall]));
+        var (c, u, m) = (Median([.. checkedPerCall]), Median([.. uncheckedPerCall]), Median([.. meteredPerCall]));
         Console.WriteLine($"host call fs.read, per call, median of {Rounds} rounds of {HostCalls} calls:");
         Console.WriteLine($"  checked (decided by the agent grain)      {c,8:F1} µs");
         Console.WriteLine($"  unchecked (the same read, no check)        {u,8:F1} µs");
         Console.WriteLine($"  overhead of the check                      {c - u,8:F1} µs ({c / u:F1}×)");
+        Console.WriteLine($"  checked, agent metered on other kinds     {m,8:F1} µs ({m / u:F1}×; limits {MeteredNotReads})");
     }
 
     /// <summary>Microseconds per host call: (time of 2,000 calls − time of none) / 2,000, each the best of three.</summary>

@@ -39,7 +39,9 @@ public class MeteringBenchmarks
         _quotas.SetTenantLimits(TenantLimits.None, DateTimeOffset.MaxValue);
         _spent.Configure(new ResourceLimits { FileBytesWrittenPerHour = Bytes }, new Dictionary<string, BucketRecord>());
         _spent.SetTenantLimits(TenantLimits.None, DateTimeOffset.MaxValue);
-        _spent.Commit(_spent.Plan(CheckKind.FileSystemWrite, Bytes, _now), _now);
+        var spend = _spent.Plan(CheckKind.FileSystemWrite, Bytes, _now);
+        _spent.Reserved(spend);
+        _spent.Commit(spend, _now);
         if (!OneBucket() || GrantLimits() is null || DeniedBySpentLimit() is null)
         {
             throw new InvalidOperationException("a benchmark's check is not metered as its name says");
@@ -64,7 +66,8 @@ public class MeteringBenchmarks
             throw new InvalidOperationException($"a limit denied a metered check: {plan.DenialMessage}");
         }
 
-        _quotas.Commit(plan, _now); // its first reservation taken as written: storage is not what is measured here
+        _quotas.Reserved(plan); // its first reservation taken as written: storage is not what is measured here
+        _quotas.Commit(plan, _now);
         return plan.Remaining;
     }
 

@@ -130,6 +130,27 @@ public sealed class HostCallTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteAsync_HostCallsOfAKindNoLimitMeters_AreDecidedWithoutTheGrainWhileMeteredOnesAreNot()
+    {
+        // Only the agent's tokens are metered: its reads and writes stay on the local path, a model call goes to the grain.
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"llmTokensPerHour":100000,"maxCpuMillis":60000,"maxWallMillis":60000}"""));
+        Assert.True((await fixture.Client.CheckAsync(tenant, "bot", new CheckRequest(Capabilities.FileSystemRead, "/workspace/a.txt"))).Allowed); // the agent has read its tenant's limits
+        var first = AgentCheckWatch.NextAsync(tenant);
+
+        var result = await RunAsync(tenant, "bot", """
+            agentsec.fs.write('/workspace/a.txt', 'mine');
+            for (let i = 0; i < 20; i++) agentsec.fs.read('/workspace/a.txt');
+            try { agentsec.llm.complete('hello'); } catch (e) { }
+            agentsec.output('done');
+            """);
+
+        Assert.True(result.Ok, result.Message);
+        var check = await first.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(Capabilities.Llm, check.Capability);
+        Assert.Equal(22, result.Usage.HostCalls);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_TwoExecutionsReadingAtOnce_CountEachAllowedReadOnce()
     {
         const int Reads = 300;

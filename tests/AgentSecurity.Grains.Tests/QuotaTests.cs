@@ -451,15 +451,15 @@ public sealed class QuotaTests(ClusterFixture fixture)
         var quota = fixture.Cluster.Client.GetGrain<ITenantQuotaKernelGrain>(tenant);
         await quota.RefreshAsync();
 
-        Assert.Equal(1000, (await quota.LeaseAsync("a", "llmTokensPerHour", 1000, returned: 0)).Granted);
-        Assert.Equal(0, (await quota.LeaseAsync("a", "llmTokensPerHour", 1, returned: 500)).Granted); // its lease is live: nothing lapsed
+        Assert.Equal(1000, (await quota.LeaseAsync("a", "llmTokensPerHour", needed: 1, wanted: 1000, returned: 0)).Granted);
+        Assert.Equal(0, (await quota.LeaseAsync("a", "llmTokensPerHour", needed: 1, wanted: 1, returned: 500)).Granted); // its lease is live: nothing lapsed
 
         ClusterFixture.Time.Advance(TimeSpan.FromMinutes(6)); // the lease lapses (a tenth of the hour); 100 tokens refill
 
         // An agent that was leased nothing gives nothing back, whatever it says; the one that was gives back at most its lease.
-        Assert.Equal(100, (await quota.LeaseAsync("b", "llmTokensPerHour", 5000, returned: 1_000_000)).Granted);
-        Assert.Equal(1000, (await quota.LeaseAsync("a", "llmTokensPerHour", 5000, returned: 1_000_000)).Granted);
-        Assert.Equal(0, (await quota.LeaseAsync("a", "llmTokensPerHour", 1, returned: 1_000_000)).Granted); // settled once
+        Assert.Equal(100, (await quota.LeaseAsync("b", "llmTokensPerHour", needed: 1, wanted: 5000, returned: 1_000_000)).Granted);
+        Assert.Equal(1000, (await quota.LeaseAsync("a", "llmTokensPerHour", needed: 1, wanted: 5000, returned: 1_000_000)).Granted);
+        Assert.Equal(0, (await quota.LeaseAsync("a", "llmTokensPerHour", needed: 1, wanted: 1, returned: 1_000_000)).Granted); // settled once
     }
 
     [Fact]
@@ -485,6 +485,96 @@ public sealed class QuotaTests(ClusterFixture fixture)
         var big = await Check(tenant, "llm", amount: 400, agent: agents[60]);
 
         Assert.True(big.Allowed, $"{big.Reason}: {big.Message}");
+    }
+
+    [Theory]
+    [InlineData(1_001)]
+    [InlineData(long.MaxValue)]
+    public async Task TenantLimits_CheckNeedingMoreThanTheTenantLimit_IsDeniedAndLeavesTheBudgetToTheOtherAgents(long amount)
+    {
+        // A check that can never fit the tenant's limit must not lease what is left of it first: the other agents would be
+        // refused until that lease lapsed and came back.
+        var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000}""", "greedy", "other");
+
+        var greedy = await Check(tenant, "llm", amount: amount, agent: "greedy");
+        var other = await Check(tenant, "llm", amount: 1000, agent: "other");
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, greedy.Reason);
+        Assert.True(other.Allowed, $"{other.Reason}: {other.Message}");
+    }
+
+    [Fact]
+    public async Task TenantLimits_CheckNeedingMoreThanIsLeft_IsDeniedAndTakesNothingOfWhatIsLeft()
+    {
+        var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000}""", "first", "late", "small");
+        Assert.True((await Check(tenant, "llm", amount: 600, agent: "first")).Allowed);
+
+        var late = await Check(tenant, "llm", amount: 500, agent: "late"); // 400 are left: not enough
+        var small = await Check(tenant, "llm", amount: 400, agent: "small");
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, late.Reason);
+        Assert.True(small.Allowed, $"{small.Reason}: {small.Message}");
+    }
+
+    [Fact]
+    public async Task TenantLease_LessLeftThanNeeded_GrantsNothingAndLeavesTheBudget()
+    {
+        var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000}""");
+        using var kernel = fixture.AsKernel(); // leases are the kernel's own calls
+        var quota = fixture.Cluster.Client.GetGrain<ITenantQuotaKernelGrain>(tenant);
+        await quota.RefreshAsync();
+        Assert.Equal(600, (await quota.LeaseAsync("a", "llmTokensPerHour", needed: 600, wanted: 600, returned: 0)).Granted);
+
+        var tooLittle = await quota.LeaseAsync("b", "llmTokensPerHour", needed: 401, wanted: 1000, returned: 0);
+        var rest = await quota.LeaseAsync("c", "llmTokensPerHour", needed: 400, wanted: 1000, returned: 0);
+
+        Assert.Equal((true, 0L), (tooLittle.Limited, tooLittle.Granted));
+        Assert.Equal(400, rest.Granted);
+    }
+
+    [Theory]
+    [InlineData(15, true)]
+    [InlineData(16, false)]
+    public async Task TenantLimits_CheckPartlyCoveredByItsLease_LeasesOnlyTheRest(long amount, bool fits)
+    {
+        var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000}""", "a", "b", "c");
+        Assert.True((await Check(tenant, "llm", amount: 10, agent: "a")).Allowed);
+        Assert.True((await Check(tenant, "llm", amount: 10, agent: "a")).Allowed); // leases 20: 10 held
+        Assert.True((await Check(tenant, "llm", amount: 965, agent: "b")).Allowed); // 5 left
+
+        var partly = await Check(tenant, "llm", amount: amount, agent: "a");
+        var rest = await Check(tenant, "llm", amount: 5, agent: "c");
+
+        Assert.Equal((fits, !fits), (partly.Allowed, rest.Allowed));
+    }
+
+    [Fact]
+    public async Task TenantLimits_OwnReservationCannotBeStored_TakesNothingOfTheTenantsBudget()
+    {
+        // The agent's own reservation is written before the tenant's lease: a check that fails there holds no lease.
+        var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000}""", "other");
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "flaky", Now, "g-flaky").SetJson("resourceLimits", """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
+        fixture.Storage.FailWritesOf($"{tenant}/flaky");
+
+        var flaky = await Check(tenant, "llm", amount: 1000, agent: "flaky");
+        var other = await Check(tenant, "llm", amount: 1000, agent: "other");
+
+        Assert.Equal(ReasonCodes.Unavailable, flaky.Reason);
+        Assert.True(other.Allowed, $"{other.Reason}: {other.Message}");
+    }
+
+    private async Task<string> TenantOfAgentsAsync(string limits, params string[] agents)
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, limits).SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        foreach (var agent in agents)
+        {
+            await fixture.ApplyAsync(TestDocuments.Grant(tenant, agent, Now, $"g-{agent}").SignWith(TestKeys.Root));
+        }
+
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(31)); // agents re-read their tenant's limits
+        return tenant;
     }
 
     [Fact]

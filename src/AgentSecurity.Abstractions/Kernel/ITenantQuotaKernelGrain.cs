@@ -7,12 +7,13 @@ namespace AgentSecurity.Abstractions.Kernel;
 public interface ITenantQuotaKernelGrain : ITenantQuotaGrain
 {
     /// <summary>
-    /// Leases up to <paramref name="wanted"/> units of a tenant-wide limit (by its wire name) to an agent, first taking
-    /// back the <paramref name="returned"/> units it did not spend of a lease that lapsed: an agent returns each lapsed
-    /// lease's remainder once, with its next lease, so that the tenant's budget follows what agents spend. No more
-    /// comes back than was leased to that agent, and nothing while its lease is live.
+    /// Leases up to <paramref name="wanted"/> units of a tenant-wide limit (by its wire name) to an agent, and nothing
+    /// unless at least <paramref name="needed"/> are left (a check that cannot be covered takes nothing from the other
+    /// agents), first taking back the <paramref name="returned"/> units it did not spend of a lease that lapsed: an agent
+    /// returns each lapsed lease's remainder once, with its next lease, so that the tenant's budget follows what agents
+    /// spend. No more comes back than was leased to that agent, and nothing while its lease is live.
     /// </summary>
-    Task<QuotaLease> LeaseAsync(string agentId, string limit, long wanted, long returned);
+    Task<QuotaLease> LeaseAsync(string agentId, string limit, long needed, long wanted, long returned);
 
     /// <summary>Re-reads the tenant's limits from its issuer (which verified the signed document).</summary>
     Task RefreshAsync();

@@ -240,7 +240,10 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
         long allowedChecks = 0;
         try
         {
-            summaries = _toolCalls ?? [];
+            // A list of its own, not the tool calls' one: a stamp that throws midway must not leave summaries in it to be
+            // published twice.
+            summaries = new List<SecurityEvent>((_toolCalls?.Count ?? 0) + (_allowed?.Count ?? 0));
+            summaries.AddRange(_toolCalls ?? []);
             foreach (var p in _allowed ?? [])
             {
                 allowedChecks += p.Count;
@@ -260,6 +263,13 @@ internal sealed class AgentAudit(AgentContext agent, IGrainBase grain, AuditOpti
             // The checks metric gets the allowed checks here, once an interval (RecordAsync), outside any one check's
             // trace; a failed write loses them from the log, not from the metric.
             agent.Metrics.RecordAllowedChecks(allowedChecks);
+        }
+#pragma warning disable CA1031 // Not the check's failure: the counts stay pending for the next summary, the failure is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.AuditPublishFailed(agent.Logger, e, agent.Key);
+            return Task.CompletedTask;
         }
         finally
         {

@@ -248,7 +248,7 @@ internal sealed class AgentHostApi(IAgentGrain agent, HostCallDecisions local, A
 
         // Metered before the call, on a bound rather than a guess: a byte-level tokenizer makes at most one token of
         // each UTF-8 byte, so the prompt's bytes plus the completion asked for is the most the call can use.
-        var tokens = Encoding.UTF8.GetByteCount(prompt) + services.Options.LlmMaxTokens;
+        var tokens = (long)Encoding.UTF8.GetByteCount(prompt) + services.Options.LlmMaxTokens; // in long: a prompt near 2 GB must not wrap
         if (await DenialAsync("llm", null, tokens) is { } denied)
         {
             return denied;

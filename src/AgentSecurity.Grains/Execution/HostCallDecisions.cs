@@ -13,8 +13,9 @@ namespace AgentSecurity.Grains.Execution;
 /// <summary>
 /// The local path of host calls' checks. A sandbox runs on the silo of its agent's grain, so a host call need not be an
 /// Orleans message to be decided by the grain: the grain publishes, in its own turn, an immutable picture of what decides
-/// (the active grant's compiled policy, taken only while the agent is in good standing and nothing meters its checks),
-/// and a host call on a sandbox thread that this picture allows is allowed without a message. Everything else (a denial,
+/// (the active grant's compiled policy, taken only while the agent is in good standing, and the kinds of host call that
+/// no limit meters), and a host call of such a kind on a sandbox thread that this picture allows is allowed without a
+/// message. Everything else (a denial,
 /// anything metered, an elevation, a picture that is no longer the grain's) is a check on the grain as before, so the
 /// grain stays the single decider and the single recorder of denials.
 /// </summary>
@@ -26,8 +27,8 @@ namespace AgentSecurity.Grains.Execution;
 /// (<see cref="AgentPermissions.Version"/>, <see cref="AgentMetering.Version"/>) in the turn that makes it, before the
 /// grain answers; a host call compares both versions with the picture's before it decides, so a host call that starts
 /// after a revocation, replacement or quarantine returned goes to the grain, which denies it. Expiry is the compiled
-/// policy's own time check against the kernel's clock. Nothing is metered here (the picture exists only when nothing
-/// meters), and allowed calls are counted for the audit's summaries per picture, atomically, and handed to the grain's
+/// policy's own time check against the kernel's clock. Nothing is metered here (a kind some limit meters is always the
+/// grain's), and allowed calls are counted for the audit's summaries per picture, atomically, and handed to the grain's
 /// <see cref="AgentAudit.RecordAllowed"/> in its own turn: none lost, none counted twice.
 /// </remarks>
 internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain, AgentPermissions permissions, AgentMetering metering, AgentAudit audit)
@@ -35,6 +36,8 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
     /// <summary>The capabilities host calls check, each counted in its own slot of a picture.</summary>
     private static readonly string[] HostCapabilities =
         [Capabilities.FileSystemRead, Capabilities.FileSystemWrite, Capabilities.NetworkOutbound, Capabilities.Llm, Capabilities.VectorDb];
+
+    private static readonly CheckKind[] HostKinds = [.. HostCapabilities.Select(c => CheckKinds.TryParse(c, out var kind) ? kind : throw new InvalidOperationException($"{c} is no check kind"))];
 
     private readonly ConcurrentQueue<Picture> _uncounted = new();
 
@@ -70,7 +73,7 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
         stale = false;
         var slot = Array.IndexOf(HostCapabilities, capability);
         var picture = Volatile.Read(ref _picture);
-        if (slot < 0 || picture is null || Volatile.Read(ref _closed))
+        if (slot < 0 || picture is null || Volatile.Read(ref _closed) || (picture.UnmeteredSlots & (1 << slot)) == 0)
         {
             return null;
         }
@@ -82,7 +85,7 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
             return null;
         }
 
-        if (picture.Grant is not { } grant || !CheckKinds.TryParse(capability, out var kind) || !grant.Policy.Decide(kind, resource, now).Allowed)
+        if (picture.Grant is not { } grant || !grant.Policy.Decide(HostKinds[slot], resource, now).Allowed)
         {
             return null;
         }
@@ -166,17 +169,24 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
     }
 
     /// <summary>
-    /// Makes the picture from the grain's state, in its turn: the active grant when the agent may act and nothing meters
-    /// it, else a picture that sends every call to the grain (so that a metered agent does not ask for pictures anew).
+    /// Makes the picture from the grain's state, in its turn: the active grant and the kinds of host call nothing meters
+    /// when the agent may act and some kind is unmetered, else a picture that sends every call to the grain (so that a
+    /// metered agent does not ask for pictures anew).
     /// </summary>
     private void Publish()
     {
         var (permissionsVersion, meteringVersion) = (permissions.Version, metering.Version);
         var local = permissions is { IsChanging: false, Problem: null, Active: not null, State: AgentState.Active, IsActiveRevoked: false };
-        var unmetered = metering.IsUnmetered(out var until);
-        Volatile.Write(ref _picture, local && unmetered
-            ? new Picture(permissions.Active, until, permissionsVersion, meteringVersion)
-            : new Picture(null, DateTimeOffset.MaxValue, permissionsVersion, meteringVersion));
+        var unmetered = 0;
+        var until = DateTimeOffset.MaxValue;
+        for (var slot = 0; slot < HostKinds.Length; slot++)
+        {
+            unmetered |= metering.IsUnmetered(HostKinds[slot], out until) ? 1 << slot : 0;
+        }
+
+        Volatile.Write(ref _picture, local && unmetered != 0
+            ? new Picture(permissions.Active, until, permissionsVersion, meteringVersion, unmetered)
+            : new Picture(null, DateTimeOffset.MaxValue, permissionsVersion, meteringVersion, 0));
     }
 
     /// <summary>
@@ -210,7 +220,7 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
     }
 
     /// <summary>What decides, as the grain saw it when it published, and the calls allowed on it not yet recorded.</summary>
-    private sealed class Picture(ActiveGrant? grant, DateTimeOffset until, int permissionsVersion, int meteringVersion)
+    private sealed class Picture(ActiveGrant? grant, DateTimeOffset until, int permissionsVersion, int meteringVersion, int unmeteredSlots)
     {
         public readonly long[] Allowed = new long[HostCapabilities.Length];
         public int Queued;
@@ -222,5 +232,8 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
         public int PermissionsVersion { get; } = permissionsVersion;
 
         public int MeteringVersion { get; } = meteringVersion;
+
+        /// <summary>The slots of the kinds of host call no limit meters (a bit each): the only ones allowed here.</summary>
+        public int UnmeteredSlots { get; } = unmeteredSlots;
     }
 }

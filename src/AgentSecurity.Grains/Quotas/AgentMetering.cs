@@ -31,13 +31,14 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
     public int Version => Volatile.Read(ref _version);
 
     /// <summary>
-    /// Whether nothing meters this agent's checks until <paramref name="until"/> (when the tenant's limits are read
-    /// again): then an allowed check spends nothing, and may be decided off the grain. Read in the grain's turn.
+    /// Whether nothing meters this agent's checks of <paramref name="kind"/> until <paramref name="until"/> (when the
+    /// tenant's limits are read again): then such an allowed check spends nothing, and may be decided off the grain.
+    /// Read in the grain's turn.
     /// </summary>
-    public bool IsUnmetered(out DateTimeOffset until)
+    public bool IsUnmetered(CheckKind kind, out DateTimeOffset until)
     {
         until = _quotas.TenantLimitsRefreshAt;
-        return _quotas.IsEmpty;
+        return _quotas.IsEmpty || !_quotas.Meters(kind);
     }
 
     private ITenantQuotaKernelGrain TenantQuota => agent.Grains.GetGrain<ITenantQuotaKernelGrain>(agent.TenantId);
@@ -167,24 +168,39 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
             return Decision.Deny(plan.DenialReason, plan.DenialMessage!, allowed.GrantId);
         }
 
+        // The agent's own reservations before the tenant's leases: a reservation written for a check then denied is the
+        // agent's to spend later, while a lease taken for one keeps the tenant's budget from its other agents until it lapses.
+        if (plan.Reservations.Count > 0)
+        {
+            if (!await outbox.CommitAsync(s => plan.Reservations.ForEach(r => s.SetQuota(r.Limit.Name(), r.Record))))
+            {
+                return Decision.Deny(ReasonCodes.Unavailable, "the quota reservation could not be stored", allowed.GrantId);
+            }
+
+            _quotas.Reserved(plan);
+        }
+
         foreach (var (limit, cost, toLease) in plan.Tenant.Where(t => t.ToLease > 0))
         {
-            var lease = await TenantQuota.LeaseAsync(agent.AgentId, limit.Name(), toLease, _quotas.TakeReturn(limit, now));
+            var lease = await TenantQuota.LeaseAsync(agent.AgentId, limit.Name(), _quotas.Shortfall(limit, cost, now), toLease, _quotas.TakeReturn(limit, now));
             if (lease.Error is not null)
             {
                 return Decision.Deny(ReasonCodes.Unavailable, $"the tenant's {limit.Name()} could not be metered: {lease.Error}", allowed.GrantId);
             }
 
-            _quotas.AddLease(limit, lease, now);
-            if (lease.Limited && !_quotas.HasLeased(limit, cost, now))
+            if (!lease.Limited)
             {
-                return Decision.Deny(limit.DenialReason(), $"the tenant's shared {limit.Name()} is spent for now", allowed.GrantId);
+                // The tenant no longer has this limit: read its limits again with the next check, not refuse on a stale list.
+                _quotas.ExpireTenantLimits();
+                Changed();
+                return Decision.Deny(ReasonCodes.RateLimited, "the tenant's shared limits changed; try again", allowed.GrantId);
             }
-        }
 
-        if (plan.Reservations.Count > 0 && !await outbox.CommitAsync(s => plan.Reservations.ForEach(r => s.SetQuota(r.Limit.Name(), r.Record))))
-        {
-            return Decision.Deny(ReasonCodes.Unavailable, "the quota reservation could not be stored", allowed.GrantId);
+            _quotas.AddLease(limit, lease, now);
+            if (!_quotas.HasLeased(limit, cost, now))
+            {
+                return Decision.Deny(limit.DenialReason(), $"the tenant's shared {limit.Name()} has less left than this needs", allowed.GrantId);
+            }
         }
 
         // A tenant lease that lapsed while waiting leaves the plan uncovered: re-plan rather than overspend.

@@ -23,7 +23,7 @@ internal sealed class AgentQuotas
     // The grant's few limits in a small array (a linear search over at most a handful), and the tenant's leases only once
     // the tenant limits something: bytes per active agent count.
     private ReservedBucket[] _ownList = [];
-    private Dictionary<MeteredLimit, (long Units, DateTimeOffset ValidUntil, long Granted)>? _leases;
+    private Dictionary<MeteredLimit, TenantLease>? _leases;
     private TenantLimits _tenant = TenantLimits.None;
 
     // The tenant's limits that a check can meter, parsed once when they are set rather than on every check.
@@ -40,6 +40,33 @@ internal sealed class AgentQuotas
 
     /// <summary>True when nothing meters this agent's checks: the common fast path.</summary>
     public bool IsEmpty => _ownList.Length == 0 && _tenant.Limits.Count == 0 && !_tenant.Unavailable;
+
+    /// <summary>Whether some limit meters checks of this kind (every kind, while the tenant's limits cannot be verified).</summary>
+    public bool Meters(CheckKind kind)
+    {
+        if (_tenant.Unavailable)
+        {
+            return true;
+        }
+
+        foreach (var bucket in _ownList)
+        {
+            if (bucket.Metered.CostOf(kind, null) is not null)
+            {
+                return true;
+            }
+        }
+
+        foreach (var (limit, _) in _tenantList)
+        {
+            if (limit.CostOf(kind, null) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Builds the buckets of a grant's limits; consumption so far carries over from <paramref name="stored"/>.</summary>
     public void Configure(ResourceLimits limits, IReadOnlyDictionary<string, BucketRecord> stored)
@@ -64,10 +91,15 @@ internal sealed class AgentQuotas
         return null;
     }
 
+    /// <summary>Makes the tenant's limits due to be read again by the next check (the tenant no longer has one of them).</summary>
+    public void ExpireTenantLimits() => TenantLimitsRefreshAt = DateTimeOffset.MinValue;
+
     public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt)
     {
         _tenant = limits;
-        _tenantList = limits.Limits.Select(p => (Parsed: MeteredLimits.TryParse(p.Key, out var limit), limit, p.Value)).Where(p => p.Parsed).Select(p => (p.limit, p.Value)).ToArray();
+        // In the order of MeteredLimit, counts before amounts: a check that a cheap lease lets through and a large one then
+        // refuses holds the cheap one, not the large one.
+        _tenantList = limits.Limits.Select(p => (Parsed: MeteredLimits.TryParse(p.Key, out var limit), limit, p.Value)).Where(p => p.Parsed).Select(p => (p.limit, p.Value)).OrderBy(p => p.limit).ToArray();
         TenantLimitsRefreshAt = refreshAt;
         foreach (var limit in _leases?.Keys.Where(l => !limits.Limits.ContainsKey(l.Name())).ToList() ?? [])
         {
@@ -131,11 +163,26 @@ internal sealed class AgentQuotas
                 return plan.Deny(ReasonCodes.InvalidRequest, $"{kind.Name()} is metered by the tenant's {limit.Name()}: the check needs an amount");
             }
 
+            if (cost > value)
+            {
+                // Never fits, so nothing is leased for it: a lease taken for a check that is then denied would keep the
+                // tenant's budget from its other agents until it lapsed.
+                return plan.Deny(limit.DenialReason(), $"the tenant's shared {limit.Name()} is less than this needs ({cost})");
+            }
+
             var lease = _leases?.GetValueOrDefault(limit) ?? default;
             var live = lease.ValidUntil > now;
             var leased = live ? lease.Units : 0;
+            if (leased < cost && cost - leased > LeftAfterRefusal(limit, value, lease, now))
+            {
+                // The tenant refused a lease a moment ago and has not had time to refill what this needs: asking again at
+                // once would only load the tenant's one grain with calls that are denied anyway.
+                return plan.Deny(limit.DenialReason(), $"the tenant's shared {limit.Name()} had less left than this needs a moment ago");
+            }
+
             var seen = live ? lease.Granted : lease.Granted - lease.Units;
-            plan.Tenant.Add((limit, cost, leased >= cost ? 0 : Math.Max(cost - leased, Math.Min(Math.Max(1, value / LeasesPerPeriod), 2 * seen))));
+            var chunk = Math.Min(Math.Max(1, value / LeasesPerPeriod), seen > long.MaxValue / 2 ? long.MaxValue : 2 * seen);
+            plan.Tenant.Add((limit, cost, leased >= cost ? 0 : Math.Max(cost - leased, chunk)));
         }
 
         return plan;
@@ -156,15 +203,52 @@ internal sealed class AgentQuotas
         return lease.Units;
     }
 
-    /// <summary>Records a lease the tenant granted (adding to what is left of an unexpired one).</summary>
+    /// <summary>
+    /// Records a lease the tenant granted (adding to what is left of an unexpired one), or that it refused one: for a
+    /// moment (<see cref="RefusalRemembered"/>), a check that needs more than the tenant then had left, what it has
+    /// refilled since and what the agent would return is denied without asking.
+    /// </summary>
     public void AddLease(MeteredLimit limit, QuotaLease lease, DateTimeOffset now)
     {
         _leases ??= [];
         var current = _leases.GetValueOrDefault(limit);
+        if (lease.Granted <= 0)
+        {
+            // Nothing granted extends nothing: a refusal must not keep a live lease from lapsing (and being returned).
+            _leases[limit] = current with { RefusedAt = now, LeftWhenRefused = lease.Available };
+            return;
+        }
+
         _leases[limit] = current.ValidUntil > now
-            ? (current.Units + lease.Granted, lease.ValidUntil, current.Granted + lease.Granted)
-            : (lease.Granted, lease.ValidUntil, lease.Granted);
+            ? new TenantLease(Saturating.Add(current.Units, lease.Granted), lease.ValidUntil, Saturating.Add(current.Granted, lease.Granted))
+            : new TenantLease(lease.Granted, lease.ValidUntil, lease.Granted);
     }
+
+    /// <summary>
+    /// How long a refused lease keeps an agent from asking its tenant again for more than the tenant can have: a second, or
+    /// a lease's lifetime if shorter (a tenth of a second for <c>checksPerSecond</c>). Other agents may return units
+    /// meanwhile, so a check may be denied within this time that the tenant would let through.
+    /// </summary>
+    public static TimeSpan RefusalRemembered(MeteredLimit limit) =>
+        TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, limit.Period().Ticks / TenantQuotaGrain.LeaseLifetimeDivisor));
+
+    /// <summary>What the tenant can have left now by what it said at its last refusal; unbounded when that was not a moment ago.</summary>
+    private static long LeftAfterRefusal(MeteredLimit limit, long value, TenantLease lease, DateTimeOffset now)
+    {
+        var since = now - lease.RefusedAt;
+        if (lease.RefusedAt == default || since >= RefusalRemembered(limit) || since < TimeSpan.Zero)
+        {
+            return long.MaxValue;
+        }
+
+        var refilled = (Int128)value * since.Ticks / limit.Period().Ticks;
+        var returnable = lease.ValidUntil > now ? 0 : lease.Units; // a lapsed lease's rest goes back with the next lease
+        return (long)Int128.Min((Int128)lease.LeftWhenRefused + refilled + returnable, long.MaxValue);
+    }
+
+    /// <summary>What a check of <paramref name="cost"/> needs leased beyond what the agent's live lease holds.</summary>
+    public long Shortfall(MeteredLimit limit, long cost, DateTimeOffset now) =>
+        _leases is not null && _leases.TryGetValue(limit, out var lease) && lease.ValidUntil > now ? Math.Max(cost - lease.Units, 0) : cost;
 
     public bool HasLeased(MeteredLimit limit, long cost, DateTimeOffset now) =>
         _leases is not null && _leases.TryGetValue(limit, out var lease) && lease.ValidUntil > now && lease.Units >= cost;
@@ -179,14 +263,18 @@ internal sealed class AgentQuotas
         return _ownList.Where(b => b.RenewalDue).Select(b => (b.Metered.Name(), b, b.BeginRenewal(now))).ToList();
     }
 
-    /// <summary>Spends what the plan says; its reservations must have been written.</summary>
-    public void Commit(MeterPlan plan, DateTimeOffset now)
+    /// <summary>Takes the plan's reservations, once written, as what the buckets may spend (whether or not the check then is).</summary>
+    public void Reserved(MeterPlan plan)
     {
         foreach (var (limit, record) in plan.Reservations)
         {
             Own(limit)!.Reserved(record);
         }
+    }
 
+    /// <summary>Spends what the plan says; its reservations must have been written and taken (<see cref="Reserved"/>).</summary>
+    public void Commit(MeterPlan plan, DateTimeOffset now)
+    {
         foreach (var (_, bucket, cost, tatAfter) in plan.Own)
         {
             bucket.Consume(cost, tatAfter);
@@ -199,4 +287,10 @@ internal sealed class AgentQuotas
             _leases[limit] = lease with { Units = lease.Units - cost };
         }
     }
+
+    /// <summary>
+    /// A lease on one of the tenant's limits: what is left of it until when, what was granted in all while it lived (what
+    /// the next lease is sized by), and the tenant's last refusal.
+    /// </summary>
+    private readonly record struct TenantLease(long Units, DateTimeOffset ValidUntil, long Granted, DateTimeOffset RefusedAt = default, long LeftWhenRefused = 0);
 }

@@ -37,7 +37,7 @@ internal sealed class LeaseLedger
     {
         var key = (limit, agent);
         _leased[key] = _leased.TryGetValue(key, out var current) && current.ValidUntil > now
-            ? (current.Units + units, validUntil)
+            ? (Saturating.Add(current.Units, units), validUntil)
             : (units, validUntil);
         Forget(now, lifetime);
     }

@@ -94,7 +94,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
         return Task.FromResult(use);
     }
 
-    public async Task<QuotaLease> LeaseAsync(string agentId, string limit, long wanted, long returned)
+    public async Task<QuotaLease> LeaseAsync(string agentId, string limit, long needed, long wanted, long returned)
     {
         if (!MeteredLimits.TryParse(limit, out var metered) || !_buckets.TryGetValue(metered, out var bucket))
         {
@@ -106,10 +106,11 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
         bucket.Refund(_ledger.Settle(metered, agentId, returned, now), now);
         var validUntil = now + lifetime;
         bucket.Bucket.Fits(0, now, out var available);
-        var granted = Math.Min(Math.Max(wanted, 0), available);
-        if (granted == 0)
+        needed = Math.Max(needed, 0);
+        var granted = available < needed ? 0 : Math.Min(Math.Max(wanted, needed), available);
+        if (granted <= 0) // a bucket restored over its limit has less than nothing left
         {
-            return new QuotaLease { Limited = true, Granted = 0, ValidUntil = validUntil };
+            return new QuotaLease { Limited = true, Granted = 0, ValidUntil = validUntil, Available = Math.Max(available, 0) };
         }
 
         if (bucket.NeedsReservation(granted))
@@ -144,6 +145,6 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
 
         bucket.Consume(granted, bucket.Bucket.TatAfter(granted, now));
         _ledger.Leased(metered, agentId, granted, validUntil, now, lifetime);
-        return new QuotaLease { Limited = true, Granted = granted, ValidUntil = validUntil };
+        return new QuotaLease { Limited = true, Granted = granted, ValidUntil = validUntil, Available = available - granted };
     }
 }

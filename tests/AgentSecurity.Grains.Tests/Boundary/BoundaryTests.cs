@@ -390,7 +390,7 @@ public sealed class BoundaryTests(ClusterFixture fixture)
             "IAgentKernelGrain.QuarantineByRuleAsync" => () => grains.GetGrain<IAgentKernelGrain>($"{tenant}/bot").QuarantineByRuleAsync("forged", "no rule fired"),
             "IAgentKernelGrain.NotifyRevokedAsync" => () => grains.GetGrain<IAgentKernelGrain>($"{tenant}/bot").NotifyRevokedAsync("g-bot"),
             "IAgentKernelGrain.GetActiveGrantAsync" => () => grains.GetGrain<IAgentKernelGrain>($"{tenant}/bot").GetActiveGrantAsync("g-bot"),
-            "ITenantQuotaKernelGrain.LeaseAsync" => () => grains.GetGrain<ITenantQuotaKernelGrain>(tenant).LeaseAsync("bot", "llmTokensPerHour", 1_000_000, 0),
+            "ITenantQuotaKernelGrain.LeaseAsync" => () => grains.GetGrain<ITenantQuotaKernelGrain>(tenant).LeaseAsync("bot", "llmTokensPerHour", 1, 1_000_000, 0),
             "IIssuerKernelGrain.RecordRequestAsync" => () => grains.GetGrain<IIssuerKernelGrain>(tenant).RecordRequestAsync("bot", new PermissionRequestInput { Capability = "llm", Justification = "forged" }),
             "IIssuerKernelGrain.VerifyGrantAsync" => () => grains.GetGrain<IIssuerKernelGrain>(tenant).VerifyGrantAsync(TestDocuments.Grant(tenant, "bot", Now, "g-forged").SignWith(TestKeys.Root)),
             "IIssuerKernelGrain.GetCallersAsync" => () => grains.GetGrain<IIssuerKernelGrain>(tenant).GetCallersAsync(),

@@ -39,12 +39,13 @@ public sealed class AgentQuotasTests
         return quotas;
     }
 
-    /// <summary>Plans and, if allowed, commits: what the grain does once the reservations the plan asks for are written.</summary>
+    /// <summary>Plans and, if allowed, takes its reservations and commits: what the grain does once they are written.</summary>
     private (bool Allowed, string? Reason, long? Remaining) Spend(AgentQuotas quotas, CheckKind kind, long? amount = null)
     {
         var plan = quotas.Plan(kind, amount, Now);
         if (plan.DenialReason is null)
         {
+            quotas.Reserved(plan);
             quotas.Commit(plan, Now);
         }
 
@@ -235,7 +236,7 @@ public sealed class AgentQuotasTests
     public void Commit_WithinTheReservation_NeedsNoWriteUntilItIsSpent()
     {
         var quotas = Quotas(ResourceLimits.None with { LlmTokensPerHour = 1_000 });
-        quotas.Commit(quotas.Plan(CheckKind.Llm, 30, Now), Now);
+        Assert.True(Spend(quotas, CheckKind.Llm, 30).Allowed);
 
         var second = quotas.Plan(CheckKind.Llm, 70, Now);
         Assert.Empty(second.Reservations);
@@ -478,5 +479,94 @@ public sealed class AgentQuotasTests
         var plan = quotas.Plan(CheckKind.Llm, 10, Now);
         Assert.Null(plan.DenialReason);
         Assert.Empty(plan.Tenant);
+    }
+
+    [Fact]
+    public void Plan_CheckNeedingMoreThanTheTenantLimit_IsDeniedWithoutAskingForALease()
+    {
+        var quotas = TenantQuotas("llmTokensPerHour", 1_000);
+
+        var plan = quotas.Plan(CheckKind.Llm, 1_001, Now);
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, plan.DenialReason);
+        Assert.Empty(plan.Tenant);
+        Assert.Null(quotas.Plan(CheckKind.Llm, 1_000, Now).DenialReason);
+    }
+
+    [Fact]
+    public void Shortfall_PartOfTheCheckLeased_IsTheRestUntilTheLeaseLapses()
+    {
+        var quotas = TenantQuotas("llmTokensPerHour", 100_000);
+        Lease(quotas, 10);
+
+        Assert.Equal((0L, 5L), (quotas.Shortfall(MeteredLimit.LlmTokensPerHour, 10, Now), quotas.Shortfall(MeteredLimit.LlmTokensPerHour, 15, Now)));
+        _time.Advance(LeaseLifetime);
+        Assert.Equal(15, quotas.Shortfall(MeteredLimit.LlmTokensPerHour, 15, Now));
+    }
+
+    [Fact]
+    public void AddLease_NothingGranted_DoesNotKeepALiveLeaseFromLapsing()
+    {
+        var quotas = TenantQuotas("llmTokensPerHour", 100_000);
+        Lease(quotas, 100);
+        _time.Advance(LeaseLifetime - TimeSpan.FromMinutes(1));
+
+        quotas.AddLease(MeteredLimit.LlmTokensPerHour, new QuotaLease { Granted = 0, ValidUntil = Now + LeaseLifetime, Limited = true, Available = 3 }, Now);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.False(quotas.HasLeased(MeteredLimit.LlmTokensPerHour, 1, Now));
+        Assert.Equal(100, quotas.TakeReturn(MeteredLimit.LlmTokensPerHour, Now));
+    }
+
+    [Fact]
+    public void Plan_JustAfterARefusal_DeniesWithoutAskingOnlyWhatTheTenantHadNotLeft()
+    {
+        var quotas = TenantQuotas("llmTokensPerHour", 100_000);
+        Lease(quotas, 10);
+        quotas.AddLease(MeteredLimit.LlmTokensPerHour, new QuotaLease { Granted = 0, ValidUntil = Now + LeaseLifetime, Limited = true, Available = 5 }, Now);
+
+        var tooMuch = quotas.Plan(CheckKind.Llm, 16, Now);
+        var fits = quotas.Plan(CheckKind.Llm, 15, Now, new MeterPlan());
+
+        Assert.Equal((ReasonCodes.QuotaExceeded, 0), (tooMuch.DenialReason, tooMuch.Tenant.Count));
+        Assert.Equal((null, 1), (fits.DenialReason, fits.Tenant.Count(t => t.ToLease >= 5)));
+        _time.Advance(AgentQuotas.RefusalRemembered(MeteredLimit.LlmTokensPerHour));
+        Assert.Equal((null, 1), (quotas.Plan(CheckKind.Llm, 16, Now).DenialReason, quotas.Plan(CheckKind.Llm, 16, Now).Tenant.Count(t => t.ToLease >= 6)));
+    }
+
+    [Fact]
+    public void Plan_SeveralTenantLimits_LeasesCountsBeforeAmounts()
+    {
+        var quotas = new AgentQuotas();
+        quotas.Configure(ResourceLimits.None, new Dictionary<string, BucketRecord>());
+        quotas.SetTenantLimits(new TenantLimits { Limits = new Dictionary<string, long> { ["llmTokensPerHour"] = 100_000, ["checksPerSecond"] = 100 } }, DateTimeOffset.MaxValue);
+
+        var plan = quotas.Plan(CheckKind.Llm, 10, Now);
+
+        Assert.Equal([MeteredLimit.ChecksPerSecond, MeteredLimit.LlmTokensPerHour], plan.Tenant.Select(t => t.Limit));
+    }
+
+    [Fact]
+    public void AddLease_PastWhatALongHolds_StopsThere()
+    {
+        var quotas = TenantQuotas("llmTokensPerHour", long.MaxValue);
+        Lease(quotas, long.MaxValue - 1);
+
+        Lease(quotas, 10);
+
+        Assert.True(quotas.HasLeased(MeteredLimit.LlmTokensPerHour, long.MaxValue, Now));
+    }
+
+    [Fact]
+    public void Plan_AfterARefusal_CountsWhatTheTenantRefilledSince()
+    {
+        // checksPerSecond of 100 refills one check every 10 ms; its refusal is remembered for a lease's lifetime, 100 ms.
+        var quotas = TenantQuotas("checksPerSecond", 100);
+        quotas.AddLease(MeteredLimit.ChecksPerSecond, new QuotaLease { Granted = 0, ValidUntil = Now.AddMilliseconds(100), Limited = true, Available = 0 }, Now);
+
+        Assert.Equal(ReasonCodes.RateLimited, quotas.Plan(CheckKind.Llm, null, Now).DenialReason);
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Null(quotas.Plan(CheckKind.Llm, null, Now).DenialReason);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), AgentQuotas.RefusalRemembered(MeteredLimit.ChecksPerSecond));
     }
 }
