@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text;
+using AgentSecurity.Abstractions;
 using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grains.Tests.Infrastructure;
 using AgentSecurity.Testing;
@@ -96,6 +98,28 @@ public sealed class KernelTracingTests : IDisposable
         Assert.Equal(revoke.TraceId, notice.TraceId);
         Assert.Equal(revoke.SpanId, notice.ParentSpanId);
         Assert.Equal("g-traced", Tag(notice, KernelTracing.GrantAttribute));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_HostCallAllowedOnTheLocalPath_ItsSpanSaysSoAndHasNoCheckUnderIt()
+    {
+        var tenant = await _fixture.NewTenantAsync();
+        await _fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", _fixture.Now).SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}""").SignWith(TestKeys.Root));
+        Assert.True((await _fixture.CheckAsync(tenant, "bot", "fileSystem:read", "/workspace/a.txt")).Allowed); // its tenant's limits are read: the picture is current
+
+        var result = await _fixture.Client.ExecuteAsync(tenant, "bot", new ExecutionRequest
+        {
+            Runtime = "js",
+            Code = Encoding.UTF8.GetBytes("agentsec.fs.write('/workspace/a.txt', 'x'); agentsec.fs.read('/workspace/a.txt'); try { agentsec.fs.read('/etc/passwd'); } catch (e) { } agentsec.output('ok')"),
+            Input = string.Empty,
+        });
+
+        Assert.True(result.Ok, result.Message);
+        var execution = await SpanAsync(a => a.OperationName == KernelTracing.Execution && Tag(a, KernelTracing.TenantAttribute) == tenant);
+        var hostCalls = _stopped.Where(a => a.OperationName == KernelTracing.HostCall && a.ParentSpanId == execution.SpanId).OrderBy(a => a.StartTimeUtc).ToList();
+        Assert.Equal([true, true, null], hostCalls.Select(a => a.GetTagItem(KernelTracing.LocalAttribute) as bool?));
+        Assert.Equal([null, null, "out_of_scope"], hostCalls.Select(a => Tag(a, KernelTracing.ReasonAttribute) is "allowed" ? null : Tag(a, KernelTracing.ReasonAttribute)));
+        Assert.Equal([false, false, true], hostCalls.Select(h => _stopped.Any(a => a.OperationName == KernelTracing.Check && a.ParentSpanId == h.SpanId)));
     }
 
     private static string? Tag(Activity activity, string name) => activity.GetTagItem(name) as string;

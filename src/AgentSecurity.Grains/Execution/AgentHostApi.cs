@@ -101,6 +101,11 @@ internal sealed class AgentHostApi(IAgentGrain agent, HostCallDecisions local, A
         var stale = false;
         if (!cancellation.IsCancellationRequested && local.TryAllow(capability, resource, out stale) is not null)
         {
+            if (KernelTracing.Enabled && Activity.Current is { OperationName: KernelTracing.HostCall } span)
+            {
+                span.SetTag(KernelTracing.LocalAttribute, true);
+            }
+
             return ValueTask.FromResult<HostReply?>(null);
         }
 

@@ -33,6 +33,9 @@ public static class KernelTracing
     public const string GrantAttribute = "agentsec.grant_id";
     public const string RuntimeAttribute = "agentsec.runtime";
     public const string OperationAttribute = "agentsec.operation";
+
+    /// <summary>On a host call's span: its check was allowed on the local path (so no check span is under it).</summary>
+    public const string LocalAttribute = "agentsec.local";
     public const string EventIdAttribute = "agentsec.audit.event_id";
     public const string EventTypeAttribute = "agentsec.audit.event_type";
     public const string SequenceAttribute = "agentsec.audit.sequence";
