@@ -182,7 +182,7 @@ internal static class ExecutionBenchmark
 
         var (c, u, m) = (Median([.. checkedPerCall]), Median([.. uncheckedPerCall]), Median([.. meteredPerCall]));
         Console.WriteLine($"host call fs.read, per call, median of {Rounds} rounds of {HostCalls} calls:");
-        Console.WriteLine($"  checked (decided by the agent grain)      {c,8:F1} µs");
+        Console.WriteLine($"  checked (the grain's grant, local path)    {c,8:F1} µs");
         Console.WriteLine($"  unchecked (the same read, no check)        {u,8:F1} µs");
         Console.WriteLine($"  overhead of the check                      {c - u,8:F1} µs ({c / u:F1}×)");
         Console.WriteLine($"  checked, agent metered on other kinds     {m,8:F1} µs ({m / u:F1}×; limits {MeteredNotReads})");

@@ -151,6 +151,39 @@ public sealed class HostCallTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteAsync_LimitOnEveryCallDroppedMidExecution_LaterCallsGoBackToTheLocalPath()
+    {
+        // checksPerSecond counts every call, so none is local; a grant without it, applied while the code waits in a fetch,
+        // must bring the local path back for the rest of the execution (the first read after it finds the picture out of
+        // date; the next read is local, so the first check the grain sees after the second fetch is the out-of-scope read).
+        await using var one = new HeldHttpServer();
+        await using var two = new HeldHttpServer();
+        string Scopes() => $$"""{"fileSystem":["/workspace/**"],"network":["127.0.0.1:{{one.Port}}","127.0.0.1:{{two.Port}}"]}""";
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes()).SetJson("resourceLimits", """{"checksPerSecond":100000,"maxCpuMillis":60000,"maxWallMillis":60000}"""));
+        var running = RunAsync(tenant, "bot", $$"""
+            agentsec.fs.write('/workspace/a.txt', 'mine');
+            agentsec.http.fetch('http://127.0.0.1:{{one.Port}}/');
+            agentsec.fs.read('/workspace/a.txt');
+            agentsec.http.fetch('http://127.0.0.1:{{two.Port}}/');
+            agentsec.fs.read('/workspace/a.txt');
+            try { agentsec.fs.read('/etc/marker'); } catch (e) { }
+            agentsec.output('done');
+            """);
+        await one.Arrived.WaitAsync(TimeSpan.FromSeconds(60));
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-2").SetJson("scopes", Scopes()).SetJson("resourceLimits", LoadedMachine).SignWith(TestKeys.Root));
+        one.Release();
+        await two.Arrived.WaitAsync(TimeSpan.FromSeconds(60));
+        var next = AgentCheckWatch.NextAsync(tenant);
+
+        two.Release();
+
+        Assert.Equal("/etc/marker", (await next.WaitAsync(TimeSpan.FromSeconds(60))).Resource);
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.Ok, result.Message);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_TwoExecutionsReadingAtOnce_CountEachAllowedReadOnce()
     {
         const int Reads = 300;

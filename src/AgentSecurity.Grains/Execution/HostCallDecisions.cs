@@ -73,7 +73,7 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
         stale = false;
         var slot = Array.IndexOf(HostCapabilities, capability);
         var picture = Volatile.Read(ref _picture);
-        if (slot < 0 || picture is null || Volatile.Read(ref _closed) || (picture.UnmeteredSlots & (1 << slot)) == 0)
+        if (slot < 0 || picture is null || Volatile.Read(ref _closed))
         {
             return null;
         }
@@ -85,7 +85,9 @@ internal sealed class HostCallDecisions(AgentContext agent, IGrainContext grain,
             return null;
         }
 
-        if (picture.Grant is not { } grant || !grant.Policy.Decide(HostKinds[slot], resource, now).Allowed)
+        // After the versions: a picture that sends a metered kind to the grain must still be found out of date, so that a
+        // change that unmeters it (a grant without the limit) brings the local path back.
+        if ((picture.UnmeteredSlots & (1 << slot)) == 0 || picture.Grant is not { } grant || !grant.Policy.Decide(HostKinds[slot], resource, now).Allowed)
         {
             return null;
         }

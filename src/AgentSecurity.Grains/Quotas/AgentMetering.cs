@@ -193,7 +193,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
                 // The tenant no longer has this limit: read its limits again with the next check, not refuse on a stale list.
                 _quotas.ExpireTenantLimits();
                 Changed();
-                return Decision.Deny(ReasonCodes.RateLimited, "the tenant's shared limits changed; try again", allowed.GrantId);
+                return Decision.Deny(ReasonCodes.Unavailable, "the tenant's shared limits changed; try again", allowed.GrantId); // not a quota denial: no rule counts it
             }
 
             _quotas.AddLease(limit, lease, now);

@@ -88,8 +88,11 @@ internal sealed class ReservedBucket : RateBucket
     /// Takes back units spent earlier and not used after all (a lapsed lease's remainder). The last reservation written
     /// counts them as spent already, so they can be spent again without reserving them anew.
     /// </summary>
-    /// <remarks>Hides <see cref="RateBucket.Refund"/>, which it calls for the rate limit itself; through this type a refund adds to what is reserved too.</remarks>
-    public new long Refund(long units, DateTimeOffset now)
+    /// <remarks>
+    /// Not named <c>Refund</c>: hiding <see cref="RateBucket.Refund"/> would let a call through the base type (as
+    /// <see cref="Bucket"/> is) skip adding to what is reserved.
+    /// </remarks>
+    public long RefundAsReserved(long units, DateTimeOffset now)
     {
         var refunded = Math.Clamp(units, 0, Bucket.Used(now));
         Bucket.Refund(refunded, now);

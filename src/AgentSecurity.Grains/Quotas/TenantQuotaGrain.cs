@@ -103,7 +103,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
 
         var now = _time.GetUtcNow();
         var lifetime = metered.Period() / LeaseLifetimeDivisor;
-        bucket.Refund(_ledger.Settle(metered, agentId, returned, now), now);
+        bucket.RefundAsReserved(_ledger.Settle(metered, agentId, returned, now), now);
         var validUntil = now + lifetime;
         bucket.Bucket.Fits(0, now, out var available);
         needed = Math.Max(needed, 0);

@@ -569,4 +569,35 @@ public sealed class AgentQuotasTests
         Assert.Null(quotas.Plan(CheckKind.Llm, null, Now).DenialReason);
         Assert.Equal(TimeSpan.FromMilliseconds(100), AgentQuotas.RefusalRemembered(MeteredLimit.ChecksPerSecond));
     }
+
+    [Theory]
+    [InlineData("checksPerSecond", "*")] // every check, whatever its kind
+    [InlineData("networkRequestsPerMinute", "network:outbound network:inbound")]
+    [InlineData("llmTokensPerHour", "llm")]
+    [InlineData("fileBytesWrittenPerHour", "fileSystem:write")]
+    public void Meters_EachLimit_MetersExactlyItsKindsOfCheckAsTheAgentsOrTheTenants(string limit, string metered)
+    {
+        // What decides which host calls may stay off the grain: a kind wrongly left out would go unmetered there.
+        var expected = metered == "*"
+            ? Enum.GetValues<CheckKind>().ToHashSet()
+            : metered.Split(' ').Select(c => CheckKinds.TryParse(c, out var kind) ? kind : throw new ArgumentException(c)).ToHashSet();
+        var own = Quotas(ResourceLimits.None.With(limit, 1_000));
+        var tenants = TenantQuotas(limit, 1_000);
+
+        foreach (var kind in Enum.GetValues<CheckKind>())
+        {
+            Assert.True(expected.Contains(kind) == own.Meters(kind), $"the grant's {limit} and {kind}");
+            Assert.True(expected.Contains(kind) == tenants.Meters(kind), $"the tenant's {limit} and {kind}");
+        }
+    }
+
+    [Fact]
+    public void Meters_TenantUnavailable_MetersEveryKind()
+    {
+        var quotas = Quotas(ResourceLimits.None);
+        quotas.SetTenantLimits(new TenantLimits { Unavailable = true }, DateTimeOffset.MaxValue);
+
+        Assert.All(Enum.GetValues<CheckKind>(), kind => Assert.True(quotas.Meters(kind)));
+        Assert.All(Enum.GetValues<CheckKind>(), kind => Assert.False(Quotas(ResourceLimits.None).Meters(kind)));
+    }
 }

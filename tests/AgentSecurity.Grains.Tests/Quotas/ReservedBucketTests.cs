@@ -112,16 +112,16 @@ public sealed class ReservedBucketTests
     }
 
     [Fact]
-    public void Refund_GivesBackAtMostWhatIsInUse()
+    public void RefundAsReserved_GivesBackAtMostWhatIsInUse()
     {
         var bucket = Reserved(100);
         Spend(bucket, 30);
 
-        Assert.Equal(30, bucket.Refund(50, T0));
+        Assert.Equal(30, bucket.RefundAsReserved(50, T0));
         Assert.Equal(0, bucket.Bucket.Used(T0));
         // The refunded units were counted as spent by the reservation written, so they can be spent again without a write.
         Assert.False(bucket.NeedsReservation(100));
-        Assert.Equal(0, bucket.Refund(-5, T0));
+        Assert.Equal(0, bucket.RefundAsReserved(-5, T0));
     }
 
     [Fact]

@@ -38,8 +38,9 @@ public sealed class StandardErrorSignsTests
     [Theory]
     [InlineData(SigTrap, false, true)]  // a signal: what it said before its stack counts
     [InlineData(1, false, false)]       // it exited by itself: its last words only (the rest can be anyone's text)
+    [InlineData(255, false, false)]     // exit(-1): above 128, but no signal a runtime dies of
     [InlineData(1, true, true)]
-    public void OutOfMemoryBefore_SignEarlyInTheStream_CountsOnlyForADeathByASignal(int status, bool signInTail, bool outOfMemory)
+    public void OutOfMemoryBefore_SignEarlyInTheStream_CountsOnlyForARuntimesFatalSignal(int status, bool signInTail, bool outOfMemory)
     {
         var signs = Observed(V8OutOfMemory + NativeStack, 4096);
         var tail = signInTail ? V8OutOfMemory : NativeStack[^200..];
