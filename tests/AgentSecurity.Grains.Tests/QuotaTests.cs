@@ -563,6 +563,21 @@ public sealed class QuotaTests(ClusterFixture fixture)
         Assert.True(other.Allowed, $"{other.Reason}: {other.Message}");
     }
 
+    [Fact]
+    public async Task TenantLimits_RaisedAfterTheAgentReadThem_ACheckBetweenTheOldAndTheNewFitsAtOnce()
+    {
+        // The agent re-reads its tenant's limits every 30 s; the tenant's grain has the new ones at once, and it decides.
+        var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000}""", "bot");
+        Assert.True((await Check(tenant, "llm", amount: 10, agent: "bot")).Allowed);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":5000}""").SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+
+        var bigger = await Check(tenant, "llm", amount: 3000, agent: "bot");
+
+        Assert.True(bigger.Allowed, $"{bigger.Reason}: {bigger.Message}");
+    }
+
     private async Task<string> TenantOfAgentsAsync(string limits, params string[] agents)
     {
         var tenant = await fixture.NewTenantAsync();

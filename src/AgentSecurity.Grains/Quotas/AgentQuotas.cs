@@ -163,13 +163,6 @@ internal sealed class AgentQuotas
                 return plan.Deny(ReasonCodes.InvalidRequest, $"{kind.Name()} is metered by the tenant's {limit.Name()}: the check needs an amount");
             }
 
-            if (cost > value)
-            {
-                // Never fits, so nothing is leased for it: a lease taken for a check that is then denied would keep the
-                // tenant's budget from its other agents until it lapsed.
-                return plan.Deny(limit.DenialReason(), $"the tenant's shared {limit.Name()} is less than this needs ({cost})");
-            }
-
             var lease = _leases?.GetValueOrDefault(limit) ?? default;
             var live = lease.ValidUntil > now;
             var leased = live ? lease.Units : 0;
