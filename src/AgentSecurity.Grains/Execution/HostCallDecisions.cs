@@ -15,9 +15,8 @@ namespace AgentSecurity.Grains.Execution;
 /// Orleans message to be decided by the grain: the grain publishes, in its own turn, an immutable picture of what decides
 /// (the active grant's compiled policy, taken only while the agent is in good standing, and the kinds of host call that
 /// no limit meters), and a host call of such a kind on a sandbox thread that this picture allows is allowed without a
-/// message. Everything else (a denial,
-/// anything metered, an elevation, a picture that is no longer the grain's) is a check on the grain as before, so the
-/// grain stays the single decider and the single recorder of denials.
+/// message. Everything else (a denial, anything metered, an elevation, a picture that is no longer the grain's) is a
+/// check on the grain as before, so the grain stays the single decider and the single recorder of denials.
 /// </summary>
 /// <remarks>
 /// Why a published picture rather than a cheaper grain call or a work item on the grain's scheduler: both of those still
