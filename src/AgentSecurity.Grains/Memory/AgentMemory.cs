@@ -187,7 +187,7 @@ internal sealed class AgentMemory(
         long used = 0;
         foreach (var size in index.Values)
         {
-            used = size > long.MaxValue - used ? long.MaxValue : used + Math.Max(0, size);
+            used = Saturating.Add(used, Math.Max(0, size));
         }
 
         return used;

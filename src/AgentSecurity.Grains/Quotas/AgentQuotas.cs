@@ -174,7 +174,7 @@ internal sealed class AgentQuotas
             }
 
             var seen = live ? lease.Granted : lease.Granted - lease.Units;
-            var chunk = Math.Min(Math.Max(1, value / LeasesPerPeriod), seen > long.MaxValue / 2 ? long.MaxValue : 2 * seen);
+            var chunk = Math.Min(Math.Max(1, value / LeasesPerPeriod), Saturating.Add(seen, seen));
             plan.Tenant.Add((limit, cost, leased >= cost ? 0 : Math.Max(cost - leased, chunk)));
         }
 

@@ -28,7 +28,7 @@ internal sealed class ReservedBucket : RateBucket
         {
             // Everything used or reserved at the last write is taken as spent at that moment, added without wrapping; a
             // count that cannot be (negative: what wrapped before this was added so) as a whole period's budget.
-            var spent = stored.Used < 0 || stored.Reserved < 0 ? limit : (long)Int128.Min((Int128)stored.Used + stored.Reserved, long.MaxValue);
+            var spent = stored.Used < 0 || stored.Reserved < 0 ? limit : Saturating.Add(stored.Used, stored.Reserved);
             Bucket.AtLeast(Bucket.Reserve(spent, stored.At));
         }
     }
@@ -81,7 +81,7 @@ internal sealed class ReservedBucket : RateBucket
     public void Consume(long cost, Int128 tatAfter)
     {
         Bucket.Commit(tatAfter);
-        _reserved = (long)Int128.Max((Int128)_reserved - cost, long.MinValue);
+        _reserved = Saturating.Add(_reserved, -cost);
     }
 
     /// <summary>
