@@ -130,6 +130,33 @@ public sealed class HostCallTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ExecuteAsync_TenantLimitOnEveryCallSetMidExecution_LimitsTheCallsAfterIt()
+    {
+        // Reads are decided on the local path while nothing meters them; the tenant's checksPerSecond, set while the code
+        // waits in a fetch, counts every call after it (the kernel's clock stands still: the budget does not refill).
+        await using var server = new HeldHttpServer();
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
+        var running = RunAsync(tenant, "bot", $$"""
+            agentsec.fs.write('/workspace/a.txt', 'mine');
+            agentsec.fs.read('/workspace/a.txt');
+            agentsec.http.fetch('http://127.0.0.1:{{server.Port}}/');
+            const codes = [];
+            for (let i = 0; i < 5; i++) { try { agentsec.fs.read('/workspace/a.txt'); codes.push('read'); } catch (e) { codes.push(e.code); } }
+            agentsec.output(codes.join(','));
+            """);
+        await server.Arrived.WaitAsync(TimeSpan.FromSeconds(60));
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"checksPerSecond":2}""").SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+
+        server.Release();
+
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(["read", "read", ReasonCodes.RateLimited, ReasonCodes.RateLimited, ReasonCodes.RateLimited], result.Output.Split(','));
+    }
+
+    [Fact]
     public async Task ExecuteAsync_HostCallsOfAKindNoLimitMeters_AreDecidedWithoutTheGrainWhileMeteredOnesAreNot()
     {
         // Only the agent's tokens are metered: its reads and writes stay on the local path, a model call goes to the grain.

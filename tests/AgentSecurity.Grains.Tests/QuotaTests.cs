@@ -578,6 +578,41 @@ public sealed class QuotaTests(ClusterFixture fixture)
         Assert.True(bigger.Allowed, $"{bigger.Reason}: {bigger.Message}");
     }
 
+    [Fact]
+    public async Task TenantLimits_AddedWhileItsAgentIsActive_HoldForItsNextCheck()
+    {
+        // The agent has read that its tenant limits nothing, and would not read again for 30 s: the tenant tells it before
+        // the administrator's call returns.
+        var tenant = await TenantOfAgentsAsync("{}", "bot");
+        Assert.True((await Check(tenant, "llm", amount: 3000, agent: "bot")).Allowed);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+
+        var over = await Check(tenant, "llm", amount: 3000, agent: "bot");
+        var within = await Check(tenant, "llm", amount: 10, agent: "bot");
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, over.Reason);
+        Assert.True(within.Allowed, $"{within.Reason}: {within.Message}");
+    }
+
+    [Fact]
+    public async Task TenantLimits_LoweredWhileItsAgentHoldsALease_HoldForItsNextCheck()
+    {
+        // Two checks leave the agent a lease of about 20,000 tokens sized by the old limit; none of it may be spent past
+        // the new one.
+        var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000000}""", "bot");
+        Assert.True((await Check(tenant, "llm", amount: 10_000, agent: "bot")).Allowed);
+        Assert.True((await Check(tenant, "llm", amount: 10, agent: "bot")).Allowed);
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+
+        var after = await Check(tenant, "llm", amount: 500, agent: "bot");
+
+        Assert.Equal(ReasonCodes.QuotaExceeded, after.Reason); // 10,010 of the hour's tokens are spent: over the new 1,000
+    }
+
     private async Task<string> TenantOfAgentsAsync(string limits, params string[] agents)
     {
         var tenant = await fixture.NewTenantAsync();

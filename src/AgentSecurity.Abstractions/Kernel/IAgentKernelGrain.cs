@@ -21,6 +21,15 @@ public interface IAgentKernelGrain : IAgentGrain
     [AlwaysInterleave]
     Task NotifyRevokedAsync(string grantId);
 
+    /// <summary>
+    /// The tenant's notice that its limits changed: the agent reads them again at its next check, from the tenant
+    /// (the notice carries nothing, so it cannot loosen anything). Interleaves, so a tenant can deliver it while the
+    /// agent waits on that tenant for a lease. An agent that cannot answer within seconds (its silo unreachable) is not
+    /// waited for: it reads the limits again at its next refresh.
+    /// </summary>
+    [AlwaysInterleave, ResponseTimeout("00:00:05")]
+    Task NotifyTenantLimitsChangedAsync();
+
     /// <summary>The active grant's signed text, if it is the given grant: what a delegation is checked against.</summary>
     [AlwaysInterleave]
     Task<string?> GetActiveGrantAsync(string grantId);

@@ -1,4 +1,5 @@
 using AgentSecurity.Abstractions.Boundary;
+using Orleans.Concurrency;
 
 namespace AgentSecurity.Abstractions.Kernel;
 
@@ -15,6 +16,20 @@ public interface ITenantQuotaKernelGrain : ITenantQuotaGrain
     /// </summary>
     Task<QuotaLease> LeaseAsync(string agentId, string limit, long needed, long wanted, long returned);
 
+    /// <summary>
+    /// The tenant's limits as an agent reads them to meter its checks: the tenant remembers who read them, and tells
+    /// those agents when its limits change (<see cref="IAgentKernelGrain.NotifyTenantLimitsChangedAsync"/>).
+    /// </summary>
+    [AlwaysInterleave]
+    Task<TenantLimits> ReadLimitsAsync(string agentId);
+
     /// <summary>Re-reads the tenant's limits from its issuer (which verified the signed document).</summary>
     Task RefreshAsync();
+
+    /// <summary>
+    /// Tells the agents that read the tenant's limits recently that they changed, so that the new limits hold for their
+    /// next checks; the issuer calls it after <see cref="RefreshAsync"/>. Interleaves: leases go on meanwhile.
+    /// </summary>
+    [AlwaysInterleave]
+    Task NotifyLimitReadersAsync();
 }

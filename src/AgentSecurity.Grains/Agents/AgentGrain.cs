@@ -188,6 +188,12 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     public Task<string?> GetActiveGrantAsync(string grantId) => Task.FromResult(_grants.ActiveGrantText(grantId));
 
+    public Task NotifyTenantLimitsChangedAsync()
+    {
+        _metering.ExpireTenantLimits();
+        return Task.CompletedTask;
+    }
+
     public Task<QuarantineResult> QuarantineAsync(string signedQuarantine) => WhileChangingAsync(() => Quarantine.ApplyAsync(signedQuarantine));
 
     public Task<QuarantineResult> QuarantineByRuleAsync(string rule, string reason) => WhileChangingAsync(() => Quarantine.ApplyRuleAsync(rule, reason));

@@ -104,7 +104,9 @@ internal sealed class LimitsAdministration(
         _limits = limits;
         _rejected = false;
         Log.TenantLimitsSet(logger, tenantId, text);
-        await grains.GetGrain<ITenantQuotaKernelGrain>(tenantId).RefreshAsync();
+        var quota = grains.GetGrain<ITenantQuotaKernelGrain>(tenantId);
+        await quota.RefreshAsync();
+        await quota.NotifyLimitReadersAsync(); // a call of its own, so that the tenant's leases go on while agents are told
         return new DocumentResult { Accepted = true };
     }
 

@@ -43,6 +43,13 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
 
     private ITenantQuotaKernelGrain TenantQuota => agent.Grains.GetGrain<ITenantQuotaKernelGrain>(agent.TenantId);
 
+    /// <summary>The tenant's limits changed: the next check reads them again, and the local path of host calls stops until it has.</summary>
+    public void ExpireTenantLimits()
+    {
+        _quotas.ExpireTenantLimits();
+        Changed();
+    }
+
     /// <summary>Meters a grant's limits, starting from what storage says was used.</summary>
     public void Configure(ResourceLimits limits)
     {
@@ -150,7 +157,8 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
     {
         if (_quotas.TenantLimitsRefreshAt <= now)
         {
-            _quotas.SetTenantLimits(await TenantQuota.GetLimitsAsync(), now + agent.Options.TenantLimitsRefreshInterval);
+            var notices = _quotas.TenantLimitsNotices;
+            _quotas.SetTenantLimits(await TenantQuota.ReadLimitsAsync(agent.AgentId), now + agent.Options.TenantLimitsRefreshInterval, notices);
             Changed();
         }
 
@@ -191,8 +199,7 @@ internal sealed class AgentMetering(AgentContext agent, StateOutbox<AgentGrainSt
             if (!lease.Limited)
             {
                 // The tenant no longer has this limit: read its limits again with the next check, not refuse on a stale list.
-                _quotas.ExpireTenantLimits();
-                Changed();
+                ExpireTenantLimits();
                 return Decision.Deny(ReasonCodes.Unavailable, "the tenant's shared limits changed; try again", allowed.GrantId); // not a quota denial: no rule counts it
             }
 

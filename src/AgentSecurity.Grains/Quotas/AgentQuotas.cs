@@ -91,17 +91,38 @@ internal sealed class AgentQuotas
         return null;
     }
 
-    /// <summary>Makes the tenant's limits due to be read again by the next check (the tenant no longer has one of them).</summary>
-    public void ExpireTenantLimits() => TenantLimitsRefreshAt = DateTimeOffset.MinValue;
+    /// <summary>
+    /// Moves on each time the tenant's limits are found out of date: a read of them that started before is out of date
+    /// too when it returns.
+    /// </summary>
+    public int TenantLimitsNotices { get; private set; }
 
-    public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt)
+    /// <summary>
+    /// Makes the tenant's limits due to be read again by the next check (the tenant changed them, or no longer has one of
+    /// them), and a read already under way out of date.
+    /// </summary>
+    public void ExpireTenantLimits()
     {
+        TenantLimitsRefreshAt = DateTimeOffset.MinValue;
+        TenantLimitsNotices++;
+    }
+
+    /// <summary>
+    /// The tenant's limits as read, kept until <paramref name="refreshAt"/>; a read that started before the last
+    /// <see cref="ExpireTenantLimits"/> (<paramref name="noticesWhenRead"/> behind) is used for the check that read it and
+    /// read again by the next one.
+    /// </summary>
+    public void SetTenantLimits(TenantLimits limits, DateTimeOffset refreshAt, int? noticesWhenRead = null)
+    {
+        var before = _tenant;
         _tenant = limits;
         // In the order of MeteredLimit, counts before amounts: a check that a cheap lease lets through and a large one then
         // refuses holds the cheap one, not the large one.
         _tenantList = limits.Limits.Select(p => (Parsed: MeteredLimits.TryParse(p.Key, out var limit), limit, p.Value)).Where(p => p.Parsed).Select(p => (p.limit, p.Value)).OrderBy(p => p.limit).ToArray();
-        TenantLimitsRefreshAt = refreshAt;
-        foreach (var limit in _leases?.Keys.Where(l => !limits.Limits.ContainsKey(l.Name())).ToList() ?? [])
+        TenantLimitsRefreshAt = noticesWhenRead is { } notices && notices != TenantLimitsNotices ? DateTimeOffset.MinValue : refreshAt;
+        // A lease lives on only under the limit it was sized by or a higher one: a limit removed or lowered holds for the next
+        // check. Its unspent units are not returned: the tenant counts them as spent until they refill.
+        foreach (var limit in _leases?.Keys.Where(l => !limits.Limits.TryGetValue(l.Name(), out var value) || value < before.Limits.GetValueOrDefault(l.Name(), long.MaxValue)).ToList() ?? [])
         {
             _leases!.Remove(limit);
         }

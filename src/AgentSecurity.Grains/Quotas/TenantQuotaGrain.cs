@@ -4,6 +4,7 @@ using AgentSecurity.Grains.Telemetry;
 using AgentSecurity.Grants.Quotas;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AgentSecurity.Grains.Quotas;
 
@@ -24,16 +25,19 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
     private readonly ILogger<TenantQuotaGrain> _logger;
     private readonly Dictionary<MeteredLimit, ReservedBucket> _buckets = [];
     private readonly LeaseLedger _ledger = new();
+    private readonly LimitReaders _readers;
     private TenantLimits _limits = TenantLimits.None;
 
     public TenantQuotaGrain(
         [PersistentState("tenant-quota", StorageNames.Grains)] IPersistentState<TenantQuotaGrainState> state,
         [FromKeyedServices(KernelClock.ServiceKey)] TimeProvider time,
+        IOptions<AgentSecurityOptions> options,
         ILogger<TenantQuotaGrain> logger)
     {
         _state = state;
         _time = time;
         _logger = logger;
+        _readers = new LimitReaders(options.Value.TenantLimitsRefreshInterval * 2);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken) => await RefreshAsync();
@@ -80,6 +84,32 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
     }
 
     public Task<TenantLimits> GetLimitsAsync() => Task.FromResult(_limits);
+
+    public Task<TenantLimits> ReadLimitsAsync(string agentId)
+    {
+        _readers.Read(agentId, _time.GetUtcNow());
+        return Task.FromResult(_limits);
+    }
+
+    // Before the administrator's call returns: a check an agent starts after it is metered against the new limits. An
+    // agent that cannot be told (within the notice's timeout) reads them at its next refresh, as it would without it.
+    public async Task NotifyLimitReadersAsync()
+    {
+        var tenantId = this.GetPrimaryKeyString();
+        await Task.WhenAll(_readers.Recent(_time.GetUtcNow()).Select(async agentId =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IAgentKernelGrain>(AgentKey.Of(tenantId, agentId)).NotifyTenantLimitsChangedAsync();
+            }
+#pragma warning disable CA1031 // Best effort: the agent's own refresh bounds how long it meters against the old limits.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.TenantLimitsNotDelivered(_logger, e, tenantId, agentId);
+            }
+        }));
+    }
 
     public Task<IReadOnlyList<TenantBudgetUse>> GetBudgetUseAsync()
     {

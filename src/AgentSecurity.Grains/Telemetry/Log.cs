@@ -62,6 +62,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Tenant {Tenant} limits set: {Limits}")]
     public static partial void TenantLimitsSet(ILogger logger, string tenant, string limits);
 
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "New limits of tenant {Tenant} could not be announced to {Agent}; it meters against the limits it read until it reads them again")]
+    public static partial void TenantLimitsNotDelivered(ILogger logger, Exception exception, string tenant, string agent);
+
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Memory store of {Agent} failed")]
     public static partial void MemoryStoreFailed(ILogger logger, Exception exception, string agent);
 

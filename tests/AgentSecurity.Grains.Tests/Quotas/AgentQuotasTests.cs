@@ -483,6 +483,46 @@ public sealed class AgentQuotasTests
         Assert.Empty(plan.Tenant);
     }
 
+    [Theory]
+    [InlineData(99_999, false)] // lowered: a lease sized by the old limit would let the agent spend past the new one
+    [InlineData(100_000, true)]
+    [InlineData(200_000, true)]
+    public void SetTenantLimits_LimitLoweredOrNot_DropsOrKeepsItsLease(long newLimit, bool kept)
+    {
+        var quotas = TenantQuotas("llmTokensPerHour", 100_000);
+        Lease(quotas, 100);
+
+        quotas.SetTenantLimits(new TenantLimits { Limits = new Dictionary<string, long> { ["llmTokensPerHour"] = newLimit } }, DateTimeOffset.MaxValue);
+
+        Assert.Equal(kept, quotas.HasLeased(MeteredLimit.LlmTokensPerHour, 100, Now));
+    }
+
+    [Fact]
+    public void SetTenantLimits_ReadStartedBeforeTheTenantSaidTheyChanged_IsReadAgainByTheNextCheck()
+    {
+        // The agent asks for the tenant's limits; the tenant changes them and its notice arrives before the old answer.
+        var quotas = Quotas(ResourceLimits.None);
+        var noticesWhenRead = quotas.TenantLimitsNotices;
+        quotas.ExpireTenantLimits();
+
+        quotas.SetTenantLimits(TenantLimits.None, Now.AddSeconds(30), noticesWhenRead);
+
+        Assert.Equal(DateTimeOffset.MinValue, quotas.TenantLimitsRefreshAt);
+    }
+
+    [Fact]
+    public void SetTenantLimits_ReadAfterTheTenantSaidTheyChanged_IsKeptUntilTheRefresh()
+    {
+        var quotas = Quotas(ResourceLimits.None);
+        quotas.ExpireTenantLimits();
+        var noticesWhenRead = quotas.TenantLimitsNotices;
+
+        quotas.SetTenantLimits(new TenantLimits { Limits = new Dictionary<string, long> { ["llmTokensPerHour"] = 1_000 } }, Now.AddSeconds(30), noticesWhenRead);
+
+        Assert.Equal(Now.AddSeconds(30), quotas.TenantLimitsRefreshAt);
+        Assert.True(quotas.Meters(CheckKind.Llm));
+    }
+
     [Fact]
     public void Shortfall_PartOfTheCheckLeased_IsTheRestUntilTheLeaseLapses()
     {
