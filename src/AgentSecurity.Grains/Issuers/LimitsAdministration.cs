@@ -87,6 +87,8 @@ internal sealed class LimitsAdministration(
 
         if (_limits?.Envelope.ContentHash == limits.Envelope.ContentHash)
         {
+            // A retry after a call that failed on the way (the tenant's quota grain not reached in time, say) finishes it.
+            await ApplyToAgentsAsync();
             return new DocumentResult { Accepted = true, Unchanged = true };
         }
 
@@ -104,10 +106,16 @@ internal sealed class LimitsAdministration(
         _limits = limits;
         _rejected = false;
         Log.TenantLimitsSet(logger, tenantId, text);
+        await ApplyToAgentsAsync();
+        return new DocumentResult { Accepted = true };
+    }
+
+    /// <summary>The tenant's quota grain meters against the limits in force, and the agents that read the ones before are told.</summary>
+    private async Task ApplyToAgentsAsync()
+    {
         var quota = grains.GetGrain<ITenantQuotaKernelGrain>(tenantId);
         await quota.RefreshAsync();
         await quota.NotifyLimitReadersAsync(); // a call of its own, so that the tenant's leases go on while agents are told
-        return new DocumentResult { Accepted = true };
     }
 
     public TenantLimits Get()

@@ -26,6 +26,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
     private readonly Dictionary<MeteredLimit, ReservedBucket> _buckets = [];
     private readonly LeaseLedger _ledger = new();
     private readonly LimitReaders _readers;
+    private readonly TimeSpan _recheck;
     private TenantLimits _limits = TenantLimits.None;
 
     public TenantQuotaGrain(
@@ -38,9 +39,17 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
         _time = time;
         _logger = logger;
         _readers = new LimitReaders(options.Value.TenantLimitsRefreshInterval * 2);
+        _recheck = options.Value.TenantLimitsRefreshInterval;
     }
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken) => await RefreshAsync();
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await RefreshAsync();
+        // The issuer tells this grain when the tenant's limits change, but that call can be lost (it times out queued
+        // behind a lease whose write is slow, and a retry of the same document finds it unchanged): compared at the pace
+        // agents re-read, the grain does not meter against old limits for longer than that.
+        this.RegisterGrainTimer(RecheckLimitsAsync, new GrainTimerCreationOptions(_recheck, _recheck) { Interleave = false });
+    }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -68,9 +77,27 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
         }
     }
 
-    public async Task RefreshAsync()
+    public async Task RefreshAsync() => Apply(await GrainFactory.GetGrain<IGrantIssuerGrain>(this.GetPrimaryKeyString()).GetTenantLimitsAsync());
+
+    private async Task RecheckLimitsAsync(CancellationToken cancellation)
     {
-        _limits = await GrainFactory.GetGrain<IGrantIssuerGrain>(this.GetPrimaryKeyString()).GetTenantLimitsAsync();
+        var latest = await GrainFactory.GetGrain<IGrantIssuerGrain>(this.GetPrimaryKeyString()).GetTenantLimitsAsync();
+        if (!Same(latest, _limits))
+        {
+            Log.TenantLimitsRecovered(_logger, this.GetPrimaryKeyString());
+            Apply(latest);
+            _ = NotifyLimitReadersAsync(); // not awaited, so leases go on meanwhile; it logs what it cannot deliver
+        }
+    }
+
+    private static bool Same(TenantLimits a, TenantLimits b) =>
+        a.IssuedAt == b.IssuedAt && a.Unavailable == b.Unavailable && a.MaxAgents == b.MaxAgents &&
+        a.Limits.Count == b.Limits.Count && a.Limits.All(p => b.Limits.TryGetValue(p.Key, out var value) && value == p.Value);
+
+    // Not across an await: a lease under way holds a bucket of the dictionary this replaces.
+    private void Apply(TenantLimits limits)
+    {
+        _limits = limits;
         var now = _time.GetUtcNow();
         var current = _buckets.ToDictionary(p => p.Key.Name(), p => p.Value.Snapshot(now));
         _buckets.Clear();
@@ -132,6 +159,7 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
         }
 
         var now = _time.GetUtcNow();
+        _readers.Read(agentId, now); // an agent that leases uses the limits too: a restarted grain learns of it again
         var lifetime = metered.Period() / LeaseLifetimeDivisor;
         bucket.RefundAsReserved(_ledger.Settle(metered, agentId, returned, now), now);
         var validUntil = now + lifetime;

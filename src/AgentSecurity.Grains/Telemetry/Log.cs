@@ -65,6 +65,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "New limits of tenant {Tenant} could not be announced to {Agent}; it meters against the limits it read until it reads them again")]
     public static partial void TenantLimitsNotDelivered(ILogger logger, Exception exception, string tenant, string agent);
 
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The quota grain of tenant {Tenant} found the tenant's limits changed without being told (the issuer's call was lost); it meters against the new ones and tells its agents now")]
+    public static partial void TenantLimitsRecovered(ILogger logger, string tenant);
+
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Memory store of {Agent} failed")]
     public static partial void MemoryStoreFailed(ILogger logger, Exception exception, string agent);
 
