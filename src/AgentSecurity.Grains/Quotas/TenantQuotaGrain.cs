@@ -48,7 +48,8 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
         // The issuer tells this grain when the tenant's limits change, but that call can be lost (it times out queued
         // behind a lease whose write is slow, and a retry of the same document finds it unchanged): compared at the pace
         // agents re-read, the grain does not meter against old limits for longer than that.
-        this.RegisterGrainTimer(RecheckLimitsAsync, new GrainTimerCreationOptions(_recheck, _recheck) { Interleave = false });
+        // It interleaves, so that leases go on while it waits on the issuer; it replaces the buckets in a call that does not.
+        this.RegisterGrainTimer(RecheckLimitsAsync, new GrainTimerCreationOptions(_recheck, _recheck) { Interleave = true });
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -85,8 +86,8 @@ public sealed class TenantQuotaGrain : Grain, ITenantQuotaGrain, ITenantQuotaKer
         if (!Same(latest, _limits))
         {
             Log.TenantLimitsRecovered(_logger, this.GetPrimaryKeyString());
-            Apply(latest);
-            _ = NotifyLimitReadersAsync(); // not awaited, so leases go on meanwhile; it logs what it cannot deliver
+            await this.AsReference<ITenantQuotaKernelGrain>().RefreshAsync();
+            await NotifyLimitReadersAsync();
         }
     }
 
