@@ -34,13 +34,21 @@ public sealed class HostCallTests(ClusterFixture fixture)
     /// <summary>Room for a JavaScript worker to start and run on a loaded machine (the default wall limit is 5 s).</summary>
     private const string LoadedMachine = """{"maxCpuMillis":60000,"maxWallMillis":60000}""";
 
+    /// <summary>An agent "bot" that may use its workspace and fetch from the test's held server.</summary>
+    private Task<string> TenantFetchingFromAsync(HeldHttpServer server) =>
+        TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
+
+    /// <summary>Code that writes and reads a file (reads are then on the local path), then waits in a fetch the test holds.</summary>
+    private static string ReadThenWaitIn(HeldHttpServer server) =>
+        $"agentsec.fs.write('/workspace/a.txt', 'mine'); agentsec.fs.read('/workspace/a.txt'); agentsec.http.fetch('http://127.0.0.1:{server.Port}/');";
+
     private static string Scopes(string fileSystem, int port) => $$"""{"fileSystem":["{{fileSystem}}"],"network":["127.0.0.1:{{port}}"]}""";
 
     [Fact]
     public async Task ExecuteAsync_HostCallAfterAReplacementNarrowsTheScope_IsDeniedAndRecordedOnce()
     {
         await using var server = new HeldHttpServer();
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
+        var tenant = await TenantFetchingFromAsync(server);
 
         // Reads the grant allows (the later ones on the local path), then waits in a fetch while the test replaces the grant.
         var running = RunAsync(tenant, "bot", $$"""
@@ -71,14 +79,12 @@ public sealed class HostCallTests(ClusterFixture fixture)
     public async Task ExecuteAsync_HostCallWhileAQuarantineIsUnderWay_WaitsForTheGrainAndIsDeniedQuarantined()
     {
         await using var server = new HeldHttpServer();
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
+        var tenant = await TenantFetchingFromAsync(server);
 
         // A read the picture allows, a fetch the test holds, then the same read (the late one) and one out of scope,
         // which the grain decides whatever the picture: the first check the grain sees after the fetch says which it was.
         var running = RunAsync(tenant, "bot", $$"""
-            agentsec.fs.write('/workspace/a.txt', 'mine');
-            agentsec.fs.read('/workspace/a.txt');
-            agentsec.http.fetch('http://127.0.0.1:{{server.Port}}/');
+            {{ReadThenWaitIn(server)}}
             let late; try { late = agentsec.fs.read('/workspace/a.txt'); } catch (e) { late = e.code; }
             try { agentsec.fs.read('/etc/after'); } catch (e) { }
             agentsec.output(late);
@@ -135,11 +141,9 @@ public sealed class HostCallTests(ClusterFixture fixture)
         // Reads are decided on the local path while nothing meters them; the tenant's checksPerSecond, set while the code
         // waits in a fetch, counts every call after it (the kernel's clock stands still: the budget does not refill).
         await using var server = new HeldHttpServer();
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
+        var tenant = await TenantFetchingFromAsync(server);
         var running = RunAsync(tenant, "bot", $$"""
-            agentsec.fs.write('/workspace/a.txt', 'mine');
-            agentsec.fs.read('/workspace/a.txt');
-            agentsec.http.fetch('http://127.0.0.1:{{server.Port}}/');
+            {{ReadThenWaitIn(server)}}
             const codes = [];
             for (let i = 0; i < 5; i++) { try { agentsec.fs.read('/workspace/a.txt'); codes.push('read'); } catch (e) { codes.push(e.code); } }
             agentsec.output(codes.join(','));

@@ -428,8 +428,7 @@ public sealed class QuotaTests(ClusterFixture fixture)
         var tenant = await fixture.NewTenantAsync();
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "a", Now, "ga").SignWith(TestKeys.Root));
         await fixture.ApplyAsync(TestDocuments.Grant(tenant, "b", Now, "gb").SignWith(TestKeys.Root));
-        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
-        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        await SetLimitsAsync(tenant, """{"llmTokensPerHour":1000}""");
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(31)); // agents re-read their tenant's limits
 
         long allowed = 0;
@@ -445,8 +444,7 @@ public sealed class QuotaTests(ClusterFixture fixture)
     public async Task TenantLease_LapsedRemainderReturned_IsLeasableAgainButNeverMoreThanTheAgentWasLeased()
     {
         var tenant = await fixture.NewTenantAsync();
-        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
-        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        await SetLimitsAsync(tenant, """{"llmTokensPerHour":1000}""");
         using var kernel = fixture.AsKernel(); // leases are the kernel's own calls
         var quota = fixture.Cluster.Client.GetGrain<ITenantQuotaKernelGrain>(tenant);
         await quota.RefreshAsync();
@@ -468,8 +466,7 @@ public sealed class QuotaTests(ClusterFixture fixture)
         // 60 agents each spending 10 tokens: fixed leases of a fiftieth (20) would hold 1,200 of a 1,000 budget between
         // them; leases sized by what agents spend leave the rest to whoever needs it.
         var tenant = await fixture.NewTenantAsync();
-        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
-        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        await SetLimitsAsync(tenant, """{"llmTokensPerHour":1000}""");
         var agents = Enumerable.Range(0, 61).Select(i => $"a{i}").ToArray();
         foreach (var agent in agents)
         {
@@ -569,9 +566,7 @@ public sealed class QuotaTests(ClusterFixture fixture)
         // The agent re-reads its tenant's limits every 30 s; the tenant's grain has the new ones at once, and it decides.
         var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000}""", "bot");
         Assert.True((await Check(tenant, "llm", amount: 10, agent: "bot")).Allowed);
-        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
-        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":5000}""").SignWith(TestKeys.Root));
-        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        await ChangeLimitsAsync(tenant, """{"llmTokensPerHour":5000}""");
 
         var bigger = await Check(tenant, "llm", amount: 3000, agent: "bot");
 
@@ -585,9 +580,7 @@ public sealed class QuotaTests(ClusterFixture fixture)
         // the administrator's call returns.
         var tenant = await TenantOfAgentsAsync("{}", "bot");
         Assert.True((await Check(tenant, "llm", amount: 3000, agent: "bot")).Allowed);
-        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
-        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
-        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        await ChangeLimitsAsync(tenant, """{"llmTokensPerHour":1000}""");
 
         var over = await Check(tenant, "llm", amount: 3000, agent: "bot");
         var within = await Check(tenant, "llm", amount: 10, agent: "bot");
@@ -604,20 +597,30 @@ public sealed class QuotaTests(ClusterFixture fixture)
         var tenant = await TenantOfAgentsAsync("""{"llmTokensPerHour":1000000}""", "bot");
         Assert.True((await Check(tenant, "llm", amount: 10_000, agent: "bot")).Allowed);
         Assert.True((await Check(tenant, "llm", amount: 10, agent: "bot")).Allowed);
-        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
-        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, """{"llmTokensPerHour":1000}""").SignWith(TestKeys.Root));
-        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        await ChangeLimitsAsync(tenant, """{"llmTokensPerHour":1000}""");
 
         var after = await Check(tenant, "llm", amount: 500, agent: "bot");
 
         Assert.Equal(ReasonCodes.QuotaExceeded, after.Reason); // 10,010 of the hour's tokens are spent: over the new 1,000
     }
 
+    private async Task SetLimitsAsync(string tenant, string limits)
+    {
+        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, limits).SignWith(TestKeys.Root));
+        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+    }
+
+    /// <summary>New limits for a tenant that has some: issued a second later, as a replacement must be.</summary>
+    private Task ChangeLimitsAsync(string tenant, string limits)
+    {
+        ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
+        return SetLimitsAsync(tenant, limits);
+    }
+
     private async Task<string> TenantOfAgentsAsync(string limits, params string[] agents)
     {
         var tenant = await fixture.NewTenantAsync();
-        var set = await fixture.Client.Issuer(tenant).SetTenantLimitsAsync(TestDocuments.Limits(tenant, Now, limits).SignWith(TestKeys.Root));
-        Assert.True(set.Accepted, $"{set.Error}: {set.Message}");
+        await SetLimitsAsync(tenant, limits);
         foreach (var agent in agents)
         {
             await fixture.ApplyAsync(TestDocuments.Grant(tenant, agent, Now, $"g-{agent}").SignWith(TestKeys.Root));

@@ -3,8 +3,9 @@ namespace AgentSecurity.Grains.Quotas;
 /// <summary>
 /// The agents that read their tenant's limits recently enough to still be using what they read: an agent keeps the
 /// limits it read for <see cref="AgentSecurityOptions.TenantLimitsRefreshInterval"/>, so the tenant tells these agents
-/// when its limits change, and a new limit holds for them at once instead of at their next read. Kept twice the interval
-/// (the agents' clocks are other silos' clocks). In memory only: a tenant grain that restarts knows no readers, and
+/// when its limits change, and a new limit holds for them at once instead of at their next read. Kept twice the interval:
+/// an agent counts its interval from before it asked, so one would do, and the second is a margin for the silos' clocks
+/// (the kernel's, which a deployment may set) running apart. Swept like <see cref="LeaseLedger"/>. In memory only: a tenant grain that restarts knows no readers, and
 /// agents that read from the one before use what they read until their next read.
 /// </summary>
 internal sealed class LimitReaders(TimeSpan kept)
