@@ -13,12 +13,12 @@ public sealed class AgentMemoryTests(ClusterProcessFixture cluster)
         var tenant = "mem-" + Guid.NewGuid().ToString("N")[..10];
         var rootKey = cluster.PathOf($"{tenant}-root.key");
         var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, root);
         foreach (var agent in new[] { "bot", "other" })
         {
             var file = cluster.PathOf($"{tenant}-{agent}.json");
             await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", agent, "--memory", "full", "--scope", "memory=notes/**", "--out", file);
-            Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", file)).ExitCode);
+            await cluster.ApplyGrantFileAsync(file);
         }
 
         Assert.Equal(0, (await cluster.AgentsecAsync("memory", "put", $"{tenant}/bot", "notes/a", "alpha")).ExitCode);

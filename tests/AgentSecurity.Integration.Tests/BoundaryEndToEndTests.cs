@@ -25,10 +25,10 @@ public sealed class BoundaryEndToEndTests(ClusterProcessFixture cluster)
         var (serviceKey, service) = await KeyAsync($"{suffix}-service");
         foreach (var tenant in new[] { a, b })
         {
-            Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+            await cluster.CreateTenantAsync(tenant, root);
             var grant = cluster.PathOf($"{tenant}.json");
             await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot", "--llm", "--memory", "write", "--scope", "memory=notes/**", "--out", grant);
-            Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grant)).ExitCode);
+            await cluster.ApplyGrantFileAsync(grant);
         }
 
         var access = cluster.PathOf($"{suffix}-access.json");
@@ -116,7 +116,7 @@ public sealed class BoundaryEndToEndTests(ClusterProcessFixture cluster)
         var (agentKey, agentDid) = await KeyAsync($"{a}-agent");
         var grant = cluster.PathOf($"{a}-self.json");
         await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", a, "--agent", "self", "--llm", "--agent-did", agentDid, "--out", grant);
-        Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grant)).ExitCode);
+        await cluster.ApplyGrantFileAsync(grant);
 
         Assert.Equal(0, (await cluster.AgentsecAsync("check", $"{a}/self", "llm", "--as", agentKey)).ExitCode);
         Assert.Equal(ReasonCodes.Forbidden, (await cluster.AgentsecAsync("check", $"{a}/bot", "llm", "--as", agentKey, "--json")).Field("reason"));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
 using AgentSecurity.Integration.Tests.Infrastructure;
 using AgentSecurity.Testing;
@@ -19,7 +20,7 @@ public sealed class InteropSignerTests(ClusterProcessFixture cluster)
     {
         var tenant = "interop-" + Guid.NewGuid().ToString("N")[..10];
         var (did, grant) = await SignWithNodeAsync(tenant, "g-node-1");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", did, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, did);
         var file = Write($"{tenant}.json", grant);
 
         var verified = await cluster.AgentsecAsync("grant", "verify", file, "--trusted", did, "--json");
@@ -37,7 +38,7 @@ public sealed class InteropSignerTests(ClusterProcessFixture cluster)
         const string Pin = "sha256:1d8b2b6ca5e1073726f4f41ba61ac8c888d2867157d6cf12547c55051c7f482a";
         var tenant = "interop-" + Guid.NewGuid().ToString("N")[..10];
         var (did, grant) = await SignWithNodeAsync(tenant, "g-node-v2", "v2");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", did, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, did);
         var file = Write($"{tenant}.json", grant);
 
         var applied = await cluster.AgentsecAsync("grant", "apply", file, "--json");
@@ -78,7 +79,7 @@ public sealed class InteropSignerTests(ClusterProcessFixture cluster)
     {
         var tenant = "interop-" + Guid.NewGuid().ToString("N")[..10];
         var (did, grant) = await SignWithNodeAsync(tenant, "g-node-t");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", did, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, did);
         var signature = JsonDocument.Parse(grant).RootElement.GetProperty("signature").GetString()!;
         var bad = tampering switch
         {
@@ -96,13 +97,13 @@ public sealed class InteropSignerTests(ClusterProcessFixture cluster)
             _ => grant[..(grant.Length / 2)],
         };
         Assert.NotEqual(grant, bad);
-        var file = Write($"{tenant}.bad.json", bad);
+        var client = await cluster.OperatorClientAsync(); // the command line's answer to a refusal is its own tests' subject
 
-        var applied = await cluster.AgentsecAsync("grant", "apply", file, "--json");
+        var applied = await client.ApplyGrantAsync(bad);
 
-        Assert.True(applied.ExitCode == 1, applied.ToString());
-        Assert.Equal(code, applied.Field("error"));
-        Assert.Equal(1, (await cluster.AgentsecAsync("check", $"{tenant}/bot", "llm")).ExitCode);
+        Assert.False(applied.Applied, applied.Message);
+        Assert.Equal(code, applied.Error);
+        Assert.False((await client.CheckAsync(tenant, "bot", new CheckRequest("llm"))).Allowed);
     }
 
     private async Task<(string Did, string Grant)> SignWithNodeAsync(string tenant, string grantId, string version = "v1")

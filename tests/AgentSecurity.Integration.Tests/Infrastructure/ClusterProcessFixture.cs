@@ -9,13 +9,20 @@ namespace AgentSecurity.Integration.Tests.Infrastructure;
 /// Azurite and one real silo process for the whole collection, an operator key file, and a way to run the built
 /// <c>agentsec</c> against the silo. Tests use their own tenants, so they can share it. Everything speaks mutual TLS, as a
 /// cluster beyond loopback must: a development CA in the work folder, the silo with its certificate, every client (the
-/// command line and in-process clients) with the client certificate.
+/// command line and in-process clients) with the client certificate. Setup that is not a test's subject (tenants,
+/// grants, access) goes through one in-process client (<see cref="CreateTenantAsync"/>): a command-line process spends
+/// a second and a half of CPU connecting, and the suite once made hundreds of them.
 /// </summary>
-public sealed class ClusterProcessFixture : IAsyncLifetime
+public class ClusterProcessFixture : IAsyncLifetime
 {
     private AzuriteProcess? _azurite;
     private SiloProcess? _silo;
     private ChildProcess? _remoteMcp;
+    private OrleansClientHost? _setup;
+    private readonly SemaphoreSlim _setupConnecting = new(1, 1);
+
+    /// <summary>Whether the collection's tests share one silo process (else they start clusters of their own).</summary>
+    protected virtual bool SharesASilo => true;
 
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("agentsec-it-").FullName;
 
@@ -29,12 +36,12 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     public string AuditKeyFile => Path.Combine(WorkDirectory, "audit.key");
 
-    internal SiloProcess Silo => _silo!;
+    internal SiloProcess Silo => _silo ?? throw new InvalidOperationException("this collection shares no silo: its tests start clusters of their own");
 
-    public string Gateway => $"127.0.0.1:{_silo!.GatewayPort}";
+    public string Gateway => $"127.0.0.1:{Silo.GatewayPort}";
 
     /// <summary>The silo's HTTP port: the AuthZEN API, event streams, dashboard, metrics and health.</summary>
-    public Uri Http => new($"http://127.0.0.1:{_silo!.HttpPort}/");
+    public Uri Http => new($"http://127.0.0.1:{Silo.HttpPort}/");
 
     public string StorageConnectionString => _azurite!.ConnectionString;
 
@@ -86,6 +93,11 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
             File.SetUnixFileMode(WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
 
+        if (!SharesASilo)
+        {
+            return;
+        }
+
         // A server that runs elsewhere, reached by URL: the real server-everything in its Streamable HTTP mode.
         var remotePort = FreePorts.Next();
         _remoteMcp = ChildProcess.Start("node",
@@ -112,18 +124,19 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
         await _silo.StartAsync();
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
+        await DisconnectSetupAsync();
         _silo?.Dispose();
         _remoteMcp?.Dispose();
         _azurite?.Dispose();
         Directory.Delete(WorkDirectory, recursive: true);
-        return Task.CompletedTask;
     }
 
     /// <summary>Kills the silo process and starts a new one on the same ports and storage.</summary>
     internal async Task RestartSiloAsync()
     {
+        await DisconnectSetupAsync();
         _silo!.Kill();
         await _silo.StartAsync();
     }
@@ -172,10 +185,83 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
 
     /// <summary>An Orleans client of this cluster, in the test process, calling as the operator.</summary>
     internal Task<OrleansClientHost> ConnectClientAsync() => OrleansClientHost.StartAsync(Gateway, ClusterId, Operator, ClientTls);
+
+    /// <summary>Creates <paramref name="tenant"/> with <paramref name="rootDid"/> as its root, signed by the operator as <c>agentsec tenant create</c> signs it (setup).</summary>
+    internal async Task CreateTenantAsync(string tenant, string rootDid)
+    {
+        var created = await (await OperatorClientAsync()).CreateTenantAsync(TestDocuments.Tenant(tenant, Grants.Documents.DocumentTime.WholeSeconds(TimeProvider.System.GetUtcNow()), rootDid).SignWith(Operator));
+        Assert.True(created.Created, $"tenant {tenant}: {created.Error}: {created.Message}");
+    }
+
+    /// <summary>Applies a grant that <c>agentsec grant sign</c> wrote to <paramref name="file"/>, as <c>agentsec grant apply</c> does (setup).</summary>
+    internal async Task ApplyGrantFileAsync(string file)
+    {
+        var applied = await (await OperatorClientAsync()).ApplyGrantAsync(File.ReadAllText(file).Trim());
+        Assert.True(applied.Applied, $"{file}: {applied.Error}: {applied.Message}");
+    }
+
+    /// <summary>Applies an access document that <c>agentsec access grant</c> wrote to <paramref name="file"/>, as <c>agentsec access apply</c> does (setup).</summary>
+    internal async Task ApplyAccessFileAsync(string file)
+    {
+        var applied = await (await OperatorClientAsync()).ApplyAccessAsync(File.ReadAllText(file).Trim());
+        Assert.True(applied.Accepted, $"{file}: {applied.Error}: {applied.Message}");
+    }
+
+    /// <summary>The fixture's one client of the shared silo, calling as the operator: for setup and for calls a test makes in-process.</summary>
+    internal async Task<AgentSecurity.Client.AgentSecurityClient> OperatorClientAsync()
+    {
+        await _setupConnecting.WaitAsync();
+        try
+        {
+            _setup ??= await ConnectClientAsync();
+            return _setup.Client;
+        }
+        finally
+        {
+            _setupConnecting.Release();
+        }
+    }
+
+    private async Task DisconnectSetupAsync()
+    {
+        await _setupConnecting.WaitAsync();
+        try
+        {
+            if (_setup is not null)
+            {
+                await _setup.DisposeAsync();
+                _setup = null;
+            }
+        }
+        finally
+        {
+            _setupConnecting.Release();
+        }
+    }
 }
 
 [CollectionDefinition(Name)]
 public sealed class ClusterProcessCollection : ICollectionFixture<ClusterProcessFixture>
 {
     public const string Name = "cluster processes";
+}
+
+/// <summary>
+/// Storage, keys and certificates as <see cref="ClusterProcessFixture"/> makes them, without its silo: for tests that
+/// start silo processes of their own (kills, outages, races on shared storage).
+/// </summary>
+public sealed class OwnClustersFixture : ClusterProcessFixture
+{
+    protected override bool SharesASilo => false;
+}
+
+/// <summary>
+/// The tests that start clusters of their own. A collection apart, so that they run beside the shared silo's tests
+/// (one of each at a time: xUnit runs as many tests at once as the machine has cores), and one at a time among themselves:
+/// two of them loading the machine at once would measure each other.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class OwnClustersCollection : ICollectionFixture<OwnClustersFixture>
+{
+    public const string Name = "own cluster processes";
 }

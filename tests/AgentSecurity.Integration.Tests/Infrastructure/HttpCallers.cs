@@ -8,7 +8,7 @@ namespace AgentSecurity.Integration.Tests.Infrastructure;
 /// <summary>A principal calling the silo's HTTP API with a session signed by the independent Node.js signer (tests/interop).</summary>
 internal sealed record NodeCaller(string Did, string Session, string Bearer);
 
-/// <summary>Tenants, grants and access documents made with the built <c>agentsec</c>, and sessions made by Node, for the HTTP tests.</summary>
+/// <summary>Tenants, grants and access documents signed by the built <c>agentsec</c> (applied through the fixture), and sessions made by Node, for the HTTP tests.</summary>
 internal static class HttpCallers
 {
     /// <summary>A session signed by <c>tests/interop/sign-session.mjs</c> for a fresh key (or the key of <paramref name="seedHex"/>).</summary>
@@ -30,11 +30,10 @@ internal static class HttpCallers
         var tenant = $"{prefix}-{Guid.NewGuid():N}"[..24];
         var rootKey = cluster.PathOf($"{tenant}-root.key");
         var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, root);
         var grant = cluster.PathOf($"{tenant}-bot.json");
         await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot", "--fs", "read", "--scope", "fileSystem=/data/**", "--llm", "--out", grant);
-        var applied = await cluster.AgentsecAsync("grant", "apply", grant, "--json");
-        Assert.True(applied.ExitCode == 0, applied.ToString());
+        await cluster.ApplyGrantFileAsync(grant);
         return (tenant, rootKey);
     }
 
@@ -44,8 +43,7 @@ internal static class HttpCallers
         var file = cluster.PathOf($"{tenant}-access-{Guid.NewGuid():N}.json");
         var signed = await cluster.AgentsecAsync("access", "grant", "--key", rootKey, "--tenant", tenant, "--principal", principal, "--allow", rights, "--expires-in", "1h", "--out", file, "--json");
         Assert.True(signed.ExitCode == 0, signed.ToString());
-        var applied = await cluster.AgentsecAsync("access", "apply", file, "--json");
-        Assert.True(applied.ExitCode == 0, applied.ToString());
+        await cluster.ApplyAccessFileAsync(file);
     }
 
     /// <summary>A bearer of any text, encoded as the contract says (for sessions made wrong on purpose).</summary>

@@ -24,7 +24,7 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
         var tenant = $"{prefix}-{Guid.NewGuid():N}"[..20];
         var rootKey = cluster.PathOf($"{tenant}-root.key");
         var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, root);
         foreach (var agent in agents)
         {
             var grant = cluster.PathOf($"{tenant}-{agent}.json");
@@ -32,8 +32,7 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
                 "--isolation", isolation, "--subprocess", "--fs", "write", "--scope", "fileSystem=/workspace/**", "--scope", "fileSystem=/workspace",
                 "--tool", "fs/write_file", "--tool", "fs/read_text_file", "--tool", "fs/list_directory", .. moreGrantArguments, "--out", grant, "--json"]);
             Assert.True(signed.ExitCode == 0, signed.ToString());
-            var applied = await cluster.AgentsecAsync("grant", "apply", grant, "--json");
-            Assert.True(applied.ExitCode == 0, applied.ToString());
+            await cluster.ApplyGrantFileAsync(grant);
         }
 
         return (tenant, rootKey);
@@ -94,12 +93,12 @@ public sealed class McpHttpEndToEndTests(ClusterProcessFixture cluster)
         var tenant = $"mcpr-{Guid.NewGuid():N}"[..20];
         var rootKey = cluster.PathOf($"{tenant}-root.key");
         var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, root);
         var grant = cluster.PathOf($"{tenant}-bot.json");
         var signed = await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot",
             "--isolation", "native", "--subprocess", "--tool", "remote/echo", "--out", grant, "--json");
         Assert.True(signed.ExitCode == 0, signed.ToString());
-        Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grant, "--json")).ExitCode);
+        await cluster.ApplyGrantFileAsync(grant);
         var caller = await HttpCallers.NodeSessionAsync(cluster);
         await HttpCallers.GrantAccessAsync(cluster, rootKey, tenant, caller.Did, "check,execute");
 

@@ -21,8 +21,7 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
     {
         var tenant = "mcp-" + Guid.NewGuid().ToString("N")[..10];
         using var root = SigningKey.Generate();
-        var created = await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root.Did.Value, "--operator-key", cluster.OperatorKeyFile, "--json");
-        Assert.True(created.ExitCode == 0, created.ToString());
+        await cluster.CreateTenantAsync(tenant, root.Did.Value);
 
         // The file server may serve the whole folder; the grant gives only public/.
         var folder = LocalRealPath(Directory.CreateDirectory(cluster.PathOf($"{tenant}-files")).FullName);
@@ -46,8 +45,7 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
             .SignWith(root);
         var grantFile = cluster.PathOf($"{tenant}.grant.json");
         File.WriteAllText(grantFile, grant);
-        var applied = await cluster.AgentsecAsync("grant", "apply", grantFile, "--json");
-        Assert.True(applied.ExitCode == 0, applied.ToString());
+        await cluster.ApplyGrantFileAsync(grantFile);
 
         var filesystem = $"node '{Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js")}' '{folder}'";
         var run = await cluster.RunAsync("node",
@@ -88,7 +86,7 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
         var tenant = "mcpa-" + Guid.NewGuid().ToString("N")[..10];
         var rootKey = cluster.PathOf($"{tenant}-root.key");
         var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
-        Assert.Equal(0, (await cluster.AgentsecAsync("tenant", "create", tenant, "--root", root, "--operator-key", cluster.OperatorKeyFile)).ExitCode);
+        await cluster.CreateTenantAsync(tenant, root);
         var folder = LocalRealPath(Directory.CreateDirectory(cluster.PathOf($"{tenant}-files")).FullName);
         var report = Path.Combine(folder, "report.md");
         var grantFile = cluster.PathOf($"{tenant}.grant.json");
@@ -96,7 +94,7 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
             "--fs", "write", "--scope", $"fileSystem={folder}/**", "--tool", "fs/read_text_file", "--tool", "fs/write_file", "--approve", "fs/write_*",
             "--out", grantFile, "--json");
         Assert.True(signed.ExitCode == 0, signed.ToString());
-        Assert.Equal(0, (await cluster.AgentsecAsync("grant", "apply", grantFile)).ExitCode);
+        await cluster.ApplyGrantFileAsync(grantFile);
         var filesystem = $"node '{Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js")}' '{folder}'";
         var write = JsonSerializer.Serialize(new[] { new { name = "fs/write_file", arguments = new { path = report, content = "approved\n" } } });
         async Task<JsonElement> SessionAsync()
