@@ -68,8 +68,8 @@ echo "    packed in $((SECONDS - started)) s"
 
 echo "==> Testing"
 started=$SECONDS
-# The integration tests take most of the time (real processes on the machine's ports; two at a time, docs/testing.md),
-# so they start first, in the background, and every other test project, then the fuzz run below, go beside them. Their output
+# The integration tests take most of the time and run one at a time (real processes on the machine's ports), so they
+# start first, in the background, and every other test project, then the fuzz run below, go beside them. Their output
 # is printed when they end, so that it does not interleave with the rest.
 dotnet test tests/AgentSecurity.Integration.Tests/AgentSecurity.Integration.Tests.csproj -c Release --no-build -nologo -tl:off \
   --logger trx --results-directory "$results" -- RunConfiguration.TreatNoTestsAsError=true >artifacts/integration-tests.log 2>&1 &

@@ -250,7 +250,7 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     [Fact]
     public async Task ExecuteAsync_LimitHit_IsAuditedAsSandboxViolation()
     {
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":50}"""));
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":50,"maxWallMillis":60000}"""));
 
         var result = await RunAsync(tenant, "bot", "js", "for (;;) {}");
 
@@ -434,7 +434,7 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     public async Task ExecuteAsync_OtherAgentsMemoryAndFiles_AreOutOfReach()
     {
         var tenant = await TenantWithAsync("victim");
-        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "intruder", Now, "g-2").SignWith(TestKeys.Root));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "intruder", Now, "g-2").SetJson("resourceLimits", LoadedMachine).SignWith(TestKeys.Root));
         Assert.True((await RunAsync(tenant, "victim", "js", "agentsec.memory.put('notes/secret', 's3cret'); agentsec.fs.write('/workspace/secret.txt', 's3cret')")).Ok);
 
         var result = await RunAsync(tenant, "intruder", "js", """

@@ -14,8 +14,8 @@ namespace AgentSecurity.Integration.Tests;
 /// The durability contract of the audit stream on real storage: a denial or an administrative event whose call has
 /// returned is in the log and reaches subscribers, even when a silo process is killed while it is being produced.
 /// </summary>
-[Collection(OwnClustersCollection.Name)]
-public sealed class AuditDurabilityTests(OwnClustersFixture cluster, ITestOutputHelper output)
+[Collection(ClusterProcessCollection.Name)]
+public sealed class AuditDurabilityTests(ClusterProcessFixture cluster, ITestOutputHelper output)
 {
     private const int Agents = 12;
 

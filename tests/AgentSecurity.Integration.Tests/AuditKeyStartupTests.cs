@@ -3,8 +3,8 @@ using AgentSecurity.Integration.Tests.Infrastructure;
 namespace AgentSecurity.Integration.Tests;
 
 /// <summary>A production silo never signs checkpoints with a key it made up: without an audit key it does not start.</summary>
-[Collection(OwnClustersCollection.Name)]
-public sealed class AuditKeyStartupTests(OwnClustersFixture cluster)
+[Collection(ClusterProcessCollection.Name)]
+public sealed class AuditKeyStartupTests(ClusterProcessFixture cluster)
 {
     [Fact]
     public async Task Silo_WithoutAnAuditKeyOutsideDevelopment_RefusesToStartNamingTheSetting()

@@ -15,8 +15,8 @@ namespace AgentSecurity.Integration.Tests;
 /// docs/quotas.md and docs/durability.md: the agent's quota is not overspent (reservations are ETag-checked writes of
 /// the agent's state), and no acknowledged grant is lost.
 /// </summary>
-[Collection(OwnClustersCollection.Name)]
-public sealed class DuplicateActivationTests(OwnClustersFixture cluster, ITestOutputHelper output)
+[Collection(ClusterProcessCollection.Name)]
+public sealed class DuplicateActivationTests(ClusterProcessFixture cluster, ITestOutputHelper output)
 {
     private const long TokensPerHour = 600;
 

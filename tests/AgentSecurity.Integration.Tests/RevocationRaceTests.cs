@@ -12,8 +12,8 @@ namespace AgentSecurity.Integration.Tests;
 /// A revocation racing checks that enter the cluster through both of its silo processes, with checks in flight while the
 /// revoke call runs: once the call has returned, no check that starts is allowed (docs/grants.md).
 /// </summary>
-[Collection(OwnClustersCollection.Name)]
-public sealed class RevocationRaceTests(OwnClustersFixture cluster, ITestOutputHelper output)
+[Collection(ClusterProcessCollection.Name)]
+public sealed class RevocationRaceTests(ClusterProcessFixture cluster, ITestOutputHelper output)
 {
     private const int WorkersPerSilo = 4;
 

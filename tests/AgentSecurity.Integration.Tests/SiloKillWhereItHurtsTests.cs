@@ -19,8 +19,8 @@ namespace AgentSecurity.Integration.Tests;
 /// and is written once a denial that started after that later allow returned was acknowledged (the silo writes a
 /// tenant's events in the order they were handed over, a denial only before it is answered).
 /// </summary>
-[Collection(OwnClustersCollection.Name)]
-public sealed class SiloKillWhereItHurtsTests(OwnClustersFixture cluster, ITestOutputHelper output)
+[Collection(ClusterProcessCollection.Name)]
+public sealed class SiloKillWhereItHurtsTests(ClusterProcessFixture cluster, ITestOutputHelper output)
 {
     /// <summary>The silos' <c>AllowedSummaryInterval</c>, set explicitly: the window below is counted in it.</summary>
     private static readonly TimeSpan SummaryInterval = TimeSpan.FromSeconds(1);

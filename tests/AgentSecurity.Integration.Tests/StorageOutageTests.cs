@@ -16,8 +16,8 @@ namespace AgentSecurity.Integration.Tests;
 /// give; every write refused with <c>unavailable</c> within a bounded time; <c>/healthz</c> degraded; recovery
 /// without restarting a silo; nothing acknowledged lost.
 /// </summary>
-[Collection(OwnClustersCollection.Name)]
-public sealed class StorageOutageTests(OwnClustersFixture cluster, ITestOutputHelper output)
+[Collection(ClusterProcessCollection.Name)]
+public sealed class StorageOutageTests(ClusterProcessFixture cluster, ITestOutputHelper output)
 {
     /// <summary>Within what the cluster survives (docs/durability.md: up to 30 s with Orleans' default membership settings).</summary>
     private static readonly TimeSpan OutageLength = TimeSpan.FromSeconds(20);

@@ -13,16 +13,13 @@ namespace AgentSecurity.Integration.Tests.Infrastructure;
 /// grants, access) goes through one in-process client (<see cref="CreateTenantAsync"/>): a command-line process spends
 /// a second and a half of CPU connecting, and the suite once made hundreds of them.
 /// </summary>
-public class ClusterProcessFixture : IAsyncLifetime
+public sealed class ClusterProcessFixture : IAsyncLifetime
 {
     private AzuriteProcess? _azurite;
     private SiloProcess? _silo;
     private ChildProcess? _remoteMcp;
     private OrleansClientHost? _setup;
     private readonly SemaphoreSlim _setupConnecting = new(1, 1);
-
-    /// <summary>Whether the collection's tests share one silo process (else they start clusters of their own).</summary>
-    protected virtual bool SharesASilo => true;
 
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("agentsec-it-").FullName;
 
@@ -36,12 +33,12 @@ public class ClusterProcessFixture : IAsyncLifetime
 
     public string AuditKeyFile => Path.Combine(WorkDirectory, "audit.key");
 
-    internal SiloProcess Silo => _silo ?? throw new InvalidOperationException("this collection shares no silo: its tests start clusters of their own");
+    internal SiloProcess Silo => _silo!;
 
-    public string Gateway => $"127.0.0.1:{Silo.GatewayPort}";
+    public string Gateway => $"127.0.0.1:{_silo!.GatewayPort}";
 
     /// <summary>The silo's HTTP port: the AuthZEN API, event streams, dashboard, metrics and health.</summary>
-    public Uri Http => new($"http://127.0.0.1:{Silo.HttpPort}/");
+    public Uri Http => new($"http://127.0.0.1:{_silo!.HttpPort}/");
 
     public string StorageConnectionString => _azurite!.ConnectionString;
 
@@ -93,11 +90,6 @@ public class ClusterProcessFixture : IAsyncLifetime
             File.SetUnixFileMode(WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
 
-        if (!SharesASilo)
-        {
-            return;
-        }
-
         // A server that runs elsewhere, reached by URL: the real server-everything in its Streamable HTTP mode.
         var remotePort = FreePorts.Next();
         _remoteMcp = ChildProcess.Start("node",
@@ -126,18 +118,31 @@ public class ClusterProcessFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await DisconnectSetupAsync();
-        _silo?.Dispose();
-        _remoteMcp?.Dispose();
-        _azurite?.Dispose();
-        Directory.Delete(WorkDirectory, recursive: true);
+        try
+        {
+            await DisconnectSetupAsync();
+        }
+        finally
+        {
+            _silo?.Dispose();
+            _remoteMcp?.Dispose();
+            _azurite?.Dispose();
+            Directory.Delete(WorkDirectory, recursive: true);
+        }
     }
 
     /// <summary>Kills the silo process and starts a new one on the same ports and storage.</summary>
     internal async Task RestartSiloAsync()
     {
-        await DisconnectSetupAsync();
-        _silo!.Kill();
+        try
+        {
+            await DisconnectSetupAsync();
+        }
+        finally
+        {
+            _silo!.Kill();
+        }
+
         await _silo.StartAsync();
     }
 
@@ -207,7 +212,11 @@ public class ClusterProcessFixture : IAsyncLifetime
         Assert.True(applied.Accepted, $"{file}: {applied.Error}: {applied.Message}");
     }
 
-    /// <summary>The fixture's one client of the shared silo, calling as the operator: for setup and for calls a test makes in-process.</summary>
+    /// <summary>
+    /// The fixture's one client of the shared silo, calling as the operator: for setup and for calls a test makes
+    /// in-process. Handed out beyond the lock: a collection's tests run one at a time, and only a restart of the silo
+    /// (by a test, between its calls) replaces it.
+    /// </summary>
     internal async Task<AgentSecurity.Client.AgentSecurityClient> OperatorClientAsync()
     {
         await _setupConnecting.WaitAsync();
@@ -244,24 +253,4 @@ public class ClusterProcessFixture : IAsyncLifetime
 public sealed class ClusterProcessCollection : ICollectionFixture<ClusterProcessFixture>
 {
     public const string Name = "cluster processes";
-}
-
-/// <summary>
-/// Storage, keys and certificates as <see cref="ClusterProcessFixture"/> makes them, without its silo: for tests that
-/// start silo processes of their own (kills, outages, races on shared storage).
-/// </summary>
-public sealed class OwnClustersFixture : ClusterProcessFixture
-{
-    protected override bool SharesASilo => false;
-}
-
-/// <summary>
-/// The tests that start clusters of their own. A collection apart, so that they run beside the shared silo's tests
-/// (one of each at a time: xUnit runs as many tests at once as the machine has cores), and one at a time among themselves:
-/// two of them loading the machine at once would measure each other.
-/// </summary>
-[CollectionDefinition(Name)]
-public sealed class OwnClustersCollection : ICollectionFixture<OwnClustersFixture>
-{
-    public const string Name = "own cluster processes";
 }
