@@ -143,7 +143,7 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
             _silo!.Kill();
         }
 
-        await _silo.StartAsync();
+        await _silo!.StartAsync();
     }
 
     /// <summary>Runs the built <c>agentsec</c> with the gateway of this fixture's silo.</summary>
