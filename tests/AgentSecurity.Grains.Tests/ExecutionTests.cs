@@ -17,16 +17,10 @@ public sealed class ExecutionTests(ClusterFixture fixture)
 {
     private DateTimeOffset Now => fixture.Now;
 
-    /// <summary>
-    /// Room for a JavaScript worker to start and run on a loaded machine (the default wall limit is 5 s: in CI, beside
-    /// the integration tests, four denied fetches once took longer). A test about limits sets its own.
-    /// </summary>
-    private const string LoadedMachine = """{"maxCpuMillis":60000,"maxWallMillis":60000}""";
-
     private async Task<string> TenantWithAsync(string agent, Func<DocumentTemplate, DocumentTemplate>? change = null)
     {
         var tenant = await fixture.NewTenantAsync();
-        var grant = TestDocuments.Grant(tenant, agent, Now).SetJson("resourceLimits", LoadedMachine);
+        var grant = TestDocuments.Grant(tenant, agent, Now).SetJson("resourceLimits", ClusterFixture.LoadedMachine);
         await fixture.ApplyAsync((change?.Invoke(grant) ?? grant).SignWith(TestKeys.Root));
         return tenant;
     }
@@ -434,7 +428,7 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     public async Task ExecuteAsync_OtherAgentsMemoryAndFiles_AreOutOfReach()
     {
         var tenant = await TenantWithAsync("victim");
-        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "intruder", Now, "g-2").SetJson("resourceLimits", LoadedMachine).SignWith(TestKeys.Root));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "intruder", Now, "g-2").SetJson("resourceLimits", ClusterFixture.LoadedMachine).SignWith(TestKeys.Root));
         Assert.True((await RunAsync(tenant, "victim", "js", "agentsec.memory.put('notes/secret', 's3cret'); agentsec.fs.write('/workspace/secret.txt', 's3cret')")).Ok);
 
         var result = await RunAsync(tenant, "intruder", "js", """

@@ -31,12 +31,9 @@ public sealed class HostCallTests(ClusterFixture fixture)
     private Task<IReadOnlyList<SecurityEvent>> LoggedAsync(string tenant, Func<IReadOnlyList<SecurityEvent>, bool> until) =>
         fixture.AuditLog.WaitForEventsAsync(tenant, until, TimeSpan.FromSeconds(15));
 
-    /// <summary>Room for a JavaScript worker to start and run on a loaded machine (the default wall limit is 5 s).</summary>
-    private const string LoadedMachine = """{"maxCpuMillis":60000,"maxWallMillis":60000}""";
-
     /// <summary>An agent "bot" that may use its workspace and fetch from the test's held server.</summary>
     private Task<string> TenantFetchingFromAsync(HeldHttpServer server) =>
-        TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", LoadedMachine));
+        TenantWithAsync("bot", g => g.SetJson("scopes", Scopes("/workspace/**", server.Port)).SetJson("resourceLimits", ClusterFixture.LoadedMachine));
 
     /// <summary>Code that writes and reads a file (reads are then on the local path), then waits in a fetch the test holds.</summary>
     private static string ReadThenWaitIn(HeldHttpServer server) =>
@@ -202,7 +199,7 @@ public sealed class HostCallTests(ClusterFixture fixture)
             """);
         await one.Arrived.WaitAsync(TimeSpan.FromSeconds(60));
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
-        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-2").SetJson("scopes", Scopes()).SetJson("resourceLimits", LoadedMachine).SignWith(TestKeys.Root));
+        await fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", Now, "g-2").SetJson("scopes", Scopes()).SetJson("resourceLimits", ClusterFixture.LoadedMachine).SignWith(TestKeys.Root));
         one.Release();
         await two.Arrived.WaitAsync(TimeSpan.FromSeconds(60));
         var next = AgentCheckWatch.NextAsync(tenant);
@@ -218,7 +215,7 @@ public sealed class HostCallTests(ClusterFixture fixture)
     public async Task ExecuteAsync_TwoExecutionsReadingAtOnce_CountEachAllowedReadOnce()
     {
         const int Reads = 300;
-        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", LoadedMachine));
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", ClusterFixture.LoadedMachine));
         var written = await RunAsync(tenant, "bot", "agentsec.fs.write('/workspace/shared.txt', 'x'); agentsec.output('ok')");
         Assert.True(written.Ok, written.Message);
 

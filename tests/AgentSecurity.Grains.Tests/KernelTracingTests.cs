@@ -104,7 +104,7 @@ public sealed class KernelTracingTests : IDisposable
     public async Task ExecuteAsync_HostCallAllowedOnTheLocalPath_ItsSpanSaysSoAndHasNoCheckUnderIt()
     {
         var tenant = await _fixture.NewTenantAsync();
-        await _fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", _fixture.Now).SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":60000}""").SignWith(TestKeys.Root));
+        await _fixture.ApplyAsync(TestDocuments.Grant(tenant, "bot", _fixture.Now).SetJson("resourceLimits", ClusterFixture.LoadedMachine).SignWith(TestKeys.Root));
         Assert.True((await _fixture.CheckAsync(tenant, "bot", "fileSystem:read", "/workspace/a.txt")).Allowed); // its tenant's limits are read: the picture is current
 
         var result = await _fixture.Client.ExecuteAsync(tenant, "bot", new ExecutionRequest

@@ -21,6 +21,12 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public static readonly FakeTimeProvider Time = new(TestDocuments.Epoch);
 
+    /// <summary>
+    /// A grant's resource limits with room for a sandbox worker to start and run on a loaded machine (the default wall
+    /// limit is 5 s: in CI, beside the integration tests, four denied fetches once took longer). Tests about limits set their own.
+    /// </summary>
+    public const string LoadedMachine = """{"maxCpuMillis":60000,"maxWallMillis":60000}""";
+
     private static int _tenants;
 
     public TestCluster Cluster { get; private set; } = null!;

@@ -18,8 +18,8 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
     private AzuriteProcess? _azurite;
     private SiloProcess? _silo;
     private ChildProcess? _remoteMcp;
-    private OrleansClientHost? _setup;
-    private readonly SemaphoreSlim _setupConnecting = new(1, 1);
+    private OrleansClientHost? _operatorClient;
+    private readonly SemaphoreSlim _operatorClientLock = new(1, 1);
 
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("agentsec-it-").FullName;
 
@@ -120,7 +120,7 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
     {
         try
         {
-            await DisconnectSetupAsync();
+            await DisconnectOperatorClientAsync();
         }
         finally
         {
@@ -136,7 +136,7 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
     {
         try
         {
-            await DisconnectSetupAsync();
+            await DisconnectOperatorClientAsync();
         }
         finally
         {
@@ -219,32 +219,32 @@ public sealed class ClusterProcessFixture : IAsyncLifetime
     /// </summary>
     internal async Task<AgentSecurity.Client.AgentSecurityClient> OperatorClientAsync()
     {
-        await _setupConnecting.WaitAsync();
+        await _operatorClientLock.WaitAsync();
         try
         {
-            _setup ??= await ConnectClientAsync();
-            return _setup.Client;
+            _operatorClient ??= await ConnectClientAsync();
+            return _operatorClient.Client;
         }
         finally
         {
-            _setupConnecting.Release();
+            _operatorClientLock.Release();
         }
     }
 
-    private async Task DisconnectSetupAsync()
+    private async Task DisconnectOperatorClientAsync()
     {
-        await _setupConnecting.WaitAsync();
+        await _operatorClientLock.WaitAsync();
         try
         {
-            if (_setup is not null)
+            if (_operatorClient is not null)
             {
-                await _setup.DisposeAsync();
-                _setup = null;
+                await _operatorClient.DisposeAsync();
+                _operatorClient = null;
             }
         }
         finally
         {
-            _setupConnecting.Release();
+            _operatorClientLock.Release();
         }
     }
 }
