@@ -214,7 +214,11 @@ public static class Attenuation
     {
         if (wider is null)
         {
-            return null; // the wider side is not scoped: any narrower scope is within it
+            // Not scoped: any narrower scope is within it, but for an internal host, which a grant without network scopes
+            // (the internet) does not reach, and a pattern that names one does.
+            return kind == ResourceKind.Host && narrower?.FirstOrDefault(NamesInternalHost) is { } inside
+                ? $"scopes.{member} \"{inside}\" names an internal address, which the parent, with no {member} scopes (the internet), does not reach"
+                : null;
         }
 
         if (narrower is null)
@@ -226,12 +230,16 @@ public static class Attenuation
         {
             if (!wider.Any(w => Covers(w, pattern, kind)))
             {
-                return $"scopes.{member} \"{pattern}\" is not covered by any of the parent's patterns";
+                return kind == ResourceKind.Host && NamesInternalHost(pattern)
+                    ? $"scopes.{member} \"{pattern}\" names an internal address that none of the parent's patterns names (a wildcard does not reach one)"
+                    : $"scopes.{member} \"{pattern}\" is not covered by any of the parent's patterns";
             }
         }
 
         return null;
     }
+
+    private static bool NamesInternalHost(string pattern) => HostPattern.TryParse(pattern, out var parsed) && parsed.NamesInternalHost;
 
     private static bool Covers(string wider, string narrower, ResourceKind kind) => kind == ResourceKind.Host
         ? HostPattern.TryParse(wider, out var w) && HostPattern.TryParse(narrower, out var n) && w.Covers(n)

@@ -63,7 +63,11 @@ public sealed class HostPattern
         return true;
     }
 
-    /// <summary>Whether every host and port <paramref name="narrower"/> matches is also matched by this pattern.</summary>
+    /// <summary>
+    /// Whether every host and port <paramref name="narrower"/> allows is also allowed by this pattern. An internal host is
+    /// allowed only by a pattern that names it (<see cref="NamesLiterally"/>), so one that <paramref name="narrower"/>
+    /// names is covered only by a pattern that names it too, never by a wildcard that matches its text.
+    /// </summary>
     public bool Covers(HostPattern narrower)
     {
         if (_port is { } port && narrower._port != port)
@@ -78,8 +82,14 @@ public sealed class HostPattern
 
         return narrower._oneMoreLabel
             ? string.Equals(_name, narrower._name, StringComparison.Ordinal)
-            : NameMatches(narrower._name);
+            : !narrower.NamesInternalHost && NameMatches(narrower._name);
     }
+
+    /// <summary>
+    /// Whether this pattern allows an internal host (this machine, a private network, a metadata service): only a
+    /// pattern without a wildcard label that names one does (<see cref="InternalAddresses.IsInternalHost"/>).
+    /// </summary>
+    public bool NamesInternalHost => !_oneMoreLabel && InternalAddresses.IsInternalHost(_name);
 
     /// <summary>
     /// Whether this pattern names the host itself, with no wildcard label: what an internal address needs

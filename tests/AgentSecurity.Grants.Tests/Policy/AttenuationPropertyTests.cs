@@ -15,9 +15,12 @@ public sealed class AttenuationPropertyTests
     private static readonly TimeSpan Skew = TimeSpan.FromSeconds(60);
 
     private static readonly string[] Segments = ["a", "b", "c", "*", "**", "a*", "*b", "x.log"];
-    private static readonly string[] Hosts = ["a.example.com:443", "*.example.com:443", "*.example.com:*", "b.example.com:*", "example.com:443", "a.example.com:80", "*.a.example.com:443"];
+    // With internal addresses, which only a pattern that names them allows (a wildcard matching their text does not).
+    private static readonly string[] Hosts = ["a.example.com:443", "*.example.com:443", "*.example.com:*", "b.example.com:*", "example.com:443", "a.example.com:80", "*.a.example.com:443",
+        "127.0.0.1:*", "127.0.0.1:80", "*.0.0.1:*", "localhost:80", "*.localhost:*", "db.localhost:*"];
     private static readonly string[] ResourceSegments = ["a", "b", "c", "ab", "cb", "x.log", "a.log"];
-    private static readonly string[] HostResources = ["a.example.com:443", "b.example.com:443", "example.com:443", "a.example.com:80", "b.example.com:8080", "x.a.example.com:443", "evil.com:443"];
+    private static readonly string[] HostResources = ["a.example.com:443", "b.example.com:443", "example.com:443", "a.example.com:80", "b.example.com:8080", "x.a.example.com:443", "evil.com:443",
+        "127.0.0.1:80", "127.0.0.1:22", "localhost:80", "db.localhost:5432"];
 
     private static readonly Gen<string> PathPatternGen = Gen.Int[1, 3].SelectMany(n => Gen.OneOf(Segments).Array[n]).Select(s => "/" + string.Join('/', s));
     private static readonly Gen<string> KeyPatternGen = Gen.Int[1, 3].SelectMany(n => Gen.OneOf(Segments).Array[n]).Select(s => string.Join('/', s));

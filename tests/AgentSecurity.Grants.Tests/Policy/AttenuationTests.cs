@@ -47,6 +47,56 @@ public sealed class AttenuationTests
         Assert.Null(Attenuation.WithinParent(Parent, child, Platform));
     }
 
+    /// <summary>
+    /// An internal destination (this machine, private networks, metadata services) is allowed only by a network scope that
+    /// names it, so a parent reaches one only that way: a parent without network scopes means the internet, and a wildcard
+    /// (<c>*.0.0.1:*</c>) that matches an address's text does not reach it. A child that names one is wider, and allowed
+    /// what its parent is refused (found by a red-team review: the delegation check and the decision disagreed).
+    /// </summary>
+    [Theory]
+    [InlineData(null, "169.254.169.254:80", "169.254.169.254:80")]
+    [InlineData(null, "127.0.0.1:*", "127.0.0.1:6379")]
+    [InlineData(null, "localhost:8080", "localhost:8080")]
+    [InlineData("*.0.0.1:*", "127.0.0.1:*", "127.0.0.1:22")]
+    [InlineData("*.localhost:*", "db.localhost:5432", "db.localhost:5432")]
+    [InlineData("*.168.1.1:443", "192.168.1.1:443", "192.168.1.1:443")]
+    public void WithinParent_ChildNamesAnInternalAddressTheParentDoesNotName_IsEscalationAndTheParentIsRefusedIt(string? parentScope, string childScope, string resource)
+    {
+        var parent = NetworkOnly(parentScope is null ? null : [parentScope]);
+        var child = NetworkOnly([childScope]);
+        var now = Start.AddHours(1);
+
+        var failure = Attenuation.WithinParent(parent, child, Platform);
+
+        Assert.Equal(ReasonCodes.InternalAddress, new GrantPolicy(parent, TimeSpan.FromSeconds(60)).Decide("network:outbound", resource, now).Reason);
+        Assert.True(new GrantPolicy(child, TimeSpan.FromSeconds(60)).Decide("network:outbound", resource, now).Allowed);
+        Assert.NotNull(failure);
+        Assert.Equal(ReasonCodes.Escalation, failure.Code);
+        Assert.Contains($"\"{childScope}\" names an internal address", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:*", "127.0.0.1:6379")]
+    [InlineData("127.0.0.1:6379", "127.0.0.1:6379")]
+    [InlineData("localhost:*", "localhost:8080")]
+    [InlineData("*.0.0.1:*", "*.0.0.1:80")] // a wildcard child reaches no internal address either
+    [InlineData(null, "*.localhost:*")]
+    [InlineData(null, "api.example.com:443")]
+    public void WithinParent_ChildReachesOnlyWhatTheParentReaches_IsWithin(string? parentScope, string childScope) =>
+        Assert.Null(Attenuation.WithinParent(NetworkOnly(parentScope is null ? null : [parentScope]), NetworkOnly([childScope]), Platform));
+
+    [Fact]
+    public void WithinParent_ChildNamesAnInternalAddressOnAnotherPort_IsEscalation() =>
+        Assert.NotNull(Attenuation.WithinParent(NetworkOnly(["127.0.0.1:8080"]), NetworkOnly(["127.0.0.1:*"]), Platform));
+
+    private static GrantTerms NetworkOnly(IReadOnlyList<string>? scopes) => new(
+        CapabilitySet.Nothing with { Network = NetworkAccess.Outbound },
+        new GrantScopes(null, scopes, null),
+        ResourceLimits.None,
+        IsolationLevel.Sandboxed,
+        Start,
+        Start.AddDays(1));
+
     [Fact]
     public void WithinParent_FileSystemLevelAbove_IsEscalation() =>
         AssertEscalation(Parent with { Capabilities = Parent.Capabilities with { FileSystem = AccessLevel.Full } }, "fileSystem");
