@@ -14,5 +14,12 @@ public interface ISandboxRuntime
     /// <summary>One of <see cref="SandboxRuntimes"/>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether <see cref="RunAsync"/> may wait before the code runs (for a worker to be free) and tells
+    /// <see cref="SandboxJob.Started"/> when it starts the code. The caller's wall-clock deadline counts from then, so that
+    /// a busy machine's queue is not charged to the code's limit. False (the default): the code starts at once.
+    /// </summary>
+    bool StartsLater => false;
+
     Task<SandboxResult> RunAsync(SandboxJob job, IHostApi host, CancellationToken cancellation);
 }

@@ -366,8 +366,7 @@ public sealed class ExecutionTests(ClusterFixture fixture)
     [Fact]
     public async Task ExecuteAsync_MoreThanMaxConcurrentExecutions_IsQuotaExceeded()
     {
-        // The wall time counts from the kernel's call, so it includes waiting for a warm JavaScript worker, which on a
-        // loaded machine (tests before this one took the warm ones) is seconds: 8 s leaves the loop time to start.
+        // 8 s of wall time: the loop runs on until the second call is refused.
         var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxConcurrentExecutions":1,"maxCpuMillis":60000,"maxWallMillis":8000}"""));
         var first = RunAsync(tenant, "bot", "js", Started + "for (;;) {}");
         await WaitUntilStartedAsync(tenant);
@@ -377,6 +376,38 @@ public sealed class ExecutionTests(ClusterFixture fixture)
         Assert.Equal(ReasonCodes.QuotaExceeded, second.Error);
         Assert.Equal(ReasonCodes.Timeout, (await first).Error);
         Assert.True((await RunAsync(tenant, "bot", "js", "agentsec.output('third')")).Ok);
+    }
+
+    /// <summary>
+    /// An agent's wall-clock limit is its code's: waiting for a free JavaScript worker on a busy silo is not charged to it.
+    /// The execution (500 ms of wall time) waits for its runtime longer than that and the kernel's 1 s of grace; once the
+    /// runtime takes it, its code runs, and its wall clock is still there for code that runs too long.
+    /// </summary>
+    [Fact]
+    public async Task ExecuteAsync_WaitsToStartLongerThanItsWallLimit_RunsOnceStartedAndItsLimitStillHolds()
+    {
+        var tenant = await TenantWithAsync("bot", g => g.SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":500}"""));
+        Task<ExecutionResult> waiting, looping;
+        using (HeldStarts.Hold(tenant))
+        {
+            waiting = RunAsync(tenant, "bot", "js", "agentsec.output('ran')");
+            looping = RunAsync(tenant, "bot", "js", "for (;;) {}");
+
+            // The time passing is what is tested: past the 500 ms and the kernel's 1 s of grace, neither has started.
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            if (waiting.IsCompleted || looping.IsCompleted)
+            {
+                var early = await (waiting.IsCompleted ? waiting : looping);
+                Assert.Fail($"answered before its code started: {early.Error}: {early.Message}");
+            }
+        }
+
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+        var loop = await looping.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(result.Ok, $"{result.Error}: {result.Message}");
+        Assert.Equal("ran", result.Output);
+        Assert.Equal(ReasonCodes.Timeout, loop.Error);
     }
 
     [Fact]

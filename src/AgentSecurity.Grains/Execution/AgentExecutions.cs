@@ -37,6 +37,13 @@ internal sealed class AgentExecutions(
     /// <summary>Past the deadline, how long the caller waits for a runtime that does not stop before it is answered.</summary>
     private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long an execution waits for a runtime that <see cref="ISandboxRuntime.StartsLater"/> to start its code before it
+    /// is answered <c>unavailable</c>. The longest wall time (120 s), its grace, this and <see cref="AbandonAfter"/> stay
+    /// within the 2.5 min a client waits for <see cref="IAgentGrain.ExecuteAsync"/>.
+    /// </summary>
+    private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(15);
+
     // Made by the first execution: most agents never run code here (bytes per active agent count).
     private Dictionary<long, RunningExecution>? _running;
     private long _executionCounter;
@@ -58,14 +65,31 @@ internal sealed class AgentExecutions(
         var id = ++_executionCounter;
         var running = new RunningExecution(runtime!.Name, e => Log.ExecutionStopFailed(agent.Logger, e, agent.Key, runtime.Name));
 
-        // Wall time is real time, as the runtimes measure it; a grant's expiry is the kernel's time.
-        running.StopAfter(limits!.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);
+        // Wall time is real time, as the runtimes measure it, from when the code starts: waiting for a free worker on a busy
+        // silo is not the agent's to pay for, and has a bound of its own. A grant's expiry is the kernel's time, from now.
+        Action? started = null;
+        if (runtime!.StartsLater)
+        {
+            running.StopUnlessStartedWithin(StartWait, ReasonCodes.Unavailable, $"no {runtime.Name} sandbox was free to start the code within {StartWait.TotalSeconds:0} s; try again", TimeProvider.System);
+            started = () =>
+            {
+                if (running.Started())
+                {
+                    StopPastWallTime(running, limits!);
+                }
+            };
+        }
+        else
+        {
+            StopPastWallTime(running, limits!);
+        }
+
         running.StopAfter(grant.ExpiresAt - agent.Now, ReasonCodes.Expired, $"grant {grant.GrantId} expired while the code ran", agent.Time);
         (_running ??= [])[id] = running;
         ExecutionResult outcome;
         try
         {
-            outcome = await RunAsync(request!, runtime, limits, grant, running);
+            outcome = await RunAsync(request!, runtime, limits!, grant, running, started);
         }
         finally
         {
@@ -77,7 +101,10 @@ internal sealed class AgentExecutions(
         return outcome;
     }
 
-    private async Task<ExecutionResult> RunAsync(ExecutionRequest request, ISandboxRuntime runtime, SandboxLimits limits, ActiveGrant grant, RunningExecution running)
+    private static void StopPastWallTime(RunningExecution running, SandboxLimits limits) =>
+        running.StopAfter(limits.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);
+
+    private async Task<ExecutionResult> RunAsync(ExecutionRequest request, ISandboxRuntime runtime, SandboxLimits limits, ActiveGrant grant, RunningExecution running, Action? started)
     {
         AgentWorkspace workspace;
         WorkspaceHold? hold = null;
@@ -106,7 +133,7 @@ internal sealed class AgentExecutions(
         var hostCalls = _hostCalls ??= new HostCallDecisions(agent, grain, permissions, metering, audit);
         hostCalls.Start();
         var host = new AgentHostApi(self, hostCalls, workspace, services, running.Token);
-        var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant));
+        var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant)) { Started = started };
 
         // Never on the grain's scheduler: a runtime may do work before its first await (the native one watches /proc).
         var run = Task.Run(() => runtime.RunAsync(job, host, running.Token));
@@ -121,12 +148,13 @@ internal sealed class AgentExecutions(
                 Release(running);
             }
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var answered = await Task.WhenAny(run, Task.Delay(limits.WallTime + DeadlineGrace + AbandonAfter, CancellationToken.None));
+        var abandonAfter = limits.WallTime + DeadlineGrace + AbandonAfter + (runtime.StartsLater ? StartWait : TimeSpan.Zero);
+        var answered = await Task.WhenAny(run, Task.Delay(abandonAfter, CancellationToken.None));
         if (answered != run)
         {
             Log.ExecutionAbandoned(agent.Logger, agent.Key, runtime.Name, AbandonAfter);
             running.Stop(ReasonCodes.Timeout, "the execution ran past its deadline");
-            return Outcome(SandboxResult.Failed(SandboxResult.Cancelled, string.Empty, string.Empty, new SandboxUsage { WallMillis = (long)(limits.WallTime + DeadlineGrace + AbandonAfter).TotalMilliseconds }), running, grant);
+            return Outcome(SandboxResult.Failed(SandboxResult.Cancelled, string.Empty, string.Empty, new SandboxUsage { WallMillis = (long)abandonAfter.TotalMilliseconds }), running, grant);
         }
 
         try

@@ -17,6 +17,9 @@ internal sealed class RunningExecution(string runtime, Action<Exception> stopFai
     private (string Reason, string Message)? _stoppedFor;
     private int _released;
 
+    // Until its runtime starts the code (one that waits for a worker first), only the start deadline applies.
+    private bool _waitingToStart;
+
     public string Runtime { get; } = runtime;
 
     public CancellationToken Token => _stop.Token;
@@ -65,6 +68,50 @@ internal sealed class RunningExecution(string runtime, Action<Exception> stopFai
             }
 
             _deadlines.Add(clock.CreateTimer(_ => Stop(reason, message), null, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    /// <summary>
+    /// Stops the execution for <paramref name="reason"/> unless its runtime starts the code within <paramref name="wait"/>
+    /// (<see cref="Started"/>).
+    /// </summary>
+    public void StopUnlessStartedWithin(TimeSpan wait, string reason, string message, TimeProvider clock)
+    {
+        lock (_stop)
+        {
+            if (_released == 1)
+            {
+                return;
+            }
+
+            _waitingToStart = true;
+            _deadlines.Add(clock.CreateTimer(_ => StopWhileWaiting(reason, message), null, wait, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    /// <summary>
+    /// The runtime has started the code: the start deadline no longer stops it. True the first time, while the execution
+    /// runs (not once stopped or released): then its wall clock starts.
+    /// </summary>
+    public bool Started()
+    {
+        lock (_stop)
+        {
+            var first = _waitingToStart && _stoppedFor is null && _released == 0;
+            _waitingToStart = false;
+            return first;
+        }
+    }
+
+    // Under the lock, so that a start told while the timer fires either comes first (and the code runs on) or finds it stopped.
+    private void StopWhileWaiting(string reason, string message)
+    {
+        lock (_stop)
+        {
+            if (_waitingToStart)
+            {
+                Stop(reason, message);
+            }
         }
     }
 

@@ -58,6 +58,9 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
 
     public string Name => SandboxRuntimes.JavaScript;
 
+    /// <summary>A job waits for a warm worker (up to <see cref="JsWorkerPoolOptions.StartTimeout"/>) before its code starts.</summary>
+    public bool StartsLater => true;
+
     /// <summary>Why JavaScript cannot run on this machine, or null when it can: there is no in-process fallback.</summary>
     public string? Unavailable { get; }
 
@@ -130,6 +133,8 @@ public sealed partial class JsWorkerPool : ISandboxRuntime, IAsyncDisposable, ID
         _running[worker] = true;
         try
         {
+            // The worker's own wall clock starts with the job: the wait above is the pool's, not the code's.
+            job.Started?.Invoke();
             return await worker.RunAsync(job, host, _options, cancellation);
         }
         finally

@@ -56,4 +56,44 @@ public sealed class RunningExecutionTests
         Assert.Equal(("revoked", "grant g-1 was revoked"), running.StoppedFor);
         Assert.Equal(1, calls);
     }
+
+    [Fact]
+    public void StopUnlessStartedWithin_NotStartedInTime_StopsForTheStartReason()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var running = new RunningExecution("js", e => Assert.Fail($"no callback throws here: {e}"));
+        running.StopUnlessStartedWithin(TimeSpan.FromSeconds(15), "unavailable", "no js sandbox was free", clock);
+
+        clock.Advance(TimeSpan.FromSeconds(15));
+
+        Assert.True(running.Token.IsCancellationRequested);
+        Assert.Equal(("unavailable", "no js sandbox was free"), running.StoppedFor);
+        Assert.False(running.Started()); // too late: its wall clock never starts
+    }
+
+    [Fact]
+    public void StopUnlessStartedWithin_StartedInTime_TheStartDeadlineNoLongerStopsIt()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var running = new RunningExecution("js", e => Assert.Fail($"no callback throws here: {e}"));
+        running.StopUnlessStartedWithin(TimeSpan.FromSeconds(15), "unavailable", "no js sandbox was free", clock);
+
+        clock.Advance(TimeSpan.FromSeconds(14));
+        var first = running.Started();
+        var again = running.Started();
+        clock.Advance(TimeSpan.FromSeconds(60));
+
+        Assert.True(first);
+        Assert.False(again); // the wall clock starts once
+        Assert.False(running.Token.IsCancellationRequested);
+        Assert.Null(running.StoppedFor);
+    }
+
+    [Fact]
+    public void Started_WithoutAStartDeadline_IsNotAStart()
+    {
+        using var running = new RunningExecution("wasm", e => Assert.Fail($"no callback throws here: {e}"));
+
+        Assert.False(running.Started()); // a runtime that starts at once has its wall clock from the kernel's call
+    }
 }

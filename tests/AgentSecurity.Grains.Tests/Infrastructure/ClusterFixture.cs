@@ -5,6 +5,7 @@ using AgentSecurity.Grains.Execution;
 using AgentSecurity.Grains.Memory;
 using AgentSecurity.Grants.Crypto;
 using AgentSecurity.Hosting;
+using AgentSecurity.Sandbox;
 using AgentSecurity.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -160,6 +161,13 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         silo.AddAgentSecurity(o => o.OperatorDid = TestKeys.Operator.Did.Value);
         silo.AddAgentSecuritySandboxes();
+        foreach (var runtime in silo.Services.Where(d => d.ServiceType == typeof(ISandboxRuntime)).ToList())
+        {
+            var create = runtime.ImplementationFactory ?? throw new InvalidOperationException("the sandboxes' runtimes are registered by factory");
+            silo.Services.Remove(runtime);
+            silo.Services.Add(new ServiceDescriptor(typeof(ISandboxRuntime), services => new HeldStarts((ISandboxRuntime)create(services)), runtime.Lifetime));
+        }
+
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, TestGrainStorage.Shared);
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Issuers, TestGrainStorage.Shared);
         silo.Services.AddKeyedSingleton<TimeProvider>(KernelClock.ServiceKey, Time);

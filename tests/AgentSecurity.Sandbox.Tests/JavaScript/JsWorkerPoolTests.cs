@@ -38,6 +38,29 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
         await AssertNextRunsAsync(_pool, user);
     }
 
+    /// <summary>
+    /// A job that finds no warm worker (the only one is busy) waits for one to start, and is told it started only when a
+    /// worker takes it, once: the caller's wall clock counts from then (the kernel's deadline, AgentExecutions).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_NoWorkerWarm_TellsStartedOnceWhenAWorkerTakesTheJob()
+    {
+        Assert.True(_pool.StartsLater);
+        var (holding, _, _) = await StartMarkedAsync(_pool, Jobs.Limits with { WallTime = TimeSpan.FromSeconds(3), CpuTime = TimeSpan.FromSeconds(30) });
+        var starts = 0;
+        var job = Jobs.For(SandboxRuntimes.JavaScript, "agentsec.output('ran')") with { Started = () => Interlocked.Increment(ref starts) };
+
+        var waiting = _pool.RunAsync(job, FakeHostApi.AllowingEverything(), CancellationToken.None);
+        var startsBeforeAWorker = Volatile.Read(ref starts);
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, startsBeforeAWorker);
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal("ran", result.Output);
+        Assert.Equal(1, starts);
+        Assert.Equal(ReasonCodes.Timeout, (await holding).Error);
+    }
+
     [Fact]
     public async Task RunAsync_WorkerHangs_IsKilledAtItsWallTimeAndTheNextRuns()
     {
