@@ -34,7 +34,7 @@ internal sealed class AgentExecutions(
     /// <summary>Past the wall-clock limit, how long the runtime has to stop by itself before the deadline stops it.</summary>
     private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(1);
 
-    /// <summary>Past the deadline, how long the caller waits for a runtime that does not stop before it is answered.</summary>
+    /// <summary>Once an execution is stopped (a deadline, the kill switch), how long the caller waits for a runtime that does not stop before it is answered.</summary>
     private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -101,6 +101,12 @@ internal sealed class AgentExecutions(
         return outcome;
     }
 
+    private static async Task AbandonedAsync(CancellationToken stopped)
+    {
+        await Task.Delay(Timeout.InfiniteTimeSpan, stopped).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.Delay(AbandonAfter, CancellationToken.None);
+    }
+
     private static void StopPastWallTime(RunningExecution running, SandboxLimits limits) =>
         running.StopAfter(limits.WallTime + DeadlineGrace, ReasonCodes.Timeout, $"the execution ran past its wall-clock limit ({limits.WallTime.TotalMilliseconds:0} ms)", TimeProvider.System);
 
@@ -135,6 +141,10 @@ internal sealed class AgentExecutions(
         var host = new AgentHostApi(self, hostCalls, workspace, services, running.Token);
         var job = new SandboxJob(runtime.Name, request.Code, request.Input, limits, workspace, WorkspaceAccessOf(grant)) { Started = started };
 
+        // Taken before the run: its end disposes the execution's token source.
+        var stopped = running.Token;
+        var began = TimeProvider.System.GetTimestamp();
+
         // Never on the grain's scheduler: a runtime may do work before its first await (the native one watches /proc).
         var run = Task.Run(() => runtime.RunAsync(job, host, running.Token));
         _ = run.ContinueWith(_ =>
@@ -148,13 +158,13 @@ internal sealed class AgentExecutions(
                 Release(running);
             }
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var abandonAfter = limits.WallTime + DeadlineGrace + AbandonAfter + (runtime.StartsLater ? StartWait : TimeSpan.Zero);
-        var answered = await Task.WhenAny(run, Task.Delay(abandonAfter, CancellationToken.None));
+        // Every way an execution ends that the runtime does not choose (a deadline, the start wait, the kill switch) stops
+        // it; a runtime that has not stopped AbandonAfter later is left to stop in the background, and the caller answered.
+        var answered = await Task.WhenAny(run, AbandonedAsync(stopped));
         if (answered != run)
         {
             Log.ExecutionAbandoned(agent.Logger, agent.Key, runtime.Name, AbandonAfter);
-            running.Stop(ReasonCodes.Timeout, "the execution ran past its deadline");
-            return Outcome(SandboxResult.Failed(SandboxResult.Cancelled, string.Empty, string.Empty, new SandboxUsage { WallMillis = (long)abandonAfter.TotalMilliseconds }), running, grant);
+            return Outcome(SandboxResult.Failed(SandboxResult.Cancelled, string.Empty, string.Empty, new SandboxUsage { WallMillis = (long)TimeProvider.System.GetElapsedTime(began).TotalMilliseconds }), running, grant);
         }
 
         try

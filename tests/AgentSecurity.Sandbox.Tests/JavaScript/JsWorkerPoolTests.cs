@@ -39,25 +39,32 @@ public sealed class JsWorkerPoolTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// A job that finds no warm worker (the only one is busy) waits for one to start, and is told it started only when a
-    /// worker takes it, once: the caller's wall clock counts from then (the kernel's deadline, AgentExecutions).
+    /// A job is told it started once, when a worker has taken it (it is among the running workers then), not when it is
+    /// handed to the pool: the caller's wall clock counts from then (the kernel's deadline, AgentExecutions). Here the
+    /// only warm worker is busy, so the job waits for the replacement the pool starts.
     /// </summary>
     [Fact]
-    public async Task RunAsync_NoWorkerWarm_TellsStartedOnceWhenAWorkerTakesTheJob()
+    public async Task RunAsync_OnlyWorkerBusy_TellsStartedOnceWhenAWorkerHasTakenTheJob()
     {
         Assert.True(_pool.StartsLater);
         var (holding, _, _) = await StartMarkedAsync(_pool, Jobs.Limits with { WallTime = TimeSpan.FromSeconds(3), CpuTime = TimeSpan.FromSeconds(30) });
         var starts = 0;
-        var job = Jobs.For(SandboxRuntimes.JavaScript, "agentsec.output('ran')") with { Started = () => Interlocked.Increment(ref starts) };
+        var runningAtStart = 0;
+        var job = Jobs.For(SandboxRuntimes.JavaScript, "agentsec.output('ran')") with
+        {
+            Started = () =>
+            {
+                runningAtStart = _pool.RunningUsers.Count;
+                Interlocked.Increment(ref starts);
+            },
+        };
 
-        var waiting = _pool.RunAsync(job, FakeHostApi.AllowingEverything(), CancellationToken.None);
-        var startsBeforeAWorker = Volatile.Read(ref starts);
-        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+        var result = await _pool.RunAsync(job, FakeHostApi.AllowingEverything(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.Equal(0, startsBeforeAWorker);
         Assert.True(result.Ok, result.Message);
         Assert.Equal("ran", result.Output);
         Assert.Equal(1, starts);
+        Assert.Equal(2, runningAtStart); // the holder's worker and this job's
         Assert.Equal(ReasonCodes.Timeout, (await holding).Error);
     }
 
