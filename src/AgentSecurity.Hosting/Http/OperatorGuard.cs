@@ -15,7 +15,10 @@ namespace AgentSecurity.Hosting.Http;
 /// tunnel or sidecar forwarded to loopback and said so) needs a bearer session of the operator, or of a principal with an
 /// operator-signed access document for every tenant (<c>"*"</c>) that allows <c>audit</c> for every agent. The
 /// configuration alone is not trusted: a proxy in front of a loopback silo would otherwise open the dashboard to its
-/// clients. <c>/healthz</c> and everything else are left to their own rules.
+/// clients. A request straight from this machine must also name this machine as its host (<c>localhost</c>,
+/// <c>127.0.0.1</c>, <c>[::1]</c>) unless it brings a session: a page of another site whose name an attacker makes
+/// resolve to 127.0.0.1 (DNS rebinding) could otherwise read the dashboard, its live log and the console from the
+/// operator's own browser. <c>/healthz</c> and everything else are left to their own rules.
 /// </summary>
 internal sealed class OperatorGuard(RequestDelegate next, IOptions<SiloHostOptions> host, HttpAuthentication authentication, IBoundaryGate gate, AgentSecurityMetrics metrics)
 {
@@ -24,10 +27,27 @@ internal sealed class OperatorGuard(RequestDelegate next, IOptions<SiloHostOptio
 
     public async Task InvokeAsync(HttpContext http)
     {
-        if (!IsGuarded(http.Request.Path) || (!host.Value.ListenOnAnyAddress && IsStraightFromThisMachine(http)))
+        if (!IsGuarded(http.Request.Path))
         {
             await next(http);
             return;
+        }
+
+        if (!host.Value.ListenOnAnyAddress && IsStraightFromThisMachine(http))
+        {
+            if (NamesThisMachine(http.Request.Host.Host))
+            {
+                await next(http);
+                return;
+            }
+
+            if (!http.Request.Headers.ContainsKey("Authorization"))
+            {
+                var foreign = new Failure(ReasonCodes.Forbidden, "a request without a session is answered only when it names this machine as its host (localhost, 127.0.0.1, [::1])");
+                metrics.RecordCallRefused(foreign.Code);
+                await authentication.Refused(http.Request, foreign).ExecuteAsync(http);
+                return;
+            }
         }
 
         if (!authentication.TryAuthenticate(http.Request, out var caller, out var refusal))
@@ -77,6 +97,11 @@ internal sealed class OperatorGuard(RequestDelegate next, IOptions<SiloHostOptio
 
         return IPAddress.IsLoopback(peer) && !ForwardingHeaders.Any(http.Request.Headers.ContainsKey);
     }
+
+    /// <summary>Whether a request's host names this machine: <c>localhost</c> or a loopback address, in any spelling.</summary>
+    public static bool NamesThisMachine(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
 
     public static bool IsGuarded(PathString path) => Guarded.Any(prefix => path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase));
 }

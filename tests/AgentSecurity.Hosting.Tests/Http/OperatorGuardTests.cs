@@ -96,6 +96,58 @@ public sealed class OperatorGuardTests
         Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().GetAsync(new Uri(path, UriKind.Relative))).StatusCode);
     }
 
+    /// <summary>
+    /// DNS rebinding: a page of another site whose name resolves to 127.0.0.1 is a request from this machine (the
+    /// operator's browser) that names that site. Found by a red-team review: only the console refused it.
+    /// </summary>
+    [Theory]
+    [InlineData("/dashboard/ClusterStats", "dashboard.attacker.example")]
+    [InlineData("/dashboard/Trace", "dashboard.attacker.example")]
+    [InlineData("/metrics", "attacker.example")]
+    [InlineData("/security", "localhost.attacker.example")]
+    [InlineData("/metrics", "127.0.0.1.nip.io")]
+    public async Task Loopback_NamingAnotherHostWithoutASession_Is403(string path, string host)
+    {
+        await using var server = await ServerAsync(exposed: false);
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Host = host;
+
+        var response = await server.GetTestClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("names this machine", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("LOCALHOST:8080")]
+    [InlineData("127.0.0.1:8080")]
+    [InlineData("[::1]:8080")]
+    public async Task Loopback_NamingThisMachine_IsOpen(string host)
+    {
+        await using var server = await ServerAsync(exposed: false);
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/dashboard/ClusterStats", UriKind.Relative));
+        request.Headers.Host = host;
+
+        Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().SendAsync(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Loopback_NamingAnotherHostWithTheOperatorsSession_IsServedAndWithAStrangersIs403()
+    {
+        await using var server = await ServerAsync(exposed: false);
+        HttpRequestMessage Request(SigningKey key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/metrics", UriKind.Relative));
+            request.Headers.Host = "silo.example.com";
+            request.Headers.TryAddWithoutValidation("Authorization", BearerOf(key));
+            return request;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().SendAsync(Request(Operator))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await server.GetTestClient().SendAsync(Request(Service))).StatusCode);
+    }
+
     [Theory]
     [InlineData("/dashboard/ClusterStats")]
     [InlineData("/metrics")]
@@ -194,6 +246,7 @@ public sealed class OperatorGuardTests
         app.MapGet("/dashboard/{**rest}", () => "dashboard");
         app.MapGet("/dashboards", () => "not the dashboard");
         app.MapGet("/metrics", () => "metrics");
+        app.MapGet("/security", () => "console");
         app.MapGet("/healthz", () => "Healthy");
         app.MapAgentSecurityHttp();
         await app.StartAsync();

@@ -6,8 +6,8 @@ namespace AgentSecurity.Integration.Tests.SecurityConsole;
 
 /// <summary>
 /// Who the security console answers, on a real silo on loopback: a request straight from this machine that names it,
-/// as the Orleans dashboard; not a request a proxy says it forwarded (it needs the operator's session), nor one that
-/// names another host (a page of another site whose name resolves to 127.0.0.1).
+/// as the Orleans dashboard and the metrics; not a request a proxy says it forwarded (it needs the operator's session),
+/// nor one that names another host (a page of another site whose name resolves to 127.0.0.1).
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
 public sealed class SecurityConsoleHttpTests(ClusterProcessFixture cluster)
@@ -43,10 +43,17 @@ public sealed class SecurityConsoleHttpTests(ClusterProcessFixture cluster)
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    /// <summary>
+    /// DNS rebinding, against every path the operator guard keeps: the console, and (a red-team review found them open
+    /// to it) the Orleans dashboard with its live log of every tenant, and the metrics.
+    /// </summary>
     [Theory]
     [InlineData("security")]
     [InlineData("security/api/tenants/acme/events")]
-    public async Task Console_NamingAnotherHost_IsForbidden(string path)
+    [InlineData("dashboard/ClusterStats")]
+    [InlineData("dashboard/Trace")]
+    [InlineData("metrics")]
+    public async Task GuardedPaths_NamingAnotherHost_AreForbidden(string path)
     {
         using var http = HttpCallers.Client(cluster);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));

@@ -36,7 +36,8 @@ internal static class SecurityConsoleEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var console = endpoints.MapGroup(Prefix).AddEndpointFilter(OnlyThisMachineByNameAsync);
+        // Who may ask (straight from this machine and naming it, or with an operator's session) is the OperatorGuard's.
+        var console = endpoints.MapGroup(Prefix);
         foreach (var (path, resource, contentType) in Files)
         {
             var content = ReadResource(resource);
@@ -109,27 +110,6 @@ internal static class SecurityConsoleEndpoints
         HttpLog.EventStreamStarted(logger, tenant, Principal, after);
         return TypedResults.ServerSentEvents(stream.ReadAllAsync(CancellationToken.None));
     }
-
-    /// <summary>
-    /// A request the guard let in for coming straight from this machine must also name this machine as its host: a page
-    /// of another site that had its name resolve to 127.0.0.1 (DNS rebinding) could otherwise read the console from the
-    /// operator's own browser. A request the guard authenticated was authorized by its session, whatever host it names.
-    /// </summary>
-    private static ValueTask<object?> OnlyThisMachineByNameAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var admittedAsLocal = !http.RequestServices.GetRequiredService<IOptions<SiloHostOptions>>().Value.ListenOnAnyAddress && OperatorGuard.IsStraightFromThisMachine(http);
-        if (!admittedAsLocal || IsLoopbackHost(http.Request.Host.Host))
-        {
-            return next(context);
-        }
-
-        return ValueTask.FromResult<object?>(HttpErrors.Forbidden("the security console answers a request without a session only when it names this machine (localhost, 127.0.0.1, [::1])"));
-    }
-
-    private static bool IsLoopbackHost(string host) =>
-        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
-        || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
 
     /// <summary>The page's own files and nothing else: no inline script, no other origin, no framing.</summary>
     private static void Secure(HttpResponse response)
