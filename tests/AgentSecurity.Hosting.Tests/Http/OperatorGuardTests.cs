@@ -246,7 +246,6 @@ public sealed class OperatorGuardTests
         app.MapGet("/dashboard/{**rest}", () => "dashboard");
         app.MapGet("/dashboards", () => "not the dashboard");
         app.MapGet("/metrics", () => "metrics");
-        app.MapGet("/security", () => "console");
         app.MapGet("/healthz", () => "Healthy");
         app.MapAgentSecurityHttp();
         await app.StartAsync();
