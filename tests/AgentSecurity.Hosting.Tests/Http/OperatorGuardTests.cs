@@ -109,10 +109,8 @@ public sealed class OperatorGuardTests
     public async Task Loopback_NamingAnotherHostWithoutASession_Is403(string path, string host)
     {
         await using var server = await ServerAsync(exposed: false);
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
-        request.Headers.Host = host;
 
-        var response = await server.GetTestClient().SendAsync(request);
+        var response = await GetNamingAsync(server, path, host);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("names this machine", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -126,26 +124,17 @@ public sealed class OperatorGuardTests
     public async Task Loopback_NamingThisMachine_IsOpen(string host)
     {
         await using var server = await ServerAsync(exposed: false);
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/dashboard/ClusterStats", UriKind.Relative));
-        request.Headers.Host = host;
 
-        Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().SendAsync(request)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetNamingAsync(server, "/dashboard/ClusterStats", host)).StatusCode);
     }
 
     [Fact]
     public async Task Loopback_NamingAnotherHostWithTheOperatorsSession_IsServedAndWithAStrangersIs403()
     {
         await using var server = await ServerAsync(exposed: false);
-        HttpRequestMessage Request(SigningKey key)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/metrics", UriKind.Relative));
-            request.Headers.Host = "silo.example.com";
-            request.Headers.TryAddWithoutValidation("Authorization", BearerOf(key));
-            return request;
-        }
 
-        Assert.Equal(HttpStatusCode.OK, (await server.GetTestClient().SendAsync(Request(Operator))).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await server.GetTestClient().SendAsync(Request(Service))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetNamingAsync(server, "/metrics", "silo.example.com", BearerOf(Operator))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetNamingAsync(server, "/metrics", "silo.example.com", BearerOf(Service))).StatusCode);
     }
 
     [Theory]
@@ -215,6 +204,19 @@ public sealed class OperatorGuardTests
 
     private static string BearerOf(SigningKey key) =>
         BearerSession.HeaderValue(TestDocuments.Session(key.Did.Value, "agentsec", DateTimeOffset.UtcNow.AddMinutes(-1)).SignWith(key));
+
+    /// <summary>A request that names <paramref name="host"/> (a page of that site, once its name resolves here).</summary>
+    private static Task<HttpResponseMessage> GetNamingAsync(WebApplication server, string path, string host, string? authorization = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Host = host;
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        return server.GetTestClient().SendAsync(request);
+    }
 
     private static Task<HttpResponseMessage> GetAsync(WebApplication server, string path, string authorization)
     {
