@@ -1,3 +1,4 @@
+using AgentSecurity.Grains.Boundary.Frames;
 using AgentSecurity.Grains.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +36,7 @@ public static class BoundaryRegistration
         silo.Services.AddHostedService<CallerCacheSubscription>();
         silo.AddIncomingGrainCallFilter<BoundaryFilter>();
         silo.AddOutgoingGrainCallFilter<KernelCallStamp>();
+        silo.AddClientFrameGate();
         return silo;
     }
 }

@@ -22,6 +22,7 @@ public sealed class AgentSecurityMetrics
         QuotaRenewals = meter.CreateCounter<long>("agentsec.quota.renewals", unit: "{write}", description: "Quota chunks reserved in the background");
         Executions = meter.CreateCounter<long>("agentsec.executions", unit: "{execution}", description: "Executions ended, by runtime and result");
         CallsRefused = meter.CreateCounter<long>("agentsec.calls.refused", unit: "{call}", description: "Client calls the trust boundary refused, by reason");
+        FramesRefused = meter.CreateCounter<long>("agentsec.boundary.frames_refused", unit: "{message}", description: "Messages a client sent the gateway that were dropped before the silo read them, by reason");
         SessionsVerified = meter.CreateCounter<long>("agentsec.sessions.verified", unit: "{session}", description: "Sessions whose signature a silo verified (once per session and silo)");
         DenialRecordDuration = meter.CreateHistogram("agentsec.audit.denial.record.duration", unit: "ms",
             description: "How long a denial waited for its event to be in the tenant's queue (answered unavailable if it could not be)",
@@ -72,6 +73,9 @@ public sealed class AgentSecurityMetrics
 
     /// <summary>Sessions verified by signature: once per session and silo; then each call is a lookup.</summary>
     public Counter<long> SessionsVerified { get; }
+
+    /// <summary>Messages from clients dropped at the gateway (<c>Boundary/Frames</c>): forged senders, answers to calls never made to the client.</summary>
+    public Counter<long> FramesRefused { get; }
 
     /// <summary>Milliseconds a denial (a check's or a tool call's) waited for its recording, by <c>recorded</c> (true, or false for <c>unavailable</c>).</summary>
     public Histogram<double> DenialRecordDuration { get; }

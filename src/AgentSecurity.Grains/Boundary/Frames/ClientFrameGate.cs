@@ -1,0 +1,91 @@
+using System.IO.Pipelines;
+using AgentSecurity.Grains.Telemetry;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace AgentSecurity.Grains.Boundary.Frames;
+
+/// <summary>
+/// The gateway's gate: every client connection's bytes pass <see cref="ClientFrameReader"/> on the way in and
+/// <see cref="SiloFrameWriter"/> on the way out, below Orleans and above TLS. Orleans' gateway forwards any message a
+/// client writes, and a silo completes a waiting call with any response that names it; the gate holds each client to its
+/// own name and to answering only what it was asked (<see cref="ClientFrameRules"/>).
+/// </summary>
+internal sealed class ClientFrameGate(
+    ClientPreambles preambles, IOptions<SiloMessagingOptions> messaging, AgentSecurityMetrics metrics, ILogger<ClientFrameGate> logger, TimeProvider? time = null)
+{
+    /// <summary>
+    /// How long a request sent to a client is awaited: beyond the response timeout of any call a grain makes to a
+    /// client (Orleans' default is 30 s), after which its caller has given up.
+    /// </summary>
+    public static readonly TimeSpan AwaitedLifetime = TimeSpan.FromMinutes(10);
+
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => async context =>
+    {
+        var transport = context.Transport;
+        var connection = new GatedConnection(
+            preambles, new AwaitedAnswers(time ?? TimeProvider.System, AwaitedLifetime), messaging.Value.MaxMessageHeaderSize, messaging.Value.MaxMessageBodySize, metrics, logger);
+        context.Transport = new GatedTransport(new ClientFrameReader(transport.Input, connection), new SiloFrameWriter(transport.Output, connection.Awaited));
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Transport = transport;
+        }
+    };
+
+    private sealed class GatedTransport(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input => input;
+
+        public PipeWriter Output => output;
+    }
+}
+
+/// <summary>One client connection as the gate knows it.</summary>
+internal sealed class GatedConnection(
+    ClientPreambles preambles, AwaitedAnswers awaited, int maxHeaderLength, int maxBodyLength, AgentSecurityMetrics metrics, ILogger logger)
+{
+    public ClientPreambles Preambles => preambles;
+
+    public AwaitedAnswers Awaited => awaited;
+
+    public int MaxHeaderLength => maxHeaderLength;
+
+    public int MaxBodyLength => maxBodyLength;
+
+    /// <summary>Who the connection's preamble said it is; null until it is read.</summary>
+    public ClientIdentity? Client { get; set; }
+
+    public void Refused(string reason, FrameDirection direction, long id)
+    {
+        metrics.FramesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        Log.FrameRefused(logger, Client?.ToString() ?? "?", reason, direction.ToString(), id);
+    }
+}
+
+public static class ClientFrameGateRegistration
+{
+    /// <summary>
+    /// Puts the gate on every client connection of the silo's gateway, inside any TLS (a post-configuration: it runs after
+    /// every connection setting, so the gate reads the bytes TLS has decrypted).
+    /// </summary>
+    public static ISiloBuilder AddClientFrameGate(this ISiloBuilder silo)
+    {
+        silo.Services.AddSingleton<ClientPreambles>();
+        silo.Services.AddSingleton(services => new ClientFrameGate(
+            services.GetRequiredService<ClientPreambles>(),
+            services.GetRequiredService<IOptions<SiloMessagingOptions>>(),
+            services.GetRequiredService<AgentSecurityMetrics>(),
+            services.GetRequiredService<ILogger<ClientFrameGate>>(),
+            services.GetService<TimeProvider>()));
+        silo.Services.PostConfigure<SiloConnectionOptions>(connections => connections.ConfigureGatewayInboundConnection(
+            connection => connection.Use(connection.ApplicationServices.GetRequiredService<ClientFrameGate>().Wrap)));
+        return silo;
+    }
+}

@@ -1,0 +1,64 @@
+namespace AgentSecurity.Grains.Boundary.Frames;
+
+/// <summary>
+/// What a client may send a gateway, frame by frame. Orleans' gateway forwards whatever a client writes: a response to
+/// a call some grain is waiting on (completed by correlation id and grain, whoever sent it), a request in the name of
+/// another grain or client (whose answer then completes that one's call), a cache update of the silo's directory. The
+/// boundary's filter sees only requests, and only their method; these rules hold a client to its own name and to
+/// answering only what it was asked.
+/// </summary>
+internal static class ClientFrameRules
+{
+    /// <summary>Null if the client may send the frame, else why not (a <see cref="FrameRefusals"/> code).</summary>
+    public static string? Judge(in FrameHeader header, ClientIdentity client, AwaitedAnswers awaited)
+    {
+        if ((header.Flags & (FrameFlags.HasCacheInvalidationHeader | FrameFlags.IsLocalOnly | FrameFlags.Reserved)) != 0)
+        {
+            return FrameRefusals.SiloOnlyFlag;
+        }
+
+        if (!client.Owns(header.SendingType, header.SendingKey))
+        {
+            return FrameRefusals.ForgedSender;
+        }
+
+        return header.Direction switch
+        {
+            FrameDirection.Request or FrameDirection.OneWay => null,
+            FrameDirection.Response => awaited.TryTake(header.Id, header.TargetType, header.TargetKey) ? null : FrameRefusals.UnaskedResponse,
+            _ => FrameRefusals.NoDirection,
+        };
+    }
+}
+
+/// <summary>Why the gateway dropped a client's frame: the reason on the log line and the metric.</summary>
+internal static class FrameRefusals
+{
+    /// <summary>A response to no request the silo sent this client: an attempt to answer another's call.</summary>
+    public const string UnaskedResponse = "unasked_response";
+
+    /// <summary>A message in the name of a grain or client other than the one the connection proved at its start.</summary>
+    public const string ForgedSender = "forged_sender";
+
+    /// <summary>A flag only silos set (a directory cache update, local-only delivery).</summary>
+    public const string SiloOnlyFlag = "silo_only_flag";
+
+    /// <summary>Neither a request, a one-way message nor a response.</summary>
+    public const string NoDirection = "no_direction";
+}
+
+/// <summary>
+/// The client a gateway connection belongs to, as its preamble names it: its own messages, and its observers' answers,
+/// come from its id or from an observer id (the client's key, a '+', the observer's key).
+/// </summary>
+internal sealed class ClientIdentity(byte[] type, byte[] key)
+{
+    private const byte ObserverSeparator = (byte)'+';
+
+    public bool Owns(ReadOnlySpan<byte> grainType, ReadOnlySpan<byte> grainKey) =>
+        grainType.SequenceEqual(type)
+        && grainKey.StartsWith(key)
+        && (grainKey.Length == key.Length || grainKey[key.Length] == ObserverSeparator);
+
+    public override string ToString() => $"{System.Text.Encoding.UTF8.GetString(type)}/{System.Text.Encoding.UTF8.GetString(key)}";
+}

@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
+namespace AgentSecurity.Grains.Boundary.Frames;
+
+/// <summary>
+/// The first fields of an Orleans message frame, read from its bytes without Orleans' deserializer: enough to say what a
+/// frame is and whom it claims to come from before the silo acts on it.
+/// </summary>
+/// <remarks>
+/// The wire format of Orleans 10 (<c>MessageSerializer</c>): a frame is the header's length and the body's length (two
+/// little-endian 32-bit integers), then the header, then the body. The header starts with the packed headers (32 bits:
+/// forward count, response type, direction, flags), the correlation id (64 bits), then the sending and the target grain,
+/// each a type and a key written as an id span (a variable-width length; unless zero, a 32-bit hash and the bytes). The
+/// silo's own deserializer reads the rest; a change of this format fails the boundary's tests, not open.
+/// </remarks>
+internal readonly ref struct FrameHeader
+{
+    /// <summary>The two length fields before each frame.</summary>
+    public const int PrefixLength = 8;
+
+    private const uint DirectionMask = 0x000F_0000;
+    private const int DirectionShift = 16;
+
+    private FrameHeader(uint packed, long id, ReadOnlySpan<byte> sendingType, ReadOnlySpan<byte> sendingKey, ReadOnlySpan<byte> targetType, ReadOnlySpan<byte> targetKey)
+    {
+        Packed = packed;
+        Id = id;
+        SendingType = sendingType;
+        SendingKey = sendingKey;
+        TargetType = targetType;
+        TargetKey = targetKey;
+    }
+
+    public uint Packed { get; }
+
+    public FrameDirection Direction => (FrameDirection)((Packed & DirectionMask) >> DirectionShift);
+
+    public FrameFlags Flags => (FrameFlags)(ushort)Packed;
+
+    /// <summary>The correlation id: a request's, or the request's a response answers.</summary>
+    public long Id { get; }
+
+    public ReadOnlySpan<byte> SendingType { get; }
+
+    public ReadOnlySpan<byte> SendingKey { get; }
+
+    public ReadOnlySpan<byte> TargetType { get; }
+
+    public ReadOnlySpan<byte> TargetKey { get; }
+
+    /// <summary>Reads the two lengths of a frame's prefix.</summary>
+    public static (int HeaderLength, int BodyLength) ReadPrefix(ReadOnlySpan<byte> prefix) =>
+        (BinaryPrimitives.ReadInt32LittleEndian(prefix), BinaryPrimitives.ReadInt32LittleEndian(prefix[4..]));
+
+    /// <summary>Reads the direction from the packed headers, the first four bytes of a header.</summary>
+    public static FrameDirection ReadDirection(ReadOnlySpan<byte> header) =>
+        (FrameDirection)((BinaryPrimitives.ReadUInt32LittleEndian(header) & DirectionMask) >> DirectionShift);
+
+    /// <summary>Reads a whole header (without the frame's prefix); false if it is not one.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> header, out FrameHeader value)
+    {
+        value = default;
+        if (header.Length < sizeof(uint) + sizeof(long))
+        {
+            return false;
+        }
+
+        var packed = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        var id = BinaryPrimitives.ReadInt64LittleEndian(header[sizeof(uint)..]);
+        var rest = header[(sizeof(uint) + sizeof(long))..];
+        if (!TryReadIdSpan(ref rest, out var sendingType) || !TryReadIdSpan(ref rest, out var sendingKey)
+            || !TryReadIdSpan(ref rest, out var targetType) || !TryReadIdSpan(ref rest, out var targetKey))
+        {
+            return false;
+        }
+
+        value = new FrameHeader(packed, id, sendingType, sendingKey, targetType, targetKey);
+        return true;
+    }
+
+    /// <summary>An id span as <c>IdSpanCodec.WriteRaw</c> writes it: its length, then (unless empty) its hash and its bytes.</summary>
+    private static bool TryReadIdSpan(scoped ref ReadOnlySpan<byte> input, out ReadOnlySpan<byte> bytes)
+    {
+        bytes = default;
+        if (!TryReadVarUInt32(ref input, out var length))
+        {
+            return false;
+        }
+
+        if (length == 0)
+        {
+            return true;
+        }
+
+        if ((ulong)input.Length < sizeof(int) + (ulong)length)
+        {
+            return false;
+        }
+
+        bytes = input.Slice(sizeof(int), (int)length);
+        input = input[(sizeof(int) + (int)length)..];
+        return true;
+    }
+
+    /// <summary>
+    /// Orleans' variable-width integer: the count of trailing zero bits of the first byte is the count of bytes that
+    /// follow it; the value is the little-endian whole shifted right by that count plus one. At most five bytes.
+    /// </summary>
+    internal static bool TryReadVarUInt32(ref ReadOnlySpan<byte> input, out uint value)
+    {
+        value = 0;
+        if (input.IsEmpty || input[0] == 0)
+        {
+            return false;
+        }
+
+        var length = BitOperations.TrailingZeroCount(input[0]) + 1;
+        if (length > 5 || input.Length < length)
+        {
+            return false;
+        }
+
+        ulong whole = 0;
+        for (var i = length - 1; i >= 0; i--)
+        {
+            whole = (whole << 8) | input[i];
+        }
+
+        whole >>= length;
+        if (whole > uint.MaxValue)
+        {
+            return false;
+        }
+
+        value = (uint)whole;
+        input = input[length..];
+        return true;
+    }
+}
+
+/// <summary>An Orleans message's direction (<c>Message.Directions</c>).</summary>
+internal enum FrameDirection : byte
+{
+    None = 0,
+    Request = 1,
+    Response = 2,
+    OneWay = 3,
+}
+
+/// <summary>The flags of an Orleans message the gate looks at (<c>Message.MessageFlags</c>).</summary>
+[Flags]
+internal enum FrameFlags : ushort
+{
+    None = 0,
+    HasCacheInvalidationHeader = 1 << 7,
+    IsLocalOnly = 1 << 9,
+    Reserved = 1 << 15,
+}

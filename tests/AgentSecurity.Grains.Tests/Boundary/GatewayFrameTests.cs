@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Abstractions.Audit;
+using AgentSecurity.Client;
+using AgentSecurity.Grains.Boundary.Frames;
+using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grains.Tests.Infrastructure;
+using AgentSecurity.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentSecurity.Grains.Tests.Boundary;
+
+/// <summary>
+/// The gateway's gate against real clients over TCP: a client that writes a response to a call it was never asked
+/// (here, another tenant's client's call) has it dropped, and the clients' own observers still answer the silo.
+/// </summary>
+[Collection(GatewayClientsCollection.Name)]
+public sealed class GatewayFrameTests(GatewayClientsFixture fixture)
+{
+    private static ExecutionRequest Script(string code) => new() { Runtime = "js", Code = Encoding.UTF8.GetBytes(code) };
+
+    [Fact]
+    public async Task ForgedAnswer_ToAnotherTenantsClientsWaitingCall_IsDroppedAndTheCallGetsItsOwnAnswer()
+    {
+        var tenant = await fixture.NewTenantWithAsync("bot");
+        using var victimHost = await fixture.StartClientAsync(TestKeys.Root);
+        using var attackerHost = await fixture.StartClientAsync(TestKeys.FromByte(0x66));
+        var victim = new AgentSecurityClient(victimHost.Services.GetRequiredService<IClusterClient>());
+        using var refusals = new RefusalListener(fixture.Silo, FrameRefusals.UnaskedResponse);
+
+        Task<ExecutionResult> waiting;
+        using (HeldStarts.Hold(tenant))
+        {
+            waiting = victim.ExecuteAsync(tenant, "bot", Script("agentsec.output('real')"));
+            var (id, caller) = await ForgedMessages.WaitingCallAsync(victimHost.Services, tenant);
+
+            ForgedMessages.SendResponse(attackerHost.Services, id, caller, new ExecutionResult { Ok = true, Output = "forged" });
+
+            // Without the gate, the forged answer completes the victim's call while its code has not even started.
+            await Task.WhenAny(refusals.First, waiting).WaitAsync(TimeSpan.FromSeconds(30));
+            if (waiting.IsCompleted)
+            {
+                var early = await waiting;
+                Assert.Fail($"the victim's call was answered by another client: {early.Output}");
+            }
+        }
+
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(result.Ok, $"{result.Error}: {result.Message}");
+        Assert.Equal("real", result.Output);
+    }
+
+    [Fact]
+    public async Task Subscription_ObserverAnswersEachDelivery_NextDeliveryComesAtOnce()
+    {
+        var tenant = await fixture.NewTenantWithAsync("bot");
+        using var host = await fixture.StartClientAsync(TestKeys.Root);
+        var client = new AgentSecurityClient(host.Services.GetRequiredService<IClusterClient>());
+        using var refusals = new RefusalListener(fixture.Silo, FrameRefusals.UnaskedResponse);
+        var denied = 0;
+        await using var subscription = await client.SubscribeAsync(tenant, e =>
+        {
+            if (e.Type == SecurityEventTypes.CheckDenied)
+            {
+                Interlocked.Increment(ref denied);
+            }
+
+            return Task.CompletedTask;
+        });
+
+        // Deliveries to a subscriber go one after another, each once the observer answered the one before: were its
+        // answers dropped, the second would wait out the first's response timeout (30 s), and the subscriber be dropped.
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.False((await client.CheckAsync(tenant, "bot", CheckRequests.Fetch($"https://denied-{i}.invalid/"))).Allowed);
+            var waited = Stopwatch.StartNew();
+            while (Volatile.Read(ref denied) < i)
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"delivery {i} did not come within 20 s (answers dropped: {refusals.First.IsCompleted})");
+                await Task.Delay(TimeSpan.FromMilliseconds(20));
+            }
+        }
+
+        Assert.False(refusals.First.IsCompleted, "an observer's answer was dropped");
+    }
+
+    /// <summary>Completes <see cref="First"/> when the given silo's gate drops a frame for the given reason.</summary>
+    private sealed class RefusalListener : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public RefusalListener(IServiceProvider silo, string reason)
+        {
+            var meters = silo.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, meters) && instrument.Meter.Name == AgentSecurityMetrics.MeterName && instrument.Name == "agentsec.boundary.frames_refused")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag is { Key: "reason", Value: string value } && value == reason)
+                    {
+                        _first.TrySetResult();
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public Task First => _first.Task;
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
