@@ -62,12 +62,37 @@ public static class AgentSecurityClientBuilderExtensions
                 services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DnsGatewayListProvider).FullName!)));
         }
 
+        client.UseOneGatewayAtATime();
         client.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = options.ClusterId;
             o.ServiceId = options.ServiceId;
         });
         client.Services.AddSingleton<AgentSecurityClient>();
+        return client;
+    }
+
+    /// <summary>
+    /// Gives Orleans the gateway list already registered one gateway at a time (<see cref="OneGatewayListProvider"/>):
+    /// the cluster takes a client's answers (its observers') only on the connection that brought the request, and an
+    /// Orleans client of several gateways sends some by another. <see cref="UseAgentSecurity(IClientBuilder, Action{AgentSecurityClientOptions})"/>
+    /// calls it; a client that configures clustering its own way calls it after.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No gateway list is registered yet.</exception>
+    public static IClientBuilder UseOneGatewayAtATime(this IClientBuilder client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var services = client.Services;
+        var listed = services.LastOrDefault(d => d.ServiceType == typeof(IGatewayListProvider) && !d.IsKeyedService)
+            ?? throw new InvalidOperationException("no gateway list is registered: configure clustering first");
+        services.Remove(listed);
+        services.AddSingleton(provider => new OneGatewayListProvider(
+            (IGatewayListProvider)(listed.ImplementationInstance
+                ?? listed.ImplementationFactory?.Invoke(provider)
+                ?? ActivatorUtilities.CreateInstance(provider, listed.ImplementationType!)),
+            provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IGatewayListProvider>(provider => provider.GetRequiredService<OneGatewayListProvider>());
+        services.AddSingleton<IClusterConnectionStatusObserver>(provider => provider.GetRequiredService<OneGatewayListProvider>());
         return client;
     }
 

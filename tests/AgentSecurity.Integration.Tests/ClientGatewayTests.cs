@@ -1,6 +1,7 @@
 using AgentSecurity.Abstractions;
 using AgentSecurity.Abstractions.Audit;
 using AgentSecurity.Client;
+using AgentSecurity.Grains.Tests.Infrastructure;
 using AgentSecurity.Integration.Tests.Infrastructure;
 using AgentSecurity.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,10 +18,10 @@ namespace AgentSecurity.Integration.Tests;
 [Collection(ClusterProcessCollection.Name)]
 public sealed class ClientGatewayTests(ClusterProcessFixture cluster)
 {
-    private async Task<IHost> StartAsync(Action<AgentSecurityClientOptions> configure)
+    private async Task<IHost> StartAsync(Action<AgentSecurityClientOptions> configure, Grants.Crypto.SigningKey? principal = null)
     {
         var host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
-            .UseOrleansClient(client => client.UseAgentSecurity(configure).UseAgentSecuritySession(cluster.Operator).UseAgentSecurityTls(cluster.ClientTls))
+            .UseOrleansClient(client => client.UseAgentSecurity(configure).UseAgentSecuritySession(principal ?? cluster.Operator).UseAgentSecurityTls(cluster.ClientTls))
             .Build();
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
@@ -89,5 +90,38 @@ public sealed class ClientGatewayTests(ClusterProcessFixture cluster)
         Assert.Contains(gateways, g => g.ToGatewayAddress()!.Endpoint.Port == cluster.Silo.GatewayPort);
         var tenant = await NewTenantAsync(client, cluster.Operator);
         Assert.Equal(tenant, (await client.GetTenantAsync(tenant))?.TenantId);
+    }
+
+    /// <summary>
+    /// Orleans' gateway forwards any message a client writes, and a client completes its waiting call with any response
+    /// that names the call's id. Over the silo's TLS gateway, a stranger's client answers a tenant client's waiting
+    /// execution: the silo's gate drops the answer, and the call gets its own.
+    /// </summary>
+    [Fact]
+    public async Task ForgedAnswer_ToAnotherClientsWaitingCall_IsDroppedByTheTlsGateway()
+    {
+        void Gateway(AgentSecurityClientOptions o)
+        {
+            o.Gateways = $"localhost:{cluster.Silo.GatewayPort}";
+            o.ClusterId = cluster.ClusterId;
+        }
+
+        using var victimHost = await StartAsync(Gateway);
+        using var attackerHost = await StartAsync(Gateway, TestKeys.FromByte(0x66));
+        var victim = victimHost.Services.GetRequiredService<AgentSecurityClient>();
+        var tenant = await NewTenantAsync(victim, cluster.Operator);
+        var grant = await victim.ApplyGrantAsync(TestDocuments.Grant(tenant, "bot", DateTimeOffset.UtcNow.AddMinutes(-1), "g-forged")
+            .SetJson("resourceLimits", """{"maxCpuMillis":60000,"maxWallMillis":2000}""").SignWith(TestKeys.Root));
+        Assert.True(grant.Applied, $"{grant.Error}: {grant.Message}");
+
+        // Code that runs until its wall-clock limit (2 s): the window in which the answer is forged (the guessed id is
+        // read from the victim's client here).
+        var waiting = victim.ExecuteAsync(tenant, "bot", new ExecutionRequest { Runtime = "js", Code = "agentsec.output('real'); while (true) { }"u8.ToArray() });
+        var (id, caller) = await ForgedMessages.WaitingCallAsync(victimHost.Services, tenant);
+        ForgedMessages.SendResponse(attackerHost.Services, id, caller, new ExecutionResult { Ok = true, Output = "forged" });
+
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal((false, Grants.ReasonCodes.Timeout, "real"), (result.Ok, result.Error, result.Output));
     }
 }

@@ -116,8 +116,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "This silo's copy of who may call could not subscribe to changes yet; it ages out by itself meanwhile")]
     public static partial void CallerCacheNotSubscribed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Dropped a message from client {Client} at the gateway: {Reason} ({Direction} {Id})")]
-    public static partial void FrameRefused(ILogger logger, string client, string reason, string direction, long id);
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Dropped a message from client {Client} at the gateway: {Reason} ({Direction} {Id}; its {Refused}th refused)")]
+    public static partial void FrameRefused(ILogger logger, string client, string reason, string direction, long id, int refused);
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "A subscriber of tenant {Tenant}'s events could not be reached and was dropped; it catches up when it subscribes again")]
     public static partial void SubscriberDropped(ILogger logger, Exception exception, string tenant);

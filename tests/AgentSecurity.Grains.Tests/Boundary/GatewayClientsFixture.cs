@@ -12,8 +12,8 @@ using Orleans.TestingHost;
 namespace AgentSecurity.Grains.Tests.Boundary;
 
 /// <summary>
-/// One kernel silo whose gateway clients reach over TCP, as separate processes' clients would (the other fixtures' test
-/// clusters connect in memory, one client each): each client of a test is its own connection to the gateway.
+/// Two kernel silos whose gateways clients reach over TCP, as separate processes' clients would (the other fixtures' test
+/// clusters connect in memory, one client each): each client of a test has its own connections.
 /// </summary>
 public sealed class GatewayClientsFixture : IAsyncLifetime
 {
@@ -26,11 +26,11 @@ public sealed class GatewayClientsFixture : IAsyncLifetime
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
-    public IServiceProvider Silo => ((InProcessSiloHandle)Cluster.Primary!).ServiceProvider;
+    public IEnumerable<IServiceProvider> Silos => Cluster.Silos.Select(s => ((InProcessSiloHandle)s).ServiceProvider);
 
     public async Task InitializeAsync()
     {
-        var builder = new TestClusterBuilder(1);
+        var builder = new TestClusterBuilder(2);
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
@@ -53,6 +53,19 @@ public sealed class GatewayClientsFixture : IAsyncLifetime
             .UseOrleansClient(client => client
                 .UseStaticClustering(gateway)
                 .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (Cluster.Options.ClusterId, Cluster.Options.ServiceId))
+                .UseAgentSecuritySession(principal, time: Time))
+            .Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>A client as a platform configures it (<c>UseAgentSecurity</c>), given both silos' gateways.</summary>
+    public async Task<IHost> StartPlatformClientAsync(SigningKey principal)
+    {
+        var gateways = string.Join(',', Cluster.Silos.Select(s => $"127.0.0.1:{s.GatewayAddress.Endpoint.Port}"));
+        var host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
+            .UseOrleansClient(client => client
+                .UseAgentSecurity(o => (o.Gateways, o.ClusterId, o.ServiceId) = (gateways, Cluster.Options.ClusterId, Cluster.Options.ServiceId))
                 .UseAgentSecuritySession(principal, time: Time))
             .Build();
         await host.StartAsync();
@@ -82,7 +95,7 @@ public sealed class GatewayClientsFixture : IAsyncLifetime
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-            client.AddMemoryStreams(AuditStreams.ProviderName).UseAgentSecuritySession(TestKeys.Operator, time: Time);
+            client.AddMemoryStreams(AuditStreams.ProviderName).UseOneGatewayAtATime().UseAgentSecuritySession(TestKeys.Operator, time: Time);
     }
 }
 

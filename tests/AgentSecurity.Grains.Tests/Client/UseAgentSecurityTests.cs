@@ -26,7 +26,10 @@ public sealed class UseAgentSecurityTests
     }
 
     private static async Task<IPEndPoint[]> GatewaysAsync(IHost host) =>
-        (await host.Services.GetRequiredService<IGatewayListProvider>().GetGateways()).Select(u => u.ToGatewayAddress()!.Endpoint).ToArray();
+        (await Listed(host).GetGateways()).Select(u => u.ToGatewayAddress()!.Endpoint).ToArray();
+
+    /// <summary>The list the client chooses its one gateway from.</summary>
+    private static IGatewayListProvider Listed(IHost host) => host.Services.GetRequiredService<OneGatewayListProvider>().Inner;
 
     [Fact]
     public async Task UseAgentSecurity_NoArguments_ConnectsToTheLocalSilosGateway()
@@ -44,7 +47,7 @@ public sealed class UseAgentSecurityTests
     {
         using var host = Build(client => client.UseAgentSecurity("localhost:30123,10.0.0.5:30000", "c1", "s1"));
 
-        Assert.IsType<DnsGatewayListProvider>(host.Services.GetRequiredService<IGatewayListProvider>());
+        Assert.IsType<DnsGatewayListProvider>(Listed(host));
         var gateways = await GatewaysAsync(host);
         Assert.Contains(gateways, g => IPAddress.IsLoopback(g.Address) && g.Port == 30123);
         Assert.Contains(new IPEndPoint(IPAddress.Parse("10.0.0.5"), 30000), gateways);
@@ -104,7 +107,8 @@ public sealed class UseAgentSecurityTests
             o.ClusterId = "prod";
         }));
 
-        Assert.Equal("Orleans.AzureUtils.AzureGatewayListProvider", host.Services.GetRequiredService<IGatewayListProvider>().GetType().FullName);
+        Assert.Equal("Orleans.AzureUtils.AzureGatewayListProvider", Listed(host).GetType().FullName);
+        Assert.IsType<OneGatewayListProvider>(host.Services.GetRequiredService<IGatewayListProvider>());
         var table = host.Services.GetRequiredService<IOptions<AzureStorageGatewayOptions>>().Value;
         Assert.Equal("OrleansSiloInstances", table.TableName);
         Assert.Equal("devstoreaccount1", table.TableServiceClient!.AccountName);

@@ -136,7 +136,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         // The tests' client calls as the operator, whose sessions are dated by the kernel's (fake) clock: the boundary's
         // own tests call as other principals with AgentSecurityClient.As.
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-            client.AddMemoryStreams(AuditStreams.ProviderName).UseAgentSecuritySession(TestKeys.Operator, time: Time)
+            client.AddMemoryStreams(AuditStreams.ProviderName).UseOneGatewayAtATime().UseAgentSecuritySession(TestKeys.Operator, time: Time)
                 .AddOutgoingGrainCallFilter(context =>
                 {
                     if (RequestContext.Get(PlaysKernelKey) is string token)

@@ -70,7 +70,7 @@ public sealed class SkewedClusterFixture : IAsyncLifetime
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
-            client.AddMemoryStreams(AuditStreams.ProviderName).UseAgentSecuritySession(TestKeys.Operator, time: Time);
+            client.AddMemoryStreams(AuditStreams.ProviderName).UseOneGatewayAtATime().UseAgentSecuritySession(TestKeys.Operator, time: Time);
     }
 }
 

@@ -43,7 +43,7 @@ internal sealed class AwaitedAnswers(TimeProvider time, TimeSpan lifetime, int c
 
             if (_awaited.Count < capacity)
             {
-                _awaited[id] = new Awaited(senderType.ToArray(), senderKey.ToArray(), now);
+                _awaited[id] = new Awaited(Identity(senderType, senderKey), now);
             }
         }
     }
@@ -59,8 +59,7 @@ internal sealed class AwaitedAnswers(TimeProvider time, TimeSpan lifetime, int c
         {
             return _awaited.TryGetValue(id, out var awaited)
                 && now - awaited.Since <= _lifetimeTicks
-                && awaited.SenderType.AsSpan().SequenceEqual(targetType)
-                && awaited.SenderKey.AsSpan().SequenceEqual(targetKey)
+                && awaited.Sender == Identity(targetType, targetKey)
                 && _awaited.Remove(id);
         }
     }
@@ -77,5 +76,12 @@ internal sealed class AwaitedAnswers(TimeProvider time, TimeSpan lifetime, int c
         }
     }
 
-    private sealed record Awaited(byte[] SenderType, byte[] SenderKey, long Since);
+    /// <summary>
+    /// A grain as 64 bits: enough beside the correlation id, which alone names one waiting call (a silo's ids are unique),
+    /// and sixteen bytes an entry however long a client made the ids.
+    /// </summary>
+    private static ulong Identity(ReadOnlySpan<byte> type, ReadOnlySpan<byte> key) =>
+        ((ulong)StableHash.ComputeHash(type) << 32) | StableHash.ComputeHash(key);
+
+    private readonly record struct Awaited(ulong Sender, long Since);
 }

@@ -62,10 +62,19 @@ internal sealed class GatedConnection(
     /// <summary>Who the connection's preamble said it is; null until it is read.</summary>
     public ClientIdentity? Client { get; set; }
 
+    /// <summary>Logged one by one at first; then one line in a thousand, so that a flood of refused answers is no flood of lines.</summary>
+    private const int LoggedOneByOne = 10;
+
+    private int _refused;
+
     public void Refused(string reason, FrameDirection direction, long id)
     {
         metrics.FramesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
-        Log.FrameRefused(logger, Client?.ToString() ?? "?", reason, direction.ToString(), id);
+        var refused = ++_refused;
+        if (refused <= LoggedOneByOne || refused % 1000 == 0)
+        {
+            Log.FrameRefused(logger, Client?.ToString() ?? "?", reason, direction.ToString(), id, refused);
+        }
     }
 }
 

@@ -7,9 +7,10 @@ namespace AgentSecurity.Grains.Boundary.Frames;
 /// <summary>
 /// What the gateway reads from a client: the client's bytes, less every frame <see cref="ClientFrameRules"/> refuses.
 /// It reads the preamble (which client this is), then judges each frame once its header is in, and shows the gateway
-/// only judged bytes: frames allowed (their bodies as they arrive), never a refused one, which is skipped once it is the
-/// next thing to read. Bytes that are not frames (a length out of bounds, a header that does not parse) end the
-/// connection, as Orleans' own reader would.
+/// only judged bytes: frames allowed (their bodies as they arrive), never a refused one. An answer to nothing asked is
+/// skipped once it is the next thing to read; a frame no Orleans client writes (another's name, a forged hash, a
+/// silo's flag) ends the connection, as do bytes that are not frames (a length out of bounds, a header that does not
+/// parse), as Orleans' own reader would.
 /// </summary>
 internal sealed class ClientFrameReader(PipeReader inner, GatedConnection connection) : PipeReader
 {
@@ -21,6 +22,7 @@ internal sealed class ClientFrameReader(PipeReader inner, GatedConnection connec
 
     // A refused frame found behind allowed ones (at _allowedTo): skipped when the gateway has read up to it.
     private long _refusedLength = -1;
+    private string? _refusedReason;
     private bool _preambleRead;
 
     private ReadOnlySequence<byte> _buffer;
@@ -104,6 +106,12 @@ internal sealed class ClientFrameReader(PipeReader inner, GatedConnection connec
                     return;
                 }
 
+                if (FrameRefusals.EndsTheConnection(_refusedReason!))
+                {
+                    // Once the gateway has read every frame before it: those were allowed.
+                    throw new InvalidDataException($"client {connection.Client} sent a message refused as {_refusedReason}");
+                }
+
                 Drop(_refusedLength);
                 continue;
             }
@@ -128,6 +136,7 @@ internal sealed class ClientFrameReader(PipeReader inner, GatedConnection connec
             else
             {
                 _refusedLength = length;
+                _refusedReason = refused;
             }
         }
     }

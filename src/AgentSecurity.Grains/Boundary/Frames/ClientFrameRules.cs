@@ -12,6 +12,11 @@ internal static class ClientFrameRules
     /// <summary>Null if the client may send the frame, else why not (a <see cref="FrameRefusals"/> code).</summary>
     public static string? Judge(in FrameHeader header, ClientIdentity client, AwaitedAnswers awaited)
     {
+        if (!header.HashesHold)
+        {
+            return FrameRefusals.ForgedHash;
+        }
+
         if ((header.Flags & (FrameFlags.HasCacheInvalidationHeader | FrameFlags.IsLocalOnly | FrameFlags.Reserved)) != 0)
         {
             return FrameRefusals.SiloOnlyFlag;
@@ -45,6 +50,15 @@ internal static class FrameRefusals
 
     /// <summary>Neither a request, a one-way message nor a response.</summary>
     public const string NoDirection = "no_direction";
+
+    /// <summary>A grain id whose hash is not its bytes' (to Orleans' directory, a second grain of the same id).</summary>
+    public const string ForgedHash = "forged_hash";
+
+    /// <summary>
+    /// Whether a frame refused for <paramref name="reason"/> ends its connection. An Orleans client never writes a forged
+    /// name, hash or flag; it may answer a request late (after the gate forgot it), which is dropped alone.
+    /// </summary>
+    public static bool EndsTheConnection(string reason) => reason != UnaskedResponse;
 }
 
 /// <summary>
@@ -55,8 +69,12 @@ internal sealed class ClientIdentity(byte[] type, byte[] key)
 {
     private const byte ObserverSeparator = (byte)'+';
 
+    /// <summary>The longest id of the client's own: its key, a '+', an observer's (Orleans makes 32 and 32 characters).</summary>
+    public const int MaxOwnKeyLength = 256;
+
     public bool Owns(ReadOnlySpan<byte> grainType, ReadOnlySpan<byte> grainKey) =>
-        grainType.SequenceEqual(type)
+        grainKey.Length <= MaxOwnKeyLength
+        && grainType.SequenceEqual(type)
         && grainKey.StartsWith(key)
         && (grainKey.Length == key.Length || grainKey[key.Length] == ObserverSeparator);
 

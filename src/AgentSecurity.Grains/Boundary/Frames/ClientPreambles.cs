@@ -17,6 +17,8 @@ internal sealed class ClientPreambles
 
     private const string PreambleType = "Orleans.Runtime.Messaging.ConnectionPreamble";
 
+    private static readonly System.Buffers.SearchValues<byte> LowerHexDigits = System.Buffers.SearchValues.Create("0123456789abcdef"u8);
+
     private readonly object _serializer;
     private readonly MethodInfo _deserialize;
     private readonly PropertyInfo _nodeIdentity;
@@ -35,11 +37,24 @@ internal sealed class ClientPreambles
     public ClientIdentity Read(ReadOnlySequence<byte> preamble)
     {
         var value = _deserialize.Invoke(_serializer, [preamble]);
-        if (_nodeIdentity.GetValue(value) is not GrainId node || !GrainTypePrefix.IsClient(node))
+        if (_nodeIdentity.GetValue(value) is not GrainId node || !IsClientOfItsOwn(node))
         {
-            throw new InvalidDataException("a gateway connection's preamble names no client");
+            throw new InvalidDataException("a gateway connection's preamble names no client id of its own");
         }
 
         return new ClientIdentity(node.Type.AsSpan().ToArray(), node.Key.AsSpan().ToArray());
+    }
+
+    /// <summary>
+    /// An id as an Orleans client makes its own (<c>ClientGrainId.Create()</c>: a random GUID's 32 hex digits). Not a
+    /// silo's own client (<c>hosted-{silo}</c>, which a silo's HTTP endpoints and boundary lookups call through: the
+    /// gateway would hand its answers to whoever claimed it), nor an observer's id.
+    /// </summary>
+    internal static bool IsClientOfItsOwn(GrainId node)
+    {
+        var key = node.Key.AsSpan();
+        return node.Type.AsSpan().SequenceEqual(GrainTypePrefix.ClientGrainType.AsSpan())
+            && key.Length == 32
+            && !key.ContainsAnyExcept(LowerHexDigits);
     }
 }

@@ -22,9 +22,10 @@ internal readonly ref struct FrameHeader
     private const uint DirectionMask = 0x000F_0000;
     private const int DirectionShift = 16;
 
-    private FrameHeader(uint packed, long id, ReadOnlySpan<byte> sendingType, ReadOnlySpan<byte> sendingKey, ReadOnlySpan<byte> targetType, ReadOnlySpan<byte> targetKey)
+    private FrameHeader(uint packed, long id, ReadOnlySpan<byte> sendingType, ReadOnlySpan<byte> sendingKey, ReadOnlySpan<byte> targetType, ReadOnlySpan<byte> targetKey, bool hashesHold)
     {
         Packed = packed;
+        HashesHold = hashesHold;
         Id = id;
         SendingType = sendingType;
         SendingKey = sendingKey;
@@ -49,6 +50,13 @@ internal readonly ref struct FrameHeader
 
     public ReadOnlySpan<byte> TargetKey { get; }
 
+    /// <summary>
+    /// Whether each id's hash, written beside it, is the hash of its bytes. Orleans keeps the hash a message brings: a
+    /// grain id with another hash is another grain to the directory (a second activation of the same grain, beside a
+    /// quarantined one), so a client's ids must bring their own.
+    /// </summary>
+    public bool HashesHold { get; }
+
     /// <summary>Reads the two lengths of a frame's prefix.</summary>
     public static (int HeaderLength, int BodyLength) ReadPrefix(ReadOnlySpan<byte> prefix) =>
         (BinaryPrimitives.ReadInt32LittleEndian(prefix), BinaryPrimitives.ReadInt32LittleEndian(prefix[4..]));
@@ -69,18 +77,19 @@ internal readonly ref struct FrameHeader
         var packed = BinaryPrimitives.ReadUInt32LittleEndian(header);
         var id = BinaryPrimitives.ReadInt64LittleEndian(header[sizeof(uint)..]);
         var rest = header[(sizeof(uint) + sizeof(long))..];
-        if (!TryReadIdSpan(ref rest, out var sendingType) || !TryReadIdSpan(ref rest, out var sendingKey)
-            || !TryReadIdSpan(ref rest, out var targetType) || !TryReadIdSpan(ref rest, out var targetKey))
+        var hashesHold = true;
+        if (!TryReadIdSpan(ref rest, out var sendingType, ref hashesHold) || !TryReadIdSpan(ref rest, out var sendingKey, ref hashesHold)
+            || !TryReadIdSpan(ref rest, out var targetType, ref hashesHold) || !TryReadIdSpan(ref rest, out var targetKey, ref hashesHold))
         {
             return false;
         }
 
-        value = new FrameHeader(packed, id, sendingType, sendingKey, targetType, targetKey);
+        value = new FrameHeader(packed, id, sendingType, sendingKey, targetType, targetKey, hashesHold);
         return true;
     }
 
     /// <summary>An id span as <c>IdSpanCodec.WriteRaw</c> writes it: its length, then (unless empty) its hash and its bytes.</summary>
-    private static bool TryReadIdSpan(scoped ref ReadOnlySpan<byte> input, out ReadOnlySpan<byte> bytes)
+    private static bool TryReadIdSpan(scoped ref ReadOnlySpan<byte> input, out ReadOnlySpan<byte> bytes, scoped ref bool hashHolds)
     {
         bytes = default;
         if (!TryReadVarUInt32(ref input, out var length))
@@ -99,6 +108,7 @@ internal readonly ref struct FrameHeader
         }
 
         bytes = input.Slice(sizeof(int), (int)length);
+        hashHolds &= BinaryPrimitives.ReadUInt32LittleEndian(input) == StableHash.ComputeHash(bytes);
         input = input[(sizeof(int) + (int)length)..];
         return true;
     }

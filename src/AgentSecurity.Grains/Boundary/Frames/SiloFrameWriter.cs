@@ -114,6 +114,11 @@ internal sealed class SiloFrameScanner(AwaitedAnswers awaited)
         _stage = stage;
         _need = bytes;
         _pendingCount = keepPending ? _pendingCount : 0;
+        if (!keepPending && _pending.Length > 4096)
+        {
+            _pending = new byte[256]; // after a large header: not held for the connection's life
+        }
+
         if (_pending.Length < bytes)
         {
             Array.Resize(ref _pending, bytes);

@@ -50,9 +50,9 @@ public sealed class ClientFrameReaderTests
     }
 
     /// <summary>The preamble, then frames, read as Orleans' connection reads them: what is whole is taken, the rest waited for.</summary>
-    private static async Task<List<byte[]>> ReadAsOrleansAsync(PipeReader reader)
+    private static async Task<List<byte[]>> ReadAsOrleansAsync(PipeReader reader, List<byte[]>? read = null)
     {
-        var read = new List<byte[]>();
+        read ??= [];
         var preambleRead = false;
         while (true)
         {
@@ -114,20 +114,48 @@ public sealed class ClientFrameReaderTests
 
     [Theory]
     [MemberData(nameof(Pieces))]
-    public async Task ReadAsync_RefusedFramesAnywhere_AreNeverShownAndTheRestIs(int piece)
+    public async Task ReadAsync_AnswersToNothingAskedAnywhere_AreNeverShownAndTheRestIs(int piece)
     {
-        byte[][] sent =
-        [
-            Preamble, Forged(90), Allowed(1), Unasked(91), Forged(92, bodyLength: 200_000), Allowed(2, bodyLength: 200_000), Allowed(3), Unasked(93),
-        ];
+        byte[][] sent = [Preamble, Unasked(90), Allowed(1), Unasked(91), Unasked(92), Allowed(2, bodyLength: 200_000), Allowed(3), Unasked(93)];
 
         var read = await SendAsync(TestFrames.Concat(sent), piece);
 
         Assert.Equal([Preamble, Allowed(1), Allowed(2, bodyLength: 200_000), Allowed(3)], read);
         Assert.Equal(
-            ["forged_sender (Request 90)", "unasked_response (Response 91)", "forged_sender (Request 92)", "unasked_response (Response 93)"],
+            ["unasked_response (Response 90; its 1th refused)", "unasked_response (Response 91; its 2th refused)", "unasked_response (Response 92; its 3th refused)", "unasked_response (Response 93; its 4th refused)"],
             _log.Entries.Select(e => e.Message[(e.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]));
         Assert.All(_log.Entries, e => Assert.Equal(7004, e.EventId));
+    }
+
+    [Theory]
+    [MemberData(nameof(Pieces))]
+    public async Task ReadAsync_AFrameNoOrleansClientWrites_EndsTheConnectionWithoutShowingIt(int piece)
+    {
+        var shown = new List<byte[]>();
+        var read = ReadAsOrleansAsync(new ClientFrameReader(_pipe.Reader, _connection), shown);
+        var sent = TestFrames.Concat(Preamble, Allowed(1), Forged(90, bodyLength: 200_000), Allowed(2));
+        for (var at = 0; at < sent.Length; at += piece)
+        {
+            await _pipe.Writer.WriteAsync(sent.AsMemory(at, Math.Min(piece, sent.Length - at)));
+        }
+
+        await _pipe.Writer.CompleteAsync();
+
+        var ended = await Assert.ThrowsAsync<InvalidDataException>(() => read.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("forged_sender", ended.Message, StringComparison.Ordinal);
+        Assert.Equal([Preamble, Allowed(1)], shown);
+    }
+
+    [Fact]
+    public async Task ReadAsync_AFloodOfRefusedAnswers_LogsTheFirstOnesThenOneInAThousand()
+    {
+        var sent = new List<byte[]> { Preamble };
+        sent.AddRange(Enumerable.Range(0, 2_500).Select(i => Unasked(i)));
+
+        var read = await SendAsync(TestFrames.Concat([.. sent]), 65_536);
+
+        Assert.Equal([Preamble], read);
+        Assert.Equal(12, _log.Entries.Count);
     }
 
     [Fact]
@@ -145,7 +173,7 @@ public sealed class ClientFrameReaderTests
     [Fact]
     public async Task ReadAsync_OnlyRefusedFrames_ShowsThePreambleAndEndsWhenTheClientDoes()
     {
-        var read = await SendAsync(TestFrames.Concat(Preamble, Forged(1), Forged(2), Unasked(3)), 5);
+        var read = await SendAsync(TestFrames.Concat(Preamble, Unasked(1), Unasked(2), Unasked(3)), 5);
 
         Assert.Equal([Preamble], read);
         Assert.Equal(3, _log.Entries.Count);
@@ -179,10 +207,23 @@ public sealed class ClientFrameReaderTests
         await Assert.ThrowsAsync<InvalidDataException>(() => SendAsync(TestFrames.Concat(Preamble, TestFrames.Frame(header)), 4096));
     }
 
-    [Fact]
-    public async Task ReadAsync_PreambleNamingAGrain_EndsTheConnection()
+    public static TheoryData<string, string> NotAClientsOwnId => new()
     {
-        await Assert.ThrowsAsync<InvalidDataException>(() => SendAsync(TestFrames.Concat(TestFrames.Preamble(TestFrames.Agent), Allowed(1)), 4096));
+        { "agentsec.agent", "t1/bot" },
+        { "sys.client", "hosted-127.0.0.1:11111@1" },
+        { "sys.client", TestFrames.ClientKey + "+0b5e7e7a" },
+        { "sys.client", TestFrames.ClientKey.ToUpperInvariant() },
+        { "sys.client", TestFrames.ClientKey[..31] + "g" },
+        { "sys.clientx", TestFrames.ClientKey },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotAClientsOwnId))]
+    public async Task ReadAsync_PreambleNamingNoClientIdOfItsOwn_EndsTheConnection(string type, string key)
+    {
+        var preamble = TestFrames.Preamble(GrainId.Create(type, key));
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => SendAsync(TestFrames.Concat(preamble, Allowed(1)), 4096));
     }
 
     [Theory]

@@ -30,9 +30,11 @@ public sealed class ClientFrameRulesTests
     {
         TestFrames.Agent,
         TestFrames.OtherClient,
-        GrainId.Create(GrainTypePrefix.ClientGrainType, "c0ffee00a"),
-        GrainId.Create(GrainTypePrefix.ClientGrainType, "c0ffee00aa-0b5e7e7"),
-        GrainId.Create("sys.svc.user.agentsec", "c0ffee00aa"),
+        GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey[..31]),
+        GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "0"),
+        GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "-0b5e7e7"),
+        GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "+" + new string('7', ClientIdentity.MaxOwnKeyLength)),
+        GrainId.Create("sys.svc.user.agentsec", TestFrames.ClientKey),
         GrainId.Create("agentsec.callers", "t1"),
     };
 
@@ -44,6 +46,17 @@ public sealed class ClientFrameRulesTests
         Assert.Equal(FrameRefusals.ForgedSender, Judge(FrameDirection.OneWay, 1, sender, TestFrames.Agent));
         Asked(7, TestFrames.Agent);
         Assert.Equal(FrameRefusals.ForgedSender, Judge(FrameDirection.Response, 7, sender, TestFrames.Agent));
+    }
+
+    [Fact]
+    public void Judge_AnIdWhoseHashIsNotItsBytes_IsForgedHash()
+    {
+        var hash = (int)StableHash.ComputeHash(TestFrames.Agent.Key.AsSpan());
+        Assert.True(FrameHeader.TryRead(TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetKeyHash: hash), out var own));
+        Assert.True(FrameHeader.TryRead(TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetKeyHash: hash ^ 0x5A5A5A5A), out var forged));
+
+        Assert.Null(ClientFrameRules.Judge(own, TestFrames.Identity, _awaited));
+        Assert.Equal(FrameRefusals.ForgedHash, ClientFrameRules.Judge(forged, TestFrames.Identity, _awaited));
     }
 
     [Fact]

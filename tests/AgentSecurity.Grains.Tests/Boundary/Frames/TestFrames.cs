@@ -18,18 +18,22 @@ internal static class TestFrames
 
     public static readonly ClientPreambles Preambles = new(Services);
 
-    public static readonly GrainId Client = GrainId.Create(GrainTypePrefix.ClientGrainType, "c0ffee00aa");
+    /// <summary>A client's id as Orleans makes it: a GUID's 32 hex digits.</summary>
+    public const string ClientKey = "c0ffee00c0ffee00c0ffee00c0ffee00";
 
-    public static readonly GrainId Observer = GrainId.Create(GrainTypePrefix.ClientGrainType, "c0ffee00aa+0b5e7e7");
+    public static readonly GrainId Client = GrainId.Create(GrainTypePrefix.ClientGrainType, ClientKey);
 
-    public static readonly GrainId OtherClient = GrainId.Create(GrainTypePrefix.ClientGrainType, "c0ffee00aab");
+    public static readonly GrainId Observer = GrainId.Create(GrainTypePrefix.ClientGrainType, ClientKey + "+0b5e7e7a0b5e7e7a0b5e7e7a0b5e7e7a");
+
+    public static readonly GrainId OtherClient = GrainId.Create(GrainTypePrefix.ClientGrainType, "0bad0bad0bad0bad0bad0bad0bad0bad");
 
     public static readonly GrainId Agent = GrainId.Create("agentsec.agent", "t1/bot");
 
     public static ClientIdentity Identity { get; } = Preambles.Read(new ReadOnlySequence<byte>(Preamble(Client).AsMemory(sizeof(int))));
 
     /// <summary>A header: packed fields, id, sender and target, then <paramref name="rest"/> bytes the gate does not read.</summary>
-    public static byte[] Header(FrameDirection direction, long id, GrainId sending, GrainId target, ushort flags = 0, int rest = 24)
+    /// <remarks><paramref name="targetKeyHash"/>: a hash to write beside the target's key in place of its own.</remarks>
+    public static byte[] Header(FrameDirection direction, long id, GrainId sending, GrainId target, ushort flags = 0, int rest = 24, int? targetKeyHash = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using var session = Services.GetRequiredService<SerializerSessionPool>().GetSession();
@@ -39,7 +43,16 @@ internal static class TestFrames
         IdSpanCodec.WriteRaw(ref writer, sending.Type.Value);
         IdSpanCodec.WriteRaw(ref writer, sending.Key);
         IdSpanCodec.WriteRaw(ref writer, target.Type.Value);
-        IdSpanCodec.WriteRaw(ref writer, target.Key);
+        if (targetKeyHash is { } hash)
+        {
+            writer.WriteVarUInt32((uint)target.Key.AsSpan().Length);
+            writer.WriteInt32(hash);
+            writer.Write(target.Key.AsSpan());
+        }
+        else
+        {
+            IdSpanCodec.WriteRaw(ref writer, target.Key);
+        }
         for (var i = 0; i < rest; i++)
         {
             writer.WriteByte(0xEE);
