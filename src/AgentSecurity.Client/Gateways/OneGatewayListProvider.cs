@@ -4,7 +4,8 @@ namespace AgentSecurity.Client.Gateways;
 
 /// <summary>
 /// Gives the Orleans client one gateway of the list at a time (chosen at random, so that clients spread over the
-/// gateways), kept while the list has it and the client stays connected to it; once the connection is lost, another.
+/// gateways), kept while the list has it and the client stays connected to it; another once the connection is lost,
+/// or when none was made within <see cref="FirstConnectionWithin"/> of choosing it (a gateway that is down).
 /// </summary>
 /// <remarks>
 /// The cluster's gateways accept a client's answer (an observer's, a stream consumer's) only on the connection the
@@ -14,11 +15,19 @@ namespace AgentSecurity.Client.Gateways;
 /// </remarks>
 internal sealed class OneGatewayListProvider(IGatewayListProvider inner, TimeProvider time) : IGatewayListProvider, IClusterConnectionStatusObserver
 {
-    /// <summary>How long a gateway whose connection was lost is passed over while others are listed.</summary>
+    /// <summary>How long a gateway whose connection was lost, or never made, is passed over while others are listed.</summary>
     public static readonly TimeSpan PassOver = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a chosen gateway has to take a connection before another is chosen: above Orleans' connection timeout
+    /// (5 s) and its retry delay (1 s), so a connection being made is not given up.
+    /// </summary>
+    public static readonly TimeSpan FirstConnectionWithin = TimeSpan.FromSeconds(15);
 
     private readonly Lock _lock = new();
     private Uri? _current;
+    private DateTimeOffset _chosenAt;
+    private bool _connected;
     private Uri? _lost;
     private DateTimeOffset _lostUntil;
 
@@ -37,11 +46,18 @@ internal sealed class OneGatewayListProvider(IGatewayListProvider inner, TimePro
         var listed = await inner.GetGateways().ConfigureAwait(false);
         lock (_lock)
         {
+            var now = time.GetUtcNow();
+            if (_current is not null && !_connected && now - _chosenAt > FirstConnectionWithin)
+            {
+                Lose(now);
+            }
+
             if (_current is null || !listed.Contains(_current))
             {
-                var candidates = listed.Where(g => g != _lost || time.GetUtcNow() >= _lostUntil).ToList();
+                var candidates = listed.Where(g => g != _lost || now >= _lostUntil).ToList();
                 candidates = candidates.Count > 0 ? candidates : [.. listed];
                 _current = candidates.Count > 0 ? candidates[Random.Shared.Next(candidates.Count)] : null;
+                (_chosenAt, _connected) = (now, false);
             }
 
             return _current is null ? [] : [_current];
@@ -50,19 +66,22 @@ internal sealed class OneGatewayListProvider(IGatewayListProvider inner, TimePro
 
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
     {
-        if (currentNumberOfGateways > 0)
-        {
-            return;
-        }
-
-        // The only connection is gone: the next list (Orleans asks at once when it has no gateway) names another.
         lock (_lock)
         {
-            (_lost, _lostUntil, _current) = (_current, time.GetUtcNow() + PassOver, null);
+            if (currentNumberOfGateways > 0)
+            {
+                _connected = true;
+                return;
+            }
+
+            // The only connection is gone: the next list (Orleans asks at once when it has no gateway) names another.
+            Lose(time.GetUtcNow());
         }
     }
 
     public void NotifyClusterConnectionLost()
     {
     }
+
+    private void Lose(DateTimeOffset now) => (_lost, _lostUntil, _current) = (_current, now + PassOver, null);
 }

@@ -79,6 +79,33 @@ public sealed class OneGatewayListProviderTests
     }
 
     [Fact]
+    public async Task GetGateways_ItsGatewayNeverConnected_IsAnotherOnceTheFirstConnectionWaitEnds()
+    {
+        _listed.Gateways = [.. Three[..2]];
+        var provider = new OneGatewayListProvider(_listed, _time);
+        var first = Assert.Single(await provider.GetGateways());
+
+        _time.Advance(OneGatewayListProvider.FirstConnectionWithin);
+        Assert.Equal([first], await provider.GetGateways());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var second = Assert.Single(await provider.GetGateways());
+
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public async Task GetGateways_ItsGatewayConnected_IsKeptPastTheFirstConnectionWait()
+    {
+        var provider = new OneGatewayListProvider(_listed, _time);
+        var first = Assert.Single(await provider.GetGateways());
+        provider.NotifyGatewayCountChanged(1, 0, connectionRecovered: false);
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Equal([first], await provider.GetGateways());
+    }
+
+    [Fact]
     public async Task GetGateways_NoneListed_IsNone()
     {
         _listed.Gateways = [];

@@ -55,6 +55,10 @@ internal sealed class ClientPreambles
         var key = node.Key.AsSpan();
         return node.Type.AsSpan().SequenceEqual(GrainTypePrefix.ClientGrainType.AsSpan())
             && key.Length == 32
-            && !key.ContainsAnyExcept(LowerHexDigits);
+            && !key.ContainsAnyExcept(LowerHexDigits)
+
+            // Its hashes its bytes' (a client registered under another hash is a client no message reaches).
+            && node.Type.GetHashCode() == GrainTypePrefix.ClientGrainType.GetHashCode()
+            && node.Key.GetHashCode() == (int)StableHash.ComputeHash(key);
     }
 }

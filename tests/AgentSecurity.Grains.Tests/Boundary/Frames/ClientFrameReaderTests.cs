@@ -217,6 +217,15 @@ public sealed class ClientFrameReaderTests
         { "sys.clientx", TestFrames.ClientKey },
     };
 
+    [Fact]
+    public async Task ReadAsync_PreambleNamingItsIdWithAForgedHash_EndsTheConnection()
+    {
+        var key = TestFrames.Client.Key.AsSpan().ToArray();
+        var forged = new GrainId(GrainTypePrefix.ClientGrainType, IdSpan.UnsafeCreate(key, TestFrames.Client.Key.GetHashCode() ^ 0x5A5A5A5A));
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => SendAsync(TestFrames.Concat(TestFrames.Preamble(forged), Allowed(1)), 4096));
+    }
+
     [Theory]
     [MemberData(nameof(NotAClientsOwnId))]
     public async Task ReadAsync_PreambleNamingNoClientIdOfItsOwn_EndsTheConnection(string type, string key)
