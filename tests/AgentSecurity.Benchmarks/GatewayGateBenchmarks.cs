@@ -4,12 +4,10 @@ using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using AgentSecurity.Grains.Boundary.Frames;
 using AgentSecurity.Grains.Telemetry;
+using AgentSecurity.Grains.Tests.Boundary.Frames;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Orleans.Serialization;
-using Orleans.Serialization.Buffers;
-using Orleans.Serialization.Session;
 
 namespace AgentSecurity.Benchmarks;
 
@@ -31,16 +29,15 @@ public class GatewayGateBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var services = new ServiceCollection().AddSerializer().AddMetrics().BuildServiceProvider();
-        _preambles = new ClientPreambles(services);
-        _metrics = new AgentSecurityMetrics(services.GetRequiredService<IMeterFactory>());
-        var client = GrainId.Create(GrainTypePrefix.ClientGrainType, "0b1e2c3d4e5f60718293a4b5c6d7e8f9");
+        _preambles = TestFrames.Preambles;
+        _metrics = new AgentSecurityMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var agent = GrainId.Create("agentsec.agent", "tenant-0001/agent-0001");
-        var sessions = services.GetRequiredService<SerializerSessionPool>();
-        var request = Frame(Header(sessions, 1, 7, client, agent), 60);
-        var answer = Frame(Header(sessions, 2, 7, agent, client), 60);
-        _clientBytes = [.. Preamble(services, client), .. Enumerable.Repeat(request, Frames).SelectMany(f => f)];
-        _siloBytes = [.. Preamble(services, GrainId.Create("sys.silo", "s1")), .. Enumerable.Repeat(answer, Frames).SelectMany(f => f)];
+
+        // A header of about 150 bytes, as a check's: the ids, then the rest of a header the gate does not read.
+        var request = TestFrames.Frame(TestFrames.Header(FrameDirection.Request, 7, TestFrames.Client, agent, rest: 90), bodyLength: 60);
+        var answer = TestFrames.Frame(TestFrames.Header(FrameDirection.Response, 7, agent, TestFrames.Client, rest: 90), bodyLength: 60);
+        _clientBytes = [.. TestFrames.Preamble(TestFrames.Client), .. Enumerable.Repeat(request, Frames).SelectMany(f => f)];
+        _siloBytes = [.. TestFrames.Preamble(GrainId.Create("sys.silo", "s1")), .. Enumerable.Repeat(answer, Frames).SelectMany(f => f)];
         if (ReadGated() != Frames || ReadPlain() != Frames)
         {
             throw new InvalidOperationException("the gate does not show every allowed frame");
@@ -136,44 +133,4 @@ public class GatewayGateBenchmarks
 
     private static int FrameLength(ReadOnlySpan<byte> prefix) =>
         8 + BinaryPrimitives.ReadInt32LittleEndian(prefix) + BinaryPrimitives.ReadInt32LittleEndian(prefix[4..]);
-
-    private static byte[] Header(SerializerSessionPool sessions, uint direction, long id, GrainId sending, GrainId target)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using var session = sessions.GetSession();
-        var writer = Writer.Create(buffer, session);
-        writer.WriteUInt32(direction << 16);
-        writer.WriteInt64(id);
-        IdSpanCodec.WriteRaw(ref writer, sending.Type.Value);
-        IdSpanCodec.WriteRaw(ref writer, sending.Key);
-        IdSpanCodec.WriteRaw(ref writer, target.Type.Value);
-        IdSpanCodec.WriteRaw(ref writer, target.Key);
-        while (buffer.WrittenCount + writer.Position < 150)
-        {
-            writer.WriteByte(0xEE);
-        }
-
-        writer.Commit();
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    private static byte[] Frame(byte[] header, int body)
-    {
-        var frame = new byte[8 + header.Length + body];
-        BinaryPrimitives.WriteInt32LittleEndian(frame, header.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(4), body);
-        header.CopyTo(frame, 8);
-        return frame;
-    }
-
-    private static byte[] Preamble(IServiceProvider services, GrainId node)
-    {
-        var type = typeof(IClusterClient).Assembly.GetType("Orleans.Runtime.Messaging.ConnectionPreamble", throwOnError: true)!;
-        var preamble = Activator.CreateInstance(type, nonPublic: true)!;
-        type.GetProperty("NodeIdentity")!.SetValue(preamble, node);
-        type.GetProperty("ClusterId")!.SetValue(preamble, "bench");
-        var serializer = services.GetRequiredService(typeof(Serializer<>).MakeGenericType(type));
-        var bytes = (byte[])serializer.GetType().GetMethod("SerializeToArray", [type])!.Invoke(serializer, [preamble])!;
-        return [.. BitConverter.GetBytes(bytes.Length), .. bytes];
-    }
 }

@@ -3,7 +3,7 @@ namespace AgentSecurity.Grains.Boundary.Frames;
 /// <summary>
 /// The requests a silo sent a client over one gateway connection (a grain calling the client's observer, a stream
 /// delivering to it) and has not had answered: the only responses that client may send. Bounded: a request not answered
-/// within <see cref="Lifetime"/> is forgotten (its caller gave up long before), and beyond <see cref="Capacity"/>
+/// within its lifetime is forgotten (its caller gave up long before), and beyond its capacity of
 /// unanswered requests a client's further answers are not awaited (a client that answers nothing is not waited for).
 /// </summary>
 internal sealed class AwaitedAnswers(TimeProvider time, TimeSpan lifetime, int capacity = AwaitedAnswers.DefaultCapacity)
@@ -14,10 +14,6 @@ internal sealed class AwaitedAnswers(TimeProvider time, TimeSpan lifetime, int c
     private readonly Dictionary<long, Awaited> _awaited = [];
     private readonly long _lifetimeTicks = (long)(lifetime.TotalSeconds * time.TimestampFrequency);
     private long _lastSweep = time.GetTimestamp();
-
-    public TimeSpan Lifetime => lifetime;
-
-    public int Capacity => capacity;
 
     public int Count
     {
