@@ -50,7 +50,7 @@ public class GatewayGateBenchmarks
     [Benchmark(OperationsPerInvoke = Frames)]
     public int ReadGated()
     {
-        var connection = new GatedConnection(_preambles, new AwaitedAnswers(TimeProvider.System, TimeSpan.FromMinutes(10)), 6144, 1 << 20, _metrics, NullLogger.Instance);
+        var connection = new GatedConnection(_preambles, new AwaitedAnswers(TimeProvider.System, TimeSpan.FromMinutes(10)), TestFrames.Silos, 6144, 1 << 20, _metrics, NullLogger.Instance);
         return Read(new ClientFrameReader(NewPipe(_clientBytes).Reader, connection));
     }
 

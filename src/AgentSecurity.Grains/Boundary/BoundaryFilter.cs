@@ -56,9 +56,16 @@ internal sealed class BoundaryFilter(
         {
             case CallRuleKind.Infrastructure:
                 RequestContext.Remove(CallerContext.PrincipalKey);
-                return context.Invoke();
+                return ClientOwnIds.CancelsAnothersCall(context.InterfaceMethod, context.Request.GetArgumentCount() > 0 ? context.Request.GetArgument(0) : null, context.SourceId)
+                    ? Refuse(new Failure(ReasonCodes.Forbidden, "a client may cancel only its own calls"), rule)
+                    : context.Invoke();
             case CallRuleKind.Sealed:
                 return Refuse(new Failure(ReasonCodes.Forbidden, $"{rule.Method} is the kernel's own: no client may call it"), rule);
+        }
+
+        if (rule.Observers is { } observers && ForeignObserver(context, observers) is { } named)
+        {
+            return Refuse(new Failure(ReasonCodes.Forbidden, $"{named} is not an observer of the caller's own: a client may be called back only on its own"), rule);
         }
 
         var authenticated = sessions.Authenticate(RequestContext.Get(CallerContext.SessionKey) as string);
@@ -107,6 +114,20 @@ internal sealed class BoundaryFilter(
         {
             InterleavingGuard.Exit(running);
         }
+    }
+
+    /// <summary>The first reference argument that is not an observer of the calling client's own, if any (a null one too).</summary>
+    private static string? ForeignObserver(IIncomingGrainCallContext context, int[] positions)
+    {
+        foreach (var position in positions)
+        {
+            if (context.Request.GetArgument(position) is not IAddressable reference || !ClientOwnIds.IsOwnObserver(context.SourceId, reference.GetGrainId()))
+            {
+                return context.Request.GetArgument(position) is IAddressable named ? named.GetGrainId().ToString() : "(no reference)";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The tenant and agent a grain is, from its key: <c>tenant/agent</c> for agents, <c>tenant</c> for the rest.</summary>

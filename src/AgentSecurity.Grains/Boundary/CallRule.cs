@@ -9,9 +9,10 @@ namespace AgentSecurity.Grains.Boundary;
 
 /// <summary>
 /// What a client needs to call one grain method, read once from the interface's attributes; <c>Interleaves</c>: declared
-/// <c>[AlwaysInterleave]</c>, so it may run while other calls of the activation run.
+/// <c>[AlwaysInterleave]</c>, so it may run while other calls of the activation run; <c>Observers</c>: the positions of
+/// its arguments that are references the kernel will call back (each must be the caller's own observer).
 /// </summary>
-internal readonly record struct CallRule(CallRuleKind Kind, AccessRights Right, CallScope Scope, string Method, bool Interleaves = false);
+internal readonly record struct CallRule(CallRuleKind Kind, AccessRights Right, CallScope Scope, string Method, bool Interleaves = false, int[]? Observers = null);
 
 /// <summary>
 /// The rule of every grain method a client may reach, read once per method. The kernel's interfaces say it with their
@@ -57,8 +58,14 @@ internal sealed class CallRules(IOptions<BoundaryOptions> options)
 
         // Fail closed: a kernel interface method without a rule (or with a rule that names no right) is the kernel's alone.
         return type.GetCustomAttribute<KernelOnlyAttribute>() is null && method.GetCustomAttribute<RequiresAttribute>() is { Right: not AccessRights.None } requires
-            ? new CallRule(CallRuleKind.Client, requires.Right, requires.Scope, name, method.GetCustomAttribute<AlwaysInterleaveAttribute>() is not null)
+            ? new CallRule(CallRuleKind.Client, requires.Right, requires.Scope, name, method.GetCustomAttribute<AlwaysInterleaveAttribute>() is not null, ReferencesIn(method))
             : new CallRule(CallRuleKind.Sealed, AccessRights.None, CallScope.AllTenants, name);
+    }
+
+    private static int[]? ReferencesIn(MethodInfo method)
+    {
+        var positions = method.GetParameters().Where(p => typeof(IAddressable).IsAssignableFrom(p.ParameterType)).Select(p => p.Position).ToArray();
+        return positions.Length == 0 ? null : positions;
     }
 }
 

@@ -492,6 +492,52 @@ public sealed class BoundaryTests(ClusterFixture fixture)
         Assert.Null(principal);
     }
 
+    /// <summary>
+    /// A subscriber is called back by the tenant's log: a client may hand it only an observer of its own. Another client's
+    /// would get the tenant's events; its own under another hash would be answered by frames its gateway refuses as forged.
+    /// </summary>
+    [Fact]
+    public async Task Subscribe_AnObserverNotTheCallersOwn_IsForbiddenAndSubscribesNothing()
+    {
+        var tenant = await TenantAsync();
+        var client = fixture.Cluster.Client;
+        var stream = client.GetGrain<IAuditStreamGrain>(tenant);
+        var own = client.CreateObjectReference<ISecurityEventObserver>(new NoEvents());
+        var ownId = own.GetGrainId();
+        var others = new[]
+        {
+            GrainId.Create(GrainTypePrefix.ClientGrainType, "0bad0bad0bad0bad0bad0bad0bad0bad+0b5e7e7a0b5e7e7a0b5e7e7a0b5e7e7a"),
+            new GrainId(ownId.Type, IdSpan.UnsafeCreate(ownId.Key.AsSpan().ToArray(), ownId.Key.GetHashCode() ^ 0x5A5A5A5A)),
+        };
+
+        try
+        {
+            using (AgentSecurityClient.As(fixture.SessionOf(TestKeys.Root)))
+            {
+                foreach (var other in others)
+                {
+                    var refused = await Assert.ThrowsAsync<CallRefusedException>(() => stream.SubscribeAsync(client.GetGrain<ISecurityEventObserver>(other), 0));
+                    Assert.Equal(ReasonCodes.Forbidden, refused.Code);
+                }
+
+                Assert.Equal(ReasonCodes.Forbidden, (await Assert.ThrowsAsync<CallRefusedException>(() => stream.SubscribeAsync(null!, 0))).Code);
+
+                // The caller's own observer is taken.
+                await stream.SubscribeAsync(own, 0);
+                await stream.UnsubscribeAsync(own);
+            }
+        }
+        finally
+        {
+            client.DeleteObjectReference<ISecurityEventObserver>(own);
+        }
+    }
+
+    private sealed class NoEvents : ISecurityEventObserver
+    {
+        public Task OnEventsAsync(IReadOnlyList<LoggedEvent> events) => Task.CompletedTask;
+    }
+
     [Fact]
     public async Task Refusals_AreCountedByReason()
     {

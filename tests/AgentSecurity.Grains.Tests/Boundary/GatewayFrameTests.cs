@@ -97,6 +97,68 @@ public sealed class GatewayFrameTests(GatewayClientsFixture fixture)
         Assert.False(refusals.First.IsCompleted, "an observer's answer was dropped");
     }
 
+    /// <summary>
+    /// A client that knows another client's observer (another tenant's subscriber to its security events) calls it: the
+    /// silo would route the call to that client, which would take the attacker's events as its log's. The gate ends the
+    /// attacker's connection before the silo reads the call.
+    /// </summary>
+    [Fact]
+    public async Task CallToAnotherClientsObserver_EndsTheCallersConnectionAndNeverReachesIt()
+    {
+        using var victimHost = await fixture.StartClientAsync(TestKeys.Root);
+        using var attackerHost = await fixture.StartClientAsync(TestKeys.FromByte(0x66));
+        var victim = victimHost.Services.GetRequiredService<IClusterClient>();
+        var attacker = attackerHost.Services.GetRequiredService<IClusterClient>();
+        var received = new EventsReceived();
+        var observer = victim.CreateObjectReference<ISecurityEventObserver>(received);
+        using var refusals = new RefusalListener(fixture.Silos, FrameRefusals.ClientTarget);
+        try
+        {
+            var forged = new DecisionEvent { Id = "forged", Type = SecurityEventTypes.CheckDenied, TenantId = "victim", AgentId = "bot", Capability = "llm" };
+            var call = attacker.GetGrain<ISecurityEventObserver>(observer.GetGrainId()).OnEventsAsync([new LoggedEvent(1, forged)]);
+
+            // Refused as it is read, before the silo sees it: it is not delivered later either (Orleans may resend it on
+            // a new connection, refused there too, until the call times out; the test does not wait for that).
+            await Task.WhenAny(refusals.First, call).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(refusals.First.IsCompleted, $"the call to another client's observer was not refused (delivered: {received.Calls})");
+            Assert.Equal(0, received.Calls);
+        }
+        finally
+        {
+            victim.DeleteObjectReference<ISecurityEventObserver>(observer);
+        }
+    }
+
+    /// <summary>
+    /// Orleans' gateway forwards a client's message to a system target to whatever silo address the message names
+    /// (<c>Gateway.TryToReroute</c> trusts it): a client would have the silo send for it to an endpoint of the client's
+    /// choosing. The gate drops such a message before the gateway reads it; the same system target at this gateway passes.
+    /// </summary>
+    [Fact]
+    public async Task SystemTargetAtAnAddressOfNoSilo_IsDroppedBeforeTheGatewayReadsIt()
+    {
+        using var attackerHost = await fixture.StartClientAsync(TestKeys.FromByte(0x66));
+        var probed = SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("169.254.169.254"), 80), 1);
+        using var refusals = new RefusalListener(fixture.Silos, FrameRefusals.UnknownSilo);
+
+        ForgedMessages.SendToSystemTarget(attackerHost.Services, SystemTargetGrainId.CreateGrainType("manifest"), probed);
+
+        await refusals.First.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private sealed class EventsReceived : ISecurityEventObserver
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task OnEventsAsync(IReadOnlyList<LoggedEvent> events)
+        {
+            Interlocked.Increment(ref _calls);
+            return Task.CompletedTask;
+        }
+    }
+
     /// <summary>Completes <see cref="First"/> when the given silos' gates drop a frame for the given reason.</summary>
     private sealed class RefusalListener : IDisposable
     {

@@ -55,6 +55,25 @@ internal static class ForgedMessages
         center.GetType().GetMethod("SendMessage", Members, [Message])!.Invoke(center, [message]);
     }
 
+    /// <summary>
+    /// Sends, from the client <paramref name="client"/> and in its own name, a request to the system target
+    /// <paramref name="type"/> on the silo <paramref name="silo"/>, as Orleans' client addresses one (the target silo in the
+    /// message, which the gateway trusts for system targets and forwards to).
+    /// </summary>
+    public static void SendToSystemTarget(IServiceProvider client, GrainType type, SiloAddress silo)
+    {
+        var runtime = client.GetRequiredService(RuntimeClient);
+        var message = Activator.CreateInstance(Message)!;
+        Set(message, "Direction", Enum.ToObject(Message.GetNestedType("Directions")!, 3));
+        Set(message, "Id", Activator.CreateInstance(Core.GetType("Orleans.Runtime.CorrelationId", throwOnError: true)!, [42L]));
+        Set(message, "SendingGrain", ((GrainAddress)Get(runtime, "CurrentActivationAddress")!).GrainId);
+        Set(message, "TargetGrain", SystemTargetGrainId.Create(type, silo).GrainId);
+        Set(message, "TargetSilo", silo);
+        Set(message, "BodyObject", "probe");
+        var center = Get(runtime, "MessageCenter")!;
+        center.GetType().GetMethod("SendMessage", Members, [Message])!.Invoke(center, [message]);
+    }
+
     private static object? Get(object target, string name) =>
         (object?)target.GetType().GetProperty(name, Members)?.GetValue(target) ?? target.GetType().GetField(name, Members)?.GetValue(target);
 

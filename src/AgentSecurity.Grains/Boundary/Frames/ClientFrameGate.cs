@@ -15,7 +15,7 @@ namespace AgentSecurity.Grains.Boundary.Frames;
 /// own name and to answering only what it was asked (<see cref="ClientFrameRules"/>).
 /// </summary>
 internal sealed class ClientFrameGate(
-    ClientPreambles preambles, IOptions<SiloMessagingOptions> messaging, AgentSecurityMetrics metrics, ILogger<ClientFrameGate> logger, TimeProvider? time = null)
+    ClientPreambles preambles, ReachableSilos silos, IOptions<SiloMessagingOptions> messaging, AgentSecurityMetrics metrics, ILogger<ClientFrameGate> logger, TimeProvider? time = null)
 {
     /// <summary>
     /// How long a request sent to a client is awaited: beyond the response timeout of any call a grain makes to a
@@ -27,7 +27,7 @@ internal sealed class ClientFrameGate(
     {
         var transport = context.Transport;
         var connection = new GatedConnection(
-            preambles, new AwaitedAnswers(time ?? TimeProvider.System, AwaitedLifetime), messaging.Value.MaxMessageHeaderSize, messaging.Value.MaxMessageBodySize, metrics, logger);
+            preambles, new AwaitedAnswers(time ?? TimeProvider.System, AwaitedLifetime), silos, messaging.Value.MaxMessageHeaderSize, messaging.Value.MaxMessageBodySize, metrics, logger);
         context.Transport = new GatedTransport(new ClientFrameReader(transport.Input, connection), new SiloFrameWriter(transport.Output, connection.Awaited));
         try
         {
@@ -49,11 +49,13 @@ internal sealed class ClientFrameGate(
 
 /// <summary>One client connection as the gate knows it.</summary>
 internal sealed class GatedConnection(
-    ClientPreambles preambles, AwaitedAnswers awaited, int maxHeaderLength, int maxBodyLength, AgentSecurityMetrics metrics, ILogger logger)
+    ClientPreambles preambles, AwaitedAnswers awaited, ReachableSilos silos, int maxHeaderLength, int maxBodyLength, AgentSecurityMetrics metrics, ILogger logger)
 {
     public ClientPreambles Preambles => preambles;
 
     public AwaitedAnswers Awaited => awaited;
+
+    public ReachableSilos Silos => silos;
 
     public int MaxHeaderLength => maxHeaderLength;
 
@@ -89,6 +91,7 @@ public static class ClientFrameGateRegistration
         silo.Services.AddSingleton<ClientPreambles>();
         silo.Services.AddSingleton(services => new ClientFrameGate(
             services.GetRequiredService<ClientPreambles>(),
+            ReachableSilosOf(services),
             services.GetRequiredService<IOptions<SiloMessagingOptions>>(),
             services.GetRequiredService<AgentSecurityMetrics>(),
             services.GetRequiredService<ILogger<ClientFrameGate>>(),
@@ -96,5 +99,13 @@ public static class ClientFrameGateRegistration
         silo.Services.PostConfigure<SiloConnectionOptions>(connections => connections.ConfigureGatewayInboundConnection(
             connection => connection.Use(connection.ApplicationServices.GetRequiredService<ClientFrameGate>().Wrap)));
         return silo;
+    }
+
+    private static ReachableSilos ReachableSilosOf(IServiceProvider services)
+    {
+        var gateway = services.GetRequiredService<ILocalSiloDetails>().GatewayAddress
+            ?? throw new InvalidOperationException("the gateway's gate is asked for on a silo without a gateway");
+        var membership = services.GetRequiredService<IClusterMembershipService>();
+        return new ReachableSilos(gateway, address => membership.CurrentSnapshot.GetSiloStatus(address) == SiloStatus.Active);
     }
 }

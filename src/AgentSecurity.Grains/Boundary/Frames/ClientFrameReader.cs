@@ -201,7 +201,7 @@ internal sealed class ClientFrameReader(PipeReader inner, GatedConnection connec
                 throw new InvalidDataException("a client's frame header does not parse");
             }
 
-            var refused = ClientFrameRules.Judge(parsed, connection.Client!, connection.Awaited);
+            var refused = ClientFrameRules.Judge(parsed, connection.Client!, connection.Awaited, connection.Silos);
             if (refused is not null)
             {
                 connection.Refused(refused, parsed.Direction, parsed.Id);

@@ -5,12 +5,14 @@ namespace AgentSecurity.Grains.Boundary.Frames;
 /// a call some grain is waiting on (completed by correlation id and grain, whoever sent it), a request in the name of
 /// another grain or client (whose answer then completes that one's call), a cache update of the silo's directory. The
 /// boundary's filter sees only requests, and only their method; these rules hold a client to its own name and to
-/// answering only what it was asked.
+/// answering only what it was asked, its calls to grains and to the silos of its cluster.
 /// </summary>
 internal static class ClientFrameRules
 {
+    private static ReadOnlySpan<byte> SystemTargetPrefix => "sys.svc."u8;
+
     /// <summary>Null if the client may send the frame, else why not (a <see cref="FrameRefusals"/> code).</summary>
-    public static string? Judge(in FrameHeader header, ClientIdentity client, AwaitedAnswers awaited)
+    public static string? Judge(in FrameHeader header, ClientIdentity client, AwaitedAnswers awaited, ReachableSilos silos)
     {
         if (!header.HashesHold)
         {
@@ -29,10 +31,29 @@ internal static class ClientFrameRules
 
         return header.Direction switch
         {
-            FrameDirection.Request or FrameDirection.OneWay => null,
+            FrameDirection.Request or FrameDirection.OneWay => JudgeCall(header, client, silos),
             FrameDirection.Response => awaited.TryTake(header.Id, header.TargetType, header.TargetKey) ? null : FrameRefusals.UnaskedResponse,
             _ => FrameRefusals.NoDirection,
         };
+    }
+
+    private static string? JudgeCall(in FrameHeader header, ClientIdentity client, ReachableSilos silos)
+    {
+        // Another client or its observer: the silo would route the call to it (the boundary's filter lets calls to
+        // observers pass, as the silo's own parts make them). An Orleans client calls only grains and silos.
+        if (ClientIdentity.IsClientType(header.TargetType) && !client.Owns(header.TargetType, header.TargetKey))
+        {
+            return FrameRefusals.ClientTarget;
+        }
+
+        // A system target is addressed on a silo the client names, and the gateway forwards it there (Orleans trusts that
+        // address): only this gateway or a live silo of the cluster, not any endpoint the silo would dial for the client.
+        if (header.TargetType.StartsWith(SystemTargetPrefix) && !silos.Reaches(header.TargetSilo))
+        {
+            return FrameRefusals.UnknownSilo;
+        }
+
+        return null;
     }
 }
 
@@ -51,14 +72,21 @@ internal static class FrameRefusals
     /// <summary>Neither a request, a one-way message nor a response.</summary>
     public const string NoDirection = "no_direction";
 
-    /// <summary>A grain id whose hash is not its bytes' (to Orleans' directory, a second grain of the same id).</summary>
+    /// <summary>A grain id whose hash is not its bytes' (to Orleans' directory, a second grain of the same id), or a silo address's.</summary>
     public const string ForgedHash = "forged_hash";
+
+    /// <summary>A call to another client or to another client's observer.</summary>
+    public const string ClientTarget = "client_target";
+
+    /// <summary>A call to a system target on a silo that is neither this gateway nor a live silo of the cluster.</summary>
+    public const string UnknownSilo = "unknown_silo";
 
     /// <summary>
     /// Whether a frame refused for <paramref name="reason"/> ends its connection. An Orleans client never writes a forged
-    /// name, hash or flag; it may answer a request late (after the gate forgot it), which is dropped alone.
+    /// name, hash or flag, nor calls another client; it may answer a request late (after the gate forgot it), or address a
+    /// silo that just left the cluster, which is dropped alone.
     /// </summary>
-    public static bool EndsTheConnection(string reason) => reason != UnaskedResponse;
+    public static bool EndsTheConnection(string reason) => reason is not (UnaskedResponse or UnknownSilo);
 }
 
 /// <summary>
@@ -71,6 +99,8 @@ internal sealed class ClientIdentity(byte[] type, byte[] key)
 
     /// <summary>The longest id of the client's own: its key, a '+', an observer's (Orleans makes 32 and 32 characters).</summary>
     public const int MaxOwnKeyLength = 256;
+
+    public static bool IsClientType(ReadOnlySpan<byte> grainType) => grainType.SequenceEqual(GrainTypePrefix.ClientGrainType.AsSpan());
 
     public bool Owns(ReadOnlySpan<byte> grainType, ReadOnlySpan<byte> grainKey) =>
         grainKey.Length <= MaxOwnKeyLength

@@ -58,7 +58,6 @@ internal sealed class ClientPreambles
             && !key.ContainsAnyExcept(LowerHexDigits)
 
             // Its hashes its bytes' (a client registered under another hash is a client no message reaches).
-            && node.Type.GetHashCode() == GrainTypePrefix.ClientGrainType.GetHashCode()
-            && node.Key.GetHashCode() == (int)StableHash.ComputeHash(key);
+            && ClientOwnIds.HashesHold(node);
     }
 }

@@ -11,8 +11,10 @@ namespace AgentSecurity.Grains.Boundary.Frames;
 /// The wire format of Orleans 10 (<c>MessageSerializer</c>): a frame is the header's length and the body's length (two
 /// little-endian 32-bit integers), then the header, then the body. The header starts with the packed headers (32 bits:
 /// forward count, response type, direction, flags), the correlation id (64 bits), then the sending and the target grain,
-/// each a type and a key written as an id span (a variable-width length; unless zero, a 32-bit hash and the bytes). The
-/// silo's own deserializer reads the rest; a change of this format fails the boundary's tests, not open.
+/// each a type and a key written as an id span (a variable-width length; unless zero, a 32-bit hash and the bytes), then
+/// the sending and the target silo, each a variable-width length and (unless zero) that many bytes: a 32-bit hash, the IP
+/// address (its length, its bytes), the port and the generation. The silo's own deserializer reads the rest; a change of
+/// this format fails the boundary's tests, not open.
 /// </remarks>
 internal readonly ref struct FrameHeader
 {
@@ -22,7 +24,7 @@ internal readonly ref struct FrameHeader
     private const uint DirectionMask = 0x000F_0000;
     private const int DirectionShift = 16;
 
-    private FrameHeader(uint packed, long id, ReadOnlySpan<byte> sendingType, ReadOnlySpan<byte> sendingKey, ReadOnlySpan<byte> targetType, ReadOnlySpan<byte> targetKey, bool hashesHold)
+    private FrameHeader(uint packed, long id, ReadOnlySpan<byte> sendingType, ReadOnlySpan<byte> sendingKey, ReadOnlySpan<byte> targetType, ReadOnlySpan<byte> targetKey, FrameSilo targetSilo, bool hashesHold)
     {
         Packed = packed;
         HashesHold = hashesHold;
@@ -31,6 +33,7 @@ internal readonly ref struct FrameHeader
         SendingKey = sendingKey;
         TargetType = targetType;
         TargetKey = targetKey;
+        TargetSilo = targetSilo;
     }
 
     public uint Packed { get; }
@@ -50,10 +53,14 @@ internal readonly ref struct FrameHeader
 
     public ReadOnlySpan<byte> TargetKey { get; }
 
+    /// <summary>The silo the message names as its destination (a client names its gateway; the gateway forwards a system target's message there).</summary>
+    public FrameSilo TargetSilo { get; }
+
     /// <summary>
-    /// Whether each id's hash, written beside it, is the hash of its bytes. Orleans keeps the hash a message brings: a
-    /// grain id with another hash is another grain to the directory (a second activation of the same grain, beside a
-    /// quarantined one), so a client's ids must bring their own.
+    /// Whether each id's hash, written beside it, is the hash of its bytes, and each silo address's its own. Orleans keeps
+    /// the hash a message brings: a grain id with another hash is another grain to the directory (a second activation of
+    /// the same grain, beside a quarantined one), and a silo address read with another hash enters the process's shared
+    /// cache of addresses, where every later reading of that silo's address gets it (its place on the ring).
     /// </summary>
     public bool HashesHold { get; }
 
@@ -79,12 +86,53 @@ internal readonly ref struct FrameHeader
         var rest = header[(sizeof(uint) + sizeof(long))..];
         var hashesHold = true;
         if (!TryReadIdSpan(ref rest, out var sendingType, ref hashesHold) || !TryReadIdSpan(ref rest, out var sendingKey, ref hashesHold)
-            || !TryReadIdSpan(ref rest, out var targetType, ref hashesHold) || !TryReadIdSpan(ref rest, out var targetKey, ref hashesHold))
+            || !TryReadIdSpan(ref rest, out var targetType, ref hashesHold) || !TryReadIdSpan(ref rest, out var targetKey, ref hashesHold)
+            || !TryReadSilo(ref rest, out _, ref hashesHold) || !TryReadSilo(ref rest, out var targetSilo, ref hashesHold))
         {
             return false;
         }
 
-        value = new FrameHeader(packed, id, sendingType, sendingKey, targetType, targetKey, hashesHold);
+        value = new FrameHeader(packed, id, sendingType, sendingKey, targetType, targetKey, targetSilo, hashesHold);
+        return true;
+    }
+
+    /// <summary>A silo address as Orleans' <c>CachingSiloAddressCodec</c> writes it: its length, then (unless empty) its hash, IP, port and generation.</summary>
+    private static bool TryReadSilo(scoped ref ReadOnlySpan<byte> input, out FrameSilo silo, scoped ref bool hashHolds)
+    {
+        silo = default;
+        if (!TryReadVarUInt32(ref input, out var length))
+        {
+            return false;
+        }
+
+        if (length == 0)
+        {
+            return true;
+        }
+
+        if ((ulong)input.Length < length || length < sizeof(int))
+        {
+            return false;
+        }
+
+        var payload = input[..(int)length];
+        input = input[(int)length..];
+        var hash = BinaryPrimitives.ReadInt32LittleEndian(payload);
+        payload = payload[sizeof(int)..];
+        if (!TryReadVarUInt32(ref payload, out var ipLength) || ipLength is not (4 or 16) || payload.Length < ipLength)
+        {
+            return false;
+        }
+
+        var ip = payload[..(int)ipLength];
+        payload = payload[(int)ipLength..];
+        if (!TryReadVarUInt32(ref payload, out var port) || port > ushort.MaxValue || payload.Length != sizeof(int))
+        {
+            return false;
+        }
+
+        silo = new FrameSilo(ip, (int)port, BinaryPrimitives.ReadInt32LittleEndian(payload));
+        hashHolds &= hash == silo.ConsistentHash();
         return true;
     }
 
@@ -147,6 +195,32 @@ internal readonly ref struct FrameHeader
         input = input[length..];
         return true;
     }
+}
+
+/// <summary>A silo address as a frame writes it (<see cref="IsPresent"/> false: none).</summary>
+internal readonly ref struct FrameSilo(ReadOnlySpan<byte> ip, int port, int generation)
+{
+    public bool IsPresent => !Ip.IsEmpty;
+
+    /// <summary>The address's bytes: 4 (IPv4) or 16 (IPv6).</summary>
+    public ReadOnlySpan<byte> Ip { get; } = ip;
+
+    public int Port { get; } = port;
+
+    public int Generation { get; } = generation;
+
+    /// <summary>Orleans' consistent hash of a silo address (<c>SiloAddress.GetConsistentHashCode</c>): of its IP, port and generation.</summary>
+    public int ConsistentHash()
+    {
+        Span<byte> bytes = stackalloc byte[24];
+        bytes.Clear();
+        Ip.CopyTo(bytes);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[16..], Port);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[20..], Generation);
+        return (int)StableHash.ComputeHash(bytes);
+    }
+
+    public System.Net.IPEndPoint ToEndPoint() => new(new System.Net.IPAddress(Ip), Port);
 }
 
 /// <summary>An Orleans message's direction (<c>Message.Directions</c>).</summary>

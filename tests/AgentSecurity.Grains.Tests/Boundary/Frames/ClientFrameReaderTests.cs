@@ -24,7 +24,7 @@ public sealed class ClientFrameReaderTests
 
     public ClientFrameReaderTests() =>
         _connection = new GatedConnection(
-            TestFrames.Preambles, new AwaitedAnswers(new FakeTimeProvider(), TimeSpan.FromMinutes(10)), maxHeaderLength: 6144, maxBodyLength: 1 << 20,
+            TestFrames.Preambles, new AwaitedAnswers(new FakeTimeProvider(), TimeSpan.FromMinutes(10)), TestFrames.Silos, maxHeaderLength: 6144, maxBodyLength: 1 << 20,
             new AgentSecurityMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>()),
             _log.CreateLogger("gate"));
 

@@ -11,7 +11,7 @@ public sealed class ClientFrameRulesTests
     private string? Judge(FrameDirection direction, long id, GrainId sending, GrainId target, ushort flags = 0)
     {
         Assert.True(FrameHeader.TryRead(TestFrames.Header(direction, id, sending, target, flags), out var header));
-        return ClientFrameRules.Judge(header, TestFrames.Identity, _awaited);
+        return ClientFrameRules.Judge(header, TestFrames.Identity, _awaited, TestFrames.Silos);
     }
 
     private void Asked(long id, GrainId sender) => _awaited.Add(id, sender.Type.AsSpan(), sender.Key.AsSpan());
@@ -55,8 +55,8 @@ public sealed class ClientFrameRulesTests
         Assert.True(FrameHeader.TryRead(TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetKeyHash: hash), out var own));
         Assert.True(FrameHeader.TryRead(TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetKeyHash: hash ^ 0x5A5A5A5A), out var forged));
 
-        Assert.Null(ClientFrameRules.Judge(own, TestFrames.Identity, _awaited));
-        Assert.Equal(FrameRefusals.ForgedHash, ClientFrameRules.Judge(forged, TestFrames.Identity, _awaited));
+        Assert.Null(ClientFrameRules.Judge(own, TestFrames.Identity, _awaited, TestFrames.Silos));
+        Assert.Equal(FrameRefusals.ForgedHash, ClientFrameRules.Judge(forged, TestFrames.Identity, _awaited, TestFrames.Silos));
     }
 
     [Fact]
@@ -114,5 +114,81 @@ public sealed class ClientFrameRulesTests
     public void Judge_NoKnownDirection_IsNoDirection(byte direction)
     {
         Assert.Equal(FrameRefusals.NoDirection, Judge((FrameDirection)direction, 1, TestFrames.Client, TestFrames.Agent));
+    }
+
+    public static TheoryData<GrainId> OtherClientsAndTheirObservers => new()
+    {
+        TestFrames.OtherClient,
+        GrainId.Create(GrainTypePrefix.ClientGrainType, "0bad0bad0bad0bad0bad0bad0bad0bad+0b5e7e7a0b5e7e7a0b5e7e7a0b5e7e7a"),
+        GrainId.Create(GrainTypePrefix.ClientGrainType, "hosted-S10.0.0.1:11111:12345"),
+        GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "0"),
+    };
+
+    [Theory]
+    [MemberData(nameof(OtherClientsAndTheirObservers))]
+    public void Judge_CallToAnotherClientOrItsObserver_IsClientTarget(GrainId target)
+    {
+        Assert.Equal(FrameRefusals.ClientTarget, Judge(FrameDirection.Request, 1, TestFrames.Client, target));
+        Assert.Equal(FrameRefusals.ClientTarget, Judge(FrameDirection.OneWay, 2, TestFrames.Client, target));
+        Assert.True(FrameRefusals.EndsTheConnection(FrameRefusals.ClientTarget));
+    }
+
+    [Fact]
+    public void Judge_CallToItsOwnObserver_IsAllowed() => Assert.Null(Judge(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Observer));
+
+    private static readonly GrainId Manifest = SystemTargetGrainId.Create(SystemTargetGrainId.CreateGrainType("manifest"), TestFrames.Gateway).GrainId;
+
+    private string? JudgeSystemTarget(SiloAddress? silo, int? hash = null)
+    {
+        var bytes = TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, Manifest, targetSilo: silo, targetSiloHash: hash, noTargetSilo: silo is null);
+        Assert.True(FrameHeader.TryRead(bytes, out var header));
+        return ClientFrameRules.Judge(header, TestFrames.Identity, _awaited, TestFrames.Silos);
+    }
+
+    [Fact]
+    public void Judge_SystemTargetAtThisGatewayOrALiveSilo_IsAllowed()
+    {
+        Assert.Null(JudgeSystemTarget(TestFrames.Gateway));
+        Assert.Null(JudgeSystemTarget(SiloAddress.New(TestFrames.Gateway.Endpoint, 0)));
+        Assert.Null(JudgeSystemTarget(SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, TestFrames.Gateway.Endpoint.Port), TestFrames.Gateway.Generation)));
+        Assert.Null(JudgeSystemTarget(TestFrames.OtherSilo));
+    }
+
+    public static TheoryData<string> UnknownSilos => new()
+    {
+        "10.0.0.1:30001@12345",
+        "10.0.0.1:30000@12344",
+        "10.0.0.2:11111@12345",
+        "127.0.0.1:30000@0",
+        "127.0.0.1:30001@12345",
+        "169.254.169.254:80@0",
+    };
+
+    [Theory]
+    [MemberData(nameof(UnknownSilos))]
+    public void Judge_SystemTargetAtAnotherAddress_IsUnknownSiloAndDroppedAlone(string silo)
+    {
+        Assert.Equal(FrameRefusals.UnknownSilo, JudgeSystemTarget(SiloAddress.FromParsableString(silo)));
+        Assert.False(FrameRefusals.EndsTheConnection(FrameRefusals.UnknownSilo));
+    }
+
+    [Fact]
+    public void Judge_SystemTargetAtNoSilo_IsUnknownSilo() => Assert.Equal(FrameRefusals.UnknownSilo, JudgeSystemTarget(null));
+
+    [Fact]
+    public void Judge_AGrainCallNamingAnotherSilo_IsAllowed()
+    {
+        // The gateway routes a grain's call by the directory, whatever silo the client wrote.
+        var bytes = TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetSilo: SiloAddress.FromParsableString("169.254.169.254:80@0"));
+        Assert.True(FrameHeader.TryRead(bytes, out var header));
+        Assert.Null(ClientFrameRules.Judge(header, TestFrames.Identity, _awaited, TestFrames.Silos));
+    }
+
+    [Fact]
+    public void Judge_ASiloAddressWithAnotherHash_IsForgedHash()
+    {
+        var bytes = TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetSiloHash: TestFrames.OtherSilo.GetConsistentHashCode());
+        Assert.True(FrameHeader.TryRead(bytes, out var header));
+        Assert.Equal(FrameRefusals.ForgedHash, ClientFrameRules.Judge(header, TestFrames.Identity, _awaited, TestFrames.Silos));
     }
 }

@@ -29,6 +29,48 @@ public sealed class FrameHeaderTests
         Assert.Equal(TestFrames.Agent.Key.AsSpan(), header.TargetKey);
     }
 
+    public static TheoryData<string?, bool> TargetSilos => new()
+    {
+        { "10.0.0.1:30000@12345", false },
+        { "[2001:db8::7]:11111@99", false },
+        { "127.0.0.1:30000@0", true },
+        { null, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(TargetSilos))]
+    public void TryRead_MessageOrleansWrote_ReadsItsIdsAndItsTargetSilo(string? targetSilo, bool withSendingSilo)
+    {
+        var silo = targetSilo is null ? null : SiloAddress.FromParsableString(targetSilo);
+        var frame = TestFrames.OrleansFrame(FrameDirection.Request, 77, TestFrames.Observer, TestFrames.Agent, silo, withSendingSilo ? TestFrames.OtherSilo : null);
+        var (headerLength, _) = FrameHeader.ReadPrefix(frame);
+
+        Assert.True(FrameHeader.TryRead(frame.AsSpan(FrameHeader.PrefixLength, headerLength), out var header));
+
+        Assert.Equal(FrameDirection.Request, header.Direction);
+        Assert.Equal(77, header.Id);
+        Assert.Equal(TestFrames.Observer.Key.AsSpan(), header.SendingKey);
+        Assert.Equal(TestFrames.Agent.Key.AsSpan(), header.TargetKey);
+        Assert.True(header.HashesHold);
+        Assert.Equal(silo is not null, header.TargetSilo.IsPresent);
+        if (silo is not null)
+        {
+            Assert.Equal(silo.Endpoint, header.TargetSilo.ToEndPoint());
+            Assert.Equal(silo.Generation, header.TargetSilo.Generation);
+            Assert.Equal(silo.GetConsistentHashCode(), header.TargetSilo.ConsistentHash());
+        }
+    }
+
+    [Fact]
+    public void TryRead_ASiloAddressWithAnotherHash_HashesDoNotHold()
+    {
+        var forged = TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetSilo: TestFrames.OtherSilo, targetSiloHash: TestFrames.Gateway.GetConsistentHashCode());
+
+        Assert.True(FrameHeader.TryRead(forged, out var header));
+
+        Assert.False(header.HashesHold);
+    }
+
     [Fact]
     public void TryRead_AnyTruncation_IsFalse()
     {

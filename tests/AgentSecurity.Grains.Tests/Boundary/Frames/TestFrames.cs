@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Net;
 using AgentSecurity.Grains.Boundary.Frames;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
@@ -31,9 +32,25 @@ internal static class TestFrames
 
     public static ClientIdentity Identity { get; } = Preambles.Read(new ReadOnlySequence<byte>(Preamble(Client).AsMemory(sizeof(int))));
 
-    /// <summary>A header: packed fields, id, sender and target, then <paramref name="rest"/> bytes the gate does not read.</summary>
-    /// <remarks><paramref name="targetKeyHash"/>: a hash to write beside the target's key in place of its own.</remarks>
-    public static byte[] Header(FrameDirection direction, long id, GrainId sending, GrainId target, ushort flags = 0, int rest = 24, int? targetKeyHash = null)
+    /// <summary>The gateway the test's frames come to.</summary>
+    public static readonly SiloAddress Gateway = SiloAddress.New(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 30000), 12345);
+
+    /// <summary>Another live silo of the cluster.</summary>
+    public static readonly SiloAddress OtherSilo = SiloAddress.New(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 11111), 12346);
+
+    public static ReachableSilos Silos { get; } = new(Gateway, silo => silo.Equals(OtherSilo));
+
+    /// <summary>
+    /// A header: packed fields, id, sender and target, no sending silo, the target silo (by default the gateway, as an
+    /// Orleans client writes it), then <paramref name="rest"/> bytes the gate does not read.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="targetKeyHash"/>, <paramref name="targetSiloHash"/>: a hash to write in place of the right one.
+    /// <paramref name="noTargetSilo"/>: none written.
+    /// </remarks>
+    public static byte[] Header(
+        FrameDirection direction, long id, GrainId sending, GrainId target, ushort flags = 0, int rest = 24, int? targetKeyHash = null,
+        SiloAddress? targetSilo = null, int? targetSiloHash = null, bool noTargetSilo = false)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using var session = Services.GetRequiredService<SerializerSessionPool>().GetSession();
@@ -53,6 +70,17 @@ internal static class TestFrames
         {
             IdSpanCodec.WriteRaw(ref writer, target.Key);
         }
+
+        writer.WriteVarUInt32(0);
+        if (noTargetSilo)
+        {
+            writer.WriteVarUInt32(0);
+        }
+        else
+        {
+            WriteSilo(ref writer, targetSilo ?? Gateway, targetSiloHash);
+        }
+
         for (var i = 0; i < rest; i++)
         {
             writer.WriteByte(0xEE);
@@ -60,6 +88,26 @@ internal static class TestFrames
 
         writer.Commit();
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// A silo address as Orleans' internal <c>CachingSiloAddressCodec</c> writes it (written out here: its writer takes a
+    /// ref struct, which reflection cannot pass; every test cluster's real clients show the gate reads Orleans' own).
+    /// </summary>
+    private static void WriteSilo(ref Writer<ArrayBufferWriter<byte>> writer, SiloAddress silo, int? hash)
+    {
+        var ip = silo.Endpoint.Address.GetAddressBytes();
+        var payload = new ArrayBufferWriter<byte>();
+        using var session = Services.GetRequiredService<SerializerSessionPool>().GetSession();
+        var inner = Writer.Create(payload, session);
+        inner.WriteInt32(hash ?? silo.GetConsistentHashCode());
+        inner.WriteVarUInt32((uint)ip.Length);
+        inner.Write(ip);
+        inner.WriteVarUInt16((ushort)silo.Endpoint.Port);
+        inner.WriteInt32(silo.Generation);
+        inner.Commit();
+        writer.WriteVarUInt32((uint)payload.WrittenCount);
+        writer.Write(payload.WrittenSpan);
     }
 
     /// <summary>A whole frame: the two lengths, the header, a body of <paramref name="bodyLength"/> bytes.</summary>
@@ -89,6 +137,34 @@ internal static class TestFrames
         BinaryPrimitives.WriteInt32LittleEndian(framed, bytes.Length);
         bytes.CopyTo(framed, sizeof(int));
         return framed;
+    }
+
+    /// <summary>
+    /// A whole frame as Orleans' own (internal) <c>MessageSerializer</c> writes a message: the check that the gate reads the
+    /// format Orleans writes, not the one these tests write.
+    /// </summary>
+    public static byte[] OrleansFrame(FrameDirection direction, long id, GrainId sending, GrainId target, SiloAddress? targetSilo, SiloAddress? sendingSilo = null)
+    {
+        var core = typeof(IClusterClient).Assembly;
+        var messageType = core.GetType("Orleans.Runtime.Message", throwOnError: true)!;
+        var message = Activator.CreateInstance(messageType)!;
+        void Set(string name, object? value) => messageType.GetProperty(name, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!.SetValue(message, value);
+        Set("Direction", Enum.ToObject(messageType.GetNestedType("Directions")!, (int)direction));
+        Set("Id", Activator.CreateInstance(core.GetType("Orleans.Runtime.CorrelationId", throwOnError: true)!, [id]));
+        Set("SendingGrain", sending);
+        Set("TargetGrain", target);
+        Set("SendingSilo", sendingSilo);
+        Set("TargetSilo", targetSilo);
+
+        var pool = Activator.CreateInstance(core.GetType("Orleans.Serialization.Internal.SharedMemoryPool") ?? core.GetTypes().Single(t => t.Name == "SharedMemoryPool"), nonPublic: true)!;
+        var serializerType = core.GetType("Orleans.Runtime.Messaging.MessageSerializer", throwOnError: true)!;
+        var serializer = Activator.CreateInstance(serializerType, Services.GetRequiredService<SerializerSessionPool>(), pool, new Orleans.Configuration.ClientMessagingOptions())!;
+        var pipe = new System.IO.Pipelines.Pipe();
+        serializerType.GetMethod("Write")!.Invoke(serializer, [pipe.Writer, message]);
+        pipe.Writer.FlushAsync().AsTask().GetAwaiter().GetResult();
+        pipe.Writer.Complete();
+        var read = pipe.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+        return read.Buffer.ToArray();
     }
 
     public static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
