@@ -11,16 +11,16 @@ internal static class ClientOwnIds
     private const string CancellationExtension = "Orleans.Runtime.IGrainCallCancellationExtension";
 
     /// <summary>
-    /// Whether <paramref name="named"/> is the client <paramref name="caller"/> itself, or one of its observers (the client's
-    /// key, a '+', the observer's), with the hashes of its bytes.
+    /// Whether <paramref name="named"/> is the caller itself, or, for a client, one of its observers (the client's key, a
+    /// '+', the observer's), with the hashes of its bytes.
     /// </summary>
     public static bool IsOwn(GrainId? caller, GrainId named) =>
-        caller is { } client && GrainTypePrefix.IsClient(in client) && named.Type == client.Type && HashesHold(named)
-        && IsSelfOrObserver(client.Key.AsSpan(), named.Key.AsSpan());
+        caller is { } id && named.Type == id.Type && HashesHold(named)
+        && (GrainTypePrefix.IsClient(in id) ? IsSelfOrObserver(id.Key.AsSpan(), named.Key.AsSpan()) : named.Key.Equals(id.Key));
 
     /// <summary>Whether <paramref name="named"/> is an observer of the client <paramref name="caller"/>: what it may be called back on.</summary>
     public static bool IsOwnObserver(GrainId? caller, GrainId named) =>
-        IsOwn(caller, named) && named.Key.AsSpan().Length > caller!.Value.Key.AsSpan().Length;
+        caller is { } id && GrainTypePrefix.IsClient(in id) && IsOwn(id, named) && named.Key.AsSpan().Length > id.Key.AsSpan().Length;
 
     /// <summary>A call of Orleans' cancellation extension naming a sender other than its caller: a cancellation of another's call.</summary>
     public static bool CancelsAnothersCall(System.Reflection.MethodInfo? method, object? sender, GrainId? caller) =>

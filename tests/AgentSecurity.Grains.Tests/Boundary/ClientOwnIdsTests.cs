@@ -51,12 +51,20 @@ public sealed class ClientOwnIdsTests
     }
 
     [Fact]
-    public void IsOwn_NoCallerOrAGrainCaller_OwnsNothing()
+    public void IsOwn_NoCaller_OwnsNothing() => Assert.False(ClientOwnIds.IsOwn(null, Observer));
+
+    [Fact]
+    public void IsOwn_AGrainCaller_OwnsItselfAndNoObserver()
     {
         var agent = GrainId.Create("agentsec.agent", "t1/bot");
-        Assert.False(ClientOwnIds.IsOwn(null, Observer));
-        Assert.False(ClientOwnIds.IsOwn(agent, agent));
+        Assert.True(ClientOwnIds.IsOwn(agent, agent));
+        Assert.False(ClientOwnIds.IsOwn(agent, GrainId.Create("agentsec.agent", "t1/bot+0b5e7e7a")));
+        Assert.False(ClientOwnIds.IsOwn(agent, GrainId.Create("agentsec.agent", "t1/other")));
+        Assert.False(ClientOwnIds.IsOwn(agent, WithKeyHash(agent, 12345)));
+        Assert.False(ClientOwnIds.IsOwnObserver(agent, agent));
         Assert.False(ClientOwnIds.IsOwnObserver(agent, GrainId.Create("agentsec.agent", "t1/bot+0b5e7e7a")));
+        Assert.False(ClientOwnIds.CancelsAnothersCall(Cancel, agent, agent));
+        Assert.True(ClientOwnIds.CancelsAnothersCall(Cancel, Client, agent));
     }
 
     [Fact]

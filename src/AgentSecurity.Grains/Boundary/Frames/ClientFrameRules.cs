@@ -47,7 +47,7 @@ internal static class ClientFrameRules
         }
 
         // A system target is addressed on a silo the client names, and the gateway forwards it there (Orleans trusts that
-        // address): only this gateway or a live silo of the cluster, not any endpoint the silo would dial for the client.
+        // address): only this gateway or a silo of the cluster's membership, not any endpoint the silo would dial for the client.
         if (header.TargetType.StartsWith(SystemTargetPrefix) && !silos.Reaches(header.TargetSilo))
         {
             return FrameRefusals.UnknownSilo;
@@ -78,7 +78,7 @@ internal static class FrameRefusals
     /// <summary>A call to another client or to another client's observer.</summary>
     public const string ClientTarget = "client_target";
 
-    /// <summary>A call to a system target on a silo that is neither this gateway nor a live silo of the cluster.</summary>
+    /// <summary>A call to a system target on a silo that is neither this gateway nor a silo of the cluster's membership.</summary>
     public const string UnknownSilo = "unknown_silo";
 
     /// <summary>

@@ -124,7 +124,14 @@ internal readonly ref struct FrameHeader
             return false;
         }
 
+        // Orleans interns a silo address by its IPv4 form and sets the hash read on that shared instance: an IPv4 address
+        // written mapped into IPv6 would bring the hash of other bytes than the address it becomes. Orleans writes IPv4 as 4 bytes.
         var ip = payload[..(int)ipLength];
+        if (ip.Length == 16 && ip[..10].IndexOfAnyExcept((byte)0) < 0 && ip[10] == 0xFF && ip[11] == 0xFF)
+        {
+            return false;
+        }
+
         payload = payload[(int)ipLength..];
         if (!TryReadVarUInt32(ref payload, out var port) || port > ushort.MaxValue || payload.Length != sizeof(int))
         {

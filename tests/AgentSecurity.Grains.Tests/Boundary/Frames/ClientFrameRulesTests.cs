@@ -146,7 +146,7 @@ public sealed class ClientFrameRulesTests
     }
 
     [Fact]
-    public void Judge_SystemTargetAtThisGatewayOrALiveSilo_IsAllowed()
+    public void Judge_SystemTargetAtThisGatewayOrAMember_IsAllowed()
     {
         Assert.Null(JudgeSystemTarget(TestFrames.Gateway));
         Assert.Null(JudgeSystemTarget(SiloAddress.New(TestFrames.Gateway.Endpoint, 0)));

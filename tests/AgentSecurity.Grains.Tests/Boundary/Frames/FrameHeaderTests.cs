@@ -71,6 +71,19 @@ public sealed class FrameHeaderTests
         Assert.False(header.HashesHold);
     }
 
+    /// <summary>
+    /// Orleans makes an IPv4-mapped IPv6 address its IPv4 silo (an interned instance) and sets the hash read on it: the
+    /// mapped form, with the hash of its 16 bytes, would give a real silo's address a forged hash. No Orleans writer makes it.
+    /// </summary>
+    [Fact]
+    public void TryRead_ASiloAddressMappedIntoIPv6_IsNoHeader()
+    {
+        var mapped = SiloAddress.New(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("::ffff:10.0.0.2"), 11111), 12346);
+        var bytes = TestFrames.Header(FrameDirection.Request, 1, TestFrames.Client, TestFrames.Agent, targetSilo: mapped, mappedIp: true);
+
+        Assert.False(FrameHeader.TryRead(bytes, out _));
+    }
+
     [Fact]
     public void TryRead_AnyTruncation_IsFalse()
     {

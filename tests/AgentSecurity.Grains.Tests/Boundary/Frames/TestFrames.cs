@@ -35,7 +35,7 @@ internal static class TestFrames
     /// <summary>The gateway the test's frames come to.</summary>
     public static readonly SiloAddress Gateway = SiloAddress.New(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 30000), 12345);
 
-    /// <summary>Another live silo of the cluster.</summary>
+    /// <summary>Another silo of the cluster's membership.</summary>
     public static readonly SiloAddress OtherSilo = SiloAddress.New(new IPEndPoint(IPAddress.Parse("10.0.0.2"), 11111), 12346);
 
     public static ReachableSilos Silos { get; } = new(Gateway, silo => silo.Equals(OtherSilo));
@@ -50,7 +50,7 @@ internal static class TestFrames
     /// </remarks>
     public static byte[] Header(
         FrameDirection direction, long id, GrainId sending, GrainId target, ushort flags = 0, int rest = 24, int? targetKeyHash = null,
-        SiloAddress? targetSilo = null, int? targetSiloHash = null, bool noTargetSilo = false)
+        SiloAddress? targetSilo = null, int? targetSiloHash = null, bool noTargetSilo = false, bool mappedIp = false)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using var session = Services.GetRequiredService<SerializerSessionPool>().GetSession();
@@ -78,7 +78,7 @@ internal static class TestFrames
         }
         else
         {
-            WriteSilo(ref writer, targetSilo ?? Gateway, targetSiloHash);
+            WriteSilo(ref writer, targetSilo ?? Gateway, targetSiloHash, mappedIp);
         }
 
         for (var i = 0; i < rest; i++)
@@ -94,9 +94,19 @@ internal static class TestFrames
     /// A silo address as Orleans' internal <c>CachingSiloAddressCodec</c> writes it (written out here: its writer takes a
     /// ref struct, which reflection cannot pass; every test cluster's real clients show the gate reads Orleans' own).
     /// </summary>
-    private static void WriteSilo(ref Writer<ArrayBufferWriter<byte>> writer, SiloAddress silo, int? hash)
+    /// <remarks><paramref name="mapped"/>: an IPv4 address written mapped into IPv6, with the hash of those 16 bytes.</remarks>
+    private static void WriteSilo(ref Writer<ArrayBufferWriter<byte>> writer, SiloAddress silo, int? hash, bool mapped = false)
     {
-        var ip = silo.Endpoint.Address.GetAddressBytes();
+        var ip = mapped ? silo.Endpoint.Address.MapToIPv6().GetAddressBytes() : silo.Endpoint.Address.GetAddressBytes();
+        if (mapped)
+        {
+            var hashed = new byte[24];
+            ip.CopyTo(hashed, 0);
+            BinaryPrimitives.WriteInt32LittleEndian(hashed.AsSpan(16), silo.Endpoint.Port);
+            BinaryPrimitives.WriteInt32LittleEndian(hashed.AsSpan(20), silo.Generation);
+            hash ??= (int)StableHash.ComputeHash(hashed);
+        }
+
         var payload = new ArrayBufferWriter<byte>();
         using var session = Services.GetRequiredService<SerializerSessionPool>().GetSession();
         var inner = Writer.Create(payload, session);
