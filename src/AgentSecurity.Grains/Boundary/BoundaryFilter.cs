@@ -121,9 +121,15 @@ internal sealed class BoundaryFilter(
     {
         foreach (var position in positions)
         {
-            if (context.Request.GetArgument(position) is not IAddressable reference || !ClientOwnIds.IsOwnObserver(context.SourceId, reference.GetGrainId()))
+            if (context.Request.GetArgument(position) is not IAddressable reference)
             {
-                return context.Request.GetArgument(position) is IAddressable named ? named.GetGrainId().ToString() : "(no reference)";
+                return "(no reference)";
+            }
+
+            var named = reference.GetGrainId();
+            if (!ClientOwnIds.IsOwnObserver(context.SourceId, named))
+            {
+                return named.ToString();
             }
         }
 

@@ -31,6 +31,7 @@ internal static class ClientOwnIds
         id.Type.GetHashCode() == (int)StableHash.ComputeHash(id.Type.AsSpan())
         && id.Key.GetHashCode() == (int)StableHash.ComputeHash(id.Key.AsSpan());
 
-    private static bool IsSelfOrObserver(ReadOnlySpan<byte> client, ReadOnlySpan<byte> named) =>
+    /// <summary>Whether the key <paramref name="named"/> is the client key <paramref name="client"/> or an observer's of it (the key, a '+', the observer's).</summary>
+    public static bool IsSelfOrObserver(ReadOnlySpan<byte> client, ReadOnlySpan<byte> named) =>
         named.StartsWith(client) && (named.Length == client.Length || (named.Length > client.Length + 1 && named[client.Length] == (byte)'+'));
 }

@@ -95,18 +95,13 @@ internal static class FrameRefusals
 /// </summary>
 internal sealed class ClientIdentity(byte[] type, byte[] key)
 {
-    private const byte ObserverSeparator = (byte)'+';
-
     /// <summary>The longest id of the client's own: its key, a '+', an observer's (Orleans makes 32 and 32 characters).</summary>
     public const int MaxOwnKeyLength = 256;
 
     public static bool IsClientType(ReadOnlySpan<byte> grainType) => grainType.SequenceEqual(GrainTypePrefix.ClientGrainType.AsSpan());
 
     public bool Owns(ReadOnlySpan<byte> grainType, ReadOnlySpan<byte> grainKey) =>
-        grainKey.Length <= MaxOwnKeyLength
-        && grainType.SequenceEqual(type)
-        && grainKey.StartsWith(key)
-        && (grainKey.Length == key.Length || grainKey[key.Length] == ObserverSeparator);
+        grainKey.Length <= MaxOwnKeyLength && grainType.SequenceEqual(type) && ClientOwnIds.IsSelfOrObserver(key, grainKey);
 
     public override string ToString() => $"{System.Text.Encoding.UTF8.GetString(type)}/{System.Text.Encoding.UTF8.GetString(key)}";
 }

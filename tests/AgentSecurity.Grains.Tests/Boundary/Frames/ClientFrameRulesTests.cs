@@ -32,6 +32,7 @@ public sealed class ClientFrameRulesTests
         TestFrames.OtherClient,
         GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey[..31]),
         GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "0"),
+        GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "+"),
         GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "-0b5e7e7"),
         GrainId.Create(GrainTypePrefix.ClientGrainType, TestFrames.ClientKey + "+" + new string('7', ClientIdentity.MaxOwnKeyLength)),
         GrainId.Create("sys.svc.user.agentsec", TestFrames.ClientKey),

@@ -166,7 +166,7 @@ internal static class TestFrames
         Set("SendingSilo", sendingSilo);
         Set("TargetSilo", targetSilo);
 
-        var pool = Activator.CreateInstance(core.GetType("Orleans.Serialization.Internal.SharedMemoryPool") ?? core.GetTypes().Single(t => t.Name == "SharedMemoryPool"), nonPublic: true)!;
+        var pool = Activator.CreateInstance(core.GetType("Orleans.Networking.Shared.SharedMemoryPool", throwOnError: true)!, nonPublic: true)!;
         var serializerType = core.GetType("Orleans.Runtime.Messaging.MessageSerializer", throwOnError: true)!;
         var serializer = Activator.CreateInstance(serializerType, Services.GetRequiredService<SerializerSessionPool>(), pool, new Orleans.Configuration.ClientMessagingOptions())!;
         var pipe = new System.IO.Pipelines.Pipe();
