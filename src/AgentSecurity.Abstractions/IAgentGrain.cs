@@ -61,6 +61,15 @@ public interface IAgentGrain : IGrainWithStringKey
     [Requires(AccessRights.Check)]
     Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools);
 
+    /// <summary>
+    /// Which of the requests the agent's grants allow now (status, time window, level, scope), as <see cref="CheckAsync"/>
+    /// would decide them before quotas: what a tool's answer may show of what the call did not name itself (the folders
+    /// below the one a <c>directory_tree</c> read, whose names a gateway shows only where the agent may read them).
+    /// Decides by the grant alone, meters and records nothing; a list longer than 1,024 allows nothing.
+    /// </summary>
+    [Requires(AccessRights.Check)]
+    Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> requests);
+
     /// <summary>Records a tool whose definition changed while a gateway served it (<c>tool.changed</c>); the gateway refuses it from then on.</summary>
     [Requires(AccessRights.Check)]
     Task RecordToolChangedAsync(ToolListing before, ToolListing after);

@@ -177,6 +177,8 @@ internal static class McpCommands
     {
         public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools, CancellationToken cancellationToken) => Task.FromResult(new bool[tools.Count]);
 
+        public Task<bool[]> SelectAllowedAsync(IReadOnlyList<Abstractions.CheckRequest> checks, CancellationToken cancellationToken) => Task.FromResult(new bool[checks.Count]);
+
         public Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken) =>
             Task.FromResult(new ToolCallDecision { Decision = Abstractions.Decision.Deny(Grants.ReasonCodes.Unavailable, "no agent") });
 

@@ -158,6 +158,8 @@ public sealed class AgentGrain : Grain, IAgentGrain, IAgentKernelGrain, IAgentDe
 
     public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools) => Task.FromResult(Tools.SelectVisible(tools));
 
+    public Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> requests) => Task.FromResult(Tools.SelectAllowed(requests));
+
     public Task RecordToolChangedAsync(ToolListing before, ToolListing after) => Tools.RecordChangedAsync(before, after);
 
     public async Task<ApplyGrantResult> ApplyGrantAsync(string signedGrant)

@@ -20,7 +20,7 @@ internal sealed class AgentTools(
     AgentGrants grants,
     IAgentDecisions decisions)
 {
-    /// <summary>A gateway asks about its tools in lists of at most this many; a longer list shows nothing.</summary>
+    /// <summary>A gateway asks about its tools (or an answer's folders) in lists of at most this many; a longer list shows nothing.</summary>
     public const int MaxListedTools = 1024;
 
     /// <summary>Changed definitions recorded per activation; the same change reported again is recorded once.</summary>
@@ -117,6 +117,21 @@ internal sealed class AgentTools(
 
         var now = agent.Now;
         return tools.Select(t => t is not null && permissions.Shows(t.Tool, t.DefinitionHash, now, agent.Key)).ToArray();
+    }
+
+    /// <summary>
+    /// Each request as the grant decides it, quotas aside: what a gateway may show of an answer (a tree's folders). A
+    /// quota is spent by the call that produced the answer; what the answer names is shown by scope.
+    /// </summary>
+    public bool[] SelectAllowed(IReadOnlyList<CheckRequest>? requests)
+    {
+        if (requests is null || requests.Count > MaxListedTools)
+        {
+            return requests is null ? [] : new bool[requests.Count];
+        }
+
+        var now = agent.Now;
+        return requests.Select(r => r is not null && permissions.Decide(r, now, agent.Key).Allowed).ToArray();
     }
 
     public Task RecordChangedAsync(ToolListing? before, ToolListing? after)

@@ -18,6 +18,9 @@ internal sealed class KillSwitchToolGate(IToolGate inner, Action<string> kill) :
     public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools, CancellationToken cancellationToken) =>
         inner.SelectVisibleToolsAsync(tools, cancellationToken);
 
+    public Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> checks, CancellationToken cancellationToken) =>
+        inner.SelectAllowedAsync(checks, cancellationToken);
+
     public async Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken)
     {
         var decision = await inner.CheckToolCallAsync(toolCall, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
+using AgentSecurity.Mcp.Listings;
 
 namespace AgentSecurity.Mcp.Arguments;
 
@@ -27,10 +28,10 @@ public sealed class ArgumentMap
         new("create_directory", "/path", Capabilities.FileSystemWrite) { FixedAmount = 0 },
         new("list_directory", "/path", Capabilities.FileSystemRead),
         new("list_directory_with_sizes", "/path", Capabilities.FileSystemRead),
-        new("directory_tree", "/path", Capabilities.FileSystemRead),
+        new("directory_tree", "/path", Capabilities.FileSystemRead) { Listing = ListingFormat.Tree },
         new("move_file", "/source", Capabilities.FileSystemWrite) { FixedAmount = 0 },
         new("move_file", "/destination", Capabilities.FileSystemWrite) { FixedAmount = 0 },
-        new("search_files", "/path", Capabilities.FileSystemRead),
+        new("search_files", "/path", Capabilities.FileSystemRead) { Listing = ListingFormat.PathLines },
         new("get_file_info", "/path", Capabilities.FileSystemRead),
     ]);
 
@@ -70,10 +71,19 @@ public sealed class ArgumentMap
             return $"\"{entry.Argument}\" of {entry.Tool} is not a JSON pointer to an argument (/path, or /paths/* for each element)";
         }
 
+        if (entry.Listing != ListingFormat.None && (tokens[^1] == "*" || !Enum.IsDefined(entry.Listing)))
+        {
+            return $"\"{entry.Argument}\" of {entry.Tool} lists below one folder: it points to one argument";
+        }
+
         return entry.AmountArgument is { } amount && (JsonPointer.Parse(amount) is not { } a || a.Contains("*"))
             ? $"\"{amount}\" of {entry.Tool} is not a JSON pointer to one argument"
             : null;
     }
+
+    /// <summary>The entry whose argument is a folder the tool's answer lists below (<see cref="ArgumentMapEntry.Listing"/>), or null.</summary>
+    public ArgumentMapEntry? ListingOf(string tool) =>
+        _byTool.TryGetValue(tool, out var entries) ? entries.FirstOrDefault(e => e.Listing != ListingFormat.None) : null;
 
     /// <summary>
     /// The checks the arguments of a call of <paramref name="tool"/> map to, or the reason they cannot be read

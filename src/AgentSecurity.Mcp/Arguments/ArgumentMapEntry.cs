@@ -1,3 +1,5 @@
+using AgentSecurity.Mcp.Listings;
+
 namespace AgentSecurity.Mcp.Arguments;
 
 /// <summary>
@@ -20,4 +22,10 @@ public sealed record ArgumentMapEntry(string Tool, string Argument, string Capab
     /// <c>fileBytesWrittenPerHour</c>, which needs an amount on every write, still decides it.
     /// </summary>
     public long? FixedAmount { get; init; }
+
+    /// <summary>
+    /// How the tool's answer names what lies below the folder this argument gives (<c>directory_tree</c>,
+    /// <c>search_files</c>); such an answer shows only the folders the grant reads (<see cref="ListingFilter"/>).
+    /// </summary>
+    public ListingFormat Listing { get; init; }
 }

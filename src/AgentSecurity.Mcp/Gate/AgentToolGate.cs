@@ -30,6 +30,22 @@ public sealed class AgentToolGate(IAgentGrain agent, string agentName, ILogger<A
         }
     }
 
+    public async Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> checks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        try
+        {
+            return await agent.SelectAllowedAsync(checks).WaitAsync(cancellationToken);
+        }
+#pragma warning disable CA1031 // Fail closed: any failure allows nothing.
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            Log.GateFailed(logger, agentName, "checks of an answer", e);
+            return new bool[checks.Count];
+        }
+    }
+
     public async Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(toolCall);

@@ -16,6 +16,12 @@ public interface IToolGate
     /// <summary>Decides (and audits) one tool call with the checks its arguments map to; never throws.</summary>
     Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// For each check, whether the agent's grant allows it, quotas aside; decides and records nothing. What an answer
+    /// may show of what the call did not name (a tree's folders). An answer of another length allows nothing.
+    /// </summary>
+    Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> checks, CancellationToken cancellationToken);
+
     /// <summary>Records (and audits) a tool whose definition changed while the gateway served it.</summary>
     Task RecordToolChangedAsync(ToolListing before, ToolListing after, CancellationToken cancellationToken);
 }

@@ -5,6 +5,7 @@ using AgentSecurity.Grants;
 using AgentSecurity.Grants.Tools;
 using AgentSecurity.Mcp.Arguments;
 using AgentSecurity.Mcp.Gate;
+using AgentSecurity.Mcp.Listings;
 using AgentSecurity.Mcp.Telemetry;
 using AgentSecurity.Mcp.Upstreams;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,9 @@ namespace AgentSecurity.Mcp.Gateway;
 /// </remarks>
 public sealed class McpGateway : IAsyncDisposable
 {
+    /// <summary>How the check of an argument's real path is named, after the argument (<c>/path (resolved)</c>).</summary>
+    private const string ResolvedSuffix = " (resolved)";
+
     /// <summary>The most listings one <c>SelectVisibleToolsAsync</c> call carries.</summary>
     public const int VisibilityBatch = 1024;
 
@@ -294,9 +298,29 @@ public sealed class McpGateway : IAsyncDisposable
         }
 
         var forwarded = await upstream.CallAsync(connection, tool, arguments, cancellationToken).ConfigureAwait(false);
+        var listing = map.ListingOf(tool);
+        var folder = listing is null ? null : FolderOf(listing, resources);
         if (!forwarded.TryGetValue(out var result, out var failure))
         {
-            return Refuse(name!, failure.Code, failure.Message);
+            return folder is not null && folder.NamesBelow(failure.Message)
+                ? Refuse(name!, failure.Code, $"upstream {server} failed to answer {tool}, with a message that names something below the folder it was given (withheld: the gateway shows those names only where the grant reads them)")
+                : Refuse(name!, failure.Code, failure.Message);
+        }
+
+        if (listing is not null)
+        {
+            var filtered = await ListingFilter.FilterAsync(name!, result, listing.Listing, folder!, listing.Capability, upstream.IsLocal, _gate, cancellationToken).ConfigureAwait(false);
+            if (!filtered.TryGetValue(out var shown, out var withheld))
+            {
+                return Refuse(name!, withheld.Code, withheld.Message);
+            }
+
+            if (shown.Withheld > 0)
+            {
+                Log.ListingNarrowed(_logger, name!, shown.Withheld);
+            }
+
+            result = shown.Result;
         }
 
         var size = JsonSerializer.SerializeToUtf8Bytes(result, McpJsonUtilities.GetTypeInfo<CallToolResult>(McpJsonUtilities.DefaultOptions)).LongLength;
@@ -304,6 +328,11 @@ public sealed class McpGateway : IAsyncDisposable
             ? Refuse(name!, ReasonCodes.OutputLimit, $"the result of {name} is {size} bytes, over the gateway's limit of {_options.MaxResultBytes}; it was not passed on (nothing is truncated)")
             : result;
     }
+
+    /// <summary>The folder a listing call was given, as written and as the real path its check was also made of (if any).</summary>
+    private static ListedFolder FolderOf(ArgumentMapEntry listing, IReadOnlyList<MappedResource> resources) => new(
+        resources.First(r => r.Argument == listing.Argument).Check.Resource!,
+        resources.FirstOrDefault(r => r.Argument == listing.Argument + ResolvedSuffix)?.Check.Resource);
 
     /// <summary>The mapped checks, each followed by the check of its real path when a link makes it differ (the file the upstream will touch).</summary>
     /// <remarks>
@@ -331,7 +360,7 @@ public sealed class McpGateway : IAsyncDisposable
             if (real != path)
             {
                 // The same bytes, somewhere else: metered once, by the path as written.
-                all.Add(new MappedResource($"{resource.Argument} (resolved)", resource.Check with { Resource = real, Amount = resource.Check.Amount is null ? null : 0 }));
+                all.Add(new MappedResource(resource.Argument + ResolvedSuffix, resource.Check with { Resource = real, Amount = resource.Check.Amount is null ? null : 0 }));
             }
         }
 

@@ -37,4 +37,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 10011, Level = LogLevel.Warning, Message = "Upstream {Upstream} lists more than {Max} tools: the rest are hidden")]
     public static partial void TooManyTools(ILogger logger, string upstream, int max);
+
+    [LoggerMessage(EventId = 10012, Level = LogLevel.Information, Message = "tools/call {Tool}: {Withheld} entries below folders the agent may not read were withheld from its answer")]
+    public static partial void ListingNarrowed(ILogger logger, string tool, int withheld);
 }

@@ -199,6 +199,44 @@ public sealed class ToolCallTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task SelectAllowed_FoldersInAndOutOfScope_AnswersEachByTheGrantAndRecordsNothing()
+    {
+        var (tenant, bot) = await BotWithAsync(["fs/*"]);
+
+        var allowed = await bot.SelectAllowedAsync(
+        [
+            CheckRequests.ReadFile("/workspace/public"),          // inside /workspace/**
+            CheckRequests.ReadFile("/etc"),                       // out of scope
+            new CheckRequest(Capabilities.FileSystemRead, "/workspace/../etc"), // not a plain path
+            new CheckRequest(Capabilities.Subprocess, "sh"),      // not granted
+            new CheckRequest("fileSystem:shred", "/workspace/a"), // no such capability
+        ]);
+
+        Assert.Equal([true, false, false, false, false], allowed);
+        await bot.CheckToolCallAsync(Call("gh/marker"));
+        var logged = await ToolEventsAsync(tenant, e => e.Count > 0);
+        Assert.Equal("marker", Assert.Single(logged).Tool);
+    }
+
+    [Fact]
+    public async Task SelectAllowed_QuarantinedOrOverTheLimit_AllowsNothing()
+    {
+        var (tenant, bot) = await BotWithAsync(["fs/*"]);
+        var inScope = CheckRequests.ReadFile("/workspace/a");
+
+        var tooMany = await bot.SelectAllowedAsync([.. Enumerable.Repeat(inScope, 1025)]);
+        var atLimit = await bot.SelectAllowedAsync([.. Enumerable.Repeat(inScope, 1024)]);
+        var quarantine = await fixture.Client.QuarantineAsync(TestDocuments.Quarantine(tenant, "bot", Now).SignWith(TestKeys.Root));
+        Assert.True(quarantine.Accepted, quarantine.Error);
+        var quarantined = await bot.SelectAllowedAsync([inScope]);
+
+        Assert.Equal(1025, tooMany.Length);
+        Assert.DoesNotContain(true, tooMany);
+        Assert.All(atLimit, Assert.True);
+        Assert.Equal([false], quarantined);
+    }
+
+    [Fact]
     public async Task RecordToolChanged_DefinitionChangedWhileServed_IsLoggedOnceForAGrantedTool()
     {
         var (tenant, bot) = await BotWithAsync(["fs/*"]);

@@ -14,6 +14,8 @@ public sealed class KillSwitchToolGateTests
 
         public Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken) => Task.FromResult(new ToolCallDecision { Decision = decision });
 
+        public Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> checks, CancellationToken cancellationToken) => Task.FromResult(new bool[checks.Count]);
+
         public Task RecordToolChangedAsync(ToolListing before, ToolListing after, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 

@@ -133,6 +133,52 @@ public sealed class McpServeEndToEndTests(ClusterProcessFixture cluster)
     }
 
     [Fact]
+    public async Task McpServe_TreeAndSearchOverAFolderTheGrantDoesNotRead_ItsNamesWithheldByTheGrain()
+    {
+        var tenant = "mcpl-" + Guid.NewGuid().ToString("N")[..10];
+        var rootKey = cluster.PathOf($"{tenant}-root.key");
+        var root = (await cluster.AgentsecAsync("key", "new", "--out", rootKey, "--json")).Field("did");
+        await cluster.CreateTenantAsync(tenant, root);
+        var folder = LocalRealPath(Directory.CreateDirectory(cluster.PathOf($"{tenant}-files")).FullName);
+        Directory.CreateDirectory(Path.Combine(folder, "public", "notes"));
+        Directory.CreateDirectory(Path.Combine(folder, "private", "hr"));
+        File.WriteAllText(Path.Combine(folder, "public", "notes", "plan.txt"), "p");
+        File.WriteAllText(Path.Combine(folder, "private", "hr", "layoffs-2027.txt"), "s");
+        // The folder itself (to list it) and everything in public/; private/ is only seen as a name in the folder.
+        var grantFile = cluster.PathOf($"{tenant}.grant.json");
+        var signed = await cluster.AgentsecAsync("grant", "sign", "--key", rootKey, "--tenant", tenant, "--agent", "bot", "--fs", "read",
+            "--scope", $"fileSystem={folder}", "--scope", $"fileSystem={folder}/public", "--scope", $"fileSystem={folder}/public/**",
+            "--tool", "fs/directory_tree", "--tool", "fs/search_files", "--out", grantFile, "--json");
+        Assert.True(signed.ExitCode == 0, signed.ToString());
+        await cluster.ApplyGrantFileAsync(grantFile);
+        var filesystem = $"node '{Path.Combine(NodeModules, "@modelcontextprotocol", "server-filesystem", "dist", "index.js")}' '{folder}'";
+        var calls = JsonSerializer.Serialize(new object[]
+        {
+            new { name = "fs/directory_tree", arguments = new { path = folder } },
+            new { name = "fs/search_files", arguments = new { path = folder, pattern = "**/*.txt" } },
+        });
+
+        var run = await cluster.RunAsync("node",
+        [
+            Path.Combine(AppContext.BaseDirectory, "Mcp", "ts-calls.mjs"), NodeModules, calls,
+            "dotnet", BuiltArtifacts.Cli, "mcp", "serve", $"{tenant}/bot", "--upstream", "fs=" + filesystem,
+        ]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var results = JsonDocument.Parse(run.Stdout.Split('\n')[^1]).RootElement.GetProperty("results");
+        var tree = TextOf(results[0]);
+        var found = TextOf(results[1]);
+        Assert.Contains("plan.txt", tree, StringComparison.Ordinal);
+        Assert.Contains("\"private\"", tree, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"hr\"", tree, StringComparison.Ordinal);
+        Assert.DoesNotContain("layoffs", tree, StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(folder, "public", "notes", "plan.txt"), found);
+        // Each call is recorded once, as the read of the folder it was given; what its answer showed is not a decision.
+        var events = await AuditEventsAsync(tenant, e => e.Count(x => x.Type == "tool.called") >= 2);
+        Assert.Equal(["directory_tree", "search_files"], events.Select(e => e.Tool).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task McpServe_StandardOutput_OnlyJsonRpcLogsOnStandardError()
     {
         // An agent without a grant: it sees no tools, which is enough to see what reaches standard output.

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AgentSecurity.Abstractions;
 using AgentSecurity.Grants;
 using AgentSecurity.Mcp.Arguments;
+using AgentSecurity.Mcp.Listings;
 
 namespace AgentSecurity.Mcp.Tests.Arguments;
 
@@ -83,6 +84,21 @@ public sealed class ArgumentMapTests
     [InlineData("/a/*/b")]
     public void Constructor_NotAPointerToAnArgument_Throws(string argument) =>
         Assert.Throws<ArgumentException>(() => new ArgumentMap([new ArgumentMapEntry("t", argument, Capabilities.FileSystemRead)]));
+
+    [Theory]
+    [InlineData(ListingFormat.Tree, "/paths/*")]   // a listing lists below one folder
+    [InlineData((ListingFormat)7, "/path")]        // no such format
+    public void Constructor_ListingNotOfOneFolder_Throws(ListingFormat listing, string argument) =>
+        Assert.Throws<ArgumentException>(() => new ArgumentMap([new ArgumentMapEntry("t", argument, Capabilities.FileSystemRead) { Listing = listing }]));
+
+    [Fact]
+    public void ListingOf_FilesystemMap_TreeAndSearchListBelowTheirPath()
+    {
+        Assert.Equal((ListingFormat.Tree, "/path"), (ArgumentMap.Filesystem.ListingOf("directory_tree")!.Listing, ArgumentMap.Filesystem.ListingOf("directory_tree")!.Argument));
+        Assert.Equal(ListingFormat.PathLines, ArgumentMap.Filesystem.ListingOf("search_files")!.Listing);
+        Assert.Null(ArgumentMap.Filesystem.ListingOf("list_directory"));
+        Assert.Null(ArgumentMap.Filesystem.ListingOf("no_such_tool"));
+    }
 
     [Theory]
     [InlineData("node", new[] { "/x/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js", "/ws" }, true)]

@@ -45,6 +45,16 @@ public sealed class AgentToolGateTests
         Assert.Equal([false, false], visible);
     }
 
+    [Fact]
+    public async Task SelectAllowedAsync_GrainThrows_NothingAllowed()
+    {
+        var gate = new AgentToolGate(FailingGrain.Create(new TimeoutException("no answer")), "t/a", NullLogger<AgentToolGate>.Instance);
+
+        var allowed = await gate.SelectAllowedAsync([new CheckRequest(Capabilities.FileSystemRead, "/srv/a"), new CheckRequest(Capabilities.FileSystemRead, "/srv/b")], CancellationToken.None);
+
+        Assert.Equal([false, false], allowed);
+    }
+
     /// <summary>An agent grain whose every call fails, as one behind an unreachable cluster does.</summary>
     public class FailingGrain : DispatchProxy
     {

@@ -19,6 +19,9 @@ internal sealed class ScriptedToolGate : IToolGate
     /// <summary>The folder file checks must stay inside (with a trailing slash); null allows any path.</summary>
     public string? FileScope { get; init; }
 
+    /// <summary>Folders whose reading the "grant" refuses, with everything below them (as if its scopes left them out).</summary>
+    public IReadOnlyList<string> Unreadable { get; init; } = [];
+
     /// <summary>Runs while a call is being decided, before the answer (to crash an upstream at that moment).</summary>
     public Action<ToolCall>? OnCheck { get; set; }
 
@@ -26,12 +29,28 @@ internal sealed class ScriptedToolGate : IToolGate
 
     public ConcurrentQueue<IReadOnlyList<ToolListing>> Listings { get; } = new();
 
+    /// <summary>Every check <see cref="SelectAllowedAsync"/> was asked about.</summary>
+    public ConcurrentQueue<CheckRequest> Selected { get; } = new();
+
+    /// <summary>When set, what <see cref="SelectAllowedAsync"/> answers instead (a grain that answers wrongly).</summary>
+    public Func<IReadOnlyList<CheckRequest>, bool[]>? SelectAnswer { get; init; }
+
     public TaskCompletionSource<(ToolListing Before, ToolListing After)> Changed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools, CancellationToken cancellationToken)
     {
         Listings.Enqueue(tools);
         return Task.FromResult(tools.Select(t => IsGranted(t.Tool)).ToArray());
+    }
+
+    public Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> checks, CancellationToken cancellationToken)
+    {
+        foreach (var check in checks)
+        {
+            Selected.Enqueue(check);
+        }
+
+        return Task.FromResult(SelectAnswer?.Invoke(checks) ?? [.. checks.Select(c => InScope(c.Resource))]);
     }
 
     public Task<ToolCallDecision> CheckToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken)
@@ -45,7 +64,7 @@ internal sealed class ScriptedToolGate : IToolGate
 
         foreach (var resource in toolCall.Resources)
         {
-            if (FileScope is not null && !(resource.Resource ?? string.Empty).StartsWith(FileScope, StringComparison.Ordinal))
+            if (!InScope(resource.Resource))
             {
                 return Answer(Decision.Deny(ReasonCodes.OutOfScope, $"{resource.Resource} is outside fileSystem scopes"), resource);
             }
@@ -59,6 +78,10 @@ internal sealed class ScriptedToolGate : IToolGate
         Changed.TrySetResult((before, after));
         return Task.CompletedTask;
     }
+
+    private bool InScope(string? path) =>
+        (FileScope is null || (path ?? string.Empty).StartsWith(FileScope, StringComparison.Ordinal))
+        && !Unreadable.Any(u => path == u || (path ?? string.Empty).StartsWith(u + "/", StringComparison.Ordinal));
 
     private bool IsGranted(string tool) => Granted is null || Granted.Contains(tool);
 

@@ -1,0 +1,274 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Grants;
+using AgentSecurity.Mcp.Gate;
+using ModelContextProtocol.Protocol;
+
+namespace AgentSecurity.Mcp.Listings;
+
+/// <summary>
+/// Shows of a listing answer what the agent could have listed itself, folder by folder: the call's check covered the
+/// folder it was given, and a folder below it is opened only where the grant allows reading it (and every folder above
+/// it). Asked of the grain without recording or metering (<see cref="IToolGate.SelectAllowedAsync"/>), one level of the
+/// tree at a time, so a large folder the agent may not read costs no questions. Fails closed: an answer that cannot be
+/// read as its format says is withheld whole, an error that names something below the folder too, and a folder the
+/// grain could not answer for stays shut.
+/// </summary>
+public static class ListingFilter
+{
+    /// <summary>The text of a search that found nothing, as the reference server writes it.</summary>
+    public const string NoMatches = "No matches found";
+
+    /// <summary>Folders asked about in one question to the grain (its limit).</summary>
+    public const int Batch = 1024;
+
+    private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = 256, AllowDuplicateProperties = false };
+
+    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = 256 };
+
+    /// <summary>
+    /// The answer of <paramref name="tool"/> with what lies in folders the agent may not read taken out, and how many
+    /// entries were taken out; or why it is withheld whole. A folder is read by <paramref name="capability"/>
+    /// (<c>fileSystem:read</c>). When <paramref name="pathsAreLocal"/> (the upstream runs here), each path a
+    /// <see cref="ListingFormat.PathLines"/> answer gives must exist here: a name with a line break in it cannot pass for two paths.
+    /// </summary>
+    public static async Task<Result<(CallToolResult Result, int Withheld)>> FilterAsync(
+        string tool, CallToolResult result, ListingFormat format, ListedFolder folder, string capability, bool pathsAreLocal,
+        IToolGate gate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(gate);
+        if (format == ListingFormat.None)
+        {
+            return Shown(result, 0);
+        }
+
+        if (result.IsError == true)
+        {
+            // An error from deep in a walk (a folder that vanished, one the server cannot open) names where it happened.
+            return result.Content.All(c => c is TextContentBlock text && !folder.NamesBelow(text.Text))
+                ? Shown(result, 0)
+                : Withheld(tool, "its error names something below the folder it was given");
+        }
+
+        if (TextOf(result) is not { } text)
+        {
+            return Withheld(tool, "it is not one text (with the same text as its structured content)");
+        }
+
+        var filtered = format == ListingFormat.Tree
+            ? await FilterTreeAsync(text, folder, capability, gate, cancellationToken).ConfigureAwait(false)
+            : await FilterPathLinesAsync(text, folder, capability, pathsAreLocal, gate, cancellationToken).ConfigureAwait(false);
+        if (!filtered.TryGetValue(out var shown, out var failure))
+        {
+            return Withheld(tool, failure.Message);
+        }
+
+        return shown.Withheld == 0
+            ? Shown(result, 0)
+            : Shown(new CallToolResult
+            {
+                Content = [new TextContentBlock { Text = shown.Text }],
+                StructuredContent = result.StructuredContent is null ? null : new JsonObject { ["content"] = shown.Text }.Deserialize<JsonElement>(),
+                Meta = result.Meta,
+            }, shown.Withheld);
+    }
+
+    /// <summary>The answer's one text, when its structured content (if any) is <c>{"content": text}</c> and nothing else.</summary>
+    private static string? TextOf(CallToolResult result)
+    {
+        if (result.Content is not [TextContentBlock { Text: var text }])
+        {
+            return null;
+        }
+
+        return result.StructuredContent switch
+        {
+            null => text,
+            { ValueKind: JsonValueKind.Object } structured when structured.EnumerateObject().Count() == 1
+                && structured.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String
+                && content.GetString() == text => text,
+            _ => null,
+        };
+    }
+
+    private static async Task<Result<(string Text, int Withheld)>> FilterTreeAsync(
+        string text, ListedFolder folder, string capability, IToolGate gate, CancellationToken cancellationToken)
+    {
+        JsonArray root;
+        try
+        {
+            if (JsonNode.Parse(text, documentOptions: ReadOptions) is not JsonArray array)
+            {
+                return Fail("it is not a JSON array of entries");
+            }
+
+            root = array;
+        }
+        catch (JsonException e)
+        {
+            return Fail($"it is not JSON ({e.Message})");
+        }
+
+        // Level by level: the folders of the entries shown, each opened if its read is allowed.
+        var withheld = 0;
+        var level = new List<(string Relative, JsonArray Entries)> { (string.Empty, root) };
+        while (level.Count > 0)
+        {
+            var folders = new List<(string Relative, JsonObject Entry, JsonArray Children)>();
+            foreach (var (relative, entries) in level)
+            {
+                foreach (var node in entries)
+                {
+                    if (Entry(node) is not { } entry)
+                    {
+                        return Fail("an entry is not {\"name\", \"type\": \"file\"|\"directory\", \"children\" for a directory}");
+                    }
+
+                    if (entry.Children is not null)
+                    {
+                        folders.Add((relative.Length == 0 ? entry.Name : relative + "/" + entry.Name, (JsonObject)node!, entry.Children));
+                    }
+                }
+            }
+
+            var readable = await ReadableAsync([.. folders.Select(f => f.Relative)], folder, capability, gate, cancellationToken).ConfigureAwait(false);
+            level = [];
+            for (var i = 0; i < folders.Count; i++)
+            {
+                if (readable[i])
+                {
+                    level.Add((folders[i].Relative, folders[i].Children));
+                }
+                else
+                {
+                    withheld += Count(folders[i].Children);
+                    folders[i].Entry.Remove("children");
+                }
+            }
+        }
+
+        return Text(withheld == 0 ? text : root.ToJsonString(WriteOptions), withheld);
+    }
+
+    private static async Task<Result<(string Text, int Withheld)>> FilterPathLinesAsync(
+        string text, ListedFolder folder, string capability, bool pathsAreLocal, IToolGate gate, CancellationToken cancellationToken)
+    {
+        if (text == NoMatches)
+        {
+            return Text(text, 0);
+        }
+
+        var lines = text.Split('\n');
+        if (pathsAreLocal && !lines.All(Exists))
+        {
+            // Not named: it may be part of a name in a folder the agent may not read.
+            return Fail("a line is not a path on this machine (a name with a line break in it reads as two)");
+        }
+
+        // Each path's folders below the given one, from the top: the path is shown when every one is readable.
+        var prefix = ListedFolder.Prefix(folder.Walked);
+        var chains = lines.Select(line => FoldersAbove(line, prefix)).ToList();
+        var asked = chains.OfType<string[]>().SelectMany(c => c).Distinct(StringComparer.Ordinal).ToList();
+        var readable = await ReadableAsync(asked, folder, capability, gate, cancellationToken).ConfigureAwait(false);
+        var allowed = asked.Where((_, i) => readable[i]).ToHashSet(StringComparer.Ordinal);
+        var shown = lines.Where((_, i) => chains[i] is { } chain && chain.All(allowed.Contains)).ToList();
+        return Text(shown.Count == 0 ? NoMatches : string.Join('\n', shown), lines.Length - shown.Count);
+    }
+
+    /// <summary>
+    /// The folders between <paramref name="prefix"/> and <paramref name="path"/> (<c>a</c>, <c>a/b</c> for
+    /// <c>PREFIX/a/b/c</c>), or null for a path not plainly below it (never shown).
+    /// </summary>
+    private static string[]? FoldersAbove(string path, string prefix)
+    {
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var parts = path[prefix.Length..].Split('/');
+        if (parts.Any(p => p is "" or "." or ".."))
+        {
+            return null;
+        }
+
+        return [.. Enumerable.Range(1, parts.Length - 1).Select(n => string.Join('/', parts.Take(n)))];
+    }
+
+    /// <summary>For each folder (relative to the given one), whether the grant allows reading it by every path it has.</summary>
+    private static async Task<bool[]> ReadableAsync(
+        List<string> relatives, ListedFolder folder, string capability, IToolGate gate, CancellationToken cancellationToken)
+    {
+        var readable = new bool[relatives.Count];
+        var perFolder = folder.Real is null ? 1 : 2;
+        var foldersPerBatch = Batch / perFolder;
+        for (var start = 0; start < relatives.Count; start += foldersPerBatch)
+        {
+            var batch = relatives.Skip(start).Take(foldersPerBatch).ToList();
+            var checks = batch.SelectMany(r => folder.Below(r).Select(path => new CheckRequest(capability, path))).ToList();
+            var answer = await gate.SelectAllowedAsync(checks, cancellationToken).ConfigureAwait(false);
+            if (answer.Length != checks.Count)
+            {
+                // An answer that cannot be matched to the folders opens none of them.
+                continue;
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                readable[start + i] = answer.AsSpan(i * perFolder, perFolder).IndexOf(false) < 0;
+            }
+        }
+
+        return readable;
+    }
+
+    private static TreeEntry? Entry(JsonNode? node)
+    {
+        if (node is not JsonObject entry || entry.Any(p => p.Key is not ("name" or "type" or "children"))
+            || entry["name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var name)
+            || name is "" or "." or ".." || name.Contains('/') || name.Contains('\0')
+            || entry["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type))
+        {
+            return null;
+        }
+
+        return (type, entry["children"]) switch
+        {
+            ("file", null) when !entry.ContainsKey("children") => new TreeEntry(name, null),
+            ("directory", JsonArray children) => new TreeEntry(name, children),
+            _ => null,
+        };
+    }
+
+    /// <summary>The entries of a withheld folder, all the way down (what the agent does not see).</summary>
+    private static int Count(JsonArray entries) =>
+        entries.Sum(e => 1 + (e is JsonObject { } entry && entry["children"] is JsonArray children ? Count(children) : 0));
+
+    /// <summary>Whether something (a link too, even one that leads nowhere) has this absolute path here.</summary>
+    private static bool Exists(string path)
+    {
+        try
+        {
+            return Path.IsPathFullyQualified(path) && (Path.Exists(path) || new FileInfo(path).LinkTarget is not null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static Result<(CallToolResult Result, int Withheld)> Shown(CallToolResult result, int withheld) => Result<(CallToolResult, int)>.Ok((result, withheld));
+
+    private static Result<(string Text, int Withheld)> Text(string text, int withheld) => Result<(string, int)>.Ok((text, withheld));
+
+    private static Failure Fail(string message) => new(ReasonCodes.ExecutionFailed, message);
+
+    private static Failure Withheld(string tool, string why) =>
+        new(ReasonCodes.ExecutionFailed, $"the answer of {tool} was withheld: {why}, and it lists what lies below the folder it was given, which the gateway shows only where the grant reads it");
+
+    private sealed record TreeEntry(string Name, JsonArray? Children);
+}

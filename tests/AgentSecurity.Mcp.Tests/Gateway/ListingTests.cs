@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentSecurity.Abstractions;
+using AgentSecurity.Mcp.Arguments;
+using AgentSecurity.Mcp.Gateway;
+using AgentSecurity.Mcp.Tests.Support;
+
+namespace AgentSecurity.Mcp.Tests.Gateway;
+
+/// <summary>
+/// <c>directory_tree</c> and <c>search_files</c> of the real filesystem server: each answers with the names of
+/// everything below the folder it is given, and the gateway shows of them what <c>list_directory</c> would show folder
+/// by folder. The folder <c>private</c> is outside the "grant" (see <see cref="ScriptedToolGate.Unreadable"/>).
+/// </summary>
+public sealed class ListingTests : IDisposable
+{
+    private readonly string _root;
+
+    public ListingTests()
+    {
+        _root = LocalPaths.Resolve(Directory.CreateTempSubdirectory("agentsec-mcp-list-").FullName)!;
+        File.WriteAllText(Path.Combine(_root, "top.txt"), "t");
+        Directory.CreateDirectory(Path.Combine(_root, "public", "sub"));
+        File.WriteAllText(Path.Combine(_root, "public", "p.txt"), "p");
+        File.WriteAllText(Path.Combine(_root, "public", "sub", "q.txt"), "q");
+        Directory.CreateDirectory(Path.Combine(_root, "private", "deeper"));
+        File.WriteAllText(Path.Combine(_root, "private", "secret-plans.txt"), "s");
+        File.WriteAllText(Path.Combine(_root, "private", "deeper", "hidden.txt"), "h");
+    }
+
+    private string Private => Path.Combine(_root, "private");
+
+    private ScriptedToolGate Gate(params string[] unreadable) => new()
+    {
+        Granted = ["fs/directory_tree", "fs/search_files"],
+        FileScope = _root,
+        Unreadable = unreadable,
+    };
+
+    private McpGatewayOptions Options() => new() { Upstreams = [NpmServers.Filesystem("fs", _root)] };
+
+    [Fact]
+    public async Task DirectoryTree_FolderTheAgentMayNotRead_ShownWithoutItsChildren()
+    {
+        var gate = Gate(Private);
+        await using var harness = await GatewayHarness.StartAsync(Options(), gate);
+
+        var result = await harness.CallAsync("fs/directory_tree", new { path = _root });
+
+        Assert.NotEqual(true, result.IsError);
+        var text = GatewayHarness.Text(result);
+        Assert.DoesNotContain("secret-plans", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("deeper", text, StringComparison.Ordinal);
+        var tree = JsonNode.Parse(text)!.AsArray();
+        var privateEntry = Entry(tree, "private");
+        Assert.Equal("directory", (string?)privateEntry["type"]);
+        Assert.False(privateEntry.ContainsKey("children"));
+        var sub = Entry(Entry(tree, "public")["children"]!.AsArray(), "sub");
+        Assert.Equal("q.txt", (string?)Assert.Single(sub["children"]!.AsArray())!["name"]);
+        Assert.Equal("t", File.ReadAllText(Path.Combine(_root, "top.txt")));
+        // The structured content says the same.
+        Assert.Equal(text, result.StructuredContent!.Value.GetProperty("content").GetString());
+        // Asked level by level, nothing below the folder that stayed shut.
+        Assert.Equal(
+            [Path.Combine(_root, "private"), Path.Combine(_root, "public"), Path.Combine(_root, "public", "sub")],
+            gate.Selected.Select(c => c.Resource!).Order(StringComparer.Ordinal));
+        Assert.All(gate.Selected, c => Assert.Equal(Capabilities.FileSystemRead, c.Capability));
+    }
+
+    [Fact]
+    public async Task DirectoryTree_EveryFolderReadable_AnswerPassedAsTheUpstreamWroteIt()
+    {
+        await using var harness = await GatewayHarness.StartAsync(Options(), Gate());
+
+        var result = await harness.CallAsync("fs/directory_tree", new { path = _root });
+
+        var text = GatewayHarness.Text(result);
+        Assert.Contains("secret-plans.txt", text, StringComparison.Ordinal);
+        Assert.Contains("hidden.txt", text, StringComparison.Ordinal);
+        Assert.Contains("\n  {\n    \"name\"", text, StringComparison.Ordinal); // the server's own two-space layout
+    }
+
+    [Fact]
+    public async Task DirectoryTree_GrainAnswersWithAnotherLength_NoFolderOpened()
+    {
+        var gate = new ScriptedToolGate { Granted = ["fs/directory_tree"], SelectAnswer = checks => new bool[checks.Count + 1].Select(_ => true).ToArray() };
+        await using var harness = await GatewayHarness.StartAsync(Options(), gate);
+
+        var result = await harness.CallAsync("fs/directory_tree", new { path = _root });
+
+        var tree = JsonNode.Parse(GatewayHarness.Text(result))!.AsArray();
+        Assert.Equal(["private", "public", "top.txt"], tree.Select(e => (string)e!["name"]!).Order(StringComparer.Ordinal));
+        Assert.All(tree, e => Assert.False(e!.AsObject().ContainsKey("children")));
+    }
+
+    [Fact]
+    public async Task DirectoryTree_ThroughALink_EachFolderCheckedByBothPaths()
+    {
+        var link = Path.Combine(_root, "alias");
+        Directory.CreateSymbolicLink(link, Path.Combine(_root, "public"));
+        // Through the link, sub is in scope as written; by its real path it is not.
+        var gate = new ScriptedToolGate { Granted = ["fs/directory_tree"], Unreadable = [Path.Combine(_root, "public", "sub")] };
+        await using var harness = await GatewayHarness.StartAsync(Options(), gate);
+
+        var result = await harness.CallAsync("fs/directory_tree", new { path = link });
+
+        var text = GatewayHarness.Text(result);
+        Assert.NotEqual(true, result.IsError);
+        Assert.Contains("p.txt", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("q.txt", text, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(link, "sub"), Path.Combine(_root, "public", "sub")], gate.Selected.Select(c => c.Resource!));
+    }
+
+    [Fact]
+    public async Task SearchFiles_MatchesInAFolderTheAgentMayNotRead_NotShown()
+    {
+        var gate = Gate(Private);
+        await using var harness = await GatewayHarness.StartAsync(Options(), gate);
+
+        var result = await harness.CallAsync("fs/search_files", new { path = _root, pattern = "**/*.txt" });
+
+        Assert.NotEqual(true, result.IsError);
+        var text = GatewayHarness.Text(result);
+        Assert.Equal(
+            [Path.Combine(_root, "public", "p.txt"), Path.Combine(_root, "public", "sub", "q.txt"), Path.Combine(_root, "top.txt")],
+            text.Split('\n').Order(StringComparer.Ordinal));
+        Assert.Equal(text, result.StructuredContent!.Value.GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task SearchFiles_OnlyMatchesTheAgentMayNotSee_NoMatchesFound()
+    {
+        await using var harness = await GatewayHarness.StartAsync(Options(), Gate(Private));
+
+        var result = await harness.CallAsync("fs/search_files", new { path = _root, pattern = "**/secret-*" });
+
+        Assert.Equal("No matches found", GatewayHarness.Text(result));
+    }
+
+    [Fact]
+    public async Task SearchFiles_PrivateNameWithALineBreakSpellingAPublicPath_AnswerWithheld()
+    {
+        // private/"x\n" holds the folders of the root's own path, so the server's line reads as two:
+        // ROOT/private/x and ROOT/public/leak.txt, whose folder the agent may read.
+        var spelled = Path.Combine(Private, "x\n" + _root.TrimStart('/'), "public");
+        Directory.CreateDirectory(spelled);
+        File.WriteAllText(Path.Combine(spelled, "leak.txt"), "l");
+        File.WriteAllText(Path.Combine(_root, "public", "leak.txt"), "l");
+        await using var harness = await GatewayHarness.StartAsync(Options(), Gate(Private));
+
+        var result = await harness.CallAsync("fs/search_files", new { path = _root, pattern = "**/leak.txt" });
+
+        var text = GatewayHarness.Text(result);
+        Assert.True(result.IsError);
+        Assert.StartsWith("execution_failed: the answer of fs/search_files was withheld", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("leak", text, StringComparison.Ordinal);
+    }
+
+    private static JsonObject Entry(JsonArray entries, string name) =>
+        entries.Single(e => (string?)e!["name"] == name)!.AsObject();
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
