@@ -297,9 +297,20 @@ public sealed class McpGateway : IAsyncDisposable
             return Refuse(name!, ReasonCodes.ToolChanged, $"the definition of {name} changed while the call was decided; it is refused");
         }
 
-        var forwarded = await upstream.CallAsync(connection, tool, arguments, cancellationToken).ConfigureAwait(false);
         var listing = map.ListingOf(tool);
         var folder = listing is null ? null : FolderOf(listing, resources);
+        if (listing is not null)
+        {
+            var narrowed = await ListingExclusions.AddAsync(name!, arguments, listing.Listing, folder!, listing.Capability, upstream.IsLocal, _gate, cancellationToken).ConfigureAwait(false);
+            if (!narrowed.TryGetValue(out var withExclusions, out var refused))
+            {
+                return Refuse(name!, refused.Code, refused.Message);
+            }
+
+            arguments = withExclusions;
+        }
+
+        var forwarded = await upstream.CallAsync(connection, tool, arguments, cancellationToken).ConfigureAwait(false);
         if (!forwarded.TryGetValue(out var result, out var failure))
         {
             return folder is not null && folder.NamesBelow(failure.Message)

@@ -21,9 +21,6 @@ public static class ListingFilter
     /// <summary>The text of a search that found nothing, as the reference server writes it.</summary>
     public const string NoMatches = "No matches found";
 
-    /// <summary>Folders asked about in one question to the grain (its limit).</summary>
-    public const int Batch = 1024;
-
     private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = 256, AllowDuplicateProperties = false };
 
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = 256 };
@@ -67,7 +64,8 @@ public static class ListingFilter
             return Withheld(tool, failure.Message);
         }
 
-        return shown.Withheld == 0
+        // Passed as the upstream wrote it only when nothing changed: a shut folder that was empty changes the text too.
+        return ReferenceEquals(shown.Text, text)
             ? Shown(result, 0)
             : Shown(new CallToolResult
             {
@@ -108,13 +106,15 @@ public static class ListingFilter
 
             root = array;
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            return Fail($"it is not JSON ({e.Message})");
+            // The parser's message quotes the text where it stopped: not passed on.
+            return Fail("it is not JSON");
         }
 
         // Level by level: the folders of the entries shown, each opened if its read is allowed.
         var withheld = 0;
+        var shut = false;
         var level = new List<(string Relative, JsonArray Entries)> { (string.Empty, root) };
         while (level.Count > 0)
         {
@@ -135,7 +135,7 @@ public static class ListingFilter
                 }
             }
 
-            var readable = await ReadableAsync([.. folders.Select(f => f.Relative)], folder, capability, gate, cancellationToken).ConfigureAwait(false);
+            var readable = await FolderReads.ReadableAsync([.. folders.Select(f => f.Relative)], folder, capability, gate, cancellationToken).ConfigureAwait(false);
             level = [];
             for (var i = 0; i < folders.Count; i++)
             {
@@ -147,11 +147,12 @@ public static class ListingFilter
                 {
                     withheld += Count(folders[i].Children);
                     folders[i].Entry.Remove("children");
+                    shut = true;
                 }
             }
         }
 
-        return Text(withheld == 0 ? text : root.ToJsonString(WriteOptions), withheld);
+        return Text(shut ? root.ToJsonString(WriteOptions) : text, withheld);
     }
 
     private static async Task<Result<(string Text, int Withheld)>> FilterPathLinesAsync(
@@ -163,20 +164,21 @@ public static class ListingFilter
         }
 
         var lines = text.Split('\n');
-        if (pathsAreLocal && !lines.All(Exists))
-        {
-            // Not named: it may be part of a name in a folder the agent may not read.
-            return Fail("a line is not a path on this machine (a name with a line break in it reads as two)");
-        }
-
         // Each path's folders below the given one, from the top: the path is shown when every one is readable.
         var prefix = ListedFolder.Prefix(folder.Walked);
         var chains = lines.Select(line => FoldersAbove(line, prefix)).ToList();
         var asked = chains.OfType<string[]>().SelectMany(c => c).Distinct(StringComparer.Ordinal).ToList();
-        var readable = await ReadableAsync(asked, folder, capability, gate, cancellationToken).ConfigureAwait(false);
+        var readable = await FolderReads.ReadableAsync(asked, folder, capability, gate, cancellationToken).ConfigureAwait(false);
         var allowed = asked.Where((_, i) => readable[i]).ToHashSet(StringComparer.Ordinal);
         var shown = lines.Where((_, i) => chains[i] is { } chain && chain.All(allowed.Contains)).ToList();
-        return Text(shown.Count == 0 ? NoMatches : string.Join('\n', shown), lines.Length - shown.Count);
+        if (pathsAreLocal && !shown.All(Exists))
+        {
+            // The search was told to skip names with a line break (ListingExclusions); one that reads as two paths
+            // anyway is refused. Only the lines shown are looked at: the others must not decide the answer.
+            return Fail("a line is not a path on this machine (a name with a line break in it reads as two)");
+        }
+
+        return Text(shown.Count == lines.Length ? text : shown.Count == 0 ? NoMatches : string.Join('\n', shown), lines.Length - shown.Count);
     }
 
     /// <summary>
@@ -197,33 +199,6 @@ public static class ListingFilter
         }
 
         return [.. Enumerable.Range(1, parts.Length - 1).Select(n => string.Join('/', parts.Take(n)))];
-    }
-
-    /// <summary>For each folder (relative to the given one), whether the grant allows reading it by every path it has.</summary>
-    private static async Task<bool[]> ReadableAsync(
-        List<string> relatives, ListedFolder folder, string capability, IToolGate gate, CancellationToken cancellationToken)
-    {
-        var readable = new bool[relatives.Count];
-        var perFolder = folder.Real is null ? 1 : 2;
-        var foldersPerBatch = Batch / perFolder;
-        for (var start = 0; start < relatives.Count; start += foldersPerBatch)
-        {
-            var batch = relatives.Skip(start).Take(foldersPerBatch).ToList();
-            var checks = batch.SelectMany(r => folder.Below(r).Select(path => new CheckRequest(capability, path))).ToList();
-            var answer = await gate.SelectAllowedAsync(checks, cancellationToken).ConfigureAwait(false);
-            if (answer.Length != checks.Count)
-            {
-                // An answer that cannot be matched to the folders opens none of them.
-                continue;
-            }
-
-            for (var i = 0; i < batch.Count; i++)
-            {
-                readable[start + i] = answer.AsSpan(i * perFolder, perFolder).IndexOf(false) < 0;
-            }
-        }
-
-        return readable;
     }
 
     private static TreeEntry? Entry(JsonNode? node)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentSecurity.Abstractions;
@@ -60,10 +61,10 @@ public sealed class ListingTests : IDisposable
         Assert.Equal("t", File.ReadAllText(Path.Combine(_root, "top.txt")));
         // The structured content says the same.
         Assert.Equal(text, result.StructuredContent!.Value.GetProperty("content").GetString());
-        // Asked level by level, nothing below the folder that stayed shut.
+        // Asked level by level (by the walk before the call and the filter after it), nothing below the folder that stayed shut.
         Assert.Equal(
             [Path.Combine(_root, "private"), Path.Combine(_root, "public"), Path.Combine(_root, "public", "sub")],
-            gate.Selected.Select(c => c.Resource!).Order(StringComparer.Ordinal));
+            gate.Selected.Select(c => c.Resource!).Distinct().Order(StringComparer.Ordinal));
         Assert.All(gate.Selected, c => Assert.Equal(Capabilities.FileSystemRead, c.Capability));
     }
 
@@ -108,7 +109,7 @@ public sealed class ListingTests : IDisposable
         Assert.NotEqual(true, result.IsError);
         Assert.Contains("p.txt", text, StringComparison.Ordinal);
         Assert.DoesNotContain("q.txt", text, StringComparison.Ordinal);
-        Assert.Equal([Path.Combine(link, "sub"), Path.Combine(_root, "public", "sub")], gate.Selected.Select(c => c.Resource!));
+        Assert.Equal([Path.Combine(link, "sub"), Path.Combine(_root, "public", "sub")], gate.Selected.Select(c => c.Resource!).Distinct());
     }
 
     [Fact]
@@ -138,26 +139,112 @@ public sealed class ListingTests : IDisposable
     }
 
     [Fact]
-    public async Task SearchFiles_PrivateNameWithALineBreakSpellingAPublicPath_AnswerWithheld()
+    public async Task SearchFiles_PrivateNameWithALineBreakSpellingAPublicPath_NotShown()
     {
-        // private/"x\n" holds the folders of the root's own path, so the server's line reads as two:
-        // ROOT/private/x and ROOT/public/leak.txt, whose folder the agent may read.
+        // private/"x\n" holds the folders of the root's own path, so a line of the server would read as two:
+        // ROOT/private/x and ROOT/public/leak.txt, whose folder the agent may read. The search is told to skip it.
         var spelled = Path.Combine(Private, "x\n" + _root.TrimStart('/'), "public");
         Directory.CreateDirectory(spelled);
         File.WriteAllText(Path.Combine(spelled, "leak.txt"), "l");
         File.WriteAllText(Path.Combine(_root, "public", "leak.txt"), "l");
+        File.WriteAllText(Path.Combine(_root, "public", "line\nbreak.txt"), "l");
         await using var harness = await GatewayHarness.StartAsync(Options(), Gate(Private));
 
-        var result = await harness.CallAsync("fs/search_files", new { path = _root, pattern = "**/leak.txt" });
+        var result = await harness.CallAsync("fs/search_files", new { path = _root, pattern = "**/*.txt" });
 
-        var text = GatewayHarness.Text(result);
-        Assert.True(result.IsError);
-        Assert.StartsWith("execution_failed: the answer of fs/search_files was withheld", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("leak", text, StringComparison.Ordinal);
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal(
+            [Path.Combine(_root, "public", "leak.txt"), Path.Combine(_root, "public", "p.txt"), Path.Combine(_root, "public", "sub", "q.txt"), Path.Combine(_root, "top.txt")],
+            GatewayHarness.Text(result).Split('\n').Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Two calls that differ only in a guess about what a shut folder holds must answer alike: the agent's patterns
+    /// steer the server's walk, and what the walk meets inside the folder must not show in the answer.
+    /// </summary>
+    [Theory]
+    [InlineData("directory_tree", "excludePatterns", "private/!(s*)", "private/!(t*)")]                            // an empty shut folder looked different
+    [InlineData("directory_tree", "excludePatterns", "private/!(secret-plans.txt)", "private/!(secret-plans.doc)")]
+    [InlineData("directory_tree", "excludePatterns", "private/s*", "private/t*")]                                  // an unwalkable folder failed the walk
+    [InlineData("directory_tree", "excludePatterns", "private/m*", "private/n*")]                                  // a large folder overflowed the answer
+    [InlineData("search_files", "pattern", "private/q*", "private/r*")]                                           // a name with a line break failed the answer
+    [InlineData("search_files", "pattern", "**/secret-plans.txt", "**/secret-plans.doc")]
+    public async Task Listing_GuessesAboutAShutFolder_AnswerAlike(string tool, string argument, string guess, string other)
+    {
+        // What a walk of private/ would meet: a folder the server cannot open (a name that is not UTF-8), a folder
+        // whose names overflow a line, a name with a line break.
+        Bash($"mkdir \"$1/salaries-$(printf '\\377')\" && mkdir \"$1/salaries-$(printf '\\377')/x\"", Private);
+        var archive = Directory.CreateDirectory(Path.Combine(Private, "mailarchive")).FullName;
+        foreach (var n in Enumerable.Range(0, 400))
+        {
+            File.WriteAllText(Path.Combine(archive, $"{n:D4}-{new string('m', 200)}"), "m");
+        }
+
+        File.WriteAllText(Path.Combine(Private, "q3-layoffs\nlist.txt"), "x");
+        var options = Options();
+        (options.MaxResultBytes, options.MaxLineBytes) = (16 * 1024, 64 * 1024);
+        await using var harness = await GatewayHarness.StartAsync(options, Gate(Private));
+
+        async Task<string> AskAsync(string value)
+        {
+            var result = tool == "directory_tree"
+                ? await harness.CallAsync("fs/" + tool, new Dictionary<string, object> { ["path"] = _root, [argument] = new[] { value } })
+                : await harness.CallAsync("fs/" + tool, new Dictionary<string, object> { ["path"] = _root, [argument] = value });
+            return $"{result.IsError == true}: {GatewayHarness.Text(result)}";
+        }
+
+        var first = await AskAsync(guess);
+        var second = await AskAsync(other);
+
+        Assert.Equal(first, second);
+        Assert.StartsWith("False: ", first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DirectoryTree_ShutFolderWithAGlobSyntaxName_ItsInsideNotWalked()
+    {
+        // Were the name not escaped in the pattern that skips its entries, the server would walk into the folder
+        // below it that it cannot open, and fail.
+        var odd = Path.Combine(_root, "!#{a,b}[x]*(y)+@,|\\");
+        Directory.CreateDirectory(odd);
+        Bash($"mkdir \"$1/bad-$(printf '\\377')\" && mkdir \"$1/bad-$(printf '\\377')/x\"", odd);
+        await using var harness = await GatewayHarness.StartAsync(Options(), Gate(odd));
+
+        var result = await harness.CallAsync("fs/directory_tree", new { path = _root });
+
+        Assert.NotEqual(true, result.IsError);
+        var entry = Entry(JsonNode.Parse(GatewayHarness.Text(result))!.AsArray(), Path.GetFileName(odd));
+        Assert.False(entry.ContainsKey("children"));
+    }
+
+    [Fact]
+    public async Task DirectoryTree_MoreShutFoldersThanOneCallSkips_InvalidRequest()
+    {
+        foreach (var n in Enumerable.Range(0, 1001))
+        {
+            Directory.CreateDirectory(Path.Combine(Private, $"d{n}"));
+        }
+
+        var gate = Gate([.. Enumerable.Range(0, 1001).Select(n => Path.Combine(Private, $"d{n}"))]);
+        await using var harness = await GatewayHarness.StartAsync(Options(), gate);
+
+        var result = await harness.CallAsync("fs/directory_tree", new { path = Private });
+
+        Assert.StartsWith("invalid_request: ", GatewayHarness.Text(result), StringComparison.Ordinal);
+        Assert.Contains("more than 1,000 folders the grant does not read", GatewayHarness.Text(result), StringComparison.Ordinal);
+    }
+
+    private static void Bash(string script, string argument)
+    {
+        using var process = Process.Start(new ProcessStartInfo("/bin/bash") { ArgumentList = { "-c", script, "bash", argument }, RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, error);
     }
 
     private static JsonObject Entry(JsonArray entries, string name) =>
         entries.Single(e => (string?)e!["name"] == name)!.AsObject();
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    // Names that are not UTF-8 cannot be named from .NET: removed by rm.
+    public void Dispose() => Bash("rm -rf -- \"$1\"", _root);
 }
