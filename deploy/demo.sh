@@ -78,12 +78,15 @@ show run demo/researcher --runtime process docs/examples/count-lines.sh
 
 step "Tools: an MCP client sees only the tools the grant gives, and every call is checked by the agent's grain"
 files="$(cd "$demo" && pwd)/files"
-mkdir -p "$files/public" && echo "quarterly numbers: up" >"$files/public/report.txt" && echo "salaries" >"$files/private.txt"
+mkdir -p "$files/public" "$files/hr" && echo "quarterly numbers: up" >"$files/public/report.txt" && echo "salaries" >"$files/private.txt"
+echo "names" >"$files/hr/layoffs-2027.txt"
 show grant sign --key "$demo/root.key" --tenant demo --agent assistant --fs write --scope "fileSystem=$files/public/**" \
-  --tool fs/read_text_file --tool fs/list_directory --tool fs/write_file --approve 'fs/write_*' --expires-in 1h --out "$demo/assistant.grant.json"
+  --scope "fileSystem=$files/public" --scope "fileSystem=$files" --tool fs/read_text_file --tool fs/list_directory \
+  --tool fs/directory_tree --tool fs/write_file --approve 'fs/write_*' --expires-in 1h --out "$demo/assistant.grant.json"
 show grant apply "$demo/assistant.grant.json"
 filesystem="node $PWD/mcp-servers/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js $files"
 calls='[{"name":"fs/read_text_file","arguments":{"path":"'"$files"'/public/report.txt"}},
+        {"name":"fs/directory_tree","arguments":{"path":"'"$files"'"}},
         {"name":"fs/read_text_file","arguments":{"path":"'"$files"'/private.txt"}},
         {"name":"fs/move_file","arguments":{"source":"'"$files"'/private.txt","destination":"'"$files"'/public/x.txt"}},
         {"name":"fs/write_file","arguments":{"path":"'"$files"'/public/summary.txt","content":"up"}}]'

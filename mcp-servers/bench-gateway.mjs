@@ -1,8 +1,9 @@
-// What the gateway adds to a tools/call: the official TypeScript client calls read_text_file on the filesystem server
-// directly and through `agentsec mcp serve`, one call at a time, in alternating rounds of the same run (a noisy machine
-// slows both alike). Prints medians and p99s in milliseconds and the added latency at the median.
+// What the gateway adds to a tools/call: the official TypeScript client calls a tool of the filesystem server
+// (read_text_file of FILE, or TOOL with {path: FILE}, e.g. directory_tree of a folder) directly and through
+// `agentsec mcp serve`, one call at a time, in alternating rounds of the same run (a noisy machine slows both alike).
+// Prints medians and p99s in milliseconds and the added latency at the median.
 //
-//   node mcp-servers/bench-gateway.mjs FILE CALLS -- DIRECT_COMMAND... -- GATEWAY_COMMAND...
+//   node mcp-servers/bench-gateway.mjs FILE CALLS [TOOL] -- DIRECT_COMMAND... -- GATEWAY_COMMAND...
 import { pathToFileURL } from "node:url";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ const { StdioClientTransport, getDefaultEnvironment } = await sdk("client/stdio.
 const argv = process.argv.slice(2);
 const [file, callsText] = argv;
 const split = argv.indexOf("--", 2);
+const tool = split > 2 ? argv[2] : "read_text_file";
 const second = argv.indexOf("--", split + 1);
 const direct = argv.slice(split + 1, second);
 const gateway = argv.slice(second + 1);
@@ -50,14 +52,15 @@ const directClient = await connect(direct);
 const gatewayClient = await connect(gateway);
 const directSamples = [];
 const gatewaySamples = [];
-await round(directClient, "read_text_file", []); // warm both before measuring
-await round(gatewayClient, "fs/read_text_file", []);
+await round(directClient, tool, []); // warm both before measuring
+await round(gatewayClient, "fs/" + tool, []);
 for (let r = 0; r < rounds; r++) {
-  await round(directClient, "read_text_file", directSamples);
-  await round(gatewayClient, "fs/read_text_file", gatewaySamples);
+  await round(directClient, tool, directSamples);
+  await round(gatewayClient, "fs/" + tool, gatewaySamples);
 }
 
 const summary = {
+  tool,
   calls: directSamples.length,
   directP50Ms: percentile(directSamples, 50),
   directP99Ms: percentile(directSamples, 99),

@@ -299,9 +299,10 @@ public sealed class McpGateway : IAsyncDisposable
 
         var listing = map.ListingOf(tool);
         var folder = listing is null ? null : FolderOf(listing, resources);
+        var reads = listing is null ? null : new FolderReads(folder!, listing.Capability, _gate);
         if (listing is not null)
         {
-            var narrowed = await ListingExclusions.AddAsync(name!, arguments, listing.Listing, folder!, listing.Capability, upstream.IsLocal, _gate, cancellationToken).ConfigureAwait(false);
+            var narrowed = await ListingExclusions.AddAsync(name!, arguments, listing.Listing, reads!, upstream.IsLocal, cancellationToken).ConfigureAwait(false);
             if (!narrowed.TryGetValue(out var withExclusions, out var refused))
             {
                 return Refuse(name!, refused.Code, refused.Message);
@@ -320,7 +321,7 @@ public sealed class McpGateway : IAsyncDisposable
 
         if (listing is not null)
         {
-            var filtered = await ListingFilter.FilterAsync(name!, result, listing.Listing, folder!, listing.Capability, upstream.IsLocal, _gate, cancellationToken).ConfigureAwait(false);
+            var filtered = await ListingFilter.FilterAsync(name!, result, listing.Listing, reads!, upstream.IsLocal, cancellationToken).ConfigureAwait(false);
             if (!filtered.TryGetValue(out var shown, out var withheld))
             {
                 return Refuse(name!, withheld.Code, withheld.Message);

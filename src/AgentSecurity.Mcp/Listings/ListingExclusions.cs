@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using AgentSecurity.Grants;
-using AgentSecurity.Mcp.Gate;
 
 namespace AgentSecurity.Mcp.Listings;
 
@@ -34,10 +33,9 @@ public static class ListingExclusions
     /// walk (they would let the agent probe the folders it may not read), or a folder too large to walk.
     /// </summary>
     public static async Task<Result<IDictionary<string, JsonElement>>> AddAsync(
-        string tool, IDictionary<string, JsonElement>? arguments, ListingFormat format, ListedFolder folder, string capability,
-        bool local, IToolGate gate, CancellationToken cancellationToken)
+        string tool, IDictionary<string, JsonElement>? arguments, ListingFormat format, FolderReads reads, bool local, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(reads);
         var patterns = new List<string>();
         if (arguments is not null && arguments.TryGetValue(ExcludeArgument, out var given) && given.ValueKind != JsonValueKind.Null)
         {
@@ -63,7 +61,7 @@ public static class ListingExclusions
         }
         else
         {
-            var shut = await ShutFoldersAsync(folder, capability, gate, cancellationToken).ConfigureAwait(false);
+            var shut = await ShutFoldersAsync(reads, cancellationToken).ConfigureAwait(false);
             if (!shut.TryGetValue(out var relatives, out var failure))
             {
                 return failure;
@@ -82,8 +80,9 @@ public static class ListingExclusions
     }
 
     /// <summary>The folders below the listed one that are shut while every folder above them is open (relative paths).</summary>
-    private static async Task<Result<List<string>>> ShutFoldersAsync(ListedFolder folder, string capability, IToolGate gate, CancellationToken cancellationToken)
+    private static async Task<Result<List<string>>> ShutFoldersAsync(FolderReads reads, CancellationToken cancellationToken)
     {
+        var folder = reads.Folder;
         var shut = new List<string>();
         var level = new List<string> { string.Empty };
         var walked = 0;
@@ -96,7 +95,7 @@ public static class ListingExclusions
                 return Refuse($"{folder.Written} holds more than {MaxWalkedFolders:N0} folders; list a narrower one");
             }
 
-            var readable = await FolderReads.ReadableAsync(below, folder, capability, gate, cancellationToken).ConfigureAwait(false);
+            var readable = await reads.ReadableAsync(below, cancellationToken).ConfigureAwait(false);
             shut.AddRange(below.Where((_, i) => !readable[i]));
             if (shut.Count > MaxShutFolders)
             {

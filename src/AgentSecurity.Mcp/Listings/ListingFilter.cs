@@ -27,17 +27,16 @@ public static class ListingFilter
 
     /// <summary>
     /// The answer of <paramref name="tool"/> with what lies in folders the agent may not read taken out, and how many
-    /// entries were taken out; or why it is withheld whole. A folder is read by <paramref name="capability"/>
-    /// (<c>fileSystem:read</c>). When <paramref name="pathsAreLocal"/> (the upstream runs here), each path a
-    /// <see cref="ListingFormat.PathLines"/> answer gives must exist here: a name with a line break in it cannot pass for two paths.
+    /// entries were taken out; or why it is withheld whole. When <paramref name="pathsAreLocal"/> (the upstream runs
+    /// here), each path a <see cref="ListingFormat.PathLines"/> answer shows must exist here: a name with a line break
+    /// in it cannot pass for two paths.
     /// </summary>
     public static async Task<Result<(CallToolResult Result, int Withheld)>> FilterAsync(
-        string tool, CallToolResult result, ListingFormat format, ListedFolder folder, string capability, bool pathsAreLocal,
-        IToolGate gate, CancellationToken cancellationToken)
+        string tool, CallToolResult result, ListingFormat format, FolderReads reads, bool pathsAreLocal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
-        ArgumentNullException.ThrowIfNull(folder);
-        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(reads);
+        var folder = reads.Folder;
         if (format == ListingFormat.None)
         {
             return Shown(result, 0);
@@ -57,8 +56,8 @@ public static class ListingFilter
         }
 
         var filtered = format == ListingFormat.Tree
-            ? await FilterTreeAsync(text, folder, capability, gate, cancellationToken).ConfigureAwait(false)
-            : await FilterPathLinesAsync(text, folder, capability, pathsAreLocal, gate, cancellationToken).ConfigureAwait(false);
+            ? await FilterTreeAsync(text, reads, cancellationToken).ConfigureAwait(false)
+            : await FilterPathLinesAsync(text, reads, pathsAreLocal, cancellationToken).ConfigureAwait(false);
         if (!filtered.TryGetValue(out var shown, out var failure))
         {
             return Withheld(tool, failure.Message);
@@ -93,8 +92,7 @@ public static class ListingFilter
         };
     }
 
-    private static async Task<Result<(string Text, int Withheld)>> FilterTreeAsync(
-        string text, ListedFolder folder, string capability, IToolGate gate, CancellationToken cancellationToken)
+    private static async Task<Result<(string Text, int Withheld)>> FilterTreeAsync(string text, FolderReads reads, CancellationToken cancellationToken)
     {
         JsonArray root;
         try
@@ -135,7 +133,7 @@ public static class ListingFilter
                 }
             }
 
-            var readable = await FolderReads.ReadableAsync([.. folders.Select(f => f.Relative)], folder, capability, gate, cancellationToken).ConfigureAwait(false);
+            var readable = await reads.ReadableAsync([.. folders.Select(f => f.Relative)], cancellationToken).ConfigureAwait(false);
             level = [];
             for (var i = 0; i < folders.Count; i++)
             {
@@ -156,7 +154,7 @@ public static class ListingFilter
     }
 
     private static async Task<Result<(string Text, int Withheld)>> FilterPathLinesAsync(
-        string text, ListedFolder folder, string capability, bool pathsAreLocal, IToolGate gate, CancellationToken cancellationToken)
+        string text, FolderReads reads, bool pathsAreLocal, CancellationToken cancellationToken)
     {
         if (text == NoMatches)
         {
@@ -165,10 +163,10 @@ public static class ListingFilter
 
         var lines = text.Split('\n');
         // Each path's folders below the given one, from the top: the path is shown when every one is readable.
-        var prefix = ListedFolder.Prefix(folder.Walked);
+        var prefix = ListedFolder.Prefix(reads.Folder.Walked);
         var chains = lines.Select(line => FoldersAbove(line, prefix)).ToList();
         var asked = chains.OfType<string[]>().SelectMany(c => c).Distinct(StringComparer.Ordinal).ToList();
-        var readable = await FolderReads.ReadableAsync(asked, folder, capability, gate, cancellationToken).ConfigureAwait(false);
+        var readable = await reads.ReadableAsync(asked, cancellationToken).ConfigureAwait(false);
         var allowed = asked.Where((_, i) => readable[i]).ToHashSet(StringComparer.Ordinal);
         var shown = lines.Where((_, i) => chains[i] is { } chain && chain.All(allowed.Contains)).ToList();
         if (pathsAreLocal && !shown.All(Exists))

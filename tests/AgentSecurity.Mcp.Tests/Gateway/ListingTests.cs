@@ -61,10 +61,11 @@ public sealed class ListingTests : IDisposable
         Assert.Equal("t", File.ReadAllText(Path.Combine(_root, "top.txt")));
         // The structured content says the same.
         Assert.Equal(text, result.StructuredContent!.Value.GetProperty("content").GetString());
-        // Asked level by level (by the walk before the call and the filter after it), nothing below the folder that stayed shut.
+        // Asked level by level, once each (the walk before the call and the filter after it share the answers), nothing
+        // below the folder that stayed shut.
         Assert.Equal(
             [Path.Combine(_root, "private"), Path.Combine(_root, "public"), Path.Combine(_root, "public", "sub")],
-            gate.Selected.Select(c => c.Resource!).Distinct().Order(StringComparer.Ordinal));
+            gate.Selected.Select(c => c.Resource!).Order(StringComparer.Ordinal));
         Assert.All(gate.Selected, c => Assert.Equal(Capabilities.FileSystemRead, c.Capability));
     }
 
@@ -109,7 +110,7 @@ public sealed class ListingTests : IDisposable
         Assert.NotEqual(true, result.IsError);
         Assert.Contains("p.txt", text, StringComparison.Ordinal);
         Assert.DoesNotContain("q.txt", text, StringComparison.Ordinal);
-        Assert.Equal([Path.Combine(link, "sub"), Path.Combine(_root, "public", "sub")], gate.Selected.Select(c => c.Resource!).Distinct());
+        Assert.Equal([Path.Combine(link, "sub"), Path.Combine(_root, "public", "sub")], gate.Selected.Select(c => c.Resource!));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class ListingExclusionsTests : IDisposable
         JsonSerializer.SerializeToElement(value).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
 
     private Task<Result<IDictionary<string, JsonElement>>> AddAsync(object arguments, ListingFormat format, bool local, ScriptedToolGate? gate = null) =>
-        ListingExclusions.AddAsync("fs/tool", Arguments(arguments), format, new ListedFolder(_root, null), Capabilities.FileSystemRead, local, gate ?? new ScriptedToolGate(), CancellationToken.None);
+        ListingExclusions.AddAsync("fs/tool", Arguments(arguments), format, new FolderReads(new ListedFolder(_root, null), Capabilities.FileSystemRead, gate ?? new ScriptedToolGate()), local, CancellationToken.None);
 
     private static string[] Patterns(Result<IDictionary<string, JsonElement>> added) =>
         [.. added.Value[ListingExclusions.ExcludeArgument].EnumerateArray().Select(p => p.GetString()!)];

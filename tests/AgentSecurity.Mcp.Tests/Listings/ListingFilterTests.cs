@@ -18,7 +18,7 @@ public sealed class ListingFilterTests
     private static readonly ScriptedToolGate Gate = new() { Unreadable = ["/srv/acme/private"] };
 
     private static Task<Result<(CallToolResult Result, int Withheld)>> FilterAsync(CallToolResult result, ListingFormat format) =>
-        ListingFilter.FilterAsync("fs/tool", result, format, Folder, Capabilities.FileSystemRead, pathsAreLocal: false, Gate, CancellationToken.None);
+        ListingFilter.FilterAsync("fs/tool", result, format, new FolderReads(Folder, Capabilities.FileSystemRead, Gate), pathsAreLocal: false, CancellationToken.None);
 
     private static CallToolResult Answer(string text, bool isError = false) => new()
     {
