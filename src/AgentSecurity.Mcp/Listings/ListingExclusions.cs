@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers;
 using System.Text.Json;
 using AgentSecurity.Grants;
 
@@ -21,6 +21,9 @@ public static class ListingExclusions
     /// <summary>Skips any name with a line break in it, at any depth (minimatch, <c>dot: true</c>).</summary>
     public const string LineBreakPattern = "**/*\n*";
 
+    /// <summary>The characters minimatch gives a meaning (in some position or with <c>dot: true</c>).</summary>
+    private static readonly SearchValues<char> Special = SearchValues.Create("\\*?[]{}()!+@#,|");
+
     /// <summary>Shut folders one call may skip; past it the call is refused (each pattern is tried on every entry).</summary>
     public const int MaxShutFolders = 1000;
 
@@ -36,7 +39,7 @@ public static class ListingExclusions
         string tool, IDictionary<string, JsonElement>? arguments, ListingFormat format, FolderReads reads, bool local, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reads);
-        var patterns = new List<string>();
+        var agents = new List<string>();
         if (arguments is not null && arguments.TryGetValue(ExcludeArgument, out var given) && given.ValueKind != JsonValueKind.Null)
         {
             if (given.ValueKind != JsonValueKind.Array || given.EnumerateArray().Any(p => p.ValueKind != JsonValueKind.String))
@@ -44,32 +47,38 @@ public static class ListingExclusions
                 return Refuse($"the argument /{ExcludeArgument} of {tool} must be an array of strings");
             }
 
-            patterns.AddRange(given.EnumerateArray().Select(p => p.GetString()!));
+            agents.AddRange(given.EnumerateArray().Select(p => p.GetString()!));
         }
 
-        if (format == ListingFormat.PathLines)
+        var ours = new List<string>();
+        if (local)
         {
-            patterns.Add(LineBreakPattern);
-        }
-
-        if (!local)
-        {
-            if (format == ListingFormat.Tree && patterns.Count > 0)
-            {
-                return Refuse($"/{ExcludeArgument} of {tool} is not passed to an upstream on another machine: the gateway cannot walk its folders to keep the patterns from probing the ones the grant does not read");
-            }
-        }
-        else
-        {
-            var shut = await ShutFoldersAsync(reads, cancellationToken).ConfigureAwait(false);
-            if (!shut.TryGetValue(out var relatives, out var failure))
+            var walked = await WalkAsync(reads, cancellationToken).ConfigureAwait(false);
+            if (!walked.TryGetValue(out var folders, out var failure))
             {
                 return failure;
             }
 
-            patterns.AddRange(relatives.Select(r => Escape(r) + "/*"));
+            if (Collision(folders.Shut, folders.Open) is { } collision)
+            {
+                return Refuse($"the folders {collision.Shut} (which the grant does not read) and {collision.Open} differ only in characters glob patterns give a meaning, so the server cannot be told to skip one alone; list a narrower folder");
+            }
+
+            ours.AddRange(folders.Shut.Select(r => Wildcard(r) + "/*"));
+        }
+        else if (format == ListingFormat.Tree && agents.Count > 0)
+        {
+            return Refuse($"/{ExcludeArgument} of {tool} is not passed to an upstream on another machine: the gateway cannot walk its folders to keep the patterns from probing the ones the grant does not read");
         }
 
+        if (format == ListingFormat.PathLines)
+        {
+            ours.Add(LineBreakPattern);
+        }
+
+        // Ours first: the server tries the patterns in order and stops at the first that matches, so an entry of a shut
+        // folder never meets the agent's (whose cost, paid only when its guess misses, would time the guess).
+        var patterns = ours.Concat(agents).ToList();
         var forwarded = arguments is null ? new Dictionary<string, JsonElement>(StringComparer.Ordinal) : new Dictionary<string, JsonElement>(arguments, StringComparer.Ordinal);
         if (patterns.Count > 0)
         {
@@ -79,18 +88,20 @@ public static class ListingExclusions
         return Result<IDictionary<string, JsonElement>>.Ok(forwarded);
     }
 
-    /// <summary>The folders below the listed one that are shut while every folder above them is open (relative paths).</summary>
-    private static async Task<Result<List<string>>> ShutFoldersAsync(FolderReads reads, CancellationToken cancellationToken)
+    /// <summary>
+    /// The folders below the listed one (relative paths) that are shut while every folder above them is open, and the
+    /// open ones: the walk goes level by level through open folders only.
+    /// </summary>
+    private static async Task<Result<(List<string> Shut, List<string> Open)>> WalkAsync(FolderReads reads, CancellationToken cancellationToken)
     {
         var folder = reads.Folder;
         var shut = new List<string>();
+        var open = new List<string>();
         var level = new List<string> { string.Empty };
-        var walked = 0;
         while (level.Count > 0)
         {
             var below = level.SelectMany(relative => Subfolders(folder.Walked, relative)).ToList();
-            walked += below.Count;
-            if (walked > MaxWalkedFolders)
+            if (shut.Count + open.Count + below.Count > MaxWalkedFolders)
             {
                 return Refuse($"{folder.Written} holds more than {MaxWalkedFolders:N0} folders; list a narrower one");
             }
@@ -103,9 +114,39 @@ public static class ListingExclusions
             }
 
             level = [.. below.Where((_, i) => readable[i])];
+            open.AddRange(level);
         }
 
-        return Result<List<string>>.Ok(shut);
+        return Result<(List<string>, List<string>)>.Ok((shut, open));
+    }
+
+    /// <summary>A shut folder whose pattern would also match an open one (the wildcards stand for other characters), or null.</summary>
+    private static (string Shut, string Open)? Collision(List<string> shut, List<string> open)
+    {
+        var openByLength = open.ToLookup(o => o.Length);
+        foreach (var s in shut.Where(s => s.AsSpan().IndexOfAny(Special) >= 0))
+        {
+            var wildcard = Wildcard(s);
+            if (openByLength[s.Length].FirstOrDefault(o => Matches(wildcard, o)) is { } o)
+            {
+                return (s, o);
+            }
+        }
+
+        return null;
+
+        static bool Matches(string wildcard, string path)
+        {
+            for (var i = 0; i < wildcard.Length; i++)
+            {
+                if (wildcard[i] == '?' ? path[i] == '/' : wildcard[i] != path[i])
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
     /// <summary>The real folders (not links) in one folder, relative to the listed one; none when it cannot be read.</summary>
@@ -123,22 +164,19 @@ public static class ListingExclusions
         }
     }
 
-    /// <summary>A path as a minimatch pattern that matches only itself (every character glob syntax gives a meaning escaped).</summary>
-    public static string Escape(string relative)
+    /// <summary>
+    /// A path as a minimatch pattern: each character glob syntax gives a meaning becomes <c>?</c> (any one character).
+    /// Not escaped with a backslash: once a pattern holds braces, minimatch's brace expansion strips the escapes and a
+    /// backslash left behind escapes the wrong character (found by a review: <c>a\b{}</c>). A wildcard can match
+    /// another folder too; <see cref="Collision"/> refuses that case rather than hide an open folder's entries.
+    /// </summary>
+    public static string Wildcard(string relative) => string.Create(relative.Length, relative, static (span, text) =>
     {
-        var escaped = new StringBuilder(relative.Length + 8);
-        foreach (var c in relative)
+        for (var i = 0; i < text.Length; i++)
         {
-            if ("\\*?[]{}()!+@#,|".Contains(c, StringComparison.Ordinal))
-            {
-                escaped.Append('\\');
-            }
-
-            escaped.Append(c);
+            span[i] = Special.Contains(text[i]) ? '?' : text[i];
         }
-
-        return escaped.ToString();
-    }
+    });
 
     private static Failure Refuse(string message) => new(ReasonCodes.InvalidRequest, message);
 }

@@ -201,12 +201,15 @@ public sealed class ListingTests : IDisposable
         Assert.StartsWith("False: ", first, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task DirectoryTree_ShutFolderWithAGlobSyntaxName_ItsInsideNotWalked()
+    [Theory]
+    [InlineData("!#{a,b}[x]*(y)+@,|\\")]
+    [InlineData("a\\b{}")] // a backslash before braces: brace expansion would strip an escape
+    [InlineData("x\\{y}")]
+    public async Task DirectoryTree_ShutFolderWithAGlobSyntaxName_ItsInsideNotWalked(string name)
     {
-        // Were the name not escaped in the pattern that skips its entries, the server would walk into the folder
-        // below it that it cannot open, and fail.
-        var odd = Path.Combine(_root, "!#{a,b}[x]*(y)+@,|\\");
+        // Were the name not made a pattern that matches it in the pattern that skips its entries, the server would
+        // walk into the folder below it that it cannot open, and fail.
+        var odd = Path.Combine(_root, name);
         Directory.CreateDirectory(odd);
         Bash($"mkdir \"$1/bad-$(printf '\\377')\" && mkdir \"$1/bad-$(printf '\\377')/x\"", odd);
         await using var harness = await GatewayHarness.StartAsync(Options(), Gate(odd));

@@ -44,7 +44,7 @@ public sealed class ListingExclusionsTests : IDisposable
     {
         var added = await AddAsync(new { path = _root, pattern = "*.txt", excludePatterns = new[] { "node_modules" } }, ListingFormat.PathLines, local: false);
 
-        Assert.Equal(["node_modules", ListingExclusions.LineBreakPattern], Patterns(added));
+        Assert.Equal([ListingExclusions.LineBreakPattern, "node_modules"], Patterns(added));
         Assert.Equal("*.txt", added.Value["pattern"].GetString());
     }
 
@@ -60,9 +60,43 @@ public sealed class ListingExclusionsTests : IDisposable
         var added = await AddAsync(new { path = _root }, ListingFormat.Tree, local: true, gate);
 
         // Not the link (the server does not follow it), not what is below a shut folder (never walked).
-        Assert.Equal(["a\\{b\\,c\\}\\*/*", "open/shut-inner/*", "shut/*"], Patterns(added).Order(StringComparer.Ordinal));
+        Assert.Equal(["a?b?c??/*", "open/shut-inner/*", "shut/*"], Patterns(added).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(gate.Selected, c => c.Resource!.Contains("below", StringComparison.Ordinal) || c.Resource.Contains("deeper", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task AddAsync_LocalSearchWithTheAgentsPatterns_OursComeFirst()
+    {
+        // The server stops at the first pattern that matches: an entry of a shut folder must never meet the agent's.
+        Directory.CreateDirectory(Path.Combine(_root, "shut"));
+        var gate = new ScriptedToolGate { Unreadable = [Path.Combine(_root, "shut")] };
+
+        var added = await AddAsync(new { path = _root, pattern = "*", excludePatterns = new[] { "shut/s*", "x" } }, ListingFormat.PathLines, local: true, gate);
+
+        Assert.Equal(["shut/*", ListingExclusions.LineBreakPattern, "shut/s*", "x"], Patterns(added));
+    }
+
+    [Fact]
+    public async Task AddAsync_ShutAndOpenFoldersAlikeButForGlobCharacters_InvalidRequest()
+    {
+        // The wildcard for the shut a{b} would also skip what is in the open a(b): refused, not shown as empty.
+        Directory.CreateDirectory(Path.Combine(_root, "a{b}"));
+        Directory.CreateDirectory(Path.Combine(_root, "a(b)"));
+        var gate = new ScriptedToolGate { Unreadable = [Path.Combine(_root, "a{b}")] };
+
+        var added = await AddAsync(new { path = _root }, ListingFormat.Tree, local: true, gate);
+
+        Assert.Equal(ReasonCodes.InvalidRequest, added.Failure?.Code);
+        Assert.Contains("a{b}", added.Failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a{b}", "a?b?")]
+    [InlineData("a\\b{}", "a?b??")]
+    [InlineData("!#x[1-2]*,|+@(y)", "??x?1-2???????y?")]
+    [InlineData("plain name.txt/ü", "plain name.txt/ü")]
+    public void Wildcard_GlobCharacters_EachBecomesOneAnyCharacter(string relative, string wildcard) =>
+        Assert.Equal(wildcard, ListingExclusions.Wildcard(relative));
 
     [Fact]
     public async Task AddAsync_LocalTreeAllOpenNoPatterns_ArgumentsUnchanged()
