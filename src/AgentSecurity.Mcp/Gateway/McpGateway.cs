@@ -297,9 +297,10 @@ public sealed class McpGateway : IAsyncDisposable
             return Refuse(name!, ReasonCodes.ToolChanged, $"the definition of {name} changed while the call was decided; it is refused");
         }
 
+        // A listing (directory_tree, search_files) names what lies below its folder: the upstream is kept out of the
+        // folders the grant does not read, and its answer shows only what the agent could list itself.
         var listing = map.ListingOf(tool);
-        var folder = listing is null ? null : FolderOf(listing, resources);
-        var reads = listing is null ? null : new FolderReads(folder!, listing.Capability, _gate);
+        var reads = listing is null ? null : new FolderReads(FolderOf(listing, resources), listing.Capability, _gate);
         if (listing is not null)
         {
             var narrowed = await ListingExclusions.AddAsync(name!, arguments, listing.Listing, reads!, upstream.IsLocal, cancellationToken).ConfigureAwait(false);
@@ -314,7 +315,7 @@ public sealed class McpGateway : IAsyncDisposable
         var forwarded = await upstream.CallAsync(connection, tool, arguments, cancellationToken).ConfigureAwait(false);
         if (!forwarded.TryGetValue(out var result, out var failure))
         {
-            return folder is not null && folder.NamesBelow(failure.Message)
+            return reads is not null && reads.Folder.NamesBelow(failure.Message)
                 ? Refuse(name!, failure.Code, $"upstream {server} failed to answer {tool}, with a message that names something below the folder it was given (withheld: the gateway shows those names only where the grant reads them)")
                 : Refuse(name!, failure.Code, failure.Message);
         }

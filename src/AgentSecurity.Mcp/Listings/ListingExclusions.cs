@@ -10,8 +10,8 @@ namespace AgentSecurity.Mcp.Listings;
 /// inside a folder the grant does not read, and how long its answer grows, both steered by the agent's own
 /// <c>excludePatterns</c> and <c>pattern</c>. So, for an upstream on this machine, the gateway walks the folders the
 /// grant reads (level by level, the same questions as the filter, links not followed, as the server does not) and
-/// adds to <c>excludePatterns</c> the entries of each folder it shuts: the server then lists that folder's name but
-/// nothing in it. A search also skips names with a line break (one would read as two paths).
+/// puts first in <c>excludePatterns</c> the entries of each folder it shuts: the server then lists that folder's name
+/// but nothing in it. A search also skips names with a line break (one would read as two paths).
 /// </summary>
 public static class ListingExclusions
 {
