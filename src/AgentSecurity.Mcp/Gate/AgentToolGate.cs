@@ -14,35 +14,31 @@ namespace AgentSecurity.Mcp.Gate;
 /// </summary>
 public sealed class AgentToolGate(IAgentGrain agent, string agentName, ILogger<AgentToolGate> logger) : IToolGate
 {
-    public async Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools, CancellationToken cancellationToken)
+    public Task<bool[]> SelectVisibleToolsAsync(IReadOnlyList<ToolListing> tools, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tools);
-        try
-        {
-            return await agent.SelectVisibleToolsAsync(tools).WaitAsync(cancellationToken);
-        }
-#pragma warning disable CA1031 // Fail closed: any failure shows nothing.
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-#pragma warning restore CA1031
-        {
-            Log.GateFailed(logger, agentName, "tools/list", e);
-            return new bool[tools.Count];
-        }
+        return SelectAsync(() => agent.SelectVisibleToolsAsync(tools), tools.Count, "tools/list", cancellationToken);
     }
 
-    public async Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> checks, CancellationToken cancellationToken)
+    public Task<bool[]> SelectAllowedAsync(IReadOnlyList<CheckRequest> checks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checks);
+        return SelectAsync(() => agent.SelectAllowedAsync(checks), checks.Count, "checks of an answer", cancellationToken);
+    }
+
+    /// <summary>The grain's selection, or none of <paramref name="count"/> selected when it cannot answer.</summary>
+    private async Task<bool[]> SelectAsync(Func<Task<bool[]>> ask, int count, string operation, CancellationToken cancellationToken)
+    {
         try
         {
-            return await agent.SelectAllowedAsync(checks).WaitAsync(cancellationToken);
+            return await ask().WaitAsync(cancellationToken);
         }
-#pragma warning disable CA1031 // Fail closed: any failure allows nothing.
+#pragma warning disable CA1031 // Fail closed: any failure selects nothing.
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
 #pragma warning restore CA1031
         {
-            Log.GateFailed(logger, agentName, "checks of an answer", e);
-            return new bool[checks.Count];
+            Log.GateFailed(logger, agentName, operation, e);
+            return new bool[count];
         }
     }
 

@@ -37,11 +37,6 @@ public static class ListingFilter
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(reads);
         var folder = reads.Folder;
-        if (format == ListingFormat.None)
-        {
-            return Shown(result, 0);
-        }
-
         if (result.IsError == true)
         {
             // An error from deep in a walk (a folder that vanished, one the server cannot open) names where it happened.
@@ -55,9 +50,12 @@ public static class ListingFilter
             return Withheld(tool, "it is not one text (with the same text as its structured content)");
         }
 
-        var filtered = format == ListingFormat.Tree
-            ? await FilterTreeAsync(text, reads, cancellationToken).ConfigureAwait(false)
-            : await FilterPathLinesAsync(text, reads, pathsAreLocal, cancellationToken).ConfigureAwait(false);
+        var filtered = format switch
+        {
+            ListingFormat.Tree => await FilterTreeAsync(text, reads, cancellationToken).ConfigureAwait(false),
+            ListingFormat.PathLines => await FilterPathLinesAsync(text, reads, pathsAreLocal, cancellationToken).ConfigureAwait(false),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a listing"),
+        };
         if (!filtered.TryGetValue(out var shown, out var failure))
         {
             return Withheld(tool, failure.Message);

@@ -155,6 +155,36 @@ public sealed class BoundaryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task SelectAllowed_ByAnotherTenantsRootOrAnotherAgent_IsForbidden()
+    {
+        // What a gateway asks to filter a listing decides without recording: only who may check for the agent may ask.
+        var tenant = await TenantAsync();
+        var isolated = await fixture.NewTenantAsync(TestKeys.OtherRoot);
+        await fixture.ApplyAsync(TestDocuments.Grant(isolated, "bot", Now).SignWith(TestKeys.OtherRoot));
+        IReadOnlyList<CheckRequest> read = [CheckRequests.ReadFile("/workspace/a")];
+
+        async Task<string> AskAsync(SigningKey caller, string agentTenant, string agent)
+        {
+            using (AgentSecurityClient.As(fixture.SessionOf(caller)))
+            {
+                try
+                {
+                    return string.Join(",", await fixture.Client.Agent(agentTenant, agent).SelectAllowedAsync(read));
+                }
+                catch (CallRefusedException refused)
+                {
+                    return refused.Code;
+                }
+            }
+        }
+
+        Assert.Equal(ReasonCodes.Forbidden, await AskAsync(TestKeys.Root, isolated, "bot"));
+        Assert.Equal(ReasonCodes.Forbidden, await AskAsync(AgentKey, tenant, "other"));
+        Assert.Equal("True", await AskAsync(TestKeys.OtherRoot, isolated, "bot"));
+        Assert.Equal("True", await AskAsync(AgentKey, tenant, "bot"));
+    }
+
+    [Fact]
     public async Task LiveAdmin_MayCallForItsTenant_UntilItsRegistrationEnds()
     {
         var tenant = await TenantAsync();
