@@ -532,7 +532,9 @@ public sealed class BoundaryTests(ClusterFixture fixture)
         var tenant = await TenantAsync();
         var client = fixture.Cluster.Client;
         var stream = client.GetGrain<IAuditStreamGrain>(tenant);
-        var own = client.CreateObjectReference<ISecurityEventObserver>(new NoEvents());
+        // Orleans holds a client's observer weakly: kept alive here, or a collection would remove it mid-test.
+        var observer = new NoEvents();
+        var own = client.CreateObjectReference<ISecurityEventObserver>(observer);
         var ownId = own.GetGrainId();
         var others = new[]
         {
@@ -560,6 +562,7 @@ public sealed class BoundaryTests(ClusterFixture fixture)
         finally
         {
             client.DeleteObjectReference<ISecurityEventObserver>(own);
+            GC.KeepAlive(observer);
         }
     }
 
